@@ -1,0 +1,229 @@
+"""The `qrec` command: parse, prompt, print. Every command calls one Workspace method."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from .errors import QrecError
+
+
+class _Cli(click.Group):
+    """Maps user-facing errors to `Error: ...` on stderr and exit 1 (a traceback only with
+    --debug); click's own usage errors keep exit 2."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:
+            if ctx.meta.get("qrec.debug"):
+                raise
+            if isinstance(exc, QrecError):
+                message = str(exc)
+            elif isinstance(exc, OSError):
+                message = f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")
+            else:
+                message = (f"internal error ({type(exc).__name__}: {exc}); run with --debug "
+                           "for the traceback")
+            click.echo(f"Error: {message}", err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-w", "--workspace", metavar="PATH", help="Workspace folder (else "
+              "QREC_WORKSPACE, else the current folder or a parent with qrecords.yaml).")
+@click.option("--as", "user", metavar="USER", help="Acting user (else QREC_USER, else the "
+              "workspace's default_user).")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.version_option(package_name="qrecords")
+@click.pass_context
+def cli(ctx, workspace, user, debug):
+    """qrecords — controlled ISO 9001 forms, filled and kept as records.
+
+    受控表单的填写与记录保存。"""
+    ctx.meta["qrec.debug"] = debug
+    ctx.obj = {"workspace": workspace, "user": user}
+
+
+def _workspace(ctx):
+    from .workspace import Workspace
+
+    ws = Workspace.find(ctx.obj["workspace"])
+    ctx.call_on_close(ws.close)
+    return ws
+
+
+def _json(value) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+
+
+# -- workspace and forms -------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("path", default=".", type=click.Path(file_okay=False))
+def init(path):
+    """Make a workspace with the built-in forms."""
+    from .workspace import Workspace
+
+    ws = Workspace.init(path)
+    click.echo(f"Workspace ready: {ws.root}")
+    click.echo(f"Forms: {', '.join(ws.form_ids())}")
+    ws.close()
+
+
+@cli.group(invoke_without_command=True)
+@json_option
+@click.pass_context
+def forms(ctx, as_json):
+    """List the workspace's forms (and `forms show`, `forms check`)."""
+    if ctx.invoked_subcommand:
+        return
+    from .present import forms_table
+
+    ws = _workspace(ctx)
+    rows = [ws.form(form_id) for form_id in ws.form_ids()]
+    if as_json:
+        _json([{"id": f.id, "title": {"zh": f.title.zh, "en": f.title.en},
+                "form_number": f.form_number, "revision": f.revision,
+                "number_pattern": f.number_pattern, "fields": len(f.fields)} for f in rows])
+    else:
+        click.echo(forms_table(rows))
+
+
+@forms.command("show")
+@click.argument("form_id", metavar="FORM")
+@json_option
+@click.pass_context
+def forms_show(ctx, form_id, as_json):
+    """Describe a form: its fields, types, rules."""
+    from .present import form_as_dict, form_text
+
+    form = _workspace(ctx).form(form_id)
+    _json(form_as_dict(form)) if as_json else click.echo(form_text(form))
+
+
+@forms.command("check")
+@click.argument("form_id", metavar="[FORM]", required=False)
+@json_option
+@click.pass_context
+def forms_check(ctx, form_id, as_json):
+    """Lint forms: schema valid, template placeholders match fields. Exit 1 on a problem."""
+    ws = _workspace(ctx)
+    ids = [form_id] if form_id else ws.form_ids()
+    results = {fid: ws.check_form(fid) for fid in ids}
+    if as_json:
+        _json(results)
+    else:
+        for fid, problems in results.items():
+            click.echo(f"{'✓' if not problems else '✗'} {fid}")
+            for problem in problems:
+                click.echo(f"    {problem}")
+    if any(results.values()):
+        ctx.exit(1)
+
+
+# -- records -------------------------------------------------------------------------------
+
+
+def _data_options(func):
+    func = click.option("--set", "assignments", multiple=True, metavar="FIELD=VALUE",
+                        help="Set one field (repeatable).")(func)
+    return click.option("--data", "data_file", metavar="FILE",
+                        help="YAML or JSON file of field values ('-' for stdin).")(func)
+
+
+def _gather(data_file, assignments) -> dict:
+    from .inputs import load_data_file, parse_assignments
+
+    data = load_data_file(data_file) if data_file else {}
+    data.update(parse_assignments(assignments))
+    return data
+
+
+def _print_record(ws, record: dict, as_json: bool) -> None:
+    from .present import record_text
+
+    if as_json:
+        _json(record)
+    else:
+        click.echo(record_text(record, ws.form_of(record["number"])))
+
+
+@cli.command()
+@click.argument("form_id", metavar="FORM")
+@_data_options
+@json_option
+@click.pass_context
+def new(ctx, form_id, data_file, assignments, as_json):
+    """Fill a new record of FORM (prompts for fields at a terminal without --data/--set)."""
+    ws = _workspace(ctx)
+    data = _gather(data_file, assignments)
+    if sys.stdin.isatty() and data_file != "-":
+        from .prompting import prompt_fields
+
+        data = prompt_fields(ws.form(form_id), data, only_missing_required=bool(data))
+    _print_record(ws, ws.new_record(form_id, data, user=ctx.obj["user"]), as_json)
+
+
+@cli.command()
+@click.argument("number")
+@_data_options
+@click.option("--reason", required=True, help="Why the record changes (kept in its history).")
+@json_option
+@click.pass_context
+def amend(ctx, number, data_file, assignments, reason, as_json):
+    """Make a new version of a record with changed fields."""
+    ws = _workspace(ctx)
+    changes = _gather(data_file, assignments)
+    if not changes:
+        raise QrecError("nothing to change: give --data FILE or --set FIELD=VALUE")
+    _print_record(ws, ws.amend(number, changes, reason, user=ctx.obj["user"]), as_json)
+
+
+@cli.command()
+@click.argument("number")
+@click.option("--version", "version", type=click.IntRange(min=1), help="An earlier version.")
+@json_option
+@click.pass_context
+def show(ctx, number, version, as_json):
+    """Show a record (its current version unless --version)."""
+    ws = _workspace(ctx)
+    _print_record(ws, ws.show(number, version, user=ctx.obj["user"]), as_json)
+
+
+@cli.command()
+@click.argument("number")
+@json_option
+@click.pass_context
+def history(ctx, number, as_json):
+    """Every version of a record: who, when, why, what changed."""
+    from .present import history_text
+
+    story = _workspace(ctx).history(number)
+    _json(story) if as_json else click.echo(history_text(number, story))
+
+
+@cli.command()
+@click.argument("number")
+@click.argument("a", type=click.IntRange(min=1), required=False)
+@click.argument("b", type=click.IntRange(min=1), required=False)
+@json_option
+@click.pass_context
+def diff(ctx, number, a, b, as_json):
+    """Field-by-field changes between versions A and B (default: the last change)."""
+    from .present import diff_text
+
+    result = _workspace(ctx).diff(number, a, b, user=ctx.obj["user"])
+    _json(result) if as_json else click.echo(diff_text(result))
+
+
+def main() -> None:
+    cli(prog_name="qrec")

@@ -1,0 +1,72 @@
+"""The workspace configuration, qrecords.yaml: organisation, users (roles, departments), options."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .errors import WorkspaceError
+from .forms import suggest
+
+DEFAULT_CONFIG = Path(__file__).with_name("default_workspace.yaml")
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    name: str
+    department: str
+    roles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Config:
+    organisation: str
+    organisation_en: str
+    users: dict[str, User]
+    default_user: str | None
+
+    def user(self, user_id: str) -> User:
+        try:
+            return self.users[user_id]
+        except KeyError:
+            raise WorkspaceError(
+                f"unknown user '{user_id}'{suggest(user_id, self.users)}: users are listed in "
+                "qrecords.yaml") from None
+
+
+def load_config(path: Path) -> Config:
+    where = str(path)
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise WorkspaceError(f"{where}: cannot read: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise WorkspaceError(f"{where}: invalid YAML: {exc}") from None
+    if not isinstance(doc, dict):
+        raise WorkspaceError(f"{where}: must be a mapping with organisation, users, options")
+    org = doc.get("organisation")
+    if not isinstance(org, dict) or not str(org.get("name", "")).strip():
+        raise WorkspaceError(f"{where}: organisation.name is required")
+    users = {}
+    for index, spec in enumerate(doc.get("users") or [], start=1):
+        if not isinstance(spec, dict) or not spec.get("id") or not spec.get("name"):
+            raise WorkspaceError(f"{where}: users #{index}: needs at least id and name")
+        roles = spec.get("roles") or []
+        if not isinstance(roles, list):
+            raise WorkspaceError(f"{where}: user '{spec['id']}': roles must be a list")
+        user = User(str(spec["id"]), str(spec["name"]), str(spec.get("department", "")),
+                    tuple(map(str, roles)))
+        if user.id in users:
+            raise WorkspaceError(f"{where}: user '{user.id}' is listed twice")
+        users[user.id] = user
+    options = doc.get("options") or {}
+    if not isinstance(options, dict):
+        raise WorkspaceError(f"{where}: options must be a mapping")
+    default_user = options.get("default_user")
+    if default_user is not None and str(default_user) not in users:
+        raise WorkspaceError(f"{where}: options.default_user '{default_user}' is not a user")
+    return Config(str(org["name"]).strip(), str(org.get("name_en", "")).strip(), users,
+                  str(default_user) if default_user is not None else None)

@@ -1,0 +1,26 @@
+"""The one exception hierarchy whose messages reach users (cli.py prints them as `Error: ...`)."""
+
+
+class QrecError(Exception):
+    """A user-facing error: its message says what is wrong and where."""
+
+
+class WorkspaceError(QrecError):
+    """No workspace, or a workspace whose configuration is broken."""
+
+
+class FormError(QrecError):
+    """A form schema or template is malformed."""
+
+
+class NotFound(QrecError):
+    """A record, version or form that does not exist."""
+
+
+class ValidationError(QrecError):
+    """Record data that breaks the form's rules. Carries every problem at once."""
+
+    def __init__(self, problems: list[str], subject: str = "record data"):
+        self.problems = problems
+        lines = [f"{len(problems)} problem(s) in {subject}:"] + [f"  - {p}" for p in problems]
+        super().__init__("\n".join(lines))

@@ -1,0 +1,226 @@
+"""Field types: how a value is parsed from user input, checked against its limits, and displayed.
+
+Stored values are JSON-friendly: text as str, integer as int, decimal as a canonical str
+("12.50"), date as "YYYY-MM-DD", choice as the choice id, yes/no as bool, table as a list of
+row dicts. Every parse error is a short phrase; the caller adds the field name and value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import re
+from dataclasses import dataclass, field
+
+# Control characters are invalid in XML 1.0 (and so in DOCX); tab and newline are allowed.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+_TRUE = {"yes", "y", "true", "1", "是", "on"}
+_FALSE = {"no", "n", "false", "0", "否", "off"}
+
+TYPES = ("text", "longtext", "integer", "decimal", "date", "choice", "yesno", "table")
+
+
+class Invalid(ValueError):
+    """A value that breaks a field's rule; the message is the rule, in a few words."""
+
+
+@dataclass(frozen=True)
+class Label:
+    zh: str
+    en: str
+
+    def __str__(self) -> str:
+        return f"{self.zh} {self.en}"
+
+
+@dataclass(frozen=True)
+class Choice:
+    id: str
+    label: Label
+
+
+@dataclass(frozen=True)
+class Field:
+    id: str
+    type: str
+    label: Label
+    help: Label | None = None
+    required: bool = False
+    sensitive: bool = False
+    default: object = None
+    min: object = None
+    max: object = None
+    min_length: int | None = None
+    max_length: int | None = None
+    pattern: str | None = None
+    places: int | None = None
+    choices: tuple[Choice, ...] = ()
+    columns: tuple["Field", ...] = ()
+    min_rows: int = 0
+    max_rows: int | None = None
+    key: str | None = None
+    product_of: tuple[str, ...] = ()
+    extra: dict = field(default_factory=dict, compare=False)
+
+    def column(self, column_id: str) -> "Field | None":
+        return next((c for c in self.columns if c.id == column_id), None)
+
+    def choice(self, choice_id: str) -> Choice | None:
+        return next((c for c in self.choices if c.id == choice_id), None)
+
+    # -- parsing -----------------------------------------------------------------------------
+
+    def parse(self, raw: object) -> object:
+        """Turn user input (str from --set or a prompt, or a YAML/JSON value) into the stored
+        value, or None for empty. Raises Invalid naming the broken rule."""
+        if raw is None or (isinstance(raw, str) and raw.strip() == ""):
+            return None
+        value = _PARSERS[self.type](self, raw)
+        self._check_limits(value)
+        return value
+
+    def _check_limits(self, value: object) -> None:
+        if self.type in ("text", "longtext"):
+            if self.min_length is not None and len(value) < self.min_length:
+                raise Invalid(f"shorter than {self.min_length} characters")
+            if self.max_length is not None and len(value) > self.max_length:
+                raise Invalid(f"longer than {self.max_length} characters ({len(value)})")
+            if self.pattern and not re.fullmatch(self.pattern, value):
+                raise Invalid(f"does not match the pattern {self.pattern}")
+        elif self.type in ("integer", "decimal", "date"):
+            comparable = _comparable(self.type, value)
+            if self.min is not None and comparable < _comparable(self.type, self.min):
+                raise Invalid(f"below the minimum {self.min}")
+            if self.max is not None and comparable > _comparable(self.type, self.max):
+                raise Invalid(f"above the maximum {self.max}")
+
+    # -- display -----------------------------------------------------------------------------
+
+    def display(self, value: object) -> str:
+        """The value as printed on the form and on screen (choices and yes/no bilingual)."""
+        if value is None:
+            return ""
+        if self.type == "choice":
+            choice = self.choice(value)
+            return str(choice.label) if choice else str(value)
+        if self.type == "yesno":
+            return "是 Yes" if value else "否 No"
+        if self.type == "table":
+            return f"{len(value)} 行 rows"
+        return str(value)
+
+
+def _comparable(type_: str, value: object):
+    if type_ == "integer":
+        return int(value)
+    if type_ == "decimal":
+        return decimal.Decimal(str(value))
+    return dt.date.fromisoformat(str(value))
+
+
+def _parse_text(f: Field, raw: object) -> str:
+    if isinstance(raw, (dict, list)):
+        raise Invalid("must be text, not a list or mapping")
+    text = str(raw) if not isinstance(raw, bool) else ("yes" if raw else "no")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if f.type == "longtext":
+        text = text.rstrip()
+    else:
+        if "\n" in text.strip():
+            raise Invalid("must be a single line (use a long-text field for several lines)")
+        text = text.strip()
+    if _CONTROL.search(text):
+        bad = _CONTROL.search(text).group()
+        raise Invalid(f"contains the control character U+{ord(bad):04X}")
+    return text
+
+
+def _parse_integer(f: Field, raw: object) -> int:
+    if isinstance(raw, bool):
+        raise Invalid("must be a whole number")
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, float) and raw.is_integer():
+        return int(raw)
+    text = str(raw).strip().replace(",", "")
+    if not re.fullmatch(r"[+-]?\d{1,18}", text):
+        raise Invalid("must be a whole number")
+    return int(text)
+
+
+def _parse_decimal(f: Field, raw: object) -> str:
+    if isinstance(raw, bool) or isinstance(raw, (dict, list)):
+        raise Invalid("must be a number")
+    text = str(raw).strip().replace(",", "")
+    if not re.fullmatch(r"[+-]?(\d{1,15}(\.\d*)?|\.\d+)", text):
+        raise Invalid("must be a number")
+    number = decimal.Decimal(text)
+    if f.places is not None:
+        quantum = decimal.Decimal(1).scaleb(-f.places)
+        if number != number.quantize(quantum, rounding=decimal.ROUND_HALF_UP):
+            raise Invalid(f"has more than {f.places} decimal places")
+        number = number.quantize(quantum)
+    return str(number)
+
+
+def _parse_date(f: Field, raw: object) -> str:
+    if isinstance(raw, dt.datetime):
+        return raw.date().isoformat()
+    if isinstance(raw, dt.date):
+        return raw.isoformat()
+    text = str(raw).strip().replace("/", "-").replace(".", "-")
+    match = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text)
+    if not match:
+        raise Invalid("must be a date YYYY-MM-DD")
+    try:
+        return dt.date(*map(int, match.groups())).isoformat()
+    except ValueError:
+        raise Invalid("is not a real calendar date") from None
+
+
+def _parse_choice(f: Field, raw: object) -> str:
+    text = str(raw).strip()
+    for choice in f.choices:
+        if text.lower() in (choice.id.lower(), choice.label.zh, choice.label.en.lower(),
+                            str(choice.label).lower()):
+            return choice.id
+    raise Invalid("must be one of " + ", ".join(f"{c.id} ({c.label.zh})" for c in f.choices))
+
+
+def _parse_yesno(f: Field, raw: object) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise Invalid("must be yes or no (是/否)")
+
+
+def _parse_table(f: Field, raw: object) -> list:
+    # Tables are parsed row by row by forms.validate_data, which reports per cell; here we only
+    # check the shape so a wrong type gets a clear message. From --set or a prompt a table
+    # arrives as text: a YAML/JSON list such as [{name: 铜板, quantity: 5}].
+    if isinstance(raw, str):
+        import yaml
+
+        try:
+            raw = yaml.safe_load(raw)
+        except yaml.YAMLError:
+            raise Invalid("must be a YAML list of rows, e.g. [{name: X, quantity: 1}]") from None
+    if not isinstance(raw, list) or not all(isinstance(row, dict) for row in raw):
+        raise Invalid("must be a list of rows (each a mapping of column to value)")
+    return raw
+
+
+_PARSERS = {
+    "text": _parse_text,
+    "longtext": _parse_text,
+    "integer": _parse_integer,
+    "decimal": _parse_decimal,
+    "date": _parse_date,
+    "choice": _parse_choice,
+    "yesno": _parse_yesno,
+    "table": _parse_table,
+}

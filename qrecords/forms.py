@@ -1,0 +1,404 @@
+"""Form schemas: load a YAML schema, check it, and validate record data against it.
+
+A schema is data (see qrecords/schemas/*.yaml and the README's "Form schema" section). Every
+mistake in a schema is reported with the file, the field and what is wrong; every problem in
+record data is reported at once, with the field, the value and the rule.
+"""
+
+from __future__ import annotations
+
+import decimal
+import difflib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .errors import FormError, ValidationError
+from .fields import TYPES, Choice, Field, Invalid, Label
+
+# Names the template context uses for itself; a field may not take them.
+RESERVED = {"org", "form", "record"}
+_ID = re.compile(r"[a-z][a-z0-9_]{0,47}")
+_TOP_KEYS = {"id", "title", "form_number", "revision", "number_pattern", "retention",
+             "template", "title_fields", "fields"}
+_FIELD_KEYS = {"id", "type", "label", "help", "required", "sensitive", "default", "min", "max",
+               "min_length", "max_length", "pattern", "places", "choices", "columns",
+               "min_rows", "max_rows", "key", "product_of"}
+_RETENTION_EVENTS = ("closure", "creation")
+_PATTERN_TOKEN = re.compile(r"\{(yyyy|yy|mm|dd|seq:\d{2})\}")
+
+
+@dataclass(frozen=True)
+class Retention:
+    years: int
+    months: int
+    days: int
+    runs_from: str  # "closure", "creation" or "field:<date field id>"
+    action: str     # "destroy" or "transfer"
+    text: str       # as written, e.g. "3y"
+
+
+@dataclass(frozen=True)
+class Form:
+    id: str
+    title: Label
+    form_number: str
+    revision: str
+    number_pattern: str
+    retention: Retention
+    template: str
+    title_fields: tuple[str, ...]
+    fields: tuple[Field, ...]
+    source: str  # the schema's YAML text, kept so a record can be re-rendered with it
+
+    def field(self, field_id: str) -> Field | None:
+        return next((f for f in self.fields if f.id == field_id), None)
+
+    @property
+    def field_ids(self) -> list[str]:
+        return [f.id for f in self.fields]
+
+    def title_of(self, data: dict) -> str:
+        """A one-line title of a record, for listings and search hits."""
+        parts = [self.field(fid).display(data.get(fid)) for fid in self.title_fields]
+        return " / ".join(p for p in parts if p)
+
+
+def suggest(name: str, known) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+# -- loading ---------------------------------------------------------------------------------
+
+
+def load_form(path: Path) -> Form:
+    """Load and check one schema file. Raises FormError listing every mistake."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FormError(f"{path}: cannot read schema: {exc}") from None
+    return parse_form(text, str(path))
+
+
+def parse_form(text: str, where: str) -> Form:
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" line {mark.line + 1}" if mark else ""
+        raise FormError(f"{where}:{at}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
+    checker = _SchemaChecker(where)
+    form = checker.form(doc, text)
+    if checker.problems:
+        raise FormError("\n".join(checker.problems))
+    return form
+
+
+class _SchemaChecker:
+    """Builds a Form from parsed YAML, collecting every problem instead of stopping at one."""
+
+    def __init__(self, where: str):
+        self.where = where
+        self.problems: list[str] = []
+
+    def bad(self, place: str, what: str) -> None:
+        self.problems.append(f"{self.where}: {place}: {what}")
+
+    def form(self, doc, text: str) -> Form | None:
+        if not isinstance(doc, dict):
+            self.bad("top level", "a schema must be a mapping of keys (id, title, fields, ...)")
+            return None
+        for key in doc:
+            if key not in _TOP_KEYS:
+                self.bad("top level", f"unknown key '{key}'{suggest(str(key), _TOP_KEYS)}")
+        for key in ("id", "title", "form_number", "revision", "number_pattern", "template",
+                    "fields"):
+            if key not in doc:
+                self.bad("top level", f"missing required key '{key}'")
+        form_id = str(doc.get("id", ""))
+        if "id" in doc and not _ID.fullmatch(form_id):
+            self.bad("id", f"'{form_id}' must be lower-case letters, digits and _")
+        title = self.label(doc.get("title"), "title")
+        pattern = str(doc.get("number_pattern", ""))
+        self.number_pattern(pattern)
+        template = str(doc.get("template", ""))
+        if "template" in doc and (not template.endswith(".docx") or "/" in template
+                                  or "\\" in template or template.startswith(".")):
+            self.bad("template", f"'{template}' must be a .docx file name in templates/")
+        fields = self.fields(doc.get("fields"), "field")
+        ids = {f.id for f in fields}
+        title_fields = doc.get("title_fields", [])
+        if not isinstance(title_fields, list):
+            self.bad("title_fields", "must be a list of field ids")
+            title_fields = []
+        for fid in title_fields:
+            if fid not in ids:
+                self.bad("title_fields", f"unknown field '{fid}'{suggest(str(fid), ids)}")
+        retention = self.retention(doc.get("retention", {"period": "3y", "from": "closure"}),
+                                   {f.id for f in fields if f.type == "date"})
+        self.cross_checks(fields)
+        if self.problems:
+            return None
+        return Form(id=form_id, title=title, form_number=str(doc["form_number"]),
+                    revision=str(doc["revision"]), number_pattern=pattern, retention=retention,
+                    template=template, title_fields=tuple(title_fields), fields=tuple(fields),
+                    source=text)
+
+    def label(self, value, place: str) -> Label:
+        if isinstance(value, dict) and set(value) == {"zh", "en"} and all(
+                isinstance(v, str) and v.strip() for v in value.values()):
+            return Label(value["zh"].strip(), value["en"].strip())
+        self.bad(place, "must have a Chinese and an English text: {zh: ..., en: ...}")
+        return Label("", "")
+
+    def number_pattern(self, pattern: str) -> None:
+        if not pattern:
+            return
+        tokens = _PATTERN_TOKEN.findall(pattern)
+        literal = _PATTERN_TOKEN.sub("", pattern)
+        if sum(t.startswith("seq") for t in tokens) != 1:
+            self.bad("number_pattern", f"'{pattern}' needs exactly one {{seq:NN}}")
+        if "{" in literal or "}" in literal:
+            self.bad("number_pattern", f"'{pattern}' has an unknown token; use "
+                     "{yyyy} {yy} {mm} {dd} {seq:NN}")
+        if not re.fullmatch(r"[A-Za-z0-9_-]*", literal.replace("{", "").replace("}", "")):
+            self.bad("number_pattern", f"'{pattern}': only letters, digits, - and _ are "
+                     "allowed (numbers become file names)")
+
+    def retention(self, value, date_fields: set[str]) -> Retention | None:
+        if not isinstance(value, dict):
+            self.bad("retention", "must be a mapping {period: 3y, from: closure, action: destroy}")
+            return None
+        for key in value:
+            if key not in ("period", "from", "action"):
+                self.bad("retention", f"unknown key '{key}'")
+        period = str(value.get("period", ""))
+        match = re.fullmatch(r"(\d{1,3})([ymd])", period)
+        if not match:
+            self.bad("retention.period", f"'{period}' must be a number and y, m or d, e.g. 3y")
+            return None
+        runs_from = str(value.get("from", "closure"))
+        if runs_from not in _RETENTION_EVENTS and not (
+                runs_from.startswith("field:") and runs_from[6:] in date_fields):
+            self.bad("retention.from", f"'{runs_from}' must be closure, creation or "
+                     "field:<a date field>")
+        action = str(value.get("action", "destroy"))
+        if action not in ("destroy", "transfer"):
+            self.bad("retention.action", f"'{action}' must be destroy or transfer")
+        amount, unit = int(match.group(1)), match.group(2)
+        return Retention(years=amount if unit == "y" else 0, months=amount if unit == "m" else 0,
+                         days=amount if unit == "d" else 0, runs_from=runs_from, action=action,
+                         text=period)
+
+    def fields(self, value, kind: str, in_table: bool = False) -> list[Field]:
+        if not isinstance(value, list) or not value:
+            self.bad("fields" if kind == "field" else kind, "must be a non-empty list")
+            return []
+        fields, seen = [], set()
+        for index, spec in enumerate(value):
+            made = self.field(spec, f"{kind} #{index + 1}", in_table)
+            if made is None:
+                continue
+            if made.id in seen:
+                self.bad(f"{kind} '{made.id}'", "is defined twice")
+            seen.add(made.id)
+            fields.append(made)
+        return fields
+
+    def field(self, spec, place: str, in_table: bool) -> Field | None:
+        if not isinstance(spec, dict):
+            self.bad(place, "must be a mapping with id, type and label")
+            return None
+        fid = str(spec.get("id", ""))
+        if fid:
+            place = f"{place.split(' #')[0]} '{fid}'"
+        before = len(self.problems)
+        for key in spec:
+            if key not in _FIELD_KEYS:
+                self.bad(place, f"unknown key '{key}'{suggest(str(key), _FIELD_KEYS)}")
+        if not _ID.fullmatch(fid):
+            self.bad(place, f"id '{fid}' must be lower-case letters, digits and _")
+        elif fid in RESERVED and not in_table:
+            self.bad(place, f"id '{fid}' is reserved for the template ({', '.join(RESERVED)})")
+        ftype = spec.get("type")
+        if ftype not in TYPES:
+            self.bad(place, f"type '{ftype}' must be one of {', '.join(TYPES)}"
+                     f"{suggest(str(ftype), TYPES)}")
+            return None
+        if in_table and ftype == "table":
+            self.bad(place, "a table column cannot itself be a table")
+        label = self.label(spec.get("label"), f"{place} label")
+        help_ = self.label(spec["help"], f"{place} help") if "help" in spec else None
+        choices = self.choices(spec.get("choices"), place) if ftype == "choice" else ()
+        if ftype != "choice" and "choices" in spec:
+            self.bad(place, "choices are only for type choice")
+        columns = ()
+        if ftype == "table":
+            columns = tuple(self.fields(spec.get("columns"), f"{place} column", in_table=True))
+        elif "columns" in spec:
+            self.bad(place, "columns are only for type table")
+        for key in ("required", "sensitive"):
+            if key in spec and not isinstance(spec[key], bool):
+                self.bad(place, f"{key} must be true or false")
+        for key in ("min_length", "max_length", "places", "min_rows", "max_rows"):
+            if key in spec and (not isinstance(spec[key], int) or spec[key] < 0):
+                self.bad(place, f"{key} must be a whole number >= 0")
+        if "pattern" in spec:
+            try:
+                re.compile(str(spec["pattern"]))
+            except re.error as exc:
+                self.bad(place, f"pattern is not a valid regular expression: {exc}")
+        if len(self.problems) > before:
+            return None
+        made = Field(
+            id=fid, type=ftype, label=label, help=help_,
+            required=spec.get("required", False), sensitive=spec.get("sensitive", False),
+            default=spec.get("default"), min=spec.get("min"), max=spec.get("max"),
+            min_length=spec.get("min_length"), max_length=spec.get("max_length"),
+            pattern=str(spec["pattern"]) if "pattern" in spec else None,
+            places=spec.get("places"), choices=choices, columns=columns,
+            min_rows=spec.get("min_rows", 1 if spec.get("required") and ftype == "table" else 0),
+            max_rows=spec.get("max_rows"), key=spec.get("key"),
+            product_of=tuple(spec.get("product_of", ())))
+        self.limits(made, place)
+        return made
+
+    def choices(self, value, place: str) -> tuple[Choice, ...]:
+        if not isinstance(value, list) or not value:
+            self.bad(place, "a choice field needs choices: [{id, zh, en}, ...]")
+            return ()
+        made = []
+        for spec in value:
+            if not isinstance(spec, dict) or not _ID.fullmatch(str(spec.get("id", ""))):
+                self.bad(place, f"choice {spec!r} needs an id of lower-case letters, digits, _")
+                continue
+            label = self.label({k: spec.get(k) for k in ("zh", "en")},
+                               f"{place} choice '{spec['id']}'")
+            made.append(Choice(str(spec["id"]), label))
+        if len({c.id for c in made}) != len(made):
+            self.bad(place, "choice ids must be unique")
+        return tuple(made)
+
+    def limits(self, f: Field, place: str) -> None:
+        """min/max/default must themselves be valid values of the field."""
+        for key in ("min", "max"):
+            bound = getattr(f, key)
+            if bound is None:
+                continue
+            if f.type not in ("integer", "decimal", "date"):
+                self.bad(place, f"{key} is only for integer, decimal and date fields")
+                continue
+            try:
+                Field(id=f.id, type=f.type, label=f.label).parse(bound)
+            except Invalid as exc:
+                self.bad(place, f"{key} {bound!r} {exc}")
+        if f.default is not None and not (f.type == "date" and f.default == "today"):
+            try:
+                f.parse(f.default)
+            except Invalid as exc:
+                self.bad(place, f"default {f.default!r} {exc}")
+        if f.key is not None:
+            column = f.column(f.key)
+            if column is None or column.type != "choice":
+                self.bad(place, f"key '{f.key}' must name a choice column of the table")
+
+    def cross_checks(self, fields: list[Field]) -> None:
+        by_id = {f.id: f for f in fields}
+        for f in fields:
+            for source in f.product_of:
+                if source not in by_id or by_id[source].type not in ("integer", "decimal"):
+                    self.bad(f"field '{f.id}'", f"product_of '{source}' must be a number field")
+            if f.product_of and f.type != "decimal":
+                self.bad(f"field '{f.id}'", "product_of is only for decimal fields")
+
+
+# -- record data -----------------------------------------------------------------------------
+
+
+def validate_data(form: Form, data: dict, today: str) -> dict:
+    """Check record data against the form; return the clean data (every field present, None
+    where empty). Raises ValidationError listing every problem."""
+    if not isinstance(data, dict):
+        raise ValidationError(["record data must be a mapping of field id to value"])
+    problems: list[str] = []
+    for name in data:
+        if form.field(str(name)) is None:
+            problems.append(f"unknown field '{name}'{suggest(str(name), form.field_ids)}")
+    clean: dict = {}
+    for f in form.fields:
+        raw = data.get(f.id, _default(f, today))
+        clean[f.id] = _check_value(f, raw, f.id, problems)
+    for f in form.fields:
+        if f.product_of:
+            _check_product(f, clean, problems)
+    if problems:
+        raise ValidationError(problems)
+    return clean
+
+
+def _default(f: Field, today: str):
+    return today if f.default == "today" else f.default
+
+
+def _check_value(f: Field, raw, place: str, problems: list[str]):
+    try:
+        value = f.parse(raw)
+    except Invalid as exc:
+        problems.append(f"{place} ({f.label.zh}): {_show(raw)} {exc}")
+        return None
+    if value is None:
+        if f.required and not f.product_of:
+            problems.append(f"{place} ({f.label.zh}): is required")
+        return [] if f.type == "table" else None
+    if f.type == "table":
+        return _check_table(f, value, place, problems)
+    return value
+
+
+def _check_table(f: Field, rows: list, place: str, problems: list[str]) -> list:
+    clean_rows = []
+    known = [c.id for c in f.columns]
+    for number, row in enumerate(rows, start=1):
+        where = f"{place}[{number}]"
+        for name in row:
+            if f.column(str(name)) is None:
+                problems.append(f"{where}: unknown column '{name}'{suggest(str(name), known)}")
+        clean_rows.append({c.id: _check_value(c, row.get(c.id), f"{where}.{c.id}", problems)
+                           for c in f.columns})
+    if len(clean_rows) < f.min_rows:
+        problems.append(f"{place} ({f.label.zh}): needs at least {f.min_rows} row(s)")
+    if f.max_rows is not None and len(clean_rows) > f.max_rows:
+        problems.append(f"{place} ({f.label.zh}): has {len(clean_rows)} rows, at most "
+                        f"{f.max_rows} allowed")
+    if f.key:
+        keys = [r[f.key] for r in clean_rows if r[f.key] is not None]
+        for key in sorted({k for k in keys if keys.count(k) > 1}):
+            problems.append(f"{place} ({f.label.zh}): {f.key} '{key}' appears more than once")
+    return clean_rows
+
+
+def _check_product(f: Field, clean: dict, problems: list[str]) -> None:
+    factors = [clean.get(source) for source in f.product_of]
+    if any(v is None for v in factors):
+        if f.required and clean.get(f.id) is None:
+            problems.append(f"{f.id} ({f.label.zh}): is required (or give "
+                            f"{' and '.join(f.product_of)})")
+        return
+    product = decimal.Decimal(1)
+    for v in factors:
+        product *= decimal.Decimal(str(v))
+    places = f.places if f.places is not None else 2
+    expected = product.quantize(decimal.Decimal(1).scaleb(-places), decimal.ROUND_HALF_UP)
+    if clean.get(f.id) is None:
+        clean[f.id] = str(expected)
+    elif decimal.Decimal(clean[f.id]) != expected:
+        problems.append(f"{f.id} ({f.label.zh}): {clean[f.id]} is not "
+                        f"{' × '.join(f.product_of)} = {expected}")
+
+
+def _show(raw) -> str:
+    text = repr(raw) if not isinstance(raw, str) else f"'{raw}'"
+    return text if len(text) <= 60 else text[:57] + "...'"

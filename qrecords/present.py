@@ -1,0 +1,107 @@
+"""Text that people read: forms, records, histories and diffs, aligned and bilingual."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from .forms import Form
+from .status import label as status_label
+from .textfmt import clip, pairs, table
+
+MASK = "***"  # as Workspace.show masks sensitive values
+
+
+def forms_table(forms: list[Form]) -> str:
+    return table(["FORM", "表单 TITLE", "FORM NO.", "REV", "NUMBERS", "FIELDS"],
+                 [[f.id, str(f.title), f.form_number, f.revision, f.number_pattern,
+                   str(len(f.fields))] for f in forms])
+
+
+def form_as_dict(form: Form) -> dict:
+    as_dict = dataclasses.asdict(form)
+    as_dict.pop("source")
+    for field in as_dict["fields"]:
+        field.pop("extra", None)
+        for column in field["columns"]:
+            column.pop("extra", None)
+    return as_dict
+
+
+def form_text(form: Form) -> str:
+    head = (f"{form.id}  {form.title}  {form.form_number} rev {form.revision}\n"
+            f"numbers {form.number_pattern} · retention {form.retention.text} from "
+            f"{form.retention.runs_from}, then {form.retention.action} · "
+            f"template {form.template}\n")
+    rows = []
+    for field in form.fields:
+        rows.append([field.id, str(field.label), _type_text(field), _rules(field)])
+        for column in field.columns:
+            rows.append(["  ." + column.id, str(column.label), _type_text(column),
+                         _rules(column)])
+    return head + "\n" + table(["FIELD", "LABEL", "TYPE", "RULES"], rows)
+
+
+def _type_text(field) -> str:
+    if field.type == "choice":
+        return "choice: " + " / ".join(c.id for c in field.choices)
+    return field.type
+
+
+def _rules(field) -> str:
+    rules = []
+    if field.required:
+        rules.append("required")
+    if field.sensitive:
+        rules.append("sensitive")
+    for name in ("min", "max", "min_length", "max_length", "pattern", "places", "default",
+                 "key"):
+        value = getattr(field, name)
+        if value is not None:
+            rules.append(f"{name}={value}")
+    if field.product_of:
+        rules.append("= " + " × ".join(field.product_of))
+    if field.type == "table" and field.min_rows:
+        rules.append(f"min_rows={field.min_rows}")
+    return ", ".join(rules)
+
+
+def record_text(record: dict, form: Form) -> str:
+    lines = [
+        f"{record['number']}  {record['form_title']}  {record['form_number']} rev "
+        f"{record['form_revision']}",
+        f"version {record['version']} of {record['current_version']} · "
+        f"{status_label(record['status'])} · {record['version_created_at']} by "
+        f"{record['author']}" + (f" · reason: {record['reason']}" if record['reason'] else ""),
+        pairs([("docx", record["files"]["docx"] or "(missing)"),
+               ("pdf", record["files"]["pdf"] or "(not made)")]),
+        "",
+    ]
+    items = []
+    for field in form.fields:
+        value = record["data"].get(field.id)
+        if field.type != "table":
+            items.append((str(field.label), value if value == MASK else field.display(value)))
+            continue
+        items.append((str(field.label), f"{len(value)} 行 rows" if value else ""))
+        for index, row in enumerate(value or [], start=1):
+            items.append((f"  [{index}]", "; ".join(
+                f"{c.label.zh}={c.display(row.get(c.id))}" for c in field.columns
+                if row.get(c.id) is not None)))
+    return "\n".join(lines) + "\n" + pairs(items)
+
+
+def history_text(number: str, story: list[dict]) -> str:
+    rows = [[str(v["version"]), v["created_at"], v["effective_date"], v["author"],
+             status_label(v["status"]), clip(v["reason"] or "(created 新建)", 40),
+             clip(", ".join(v["changed"]), 50)] for v in story]
+    return f"{number}\n" + table(["VER", "AT (UTC)", "DATE", "BY", "STATUS", "REASON",
+                                  "CHANGED"], rows)
+
+
+def diff_text(result: dict) -> str:
+    head = f"{result['number']}: version {result['from']} → {result['to']}"
+    if not result["changes"]:
+        return head + "\n(no changes 无变化)"
+    rows = [[c["label"], clip(c["from"] or "—", 40), clip(c["to"] or "—", 40)]
+            for c in result["changes"]]
+    return head + "\n" + table(["FIELD", "FROM", "TO"], rows)

@@ -1,0 +1,64 @@
+"""Interactive filling at a terminal: bilingual prompts that re-ask until a value is valid."""
+
+from __future__ import annotations
+
+import click
+
+from .fields import Field, Invalid
+from .forms import Form
+
+
+def prompt_fields(form: Form, data: dict, only_missing_required: bool) -> dict:
+    """Ask for fields not in data: every field when filling from scratch, else the missing
+    required ones. Enter leaves an optional field empty."""
+    filled = dict(data)
+    for field in form.fields:
+        if field.id in filled or (only_missing_required and not field.required):
+            continue
+        if field.product_of and not only_missing_required:
+            click.echo(f"  {field.label} — {field.help or 'computed'}")
+            continue
+        value = prompt_table(field) if field.type == "table" else prompt_value(field, "")
+        if value not in (None, []):
+            filled[field.id] = value
+    return filled
+
+
+def prompt_value(field: Field, indent: str):
+    text = f"{indent}{field.label}"
+    if field.help:
+        click.echo(click.style(f"{indent}  {field.help}", dim=True))
+    if field.type == "choice":
+        for number, choice in enumerate(field.choices, start=1):
+            click.echo(f"{indent}  {number}. {choice.label} [{choice.id}]")
+    mark = " *" if field.required else ""
+    while True:
+        raw = click.prompt(text + mark, default="", show_default=False)
+        if field.type == "choice" and raw.strip().isdigit() and \
+                1 <= int(raw) <= len(field.choices):
+            raw = field.choices[int(raw) - 1].id
+        try:
+            value = field.parse(raw)
+        except Invalid as exc:
+            click.echo(f"{indent}  ✗ {exc} — 请重新输入 please try again", err=True)
+            continue
+        if value is None and field.required:
+            click.echo(f"{indent}  ✗ 必填 required", err=True)
+            continue
+        return value
+
+
+def prompt_table(field: Field) -> list:
+    rows = []
+    click.echo(f"{field.label}:")
+    while (field.max_rows is None or len(rows) < field.max_rows) and (
+            len(rows) < field.min_rows
+            or click.confirm(f"  添加一行 Add a row ({len(rows)} so far)?", default=False)):
+        click.echo(f"  第 {len(rows) + 1} 行 Row {len(rows) + 1}")
+        row = {}
+        for column in field.columns:
+            value = prompt_value(column, "    ")
+            if value is not None:
+                row[column.id] = value
+        rows.append(row)
+    return rows

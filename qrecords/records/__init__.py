@@ -1,0 +1,1 @@
+"""The store: catalog (SQLite), numbering, immutable version files. Nothing outside speaks SQL."""

@@ -1,0 +1,234 @@
+"""The catalog: the source of truth for records, versions, files and events.
+
+This is the only module that speaks SQL. A PostgreSQL backend would be a second class with the
+same public methods. Rows of versions, files, events and form revisions are immutable: triggers
+refuse UPDATE and DELETE, so even a bug elsewhere cannot rewrite history silently.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_MS = 60_000
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS form_revisions (
+    id INTEGER PRIMARY KEY,
+    form_id TEXT NOT NULL,
+    revision TEXT NOT NULL,
+    schema_text TEXT NOT NULL,
+    template BLOB NOT NULL,
+    sha256 TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (form_id, revision)
+);
+CREATE TABLE IF NOT EXISTS counters (
+    form_id TEXT NOT NULL,
+    period TEXT NOT NULL,
+    last_seq INTEGER NOT NULL,
+    PRIMARY KEY (form_id, period)
+);
+CREATE TABLE IF NOT EXISTS records (
+    id INTEGER PRIMARY KEY,
+    number TEXT NOT NULL UNIQUE,
+    form_id TEXT NOT NULL,
+    form_revision_id INTEGER NOT NULL REFERENCES form_revisions (id),
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    current_version INTEGER NOT NULL,
+    status TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS records_form ON records (form_id);
+CREATE TABLE IF NOT EXISTS versions (
+    record_id INTEGER NOT NULL REFERENCES records (id),
+    version INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    data TEXT NOT NULL,
+    data_sha256 TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    effective_date TEXT NOT NULL,
+    author TEXT NOT NULL,
+    reason TEXT,
+    PRIMARY KEY (record_id, version)
+);
+CREATE TABLE IF NOT EXISTS files (
+    record_id INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    path TEXT NOT NULL UNIQUE,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (record_id, version, kind),
+    FOREIGN KEY (record_id, version) REFERENCES versions (record_id, version)
+);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    effective_date TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    record_number TEXT,
+    version INTEGER,
+    detail TEXT NOT NULL
+);
+"""
+
+_IMMUTABLE = ("form_revisions", "versions", "files", "events")
+
+
+def _triggers() -> str:
+    return "".join(
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{table} rows are immutable'); END;\n"
+        for table in _IMMUTABLE for op in ("UPDATE", "DELETE"))
+
+
+class Store:
+    """A SQLite catalog file. Use `write()` for every change: one IMMEDIATE transaction."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        self._db.execute("PRAGMA foreign_keys = ON")
+        self._db.execute("PRAGMA synchronous = FULL")
+
+    @classmethod
+    def create(cls, path: Path) -> "Store":
+        store = cls(path)
+        store._db.execute("PRAGMA journal_mode = WAL")
+        store._db.executescript(
+            "BEGIN IMMEDIATE;" + _DDL + _triggers()
+            + f"INSERT OR REPLACE INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');"
+            + "COMMIT;")
+        return store
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def write(self):
+        """One write transaction; taken with BEGIN IMMEDIATE so concurrent writers queue on the
+        busy timeout instead of failing half-way. Rolled back on any exception."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # -- form revisions ----------------------------------------------------------------------
+
+    def form_revision(self, form_id: str, revision: str) -> dict | None:
+        row = self._db.execute(
+            "SELECT id, form_id, revision, schema_text, template, sha256 FROM form_revisions "
+            "WHERE form_id = ? AND revision = ?", (form_id, revision)).fetchone()
+        return dict(row) if row else None
+
+    def form_revision_by_id(self, revision_id: int) -> dict:
+        row = self._db.execute(
+            "SELECT id, form_id, revision, schema_text, template, sha256 FROM form_revisions "
+            "WHERE id = ?", (revision_id,)).fetchone()
+        return dict(row)
+
+    def add_form_revision(self, form_id: str, revision: str, schema_text: str,
+                          template: bytes, sha256: str, at: str) -> int:
+        return self._db.execute(
+            "INSERT INTO form_revisions (form_id, revision, schema_text, template, sha256, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (form_id, revision, schema_text, template, sha256, at)).lastrowid
+
+    # -- numbering ---------------------------------------------------------------------------
+
+    def next_seq(self, form_id: str, period: str) -> int:
+        """The next serial of a period; inside write() so it commits or rolls back with the
+        record that uses it (no duplicates, no gaps)."""
+        row = self._db.execute(
+            "INSERT INTO counters (form_id, period, last_seq) VALUES (?, ?, 1) "
+            "ON CONFLICT (form_id, period) DO UPDATE SET last_seq = last_seq + 1 "
+            "RETURNING last_seq", (form_id, period)).fetchone()
+        return row[0]
+
+    # -- records and versions ----------------------------------------------------------------
+
+    def add_record(self, number: str, form_id: str, form_revision_id: int, at: str,
+                   author: str, status: str) -> int:
+        return self._db.execute(
+            "INSERT INTO records (number, form_id, form_revision_id, created_at, created_by, "
+            "current_version, status) VALUES (?, ?, ?, ?, ?, 0, ?)",
+            (number, form_id, form_revision_id, at, author, status)).lastrowid
+
+    def add_version(self, record_id: int, version: int, status: str, data: dict,
+                    data_sha256: str, at: str, effective_date: str, author: str,
+                    reason: str | None) -> None:
+        self._db.execute(
+            "INSERT INTO versions (record_id, version, status, data, data_sha256, created_at, "
+            "effective_date, author, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (record_id, version, status, canonical_json(data), data_sha256, at, effective_date,
+             author, reason))
+        self._db.execute("UPDATE records SET current_version = ?, status = ? WHERE id = ?",
+                         (version, status, record_id))
+
+    def add_file(self, record_id: int, version: int, kind: str, path: str, sha256: str,
+                 size: int, at: str) -> None:
+        self._db.execute(
+            "INSERT INTO files (record_id, version, kind, path, sha256, size, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)", (record_id, version, kind, path, sha256, size, at))
+
+    def record(self, number: str) -> dict | None:
+        row = self._db.execute("SELECT * FROM records WHERE number = ?", (number,)).fetchone()
+        return dict(row) if row else None
+
+    def record_numbers(self, form_id: str | None = None) -> list[str]:
+        query = "SELECT number FROM records" + (" WHERE form_id = ?" if form_id else "")
+        return [r[0] for r in self._db.execute(query + " ORDER BY id",
+                                               (form_id,) if form_id else ())]
+
+    def versions(self, record_id: int) -> list[dict]:
+        rows = self._db.execute("SELECT * FROM versions WHERE record_id = ? ORDER BY version",
+                                (record_id,)).fetchall()
+        return [_version(row) for row in rows]
+
+    def version(self, record_id: int, version: int) -> dict | None:
+        row = self._db.execute("SELECT * FROM versions WHERE record_id = ? AND version = ?",
+                               (record_id, version)).fetchone()
+        return _version(row) if row else None
+
+    def files(self, record_id: int, version: int) -> dict[str, dict]:
+        rows = self._db.execute("SELECT * FROM files WHERE record_id = ? AND version = ?",
+                                (record_id, version)).fetchall()
+        return {row["kind"]: dict(row) for row in rows}
+
+    # -- events ------------------------------------------------------------------------------
+
+    def add_event(self, at: str, effective_date: str, actor: str, action: str,
+                  record_number: str | None = None, version: int | None = None,
+                  detail: dict | None = None) -> None:
+        self._db.execute(
+            "INSERT INTO events (at, effective_date, actor, action, record_number, version, "
+            "detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (at, effective_date, actor, action, record_number, version,
+             canonical_json(detail or {})))
+
+    def events(self, record_number: str | None = None) -> list[dict]:
+        query = "SELECT * FROM events" + (" WHERE record_number = ?" if record_number else "")
+        rows = self._db.execute(query + " ORDER BY id",
+                                (record_number,) if record_number else ()).fetchall()
+        return [dict(row, detail=json.loads(row["detail"])) for row in rows]
+
+
+def canonical_json(value) -> str:
+    """The one serialisation of record data: sorted keys, no whitespace, UTF-8 kept."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def _version(row: sqlite3.Row) -> dict:
+    return dict(row, data=json.loads(row["data"]))

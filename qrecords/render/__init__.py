@@ -1,0 +1,1 @@
+"""Rendering: the template context, DOCX (docxtpl); PDF and finishing come later."""

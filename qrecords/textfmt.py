@@ -1,0 +1,49 @@
+"""Aligned text for people: column widths that count CJK characters as two cells."""
+
+from __future__ import annotations
+
+import unicodedata
+
+
+def width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def pad(text: str, cells: int) -> str:
+    return text + " " * max(cells - width(text), 0)
+
+
+def clip(text: str, cells: int) -> str:
+    """One line of at most `cells` cells, with … where it was cut."""
+    text = " ".join(text.split())
+    if width(text) <= cells:
+        return text
+    out, used = "", 0
+    for ch in text:
+        w = width(ch)
+        if used + w > cells - 1:
+            break
+        out, used = out + ch, used + w
+    return out + "…"
+
+
+def table(headers: list[str], rows: list[list[str]]) -> str:
+    """Rows aligned under their headers, two spaces between columns."""
+    cells = [headers] + [[str(c) for c in row] for row in rows]
+    widths = [max(width(row[i]) for row in cells) for i in range(len(headers))]
+    lines = ["  ".join(pad(c, w) for c, w in zip(row, widths)).rstrip() for row in cells]
+    lines.insert(1, "  ".join("─" * w for w in widths))
+    return "\n".join(lines)
+
+
+def pairs(items: list[tuple[str, str]], indent: str = "") -> str:
+    """label  value lines, labels padded to one width; multi-line values stay indented."""
+    if not items:
+        return ""
+    label_width = max(width(label) for label, _ in items)
+    lines = []
+    for label, value in items:
+        first, *rest = (value or "").split("\n") or [""]
+        lines.append(f"{indent}{pad(label, label_width)}  {first}".rstrip())
+        lines += [f"{indent}{' ' * label_width}  {line}".rstrip() for line in rest]
+    return "\n".join(lines)

@@ -1,0 +1,370 @@
+"""The Python API: a Workspace whose methods are the verbs of the CLI.
+
+A workspace is a folder with qrecords.yaml, schemas/, templates/, records/ (the catalog and the
+immutable files of every version) and index/. See DESIGN.md for the data flow.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+from pathlib import Path
+
+from . import clock, status
+from .config import DEFAULT_CONFIG, Config, User, load_config
+from .errors import FormError, NotFound, QrecError, ValidationError, WorkspaceError
+from .forms import RESERVED, Form, load_form, parse_form, suggest, validate_data
+from .present import MASK
+from .records.files import sha256_bytes, write_immutable
+from .records.numbering import format_number, period_of
+from .records.store import Store, canonical_json
+from .render.context import build_context
+from .render.docx import render_docx, template_names
+
+CONFIG_NAME = "qrecords.yaml"
+BUILTIN = Path(__file__).parent
+_CONTEXT_ATTRIBUTES = {
+    "org": {"name", "name_en"},
+    "form": {"id", "title_zh", "title_en", "number", "revision"},
+    "record": {"number", "version", "status_label", "date"},
+}
+
+
+class Workspace:
+    def __init__(self, root: Path):
+        self.root = root.resolve()
+        self.config: Config = load_config(self.root / CONFIG_NAME)
+        catalog = self.root / "records" / "catalog.sqlite"
+        if not catalog.exists():
+            raise WorkspaceError(f"{catalog}: the catalog is missing; this workspace is broken")
+        self.store = Store(catalog)
+
+    # -- finding and making workspaces ------------------------------------------------------
+
+    @classmethod
+    def init(cls, path: Path) -> "Workspace":
+        """Make a workspace with the built-in forms. Refuses a folder that already has one."""
+        path = Path(path)
+        if (path / CONFIG_NAME).exists():
+            raise WorkspaceError(f"{path}: already a workspace ({CONFIG_NAME} exists)")
+        if path.exists() and not path.is_dir():
+            raise WorkspaceError(f"{path}: exists and is not a folder")
+        for sub in ("schemas", "templates", "records", "index"):
+            (path / sub).mkdir(parents=True, exist_ok=True)
+        for source in sorted((BUILTIN / "schemas").glob("*.yaml")):
+            shutil.copyfile(source, path / "schemas" / source.name)
+        for source in sorted((BUILTIN / "templates").glob("*.docx")):
+            shutil.copyfile(source, path / "templates" / source.name)
+        Store.create(path / "records" / "catalog.sqlite").close()
+        # qrecords.yaml last: its presence is what makes the folder a workspace.
+        shutil.copyfile(DEFAULT_CONFIG, path / CONFIG_NAME)
+        return cls(path)
+
+    @classmethod
+    def find(cls, explicit: str | None = None) -> "Workspace":
+        """-w PATH, else QREC_WORKSPACE, else the current folder or the nearest parent with
+        qrecords.yaml."""
+        given = explicit or os.environ.get("QREC_WORKSPACE")
+        if given:
+            root = Path(given)
+            if not (root / CONFIG_NAME).is_file():
+                source = "-w" if explicit else "QREC_WORKSPACE"
+                raise WorkspaceError(f"{given} ({source}) is not a qrecords workspace: no "
+                                     f"{CONFIG_NAME} there (make one with `qrec init {given}`)")
+            return cls(root)
+        here = Path.cwd()
+        for folder in (here, *here.parents):
+            if (folder / CONFIG_NAME).is_file():
+                return cls(folder)
+        raise WorkspaceError(f"no qrecords workspace in {here} or its parents: make one with "
+                             "`qrec init PATH`, or name one with -w PATH or QREC_WORKSPACE")
+
+    def close(self) -> None:
+        self.store.close()
+
+    def user(self, user_id: str | None) -> User:
+        """The acting user: --as / QREC_USER, else options.default_user of qrecords.yaml."""
+        chosen = user_id or os.environ.get("QREC_USER") or self.config.default_user
+        if not chosen:
+            raise WorkspaceError("who is acting? give --as USER or set QREC_USER")
+        return self.config.user(chosen)
+
+    # -- forms -------------------------------------------------------------------------------
+
+    def form_ids(self) -> list[str]:
+        return sorted(p.stem for p in (self.root / "schemas").glob("*.yaml"))
+
+    def form(self, form_id: str) -> Form:
+        path = self.root / "schemas" / f"{form_id}.yaml"
+        if "/" in form_id or "\\" in form_id or form_id.startswith(".") or not path.is_file():
+            raise NotFound(f"no form '{form_id}'{suggest(form_id, self.form_ids())}; forms: "
+                           f"{', '.join(self.form_ids())}")
+        form = load_form(path)
+        if form.id != form_id:
+            raise FormError(f"{path}: id '{form.id}' does not match the file name")
+        return form
+
+    def template_bytes(self, form: Form) -> bytes:
+        path = self.root / "templates" / form.template
+        try:
+            return path.read_bytes()
+        except OSError:
+            raise FormError(f"schemas/{form.id}.yaml: template '{form.template}' not found in "
+                            f"{path.parent}") from None
+
+    def check_form(self, form_id: str) -> list[str]:
+        """Every problem of a form: schema, template file, placeholders. Empty when sound."""
+        try:
+            form = self.form(form_id)
+            template = self.template_bytes(form)
+            names, tables, attributes = template_names(template, f"templates/{form.template}")
+        except FormError as exc:
+            return str(exc).splitlines()
+        problems = []
+        where = f"templates/{form.template}"
+        fields = {f.id: f for f in form.fields}
+        for name in sorted(names - RESERVED):
+            if name not in fields:
+                problems.append(f"{where}: placeholder '{name}' is not a field of {form.id}"
+                                f"{suggest(name, fields)}")
+        for base, attrs in sorted(attributes.items()):
+            allowed = _CONTEXT_ATTRIBUTES.get(base, set())
+            for attr in sorted(attrs - allowed):
+                problems.append(f"{where}: '{base}.{attr}' is not available; {base} has "
+                                f"{', '.join(sorted(allowed)) or 'no attributes'}")
+        for table, columns in sorted(tables.items()):
+            field = fields.get(table)
+            if field is None or field.type != "table":
+                problems.append(f"{where}: loop over '{table}', which is not a table field")
+                continue
+            known = {c.id for c in field.columns}
+            for column in sorted(columns - known):
+                problems.append(f"{where}: '{table}' has no column '{column}'"
+                                f"{suggest(column, known)}")
+        mentioned = names | set(tables)
+        for field in form.fields:
+            if field.required and field.id not in mentioned:
+                problems.append(f"{where}: required field '{field.id}' does not appear")
+        return problems
+
+    # -- records -----------------------------------------------------------------------------
+
+    def new_record(self, form_id: str, data: dict, user: str | None = None) -> dict:
+        """Validate, number, render and store version 1 of a new record, in one transaction:
+        a failure anywhere leaves no record, no number used and no file."""
+        actor = self.user(user)
+        form = self.form(form_id)
+        template = self.template_bytes(form)
+        today = clock.today()
+        clean = validate_data(form, data, today.isoformat())
+        period = period_of(form.number_pattern, today)
+        with self.store.write() as tx:
+            revision_id = self._freeze_revision(form, template)
+            number = format_number(period, tx.next_seq(form.id, period))
+            now = clock.utc_now()
+            record_id = tx.add_record(number, form.id, revision_id, now, actor.id, status.DRAFT)
+            self._store_version(form, template, record_id, number, 1, status.DRAFT, clean,
+                                actor, None, now, "record.created")
+        return self.show(number, user=actor.id)
+
+    def amend(self, number: str, changes: dict, reason: str, user: str | None = None) -> dict:
+        """Make version N+1 with the changed fields; the record's own form revision is used,
+        whatever the workspace's schema and template say now."""
+        actor = self.user(user)
+        if not reason or not reason.strip():
+            raise QrecError("an amendment needs a reason (--reason TEXT)")
+        with self.store.write() as tx:
+            record = self._record(number)
+            form, template = self._frozen_form(record["form_revision_id"])
+            current = tx.version(record["id"], record["current_version"])
+            merged = {**current["data"], **changes}
+            clean = validate_data(form, merged, clock.today().isoformat())
+            if clean == current["data"]:
+                raise QrecError(f"{number}: nothing changed; version "
+                                f"{record['current_version']} stays current")
+            self._store_version(form, template, record["id"], number,
+                                record["current_version"] + 1, record["status"], clean, actor,
+                                reason.strip(), clock.utc_now(), "record.amended")
+        return self.show(number, user=actor.id)
+
+    def show(self, number: str, version: int | None = None, user: str | None = None) -> dict:
+        """A record as the JSON contract of DESIGN.md describes it. Sensitive values are masked
+        for users without the `privacy` role; reading them is logged."""
+        actor = self.user(user)
+        record = self._record(number)
+        wanted = version or record["current_version"]
+        row = self.store.version(record["id"], wanted)
+        if row is None:
+            raise NotFound(f"{number} has no version {wanted} (versions 1 to "
+                           f"{record['current_version']})")
+        form, _ = self._frozen_form(record["form_revision_id"])
+        data = self._visible_data(form, row["data"], actor, number, wanted)
+        files = self.store.files(record["id"], wanted)
+        return {
+            "number": number,
+            "form": form.id,
+            "form_title": str(form.title),
+            "form_number": form.form_number,
+            "form_revision": form.revision,
+            "version": wanted,
+            "current_version": record["current_version"],
+            "status": row["status"],
+            "title": form.title_of(data),
+            "created_at": record["created_at"],
+            "version_created_at": row["created_at"],
+            "effective_date": row["effective_date"],
+            "author": row["author"],
+            "reason": row["reason"],
+            "data": data,
+            "data_sha256": row["data_sha256"],
+            "files": {kind: str(self.root / "records" / files[kind]["path"]) if kind in files
+                      else None for kind in ("docx", "pdf")},
+            "retention_until": None,
+            "hold": False,
+        }
+
+    def history(self, number: str) -> list[dict]:
+        """Every version, oldest first, with who, when, why and which fields changed."""
+        record = self._record(number)
+        form, _ = self._frozen_form(record["form_revision_id"])
+        versions = self.store.versions(record["id"])
+        story, previous = [], None
+        for row in versions:
+            changed = [c["field"] for c in _changes(form, previous, row["data"])] \
+                if previous is not None else []
+            story.append({"version": row["version"], "created_at": row["created_at"],
+                          "effective_date": row["effective_date"], "author": row["author"],
+                          "status": row["status"], "reason": row["reason"],
+                          "changed": sorted(set(changed))})
+            previous = row["data"]
+        return story
+
+    def diff(self, number: str, a: int | None = None, b: int | None = None,
+             user: str | None = None) -> dict:
+        """Field by field (table cells included) from version a to b; by default the current
+        version against the one before it."""
+        actor = self.user(user)
+        record = self._record(number)
+        current = record["current_version"]
+        b = b or (current if a is None else current)
+        a = a or max(b - 1, 1)
+        form, _ = self._frozen_form(record["form_revision_id"])
+        data = {}
+        for side in (a, b):
+            row = self.store.version(record["id"], side)
+            if row is None:
+                raise NotFound(f"{number} has no version {side} (versions 1 to {current})")
+            data[side] = self._visible_data(form, row["data"], actor, number, side)
+        return {"number": number, "from": a, "to": b,
+                "changes": _changes(form, data[a], data[b])}
+
+    def form_of(self, number: str) -> Form:
+        """The form revision a record was made with (not necessarily the workspace's now)."""
+        return self._frozen_form(self._record(number)["form_revision_id"])[0]
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _record(self, number: str) -> dict:
+        record = self.store.record(number)
+        if record is None:
+            raise NotFound(f"no record '{number}'")
+        return record
+
+    def _freeze_revision(self, form: Form, template: bytes) -> int:
+        """The catalog's copy of this form revision; made by its first record. A revision that
+        changed after records were made with it is refused: it needs a new revision label."""
+        digest = sha256_bytes(form.source.encode() + b"\0" + template)
+        frozen = self.store.form_revision(form.id, form.revision)
+        if frozen is None:
+            return self.store.add_form_revision(form.id, form.revision, form.source, template,
+                                                digest, clock.utc_now())
+        if frozen["sha256"] != digest:
+            raise FormError(
+                f"form {form.id} rev {form.revision} was changed after records were made with "
+                f"it (schemas/{form.id}.yaml or templates/{form.template}); a controlled form "
+                "that changes needs a new revision: edit `revision:` in its schema")
+        return frozen["id"]
+
+    def _frozen_form(self, revision_id: int) -> tuple[Form, bytes]:
+        return _load_frozen(self.store.form_revision_by_id, revision_id)
+
+    def _store_version(self, form: Form, template: bytes, record_id: int, number: str,
+                       version: int, state: str, data: dict, actor: User, reason: str | None,
+                       now: str, action: str) -> None:
+        today = clock.today().isoformat()
+        context = build_context(form, data, org=self.config.organisation,
+                                org_en=self.config.organisation_en, number=number,
+                                version=version, status=state, date=today)
+        content = render_docx(template, context, f"templates/{form.template}")
+        relative = f"{form.id}/{number}/{number}_v{version}.docx"
+        digest = write_immutable(self.root / "records" / relative, content)
+        data_sha = sha256_bytes(canonical_json(data).encode())
+        self.store.add_version(record_id, version, state, data, data_sha, now, today,
+                               actor.id, reason)
+        self.store.add_file(record_id, version, "docx", relative, digest, len(content), now)
+        self.store.add_event(now, today, actor.id, action, number, version,
+                             {"reason": reason, "data_sha256": data_sha,
+                              "files": {"docx": digest}})
+
+    def _visible_data(self, form: Form, data: dict, actor: User, number: str,
+                      version: int) -> dict:
+        sensitive = [f.id for f in form.fields if f.sensitive and data.get(f.id) is not None]
+        if not sensitive:
+            return data
+        if "privacy" in actor.roles:
+            with self.store.write():
+                self.store.add_event(clock.utc_now(), clock.today().isoformat(), actor.id,
+                                     "record.sensitive_read", number, version,
+                                     {"fields": sensitive})
+            return data
+        return {**data, **{fid: MASK for fid in sensitive}}
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_frozen(schema_text: str, form_id: str, revision: str) -> Form:
+    return parse_form(schema_text, f"catalog copy of {form_id} rev {revision}")
+
+
+def _load_frozen(lookup, revision_id: int) -> tuple[Form, bytes]:
+    row = lookup(revision_id)
+    return _parse_frozen(row["schema_text"], row["form_id"], row["revision"]), row["template"]
+
+
+def _changes(form: Form, before: dict, after: dict) -> list[dict]:
+    """Field-level changes; for tables, one entry per changed cell or added/removed row."""
+    changes = []
+    for field in form.fields:
+        old, new = before.get(field.id), after.get(field.id)
+        if old == new:
+            continue
+        if field.type != "table":
+            changes.append({"field": field.id, "label": str(field.label),
+                            "from": field.display(old) if old != MASK else MASK,
+                            "to": field.display(new) if new != MASK else MASK})
+            continue
+        old, new = old or [], new or []
+        for index in range(max(len(old), len(new))):
+            place = f"{field.id}[{index + 1}]"
+            if index >= len(old):
+                changes.append({"field": field.id, "label": f"{field.label} {place}",
+                                "from": None, "to": _row_text(field, new[index])})
+            elif index >= len(new):
+                changes.append({"field": field.id, "label": f"{field.label} {place}",
+                                "from": _row_text(field, old[index]), "to": None})
+            else:
+                for column in field.columns:
+                    a, b = old[index].get(column.id), new[index].get(column.id)
+                    if a != b:
+                        changes.append({"field": field.id,
+                                        "label": f"{place}.{column.id} {column.label}",
+                                        "from": column.display(a), "to": column.display(b)})
+    return changes
+
+
+def _row_text(field, row: dict) -> str:
+    return "; ".join(f"{c.label.zh}={c.display(row.get(c.id))}" for c in field.columns
+                     if row.get(c.id) is not None)
+
+
+__all__ = ["Workspace", "ValidationError"]
