@@ -166,7 +166,7 @@ class Workspace:
             record_id = tx.add_record(number, form.id, revision_id, now, actor.id, status.DRAFT)
             self._store_version(form, template, record_id, number, 1, status.DRAFT, clean,
                                 actor, None, now, "record.created")
-        return self.show(number, user=actor.id)
+        return self._view(number, None, actor, own_input=True)
 
     def amend(self, number: str, changes: dict, reason: str, user: str | None = None) -> dict:
         """Make version N+1 with the changed fields; the record's own form revision is used,
@@ -186,12 +186,16 @@ class Workspace:
             self._store_version(form, template, record["id"], number,
                                 record["current_version"] + 1, record["status"], clean, actor,
                                 reason.strip(), clock.utc_now(), "record.amended")
-        return self.show(number, user=actor.id)
+        return self._view(number, None, actor, own_input=True)
 
     def show(self, number: str, version: int | None = None, user: str | None = None) -> dict:
         """A record as the JSON contract of DESIGN.md describes it. Sensitive values are masked
         for users without the `privacy` role; reading them is logged."""
-        actor = self.user(user)
+        return self._view(number, version, self.user(user), own_input=False)
+
+    def _view(self, number: str, version: int | None, actor: User, own_input: bool) -> dict:
+        """The record dict; `own_input` is the echo of what the actor just typed (new, amend):
+        shown as typed and not logged as a read."""
         record = self._record(number)
         wanted = version or record["current_version"]
         row = self.store.version(record["id"], wanted)
@@ -199,7 +203,8 @@ class Workspace:
             raise NotFound(f"{number} has no version {wanted} (versions 1 to "
                            f"{record['current_version']})")
         form, _ = self._frozen_form(record["form_revision_id"])
-        data = self._visible_data(form, row["data"], actor, number, wanted)
+        data = row["data"] if own_input else self._visible_data(form, row["data"], actor,
+                                                                    number, wanted)
         files = self.store.files(record["id"], wanted)
         return {
             "number": number,

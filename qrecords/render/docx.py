@@ -60,19 +60,19 @@ def template_names(template: bytes, name: str = "template") -> tuple[set, dict, 
         raise FormError(f"{name}: template syntax error: {exc.message}") from None
 
     names, tables, attributes = set(), {}, {}
-    loops = {}  # loop variable -> table it iterates
+    targets = set()  # loop variables, e.g. `row`
     for loop in tree.find_all(nodes.For):
         if isinstance(loop.target, nodes.Name) and isinstance(loop.iter, nodes.Name):
-            loops[loop.target.name] = loop.iter.name
-            tables.setdefault(loop.iter.name, set())
+            targets.add(loop.target.name)
+            columns = tables.setdefault(loop.iter.name, set())
+            for statement in loop.body:
+                columns.update(node.attr for node in statement.find_all(nodes.Getattr)
+                               if isinstance(node.node, nodes.Name)
+                               and node.node.name == loop.target.name)
     for node in tree.find_all(nodes.Getattr):
-        if isinstance(node.node, nodes.Name):
-            base = node.node.name
-            if base in loops:
-                tables[loops[base]].add(node.attr)
-            else:
-                attributes.setdefault(base, set()).add(node.attr)
+        if isinstance(node.node, nodes.Name) and node.node.name not in targets:
+            attributes.setdefault(node.node.name, set()).add(node.attr)
     for node in tree.find_all(nodes.Name):
-        if node.ctx == "load" and node.name not in loops:
+        if node.ctx == "load" and node.name not in targets:
             names.add(node.name)
     return names, tables, attributes

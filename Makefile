@@ -1,0 +1,28 @@
+# The two set-up commands are `make demo` and `make test`; both install what they need.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test bench deps system-deps clean
+
+deps: system-deps $(BIN)/qrec
+
+system-deps:
+	@bash tools/install-system-deps.sh
+
+$(BIN)/qrec: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $@
+
+demo: deps
+	@bash tools/demo.sh
+
+test: deps
+	$(BIN)/pytest
+
+bench: deps
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) demo bench/work .pytest_cache

@@ -1,0 +1,267 @@
+"""qrecords benchmarks: `make bench` (.venv/bin/python bench/run.py).
+
+Each benchmark is one function returning a Row: what is measured, our figure, a baseline
+measured in the same run, the ratio and the target. Add a benchmark by writing a function
+and appending it to BENCHMARKS. Figures go to stdout and to bench/results.md (committed, so
+the last run's figures travel with the code).
+
+Targets are read by people: a missed one is marked MISS, and the exit status stays 0. Only an
+error (an exception, a failing subprocess) makes the exit status non-zero.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import math
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+WORK = REPO / "bench" / "work"  # gitignored; wiped and recreated every run
+RESULTS = REPO / "bench" / "results.md"
+PYTHON = REPO / ".venv" / "bin" / "python"
+QREC = REPO / ".venv" / "bin" / "qrec"
+EXAMPLE = REPO / "examples" / "complaint.yaml"
+TODAY = "2026-11-23"
+USER = "lina"
+N_RECORDS = 100
+
+# The effective date of every record, here and in the subprocesses (they inherit it).
+os.environ["QREC_TODAY"] = TODAY
+sys.path.insert(0, str(REPO))  # run from a checkout even if the package is not installed
+
+from qrecords import status  # noqa: E402
+from qrecords.forms import validate_data  # noqa: E402
+from qrecords.inputs import load_data_file  # noqa: E402
+from qrecords.records.numbering import format_number, period_of  # noqa: E402
+from qrecords.render.context import build_context  # noqa: E402
+from qrecords.workspace import Workspace  # noqa: E402
+
+
+@dataclass
+class Row:
+    what: str
+    ours: float
+    baseline: float
+    unit: str            # "s" (lower is better) or "rec/s" (higher is better)
+    ratio: float         # ours / baseline, as a cost: > 1 means we are slower
+    target: str = "—"    # as printed
+    met: bool | None = None  # None when there is no target
+
+    @property
+    def status(self) -> str:
+        return "" if self.met is None else ("ok" if self.met else "MISS")
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def sig3(value: float) -> str:
+    """Three significant digits, keeping trailing zeros (29.0, 0.150), no exponent."""
+    if value == 0:
+        return "0"
+    digits = 2 - math.floor(math.log10(abs(value)))  # decimals for 3 significant digits
+    return f"{round(value, digits):.{max(0, digits)}f}"
+
+
+def fmt(value: float, unit: str) -> str:
+    """A figure with a readable unit: seconds scaled to ms or µs when small."""
+    if unit == "s":
+        for scale, name in ((1, "s"), (1e-3, "ms"), (1e-6, "µs")):
+            if value >= scale or scale == 1e-6:
+                return f"{sig3(value / scale)} {name}"
+    return f"{sig3(value)} {unit}"
+
+
+def wall(argv: list[str], env: dict | None = None) -> float:
+    """Wall time of one subprocess run; raises if it fails."""
+    start = time.perf_counter()
+    done = subprocess.run(argv, cwd=REPO, env=env, stdin=subprocess.DEVNULL,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, argv))} exited {done.returncode}: "
+                           f"{done.stderr.decode(errors='replace').strip()}")
+    return elapsed
+
+
+def median_wall(argv: list[str], runs: int, warmups: int = 0, env: dict | None = None) -> float:
+    for _ in range(warmups):
+        wall(argv, env)
+    return statistics.median(wall(argv, env) for _ in range(runs))
+
+
+def fresh_workspace(name: str) -> Workspace:
+    return Workspace.init(WORK / name)
+
+
+def example_data() -> dict:
+    return load_data_file(str(EXAMPLE))
+
+
+def complaint_context(ws: Workspace) -> dict:
+    """The context new_record builds for a complaint, with the same values."""
+    form = ws.form("complaint")
+    today = dt.date.fromisoformat(TODAY)
+    clean = validate_data(form, example_data(), TODAY)
+    number = format_number(period_of(form.number_pattern, today), 1)
+    return build_context(form, clean, org=ws.config.organisation,
+                         org_en=ws.config.organisation_en, number=number, version=1,
+                         status=status.DRAFT, date=TODAY)
+
+
+def docxtpl_render(path: Path, context: dict) -> bytes:
+    """The baseline: plain docxtpl, nothing of ours around it."""
+    from docxtpl import DocxTemplate
+
+    tpl = DocxTemplate(str(path))
+    tpl.render(context)
+    out = io.BytesIO()
+    tpl.save(out)
+    return out.getvalue()
+
+
+# -- benchmarks: one function each, returning a Row ---------------------------------------
+
+
+def bench_docx_records() -> Row:
+    """Records created and rendered per second through Workspace.new_record, against a plain
+    docxtpl render loop of the same template with the same context values."""
+    data = example_data()
+    # Warm-up in a throwaway workspace, so imports and first-use costs are not counted and the
+    # measured workspace starts fresh.
+    warm = fresh_workspace("warmup")
+    for _ in range(3):
+        warm.new_record("complaint", data, user=USER)
+    warm.close()
+
+    ws = fresh_workspace("bench")
+    start = time.perf_counter()
+    for _ in range(N_RECORDS):
+        ws.new_record("complaint", data, user=USER)
+    ours = N_RECORDS / (time.perf_counter() - start)
+
+    template = ws.root / "templates" / "complaint.docx"
+    context = complaint_context(ws)
+    ws.close()
+    for _ in range(3):
+        docxtpl_render(template, context)
+    start = time.perf_counter()
+    for _ in range(N_RECORDS):
+        docxtpl_render(template, context)
+    base = N_RECORDS / (time.perf_counter() - start)
+
+    ratio = base / ours  # per-record cost, ours / baseline
+    return Row(f"DOCX records/s (N={N_RECORDS})", ours, base, "rec/s", ratio, "≤ 1.5×",
+               ratio <= 1.5)
+
+
+def bench_help_start() -> Row:
+    """Start-up of the installed console script against a bare interpreter."""
+    ours = median_wall([str(QREC), "--help"], runs=15, warmups=2)
+    base = median_wall([str(PYTHON), "-c", "pass"], runs=15, warmups=2)
+    return Row("`qrec --help` start", ours, base, "s", ours / base, "< 0.3 s", ours < 0.3)
+
+
+RENDER_ONCE = """\
+import io, json, sys
+from docxtpl import DocxTemplate
+tpl = DocxTemplate(sys.argv[1])
+tpl.render(json.load(open(sys.argv[2], encoding="utf-8")))
+tpl.save(io.BytesIO())
+"""
+
+
+def bench_cli_new() -> Row:
+    """`qrec new` end to end as a user runs it, against a process that imports docxtpl and
+    renders the same template once."""
+    root = WORK / "bench"  # the workspace of bench_docx_records, or a new one
+    if not (root / "qrecords.yaml").exists():
+        fresh_workspace("bench").close()
+    env = {**os.environ, "QREC_WORKSPACE": str(root), "QREC_USER": USER}
+    ours = median_wall([str(QREC), "new", "complaint", "--data", str(EXAMPLE)], runs=10,
+                       warmups=1, env=env)
+
+    ws = Workspace(root)
+    context_file = WORK / "context.json"
+    context_file.write_text(json.dumps(complaint_context(ws), ensure_ascii=False),
+                            encoding="utf-8")
+    template = ws.root / "templates" / "complaint.docx"
+    ws.close()
+    base = median_wall([str(PYTHON), "-c", RENDER_ONCE, str(template), str(context_file)],
+                       runs=10, warmups=1)
+    return Row("`qrec new` wall (CLI)", ours, base, "s", ours / base)
+
+
+BENCHMARKS = [bench_docx_records, bench_help_start, bench_cli_new]
+
+
+# -- output -------------------------------------------------------------------------------
+
+HEADER = ("measure", "ours", "baseline", "ratio", "target", "status")
+
+
+def cells(row: Row) -> tuple[str, ...]:
+    return (row.what, fmt(row.ours, row.unit), fmt(row.baseline, row.unit),
+            f"{row.ratio:.2f}×", row.target, row.status)
+
+
+def machine_line() -> str:
+    return (f"{dt.datetime.now().strftime('%Y-%m-%d %H:%M')} · Python "
+            f"{platform.python_version()} · {os.cpu_count()} CPUs · {platform.machine()} "
+            f"{platform.system()}")
+
+
+def text_table(rows: list[Row]) -> str:
+    table = [HEADER, *map(cells, rows)]
+    widths = [max(len(line[i]) for line in table) for i in range(len(HEADER))]
+    right = {1, 2, 3}  # figures align right
+
+    def line(values):
+        return "  ".join(v.rjust(w) if i in right else v.ljust(w)
+                         for i, (v, w) in enumerate(zip(values, widths))).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([line(HEADER), rule, *(line(c) for c in table[1:])])
+
+
+def markdown_table(rows: list[Row]) -> str:
+    def line(values):
+        return "| " + " | ".join(v.replace("|", "\\|") for v in values) + " |"
+
+    align = "| " + " | ".join("---:" if i in (1, 2, 3) else "---" for i in range(len(HEADER)))
+    return "\n".join([line(HEADER), align + " |", *(line(cells(r)) for r in rows)])
+
+
+def main() -> int:
+    shutil.rmtree(WORK, ignore_errors=True)
+    WORK.mkdir(parents=True)
+    started = time.perf_counter()
+    rows = []
+    for bench in BENCHMARKS:
+        rows.append(bench())
+    took = time.perf_counter() - started
+    machine = machine_line()
+    print(f"qrecords bench — {machine}")
+    print()
+    print(text_table(rows))
+    print(f"\n(ratio = our cost / baseline cost; run took {took:.0f} s)")
+    RESULTS.write_text(
+        "# qrecords benchmarks\n\n"
+        f"Last run: {machine}  \n"
+        "Made by `make bench` (bench/run.py); ratio = our cost / baseline cost.\n\n"
+        f"{markdown_table(rows)}\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""DOCX rendering: each value in its labelled cell, hostile values literal, LibreOffice opens it."""
+
+import shutil
+import subprocess
+
+import pytest
+
+from qrecords.fields import Field
+from tests.conftest import load_example
+from tests.render.docx_text import docx_rows, docx_text
+
+HOSTILE = {
+    "customer": "A&B <Co> \"引号\" 'x' {{ 7*7 }} {% if x %} {_{ }_} 😀",
+    "description": "第一行 & <b>\n第二行 {{ org.name }}\n\n第四行 ☃ ]]> <w:t>",
+    "customer_request": "长" * 1900,
+    "complaint_reason": "{{ ''.__class__.__mro__ }} {%tr endfor %} \\n",
+}
+
+
+def _value_cell(rows, label_zh: str) -> str:
+    """The text of the cell right after the cell labelled `label_zh`."""
+    for cells in rows:
+        for index, text in enumerate(cells[:-1]):
+            if text.startswith(label_zh):
+                return cells[index + 1]
+    raise AssertionError(f"no cell labelled {label_zh}")
+
+
+@pytest.mark.parametrize("form_id", ["contract_review", "customer_property", "complaint"])
+def test_each_value_in_its_labelled_cell(ws, form_id):
+    form = ws.form(form_id)
+    record = ws.new_record(form_id, load_example(form_id), user="lina")
+    rows = docx_rows(record["files"]["docx"])
+    checked = 0
+    for field in form.fields:
+        value = record["data"][field.id]
+        if field.type == "table" or value is None:
+            continue
+        assert _value_cell(rows, field.label.zh).strip() == field.display(value), field.id
+        checked += 1
+    assert checked >= 8
+    text = docx_text(record["files"]["docx"])
+    for expected in (ws.config.organisation, form.title.zh, form.title.en, form.form_number,
+                     form.revision, record["number"], "草稿 Draft"):
+        assert expected in text
+
+
+def test_table_rows_expand_and_key_rows_always_show(ws):
+    record = ws.new_record("customer_property", load_example("customer_property"), user="lina")
+    rows = docx_rows(record["files"]["docx"])
+    names = [cells for cells in rows if any(c == "外壳冲压模具" for c in cells)]
+    assert len(names) == 1 and "MH-DIE-07" in names[0] and "设备 Equipment" in names[0]
+    assert sum(1 for cells in rows if any(c in ("铜板 C1100", "外壳冲压模具", "外壳图纸 Rev.C")
+                                          for c in cells)) == 3
+    review = ws.new_record("contract_review", load_example("contract_review"), user="lina")
+    text = docx_text(review["files"]["docx"])
+    # Three departments reviewed in the data; all six departments are printed.
+    for department in ("销售 Sales", "技术 Technical", "生产 Production", "质量 Quality",
+                       "采购 Purchasing", "仓库 Warehouse"):
+        assert department in text
+
+
+def test_footer_has_page_x_of_y_fields(ws):
+    from docx import Document
+
+    record = ws.new_record("complaint", load_example("complaint"), user="lina")
+    footer = Document(record["files"]["docx"]).sections[0].footer._element.xml
+    assert "PAGE" in footer and "NUMPAGES" in footer and "第" in footer
+
+
+def _hostile_record(ws):
+    data = {**load_example("complaint"), **HOSTILE}
+    return data, ws.new_record("complaint", data, user="lina")
+
+
+def test_hostile_values_render_literally(ws):
+    data, record = _hostile_record(ws)
+    text = docx_text(record["files"]["docx"])
+    for field_id, value in HOSTILE.items():
+        assert record["data"][field_id] == value  # stored exactly
+        for line in value.split("\n"):
+            assert line in text, (field_id, line)
+    assert "49" not in text.split("{{ 7*7 }}")[0][-5:]  # not evaluated
+
+
+def test_sandbox_blocks_a_malicious_template(ws):
+    from qrecords.errors import FormError
+    from qrecords.render.docx import render_docx
+    from tests.test_forms import _edit_template
+
+    _edit_template(ws, "complaint", "{{ customer }}",
+                   "{{ customer.__class__.__mro__[1].__subclasses__() }}")
+    template = (ws.root / "templates" / "complaint.docx").read_bytes()
+    with pytest.raises(FormError, match="template error"):
+        render_docx(template, {"customer": "x"}, "complaint.docx")
+
+
+def test_libreoffice_opens_the_hostile_docx(ws, tmp_path):
+    _, record = _hostile_record(ws)
+    profile = tmp_path / "lo-profile"
+    result = subprocess.run(
+        ["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to",
+         "txt:Text (encoded):UTF8", "--outdir", str(tmp_path), record["files"]["docx"]],
+        capture_output=True, text=True, timeout=180)
+    out = tmp_path / "CC-2611-01_v1.txt"
+    assert out.exists(), result.stderr
+    text = out.read_text(encoding="utf-8-sig")
+    assert HOSTILE["customer"] in text
+    assert "第二行 {{ org.name }}" in text and "长" * 1900 in text
+
+
+def test_display_of_each_type():
+    from qrecords.fields import Choice, Label
+
+    label = Label("标", "L")
+    assert Field("a", "yesno", label).display(True) == "是 Yes"
+    choice = Field("c", "choice", label, choices=(Choice("x", Label("甲", "A")),))
+    assert choice.display("x") == "甲 A" and choice.display(None) == ""

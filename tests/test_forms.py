@@ -1,0 +1,183 @@
+"""Form schemas: the built-in forms, schema mistakes reported precisely, `forms check`."""
+
+import io
+import shutil
+
+import pytest
+from docx import Document
+
+from qrecords.errors import FormError
+from qrecords.forms import parse_form
+from qrecords.workspace import BUILTIN
+
+# The field ids DOMAIN.md fixes as contract (examples, imports and scripts rely on them).
+CONTRACT_IDS = {
+    "contract_review": "customer customer_contact customer_phone contract_no "
+    "technical_agreement_no order_type repeat_order product specification quantity unit "
+    "unit_price amount currency delivery_date delivery_terms payment_terms packaging "
+    "customer_requirements implied_requirements statutory_requirements company_requirements "
+    "special_requirements",
+    "customer_property": "customer contract_no owner_contact received_date received_by",
+    "complaint": "received_date market customer customer_contact customer_phone order_no part_no "
+    "product quantity ship_date defective_quantity category description customer_request "
+    "complaint_reason sample_attached cause_analysis responsible_department countermeasure "
+    "disposition disposition_amount customer_accepted follows track_improvement closed_date",
+}
+CONTRACT_CHOICES = {
+    ("contract_review", "order_type"): {"written", "tender", "oral", "phone", "online"},
+    ("complaint", "market"): {"domestic", "foreign"},
+    ("complaint", "category"): {"quality", "non_quality"},
+    ("complaint", "disposition"): {"credit", "compensation", "return", "rework", "replacement",
+                                   "unfounded"},
+}
+SENSITIVE = {"contract_review": {"customer_contact", "customer_phone"},
+             "customer_property": {"owner_contact"},
+             "complaint": {"customer_contact", "customer_phone"}}
+
+
+@pytest.mark.parametrize("form_id", sorted(CONTRACT_IDS))
+def test_builtin_form_has_the_domain_fields(ws, form_id):
+    form = ws.form(form_id)
+    assert set(CONTRACT_IDS[form_id].split()) <= set(form.field_ids)
+    assert {f.id for f in form.fields if f.sensitive} == SENSITIVE[form_id]
+    for field in form.fields:
+        assert field.label.zh and field.label.en
+    assert form.retention.years == 3 and form.retention.runs_from == "closure"
+
+
+def test_contract_choice_ids(ws):
+    for (form_id, field_id), ids in CONTRACT_CHOICES.items():
+        assert {c.id for c in ws.form(form_id).field(field_id).choices} == ids
+
+
+def test_form_numbers_and_patterns(ws):
+    got = {f: (ws.form(f).form_number, ws.form(f).revision, ws.form(f).number_pattern)
+           for f in ws.form_ids()}
+    assert got == {"contract_review": ("QR-8.2-01", "A/0", "CR-{yyyy}-{seq:04}"),
+                   "customer_property": ("QR-8.5.3-01", "A/0", "CP-{yyyy}-{seq:04}"),
+                   "complaint": ("QR-9.1.2-01", "A/0", "CC-{yy}{mm}-{seq:02}")}
+
+
+GOOD = """
+id: demo
+title: {zh: 演示, en: Demo}
+form_number: QR-0
+revision: A/0
+number_pattern: "D-{yyyy}-{seq:03}"
+template: demo.docx
+fields:
+  - {id: name, type: text, required: true, label: {zh: 名称, en: Name}}
+"""
+
+
+def test_minimal_schema_parses():
+    form = parse_form(GOOD, "demo.yaml")
+    assert form.field_ids == ["name"] and form.retention.text == "3y"
+
+
+@pytest.mark.parametrize("change, expected", [
+    (("type: text, required", "type: txt, required"), "field 'name': type 'txt' must be one of"),
+    (("required: true,", "requird: true,"), "unknown key 'requird' (did you mean 'required'?)"),
+    (("en: Name}", "en: }"), "field 'name' label: must have a Chinese and an English text"),
+    (('"D-{yyyy}-{seq:03}"', '"D-{yyyy}"'), "number_pattern: 'D-{yyyy}' needs exactly one"),
+    (('"D-{yyyy}-{seq:03}"', '"D/{yyyy}-{seq:03}"'), "only letters, digits, - and _"),
+    (("template: demo.docx", "template: ../x.docx"), "template: '../x.docx' must be a .docx"),
+    (("id: demo", "id: Demo-1"), "id: 'Demo-1' must be lower-case"),
+    (("id: name,", "id: form,"), "id 'form' is reserved"),
+    (("revision: A/0\n", ""), "missing required key 'revision'"),
+    (("required: true,", "required: true, min: abc,"), "min is only for integer, decimal"),
+])
+def test_schema_mistakes_name_file_field_and_problem(change, expected):
+    old, new = change
+    assert old in GOOD
+    with pytest.raises(FormError) as caught:
+        parse_form(GOOD.replace(old, new), "schemas/demo.yaml")
+    message = str(caught.value)
+    assert message.startswith("schemas/demo.yaml: ") and expected in message, message
+
+
+def test_schema_reports_every_mistake_at_once():
+    broken = GOOD.replace("type: text", "type: nope").replace("en: Demo}", "}") \
+        .replace("form_number: QR-0\n", "")
+    with pytest.raises(FormError) as caught:
+        parse_form(broken, "demo.yaml")
+    assert len(str(caught.value).splitlines()) >= 3
+
+
+def test_invalid_yaml_gives_the_line():
+    with pytest.raises(FormError, match=r"demo.yaml: line 3: invalid YAML"):
+        parse_form("id: x\ntitle: {zh: a\nfields: [\n", "demo.yaml")
+
+
+def test_forms_check_builtin_clean(run):
+    result = run("forms", "check")
+    assert result.exit_code == 0, result.output
+    assert result.output.count("✓") == 3
+
+
+def _edit_template(ws, form_id, old, new):
+    """Replace placeholder text in a workspace template, keeping the DOCX valid."""
+    path = ws.root / "templates" / f"{form_id}.docx"
+    document = Document(path)
+    hits = 0
+    for paragraph in _all_paragraphs(document):
+        for run_ in paragraph.runs:
+            if old in run_.text:
+                run_.text = run_.text.replace(old, new)
+                hits += 1
+    assert hits, f"{old!r} not found in {path.name}"
+    document.save(path)
+
+
+def _all_paragraphs(document):
+    yield from document.paragraphs
+    for table in document.tables:
+        for row in table.rows:
+            for cell in row.cells:
+                yield from cell.paragraphs
+    for section in document.sections:
+        yield from section.header.paragraphs
+        yield from section.footer.paragraphs
+        for table in section.header.tables:
+            for row in table.rows:
+                for cell in row.cells:
+                    yield from cell.paragraphs
+
+
+def test_forms_check_finds_template_problems(ws, run):
+    _edit_template(ws, "complaint", "{{ customer }}", "{{ custmer }}")
+    _edit_template(ws, "customer_property", "{{ row.storage_location }}", "{{ row.location }}")
+    _edit_template(ws, "contract_review", "{{ record.number }}", "{{ record.nmber }}")
+    result = run("forms", "check")
+    assert result.exit_code == 1
+    out = result.output
+    assert "placeholder 'custmer' is not a field of complaint (did you mean 'customer'?)" in out
+    assert "required field 'customer' does not appear" in out
+    assert "'items' has no column 'location'" in out
+    assert "'record.nmber' is not available" in out
+
+
+def test_forms_check_reports_a_broken_schema_and_a_missing_template(ws, run):
+    schema = ws.root / "schemas" / "complaint.yaml"
+    schema.write_text(schema.read_text(encoding="utf-8").replace("type: integer", "type: int",
+                                                                  1), encoding="utf-8")
+    (ws.root / "templates" / "contract_review.docx").unlink()
+    result = run("forms", "check")
+    assert result.exit_code == 1
+    assert "complaint.yaml: field 'quantity': type 'int' must be one of" in result.output
+    assert "template 'contract_review.docx' not found" in result.output
+
+
+def test_forms_check_reports_a_corrupt_template(ws, run):
+    (ws.root / "templates" / "complaint.docx").write_bytes(b"PK\x03\x04 not really a zip")
+    result = run("forms", "check", "complaint")
+    assert result.exit_code == 1 and "not a readable DOCX file" in result.output
+
+
+def test_forms_listing_and_show(run):
+    listing = run("forms")
+    assert listing.exit_code == 0 and "合同评审单 Contract Review Sheet" in listing.output
+    shown = run("forms", "show", "complaint")
+    assert "disposition" in shown.output and "credit / compensation" in shown.output
+    as_json = run("forms", "show", "complaint", "--json")
+    assert '"form_number": "QR-9.1.2-01"' in as_json.output

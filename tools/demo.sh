@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# `make demo`: a fresh demo workspace in ./demo, one record of every form, an amendment, and
+# where the files are. Safe to run again: it starts from a new workspace each time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+qrec() { .venv/bin/qrec "$@"; }
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+rm -rf demo
+export QREC_WORKSPACE="$PWD/demo"
+step "qrec init demo"
+qrec init demo
+step "qrec forms; qrec forms check"
+qrec forms
+qrec forms check
+
+for form in contract_review customer_property complaint; do
+  step "qrec --as lina new $form --data examples/$form.yaml"
+  qrec --as lina new "$form" --data "examples/$form.yaml" --json \
+    | .venv/bin/python -c 'import json,sys; r=json.load(sys.stdin); print(r["number"], "v%d" % r["version"], r["status"], r["files"]["docx"])'
+done
+
+step "qrec --as lina amend CC-xxxx-01 --set defective_quantity=15 --reason ..."
+number=$(qrec show --json "$(ls demo/records/complaint)" | .venv/bin/python -c 'import json,sys; print(json.load(sys.stdin)["number"])')
+qrec --as lina amend "$number" --set defective_quantity=15 \
+  --set countermeasure="改用加厚防静电珍珠棉与双层瓦楞纸箱；出货前增加跌落测试。" \
+  --reason "客户复点数量为 15 块 (customer recounted: 15 boards)" | head -n 4
+step "qrec history $number"
+qrec history "$number"
+step "qrec diff $number"
+qrec diff "$number"
+step "qrec show $number (as zhangwei, no privacy role: contact details masked)"
+qrec --as zhangwei show "$number" | head -n 12
+
+step "Files"
+find demo/records -name '*.docx' | sort

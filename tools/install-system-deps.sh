@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Debian packages qrecords needs: LibreOffice Writer (DOCX -> PDF, and checking DOCX files open)
+# and the Noto CJK fonts. Installs only what is missing, so repeated runs cost nothing.
+set -euo pipefail
+packages=(libreoffice-writer-nogui fonts-noto-cjk)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
+    || missing+=("$package")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "Installing ${missing[*]} (apt-get) ..."
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
