@@ -169,7 +169,10 @@ def new(ctx, form_id, data_file, assignments, as_json):
     if sys.stdin.isatty() and data_file != "-":
         from .prompting import prompt_fields
 
-        data = prompt_fields(ws.form(form_id), data, only_missing_required=bool(data))
+        from .clock import today
+
+        data = prompt_fields(ws.form(form_id), data, only_missing_required=bool(data),
+                             today=today().isoformat())
     _print_record(ws, ws.new_record(form_id, data, user=ctx.obj["user"]), as_json)
 
 

@@ -8,23 +8,26 @@ from .fields import Field, Invalid
 from .forms import Form
 
 
-def prompt_fields(form: Form, data: dict, only_missing_required: bool) -> dict:
+def prompt_fields(form: Form, data: dict, only_missing_required: bool, today: str) -> dict:
     """Ask for fields not in data: every field when filling from scratch, else the missing
-    required ones. Enter leaves an optional field empty."""
+    required ones without a default. Enter keeps the default, or leaves the field empty."""
     filled = dict(data)
     for field in form.fields:
-        if field.id in filled or (only_missing_required and not field.required):
+        if field.id in filled or (only_missing_required and (
+                not field.required or field.default is not None)):
             continue
         if field.product_of and not only_missing_required:
             click.echo(f"  {field.label} — {field.help or 'computed'}")
             continue
-        value = prompt_table(field) if field.type == "table" else prompt_value(field, "")
+        default = today if field.default == "today" else field.default
+        value = prompt_table(field) if field.type == "table" else \
+            prompt_value(field, "", default)
         if value not in (None, []):
             filled[field.id] = value
     return filled
 
 
-def prompt_value(field: Field, indent: str):
+def prompt_value(field: Field, indent: str, default=None):
     text = f"{indent}{field.label}"
     if field.help:
         click.echo(click.style(f"{indent}  {field.help}", dim=True))
@@ -33,7 +36,10 @@ def prompt_value(field: Field, indent: str):
             click.echo(f"{indent}  {number}. {choice.label} [{choice.id}]")
     mark = " *" if field.required else ""
     while True:
-        raw = click.prompt(text + mark, default="", show_default=False)
+        shown = "" if default is None else str(default)
+        if isinstance(default, bool):
+            shown = "yes" if default else "no"
+        raw = click.prompt(text + mark, default=shown, show_default=bool(shown))
         if field.type == "choice" and raw.strip().isdigit() and \
                 1 <= int(raw) <= len(field.choices):
             raw = field.choices[int(raw) - 1].id
