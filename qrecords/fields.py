@@ -17,6 +17,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _TRUE = {"yes", "y", "true", "1", "是", "on"}
 _FALSE = {"no", "n", "false", "0", "否", "off"}
 
+_THOUSANDS = re.compile(r"([+-]?)(\d{1,3}(?:,\d{3})+)(\.\d*)?")
+
 TYPES = ("text", "longtext", "integer", "decimal", "date", "choice", "yesno", "table")
 
 
@@ -142,16 +144,21 @@ def _parse_integer(f: Field, raw: object) -> int:
         return raw
     if isinstance(raw, float) and raw.is_integer():
         return int(raw)
-    text = str(raw).strip().replace(",", "")
+    text = _drop_thousands(str(raw).strip())
     if not re.fullmatch(r"[+-]?\d{1,18}", text):
         raise Invalid("must be a whole number")
     return int(text)
 
 
+def _drop_thousands(text: str) -> str:
+    """1,200 and 1,234,567.5 lose their separators; any other comma stays (and fails)."""
+    return text.replace(",", "") if _THOUSANDS.fullmatch(text) else text
+
+
 def _parse_decimal(f: Field, raw: object) -> str:
     if isinstance(raw, bool) or isinstance(raw, (dict, list)):
         raise Invalid("must be a number")
-    text = str(raw).strip().replace(",", "")
+    text = _drop_thousands(str(raw).strip())
     if not re.fullmatch(r"[+-]?(\d{1,15}(\.\d*)?|\.\d+)", text):
         raise Invalid("must be a number")
     number = decimal.Decimal(text)
@@ -205,12 +212,17 @@ def _parse_table(f: Field, raw: object) -> list:
     if isinstance(raw, str):
         import yaml
 
+        from .inputs import load_yaml_text
+
         try:
-            raw = yaml.safe_load(raw)
-        except yaml.YAMLError:
+            raw = load_yaml_text(raw)
+        except (yaml.YAMLError, RecursionError):
             raise Invalid("must be a YAML list of rows, e.g. [{name: X, quantity: 1}]") from None
-    if not isinstance(raw, list) or not all(isinstance(row, dict) for row in raw):
+    if not isinstance(raw, list):
         raise Invalid("must be a list of rows (each a mapping of column to value)")
+    for number, row in enumerate(raw, start=1):
+        if not isinstance(row, dict):
+            raise Invalid(f"row {number} is not a mapping of column to value")
     return raw
 
 

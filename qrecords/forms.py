@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import decimal
 import difflib
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,9 +84,11 @@ def load_form(path: Path) -> Form:
     return parse_form(text, str(path))
 
 
+@functools.lru_cache(maxsize=64)
 def parse_form(text: str, where: str) -> Form:
+    """Parse and check schema text (cached: a form is read once per process per text)."""
     try:
-        doc = yaml.safe_load(text)
+        doc = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" line {mark.line + 1}" if mark else ""
@@ -326,7 +329,8 @@ def validate_data(form: Form, data: dict, today: str) -> dict:
     problems: list[str] = []
     for name in data:
         if form.field(str(name)) is None:
-            problems.append(f"unknown field '{name}'{suggest(str(name), form.field_ids)}")
+            problems.append(f"unknown field {_show(str(name))}"
+                            f"{suggest(str(name), form.field_ids)}")
     clean: dict = {}
     for f in form.fields:
         raw = data.get(f.id, _default(f, today))
@@ -365,7 +369,8 @@ def _check_table(f: Field, rows: list, place: str, problems: list[str]) -> list:
         where = f"{place}[{number}]"
         for name in row:
             if f.column(str(name)) is None:
-                problems.append(f"{where}: unknown column '{name}'{suggest(str(name), known)}")
+                problems.append(f"{where}: unknown column {_show(str(name))}"
+                                f"{suggest(str(name), known)}")
         clean_rows.append({c.id: _check_value(c, row.get(c.id), f"{where}.{c.id}", problems)
                            for c in f.columns})
     if len(clean_rows) < f.min_rows:
@@ -400,5 +405,10 @@ def _check_product(f: Field, clean: dict, problems: list[str]) -> None:
 
 
 def _show(raw) -> str:
-    text = repr(raw) if not isinstance(raw, str) else f"'{raw}'"
-    return text if len(text) <= 60 else text[:57] + "...'"
+    """A value as echoed in an error: short, and with control characters escaped so a hostile
+    value cannot drive the user's terminal."""
+    text = repr(raw) if not isinstance(raw, str) else raw
+    if len(text) > 57:
+        text = text[:54] + "..."
+    text = re.sub(r"[\x00-\x1f\x7f-\x9f]", lambda m: repr(m.group())[1:-1], text)
+    return f"'{text}'" if isinstance(raw, str) else text

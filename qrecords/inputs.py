@@ -13,6 +13,22 @@ from .errors import QrecError
 MAX_DATA_BYTES = 10 * 1024 * 1024
 
 
+class _TextLoader(yaml.SafeLoader):
+    """YAML whose scalars stay text: `0012`, `1.10`, `12:30`, `NO` reach the field as typed
+    and the field's own type parses them (YAML 1.1 would make them 10, 1.1, 750 and False).
+    The pure-Python parser on purpose: its messages name the bad character."""
+
+
+_TextLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag == "tag:yaml.org,2002:null"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+
+
+def load_yaml_text(text: str):
+    """Parse YAML with scalars as strings (raises yaml.YAMLError or RecursionError)."""
+    return yaml.load(text, Loader=_TextLoader)
+
+
 def load_data_file(name: str) -> dict:
     """A mapping of field id to value from a YAML or JSON file ('-' reads standard input)."""
     try:
@@ -31,26 +47,33 @@ def load_data_file(name: str) -> dict:
         raise QrecError(f"--data {name}: not UTF-8 text") from None
     except OSError as exc:
         raise QrecError(f"--data {name}: cannot read: {exc.strerror}") from None
+    try:
+        doc = _parse(name, text)
+    except RecursionError:
+        raise QrecError(f"--data {name}: nested too deeply to be record data") from None
+    if doc is None:
+        return {}
+    if not isinstance(doc, dict):
+        kind = "a list" if isinstance(doc, list) else "a single value"
+        raise QrecError(f"--data {name}: must be a mapping of field id to value, not {kind}")
+    return {str(key): value for key, value in doc.items()}
+
+
+def _parse(name: str, text: str):
     if name.lower().endswith(".json"):
         try:
-            doc = json.loads(text)
+            return json.loads(text)
         except json.JSONDecodeError as exc:
             raise QrecError(f"--data {name}: invalid JSON at line {exc.lineno} column "
                             f"{exc.colno}: {exc.msg}") from None
     else:
         try:
-            doc = yaml.safe_load(text)
+            return load_yaml_text(text)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             at = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
             raise QrecError(f"--data {name}: invalid YAML{at}: "
                             f"{getattr(exc, 'problem', None) or exc}") from None
-    if doc is None:
-        return {}
-    if not isinstance(doc, dict):
-        raise QrecError(f"--data {name}: must be a mapping of field id to value, not a "
-                        f"{type(doc).__name__}")
-    return {str(key): value for key, value in doc.items()}
 
 
 def parse_assignments(assignments: tuple[str, ...]) -> dict:

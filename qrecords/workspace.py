@@ -6,7 +6,6 @@ immutable files of every version) and index/. See DESIGN.md for the data flow.
 
 from __future__ import annotations
 
-import functools
 import os
 import shutil
 from pathlib import Path
@@ -85,6 +84,8 @@ class Workspace:
 
     def user(self, user_id: str | None) -> User:
         """The acting user: --as / QREC_USER, else options.default_user of qrecords.yaml."""
+        if user_id is not None and not user_id.strip():
+            raise WorkspaceError("--as was given an empty user name")
         chosen = user_id or os.environ.get("QREC_USER") or self.config.default_user
         if not chosen:
             raise WorkspaceError("who is acting? give --as USER or set QREC_USER")
@@ -255,12 +256,12 @@ class Workspace:
         b = b or (current if a is None else current)
         a = a or max(b - 1, 1)
         form, _ = self._frozen_form(record["form_revision_id"])
-        data = {}
-        for side in (a, b):
-            row = self.store.version(record["id"], side)
+        rows = {side: self.store.version(record["id"], side) for side in (a, b)}
+        for side, row in rows.items():
             if row is None:
                 raise NotFound(f"{number} has no version {side} (versions 1 to {current})")
-            data[side] = self._visible_data(form, row["data"], actor, number, side)
+        data = {side: self._visible_data(form, row["data"], actor, number, side)
+                for side, row in rows.items()}
         return {"number": number, "from": a, "to": b,
                 "changes": _changes(form, data[a], data[b])}
 
@@ -326,14 +327,10 @@ class Workspace:
         return {**data, **{fid: MASK for fid in sensitive}}
 
 
-@functools.lru_cache(maxsize=64)
-def _parse_frozen(schema_text: str, form_id: str, revision: str) -> Form:
-    return parse_form(schema_text, f"catalog copy of {form_id} rev {revision}")
-
-
 def _load_frozen(lookup, revision_id: int) -> tuple[Form, bytes]:
     row = lookup(revision_id)
-    return _parse_frozen(row["schema_text"], row["form_id"], row["revision"]), row["template"]
+    where = f"catalog copy of {row['form_id']} rev {row['revision']}"
+    return parse_form(row["schema_text"], where), row["template"]
 
 
 def _changes(form: Form, before: dict, after: dict) -> list[dict]:

@@ -1,0 +1,414 @@
+"""Hostile and careless input: every bad invocation fails cleanly and changes nothing.
+
+The rules (DESIGN.md, "Principles"): a user error prints `Error: ...` naming what is wrong and
+where, exits 1 (click usage errors exit 2), shows no traceback, and leaves the workspace, the
+catalog included, byte for byte as it was. A few odd but valid values must instead be stored
+and printed exactly as typed.
+
+Each error case is one row of CASES; `test_refused` runs them all the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import docx
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from qrecords.cli import cli
+from tests.conftest import example, load_example, snapshot
+
+NUMBER = "CC-2611-01"          # the first complaint under QREC_TODAY=2026-11-23 (conftest)
+MISSING = "CC-2611-99"
+COMPLAINT = str(example("complaint"))
+MINIMAL = {"market": "domestic", "customer": "ACME 精密", "description": "外壳划伤"}
+TEMPLATE = Path(__file__).resolve().parent.parent / "qrecords" / "templates" / "complaint.docx"
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # anything but tab and newline
+PROBLEM_LINE = "  - "
+
+
+def with_reviews(*rows) -> dict:
+    return {**load_example("contract_review"), "department_reviews": list(rows)}
+
+
+def with_items(*rows) -> dict:
+    return {**load_example("customer_property"), "items": list(rows)}
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    args: tuple             # after `-w WS --as USER`; {file} {tmp} {ws} are filled in
+    expect: tuple           # substrings the error (stderr) must contain
+    code: int = 1
+    file: object = None     # str/bytes written as is; dict/list as JSON (.json) or YAML
+    name: str = "data.yaml"  # the file's name in tmp_path
+    stdin: str | None = None
+    seed: bool = False      # make record NUMBER (from the complaint example) first
+    problems: int | None = None  # exactly this many "  - " problem lines
+    env: dict = field(default_factory=dict)
+    user: str | None = "lina"
+    workspace: bool = True  # pass -w WS
+
+
+def new(form: str, *more: str) -> tuple:
+    """`new FORM --data <the form's example>` plus more arguments."""
+    return ("new", form, "--data", str(example(form)), *more)
+
+
+CASES = [
+    # -- --data files -------------------------------------------------------------------------
+    Case("yaml-unclosed-bracket", ("new", "complaint", "--data", "{file}"),
+         ("--data", "data.yaml", "invalid YAML", "line 3"),
+         file="customer: ACME\nmarket: [domestic\ndescription: x\n"),
+    Case("yaml-bad-indent", ("new", "complaint", "--data", "{file}"),
+         ("data.yaml", "invalid YAML at line 4", "mapping values are not allowed"),
+         file="customer: ACME\ndescription: x\nmarket: domestic\n  bad: indent\n"),
+    Case("yaml-tab-indent", ("new", "complaint", "--data", "{file}"),
+         ("data.yaml", "invalid YAML at line 2", "'\\t'"), file="customer:\n\t- ACME\n"),
+    Case("yaml-python-tag", ("new", "complaint", "--data", "{file}"),
+         ("data.yaml", "invalid YAML at line 1", "python/object"),
+         file="customer: !!python/object/apply:os.system ['touch /tmp/pwned']\n"),
+    Case("yaml-deeply-nested", ("new", "complaint", "--data", "{file}"), ("--data", "data.yaml"),
+         file="customer: " + "[" * 3000 + "]" * 3000 + "\n"),
+    Case("json-trailing-comma", ("new", "complaint", "--data", "{file}"),
+         ("--data", "data.json", "invalid JSON at line 3"), name="data.json",
+         file='{"market": "domestic",\n "customer": "ACME",\n}'),
+    Case("json-deeply-nested", ("new", "complaint", "--data", "{file}"), ("--data", "data.json"),
+         name="data.json", file='{"customer": ' + "[" * 3000 + "]" * 3000 + "}"),
+    Case("yaml-list-not-mapping", ("new", "complaint", "--data", "{file}"),
+         ("data.yaml", "must be a mapping of field id to value", "list"),
+         file="- market: domestic\n- customer: ACME\n"),
+    Case("yaml-scalar-not-mapping", ("new", "complaint", "--data", "{file}"),
+         ("data.yaml", "must be a mapping of field id to value"), file="just some words\n"),
+    Case("json-list-not-mapping", ("new", "complaint", "--data", "{file}"),
+         ("data.json", "must be a mapping", "list"), name="data.json", file=[MINIMAL]),
+    Case("empty-file-reports-required", ("new", "complaint", "--data", "{file}"),
+         ("market (市场): is required", "customer (客户名称): is required",
+          "description (异常描述): is required"), file="", problems=3),
+    Case("not-utf8", ("new", "complaint", "--data", "{file}"), ("data.yaml", "not UTF-8"),
+         file="customer: 华东电力\nmarket: domestic\n".encode("gbk")),
+    Case("binary-docx-as-data", ("new", "complaint", "--data", "{file}"),
+         ("data.docx", "not UTF-8"), name="data.docx", file=TEMPLATE.read_bytes()),
+    Case("nul-bytes-file", ("new", "complaint", "--data", "{file}"),
+         ("data.yaml", "invalid YAML"), file=b"\x00\x01\x02\x03"),
+    Case("data-is-a-folder", ("new", "complaint", "--data", "{tmp}"), ("--data", "is a folder")),
+    Case("data-missing-file", ("new", "complaint", "--data", "{tmp}/nope.yaml"),
+         ("nope.yaml", "no such file")),
+    Case("data-too-large", ("new", "complaint", "--data", "{file}"),
+         ("data.yaml", "larger than 10 MiB"), file=b"# " + b"x" * (10 * 2**20)),
+    Case("stdin-invalid-yaml", ("new", "complaint", "--data", "-"),
+         ("--data -", "invalid YAML"), stdin="customer: [ACME\n"),
+
+    # -- wrong values, field by field -------------------------------------------------------
+    Case("integer-given-text", new("complaint", "--set", "quantity=lots"),
+         ("quantity (数量)", "'lots' must be a whole number"), problems=1),
+    Case("integer-given-fraction", new("complaint", "--set", "quantity=2.5"),
+         ("quantity", "'2.5' must be a whole number")),
+    Case("integer-below-min", new("complaint", "--set", "quantity=-5"),
+         ("quantity", "below the minimum 0")),
+    Case("decimal-given-text", new("complaint", "--set", "disposition_amount=ten yuan"),
+         ("disposition_amount (金额)", "must be a number")),
+    Case("decimal-nan", new("complaint", "--set", "disposition_amount=NaN"),
+         ("disposition_amount", "must be a number")),
+    # "86,5" is 86.5 written with a decimal comma; it must not become 865 (ten times the price)
+    Case("decimal-comma-is-not-thousands", new("contract_review", "--set", "unit_price=86,5"),
+         ("unit_price", "'86,5'")),
+    Case("unit-price-too-many-places", new("contract_review", "--set", "unit_price=86.12345"),
+         ("unit_price (单价)", "more than 4 decimal places")),
+    Case("amount-too-many-places", new("contract_review", "--set", "amount=103800.001"),
+         ("amount (金额)", "more than 2 decimal places")),
+    Case("amount-not-product", new("contract_review", "--set", "amount=100"),
+         ("amount (金额)", "is not quantity × unit_price = 103800.00"), problems=1),
+    Case("date-word", new("complaint", "--set", "ship_date=tomorrow"),
+         ("ship_date (交运日期)", "'tomorrow' must be a date YYYY-MM-DD")),
+    Case("date-feb-30", new("complaint", "--set", "received_date=2026-02-30"),
+         ("received_date", "'2026-02-30' is not a real calendar date")),
+    Case("date-month-13", new("complaint", "--set", "received_date=2026-13-01"),
+         ("received_date", "is not a real calendar date")),
+    Case("date-day-first", new("complaint", "--set", "ship_date=23/11/2026"),
+         ("ship_date", "must be a date YYYY-MM-DD")),
+    Case("choice-unknown", new("complaint", "--set", "market=overseas"),
+         ("market (市场)", "'overseas' must be one of domestic (国内), foreign (国外)")),
+    Case("choice-unknown-in-table-cell", ("new", "contract_review", "--data", "{file}"),
+         ("department_reviews[1].opinion", "'maybe' must be one of feasible"),
+         file=with_reviews({"department": "sales", "opinion": "maybe"})),
+    Case("yesno-maybe", new("complaint", "--set", "sample_attached=maybe"),
+         ("sample_attached (附样品)", "must be yes or no")),
+    Case("text-given-list", ("new", "complaint", "--data", "{file}"),
+         ("customer (客户名称)", "must be text, not a list"),
+         file={**MINIMAL, "customer": ["华东电力", "苏州明辉"]}),
+    Case("text-too-long", new("complaint", "--set", "customer=" + "客" * 201),
+         ("customer (客户名称)", "longer than 200 characters (201)")),
+    Case("longtext-5000-chinese-over-max", new("complaint", "--set", "description=" + "质" * 5000),
+         ("description (异常描述)", "longer than 4000 characters (5000)")),
+    Case("phone-pattern", new("complaint", "--set", "customer_phone=call me maybe"),
+         ("customer_phone (联系电话)", "does not match the pattern")),
+    Case("follows-pattern", new("complaint", "--set", "follows=CC-26-1"),
+         ("follows (前案编号)", "'CC-26-1' does not match the pattern")),
+
+    # -- unknown names and tables ------------------------------------------------------------
+    Case("unknown-field-typo", new("complaint", "--set", "custmer=ACME"),
+         ("unknown field 'custmer' (did you mean 'customer'?)",), problems=1),
+    Case("unknown-column-typo", ("new", "customer_property", "--data", "{file}"),
+         ("items[1]: unknown column 'nam' (did you mean 'name'?)",),
+         file=with_items({"item_no": 1, "name": "铜板", "nam": "铜板", "category": "material"})),
+    Case("table-cell-wrong-type", ("new", "customer_property", "--data", "{file}"),
+         ("items[2].item_no (序号)", "'two' must be a whole number"),
+         file=with_items({"item_no": 1, "name": "铜板", "category": "material"},
+                         {"item_no": "two", "name": "模具", "category": "equipment"})),
+    Case("table-given-string", new("customer_property", "--set", "items=铜板 40 张"),
+         ("items (财产明细)", "must be a list of rows")),
+    Case("table-given-broken-yaml", new("customer_property", "--set", "items=[{name: 铜板"),
+         ("items (财产明细)", "must be a YAML list of rows")),
+    Case("table-row-not-mapping", ("new", "customer_property", "--data", "{file}"),
+         ("items (财产明细)", "row 1 is not a mapping"),
+         file=with_items("铜板 40 张", {"item_no": 2, "name": "模具", "category": "equipment"})),
+    Case("table-zero-rows", new("customer_property", "--set", "items=[]"),
+         ("items (财产明细)", "needs at least 1 row"), problems=1),
+    Case("table-duplicate-key", ("new", "contract_review", "--data", "{file}"),
+         ("department_reviews", "department 'sales' appears more than once"),
+         file=with_reviews({"department": "sales", "opinion": "feasible"},
+                           {"department": "sales", "opinion": "not_feasible"})),
+    Case("table-too-many-rows", ("new", "contract_review", "--data", "{file}"),
+         ("department_reviews", "has 7 rows, at most 6 allowed"),
+         file=with_reviews(*[{"department": d} for d in ("sales", "technical", "production",
+                                                          "quality", "purchasing", "warehouse",
+                                                          "sales")])),
+
+    # -- several mistakes in one go: all of them are listed ---------------------------------
+    Case("four-problems-at-once",
+         new("complaint", "--set", "quantity=lots", "--set", "market=overseas",
+             "--set", "received_date=2026-02-30", "--set", "custmer=ACME"),
+         ("4 problem(s)", "quantity", "market", "received_date", "custmer"), problems=4),
+
+    # -- control characters and line breaks --------------------------------------------------
+    Case("text-nul", ("new", "complaint", "--data", "{file}"),
+         ("customer (客户名称)", "control character U+0000"), name="data.json",
+         file={**MINIMAL, "customer": "ACME\x00 Ltd"}),
+    Case("text-bell", ("new", "complaint", "--data", "{file}"),
+         ("product (产品名称)", "control character U+0007"),
+         file="market: domestic\ncustomer: ACME\ndescription: x\nproduct: \"ding\\a\"\n"),
+    Case("text-escape-sequence", new("complaint", "--set", "product=\x1b[2J\x1b[31mRED"),
+         ("product (产品名称)", "control character U+001B")),
+    Case("text-newline", new("complaint", "--set", "customer=ACME\nLtd"),
+         ("customer (客户名称)", "must be a single line")),
+
+    # -- --set syntax ------------------------------------------------------------------------
+    Case("set-without-equals", new("complaint", "--set", "customer"),
+         ("--set 'customer'", "expected FIELD=VALUE")),
+    Case("set-empty-name", new("complaint", "--set", "=ACME"),
+         ("--set '=ACME'", "expected FIELD=VALUE")),
+
+    # -- forms -------------------------------------------------------------------------------
+    Case("form-typo", ("new", "complain", "--data", COMPLAINT),
+         ("no form 'complain' (did you mean 'complaint'?)", "forms: complaint")),
+    Case("form-traversal", ("new", "../etc/passwd", "--data", COMPLAINT),
+         ("no form '../etc/passwd'",)),
+    Case("form-traversal-encoded", ("new", "..%2Fetc%2Fpasswd", "--data", COMPLAINT),
+         ("no form '..%2Fetc%2Fpasswd'",)),
+    Case("form-traversal-to-real-schema", ("new", "../schemas/complaint", "--data", COMPLAINT),
+         ("no form '../schemas/complaint'",)),
+    Case("forms-show-typo", ("forms", "show", "complain"),
+         ("no form 'complain' (did you mean 'complaint'?)",)),
+
+    # -- records and versions ----------------------------------------------------------------
+    Case("show-missing-record", ("show", MISSING), (f"no record '{MISSING}'",), seed=True),
+    Case("amend-missing-record", ("amend", MISSING, "--set", "customer=X", "--reason", "typo"),
+         (f"no record '{MISSING}'",), seed=True),
+    Case("history-missing-record", ("history", MISSING), (f"no record '{MISSING}'",), seed=True),
+    Case("diff-missing-record", ("diff", MISSING), (f"no record '{MISSING}'",), seed=True),
+    Case("show-record-traversal", ("show", "../records/catalog"), ("no record '../records/",),
+         seed=True),
+    Case("show-version-99", ("show", NUMBER, "--version", "99"),
+         (f"{NUMBER} has no version 99", "versions 1 to 1"), seed=True),
+    Case("show-version-0", ("show", NUMBER, "--version", "0"),
+         ("--version", "0 is not in the range"), code=2, seed=True),
+    Case("show-version-word", ("show", NUMBER, "--version", "latest"),
+         ("--version", "'latest' is not a valid integer"), code=2, seed=True),
+    # lina may read sensitive fields, and such reads are logged: a diff that fails must not
+    # log a read of version 1 that nobody was shown
+    Case("diff-version-99", ("diff", NUMBER, "1", "99"),
+         (f"{NUMBER} has no version 99", "versions 1 to 1"), seed=True),
+    Case("diff-version-0", ("diff", NUMBER, "0"), ("0 is not in the range",), code=2, seed=True),
+
+    # -- amend -------------------------------------------------------------------------------
+    Case("amend-without-reason", ("amend", NUMBER, "--set", "customer=X"),
+         ("Missing option '--reason'",), code=2, seed=True),
+    Case("amend-empty-reason", ("amend", NUMBER, "--set", "customer=X", "--reason", ""),
+         ("needs a reason",), seed=True),
+    Case("amend-blank-reason", ("amend", NUMBER, "--set", "customer=X", "--reason", " \t "),
+         ("needs a reason",), seed=True),
+    Case("amend-changes-nothing",
+         ("amend", NUMBER, "--set", "customer=  华东电力设备有限公司  ", "--reason", "retyped"),
+         (f"{NUMBER}: nothing changed", "version 1 stays current"), seed=True),
+    Case("amend-nothing-given", ("amend", NUMBER, "--reason", "because"),
+         ("nothing to change", "--set FIELD=VALUE"), seed=True),
+    Case("amend-invalid-value",
+         ("amend", NUMBER, "--set", "quantity=-1", "--set", "custmer=X", "--reason", "fix"),
+         ("quantity", "below the minimum 0", "unknown field 'custmer'"), problems=2, seed=True),
+
+    # -- who and where -----------------------------------------------------------------------
+    Case("unknown-user", new("complaint"), ("unknown user 'nobody'", "qrecords.yaml"),
+         user="nobody"),
+    Case("user-typo", new("complaint"), ("unknown user 'linna' (did you mean 'lina'?)",),
+         user="linna"),
+    Case("unknown-user-from-env", new("complaint"), ("unknown user 'nobody'",), user=None,
+         env={"QREC_USER": "nobody"}),
+    # `--as "$QREC_USR"` with a misspelt variable: the record must not silently be signed by
+    # the workspace's default user
+    Case("user-empty", ("--as", "", *new("complaint")), ("--as",), user=None),
+    Case("w-not-a-workspace", ("-w", "{tmp}/elsewhere", *new("complaint")),
+         ("elsewhere (-w) is not a qrecords workspace", "qrec init"), workspace=False),
+    Case("w-is-a-file", ("-w", "{file}", *new("complaint")),
+         ("data.yaml (-w) is not a qrecords workspace",), file="customer: x\n", workspace=False),
+    Case("env-workspace-missing", new("complaint"),
+         ("(QREC_WORKSPACE) is not a qrecords workspace", "no-such-folder"),
+         env={"QREC_WORKSPACE": "{tmp}/no-such-folder"}, workspace=False),
+    Case("no-workspace-anywhere", ("show", NUMBER), ("no qrecords workspace in", "qrec init"),
+         workspace=False),
+    Case("today-garbage", new("complaint"), ("QREC_TODAY='garbage' is not a date",),
+         env={"QREC_TODAY": "garbage"}),
+    Case("today-feb-30", new("complaint"), ("QREC_TODAY='2026-02-30' is not a date",),
+         env={"QREC_TODAY": "2026-02-30"}),
+    Case("init-existing-workspace", ("init", "{ws}"), ("already a workspace",),
+         workspace=False, user=None),
+    Case("init-on-a-file", ("init", "{file}"), ("data.yaml", "is a file"), code=2,
+         file="customer: x\n", workspace=False, user=None),
+    Case("init-under-a-file", ("init", "{file}/sub"), ("Not a directory", "data.yaml"),
+         file="customer: x\n", workspace=False, user=None),
+]
+
+
+def fill(text: str, tmp_path: Path, ws_root: Path, file: Path) -> str:
+    return (text.replace("{file}", str(file)).replace("{tmp}", str(tmp_path))
+            .replace("{ws}", str(ws_root)))
+
+
+def write(path: Path, content) -> None:
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif isinstance(content, str):
+        path.write_text(content, encoding="utf-8")
+    elif path.suffix == ".json":
+        path.write_text(json.dumps(content, ensure_ascii=False), encoding="utf-8")
+    else:
+        path.write_text(yaml.safe_dump(content, allow_unicode=True, sort_keys=False),
+                        encoding="utf-8")
+
+
+def write_data(path: Path, data: dict) -> Path:
+    write(path, data)
+    return path
+
+
+def state(root: Path):
+    """Every file's hash and every folder's name under root: nothing may appear or change."""
+    return snapshot(root), sorted(str(p.relative_to(root)) for p in root.rglob("*")
+                                  if p.is_dir())
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_refused(case: Case, ws, run, tmp_path, monkeypatch):
+    if case.seed:
+        assert run("new", "complaint", "--data", COMPLAINT).exit_code == 0
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # never inside a workspace, whatever the test run's cwd
+    file = tmp_path / case.name
+    if case.file is not None:
+        write(file, case.file)
+    for name, value in case.env.items():
+        monkeypatch.setenv(name, fill(value, tmp_path, ws.root, file))
+    args = [fill(a, tmp_path, ws.root, file) for a in case.args]
+    prefix = (["-w", str(ws.root)] if case.workspace else []) + \
+        (["--as", case.user] if case.user is not None else [])
+    before = state(tmp_path)
+
+    result = CliRunner().invoke(cli, prefix + args, input=case.stdin, color=True)
+
+    shown = f"exit {result.exit_code}\n{result.output}"
+    assert result.exit_code == case.code, shown
+    assert isinstance(result.exception, SystemExit), shown
+    assert "Traceback" not in result.output
+    assert "internal error" not in result.output, shown
+    assert result.stdout == "", "a failed command prints nothing on stdout"
+    assert result.stderr.startswith("Error: " if case.code == 1 else "Usage: "), shown
+    for expected in case.expect:
+        assert expected in result.stderr, shown
+    assert not CONTROL.search(result.output), f"raw control character echoed: {shown!r}"
+    if case.problems is not None:
+        lines = [line for line in result.stderr.splitlines() if line.startswith(PROBLEM_LINE)]
+        assert len(lines) == case.problems, shown
+        assert f"{case.problems} problem(s)" in result.stderr, shown
+    assert state(tmp_path) == before, "a refused command changed files or the catalog"
+
+
+# -- odd but valid values: stored and printed exactly as typed ------------------------------
+
+
+@dataclass(frozen=True)
+class Literal:
+    id: str
+    values: dict            # field id -> the exact value that must come back
+    yaml_text: str | None = None  # give the values as this YAML instead of JSON
+    via_set: bool = False   # give the values with --set FIELD=VALUE
+
+
+LITERALS = [
+    Literal("xml-specials", {"customer": "A&B <Ltd> \"quoted\" 'single' </w:t>"}),
+    Literal("jinja-expression", {"product": "{{ 7*7 }}", "description": "{{ org.name }}"}),
+    Literal("jinja-statement", {"customer": "{% if %}", "part_no": "{% for x in y %}"}),
+    Literal("docxtpl-escapes", {"product": "{_{ x }_} {_% y %_}", "order_no": "{_{"}),
+    Literal("emoji", {"customer": "😀 客户 👍🏽 👩‍🔧", "description": "🚚💥 包装破损"}),
+    Literal("chinese-at-max-length", {"description": "质量异常说明" * 666 + "完结完结"}),
+    Literal("longtext-newlines", {"description": "第一行\n  second line, indented\n\nafter a blank"
+                                                 "\n第四行 & <end>"}),
+    Literal("set-value-with-equals", {"customer": "A=B Co.", "product": "x==y"}, via_set=True),
+    # YAML 1.1 would read these as the numbers 10, 1.1 and 750 (sexagesimal)
+    Literal("yaml-text-that-looks-numeric", {"order_no": "0012", "part_no": "1.10",
+                                             "product": "12:30"},
+            yaml_text="order_no: 0012\npart_no: 1.10\nproduct: 12:30\n"),
+]
+
+
+def docx_text(path: str) -> str:
+    """Text of every paragraph and table cell (nested tables included) of a DOCX."""
+    def of(container) -> list[str]:
+        parts = [p.text for p in container.paragraphs]
+        for table in container.tables:
+            for row in table.rows:
+                for cell in row.cells:
+                    parts += of(cell)
+        return parts
+
+    return "\n".join(of(docx.Document(path)))
+
+
+@pytest.mark.parametrize("case", LITERALS, ids=lambda c: c.id)
+def test_stored_literally(case: Literal, run, tmp_path):
+    if case.via_set:
+        args = ["--data", str(write_data(tmp_path / "data.json", MINIMAL))]
+        args += [arg for fid, value in case.values.items() for arg in ("--set", f"{fid}={value}")]
+    elif case.yaml_text is not None:
+        path = tmp_path / "data.yaml"
+        path.write_text(yaml.safe_dump(MINIMAL, allow_unicode=True) + case.yaml_text,
+                        encoding="utf-8")
+        args = ["--data", str(path)]
+    else:
+        args = ["--data", str(write_data(tmp_path / "data.json", {**MINIMAL, **case.values}))]
+
+    made = run("new", "complaint", *args, "--json")
+    assert made.exit_code == 0, made.output
+    record = json.loads(run("show", json.loads(made.output)["number"], "--json").output)
+
+    assert {fid: record["data"][fid] for fid in case.values} == case.values
+    text = docx_text(record["files"]["docx"])
+    for value in case.values.values():
+        for line in value.split("\n"):
+            assert line in text, f"{line!r} missing from the DOCX"
