@@ -53,7 +53,13 @@ def _workspace(ctx):
     from .workspace import Workspace
 
     ws = Workspace.find(ctx.obj["workspace"])
-    ctx.call_on_close(ws.close)
+
+    def close():
+        for notice in ws.notices:
+            click.echo(f"Warning: {notice}", err=True)
+        ws.close()
+
+    ctx.call_on_close(close)
     return ws
 
 
@@ -226,6 +232,42 @@ def diff(ctx, number, a, b, as_json):
 
     result = _workspace(ctx).diff(number, a, b, user=ctx.obj["user"])
     _json(result) if as_json else click.echo(diff_text(result))
+
+
+@cli.command()
+@click.argument("number", required=False)
+@click.option("--version", "version", type=click.IntRange(min=1), help="An earlier version.")
+@click.option("--all", "all_missing", is_flag=True, help="Every version that lacks a PDF.")
+@click.option("--dry-run", is_flag=True, help="With --all: only list what lacks a PDF.")
+@json_option
+@click.pass_context
+def render(ctx, number, version, all_missing, dry_run, as_json):
+    """Make missing PDFs (an existing file is never replaced)."""
+    if bool(number) == all_missing:
+        raise click.UsageError("give a record NUMBER or --all")
+    if (version or dry_run) and all_missing == bool(version):
+        raise click.UsageError("--version goes with NUMBER, --dry-run with --all")
+    ws = _workspace(ctx)
+    if number:
+        done = [ws.render(number, version, user=ctx.obj["user"])]
+    else:
+        from .present import render_rows
+
+        missing = ws.missing_pdfs()
+        if dry_run:
+            _json(missing) if as_json else click.echo(render_rows(missing, "lacks a PDF"))
+            return
+        done = []
+        with click.progressbar(missing, label="PDF", file=sys.stderr,
+                               item_show_func=lambda m: m and m["number"]) as bar:
+            for item in bar:
+                done.append(ws.render(item["number"], item["version"], user=ctx.obj["user"]))
+    if as_json:
+        _json(done)
+    else:
+        for item in done:
+            state = "made" if item["made"] else "exists"
+            click.echo(f"{item['number']} v{item['version']}  {state:6}  {item['pdf']}")
 
 
 def main() -> None:

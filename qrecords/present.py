@@ -105,3 +105,11 @@ def diff_text(result: dict) -> str:
     rows = [[c["label"], clip(c["from"] or "—", 40), clip(c["to"] or "—", 40)]
             for c in result["changes"]]
     return head + "\n" + table(["FIELD", "FROM", "TO"], rows)
+
+
+def render_rows(versions: list[dict], what: str) -> str:
+    if not versions:
+        return "(none 无)"
+    return table(["NUMBER", "VER", "STATUS", ""], [[v["number"], str(v["version"]),
+                                                     status_label(v["status"]), what]
+                                                    for v in versions])

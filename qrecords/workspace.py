@@ -20,6 +20,7 @@ from .records.numbering import format_number, period_of
 from .records.store import Store, canonical_json
 from .render.context import build_context
 from .render.docx import render_docx, template_names
+from .render.pdf import PdfFailed, PdfUnavailable, make_pdf
 
 CONFIG_NAME = "qrecords.yaml"
 BUILTIN = Path(__file__).parent
@@ -38,6 +39,8 @@ class Workspace:
         if not catalog.exists():
             raise WorkspaceError(f"{catalog}: the catalog is missing; this workspace is broken")
         self.store = Store(catalog)
+        self.notices: list[str] = []  # warnings for the user, printed by the CLI
+        self._pdf_unavailable = False
 
     # -- finding and making workspaces ------------------------------------------------------
 
@@ -151,9 +154,11 @@ class Workspace:
 
     # -- records -----------------------------------------------------------------------------
 
-    def new_record(self, form_id: str, data: dict, user: str | None = None) -> dict:
+    def new_record(self, form_id: str, data: dict, user: str | None = None,
+                   pdf: bool = True) -> dict:
         """Validate, number, render and store version 1 of a new record, in one transaction:
-        a failure anywhere leaves no record, no number used and no file."""
+        a failure anywhere leaves no record, no number used and no file. The PDF follows
+        (derived from the committed DOCX; `qrec render` makes it later if it fails)."""
         actor = self.user(user)
         form = self.form(form_id)
         template = self.template_bytes(form)
@@ -167,9 +172,12 @@ class Workspace:
             record_id = tx.add_record(number, form.id, revision_id, now, actor.id, status.DRAFT)
             self._store_version(form, template, record_id, number, 1, status.DRAFT, clean,
                                 actor, None, now, "record.created")
+        if pdf:
+            self._try_pdf(number, 1, actor.id)
         return self._view(number, None, actor, own_input=True)
 
-    def amend(self, number: str, changes: dict, reason: str, user: str | None = None) -> dict:
+    def amend(self, number: str, changes: dict, reason: str, user: str | None = None,
+              pdf: bool = True) -> dict:
         """Make version N+1 with the changed fields; the record's own form revision is used,
         whatever the workspace's schema and template say now."""
         actor = self.user(user)
@@ -187,6 +195,8 @@ class Workspace:
             self._store_version(form, template, record["id"], number,
                                 record["current_version"] + 1, record["status"], clean, actor,
                                 reason.strip(), clock.utc_now(), "record.amended")
+        if pdf:
+            self._try_pdf(number, record["current_version"] + 1, actor.id)
         return self._view(number, None, actor, own_input=True)
 
     def show(self, number: str, version: int | None = None, user: str | None = None) -> dict:
@@ -264,6 +274,73 @@ class Workspace:
                 for side, row in rows.items()}
         return {"number": number, "from": a, "to": b,
                 "changes": _changes(form, data[a], data[b])}
+
+    # -- PDFs ------------------------------------------------------------------------------
+
+    def missing_pdfs(self, number: str | None = None) -> list[dict]:
+        """Versions that have no PDF yet: {number, version, status}."""
+        if number is not None:
+            self._record(number)
+        return self.store.versions_lacking("pdf", number)
+
+    def render(self, number: str, version: int | None = None, user: str | None = None) -> dict:
+        """Make the PDF of a version if it is missing; an existing file is never replaced.
+        Returns {number, version, pdf, made}."""
+        actor = self.user(user)
+        record = self._record(number)
+        version = version or record["current_version"]
+        if self.store.version(record["id"], version) is None:
+            raise NotFound(f"{number} has no version {version} (versions 1 to "
+                           f"{record['current_version']})")
+        made = self._make_pdf(number, version, actor.id)
+        path = self.store.files(record["id"], version)["pdf"]["path"]
+        return {"number": number, "version": version, "made": made,
+                "pdf": str(self.root / "records" / path)}
+
+    def _try_pdf(self, number: str, version: int, actor: str) -> None:
+        """The PDF of a just-stored version; a missing or failing LibreOffice becomes a notice
+        (once per process), never a lost record."""
+        if self._pdf_unavailable:
+            return
+        try:
+            self._make_pdf(number, version, actor)
+        except PdfUnavailable as exc:
+            self._pdf_unavailable = True
+            self.notices.append(f"no PDF made: {exc}. The DOCX is stored; make the PDFs later "
+                                "with `qrec render --all`")
+        except PdfFailed as exc:
+            self.notices.append(f"{number} v{version}: no PDF made: {exc}; retry with "
+                                f"`qrec render {number} --version {version}`")
+
+    def _make_pdf(self, number: str, version: int, actor: str) -> bool:
+        """Convert and finish outside the write lock (slow), then store it under the lock
+        unless another process stored one first. True when this call made it."""
+        record = self._record(number)
+        if "pdf" in self.store.files(record["id"], version):
+            return False
+        row = self.store.version(record["id"], version)
+        form, _ = self._frozen_form(record["form_revision_id"])
+        docx = self.store.files(record["id"], version)["docx"]
+        metadata = {
+            "Title": f"{form.title.zh} {form.title.en} {number} v{version}",
+            "Subject": f"{form.form_number} rev {form.revision}",
+            "Author": self.config.organisation, "Creator": "qrecords",
+            "RecordNumber": number, "Version": str(version), "FormNumber": form.form_number,
+            "FormRevision": form.revision, "Organisation": self.config.organisation,
+            "Status": row["status"], "DataSHA256": row["data_sha256"],
+        }
+        content = make_pdf(self.root / "records" / docx["path"], row["status"], metadata)
+        relative = docx["path"][:-len(".docx")] + ".pdf"
+        with self.store.write():
+            if "pdf" in self.store.files(record["id"], version):
+                return False
+            digest = write_immutable(self.root / "records" / relative, content)
+            now = clock.utc_now()
+            self.store.add_file(record["id"], version, "pdf", relative, digest, len(content),
+                                now)
+            self.store.add_event(now, clock.today().isoformat(), actor, "file.pdf_made",
+                                 number, version, {"files": {"pdf": digest}})
+        return True
 
     def form_of(self, number: str) -> Form:
         """The form revision a record was made with (not necessarily the workspace's now)."""

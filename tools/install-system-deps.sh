@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Debian packages qrecords needs: LibreOffice Writer (DOCX -> PDF, and checking DOCX files open)
+# Debian packages qrecords needs: LibreOffice Writer and its Python bridge (DOCX -> PDF)
 # and the Noto CJK fonts. Installs only what is missing, so repeated runs cost nothing.
 set -euo pipefail
-packages=(libreoffice-writer-nogui fonts-noto-cjk)
+packages=(libreoffice-writer-nogui fonts-noto-cjk python3-uno)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \

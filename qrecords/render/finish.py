@@ -1,0 +1,67 @@
+"""PDF finishing with pypdf: document metadata and the diagonal status watermark.
+
+The watermark is a one-line stamp page ("草稿 DRAFT") that LibreOffice renders from a tiny
+DOCX — so its Chinese uses a real, embedded CJK font like the rest of the record — merged onto
+every page, rotated 45° about the page centre.
+"""
+
+from __future__ import annotations
+
+import io
+
+STAMP_SIZE = (520, 110)  # points: the stamp page, just large enough for the text
+STAMP_GREY = (0xC0, 0xC0, 0xC0)
+
+# Statuses whose documents carry a watermark; approved and closed records carry none.
+WATERMARKS = {"void": "作废 VOID"}
+UNMARKED = {"approved", "closed"}
+
+
+def watermark_for(status: str) -> str | None:
+    if status in UNMARKED:
+        return None
+    return WATERMARKS.get(status, "草稿 DRAFT")
+
+
+def stamp_docx(text: str) -> bytes:
+    """A DOCX of one page holding `text`, large, grey and centred: the watermark's source."""
+    from docx import Document
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml.ns import qn
+    from docx.shared import Pt, RGBColor
+
+    document = Document()
+    section = document.sections[0]
+    section.page_width, section.page_height = Pt(STAMP_SIZE[0]), Pt(STAMP_SIZE[1])
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, side, Pt(0))
+    section.header_distance = section.footer_distance = Pt(0)
+    paragraph = document.paragraphs[0] if document.paragraphs else document.add_paragraph()
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run = paragraph.add_run(text)
+    run.font.size, run.font.bold = Pt(64), True
+    run.font.color.rgb = RGBColor(*STAMP_GREY)
+    run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "SimHei")
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def finish_pdf(raw: bytes, metadata: dict[str, str], stamp: bytes | None) -> bytes:
+    """Add metadata (keys without the leading slash) and, if given, the stamp to every page."""
+    from pypdf import PdfReader, PdfWriter, Transformation
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(raw)))
+    if stamp is not None:
+        stamp_page = PdfReader(io.BytesIO(stamp)).pages[0]
+        width, height = float(stamp_page.mediabox.width), float(stamp_page.mediabox.height)
+        for page in writer.pages:
+            centre_x = float(page.mediabox.left) + float(page.mediabox.width) / 2
+            centre_y = float(page.mediabox.bottom) + float(page.mediabox.height) / 2
+            placement = (Transformation().translate(-width / 2, -height / 2).rotate(45)
+                         .translate(centre_x, centre_y))
+            page.merge_transformed_page(stamp_page, placement)
+    writer.add_metadata({f"/{key}": value for key, value in metadata.items()})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

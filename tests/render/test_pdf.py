@@ -1,0 +1,197 @@
+"""PDFs made by LibreOffice and read back with pypdf: text, embedded CJK fonts, metadata,
+watermark, restarts, concurrency, and life without LibreOffice."""
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from qrecords.render.pdf import Converter, make_pdf
+from tests.conftest import EXAMPLES, ROOT, as_json, example, load_example
+
+
+def _fonts(reader: PdfReader) -> list[tuple[str, bool]]:
+    """(BaseFont, embedded?) of every font on every page, descendant fonts included."""
+    found = []
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            for real in [d.get_object() for d in font.get("/DescendantFonts", [])] or [font]:
+                descriptor = real.get("/FontDescriptor")
+                embedded = descriptor is not None and any(
+                    key in descriptor.get_object() for key in ("/FontFile", "/FontFile2",
+                                                               "/FontFile3"))
+                found.append((str(real["/BaseFont"]), embedded))
+    return found
+
+
+@pytest.fixture(scope="module")
+def complaint_pdf(tmp_path_factory):
+    from qrecords.workspace import Workspace
+
+    os.environ["QREC_TODAY"] = "2026-11-23"
+    ws = Workspace.init(tmp_path_factory.mktemp("pdf") / "ws")
+    record = ws.new_record("complaint", load_example("complaint"), user="lina")
+    yield ws, record
+    ws.close()
+
+
+def test_pdf_is_made_next_to_the_docx_with_the_record_values(complaint_pdf):
+    ws, record = complaint_pdf
+    pdf = Path(record["files"]["pdf"])
+    assert pdf.name == "CC-2611-01_v1.pdf" and pdf.parent == Path(record["files"]["docx"]).parent
+    text = "".join(page.extract_text() for page in PdfReader(pdf).pages)
+    for value in ("华东电力设备有限公司", "控制板组件", "PCB-4451-A", "包装破损", "客户投诉处理单",
+                  "CC-2611-01", "第 1 页 共 1 页"):
+        assert value in text, value
+
+
+def test_pdf_fonts_are_embedded_cjk(complaint_pdf):
+    _, record = complaint_pdf
+    fonts = _fonts(PdfReader(record["files"]["pdf"]))
+    assert all(embedded for _, embedded in fonts), fonts
+    assert any("CJK" in name for name, _ in fonts), fonts
+
+
+def test_pdf_metadata(complaint_pdf):
+    _, record = complaint_pdf
+    meta = PdfReader(record["files"]["pdf"]).metadata
+    assert meta["/RecordNumber"] == "CC-2611-01" and meta["/Version"] == "1"
+    assert meta["/FormNumber"] == "QR-9.1.2-01" and meta["/FormRevision"] == "A/0"
+    assert meta["/Organisation"] == "华东精密制造有限公司"
+    assert meta["/DataSHA256"] == record["data_sha256"]
+    assert meta["/Title"].startswith("客户投诉处理单")
+
+
+def test_pdf_is_hashed_and_read_only(complaint_pdf):
+    ws, record = complaint_pdf
+    pdf = Path(record["files"]["pdf"])
+    assert os.stat(pdf).st_mode & 0o222 == 0
+    events = [e for e in ws.store.events("CC-2611-01") if e["action"] == "file.pdf_made"]
+    assert events[0]["detail"]["files"]["pdf"] == hashlib.sha256(pdf.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("status, mark", [("draft", "草稿 DRAFT"), ("void", "作废 VOID"),
+                                          ("approved", None), ("closed", None)])
+def test_watermark_follows_the_status(complaint_pdf, status, mark):
+    _, record = complaint_pdf
+    pdf = make_pdf(Path(record["files"]["docx"]), status, {"RecordNumber": "x"})
+    import io
+
+    text = " ".join(PdfReader(io.BytesIO(pdf)).pages[0].extract_text().split())
+    for candidate in ("草稿 DRAFT", "作废 VOID"):
+        assert (candidate in text) == (candidate == mark), (status, candidate)
+
+
+@pytest.fixture
+def no_libreoffice(monkeypatch):
+    """As on a machine without LibreOffice (this process's running converter is stopped)."""
+    from qrecords.render.pdf import shared_converter
+
+    shared_converter().close()
+    monkeypatch.setenv("QREC_SOFFICE", "/nonexistent/soffice")
+
+
+def test_render_makes_a_missing_pdf_and_never_replaces_one(ws, run, no_libreoffice,
+                                                           monkeypatch):
+    first = ws.new_record("complaint", load_example("complaint"), user="lina")
+    ws.new_record("complaint", load_example("complaint"), user="lina")
+    assert first["files"]["pdf"] is None and Path(first["files"]["docx"]).is_file()
+    assert len(ws.notices) == 1 and "apt-get install libreoffice-writer-nogui" in ws.notices[0]
+    listed = run("render", "--all", "--dry-run")
+    assert "CC-2611-01" in listed.output and "CC-2611-02" in listed.output
+    monkeypatch.delenv("QREC_SOFFICE")
+    made = as_json(run("render", "CC-2611-01", "--json"))
+    assert made[0]["made"] is True
+    before = hashlib.sha256(Path(made[0]["pdf"]).read_bytes()).hexdigest()
+    again = as_json(run("render", "CC-2611-01", "--json"))
+    assert again[0]["made"] is False
+    assert hashlib.sha256(Path(made[0]["pdf"]).read_bytes()).hexdigest() == before
+    everything = run("render", "--all")
+    assert everything.exit_code == 0 and "CC-2611-02 v1  made" in everything.output
+    assert ws.missing_pdfs() == []
+
+
+def test_cli_warns_once_without_libreoffice(run, no_libreoffice):
+    result = run("new", "complaint", "--data", example("complaint"))
+    assert result.exit_code == 0
+    assert result.stderr.count("Warning: no PDF made") == 1
+
+
+def _group_alive(pgid: int) -> bool:
+    """Any running (not zombie) process in the process group?"""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            return True
+    return False
+
+
+def test_crashed_converter_is_restarted(complaint_pdf, tmp_path):
+    _, record = complaint_pdf
+    converter = Converter()
+    try:
+        converter.convert(Path(record["files"]["docx"]), tmp_path / "a.pdf")
+        os.killpg(converter._process.pid, signal.SIGKILL)  # LibreOffice and worker die
+        converter.convert(Path(record["files"]["docx"]), tmp_path / "b.pdf")
+        assert converter.starts == 2 and (tmp_path / "b.pdf").stat().st_size > 1000
+    finally:
+        converter.close()
+
+
+def test_hung_converter_is_killed_restarted_and_leaves_nothing(complaint_pdf, tmp_path):
+    _, record = complaint_pdf
+    converter = Converter(timeout=5)
+    try:
+        converter.convert(Path(record["files"]["docx"]), tmp_path / "a.pdf")
+        hung = converter._process.pid
+        profile = converter._profile
+        os.killpg(hung, signal.SIGSTOP)  # frozen: no answer will come
+        converter.convert(Path(record["files"]["docx"]), tmp_path / "b.pdf")
+        assert converter.starts == 2 and (tmp_path / "b.pdf").stat().st_size > 1000
+        assert not _group_alive(hung) and not Path(profile).exists()
+    finally:
+        converter.close()
+
+
+CONVERTING = textwrap.dedent("""
+    import sys, yaml, pathlib
+    from qrecords.workspace import Workspace
+    ws = Workspace(pathlib.Path(sys.argv[1]))
+    data = yaml.safe_load(open(sys.argv[2], encoding="utf-8"))
+    for _ in range(3):
+        record = ws.new_record("complaint", data, user="lina")
+        assert record["files"]["pdf"], ws.notices
+        print(record["files"]["pdf"], flush=True)
+""")
+
+
+def test_two_processes_convert_at_once_without_collision(ws, tmp_path):
+    script = tmp_path / "convert.py"
+    script.write_text(CONVERTING)
+    workers = [subprocess.Popen([sys.executable, str(script), str(ws.root),
+                                 str(EXAMPLES / "complaint.yaml")], cwd=ROOT,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for _ in range(2)]
+    pdfs = []
+    for worker in workers:
+        out, err = worker.communicate(timeout=300)
+        assert worker.returncode == 0, err
+        pdfs += out.split()
+    assert len(set(pdfs)) == 6
+    for pdf in pdfs:
+        assert "华东电力设备有限公司" in PdfReader(pdf).pages[0].extract_text()
+    assert ws.missing_pdfs() == []
+    for worker in workers:  # each process shut its LibreOffice down when it exited
+        leftovers = subprocess.run(["pgrep", "-f", f"qrec_{worker.pid}_"],
+                                   capture_output=True, text=True)
+        assert leftovers.stdout.strip() == ""
