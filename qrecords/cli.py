@@ -245,7 +245,7 @@ def render(ctx, number, version, all_missing, dry_run, as_json):
     """Make missing PDFs (an existing file is never replaced)."""
     if bool(number) == all_missing:
         raise click.UsageError("give a record NUMBER or --all")
-    if (version or dry_run) and all_missing == bool(version):
+    if (version and all_missing) or (dry_run and not all_missing):
         raise click.UsageError("--version goes with NUMBER, --dry-run with --all")
     ws = _workspace(ctx)
     if number:
@@ -257,17 +257,17 @@ def render(ctx, number, version, all_missing, dry_run, as_json):
         if dry_run:
             _json(missing) if as_json else click.echo(render_rows(missing, "lacks a PDF"))
             return
-        done = []
-        with click.progressbar(missing, label="PDF", file=sys.stderr,
-                               item_show_func=lambda m: m and m["number"]) as bar:
-            for item in bar:
-                done.append(ws.render(item["number"], item["version"], user=ctx.obj["user"]))
+        with click.progressbar(length=len(missing), label="PDF", file=sys.stderr) as bar:
+            done = ws.render_all(user=ctx.obj["user"], progress=lambda item: bar.update(1))
     if as_json:
         _json(done)
     else:
         for item in done:
-            state = "made" if item["made"] else "exists"
-            click.echo(f"{item['number']} v{item['version']}  {state:6}  {item['pdf']}")
+            state = "failed" if "error" in item else ("made" if item["made"] else "exists")
+            click.echo(f"{item['number']} v{item['version']}  {state:6}  "
+                       f"{item.get('error') or item['pdf']}")
+    if any("error" in item for item in done):
+        ctx.exit(1)
 
 
 def main() -> None:

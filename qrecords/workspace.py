@@ -20,7 +20,7 @@ from .records.numbering import format_number, period_of
 from .records.store import Store, canonical_json
 from .render.context import build_context
 from .render.docx import render_docx, template_names
-from .render.pdf import PdfFailed, PdfUnavailable, make_pdf
+from .render.pdf import ConverterPool, PdfFailed, PdfUnavailable, make_pdf
 
 CONFIG_NAME = "qrecords.yaml"
 BUILTIN = Path(__file__).parent
@@ -312,15 +312,47 @@ class Workspace:
             self.notices.append(f"{number} v{version}: no PDF made: {exc}; retry with "
                                 f"`qrec render {number} --version {version}`")
 
+    def render_all(self, user: str | None = None, progress=None) -> list[dict]:
+        """Make every missing PDF, converting on up to two LibreOffice processes at once (the
+        catalog is written from this thread only). `progress(item)` is called per version.
+        Versions LibreOffice cannot convert are returned with an `error`."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        actor = self.user(user)
+        jobs = [job for job in (self._pdf_job(m["number"], m["version"])
+                                for m in self.missing_pdfs()) if job]
+        results = []
+        with ConverterPool(workers=min(2, os.cpu_count() or 1)) as pool, \
+                ThreadPoolExecutor(pool.workers) as threads:
+            futures = [threads.submit(pool.make, job) for job in jobs]
+            for job, future in zip(jobs, futures):
+                item = {"number": job["number"], "version": job["version"]}
+                try:
+                    item["made"] = self._store_pdf(job, future.result(), actor.id)
+                    item["pdf"] = str(self.root / "records" / job["relative"])
+                except PdfFailed as exc:
+                    item["error"] = str(exc)
+                results.append(item)
+                if progress:
+                    progress(item)
+        return results
+
     def _make_pdf(self, number: str, version: int, actor: str) -> bool:
-        """Convert and finish outside the write lock (slow), then store it under the lock
-        unless another process stored one first. True when this call made it."""
-        record = self._record(number)
-        if "pdf" in self.store.files(record["id"], version):
+        """Convert and finish outside the write lock (slow), then store. True when made."""
+        job = self._pdf_job(number, version)
+        if job is None:
             return False
+        return self._store_pdf(job, make_pdf(job["docx"], job["status"], job["metadata"]),
+                               actor)
+
+    def _pdf_job(self, number: str, version: int) -> dict | None:
+        """What making a version's PDF needs; None when it has one already."""
+        record = self._record(number)
+        files = self.store.files(record["id"], version)
+        if "pdf" in files:
+            return None
         row = self.store.version(record["id"], version)
         form, _ = self._frozen_form(record["form_revision_id"])
-        docx = self.store.files(record["id"], version)["docx"]
         metadata = {
             "Title": f"{form.title.zh} {form.title.en} {number} v{version}",
             "Subject": f"{form.form_number} rev {form.revision}",
@@ -329,17 +361,22 @@ class Workspace:
             "FormRevision": form.revision, "Organisation": self.config.organisation,
             "Status": row["status"], "DataSHA256": row["data_sha256"],
         }
-        content = make_pdf(self.root / "records" / docx["path"], row["status"], metadata)
-        relative = docx["path"][:-len(".docx")] + ".pdf"
+        return {"number": number, "version": version, "record_id": record["id"],
+                "status": row["status"], "metadata": metadata,
+                "docx": self.root / "records" / files["docx"]["path"],
+                "relative": files["docx"]["path"][:-len(".docx")] + ".pdf"}
+
+    def _store_pdf(self, job: dict, content: bytes, actor: str) -> bool:
+        """Store a made PDF under the write lock, unless another process stored one first."""
         with self.store.write():
-            if "pdf" in self.store.files(record["id"], version):
+            if "pdf" in self.store.files(job["record_id"], job["version"]):
                 return False
-            digest = write_immutable(self.root / "records" / relative, content)
+            digest = write_immutable(self.root / "records" / job["relative"], content)
             now = clock.utc_now()
-            self.store.add_file(record["id"], version, "pdf", relative, digest, len(content),
-                                now)
+            self.store.add_file(job["record_id"], job["version"], "pdf", job["relative"],
+                                digest, len(content), now)
             self.store.add_event(now, clock.today().isoformat(), actor, "file.pdf_made",
-                                 number, version, {"files": {"pdf": digest}})
+                                 job["number"], job["version"], {"files": {"pdf": digest}})
         return True
 
     def form_of(self, number: str) -> Form:

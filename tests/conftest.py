@@ -61,4 +61,4 @@ def snapshot(root: Path) -> dict[str, str]:
 
 def as_json(result) -> dict:
     assert result.exit_code == 0, result.output
-    return json.loads(result.output)
+    return json.loads(result.stdout)

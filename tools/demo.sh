@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `make demo`: a fresh demo workspace in ./demo, one record of every form, an amendment, and
-# where the files are. Safe to run again: it starts from a new workspace each time.
+# `make demo`: a fresh demo workspace in ./demo, one record of every form (DOCX and PDF), an
+# amendment, and where the files are. Safe to run again: it starts from a new workspace each time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 qrec() { .venv/bin/qrec "$@"; }
@@ -17,7 +17,7 @@ qrec forms check
 for form in contract_review customer_property complaint; do
   step "qrec --as lina new $form --data examples/$form.yaml"
   qrec --as lina new "$form" --data "examples/$form.yaml" --json \
-    | .venv/bin/python -c 'import json,sys; r=json.load(sys.stdin); print(r["number"], "v%d" % r["version"], r["status"], r["files"]["docx"])'
+    | .venv/bin/python -c 'import json,sys; r=json.load(sys.stdin); print(r["number"], "v%d" % r["version"], r["status"]); print("  " + r["files"]["docx"]); print("  " + str(r["files"]["pdf"]))'
 done
 
 step "qrec --as lina amend CC-xxxx-01 --set defective_quantity=15 --reason ..."
@@ -32,5 +32,8 @@ qrec diff "$number"
 step "qrec show $number (as zhangwei, no privacy role: contact details masked)"
 qrec --as zhangwei show "$number" | head -n 12
 
-step "Files"
-find demo/records -name '*.docx' | sort
+step "qrec render --all --dry-run (every version already has its PDF)"
+qrec render --all --dry-run
+
+step "Files: every version as DOCX and PDF"
+find demo/records -name '*_v*' | sort

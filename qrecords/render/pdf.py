@@ -154,6 +154,34 @@ def shared_converter() -> Converter:
     return _shared
 
 
+class ConverterPool:
+    """Converters for batch work, one per thread (each its own LibreOffice): `make(job)` is
+    make_pdf for a job dict with docx, status and metadata. Closes them all on exit."""
+
+    def __init__(self, workers: int):
+        import threading
+
+        self.workers = workers
+        self._local = threading.local()
+        self._all: list[Converter] = []
+        self._lock = threading.Lock()
+
+    def make(self, job: dict) -> bytes:
+        converter = getattr(self._local, "converter", None)
+        if converter is None:
+            converter = self._local.converter = Converter()
+            with self._lock:
+                self._all.append(converter)
+        return make_pdf(job["docx"], job["status"], job["metadata"], converter)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        for converter in self._all:
+            converter.close()
+
+
 _stamps: dict[str, bytes] = {}
 
 

@@ -195,3 +195,18 @@ def test_two_processes_convert_at_once_without_collision(ws, tmp_path):
         leftovers = subprocess.run(["pgrep", "-f", f"qrec_{worker.pid}_"],
                                    capture_output=True, text=True)
         assert leftovers.stdout.strip() == ""
+
+
+def test_render_all_converts_in_parallel_and_stores_each_once(ws, run, monkeypatch):
+    for _ in range(5):
+        ws.new_record("complaint", load_example("complaint"), user="lina", pdf=False)
+    assert len(ws.missing_pdfs()) == 5
+    result = run("render", "--all", "--json")
+    made = as_json(result)
+    assert [m["number"] for m in made] == [f"CC-2611-0{n}" for n in range(1, 6)]
+    assert all(m["made"] for m in made) and ws.missing_pdfs() == []
+    for item in made:
+        text = PdfReader(item["pdf"]).pages[0].extract_text()
+        assert item["number"] in text and "华东电力设备有限公司" in text
+    events = [e for e in ws.store.events() if e["action"] == "file.pdf_made"]
+    assert len(events) == 5
