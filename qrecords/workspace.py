@@ -187,6 +187,12 @@ class Workspace:
             record = self._record(number)
             form, template = self._frozen_form(record["form_revision_id"])
             current = tx.version(record["id"], record["current_version"])
+            masked = sorted(k for k, v in changes.items()
+                            if v == MASK and form.field(k) is not None and form.field(k).sensitive)
+            if masked:
+                raise ValidationError([f"{k}: '{MASK}' is how the value is hidden from users "
+                                       "without the privacy role; leave the field out to keep "
+                                       "it" for k in masked])
             merged = {**current["data"], **changes}
             clean = validate_data(form, merged, clock.today().isoformat())
             if clean == current["data"]:
@@ -197,7 +203,8 @@ class Workspace:
                                 reason.strip(), clock.utc_now(), "record.amended")
         if pdf:
             self._try_pdf(number, record["current_version"] + 1, actor.id)
-        return self._view(number, None, actor, own_input=True)
+        # Not own input: the record holds values this actor may not have typed (or may see).
+        return self._view(number, None, actor, own_input=False)
 
     def show(self, number: str, version: int | None = None, user: str | None = None) -> dict:
         """A record as the JSON contract of DESIGN.md describes it. Sensitive values are masked
@@ -205,7 +212,7 @@ class Workspace:
         return self._view(number, version, self.user(user), own_input=False)
 
     def _view(self, number: str, version: int | None, actor: User, own_input: bool) -> dict:
-        """The record dict; `own_input` is the echo of what the actor just typed (new, amend):
+        """The record dict; `own_input` is the echo of a new record, all typed by the actor:
         shown as typed and not logged as a read."""
         record = self._record(number)
         wanted = version or record["current_version"]
@@ -263,7 +270,7 @@ class Workspace:
         actor = self.user(user)
         record = self._record(number)
         current = record["current_version"]
-        b = b or (current if a is None else current)
+        b = b or current
         a = a or max(b - 1, 1)
         form, _ = self._frozen_form(record["form_revision_id"])
         rows = {side: self.store.version(record["id"], side) for side in (a, b)}

@@ -163,3 +163,26 @@ def test_every_version_records_who_when_why(ws, run):
     history = ws.history("CC-2611-01")
     assert [v["author"] for v in history] == ["zhangwei", "lina"]
     assert all(v["created_at"].endswith("Z") for v in history)
+
+
+def test_amend_output_masks_what_the_amending_user_may_not_see(run):
+    as_json(run("new", "complaint", "--data", example("complaint"), "--json"))
+    amended = as_json(run("amend", "CC-2611-01", "--set", "defective_quantity=13", "--reason",
+                          "复点", "--json", user="zhangwei"))
+    assert amended["data"]["customer_phone"] == "***"
+    assert "138 0000 1234" not in run("amend", "CC-2611-01", "--set", "defective_quantity=14",
+                                      "--reason", "复点", user="zhangwei").output
+
+
+def test_the_mask_cannot_be_written_back(ws, run):
+    shown = as_json(run("new", "complaint", "--data", example("complaint"), "--json"))
+    masked = as_json(run("show", "CC-2611-01", "--json", user="zhangwei"))["data"]
+    import json
+
+    data_file = ws.root.parent / "masked.json"
+    data_file.write_text(json.dumps({**masked, "defective_quantity": 13}), encoding="utf-8")
+    result = run("amend", "CC-2611-01", "--data", data_file, "--reason", "x", user="zhangwei")
+    assert result.exit_code == 1
+    assert "customer_contact: '***' is how the value is hidden" in result.output
+    assert as_json(run("show", "CC-2611-01", "--json"))["data"]["customer_contact"] == \
+        shown["data"]["customer_contact"]
