@@ -53,6 +53,8 @@ def _workspace(ctx):
     from .workspace import Workspace
 
     ws = Workspace.find(ctx.obj["workspace"])
+    if ctx.obj["user"] is not None:
+        ws.user(ctx.obj["user"])  # an unknown --as is refused by every command
 
     def close():
         for notice in ws.notices:
@@ -271,4 +273,8 @@ def render(ctx, number, version, all_missing, dry_run, as_json):
 
 
 def main() -> None:
+    import signal
+
+    # SIGTERM exits like Ctrl-C does, so exit handlers stop LibreOffice and remove temp files.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     cli(prog_name="qrec")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 # Control characters are invalid in XML 1.0 (and so in DOCX); tab and newline are allowed.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
@@ -62,7 +62,6 @@ class Field:
     max_rows: int | None = None
     key: str | None = None
     product_of: tuple[str, ...] = ()
-    extra: dict = field(default_factory=dict, compare=False)
 
     def column(self, column_id: str) -> "Field | None":
         return next((c for c in self.columns if c.id == column_id), None)
@@ -110,6 +109,11 @@ class Field:
         if self.type == "table":
             return f"{len(value)} 行 rows"
         return str(value)
+
+    def row_text(self, row: dict) -> str:
+        """One table row on one line: 名称=铜板; 数量=40."""
+        return "; ".join(f"{c.label.zh}={c.display(row.get(c.id))}" for c in self.columns
+                         if row.get(c.id) is not None)
 
 
 def _comparable(type_: str, value: object):

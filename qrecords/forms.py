@@ -233,6 +233,9 @@ class _SchemaChecker:
             return None
         if in_table and ftype == "table":
             self.bad(place, "a table column cannot itself be a table")
+        if spec.get("sensitive") and (in_table or ftype == "table"):
+            self.bad(place, "sensitive is only for fields outside tables (masking works per "
+                     "field)")
         label = self.label(spec.get("label"), f"{place} label")
         help_ = self.label(spec["help"], f"{place} help") if "help" in spec else None
         choices = self.choices(spec.get("choices"), place) if ftype == "choice" else ()
@@ -392,11 +395,12 @@ def _check_product(f: Field, clean: dict, problems: list[str]) -> None:
             problems.append(f"{f.id} ({f.label.zh}): is required (or give "
                             f"{' and '.join(f.product_of)})")
         return
-    product = decimal.Decimal(1)
-    for v in factors:
-        product *= decimal.Decimal(str(v))
     places = f.places if f.places is not None else 2
-    expected = product.quantize(decimal.Decimal(1).scaleb(-places), decimal.ROUND_HALF_UP)
+    with decimal.localcontext(decimal.Context(prec=60)):
+        product = decimal.Decimal(1)
+        for v in factors:
+            product *= decimal.Decimal(str(v))
+        expected = product.quantize(decimal.Decimal(1).scaleb(-places), decimal.ROUND_HALF_UP)
     if clean.get(f.id) is None:
         clean[f.id] = str(expected)
     elif decimal.Decimal(clean[f.id]) != expected:

@@ -20,10 +20,6 @@ def forms_table(forms: list[Form]) -> str:
 def form_as_dict(form: Form) -> dict:
     as_dict = dataclasses.asdict(form)
     as_dict.pop("source")
-    for field in as_dict["fields"]:
-        field.pop("extra", None)
-        for column in field["columns"]:
-            column.pop("extra", None)
     return as_dict
 
 
@@ -84,9 +80,7 @@ def record_text(record: dict, form: Form) -> str:
             continue
         items.append((str(field.label), f"{len(value)} 行 rows" if value else ""))
         for index, row in enumerate(value or [], start=1):
-            items.append((f"  [{index}]", "; ".join(
-                f"{c.label.zh}={c.display(row.get(c.id))}" for c in field.columns
-                if row.get(c.id) is not None)))
+            items.append((f"  [{index}]", field.row_text(row)))
     return "\n".join(lines) + "\n" + pairs(items)
 
 

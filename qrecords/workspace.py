@@ -168,13 +168,18 @@ class Workspace:
         with self.store.write() as tx:
             revision_id = self._freeze_revision(form, template)
             number = format_number(period, tx.next_seq(form.id, period))
+            taken = tx.record(number)
+            if taken is not None:
+                raise FormError(f"number {number} is already used by a {taken['form_id']} "
+                                f"record: the number_pattern of {form.id} must not produce "
+                                "numbers of another form or an earlier pattern")
             now = clock.utc_now()
             record_id = tx.add_record(number, form.id, revision_id, now, actor.id, status.DRAFT)
             self._store_version(form, template, record_id, number, 1, status.DRAFT, clean,
-                                actor, None, now, "record.created")
+                                actor, None, now, today, "record.created")
         if pdf:
             self._try_pdf(number, 1, actor.id)
-        return self._view(number, None, actor, own_input=True)
+        return self._view(number, 1, actor, own_input=True)
 
     def amend(self, number: str, changes: dict, reason: str, user: str | None = None,
               pdf: bool = True) -> dict:
@@ -194,17 +199,22 @@ class Workspace:
                                        "without the privacy role; leave the field out to keep "
                                        "it" for k in masked])
             merged = {**current["data"], **changes}
-            clean = validate_data(form, merged, clock.today().isoformat())
+            for field in form.fields:  # a changed factor recomputes its product, unless given
+                if set(field.product_of) & set(changes) and field.id not in changes:
+                    merged[field.id] = None
+            today = clock.today()
+            clean = validate_data(form, merged, today.isoformat())
             if clean == current["data"]:
                 raise QrecError(f"{number}: nothing changed; version "
                                 f"{record['current_version']} stays current")
-            self._store_version(form, template, record["id"], number,
-                                record["current_version"] + 1, record["status"], clean, actor,
-                                reason.strip(), clock.utc_now(), "record.amended")
+            version = record["current_version"] + 1
+            self._store_version(form, template, record["id"], number, version,
+                                record["status"], clean, actor, reason.strip(),
+                                clock.utc_now(), today, "record.amended")
         if pdf:
-            self._try_pdf(number, record["current_version"] + 1, actor.id)
+            self._try_pdf(number, version, actor.id)
         # Not own input: the record holds values this actor may not have typed (or may see).
-        return self._view(number, None, actor, own_input=False)
+        return self._view(number, version, actor, own_input=False)
 
     def show(self, number: str, version: int | None = None, user: str | None = None) -> dict:
         """A record as the JSON contract of DESIGN.md describes it. Sensitive values are masked
@@ -216,10 +226,7 @@ class Workspace:
         shown as typed and not logged as a read."""
         record = self._record(number)
         wanted = version or record["current_version"]
-        row = self.store.version(record["id"], wanted)
-        if row is None:
-            raise NotFound(f"{number} has no version {wanted} (versions 1 to "
-                           f"{record['current_version']})")
+        row = self._version_row(record, wanted)
         form, _ = self._frozen_form(record["form_revision_id"])
         data = row["data"] if own_input else self._visible_data(form, row["data"], actor,
                                                                     number, wanted)
@@ -273,10 +280,7 @@ class Workspace:
         b = b or current
         a = a or max(b - 1, 1)
         form, _ = self._frozen_form(record["form_revision_id"])
-        rows = {side: self.store.version(record["id"], side) for side in (a, b)}
-        for side, row in rows.items():
-            if row is None:
-                raise NotFound(f"{number} has no version {side} (versions 1 to {current})")
+        rows = {side: self._version_row(record, side) for side in (a, b)}
         data = {side: self._visible_data(form, row["data"], actor, number, side)
                 for side, row in rows.items()}
         return {"number": number, "from": a, "to": b,
@@ -284,11 +288,9 @@ class Workspace:
 
     # -- PDFs ------------------------------------------------------------------------------
 
-    def missing_pdfs(self, number: str | None = None) -> list[dict]:
+    def missing_pdfs(self) -> list[dict]:
         """Versions that have no PDF yet: {number, version, status}."""
-        if number is not None:
-            self._record(number)
-        return self.store.versions_lacking("pdf", number)
+        return self.store.versions_lacking("pdf")
 
     def render(self, number: str, version: int | None = None, user: str | None = None) -> dict:
         """Make the PDF of a version if it is missing; an existing file is never replaced.
@@ -296,9 +298,7 @@ class Workspace:
         actor = self.user(user)
         record = self._record(number)
         version = version or record["current_version"]
-        if self.store.version(record["id"], version) is None:
-            raise NotFound(f"{number} has no version {version} (versions 1 to "
-                           f"{record['current_version']})")
+        self._version_row(record, version)
         made = self._make_pdf(number, version, actor.id)
         path = self.store.files(record["id"], version)["pdf"]["path"]
         return {"number": number, "version": version, "made": made,
@@ -315,7 +315,7 @@ class Workspace:
             self._pdf_unavailable = True
             self.notices.append(f"no PDF made: {exc}. The DOCX is stored; make the PDFs later "
                                 "with `qrec render --all`")
-        except PdfFailed as exc:
+        except Exception as exc:  # the version is stored; its PDF can always be made later
             self.notices.append(f"{number} v{version}: no PDF made: {exc}; retry with "
                                 f"`qrec render {number} --version {version}`")
 
@@ -332,17 +332,24 @@ class Workspace:
         with ConverterPool(workers=min(2, os.cpu_count() or 1)) as pool, \
                 ThreadPoolExecutor(pool.workers) as threads:
             futures = [threads.submit(pool.make, job) for job in jobs]
-            for job, future in zip(jobs, futures):
-                item = {"number": job["number"], "version": job["version"]}
-                try:
-                    item["made"] = self._store_pdf(job, future.result(), actor.id)
-                    item["pdf"] = str(self.root / "records" / job["relative"])
-                except PdfFailed as exc:
-                    item["error"] = str(exc)
-                results.append(item)
-                if progress:
-                    progress(item)
+            try:
+                for job, future in zip(jobs, futures):
+                    results.append(self._stored_result(job, future, actor.id))
+                    if progress:
+                        progress(results[-1])
+            except BaseException:  # Ctrl-C or a failure: do not convert what is queued
+                threads.shutdown(wait=False, cancel_futures=True)
+                raise
         return results
+
+    def _stored_result(self, job: dict, future, actor: str) -> dict:
+        item = {"number": job["number"], "version": job["version"]}
+        try:
+            item["made"] = self._store_pdf(job, future.result(), actor)
+            item["pdf"] = str(self.root / "records" / job["relative"])
+        except PdfFailed as exc:
+            item["error"] = str(exc)
+        return item
 
     def _make_pdf(self, number: str, version: int, actor: str) -> bool:
         """Convert and finish outside the write lock (slow), then store. True when made."""
@@ -395,8 +402,17 @@ class Workspace:
     def _record(self, number: str) -> dict:
         record = self.store.record(number)
         if record is None:
-            raise NotFound(f"no record '{number}'")
+            hint = f" (did you mean '{number.upper()}'?)" if number != number.upper() and \
+                self.store.record(number.upper()) else ""
+            raise NotFound(f"no record '{number}'{hint}")
         return record
+
+    def _version_row(self, record: dict, version: int) -> dict:
+        row = self.store.version(record["id"], version)
+        if row is None:
+            raise NotFound(f"{record['number']} has no version {version} (versions 1 to "
+                           f"{record['current_version']})")
+        return row
 
     def _freeze_revision(self, form: Form, template: bytes) -> int:
         """The catalog's copy of this form revision; made by its first record. A revision that
@@ -414,12 +430,14 @@ class Workspace:
         return frozen["id"]
 
     def _frozen_form(self, revision_id: int) -> tuple[Form, bytes]:
-        return _load_frozen(self.store.form_revision_by_id, revision_id)
+        row = self.store.form_revision_by_id(revision_id)
+        where = f"catalog copy of {row['form_id']} rev {row['revision']}"
+        return parse_form(row["schema_text"], where), row["template"]
 
     def _store_version(self, form: Form, template: bytes, record_id: int, number: str,
                        version: int, state: str, data: dict, actor: User, reason: str | None,
-                       now: str, action: str) -> None:
-        today = clock.today().isoformat()
+                       now: str, day, action: str) -> None:
+        today = day.isoformat()
         context = build_context(form, data, org=self.config.organisation,
                                 org_en=self.config.organisation_en, number=number,
                                 version=version, status=state, date=today)
@@ -448,12 +466,6 @@ class Workspace:
         return {**data, **{fid: MASK for fid in sensitive}}
 
 
-def _load_frozen(lookup, revision_id: int) -> tuple[Form, bytes]:
-    row = lookup(revision_id)
-    where = f"catalog copy of {row['form_id']} rev {row['revision']}"
-    return parse_form(row["schema_text"], where), row["template"]
-
-
 def _changes(form: Form, before: dict, after: dict) -> list[dict]:
     """Field-level changes; for tables, one entry per changed cell or added/removed row."""
     changes = []
@@ -471,10 +483,10 @@ def _changes(form: Form, before: dict, after: dict) -> list[dict]:
             place = f"{field.id}[{index + 1}]"
             if index >= len(old):
                 changes.append({"field": field.id, "label": f"{field.label} {place}",
-                                "from": None, "to": _row_text(field, new[index])})
+                                "from": None, "to": field.row_text(new[index])})
             elif index >= len(new):
                 changes.append({"field": field.id, "label": f"{field.label} {place}",
-                                "from": _row_text(field, old[index]), "to": None})
+                                "from": field.row_text(old[index]), "to": None})
             else:
                 for column in field.columns:
                     a, b = old[index].get(column.id), new[index].get(column.id)
@@ -484,10 +496,6 @@ def _changes(form: Form, before: dict, after: dict) -> list[dict]:
                                         "from": column.display(a), "to": column.display(b)})
     return changes
 
-
-def _row_text(field, row: dict) -> str:
-    return "; ".join(f"{c.label.zh}={c.display(row.get(c.id))}" for c in field.columns
-                     if row.get(c.id) is not None)
 
 
 __all__ = ["Workspace", "ValidationError"]

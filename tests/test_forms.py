@@ -86,6 +86,8 @@ def test_minimal_schema_parses():
     (("id: name,", "id: form,"), "id 'form' is reserved"),
     (("revision: A/0\n", ""), "missing required key 'revision'"),
     (("required: true,", "required: true, min: abc,"), "min is only for integer, decimal"),
+    (("type: text, required: true,", "type: table, sensitive: true, columns: [{id: a, "
+      "type: text, label: {zh: 甲, en: A}}],"), "sensitive is only for fields outside tables"),
 ])
 def test_schema_mistakes_name_file_field_and_problem(change, expected):
     old, new = change

@@ -186,3 +186,44 @@ def test_the_mask_cannot_be_written_back(ws, run):
     assert "customer_contact: '***' is how the value is hidden" in result.output
     assert as_json(run("show", "CC-2611-01", "--json"))["data"]["customer_contact"] == \
         shown["data"]["customer_contact"]
+
+
+def test_amending_a_factor_recomputes_its_product(run):
+    as_json(run("new", "contract_review", "--data", example("contract_review"), "--json"))
+    amended = as_json(run("amend", "CR-2026-0001", "--set", "quantity=600", "--reason",
+                          "客户减量", "--json"))
+    assert (amended["data"]["quantity"], amended["data"]["amount"]) == ("600", "51900.00")
+    wrong = run("amend", "CR-2026-0001", "--set", "unit_price=80", "--set", "amount=1",
+                "--reason", "x")
+    assert wrong.exit_code == 1 and "is not quantity × unit_price = 48000.00" in wrong.output
+
+
+def test_huge_factors_are_computed_exactly(run):
+    record = as_json(run("new", "contract_review", "--data", example("contract_review"),
+                         "--set", "quantity=999999999999999", "--set",
+                         "unit_price=999999999999999.9999", "--json"))
+    assert record["data"]["amount"] == "999999999999998999900000000000.00"
+
+
+def test_forms_whose_numbers_collide_are_refused_without_a_gap(ws, run):
+    source = (ws.root / "schemas" / "complaint.yaml").read_text(encoding="utf-8")
+    (ws.root / "schemas" / "complaint_b.yaml").write_text(
+        source.replace("id: complaint\n", "id: complaint_b\n", 1), encoding="utf-8")
+    as_json(run("new", "complaint", "--data", example("complaint"), "--json"))
+    clash = run("new", "complaint_b", "--data", example("complaint"))
+    assert clash.exit_code == 1
+    assert "number CC-2611-01 is already used by a complaint record" in clash.output
+    assert as_json(run("new", "complaint", "--data", example("complaint"),
+                       "--json"))["number"] == "CC-2611-02"
+
+
+def test_unknown_user_is_refused_by_read_commands_too(run):
+    as_json(run("new", "complaint", "--data", example("complaint"), "--json"))
+    result = run("history", "CC-2611-01", user="nobody")
+    assert result.exit_code == 1 and "unknown user 'nobody'" in result.output
+
+
+def test_a_lower_case_number_gets_a_hint(run):
+    as_json(run("new", "complaint", "--data", example("complaint"), "--json"))
+    result = run("show", "cc-2611-01")
+    assert result.exit_code == 1 and "did you mean 'CC-2611-01'?" in result.output

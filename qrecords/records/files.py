@@ -11,15 +11,6 @@ READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
 def sha256_bytes(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def write_immutable(path: Path, content: bytes) -> str:
     """Write content to path atomically and make it read-only; return its SHA-256.
 
@@ -36,7 +27,6 @@ def write_immutable(path: Path, content: bytes) -> str:
     os.replace(temp, path)
     _fsync_dir(path.parent)
     return sha256_bytes(content)
-
 
 def _fsync_dir(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY)

@@ -187,11 +187,6 @@ class Store:
         row = self._db.execute("SELECT * FROM records WHERE number = ?", (number,)).fetchone()
         return dict(row) if row else None
 
-    def record_numbers(self, form_id: str | None = None) -> list[str]:
-        query = "SELECT number FROM records" + (" WHERE form_id = ?" if form_id else "")
-        return [r[0] for r in self._db.execute(query + " ORDER BY id",
-                                               (form_id,) if form_id else ())]
-
     def versions(self, record_id: int) -> list[dict]:
         rows = self._db.execute("SELECT * FROM versions WHERE record_id = ? ORDER BY version",
                                 (record_id,)).fetchall()

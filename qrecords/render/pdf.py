@@ -55,6 +55,7 @@ class Converter:
         self.timeout = timeout
         self._process: subprocess.Popen | None = None
         self._profile: str | None = None
+        self._pipe: str | None = None
         self._buffer = b""
         self.starts = 0  # how many LibreOffice processes this converter has started
 
@@ -86,14 +87,19 @@ class Converter:
         if self._profile:
             shutil.rmtree(self._profile, ignore_errors=True)
             self._profile = None
+        if self._pipe:  # the socket a killed LibreOffice could not remove itself
+            for socket in Path(tempfile.gettempdir()).glob(f"OSL_PIPE_*_{self._pipe}"):
+                socket.unlink(missing_ok=True)
+            self._pipe = None
         self._buffer = b""
 
     def _ensure_started(self) -> None:
         if self._process is not None and self._process.poll() is None:
             return
+        self.close()  # a worker that died between conversions: clean up after it
         soffice, python = office_paths()
         self._profile = tempfile.mkdtemp(prefix="qrec-lo-")
-        pipe = f"qrec_{os.getpid()}_{secrets.token_hex(6)}"
+        self._pipe = pipe = f"qrec_{os.getpid()}_{secrets.token_hex(6)}"
         self._process = subprocess.Popen(
             [python, str(WORKER), soffice, self._profile, pipe],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,

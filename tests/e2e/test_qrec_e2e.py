@@ -52,7 +52,7 @@ def test_no_workspace_is_said_clearly(tmp_path):
 
 def test_help_lists_the_commands():
     out = qrec("--help").stdout
-    for command in ("init", "forms", "new", "amend", "show", "history", "diff"):
+    for command in ("init", "forms", "new", "amend", "show", "history", "diff", "render"):
         assert f"  {command} " in out
 
 

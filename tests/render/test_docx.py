@@ -80,7 +80,6 @@ def test_hostile_values_render_literally(ws):
         assert record["data"][field_id] == value  # stored exactly
         for line in value.split("\n"):
             assert line in text, (field_id, line)
-    assert "49" not in text.split("{{ 7*7 }}")[0][-5:]  # not evaluated
 
 
 def test_sandbox_blocks_a_malicious_template(ws):

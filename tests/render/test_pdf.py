@@ -141,9 +141,12 @@ def test_crashed_converter_is_restarted(complaint_pdf, tmp_path):
     converter = Converter()
     try:
         converter.convert(Path(record["files"]["docx"]), tmp_path / "a.pdf")
-        os.killpg(converter._process.pid, signal.SIGKILL)  # LibreOffice and worker die
+        crashed, profile = converter._process, converter._profile
+        os.killpg(crashed.pid, signal.SIGKILL)  # LibreOffice and worker die between jobs
+        crashed.wait()
         converter.convert(Path(record["files"]["docx"]), tmp_path / "b.pdf")
         assert converter.starts == 2 and (tmp_path / "b.pdf").stat().st_size > 1000
+        assert not Path(profile).exists()
     finally:
         converter.close()
 
@@ -210,3 +213,14 @@ def test_render_all_converts_in_parallel_and_stores_each_once(ws, run, monkeypat
         assert item["number"] in text and "华东电力设备有限公司" in text
     events = [e for e in ws.store.events() if e["action"] == "file.pdf_made"]
     assert len(events) == 5
+
+
+def test_a_pdf_failure_of_any_kind_never_fails_a_stored_record(ws, monkeypatch):
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("qrecords.workspace.make_pdf", disk_full)
+    record = ws.new_record("complaint", load_example("complaint"), user="lina")
+    assert record["files"]["pdf"] is None and record["number"] == "CC-2611-01"
+    assert "No space left on device" in ws.notices[0]
+    assert "qrec render CC-2611-01 --version 1" in ws.notices[0]
