@@ -11,6 +11,10 @@ import io
 
 STAMP_SIZE = (520, 110)  # points: the stamp page, just large enough for the text
 STAMP_GREY = (0xC0, 0xC0, 0xC0)
+STAMP_POINTS = 64
+STAMP_FONT = "SimHei"
+# Everything that decides how a stamp looks: the key of the rendered stamps' disk cache.
+STAMP_DESIGN = f"{STAMP_SIZE}|{STAMP_GREY}|{STAMP_POINTS}|{STAMP_FONT}"
 
 # Statuses whose documents carry a watermark; approved and closed records carry none.
 WATERMARKS = {"void": "作废 VOID"}
@@ -39,9 +43,9 @@ def stamp_docx(text: str) -> bytes:
     paragraph = document.paragraphs[0] if document.paragraphs else document.add_paragraph()
     paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
     run = paragraph.add_run(text)
-    run.font.size, run.font.bold = Pt(64), True
+    run.font.size, run.font.bold = Pt(STAMP_POINTS), True
     run.font.color.rgb = RGBColor(*STAMP_GREY)
-    run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "SimHei")
+    run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), STAMP_FONT)
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()

@@ -10,6 +10,7 @@ down and its profile directory removed, so no process or lock is left behind.
 from __future__ import annotations
 
 import atexit
+import hashlib
 import json
 import os
 import secrets
@@ -188,14 +189,40 @@ class ConverterPool:
             converter.close()
 
 
-_stamps: dict[str, bytes] = {}
+def stamp_pdf(text: str, converter: Converter) -> bytes:
+    """The watermark stamp as a PDF page, rendered by LibreOffice once and then cached on disk
+    (keyed by its text and design, so a change of either makes a new one)."""
+    from .finish import STAMP_DESIGN, stamp_docx
+
+    key = hashlib.sha256(f"{STAMP_DESIGN}|{text}".encode()).hexdigest()[:24]
+    cached = _cache_dir() / f"stamp-{key}.pdf"
+    if cached.is_file():
+        return cached.read_bytes()
+    with tempfile.TemporaryDirectory(prefix="qrec-stamp-") as temp:
+        docx, pdf = Path(temp) / "stamp.docx", Path(temp) / "stamp.pdf"
+        docx.write_bytes(stamp_docx(text))
+        converter.convert(docx, pdf)
+        content = pdf.read_bytes()
+    try:  # a cache that cannot be written only costs the next process a conversion
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_name(f".{cached.name}.{os.getpid()}")
+        partial.write_bytes(content)
+        os.replace(partial, cached)
+    except OSError:
+        pass
+    return content
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "qrecords"
 
 
 def make_pdf(docx: Path, status: str, metadata: dict[str, str],
              converter: Converter | None = None) -> bytes:
     """The finished PDF of a version's DOCX: converted, watermarked for its status, with
     metadata. Raises PdfUnavailable or PdfFailed."""
-    from .finish import finish_pdf, stamp_docx, watermark_for
+    from .finish import finish_pdf, watermark_for
 
     converter = converter or shared_converter()
     mark = watermark_for(status)
@@ -203,9 +230,4 @@ def make_pdf(docx: Path, status: str, metadata: dict[str, str],
         out = Path(temp) / (docx.stem + ".pdf")
         converter.convert(docx, out)
         raw = out.read_bytes()
-        if mark is not None and mark not in _stamps:
-            source = Path(temp) / "stamp.docx"
-            source.write_bytes(stamp_docx(mark))
-            converter.convert(source, Path(temp) / "stamp.pdf")
-            _stamps[mark] = (Path(temp) / "stamp.pdf").read_bytes()
-    return finish_pdf(raw, metadata, _stamps.get(mark) if mark else None)
+    return finish_pdf(raw, metadata, stamp_pdf(mark, converter) if mark else None)

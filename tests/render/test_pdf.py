@@ -224,3 +224,18 @@ def test_a_pdf_failure_of_any_kind_never_fails_a_stored_record(ws, monkeypatch):
     assert record["files"]["pdf"] is None and record["number"] == "CC-2611-01"
     assert "No space left on device" in ws.notices[0]
     assert "qrec render CC-2611-01 --version 1" in ws.notices[0]
+
+
+def test_watermark_stamp_is_rendered_once_then_cached(tmp_path, monkeypatch):
+    from qrecords.render.pdf import shared_converter, stamp_pdf
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    first = stamp_pdf("草稿 DRAFT", shared_converter())
+    assert "草稿" in PdfReader(__import__("io").BytesIO(first)).pages[0].extract_text()
+
+    class NoConverter:
+        def convert(self, *args):
+            raise AssertionError("the cached stamp should have been used")
+
+    assert stamp_pdf("草稿 DRAFT", NoConverter()) == first
+    assert len(list((tmp_path / "qrecords").glob("stamp-*.pdf"))) == 1
