@@ -19,6 +19,8 @@ _FALSE = {"no", "n", "false", "0", "否", "off"}
 
 _THOUSANDS = re.compile(r"([+-]?)(\d{1,3}(?:,\d{3})+)(\.\d*)?")
 
+MASK = "***"  # how a sensitive value is shown to users without the `privacy` role
+
 TYPES = ("text", "longtext", "integer", "decimal", "date", "choice", "yesno", "table")
 
 

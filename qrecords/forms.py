@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import decimal
 import difflib
-import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,9 +83,18 @@ def load_form(path: Path) -> Form:
     return parse_form(text, str(path))
 
 
-@functools.lru_cache(maxsize=64)
+_parsed: dict[str, Form] = {}
+
+
 def parse_form(text: str, where: str) -> Form:
-    """Parse and check schema text (cached: a form is read once per process per text)."""
+    """Parse and check schema text; `where` names it in errors. A text is parsed once per
+    process, whether it comes from the workspace's file or the catalog's frozen copy."""
+    if text not in _parsed:
+        _parsed[text] = _parse_form(text, where)
+    return _parsed[text]
+
+
+def _parse_form(text: str, where: str) -> Form:
     try:
         doc = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:

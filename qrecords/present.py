@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 
+from .fields import MASK
 from .forms import Form
 from .status import label as status_label
 from .textfmt import clip, pairs, table
-
-MASK = "***"  # as Workspace.show masks sensitive values
 
 
 def forms_table(forms: list[Form]) -> str:

@@ -13,8 +13,8 @@ from pathlib import Path
 from . import clock, status
 from .config import DEFAULT_CONFIG, Config, User, load_config
 from .errors import FormError, NotFound, QrecError, ValidationError, WorkspaceError
+from .fields import MASK
 from .forms import RESERVED, Form, load_form, parse_form, suggest, validate_data
-from .present import MASK
 from .records.files import sha256_bytes, write_immutable
 from .records.numbering import format_number, period_of
 from .records.store import Store, canonical_json

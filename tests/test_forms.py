@@ -1,14 +1,11 @@
 """Form schemas: the built-in forms, schema mistakes reported precisely, `forms check`."""
 
-import io
-import shutil
 
 import pytest
-from docx import Document
 
 from qrecords.errors import FormError
+from tests.render.docx_text import edit_template
 from qrecords.forms import parse_form
-from qrecords.workspace import BUILTIN
 
 # The field ids DOMAIN.md fixes as contract (examples, imports and scripts rely on them).
 CONTRACT_IDS = {
@@ -117,39 +114,10 @@ def test_forms_check_builtin_clean(run):
     assert result.output.count("✓") == 3
 
 
-def _edit_template(ws, form_id, old, new):
-    """Replace placeholder text in a workspace template, keeping the DOCX valid."""
-    path = ws.root / "templates" / f"{form_id}.docx"
-    document = Document(path)
-    hits = 0
-    for paragraph in _all_paragraphs(document):
-        for run_ in paragraph.runs:
-            if old in run_.text:
-                run_.text = run_.text.replace(old, new)
-                hits += 1
-    assert hits, f"{old!r} not found in {path.name}"
-    document.save(path)
-
-
-def _all_paragraphs(document):
-    yield from document.paragraphs
-    for table in document.tables:
-        for row in table.rows:
-            for cell in row.cells:
-                yield from cell.paragraphs
-    for section in document.sections:
-        yield from section.header.paragraphs
-        yield from section.footer.paragraphs
-        for table in section.header.tables:
-            for row in table.rows:
-                for cell in row.cells:
-                    yield from cell.paragraphs
-
-
 def test_forms_check_finds_template_problems(ws, run):
-    _edit_template(ws, "complaint", "{{ customer }}", "{{ custmer }}")
-    _edit_template(ws, "customer_property", "{{ row.storage_location }}", "{{ row.location }}")
-    _edit_template(ws, "contract_review", "{{ record.number }}", "{{ record.nmber }}")
+    edit_template(ws, "complaint", "{{ customer }}", "{{ custmer }}")
+    edit_template(ws, "customer_property", "{{ row.storage_location }}", "{{ row.location }}")
+    edit_template(ws, "contract_review", "{{ record.number }}", "{{ record.nmber }}")
     result = run("forms", "check")
     assert result.exit_code == 1
     out = result.output

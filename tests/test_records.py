@@ -4,7 +4,7 @@ import pytest
 
 from qrecords.errors import FormError
 from tests.conftest import as_json, example, load_example, snapshot
-from tests.render.docx_text import docx_text
+from tests.render.docx_text import docx_text, edit_template
 
 CONTRACT_KEYS = {"number", "form", "form_revision", "version", "status", "data", "files",
                  "retention_until", "hold"}
@@ -120,9 +120,7 @@ def test_record_keeps_its_form_revision_after_the_form_changes(ws, run):
     # Revise the form: new revision, a relabelled field and a new template.
     schema.write_text(text.replace("revision: A/0", "revision: A/1").replace(
         "{zh: 料号, en: Part no.}", "{zh: 物料编码, en: Material code}"), encoding="utf-8")
-    from tests.test_forms import _edit_template
-
-    _edit_template(ws, "complaint", "{{ form.title_zh }}", "{{ form.title_zh }}（A/1 新版）")
+    edit_template(ws, "complaint", "{{ form.title_zh }}", "{{ form.title_zh }}（A/1 新版）")
     new = as_json(run("new", "complaint", "--data", example("complaint"), "--json"))
     assert new["form_revision"] == "A/1" and "A/1 新版" in docx_text(new["files"]["docx"])
     old = as_json(run("amend", "CC-2611-01", "--set", "defective_quantity=13", "--reason",

@@ -202,17 +202,13 @@ class Store:
                                 (record_id, version)).fetchall()
         return {row["kind"]: dict(row) for row in rows}
 
-    def versions_lacking(self, kind: str, number: str | None = None) -> list[dict]:
+    def versions_lacking(self, kind: str) -> list[dict]:
         """(number, version, status) of every version without a file of `kind`."""
         query = ("SELECT r.number, v.version, v.status FROM versions v "
                  "JOIN records r ON r.id = v.record_id WHERE NOT EXISTS ("
                  "SELECT 1 FROM files f WHERE f.record_id = v.record_id "
-                 "AND f.version = v.version AND f.kind = ?)")
-        args = [kind]
-        if number is not None:
-            query += " AND r.number = ?"
-            args.append(number)
-        rows = self._db.execute(query + " ORDER BY r.id, v.version", args).fetchall()
+                 "AND f.version = v.version AND f.kind = ?) ORDER BY r.id, v.version")
+        rows = self._db.execute(query, (kind,)).fetchall()
         return [dict(row) for row in rows]
 
     # -- events ------------------------------------------------------------------------------

@@ -40,7 +40,7 @@ def render_docx(template: bytes, context: dict, name: str = "template") -> bytes
     return out.getvalue()
 
 
-def template_names(template: bytes, name: str = "template") -> tuple[set, dict, list]:
+def template_names(template: bytes, name: str = "template") -> tuple[set, dict, dict]:
     """What a template refers to: (top-level names, {table: {columns}}, {base: {attributes}}).
 
     Walks the Jinja syntax tree of the body, headers and footers: `{{ x }}` gives a name,

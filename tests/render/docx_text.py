@@ -1,4 +1,4 @@
-"""Read a DOCX back with python-docx: all text, and the rows of every table."""
+"""DOCX files in tests, with python-docx: read all text and table rows; edit a template."""
 
 from docx import Document
 
@@ -28,3 +28,32 @@ def docx_text(path) -> str:
         parts += [p.text for p in section.header.paragraphs + section.footer.paragraphs]
     parts += ["\t".join(row) for row in docx_rows(path)]
     return "\n".join(parts)
+
+
+def edit_template(ws, form_id, old, new):
+    """Replace placeholder text in a workspace template, keeping the DOCX valid."""
+    path = ws.root / "templates" / f"{form_id}.docx"
+    document = Document(path)
+    hits = 0
+    for paragraph in all_paragraphs(document):
+        for run_ in paragraph.runs:
+            if old in run_.text:
+                run_.text = run_.text.replace(old, new)
+                hits += 1
+    assert hits, f"{old!r} not found in {path.name}"
+    document.save(path)
+
+
+def all_paragraphs(document):
+    yield from document.paragraphs
+    for table in document.tables:
+        for row in table.rows:
+            for cell in row.cells:
+                yield from cell.paragraphs
+    for section in document.sections:
+        yield from section.header.paragraphs
+        yield from section.footer.paragraphs
+        for table in section.header.tables:
+            for row in table.rows:
+                for cell in row.cells:
+                    yield from cell.paragraphs

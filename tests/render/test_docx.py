@@ -1,13 +1,12 @@
 """DOCX rendering: each value in its labelled cell, hostile values literal, LibreOffice opens it."""
 
-import shutil
 import subprocess
 
 import pytest
 
 from qrecords.fields import Field
 from tests.conftest import load_example
-from tests.render.docx_text import docx_rows, docx_text
+from tests.render.docx_text import docx_rows, docx_text, edit_template
 
 HOSTILE = {
     "customer": "A&B <Co> \"引号\" 'x' {{ 7*7 }} {% if x %} {_{ }_} 😀",
@@ -85,9 +84,7 @@ def test_hostile_values_render_literally(ws):
 def test_sandbox_blocks_a_malicious_template(ws):
     from qrecords.errors import FormError
     from qrecords.render.docx import render_docx
-    from tests.test_forms import _edit_template
-
-    _edit_template(ws, "complaint", "{{ customer }}",
+    edit_template(ws, "complaint", "{{ customer }}",
                    "{{ customer.__class__.__mro__[1].__subclasses__() }}")
     template = (ws.root / "templates" / "complaint.docx").read_bytes()
     with pytest.raises(FormError, match="template error"):
