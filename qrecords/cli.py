@@ -49,12 +49,16 @@ def cli(ctx, workspace, user, debug):
     ctx.obj = {"workspace": workspace, "user": user}
 
 
-def _workspace(ctx):
+def _workspace(ctx, sync_index: bool = True):
+    """The workspace of the command. Opening it brings the search index up to date, so a
+    command that crashed between catalog and index is healed by the next one."""
     from .workspace import Workspace
 
     ws = Workspace.find(ctx.obj["workspace"])
     if ctx.obj["user"] is not None:
         ws.user(ctx.obj["user"])  # an unknown --as is refused by every command
+    if sync_index:
+        ws.sync_index()
 
     def close():
         for notice in ws.notices:
@@ -270,6 +274,73 @@ def render(ctx, number, version, all_missing, dry_run, as_json):
                        f"{item.get('error') or item['pdf']}")
     if any("error" in item for item in done):
         ctx.exit(1)
+
+
+# -- search --------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--form", "form_id", metavar="FORM", help="Only records of this form.")
+@click.option("--status", "status_", metavar="STATUS", help="Only records in this status.")
+@click.option("--customer", metavar="TEXT", help="Only records whose customer contains TEXT.")
+@click.option("--from", "date_from", metavar="DATE", help="Records dated on or after DATE.")
+@click.option("--to", "date_to", metavar="DATE", help="Records dated on or before DATE.")
+@click.option("--limit", default=20, show_default=True, type=int, help="At most N hits.")
+@click.option("--all-versions", is_flag=True, help="Earlier versions too, not only current.")
+@json_option
+@click.pass_context
+def search(ctx, query, form_id, status_, customer, date_from, date_to, limit, all_versions,
+           as_json):
+    """Search records (Whoosh query language; see the README). 检索记录。"""
+    found = _workspace(ctx).search(query, form=form_id, status_=status_, customer=customer,
+                                   date_from=date_from, date_to=date_to, limit=limit,
+                                   all_versions=all_versions, user=ctx.obj["user"])
+    if as_json:
+        _json(found)
+    else:
+        from .present import search_text
+
+        click.echo(search_text(found, all_versions))
+
+
+@cli.group("index")
+def index_group():
+    """Check or rebuild the search index (it is derived from the catalog)."""
+
+
+@index_group.command("check")
+@json_option
+@click.pass_context
+def index_check(ctx, as_json):
+    """List every difference between catalog and index. Exit 1 if there is one."""
+    report = _workspace(ctx, sync_index=False).check_index()
+    if as_json:
+        _json(report)
+    else:
+        from .present import index_check_text
+
+        click.echo(index_check_text(report))
+    if report["differences"] or report["pending"]:
+        ctx.exit(1)
+
+
+@index_group.command("rebuild")
+@json_option
+@click.pass_context
+def index_rebuild(ctx, as_json):
+    """Rebuild the index from the catalog (searches go on meanwhile)."""
+    ws = _workspace(ctx, sync_index=False)
+    with click.progressbar(length=1, label="索引 index", file=sys.stderr) as bar:
+        def progress(done, total):
+            bar.length = total
+            bar.update(1)
+
+        count = ws.rebuild_index(progress)
+    if as_json:
+        _json({"records": count})
+    else:
+        click.echo(f"Index rebuilt: {count} records 已重建索引")
 
 
 def main() -> None:

@@ -22,7 +22,7 @@ from .fields import TYPES, Choice, Field, Invalid, Label
 RESERVED = {"org", "form", "record"}
 _ID = re.compile(r"[a-z][a-z0-9_]{0,47}")
 _TOP_KEYS = {"id", "title", "form_number", "revision", "number_pattern", "retention",
-             "template", "title_fields", "fields"}
+             "template", "title_fields", "date_field", "customer_field", "fields"}
 _FIELD_KEYS = {"id", "type", "label", "help", "required", "sensitive", "default", "min", "max",
                "min_length", "max_length", "pattern", "places", "choices", "columns",
                "min_rows", "max_rows", "key", "product_of"}
@@ -50,6 +50,8 @@ class Form:
     retention: Retention
     template: str
     title_fields: tuple[str, ...]
+    date_field: str | None      # the date a record is filed under (else the day it was made)
+    customer_field: str | None  # what `qrec search --customer` and registers read
     fields: tuple[Field, ...]
     source: str  # the schema's YAML text, kept so a record can be re-rendered with it
 
@@ -145,9 +147,15 @@ class _SchemaChecker:
         if not isinstance(title_fields, list):
             self.bad("title_fields", "must be a list of field ids")
             title_fields = []
+        by_id = {f.id: f for f in fields}
         for fid in title_fields:
             if fid not in ids:
                 self.bad("title_fields", f"unknown field '{fid}'{suggest(str(fid), ids)}")
+            elif by_id[fid].sensitive:
+                self.bad("title_fields", f"'{fid}' is sensitive; titles appear in listings "
+                         "and search results for everyone")
+        date_field = self.role_field(doc, "date_field", by_id, {"date"})
+        customer_field = self.role_field(doc, "customer_field", by_id, {"text", "choice"})
         retention = self.retention(doc.get("retention", {"period": "3y", "from": "closure"}),
                                    {f.id for f in fields if f.type == "date"})
         self.cross_checks(fields)
@@ -155,8 +163,20 @@ class _SchemaChecker:
             return None
         return Form(id=form_id, title=title, form_number=str(doc["form_number"]),
                     revision=str(doc["revision"]), number_pattern=pattern, retention=retention,
-                    template=template, title_fields=tuple(title_fields), fields=tuple(fields),
-                    source=text)
+                    template=template, title_fields=tuple(title_fields), date_field=date_field,
+                    customer_field=customer_field, fields=tuple(fields), source=text)
+
+    def role_field(self, doc: dict, key: str, by_id: dict, types: set[str]) -> str | None:
+        """An optional top-level key naming a non-sensitive field of one of `types`."""
+        if key not in doc:
+            return None
+        fid = str(doc[key])
+        field = by_id.get(fid)
+        if field is None:
+            self.bad(key, f"unknown field '{fid}'{suggest(fid, by_id)}")
+        elif field.type not in types or field.sensitive:
+            self.bad(key, f"'{fid}' must be a non-sensitive {' or '.join(sorted(types))} field")
+        return fid
 
     def label(self, value, place: str) -> Label:
         if isinstance(value, dict) and set(value) == {"zh", "en"} and all(

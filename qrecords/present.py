@@ -106,3 +106,32 @@ def render_rows(versions: list[dict], what: str) -> str:
     return table(["NUMBER", "VER", "STATUS", ""], [[v["number"], str(v["version"]),
                                                      status_label(v["status"]), what]
                                                     for v in versions])
+
+
+def search_text(found: dict, all_versions: bool) -> str:
+    hits = found["hits"]
+    if not hits:
+        return "No records found. 未找到记录。"
+    rows = [[h["number"] + (f" v{h['version']}" if all_versions else ""), h["form"],
+             clip(h["title"], 34), status_label(h["status"]), h["date"]] for h in hits]
+    lines = table(["NUMBER", "FORM", "TITLE", "STATUS", "DATE"], rows).splitlines()
+    out = lines[:2]  # heading and rule
+    for line, hit in zip(lines[2:], hits):
+        out += [line, f"    {clip(hit['snippet'], 100)}"]
+    shown = f"{len(hits)} of {found['total']}" if found["total"] > len(hits) else str(len(hits))
+    out.append(f"{shown} records 条记录")
+    return "\n".join(out)
+
+
+def index_check_text(report: dict) -> str:
+    out = [f"{report['documents']} documents in the index 索引文档数"]
+    if report["pending"]:
+        out.append(f"{report['pending']} catalog events not yet applied (any command applies "
+                   "them)")
+    for item in report["differences"]:
+        out.append(f"{item['number']} v{item['version']}: {item['problem']}")
+    if report["differences"]:
+        out.append(f"{len(report['differences'])} differences: run `qrec index rebuild`")
+    elif not report["pending"]:
+        out.append("Index matches the catalog. 索引与目录一致。")
+    return "\n".join(out)

@@ -11,10 +11,14 @@ import shutil
 from pathlib import Path
 
 from . import clock, status
+from .faults import fault_point
 from .config import DEFAULT_CONFIG, Config, User, load_config
 from .errors import FormError, NotFound, QrecError, ValidationError, WorkspaceError
 from .fields import MASK
 from .forms import RESERVED, Form, load_form, parse_form, suggest, validate_data
+from .index.searchindex import SearchIndex
+from .index import searching
+from .index.source import CatalogSource
 from .records.files import sha256_bytes, write_immutable
 from .records.numbering import format_number, period_of
 from .records.store import Store, canonical_json
@@ -39,8 +43,10 @@ class Workspace:
         if not catalog.exists():
             raise WorkspaceError(f"{catalog}: the catalog is missing; this workspace is broken")
         self.store = Store(catalog)
+        self.index = SearchIndex(self.root / "index")
         self.notices: list[str] = []  # warnings for the user, printed by the CLI
         self._pdf_unavailable = False
+        self._frozen: dict[int, tuple[Form, bytes]] = {}  # form revisions never change
 
     # -- finding and making workspaces ------------------------------------------------------
 
@@ -61,7 +67,9 @@ class Workspace:
         Store.create(path / "records" / "catalog.sqlite").close()
         # qrecords.yaml last: its presence is what makes the folder a workspace.
         shutil.copyfile(DEFAULT_CONFIG, path / CONFIG_NAME)
-        return cls(path)
+        workspace = cls(path)
+        workspace.index.rebuild(workspace.index_source())
+        return workspace
 
     @classmethod
     def find(cls, explicit: str | None = None) -> "Workspace":
@@ -177,6 +185,8 @@ class Workspace:
             record_id = tx.add_record(number, form.id, revision_id, now, actor.id, status.DRAFT)
             self._store_version(form, template, record_id, number, 1, status.DRAFT, clean,
                                 actor, None, now, today, "record.created")
+        fault_point("new.after_commit")
+        self.sync_index()
         if pdf:
             self._try_pdf(number, 1, actor.id)
         return self._view(number, 1, actor, own_input=True)
@@ -211,6 +221,8 @@ class Workspace:
             self._store_version(form, template, record["id"], number, version,
                                 record["status"], clean, actor, reason.strip(),
                                 clock.utc_now(), today, "record.amended")
+        fault_point("amend.after_commit")
+        self.sync_index()
         if pdf:
             self._try_pdf(number, version, actor.id)
         # Not own input: the record holds values this actor may not have typed (or may see).
@@ -397,6 +409,78 @@ class Workspace:
         """The form revision a record was made with (not necessarily the workspace's now)."""
         return self._frozen_form(self._record(number)["form_revision_id"])[0]
 
+    # -- search ------------------------------------------------------------------------------
+
+    def index_source(self) -> CatalogSource:
+        return CatalogSource(self.store, lambda revision_id: self._frozen_form(revision_id)[0])
+
+    def sync_index(self) -> None:
+        """Bring the search index up to date with the catalog: nothing to do costs one query.
+        A missing or unreadable index is rebuilt, with a notice."""
+        if self.index.is_current(self.store.latest_change_id()):
+            return
+        notice = self.index.sync(self.index_source())
+        if notice:
+            self.notices.append(notice)
+
+    def rebuild_index(self, progress=None) -> int:
+        """Rebuild the index from the catalog; `progress(done, total)` per record."""
+        return self.index.rebuild(self.index_source(), progress)
+
+    def check_index(self) -> dict:
+        """Every difference between catalog and index (see searching.compare_index)."""
+        return searching.compare_index(self.index, self.store, self.index_source())
+
+    def search(self, text: str, form: str | None = None, status_: str | None = None,
+               customer: str | None = None, date_from: str | None = None,
+               date_to: str | None = None, limit: int = 20, all_versions: bool = False,
+               user: str | None = None) -> dict:
+        """{"total", "hits": [{number, form, status, title, date, version, score, snippet}]},
+        best first. Users with the privacy role also find records by a sensitive value (read
+        from the catalog, never the index); such a search is logged."""
+        actor = self.user(user)
+        if form is not None and form not in self.form_ids():
+            raise NotFound(f"no form '{form}'{suggest(form, self.form_ids())}; forms: "
+                           f"{', '.join(self.form_ids())}")
+        if status_ is not None and status_ not in status.LABELS:
+            raise QrecError(f"--status: '{status_}' is not a status; statuses: "
+                            f"{', '.join(status.LABELS)}")
+        self.sync_index()
+        fields = [f for fid in self.form_ids() for f in self.form(fid).fields]
+        found = searching.run(self.index, text, {f.id for f in fields if not f.sensitive},
+                              {f.id for f in fields if f.sensitive}, form=form, status=status_,
+                              customer=customer, date_from=date_from, date_to=date_to,
+                              limit=limit, all_versions=all_versions,
+                              snippet_of=self._snippet_source)
+        if "privacy" in actor.roles and searching.is_plain(text):
+            numbers = self.store.sensitive_matches(self._sensitive_fields(), text)
+            extra = searching.sensitive_hits(self.index, numbers, found, form=form,
+                                             status=status_, customer=customer,
+                                             date_from=date_from, date_to=date_to,
+                                             limit=limit)
+            if extra:
+                with self.store.write():
+                    self.store.add_event(clock.utc_now(), clock.today().isoformat(), actor.id,
+                                         "search.sensitive", None, None,
+                                         {"query": text, "records": [h["number"] for h in extra]})
+                found["hits"] += extra
+                found["total"] += len(extra)
+        return found
+
+    def _snippet_source(self, number: str, version: int) -> tuple[Form, dict]:
+        record = self._record(number)
+        return (self._frozen_form(record["form_revision_id"])[0],
+                self.store.version(record["id"], version)["data"])
+
+    def _sensitive_fields(self) -> dict[int, list[str]]:
+        fields = {}
+        for revision_id in self.store.form_revision_ids():
+            form = self._frozen_form(revision_id)[0]
+            sensitive = [f.id for f in form.fields if f.sensitive]
+            if sensitive:
+                fields[revision_id] = sensitive
+        return fields
+
     # -- internals ---------------------------------------------------------------------------
 
     def _record(self, number: str) -> dict:
@@ -430,9 +514,11 @@ class Workspace:
         return frozen["id"]
 
     def _frozen_form(self, revision_id: int) -> tuple[Form, bytes]:
-        row = self.store.form_revision_by_id(revision_id)
-        where = f"catalog copy of {row['form_id']} rev {row['revision']}"
-        return parse_form(row["schema_text"], where), row["template"]
+        if revision_id not in self._frozen:
+            row = self.store.form_revision_by_id(revision_id)
+            where = f"catalog copy of {row['form_id']} rev {row['revision']}"
+            self._frozen[revision_id] = parse_form(row["schema_text"], where), row["template"]
+        return self._frozen[revision_id]
 
     def _store_version(self, form: Form, template: bytes, record_id: int, number: str,
                        version: int, state: str, data: dict, actor: User, reason: str | None,

@@ -11,6 +11,7 @@ READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
 def sha256_bytes(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
+
 def write_immutable(path: Path, content: bytes) -> str:
     """Write content to path atomically and make it read-only; return its SHA-256.
 
@@ -25,10 +26,11 @@ def write_immutable(path: Path, content: bytes) -> str:
         os.fsync(handle.fileno())
     os.chmod(temp, READ_ONLY)
     os.replace(temp, path)
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
     return sha256_bytes(content)
 
-def _fsync_dir(directory: Path) -> None:
+
+def fsync_dir(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(fd)

@@ -80,6 +80,9 @@ CREATE TABLE IF NOT EXISTS events (
 """
 
 _IMMUTABLE = ("form_revisions", "versions", "files", "events")
+# Events that change nothing the search index holds (reads, a version's PDF); every other
+# event naming a record makes the index re-read that record.
+INDEX_NEUTRAL = ("record.sensitive_read", "search.sensitive", "file.pdf_made")
 
 
 def _triggers() -> str:
@@ -125,6 +128,15 @@ class Store:
             raise
         self._db.execute("COMMIT")
 
+    @contextmanager
+    def _read(self):
+        """A read transaction: every query inside sees one snapshot of the catalog."""
+        self._db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self._db.execute("COMMIT")
+
     # -- form revisions ----------------------------------------------------------------------
 
     def form_revision(self, form_id: str, revision: str) -> dict | None:
@@ -138,6 +150,9 @@ class Store:
             "SELECT id, form_id, revision, schema_text, template, sha256 FROM form_revisions "
             "WHERE id = ?", (revision_id,)).fetchone()
         return dict(row)
+
+    def form_revision_ids(self) -> list[int]:
+        return [row[0] for row in self._db.execute("SELECT id FROM form_revisions ORDER BY id")]
 
     def add_form_revision(self, form_id: str, revision: str, schema_text: str,
                           template: bytes, sha256: str, at: str) -> int:
@@ -187,6 +202,31 @@ class Store:
         row = self._db.execute("SELECT * FROM records WHERE number = ?", (number,)).fetchone()
         return dict(row) if row else None
 
+    def record_numbers(self) -> list[str]:
+        return [row[0] for row in self._db.execute("SELECT number FROM records ORDER BY id")]
+
+    def sensitive_matches(self, fields_by_revision: dict[int, list[str]], text: str) -> list[str]:
+        """Numbers of records whose current version has `text` in one of the given sensitive
+        fields (per form revision), ignoring case, spaces and dashes."""
+        needle = "%" + _fold(text).replace("\\", "\\\\").replace("%", "\\%") \
+            .replace("_", "\\_") + "%"
+        clauses, params = [], []
+        for revision_id, fields in fields_by_revision.items():
+            tests = " OR ".join(
+                "replace(replace(lower(json_extract(v.data, ?)), ' ', ''), '-', '') "
+                "LIKE ? ESCAPE '\\'" for _ in fields)
+            clauses.append(f"(r.form_revision_id = ? AND ({tests}))")
+            params.append(revision_id)
+            for fid in fields:
+                params += [f'$."{fid}"', needle]
+        if not clauses:
+            return []
+        rows = self._db.execute(
+            "SELECT r.number FROM records r JOIN versions v ON v.record_id = r.id "
+            f"AND v.version = r.current_version WHERE {' OR '.join(clauses)} ORDER BY r.id",
+            params).fetchall()
+        return [row[0] for row in rows]
+
     def versions(self, record_id: int) -> list[dict]:
         rows = self._db.execute("SELECT * FROM versions WHERE record_id = ? ORDER BY version",
                                 (record_id,)).fetchall()
@@ -222,6 +262,31 @@ class Store:
             (at, effective_date, actor, action, record_number, version,
              canonical_json(detail or {})))
 
+    def latest_change_id(self) -> int:
+        """The id of the last event that changed what the index holds of a record."""
+        marks = ",".join("?" * len(INDEX_NEUTRAL))
+        row = self._db.execute(f"SELECT id FROM events WHERE action NOT IN ({marks}) "
+                               "ORDER BY id DESC LIMIT 1", INDEX_NEUTRAL).fetchone()
+        return row[0] if row else 0
+
+    def changed_since(self, event_id: int) -> tuple[int, list[str]]:
+        """(latest change id, numbers of the records changed by events after `event_id`),
+        read in one snapshot so nothing committed in between is missed or counted twice."""
+        with self._read():
+            latest = self.latest_change_id()
+            marks = ",".join("?" * len(INDEX_NEUTRAL))
+            rows = self._db.execute(
+                "SELECT record_number FROM events WHERE id > ? AND id <= ? AND record_number "
+                f"IS NOT NULL AND action NOT IN ({marks}) GROUP BY record_number ORDER BY "
+                "min(id)", (event_id, latest, *INDEX_NEUTRAL)).fetchall()
+        return latest, [row[0] for row in rows]
+
+    def changes_after(self, event_id: int) -> int:
+        """How many events after `event_id` change what the index holds."""
+        marks = ",".join("?" * len(INDEX_NEUTRAL))
+        return self._db.execute(f"SELECT count(*) FROM events WHERE id > ? AND action NOT IN "
+                                f"({marks})", (event_id, *INDEX_NEUTRAL)).fetchone()[0]
+
     def events(self, record_number: str | None = None) -> list[dict]:
         query = "SELECT * FROM events" + (" WHERE record_number = ?" if record_number else "")
         rows = self._db.execute(query + " ORDER BY id",
@@ -232,6 +297,10 @@ class Store:
 def canonical_json(value) -> str:
     """The one serialisation of record data: sorted keys, no whitespace, UTF-8 kept."""
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def _fold(text: str) -> str:
+    return text.lower().replace(" ", "").replace("-", "")
 
 
 def _version(row: sqlite3.Row) -> dict:

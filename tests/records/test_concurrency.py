@@ -1,4 +1,5 @@
-"""Parallel `new` in separate processes: distinct consecutive numbers, every record complete."""
+"""Parallel `new` in separate processes: distinct consecutive numbers, every record complete
+and indexed once."""
 
 import hashlib
 import sqlite3
@@ -45,3 +46,8 @@ def test_eight_processes_creating_25_complaints_each(ws, tmp_path):
         assert hashlib.sha256((ws.root / "records" / path).read_bytes()).hexdigest() == digest
     leftovers = [p for p in Path(ws.root, "records").rglob(".*.tmp")]
     assert leftovers == []
+
+    # Every process updated the one index as it went: nothing lost, nothing doubled.
+    report = ws.check_index()
+    assert report == {"pending": 0, "documents": total, "differences": []}
+    assert ws.search("*", limit=1000, user="lina")["total"] == total

@@ -1,0 +1,17 @@
+"""Fault injection for the crash tests: QREC_FAULT=<point> kills the process (SIGKILL, no
+clean-up of any kind) when it reaches that point. Every point is listed here and tested in
+tests/test_crash.py."""
+
+import os
+import signal
+
+POINTS = {
+    "new.after_commit": "a new record is in the catalog; index not yet updated, no PDF",
+    "amend.after_commit": "a new version is in the catalog; index not yet updated, no PDF",
+    "index.after_whoosh_commit": "the index has the change; STATE.json does not say so yet",
+}
+
+
+def fault_point(name: str) -> None:
+    if os.environ.get("QREC_FAULT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)

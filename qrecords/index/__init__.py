@@ -1,0 +1,1 @@
+"""The Whoosh search index: analysis, documents, the index itself, queries and snippets."""

@@ -1,0 +1,67 @@
+"""What the index holds of a record: one document per version, built from the store's data.
+
+Sensitive fields never enter a document. Free text (`content`) holds the words people search
+for: text, long text and choice values (both languages) and the text columns of tables. Numbers,
+dates and yes/no answers would match nearly every query, so they are only in their own field
+(`quantity:500`, `ship_date:2026-11-20`).
+"""
+
+from __future__ import annotations
+
+from ..forms import Form
+
+CONTENT_TYPES = {"text", "longtext", "choice", "table"}
+
+
+def field_texts(form: Form, data: dict) -> dict[str, str]:
+    """Field id -> searchable text of every non-sensitive field with a value."""
+    texts = {}
+    for field in form.fields:
+        value = data.get(field.id)
+        if field.sensitive or value in (None, "", []):
+            continue
+        if field.type == "table":
+            texts[field.id] = "\n".join(
+                " ".join(column.display(row.get(column.id)) for column in field.columns
+                         if row.get(column.id) is not None)
+                for row in value)
+        else:
+            texts[field.id] = field.display(value)
+    return texts
+
+
+def content_text(form: Form, texts: dict[str, str]) -> str:
+    """The free text of a version: the values people search for, one per line."""
+    return "\n".join(text for fid, text in texts.items()
+                     if form.field(fid).type in CONTENT_TYPES)
+
+
+def record_date(form: Form, data: dict, registered: str) -> str:
+    """The date a record is filed under: its form's date_field, else the day it was made."""
+    return (data.get(form.date_field) if form.date_field else None) or registered
+
+
+def documents(form: Form, number: str, versions: list[dict], current_version: int) -> list[dict]:
+    """The index documents of one record; `versions` are store rows, oldest first."""
+    registered = versions[0]["effective_date"] if versions else ""
+    docs = []
+    for row in versions:
+        data = row["data"]
+        texts = field_texts(form, data)
+        doc = {
+            "key": f"{number}#{row['version']}",
+            "number": number,
+            "version": row["version"],
+            "current": row["version"] == current_version,
+            "form": form.id,
+            "status": row["status"],
+            "date": record_date(form, data, registered),
+            "title": form.title_of(data),
+            "data_sha256": row["data_sha256"],
+            "content": f"{number}\n{content_text(form, texts)}",
+        }
+        if form.customer_field and form.customer_field in texts:
+            doc["customer"] = texts[form.customer_field]
+        doc.update({f"f_{fid}": text for fid, text in texts.items()})
+        docs.append(doc)
+    return docs

@@ -1,0 +1,114 @@
+"""From what a user types to a Whoosh query: Whoosh's query language over our fields, with the
+mistakes it would silently misread (unknown fields, unbalanced brackets, malformed dates)
+turned into one-line errors, and the filters of `qrec search` as a separate filter query."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from ..errors import QrecError
+from .analysis import is_cjk
+
+# Fields a query may name besides the forms' own field ids.
+CORE_FIELDS = ("number", "form", "status", "date", "customer", "content")
+_FIELD_REF = re.compile(r'"[^"]*"|(?<![\w.-])([A-Za-z_]\w*):')
+_DATE_RANGE = re.compile(r"date:\s*([\[{])([^\]}]*)([\]}])")
+_PAIRS = {"(": ")", "[": "]", "{": "}"}
+
+
+class QueryError(QrecError):
+    """A query that cannot be read; the message says where."""
+
+
+def parse(text: str, schema, field_ids, sensitive_ids=()) -> object:
+    """The Whoosh query for `text`; raises QueryError naming what is wrong."""
+    from whoosh import qparser, query
+
+    text = (text or "").strip()
+    if not text:
+        raise QueryError("the query is empty: give words to search for, or * for every record")
+    _check_brackets(text)
+    aliases = {f"f_{fid}": [fid] for fid in field_ids if fid not in CORE_FIELDS}
+    known = set(CORE_FIELDS) | set(field_ids)
+    for match in _FIELD_REF.finditer(text):
+        name = match.group(1)
+        if name in sensitive_ids:
+            raise QueryError(f"query: '{name}' is a sensitive field and is not in the index; "
+                             "users with the privacy role find a sensitive value by typing "
+                             "it as plain words")
+        if name and name not in known:
+            from ..forms import suggest
+            raise QueryError(f"query: unknown field '{name}'{suggest(name, known)}; use "
+                             f"{', '.join(CORE_FIELDS)} or a field id of a form (`qrec forms "
+                             "show FORM`)")
+    for match in _DATE_RANGE.finditer(text):
+        for end in re.split(r"\s+TO\s+", match.group(2).strip()):
+            if end and end != "*":
+                check_date(end, "query date range")
+    parser = qparser.QueryParser("content", schema, group=qparser.AndGroup)
+    parser.add_plugin(qparser.FieldAliasPlugin(aliases))
+    parsed = parser.parse(text)
+    if parsed is query.NullQuery:
+        raise QueryError(f"query '{text}' has nothing to search for")
+    return _fix_terms(parsed)
+
+
+def _check_brackets(text: str) -> None:
+    if text.count('"') % 2:
+        raise QueryError(f"query: a quote \" is not closed in: {text}")
+    stack = []
+    outside_quotes = re.sub(r'"[^"]*"', lambda m: " " * len(m.group()), text)
+    for at, char in enumerate(outside_quotes, 1):
+        if char in _PAIRS:
+            stack.append((char, at))
+        elif char in _PAIRS.values():
+            if not stack or _PAIRS[stack[-1][0]] != char:
+                raise QueryError(f"query: '{char}' at character {at} closes nothing")
+            stack.pop()
+    if stack:
+        char, at = stack[-1]
+        raise QueryError(f"query: '{char}' at character {at} is not closed")
+
+
+def _fix_terms(parsed):
+    """One Chinese character matches the bigrams it starts and a run's last character (see
+    analysis.py); record numbers are upper case however they were typed."""
+    from whoosh import query
+
+    def fix(node):
+        if isinstance(node, query.Term) and node.fieldname == "number":
+            return query.Term("number", str(node.text).upper(), boost=node.boost)
+        if isinstance(node, query.Term) and isinstance(node.text, str) and \
+                len(node.text) == 1 and is_cjk(node.text):
+            return query.Or([node, query.Prefix(node.fieldname, node.text)])
+        return node.apply(fix)
+
+    return fix(parsed)
+
+
+def filters(form=None, status=None, customer=None, date_from=None, date_to=None,
+            all_versions=False, schema=None):
+    """The filter query of the search options (None when there is nothing to filter)."""
+    from whoosh import qparser, query
+
+    parts = [] if all_versions else [query.Term("current", True)]
+    if form:
+        parts.append(query.Term("form", form))
+    if status:
+        parts.append(query.Term("status", status))
+    if customer:
+        parts.append(qparser.QueryParser("customer", schema).term_query(
+            "customer", customer, query.Term))
+    if date_from or date_to:
+        parts.append(query.TermRange("date", date_from, date_to))
+    return query.And(parts) if parts else None
+
+
+def check_date(value: str, where: str) -> str:
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise QueryError(f"{where}: '{value}' is not a date (YYYY-MM-DD)") from None

@@ -1,0 +1,210 @@
+"""The Whoosh index of a workspace: derived from the catalog, kept in step with it.
+
+index/STATE.json names the live generation (a Whoosh index in index/g<N>/) and the last
+catalog event applied to it. Every change to a record writes an event in the same transaction,
+so `sync()` re-indexes exactly the records named by events after that mark. Re-indexing a
+record is idempotent (its documents are deleted and written anew), so a crash anywhere between
+the catalog commit and STATE.json only means the next command does the work again.
+
+A rebuild writes a new generation in a private folder while searches go on reading the live
+one, catches up with what changed meanwhile under the index lock, then renames its folder into
+place and switches STATE.json. The source is anything with the methods of CatalogSource.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import secrets
+import shutil
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+
+from ..errors import QrecError
+from ..faults import fault_point
+from ..records.files import fsync_dir
+
+STATE = "STATE.json"
+LOCK = ".lock"
+
+
+class IndexBroken(QrecError):
+    """The index is missing or unreadable: it must be rebuilt from the store."""
+
+
+def whoosh_schema(field_ids):
+    from whoosh.fields import BOOLEAN, ID, NUMERIC, STORED, TEXT, Schema
+
+    from .analysis import analyzer
+
+    def text():
+        return TEXT(analyzer=analyzer(), multitoken_query="phrase")
+
+    schema = Schema(key=ID(unique=True, stored=True), number=ID(stored=True),
+                    version=NUMERIC(stored=True), current=BOOLEAN(stored=True),
+                    form=ID(stored=True), status=ID(stored=True), date=ID(stored=True),
+                    title=STORED(), data_sha256=ID(stored=True), customer=text(),
+                    content=text())
+    for fid in sorted(field_ids):
+        schema.add(f"f_{fid}", text())
+    return schema
+
+
+class SearchIndex:
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def state(self) -> dict | None:
+        """{"generation": N, "applied": event id}, or None when there is no index."""
+        try:
+            state = json.loads((self.folder / STATE).read_text(encoding="utf-8"))
+            state = {"generation": int(state["generation"]), "applied": int(state["applied"])}
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return state if (self.folder / f"g{state['generation']}").is_dir() else None
+
+    def open(self, generation: int | None = None):
+        """The live Whoosh index (or a given generation). Raises IndexBroken."""
+        from whoosh import index
+
+        if generation is None:
+            state = self.state()
+            if state is None:
+                raise IndexBroken("the search index is missing; run `qrec index rebuild`")
+            generation = state["generation"]
+        try:
+            return index.open_dir(str(self.folder / f"g{generation}"))
+        except Exception as exc:  # Whoosh raises many kinds for a damaged index
+            raise IndexBroken(f"the search index is unreadable ({type(exc).__name__}: "
+                              f"{exc}); run `qrec index rebuild`") from None
+
+    def searcher(self):
+        """A Whoosh searcher on the live generation. A rebuild may switch generations between
+        reading STATE.json and opening the files: then it tries once more."""
+        for attempt in (1, 2):
+            ix = self.open()
+            try:
+                return ix.searcher()
+            except Exception as exc:  # the generation's files went away under us
+                if attempt == 2:
+                    raise IndexBroken(f"the search index is unreadable ({type(exc).__name__}:"
+                                      f" {exc}); run `qrec index rebuild`") from None
+
+    def is_current(self, latest_change: int) -> bool:
+        state = self.state()
+        return state is not None and state["applied"] >= latest_change
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def sync(self, source) -> str | None:
+        """Apply what changed in the catalog since the last sync. A missing or unreadable index
+        is rebuilt (under the lock, so concurrent commands do it once); returns a notice then."""
+        with self._lock():
+            state = self.state()
+            try:
+                if state is None:
+                    raise IndexBroken("missing")
+                ix = self.open(state["generation"])
+                latest, numbers = source.changed_since(state["applied"])
+                if numbers:
+                    self._write(ix, source, numbers)
+                    fault_point("index.after_whoosh_commit")
+                if latest != state["applied"]:
+                    self._write_state(state["generation"], latest)
+                return None
+            except IndexBroken:
+                count = self._build(source, None, locked=True)
+                what = "missing" if state is None else "unreadable"
+                return f"the search index was {what}: rebuilt it from the catalog " \
+                       f"({count} records)"
+
+    def rebuild(self, source, progress=None) -> int:
+        """Write a new generation from the catalog and switch to it; searches and record
+        changes go on meanwhile. Returns how many records were indexed."""
+        return self._build(source, progress, locked=False)
+
+    def _build(self, source, progress, locked: bool) -> int:
+        from whoosh import index
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        building = self.folder / f".build-{os.getpid()}-{secrets.token_hex(4)}"
+        building.mkdir()
+        try:
+            snapshot = source.latest_change()
+            numbers = source.all_numbers()
+            ix = index.create_in(str(building), whoosh_schema(source.field_ids()))
+            writer = ix.writer(limitmb=256)
+            for count, number in enumerate(numbers, 1):
+                for doc in source.documents(number):
+                    writer.add_document(**doc)
+                if progress:
+                    progress(count, len(numbers))
+            writer.commit()
+            with nullcontext() if locked else self._lock():
+                latest, changed = source.changed_since(snapshot)
+                if changed:
+                    self._write(ix, source, changed)
+                generation = 1 + max((int(p.name[1:]) for p in self.folder.glob("g*")
+                                      if p.name[1:].isdigit()), default=0)
+                os.rename(building, self.folder / f"g{generation}")
+                self._write_state(generation, latest)
+                self._remove_old(generation)
+        except BaseException:
+            shutil.rmtree(building, ignore_errors=True)
+            raise
+        return len(numbers)
+
+    def _remove_old(self, live: int) -> None:
+        """Earlier generations (a search still reading one keeps its open files) and the
+        folders of builds whose process is gone."""
+        for path in self.folder.iterdir():
+            if path.name.startswith("g") and path.name[1:].isdigit() and \
+                    int(path.name[1:]) != live:
+                shutil.rmtree(path, ignore_errors=True)
+            elif path.name.startswith(".build-") and not _alive(path.name.split("-")[1]):
+                shutil.rmtree(path, ignore_errors=True)
+
+    @staticmethod
+    def _write(ix, source, numbers) -> None:
+        docs = {number: source.documents(number) for number in numbers}
+        writer = ix.writer()
+        try:
+            new_fields = {name for found in docs.values() for doc in found for name in doc}
+            for name in sorted(new_fields - set(ix.schema.names())):  # a form added since
+                writer.add_field(name, whoosh_schema([name[2:]])[name])
+            for number, found in docs.items():
+                writer.delete_by_term("number", number)
+                for doc in found:
+                    writer.add_document(**doc)
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+
+    def _write_state(self, generation: int, applied: int) -> None:
+        partial = self.folder / f".{STATE}.{os.getpid()}"
+        with open(partial, "w", encoding="utf-8") as out:
+            json.dump({"generation": generation, "applied": applied}, out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(partial, self.folder / STATE)
+        fsync_dir(self.folder)
+
+    @contextmanager
+    def _lock(self):
+        """The index's one writer lock, across processes; searches never take it."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with open(self.folder / LOCK, "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            yield
+
+
+def _alive(pid: str) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True

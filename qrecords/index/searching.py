@@ -1,0 +1,118 @@
+"""Running searches against the index, and comparing the index with the catalog."""
+
+from __future__ import annotations
+
+import re
+
+from . import query as queries
+from .documents import field_texts
+from .searchindex import IndexBroken, whoosh_schema
+
+SENSITIVE_NOTE = "（匹配敏感字段 matched a sensitive field）"
+_SYNTAX = re.compile(r'[:"()\[\]{}*?^~]|\b(AND|OR|NOT|TO)\b')
+
+
+def is_plain(text: str) -> bool:
+    """Words only, no query syntax: worth comparing with sensitive values as typed."""
+    return len(text.replace(" ", "").replace("-", "")) >= 3 and not _SYNTAX.search(text)
+
+
+def run(index, text: str, field_ids, sensitive_ids, *, form, status, customer, date_from, date_to, limit,
+        all_versions, snippet_of) -> dict:
+    """Search the live index; `snippet_of(number, version)` gives (form, data) of a hit."""
+    from .snippets import needles, snippet
+
+    date_from = queries.check_date(date_from, "--from") if date_from else None
+    date_to = queries.check_date(date_to, "--to") if date_to else None
+    if date_from and date_to and date_from > date_to:
+        raise queries.QueryError(f"--from {date_from} is after --to {date_to}")
+    if limit < 1:
+        raise queries.QueryError("--limit must be at least 1")
+    with index.searcher() as searcher:
+        schema = _with_fields(searcher.schema, field_ids)
+        parsed = queries.parse(text, schema, field_ids, sensitive_ids)
+        wanted = needles(parsed)
+        results = searcher.search(parsed, limit=limit, filter=queries.filters(
+            form, status, customer, date_from, date_to, all_versions, schema))
+        hits = []
+        for hit in results:
+            record_form, data = snippet_of(hit["number"], hit["version"])
+            hits.append(_hit(hit, round(hit.score, 3),
+                             snippet(record_form, field_texts(record_form, data), wanted)))
+        return {"total": len(results), "hits": hits}
+
+
+def sensitive_hits(index, numbers, found, *, form, status, customer, date_from, date_to,
+                   limit) -> list[dict]:
+    """Hits for records matched by a sensitive value that the options let through and the
+    index search did not find already."""
+    from whoosh import query
+
+    seen = {hit["number"] for hit in found["hits"]}
+    wanted = [n for n in numbers if n not in seen][:max(0, limit - len(found["hits"]))]
+    if not wanted:
+        return []
+    hits = []
+    with index.searcher() as searcher:
+        flt = queries.filters(form, status, customer, date_from, date_to, False,
+                              searcher.schema)
+        for number in wanted:
+            for hit in searcher.search(query.Term("number", number), filter=flt, limit=1):
+                hits.append(_hit(hit, 0.0, SENSITIVE_NOTE))
+    return hits
+
+
+def _hit(hit, score: float, snippet: str) -> dict:
+    return {"number": hit["number"], "form": hit["form"], "status": hit["status"],
+            "title": hit["title"], "date": hit["date"], "version": hit["version"],
+            "current": hit["current"], "score": score, "snippet": snippet}
+
+
+def _with_fields(schema, field_ids):
+    """The index schema plus fields of forms that have no record yet (so a query may name
+    them: it then simply finds nothing)."""
+    missing = [fid for fid in field_ids if f"f_{fid}" not in schema.names()]
+    if not missing:
+        return schema
+    schema = schema.copy()
+    extra = whoosh_schema(missing)
+    for fid in missing:
+        schema.add(f"f_{fid}", extra[f"f_{fid}"])
+    return schema
+
+
+def compare_index(index, store, source) -> dict:
+    """{"pending": catalog events not yet applied, "differences": [{number, version,
+    problem}]} between what the catalog says the index should hold and what it holds."""
+    state = index.state()
+    if state is None:
+        raise IndexBroken("the search index is missing; run `qrec index rebuild`")
+    expected = {}
+    for number in source.all_numbers():
+        for doc in source.documents(number):
+            expected[doc["key"]] = doc
+    differences = []
+    with index.open(state["generation"]).searcher() as searcher:
+        held = {fields["key"]: fields for fields in searcher.all_stored_fields()}
+    for key in sorted(expected.keys() | held.keys(), key=_key_order):
+        number, version = key.rsplit("#", 1)
+        want, have = expected.get(key), held.get(key)
+        if have is None:
+            problem = "missing from the index"
+        elif want is None:
+            problem = "in the index but not in the catalog"
+        else:
+            stale = [f"{name} is {have[name]!r} in the index, {want[name]!r} in the catalog"
+                     for name in ("status", "current", "data_sha256", "form", "date")
+                     if have.get(name) != want[name]]
+            if not stale:
+                continue
+            problem = "; ".join(stale)
+        differences.append({"number": number, "version": int(version), "problem": problem})
+    return {"pending": store.changes_after(state["applied"]),
+            "documents": len(held), "differences": differences}
+
+
+def _key_order(key: str):
+    number, version = key.rsplit("#", 1)
+    return number, int(version)

@@ -1,0 +1,80 @@
+"""Search-result snippets: the matching words of a hit, in their field, marked 【like this】.
+
+Built from the version's non-sensitive field texts (the same texts that were indexed), so a
+sensitive value can never show up in a snippet."""
+
+from __future__ import annotations
+
+from .analysis import terms
+from .documents import CONTENT_TYPES
+
+OPEN, CLOSE = "【", "】"
+BEFORE, AFTER = 16, 48  # characters of context around the first match of a field
+
+
+def needles(parsed) -> list[tuple[str, str, bool]]:
+    """(field, term, is_prefix) of every term a query looks for."""
+    from whoosh import query
+
+    found = []
+    for leaf in parsed.leaves():
+        if isinstance(leaf, query.Prefix):
+            found.append((leaf.fieldname, leaf.text, True))
+        elif isinstance(leaf, query.Phrase):
+            found.extend((leaf.fieldname, word, False) for word in leaf.words)
+        elif isinstance(leaf, query.Term) and isinstance(leaf.text, str):
+            found.append((leaf.fieldname, leaf.text, False))
+    return found
+
+
+def snippet(form, texts: dict[str, str], wanted, limit: int = 2) -> str:
+    """Up to `limit` fields with matches, as "标签: …context 【match】 context…"."""
+    parts = []
+    for fid, text in texts.items():
+        field = form.field(fid)
+        fields = {f"f_{fid}"}
+        if field.type in CONTENT_TYPES:
+            fields.add("content")
+        if fid == form.customer_field:
+            fields.add("customer")
+        looked_for = [(term, prefix) for name, term, prefix in wanted if name in fields]
+        spans = _spans(text, looked_for) if looked_for else []
+        if spans:
+            parts.append(f"{field.label.zh}: {_marked(text, spans)}")
+        if len(parts) == limit:
+            break
+    if parts:
+        return " | ".join(parts)
+    first = next(((fid, t) for fid, t in texts.items()
+                  if form.field(fid).type in ("text", "longtext")), None)
+    return f"{form.field(first[0]).label.zh}: {_clip(first[1])}" if first else ""
+
+
+def _spans(text: str, looked_for) -> list[tuple[int, int]]:
+    spans = []
+    for term, _, start, end in terms(text):
+        if any(term.startswith(t) if prefix else term == t for t, prefix in looked_for):
+            if spans and start <= spans[-1][1]:
+                spans[-1] = (spans[-1][0], max(end, spans[-1][1]))
+            else:
+                spans.append((start, end))
+    return spans
+
+
+def _marked(text: str, spans) -> str:
+    start = max(0, spans[0][0] - BEFORE)
+    end = min(len(text), spans[0][1] + AFTER)
+    out, at = [], start
+    for s, e in spans:
+        if s >= end:
+            break
+        out += [text[at:s], OPEN, text[s:min(e, end)], CLOSE]
+        at = min(e, end)
+    out.append(text[at:end])
+    body = "".join(out).replace("\n", " ")
+    return ("…" if start else "") + body + ("…" if end < len(text) else "")
+
+
+def _clip(text: str) -> str:
+    text = text.replace("\n", " ")
+    return text if len(text) <= BEFORE + AFTER else text[:BEFORE + AFTER] + "…"

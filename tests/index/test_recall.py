@@ -1,0 +1,97 @@
+"""Recall and precision of search over a generated corpus of 210 bilingual records, measured
+against an oracle that knows nothing of the index (tests/corpus.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from qrecords.workspace import Workspace
+from tests import corpus
+from tests.conftest import TODAY
+
+
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory):
+    """(workspace, {number: (form, data)}) with the corpus stored and indexed."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("QREC_TODAY", TODAY)
+        ws = Workspace.init(tmp_path_factory.mktemp("corpus") / "ws")
+        records = {}
+        for form_id, data in corpus.generate():
+            made = ws.new_record(form_id, data, user="lina", pdf=False)
+            records[made["number"]] = (ws.form(form_id), data)
+        yield ws, records
+        ws.close()
+
+
+def found(ws, text, **options) -> set[str]:
+    return {hit["number"] for hit in ws.search(text, limit=1000, user="zhangwei",
+                                               **options)["hits"]}
+
+
+def test_recall_and_precision_over_the_corpus(indexed):
+    ws, records = indexed
+    assert len(records) >= 200
+    values = {number: corpus.searchable(form, data) for number, (form, data) in
+              records.items()}
+    queries = corpus.queries(sorted(records))
+    assert len(queries) >= 60
+    relevant = retrieved = correct = 0
+    misses = []
+    for text, matcher in queries:
+        expected = {n for n in records if matcher(n, values[n])}
+        assert expected, f"query {text!r} has no expected hit: the corpus does not test it"
+        got = found(ws, text)
+        relevant, retrieved, correct = (relevant + len(expected), retrieved + len(got),
+                                        correct + len(got & expected))
+        if got != expected:
+            misses.append(f"{text!r}: missed {sorted(expected - got)[:3]}, "
+                          f"extra {sorted(got - expected)[:3]}")
+    recall, precision = correct / relevant, correct / retrieved
+    print(f"\n{len(queries)} queries, {relevant} expected hits: recall {recall:.4f}, "
+          f"precision {precision:.4f}")
+    assert not misses, "\n".join(misses)
+    assert recall == precision == 1.0
+
+
+def test_filters_and_date_ranges(indexed):
+    ws, records = indexed
+    complaints = {n for n, (form, _) in records.items() if form.id == "complaint"}
+    assert found(ws, "*", form="complaint") == complaints
+    huadong = {n for n, (form, data) in records.items() if data["customer"].startswith("华东")}
+    assert found(ws, "*", customer="华东") == huadong
+    spring = {n for n, (form, data) in records.items()
+              if "2026-03-01" <= data.get("received_date", TODAY) <= "2026-05-31"}
+    assert found(ws, "*", date_from="2026-03-01", date_to="2026-05-31") == spring
+    assert found(ws, "date:[2026-03-01 TO 2026-05-31]") == spring
+    assert found(ws, "包装破损", form="complaint", customer="华东") == {
+        n for n in complaints & huadong if "包装破损" in records[n][1]["description"]}
+    assert found(ws, "*", status_="draft") == set(records)
+    assert found(ws, "*", status_="closed") == set()
+
+
+def test_query_language(indexed):
+    ws, records = indexed
+    damaged = found(ws, "包装破损")
+    short = found(ws, "数量短缺")
+    assert found(ws, "包装破损 OR 数量短缺") == damaged | short
+    assert found(ws, "form:complaint AND NOT 包装破损") == {
+        n for n, (form, _) in records.items() if form.id == "complaint"} - damaged
+    part = {n for n, (_, data) in records.items() if data.get("part_no") == "SS-FL-200"}
+    assert found(ws, "part_no:SS-FL-200") == part
+    assert found(ws, 'part_no:"SS-FL-200" form:complaint') == part
+    assert found(ws, "quantity:500") == {n for n, (form, data) in records.items()
+                                         if form.id == "complaint" and data["quantity"] == 500}
+
+
+def test_snippets_mark_the_match_and_results_are_best_first(indexed):
+    ws, _ = indexed
+    result = ws.search("焊点虚焊", user="zhangwei")
+    assert result["hits"], "the corpus has this defect"
+    for hit in result["hits"]:
+        assert "【焊点虚焊】" in hit["snippet"] and hit["snippet"].startswith("异常描述:")
+    both = found(ws, "华东 包装破损")
+    hits = ws.search("华东 OR 包装破损", limit=1000, user="zhangwei")["hits"]
+    scores = [hit["score"] for hit in hits]
+    assert scores == sorted(scores, reverse=True) and len(hits) > len(both) >= 1
+    assert {hit["number"] for hit in hits[:len(both)]} == both  # matching both ranks first
