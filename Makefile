@@ -22,6 +22,7 @@ test: deps
 	$(BIN)/pytest
 
 bench: deps
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,bench]'
 	$(BIN)/python bench/run.py
 
 clean:

@@ -1,9 +1,9 @@
 """qrecords benchmarks: `make bench` (.venv/bin/python bench/run.py).
 
-Each benchmark is one function returning a Row: what is measured, our figure, a baseline
-measured in the same run, the ratio and the target. Add a benchmark by writing a function
-and appending it to BENCHMARKS. Figures go to stdout and to bench/results.md (committed, so
-the last run's figures travel with the code).
+Each benchmark is one function returning a Row (or a list of them): what is measured, our
+figure, a baseline measured in the same run, the ratio and the target. Add a benchmark by
+writing a function and appending it to BENCHMARKS. Figures go to stdout and to
+bench/results.md (committed, so the last run's figures travel with the code).
 
 Targets are read by people: a missed one is marked MISS, and the exit status stays 0. Only an
 error (an exception, a failing subprocess) makes the exit status non-zero.
@@ -13,31 +13,22 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import math
 import os
 import platform
 import shutil
-import statistics
-import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-WORK = REPO / "bench" / "work"  # gitignored; wiped and recreated every run
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import (QREC, PYTHON, REPO, TODAY, USER, WORK, Row, fmt, median_wall,  # noqa: E402
+                    wall)
+import search  # noqa: E402
+
 RESULTS = REPO / "bench" / "results.md"
-PYTHON = REPO / ".venv" / "bin" / "python"
-QREC = REPO / ".venv" / "bin" / "qrec"
 EXAMPLE = REPO / "examples" / "complaint.yaml"
-TODAY = "2026-11-23"
-USER = "lina"
 N_RECORDS = 100
 N_PDFS = 50
-
-# The effective date of every record, here and in the subprocesses (they inherit it).
-os.environ["QREC_TODAY"] = TODAY
-sys.path.insert(0, str(REPO))  # run from a checkout even if the package is not installed
 
 from qrecords import status  # noqa: E402
 from qrecords.forms import validate_data  # noqa: E402
@@ -45,59 +36,6 @@ from qrecords.inputs import load_data_file  # noqa: E402
 from qrecords.records.numbering import format_number, period_of  # noqa: E402
 from qrecords.render.context import build_context  # noqa: E402
 from qrecords.workspace import Workspace  # noqa: E402
-
-
-@dataclass
-class Row:
-    what: str
-    ours: float
-    baseline: float
-    unit: str            # "s" (lower is better) or "rec/s" (higher is better)
-    ratio: float         # ours / baseline, as a cost: > 1 means we are slower
-    target: str = "—"    # as printed
-    met: bool | None = None  # None when there is no target
-
-    @property
-    def status(self) -> str:
-        return "" if self.met is None else ("ok" if self.met else "MISS")
-
-
-# -- helpers ------------------------------------------------------------------------------
-
-
-def sig3(value: float) -> str:
-    """Three significant digits, keeping trailing zeros (29.0, 0.150), no exponent."""
-    if value == 0:
-        return "0"
-    digits = 2 - math.floor(math.log10(abs(value)))  # decimals for 3 significant digits
-    return f"{round(value, digits):.{max(0, digits)}f}"
-
-
-def fmt(value: float, unit: str) -> str:
-    """A figure with a readable unit: seconds scaled to ms or µs when small."""
-    if unit == "s":
-        for scale, name in ((1, "s"), (1e-3, "ms"), (1e-6, "µs")):
-            if value >= scale or scale == 1e-6:
-                return f"{sig3(value / scale)} {name}"
-    return f"{sig3(value)} {unit}"
-
-
-def wall(argv: list[str], env: dict | None = None) -> float:
-    """Wall time of one subprocess run; raises if it fails."""
-    start = time.perf_counter()
-    done = subprocess.run(argv, cwd=REPO, env=env, stdin=subprocess.DEVNULL,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(map(str, argv))} exited {done.returncode}: "
-                           f"{done.stderr.decode(errors='replace').strip()}")
-    return elapsed
-
-
-def median_wall(argv: list[str], runs: int, warmups: int = 0, env: dict | None = None) -> float:
-    for _ in range(warmups):
-        wall(argv, env)
-    return statistics.median(wall(argv, env) for _ in range(runs))
 
 
 def fresh_workspace(name: str) -> Workspace:
@@ -215,7 +153,8 @@ def bench_first_pdf() -> Row:
                "< 4 s", ours < 4)
 
 
-BENCHMARKS = [bench_docx_records, bench_help_start, bench_pdf_throughput, bench_first_pdf]
+BENCHMARKS = [bench_docx_records, bench_help_start, bench_pdf_throughput, bench_first_pdf,
+              search.bench_analysis, search.bench_search]
 
 
 # -- output -------------------------------------------------------------------------------
@@ -261,7 +200,8 @@ def main() -> int:
     started = time.perf_counter()
     rows = []
     for bench in BENCHMARKS:
-        rows.append(bench())
+        made = bench()
+        rows += made if isinstance(made, list) else [made]
     took = time.perf_counter() - started
     machine = machine_line()
     print(f"qrecords bench — {machine}")

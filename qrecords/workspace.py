@@ -91,6 +91,7 @@ class Workspace:
                              "`qrec init PATH`, or name one with -w PATH or QREC_WORKSPACE")
 
     def close(self) -> None:
+        self.index.close()
         self.store.close()
 
     def user(self, user_id: str | None) -> User:

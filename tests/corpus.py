@@ -38,37 +38,66 @@ def phone(rng: random.Random) -> str:
     return f"139 {rng.randint(1000, 9999)} {rng.randint(1000, 9999)}"
 
 
+# An archive's vocabulary grows with it: for the 100,000-record benchmark, thousands of
+# customers, products and part numbers instead of the test corpus's handful.
+CITIES = ["华东", "华南", "苏州", "宁波", "深圳", "北京", "上海", "青岛", "杭州", "成都", "武汉",
+          "天津", "重庆", "厦门", "无锡", "佛山", "东莞", "合肥", "长沙", "郑州"]
+CORES = ["电力", "精密", "明辉", "海天", "鑫达", "中科", "浦江", "海蓝", "天成", "蜀光", "恒通",
+         "宏达", "金桥", "永信", "博远", "瑞丰", "联华", "新星", "华泰", "盛世"]
+TRADES = ["设备", "机械", "电子科技", "塑料制品", "通讯器材", "仪器", "化工", "食品", "纺织",
+          "照明"]
+MATERIALS = ["不锈钢", "铝合金", "硅胶", "尼龙", "铜质", "陶瓷", "碳纤维", "镀锌", "钛合金", "亚克力"]
+ITEMS = ["法兰", "外壳", "密封圈", "托盘", "支架", "垫片", "轴套", "端盖", "接头", "面板", "齿轮",
+         "滤网"]
+
+
+SMALL = {"customers": CUSTOMERS_ZH, "products": PRODUCTS, "parts": PARTS}
+
+
+def wide_pools(rng: random.Random) -> dict:
+    return {
+        "customers": [f"{c}{k}{t}有限公司" for c in CITIES for k in CORES for t in TRADES],
+        "products": [f"{m}{i}" + (f" {n}型" if n else "") for m in MATERIALS for i in ITEMS
+                     for n in range(8)],
+        "parts": sorted({f"{rng.choice(['PCB', 'SS', 'AL', 'PA', 'TR', 'SR', 'HX'])}-"
+                         f"{rng.randint(1000, 9999)}-{rng.choice('ABCDEW')}"
+                         for _ in range(5000)}),
+    }
+
+
 def generate(complaints: int = 140, contracts: int = 40, properties: int = 30,
-             seed: int = 4451):
-    """(form id, data) of every record, in a fixed random order."""
+             seed: int = 4451, wide: bool = False):
+    """(form id, data) of every record, in a fixed random order. `wide`: the vocabulary of a
+    large archive (wide_pools) instead of the test corpus's small pools."""
     rng = random.Random(seed)
+    pools = wide_pools(rng) if wide else SMALL
     records = []
     for i in range(complaints):
-        records.append(("complaint", complaint(rng, i)))
+        records.append(("complaint", complaint(rng, i, pools)))
     for i in range(contracts):
-        records.append(("contract_review", contract(rng, i)))
+        records.append(("contract_review", contract(rng, i, pools)))
     for i in range(properties):
-        records.append(("customer_property", customer_property(rng, i)))
+        records.append(("customer_property", customer_property(rng, i, pools)))
     rng.shuffle(records)
     return records
 
 
-def _customer(rng: random.Random) -> str:
-    return rng.choice(CUSTOMERS_EN) if rng.random() < 0.15 else rng.choice(CUSTOMERS_ZH)
+def _customer(rng: random.Random, pools: dict) -> str:
+    return rng.choice(CUSTOMERS_EN) if rng.random() < 0.15 else rng.choice(pools["customers"])
 
 
 def _date(rng: random.Random, start="2026-01-01", days=320) -> str:
     return (dt.date.fromisoformat(start) + dt.timedelta(days=rng.randrange(days))).isoformat()
 
 
-def complaint(rng: random.Random, i: int) -> dict:
+def complaint(rng: random.Random, i: int, pools: dict) -> dict:
     english = rng.random() < 0.25
     defect = rng.choice(DEFECTS_EN if english else DEFECTS_ZH)
     data = {
         "received_date": _date(rng), "market": rng.choice(["domestic", "foreign"]),
-        "customer": _customer(rng), "customer_contact": rng.choice(CONTACTS),
+        "customer": _customer(rng, pools), "customer_contact": rng.choice(CONTACTS),
         "customer_phone": phone(rng), "order_no": f"PO-2026-{1000 + i:04d}",
-        "part_no": rng.choice(PARTS), "product": rng.choice(PRODUCTS),
+        "part_no": rng.choice(pools["parts"]), "product": rng.choice(pools["products"]),
         "quantity": rng.randint(10, 5000), "category": "quality",
         "description": (f"Customer reports {defect}." if english
                         else f"客户反映到货{defect}，涉及 {rng.randint(2, 90)} 件。"),
@@ -79,22 +108,22 @@ def complaint(rng: random.Random, i: int) -> dict:
     return data
 
 
-def contract(rng: random.Random, i: int) -> dict:
+def contract(rng: random.Random, i: int, pools: dict) -> dict:
     return {
-        "customer": _customer(rng), "customer_contact": rng.choice(CONTACTS),
+        "customer": _customer(rng, pools), "customer_contact": rng.choice(CONTACTS),
         "customer_phone": phone(rng), "contract_no": f"SO-2026-{2000 + i:04d}",
         "order_type": rng.choice(["written", "tender", "online"]),
-        "product": rng.choice(PRODUCTS), "quantity": rng.randint(100, 9000),
+        "product": rng.choice(pools["products"]), "quantity": rng.randint(100, 9000),
         "unit": "件", "unit_price": f"{rng.randint(5, 900)}.50", "currency": "CNY",
         "delivery_date": _date(rng, "2026-12-01", 90),
-        "customer_requirements": f"{rng.choice(PRODUCTS)}须随货附出厂检验报告，料号 "
-                                 f"{rng.choice(PARTS)}。",
+        "customer_requirements": f"{rng.choice(pools['products'])}须随货附出厂检验报告，料号 "
+                                 f"{rng.choice(pools['parts'])}。",
     }
 
 
-def customer_property(rng: random.Random, i: int) -> dict:
+def customer_property(rng: random.Random, i: int, pools: dict) -> dict:
     return {
-        "customer": _customer(rng), "contract_no": f"CP-SO-{3000 + i:04d}",
+        "customer": _customer(rng, pools), "contract_no": f"CP-SO-{3000 + i:04d}",
         "owner_contact": rng.choice(CONTACTS), "received_date": _date(rng),
         "items": [{"item_no": n + 1, "name": rng.choice(["铜板", "冲压模具", "检具", "图纸"]),
                    "category": "material", "quantity": rng.randint(1, 50), "unit": "件",
@@ -140,22 +169,27 @@ ENGLISH = {  # query word -> the forms a reader counts as the same word
 }
 
 
-def queries(numbers: list[str]) -> list[tuple[str, object]]:
-    """(query, matcher): matcher(number, values) says whether a record is expected."""
+def queries(numbers: list[str], pools: dict = SMALL) -> list[tuple[str, object]]:
+    """(query, matcher): matcher(number, values) says whether a record is expected. With the
+    wide pools, the customers, products and parts asked for are a sample of them."""
+    rng = random.Random(len(numbers))
+    customers, products, parts = (pools[k] if pools is SMALL else rng.sample(pools[k], 10)
+                                  for k in ("customers", "products", "parts"))
     found = []
-    substrings = ([c[:2] for c in CUSTOMERS_ZH] + ["明辉电子", "海天塑料", "浦江化工"]
-                  + PRODUCTS[:6] + DEFECTS_ZH + ["运输途中", "重新培训", "外箱破损", "轻微锈蚀"]
-                  + PARTS + ["4451", "PO-2026-1005", "SO-2026-2003"])
+    substrings = ([c[:2] for c in customers] + [c[2:6] for c in customers[1:4]]
+                  + products[:6] + DEFECTS_ZH + ["运输途中", "重新培训", "外箱破损", "轻微锈蚀"]
+                  + parts[:7] + [parts[0].split("-")[1], "PO-2026-1005", "SO-2026-2003"])
     for text in substrings:
         found.append((text, _contains(fold(text))))
-    for code in PARTS[:5]:  # typed without the dashes
+    for code in parts[:5]:  # typed without the dashes
         found.append((code.replace("-", ""), _contains(fold(code))))
     for word, forms in ENGLISH.items():
         pattern = re.compile(r"\b(" + "|".join(forms) + r")\b")
         found.append((word, lambda number, values, p=pattern: any(p.search(v)
                                                                    for v in values)))
     for number in numbers[:6]:
-        exact = (lambda n, values, want=number: n == want)
+        def exact(n, values, want=number):
+            return n == want
         found += [(number, exact), (number.replace("-", ""), exact)]
     prefix = numbers[0].rsplit("-", 1)[0]
     found.append((prefix, lambda n, values, p=prefix + "-": n.startswith(p)))

@@ -280,8 +280,8 @@ CASES = [
          workspace=False, user=None),
     # search: malformed queries and options (each one line, nothing changed)
     Case("search-empty", ("search", "  "), ("query is empty",), seed=True),
-    Case("search-unclosed-paren", ("search", "(包装 OR 破损"), ("'(' at character 1 is not closed",),
-         seed=True),
+    Case("search-unclosed-paren", ("search", "(包装 OR 破损"),
+         ("'(' at character 1 is not closed",), seed=True),
     Case("search-stray-bracket", ("search", "包装]"), ("']' at character 3 closes nothing",),
          seed=True),
     Case("search-unclosed-quote", ("search", '"包装破损'), ('quote " is not closed',),

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make demo`: a fresh demo workspace in ./demo, one record of every form (DOCX and PDF), an
-# amendment, and where the files are. Safe to run again: it starts from a new workspace each time.
+# amendment, searches, and where the files are. Safe to run again: it starts from a new workspace each time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 qrec() { .venv/bin/qrec "$@"; }
@@ -31,6 +31,16 @@ step "qrec diff $number"
 qrec diff "$number"
 step "qrec show $number (as zhangwei, no privacy role: contact details masked)"
 qrec --as zhangwei show "$number" | head -n 12
+
+step "qrec search: Chinese words, part of a company name, a code without its dashes"
+qrec --as zhangwei search 包装破损
+qrec --as zhangwei search 华东 --form contract_review
+qrec --as zhangwei search PCB4451A
+step "qrec search 138 0000 1234 (a phone number: found only with the privacy role, and logged)"
+qrec --as zhangwei search "138 0000 1234"
+qrec --as lina search "138 0000 1234"
+step "qrec index check"
+qrec index check
 
 step "qrec render --all --dry-run (every version already has its PDF)"
 qrec render --all --dry-run

@@ -9,9 +9,10 @@ every short-lived `qrec` process (jieba takes about a second). bench/run.py meas
 Positions: a Chinese run "包装破损" gives 包装@0 装破@1 破损@2 and a unigram for its last
 character at the last bigram's position, 损@2; a query "包装破损" becomes the phrase 包装 装破
 破损, so it matches exactly that substring, and a query's tokens are consecutive whatever
-follows the run (Whoosh phrases assume that). A one-character query matches any bigram starting with it or a run-final unigram
-(see query.py). A code "PCB-4451-A" gives pcb@0 4451@1 a@2 plus the joined form pcb4451a@0:
-typed with dashes it is the phrase of its parts, typed without them it is the joined form.
+follows the run (Whoosh phrases assume that). A one-character query matches any bigram
+starting with it or a run-final unigram (see query.py). A code "PCB-4451-A" gives pcb@0
+4451@1 a@2 plus the joined form pcb4451a@0: typed with dashes it is the phrase of its parts,
+typed without them it is the joined form.
 """
 
 from __future__ import annotations

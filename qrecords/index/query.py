@@ -88,11 +88,12 @@ def _fix_terms(parsed):
 
 
 def filters(form=None, status=None, customer=None, date_from=None, date_to=None,
-            all_versions=False, schema=None):
-    """The filter query of the search options (None when there is nothing to filter)."""
+            all_versions=False, schema=None) -> dict:
+    """Whoosh search() arguments for the search options: earlier versions are masked out (few
+    documents, so cheap), the options become a filter."""
     from whoosh import qparser, query
 
-    parts = [] if all_versions else [query.Term("current", True)]
+    parts = []
     if form:
         parts.append(query.Term("form", form))
     if status:
@@ -102,7 +103,8 @@ def filters(form=None, status=None, customer=None, date_from=None, date_to=None,
             "customer", customer, query.Term))
     if date_from or date_to:
         parts.append(query.TermRange("date", date_from, date_to))
-    return query.And(parts) if parts else None
+    return {"filter": query.And(parts) if parts else None,
+            "mask": None if all_versions else query.Term("current", False)}
 
 
 def check_date(value: str, where: str) -> str:

@@ -54,6 +54,8 @@ def whoosh_schema(field_ids):
 class SearchIndex:
     def __init__(self, folder: Path):
         self.folder = folder
+        self._searcher = None
+        self._searcher_generation = None
 
     def state(self) -> dict | None:
         """{"generation": N, "applied": event id}, or None when there is no index."""
@@ -80,16 +82,31 @@ class SearchIndex:
                               f"{exc}); run `qrec index rebuild`") from None
 
     def searcher(self):
-        """A Whoosh searcher on the live generation. A rebuild may switch generations between
-        reading STATE.json and opening the files: then it tries once more."""
+        """A Whoosh searcher on the live generation, kept open for the next search while the
+        generation stays the same and nothing was written since (Whoosh's refresh() would keep
+        the old schema, without the fields of a form added since). A rebuild may switch
+        generations between reading STATE.json and opening the files: then it tries again."""
+        state = self.state()
+        if self._searcher is not None and state is not None and \
+                state["generation"] == self._searcher_generation and \
+                self._searcher.up_to_date():
+            return self._searcher
+        self.close()
         for attempt in (1, 2):
-            ix = self.open()
+            generation = (self.state() or {}).get("generation")
             try:
-                return ix.searcher()
+                self._searcher = self.open(generation).searcher()
+                self._searcher_generation = generation
+                return self._searcher
             except Exception as exc:  # the generation's files went away under us
                 if attempt == 2:
                     raise IndexBroken(f"the search index is unreadable ({type(exc).__name__}:"
                                       f" {exc}); run `qrec index rebuild`") from None
+
+    def close(self) -> None:
+        if self._searcher is not None:
+            self._searcher.close()
+            self._searcher = None
 
     def is_current(self, latest_change: int) -> bool:
         state = self.state()
@@ -134,7 +151,7 @@ class SearchIndex:
             snapshot = source.latest_change()
             numbers = source.all_numbers()
             ix = index.create_in(str(building), whoosh_schema(source.field_ids()))
-            writer = ix.writer(limitmb=256)
+            writer = ix.writer(**_bulk_options(len(numbers)))
             for count, number in enumerate(numbers, 1):
                 for doc in source.documents(number):
                     writer.add_document(**doc)
@@ -208,3 +225,12 @@ def _alive(pid: str) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _bulk_options(count: int) -> dict:
+    """Whoosh writer options for a build: large builds index on every CPU, each worker
+    writing its own segment (merging them would cost as much again)."""
+    procs = min(os.cpu_count() or 1, 4)
+    if count < 5000 or procs < 2:
+        return {"limitmb": 256}
+    return {"limitmb": 256 // procs, "procs": procs, "multisegment": True}

@@ -188,3 +188,21 @@ def test_rebuild_runs_while_searches_go_on(ws):
     assert rebuild.wait() == 0, rebuild.stderr
     assert ws.index.state()["generation"] == 2 and searches >= 5
     assert ws.search("*", limit=1000, user="lina")["total"] == expected
+
+
+def test_search_prints_an_aligned_table_with_snippets(ws, run):
+    for form_id in ("complaint", "contract_review"):
+        ws.new_record(form_id, load_example(form_id), user="lina", pdf=False)
+    result = run("search", "华东", user="zhangwei")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["NUMBER", "FORM", "TITLE", "STATUS", "DATE"]
+    assert set(lines[1].replace(" ", "")) == {"─"}
+    rows = lines[2:-1:2]
+    assert [row.split()[0] for row in rows] == ["CC-2611-01", "CR-2026-0001"]
+    from qrecords.textfmt import width
+    assert len({width(row[:row.index("草稿")]) for row in rows}) == 1  # status column aligned
+    assert all(line.startswith("    客户名称: 【华东】") for line in lines[3:-1:2])
+    assert lines[-1] == "2 records 条记录"
+    empty = run("search", "不存在的词", user="zhangwei")
+    assert empty.exit_code == 0 and empty.output.strip() == "No records found. 未找到记录。"

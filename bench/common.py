@@ -1,0 +1,80 @@
+"""What every benchmark shares: the Row of the results table, figures, and timing helpers."""
+
+from __future__ import annotations
+
+import math
+import os
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+WORK = REPO / "bench" / "work"  # gitignored; wiped and recreated every run
+PYTHON = REPO / ".venv" / "bin" / "python"
+QREC = REPO / ".venv" / "bin" / "qrec"
+TODAY = "2026-11-23"
+USER = "lina"
+
+# The effective date of every record, here and in the subprocesses (they inherit it).
+os.environ["QREC_TODAY"] = TODAY
+sys.path.insert(0, str(REPO))  # run from a checkout even if the package is not installed
+
+
+def step(text: str) -> None:
+    """Progress of a long run, on stderr (the table goes to stdout)."""
+    print(f"  … {text}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class Row:
+    what: str
+    ours: float
+    baseline: float
+    unit: str            # "s" (lower is better) or "rec/s" (higher is better)
+    ratio: float         # ours / baseline, as a cost: > 1 means we are slower
+    target: str = "—"    # as printed
+    met: bool | None = None  # None when there is no target
+
+    @property
+    def status(self) -> str:
+        return "" if self.met is None else ("ok" if self.met else "MISS")
+
+
+def sig3(value: float) -> str:
+    """Three significant digits, keeping trailing zeros (29.0, 0.150), no exponent."""
+    if value == 0:
+        return "0"
+    digits = 2 - math.floor(math.log10(abs(value)))  # decimals for 3 significant digits
+    return f"{round(value, digits):.{max(0, digits)}f}"
+
+
+def fmt(value: float, unit: str) -> str:
+    """A figure with a readable unit: seconds scaled to ms or µs when small."""
+    if unit == "s":
+        for scale, name in ((1, "s"), (1e-3, "ms"), (1e-6, "µs")):
+            if value >= scale or scale == 1e-6:
+                return f"{sig3(value / scale)} {name}"
+    return f"{sig3(value)} {unit}"
+
+
+def wall(argv: list[str], env: dict | None = None, ok=(0,)) -> float:
+    """Wall time of one subprocess run; raises if its exit status is not in `ok`. Output goes
+    to a pipe, as to a user: GNU grep stops at the first match when it writes to /dev/null."""
+    start = time.perf_counter()
+    done = subprocess.run(argv, cwd=REPO, env=env, stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    elapsed = time.perf_counter() - start
+    if done.returncode not in ok:
+        raise RuntimeError(f"{' '.join(map(str, argv))} exited {done.returncode}: "
+                           f"{done.stderr.decode(errors='replace').strip()}")
+    return elapsed
+
+
+def median_wall(argv: list[str], runs: int, warmups: int = 0, env: dict | None = None,
+                ok=(0,)) -> float:
+    for _ in range(warmups):
+        wall(argv, env, ok)
+    return statistics.median(wall(argv, env, ok) for _ in range(runs))

@@ -1,0 +1,188 @@
+"""Search benchmarks: the choice of Chinese analysis (bigrams vs jieba), and the index at
+100,000 records against grep over the stored record data, measured in the same run."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import statistics
+import time
+
+from common import QREC, TODAY, USER, WORK, Row, median_wall, step, wall
+
+from qrecords.forms import validate_data
+from qrecords.records.files import sha256_bytes
+from qrecords.records.store import canonical_json
+from qrecords.workspace import Workspace
+from tests import corpus
+
+N_INDEX = int(os.environ.get("QREC_BENCH_RECORDS", "100000"))
+SHARES = {"complaint": 0.6, "contract_review": 0.2, "customer_property": 0.2}
+SEED = 100_000
+
+
+# -- analysis: bigrams (ours) against jieba, on the test corpus ---------------------------
+
+
+def bench_analysis() -> list[Row]:
+    """Recall of the 69 test queries over the 210-record test corpus, and the start-up cost
+    of the analysis, for our bigrams and for jieba's Whoosh analyzer (dictionary words)."""
+    step("analysis: bigrams vs jieba over the test corpus")
+    ws = Workspace.init(WORK / "analysis")
+    records = {}
+    for form_id, data in corpus.generate():
+        number = ws.new_record(form_id, data, user=USER, pdf=False)["number"]
+        records[number] = (ws.form(form_id), data)
+    values = {n: corpus.searchable(form, data) for n, (form, data) in records.items()}
+    queries = corpus.queries(sorted(records))
+
+    def recall(search) -> float:
+        relevant = correct = 0
+        for text, matcher in queries:
+            expected = {n for n in records if matcher(n, values[n])}
+            relevant += len(expected)
+            correct += len(search(text) & expected)
+        return correct / relevant
+
+    ours = recall(lambda text: {h["number"] for h in ws.search(text, limit=1000,
+                                                                 user="zhangwei")["hits"]})
+    theirs = recall(_jieba_searcher(ws, records))
+    ws.close()
+
+    load_ours = _import_time("from qrecords.index.analysis import analyzer; "
+                             "list(analyzer()('华东电力'))")
+    load_jieba = _import_time("import jieba, logging; jieba.setLogLevel(logging.WARNING); "
+                              "jieba.initialize(); from jieba.analyse import ChineseAnalyzer; "
+                              "list(ChineseAnalyzer()('华东电力'))")
+    return [
+        Row(f"recall, {len(queries)} queries / {len(records)} records (jieba base)", ours,
+            theirs, "", theirs / ours, "= 1.0", ours == 1.0),
+        Row("analysis start-up in a fresh process (jieba base)", load_ours, load_jieba, "s",
+            load_ours / load_jieba),
+    ]
+
+
+def _jieba_searcher(ws: Workspace, records: dict):
+    """The same documents indexed with jieba's Whoosh analyzer, one content field."""
+    import logging
+
+    import jieba
+    from jieba.analyse import ChineseAnalyzer
+    from whoosh import index, qparser
+    from whoosh.fields import ID, TEXT, Schema
+
+    jieba.setLogLevel(logging.WARNING)
+    folder = WORK / "jieba-index"
+    folder.mkdir()
+    ix = index.create_in(str(folder), Schema(number=ID(stored=True),
+                                             content=TEXT(analyzer=ChineseAnalyzer())))
+    with ix.writer() as writer:
+        for number, (form, data) in records.items():
+            writer.add_document(number=number,
+                                content="\n".join([number, *corpus.searchable(form, data)]))
+    parser = qparser.QueryParser("content", ix.schema, group=qparser.AndGroup)
+    searcher = ix.searcher()
+    return lambda text: {hit["number"] for hit in searcher.search(parser.parse(text),
+                                                                  limit=None)}
+
+
+def _import_time(code: str) -> float:
+    python = str(QREC.parent / "python")
+    bare = median_wall([python, "-c", "pass"], runs=3)
+    return max(0.0, median_wall([python, "-c", code], runs=3, warmups=1) - bare)
+
+
+# -- the index at 100,000 records ----------------------------------------------------------
+
+
+def bench_search() -> list[Row]:
+    """Index build, in-process query latency and `qrec search` wall time at N_INDEX records,
+    each against grep over the records' stored data (one JSON line per record)."""
+    root = WORK / "search"
+    step(f"search: writing {N_INDEX:,} records to a catalog")
+    numbers = bulk_catalog(root, N_INDEX)
+    dump = WORK / "records.jsonl"
+    ws = Workspace(root)
+    with open(dump, "w", encoding="utf-8") as out:
+        for number in numbers:
+            record = ws.store.record(number)
+            data = ws.store.version(record["id"], 1)["data"]
+            out.write(json.dumps({"number": number, **data}, ensure_ascii=False) + "\n")
+
+    step(f"search: building the index of {N_INDEX:,} records")
+    start = time.perf_counter()
+    ws.rebuild_index()
+    build = time.perf_counter() - start
+    grep_once = median_wall(["grep", "-c", "-F", "包装破损", str(dump)], runs=3, ok=(0, 1))
+
+    step("search: query latency")
+    pools = corpus.wide_pools(random.Random(SEED))  # the pools generate() drew from
+    queries = [text for text, _ in corpus.queries(numbers[:50:7], pools)]
+    for text in queries[:5]:  # warm the caches, as a long-running process would have them
+        ws.search(text, user="zhangwei")
+    ours, slowest = [], (0.0, "", 0)
+    for text in queries:
+        start = time.perf_counter()
+        total = ws.search(text, user="zhangwei")["total"]
+        ours.append(time.perf_counter() - start)
+        slowest = max(slowest, (ours[-1], text, total))
+    greps = [wall(["grep", "-c", "-F", text, str(dump)], ok=(0, 1)) for text in queries]
+    ws.close()
+
+    env = {**os.environ, "QREC_WORKSPACE": str(root), "QREC_USER": "zhangwei"}
+    cli = median_wall([str(QREC), "search", "包装破损"], runs=5, warmups=1, env=env)
+    cli_grep = median_wall(["grep", "-F", "包装破损", str(dump)], runs=5, ok=(0, 1))
+    p50, p95 = _percentile(ours, 50), _percentile(ours, 95)
+    g50, g95 = _percentile(greps, 50), _percentile(greps, 95)
+    n = f"{N_INDEX // 1000}k"
+    return [
+        Row(f"index build, {n} records (one grep base)", build, grep_once, "s",
+            build / grep_once, "< 3 min", build < 180),
+        Row(f"query p50, {len(queries)} queries, {n} (grep base)", p50, g50, "s", p50 / g50),
+        Row(f"query p95, {len(queries)} queries, {n} (grep base)", p95, g95, "s", p95 / g95,
+            "< 50 ms", p95 < 0.05),
+        Row(f"slowest query: '{slowest[1]}', {slowest[2]:,} hits (grep base)", slowest[0],
+            max(greps), "s", slowest[0] / max(greps)),
+        Row(f"`qrec search` wall, {n} (grep base)", cli, cli_grep, "s", cli / cli_grep,
+            "< 0.6 s", cli < 0.6),
+    ]
+
+
+def _percentile(values: list[float], pct: int) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[pct - 1]
+
+
+def bulk_catalog(root, count: int) -> list[str]:
+    """A workspace whose catalog holds `count` generated records (version 1 each, with their
+    creation events), written straight through the store: rendering 100,000 DOCX files would
+    take an hour and measure nothing about search. One real record per form freezes the form
+    revisions the rest use."""
+    ws = Workspace.init(root)
+    sizes = [int(count * share) for share in SHARES.values()]
+    sizes[0] += count - sum(sizes)
+    records = corpus.generate(*sizes, seed=SEED, wide=True)
+    revision, form, prefix, numbers, real = {}, {}, {}, [], set()
+    for form_id in SHARES:
+        at, data = next((i, d) for i, (f, d) in enumerate(records) if f == form_id)
+        made = ws.new_record(form_id, data, user=USER, pdf=False)
+        revision[form_id] = ws.store.record(made["number"])["form_revision_id"]
+        form[form_id] = ws.form(form_id)
+        prefix[form_id] = made["number"].rsplit("-", 1)[0]
+        numbers.append(made["number"])
+        real.add(at)
+    now = f"{TODAY}T00:00:00Z"
+    with ws.store.write() as tx:
+        for seq, (form_id, data) in enumerate(records, 2):
+            if seq - 2 in real:
+                continue
+            clean = validate_data(form[form_id], data, TODAY)
+            number = f"{prefix[form_id]}-{seq:06d}"
+            record_id = tx.add_record(number, form_id, revision[form_id], now, USER, "draft")
+            digest = sha256_bytes(canonical_json(clean).encode())
+            tx.add_version(record_id, 1, "draft", clean, digest, now, TODAY, USER, None)
+            tx.add_event(now, TODAY, USER, "record.created", number, 1,
+                         {"data_sha256": digest})
+            numbers.append(number)
+    ws.close()
+    return numbers
