@@ -9,8 +9,12 @@ dates and yes/no answers would match nearly every query, so they are only in the
 from __future__ import annotations
 
 from ..forms import Form
+from .analysis import pack_fields
 
 CONTENT_TYPES = {"text", "longtext", "choice", "table"}
+# Long text and tables are only in `content` (a query naming one searches the content): a
+# second copy would double the terms every record writes.
+LONG_TYPES = {"longtext", "table"}
 
 
 def field_texts(form: Form, data: dict) -> dict[str, str]:
@@ -62,6 +66,9 @@ def documents(form: Form, number: str, versions: list[dict], current_version: in
         }
         if form.customer_field and form.customer_field in texts:
             doc["customer"] = texts[form.customer_field]
-        doc.update({f"f_{fid}": text for fid, text in texts.items()})
+        short = {fid: text for fid, text in texts.items()
+                 if form.field(fid).type not in LONG_TYPES}
+        if short:
+            doc["fields"] = pack_fields(short)
         docs.append(doc)
     return docs

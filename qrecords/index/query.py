@@ -8,12 +8,13 @@ import datetime as dt
 import re
 
 from ..errors import QrecError
-from .analysis import is_cjk
+from .analysis import is_cjk, terms
 
 # Fields a query may name besides the forms' own field ids.
 CORE_FIELDS = ("number", "form", "status", "date", "customer", "content")
 _FIELD_REF = re.compile(r'"[^"]*"|(?<![\w.-])([A-Za-z_]\w*):')
-_DATE_RANGE = re.compile(r"date:\s*([\[{])([^\]}]*)([\]}])")
+_DATE_RANGE = re.compile(r"(?<!\w)date:\s*([\[{])([^\]}]*)([\]}])")
+_DATE_VALUE = re.compile(r"(?<!\w)date:\s*([^\s\[{()]+)")
 _PAIRS = {"(": ")", "[": "]", "{": "}"}
 
 
@@ -21,8 +22,48 @@ class QueryError(QrecError):
     """A query that cannot be read; the message says where."""
 
 
+def query_schema(field_ids):
+    """What queries are parsed against: the index's fields plus one f_<id> field per form
+    field, analysed like the text; to_index() then maps those onto the `fields` field."""
+    from .searchindex import text_field, whoosh_schema
+
+    schema = whoosh_schema()
+    for fid in sorted(field_ids):
+        schema.add(f"f_{fid}", text_field())
+    return schema
+
+
+def to_index(parsed, long_ids=frozenset()):
+    """The parsed query with f_<id>:term as the index holds it: fields:"<id>:term", or the
+    content field for long text and tables (documents.LONG_TYPES)."""
+    from whoosh import query
+
+    def onto(node):
+        name = getattr(node, "fieldname", None)
+        if not (isinstance(name, str) and name.startswith("f_")):
+            return node.apply(onto)
+        fid = name[2:]
+        if fid in long_ids:
+            node = node.copy()
+            node.fieldname = "content"
+            return node
+        if isinstance(node, query.Phrase):
+            return query.Phrase("fields", [f"{fid}:{w}" for w in node.words], slop=node.slop,
+                                boost=node.boost)
+        if isinstance(node, query.TermRange):
+            return query.TermRange("fields", f"{fid}:{node.start or ''}",
+                                   f"{fid}:{node.end}" if node.end else f"{fid}:\uffff",
+                                   boost=node.boost)
+        if isinstance(node, (query.Term, query.Prefix, query.Wildcard)):
+            return type(node)("fields", f"{fid}:{node.text}", boost=node.boost)
+        raise QueryError(f"query: this kind of query cannot be used on field '{fid}'")
+
+    return onto(parsed)
+
+
 def parse(text: str, schema, field_ids, sensitive_ids=()) -> object:
-    """The Whoosh query for `text`; raises QueryError naming what is wrong."""
+    """The Whoosh query for `text` (against query_schema(field_ids)); raises QueryError
+    naming what is wrong."""
     from whoosh import qparser, query
 
     text = (text or "").strip()
@@ -41,11 +82,16 @@ def parse(text: str, schema, field_ids, sensitive_ids=()) -> object:
             from ..forms import suggest
             raise QueryError(f"query: unknown field '{name}'{suggest(name, known)}; use "
                              f"{', '.join(CORE_FIELDS)} or a field id of a form (`qrec forms "
-                             "show FORM`)")
+                             "show FORM`), or put text with a colon in quotes")
     for match in _DATE_RANGE.finditer(text):
-        for end in re.split(r"\s+TO\s+", match.group(2).strip()):
-            if end and end != "*":
+        for end in re.split(r"\s*\bTO\b\s*", match.group(2).strip()):
+            if end == "*":
+                raise QueryError("query: leave an open end of a date range empty, e.g. "
+                                 "date:[2026-06-01 TO]")
+            if end:
                 check_date(end, "query date range")
+    for match in _DATE_VALUE.finditer(text):
+        check_date(match.group(1).strip('"'), "query date")
     parser = qparser.QueryParser("content", schema, group=qparser.AndGroup)
     parser.add_plugin(qparser.FieldAliasPlugin(aliases))
     parsed = parser.parse(text)
@@ -77,8 +123,9 @@ def _fix_terms(parsed):
     from whoosh import query
 
     def fix(node):
-        if isinstance(node, query.Term) and node.fieldname == "number":
-            return query.Term("number", str(node.text).upper(), boost=node.boost)
+        if isinstance(node, (query.Term, query.Prefix, query.Wildcard)) and \
+                node.fieldname == "number":
+            return type(node)("number", str(node.text).upper(), boost=node.boost)
         if isinstance(node, query.Term) and isinstance(node.text, str) and \
                 len(node.text) == 1 and is_cjk(node.text):
             return query.Or([node, query.Prefix(node.fieldname, node.text)])
@@ -88,10 +135,10 @@ def _fix_terms(parsed):
 
 
 def filters(form=None, status=None, customer=None, date_from=None, date_to=None,
-            all_versions=False, schema=None) -> dict:
+            all_versions=False) -> dict:
     """Whoosh search() arguments for the search options: earlier versions are masked out (few
     documents, so cheap), the options become a filter."""
-    from whoosh import qparser, query
+    from whoosh import query
 
     parts = []
     if form:
@@ -99,8 +146,12 @@ def filters(form=None, status=None, customer=None, date_from=None, date_to=None,
     if status:
         parts.append(query.Term("status", status))
     if customer:
-        parts.append(qparser.QueryParser("customer", schema).term_query(
-            "customer", customer, query.Term))
+        words = [term for term, *_ in terms(customer, "query")]
+        if not words:
+            raise QueryError(f"--customer '{customer}' has no letters, digits or Chinese "
+                             "characters to look for")
+        parts.append(_fix_terms(query.Term("customer", words[0]) if len(words) == 1
+                                else query.Phrase("customer", words)))
     if date_from or date_to:
         parts.append(query.TermRange("date", date_from, date_to))
     return {"filter": query.And(parts) if parts else None,

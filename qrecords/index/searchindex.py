@@ -23,32 +23,37 @@ from pathlib import Path
 
 from ..errors import QrecError
 from ..faults import fault_point
-from ..records.files import fsync_dir
 
 STATE = "STATE.json"
 LOCK = ".lock"
+# What the documents and their analysis look like: an index of another format is rebuilt.
+FORMAT = 3
 
 
 class IndexBroken(QrecError):
     """The index is missing or unreadable: it must be rebuilt from the store."""
 
 
-def whoosh_schema(field_ids):
-    from whoosh.fields import BOOLEAN, ID, NUMERIC, STORED, TEXT, Schema
+def text_field():
+    from whoosh.fields import TEXT
 
     from .analysis import analyzer
 
-    def text():
-        return TEXT(analyzer=analyzer(), multitoken_query="phrase")
+    return TEXT(analyzer=analyzer(), multitoken_query="phrase")
 
-    schema = Schema(key=ID(unique=True, stored=True), number=ID(stored=True),
-                    version=NUMERIC(stored=True), current=BOOLEAN(stored=True),
-                    form=ID(stored=True), status=ID(stored=True), date=ID(stored=True),
-                    title=STORED(), data_sha256=ID(stored=True), customer=text(),
-                    content=text())
-    for fid in sorted(field_ids):
-        schema.add(f"f_{fid}", text())
-    return schema
+
+def whoosh_schema():
+    """The index's fields. `fields` holds every form field as "<id>:<term>" terms (see
+    analysis.FieldsTokenizer); queries are parsed against query_schema()."""
+    from whoosh.fields import BOOLEAN, ID, NUMERIC, STORED, TEXT, Schema
+
+    from .analysis import FieldsTokenizer
+
+    return Schema(key=ID(unique=True, stored=True), number=ID(stored=True),
+                  version=NUMERIC(stored=True), current=BOOLEAN(stored=True),
+                  form=ID(stored=True), status=ID(stored=True), date=ID(stored=True),
+                  title=STORED(), data_sha256=ID(stored=True), customer=text_field(),
+                  content=text_field(), fields=TEXT(analyzer=FieldsTokenizer()))
 
 
 class SearchIndex:
@@ -61,8 +66,10 @@ class SearchIndex:
         """{"generation": N, "applied": event id}, or None when there is no index."""
         try:
             state = json.loads((self.folder / STATE).read_text(encoding="utf-8"))
+            if state.get("format") != FORMAT:
+                return None
             state = {"generation": int(state["generation"]), "applied": int(state["applied"])}
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
         return state if (self.folder / f"g{state['generation']}").is_dir() else None
 
@@ -110,7 +117,7 @@ class SearchIndex:
 
     def is_current(self, latest_change: int) -> bool:
         state = self.state()
-        return state is not None and state["applied"] >= latest_change
+        return state is not None and state["applied"] == latest_change
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -122,6 +129,8 @@ class SearchIndex:
             try:
                 if state is None:
                     raise IndexBroken("missing")
+                if state["applied"] > source.latest_change():  # the catalog was restored
+                    raise IndexBroken("ahead of the catalog")
                 ix = self.open(state["generation"])
                 latest, numbers = source.changed_since(state["applied"])
                 if numbers:
@@ -130,9 +139,11 @@ class SearchIndex:
                 if latest != state["applied"]:
                     self._write_state(state["generation"], latest)
                 return None
-            except IndexBroken:
+            except IndexBroken as exc:
                 count = self._build(source, None, locked=True)
-                what = "missing" if state is None else "unreadable"
+                what = "missing (or of an older format)" if state is None else \
+                    "ahead of the catalog (restored from a backup?)" \
+                    if "ahead" in str(exc) else "unreadable"
                 return f"the search index was {what}: rebuilt it from the catalog " \
                        f"({count} records)"
 
@@ -150,7 +161,7 @@ class SearchIndex:
         try:
             snapshot = source.latest_change()
             numbers = source.all_numbers()
-            ix = index.create_in(str(building), whoosh_schema(source.field_ids()))
+            ix = index.create_in(str(building), whoosh_schema())
             writer = ix.writer(**_bulk_options(len(numbers)))
             for count, number in enumerate(numbers, 1):
                 for doc in source.documents(number):
@@ -187,9 +198,6 @@ class SearchIndex:
         docs = {number: source.documents(number) for number in numbers}
         writer = ix.writer()
         try:
-            new_fields = {name for found in docs.values() for doc in found for name in doc}
-            for name in sorted(new_fields - set(ix.schema.names())):  # a form added since
-                writer.add_field(name, whoosh_schema([name[2:]])[name])
             for number, found in docs.items():
                 writer.delete_by_term("number", number)
                 for doc in found:
@@ -197,16 +205,17 @@ class SearchIndex:
         except BaseException:
             writer.cancel()
             raise
-        writer.commit()
+        writer.commit(mergetype=_merge_when_many)
 
     def _write_state(self, generation: int, applied: int) -> None:
+        """Atomically. The folder is not fsynced: a rename lost in a power cut leaves the
+        older STATE.json, and the changes after it are simply applied again."""
         partial = self.folder / f".{STATE}.{os.getpid()}"
         with open(partial, "w", encoding="utf-8") as out:
-            json.dump({"generation": generation, "applied": applied}, out)
+            json.dump({"format": FORMAT, "generation": generation, "applied": applied}, out)
             out.flush()
             os.fsync(out.fileno())
         os.replace(partial, self.folder / STATE)
-        fsync_dir(self.folder)
 
     @contextmanager
     def _lock(self):
@@ -225,6 +234,17 @@ def _alive(pid: str) -> bool:
     except PermissionError:
         return True
     return True
+
+
+MERGE_AT = 16  # segments
+
+
+def _merge_when_many(writer, segments):
+    """Whoosh merges small segments at every commit by default, which doubles the cost of
+    indexing one record; merge only once there are MERGE_AT of them."""
+    from whoosh.writing import MERGE_SMALL
+
+    return MERGE_SMALL(writer, segments) if len(segments) >= MERGE_AT else segments
 
 
 def _bulk_options(count: int) -> dict:

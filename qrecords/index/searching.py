@@ -5,21 +5,26 @@ from __future__ import annotations
 import re
 
 from . import query as queries
-from .documents import field_texts
-from .searchindex import IndexBroken, whoosh_schema
+from .analysis import is_cjk
+from .documents import LONG_TYPES, field_texts
+from .searchindex import IndexBroken
 
 SENSITIVE_NOTE = "（匹配敏感字段 matched a sensitive field）"
 _SYNTAX = re.compile(r'[:"()\[\]{}*?^~]|\b(AND|OR|NOT|TO)\b')
 
 
 def is_plain(text: str) -> bool:
-    """Words only, no query syntax: worth comparing with sensitive values as typed."""
-    return len(text.replace(" ", "").replace("-", "")) >= 3 and not _SYNTAX.search(text)
+    """Words only, no query syntax, and long enough to name someone: a Chinese name has two
+    characters, anything else (a phone number) at least three."""
+    bare = text.replace(" ", "").replace("-", "")
+    shortest = 2 if bare and all(is_cjk(c) for c in bare) else 3
+    return len(bare) >= shortest and not _SYNTAX.search(text)
 
 
-def run(index, text: str, field_ids, sensitive_ids, *, form, status, customer, date_from,
-        date_to, limit, all_versions, snippet_of) -> dict:
-    """Search the live index; `snippet_of(number, version)` gives (form, data) of a hit."""
+def run(index, text: str, field_types: dict, sensitive_ids, *, form, status, customer,
+        date_from, date_to, limit, all_versions, snippet_of) -> dict:
+    """Search the live index; `field_types` maps the forms' (non-sensitive) field ids to their
+    type; `snippet_of(number, version)` gives (form, data) of a hit."""
     from .snippets import needles, snippet
 
     date_from = queries.check_date(date_from, "--from") if date_from else None
@@ -28,14 +33,16 @@ def run(index, text: str, field_ids, sensitive_ids, *, form, status, customer, d
         raise queries.QueryError(f"--from {date_from} is after --to {date_to}")
     if limit < 1:
         raise queries.QueryError("--limit must be at least 1")
-    searcher = index.searcher()
-    schema = _with_fields(searcher.schema, field_ids)
-    parsed = queries.parse(text, schema, field_ids, sensitive_ids)
+    schema = queries.query_schema(field_types)
+    parsed = queries.parse(text, schema, field_types, sensitive_ids)
     wanted = needles(parsed)
+    searcher = index.searcher()
     # optimize=False: block skipping rarely pays on short records, and without it the
     # total comes with the search instead of from a second pass over every match.
-    results = searcher.search(parsed, limit=limit, optimize=False, **queries.filters(
-        form, status, customer, date_from, date_to, all_versions, schema))
+    long_ids = {fid for fid, kind in field_types.items() if kind in LONG_TYPES}
+    results = searcher.search(queries.to_index(parsed, long_ids), limit=limit, optimize=False,
+                              **queries.filters(form, status, customer, date_from, date_to,
+                                                all_versions))
     hits = []
     for hit in results:
         record_form, data = snippet_of(hit["number"], hit["version"])
@@ -51,36 +58,24 @@ def sensitive_hits(index, numbers, found, *, form, status, customer, date_from, 
     from whoosh import query
 
     seen = {hit["number"] for hit in found["hits"]}
-    wanted = [n for n in numbers if n not in seen][:max(0, limit - len(found["hits"]))]
+    wanted = [n for n in numbers if n not in seen]
+    room = limit - len(found["hits"])
     if not wanted:
         return []
-    hits = []
     searcher = index.searcher()
-    options = queries.filters(form, status, customer, date_from, date_to, False,
-                              searcher.schema)
-    for number in wanted:
-        for hit in searcher.search(query.Term("number", number), limit=1, **options):
-            hits.append(_hit(hit, 0.0, SENSITIVE_NOTE))
-    return hits
+    options = queries.filters(form, status, customer, date_from, date_to, False)
+    results = searcher.search(query.Or([query.Term("number", n) for n in wanted]),
+                              limit=None, **options)
+    order = {n: i for i, n in enumerate(wanted)}
+    hits = sorted((_hit(hit, 0.0, SENSITIVE_NOTE) for hit in results),
+                  key=lambda h: order[h["number"]])
+    return hits[:max(0, room)]
 
 
 def _hit(hit, score: float, snippet: str) -> dict:
     return {"number": hit["number"], "form": hit["form"], "status": hit["status"],
             "title": hit["title"], "date": hit["date"], "version": hit["version"],
             "current": hit["current"], "score": score, "snippet": snippet}
-
-
-def _with_fields(schema, field_ids):
-    """The index schema plus fields of forms that have no record yet (so a query may name
-    them: it then simply finds nothing)."""
-    missing = [fid for fid in field_ids if f"f_{fid}" not in schema.names()]
-    if not missing:
-        return schema
-    schema = schema.copy()
-    extra = whoosh_schema(missing)
-    for fid in missing:
-        schema.add(f"f_{fid}", extra[f"f_{fid}"])
-    return schema
 
 
 def compare_index(index, store, source) -> dict:

@@ -19,10 +19,6 @@ class CatalogSource:
     def all_numbers(self) -> list[str]:
         return self.store.record_numbers()
 
-    def field_ids(self) -> set[str]:
-        return {f.id for rid in self.store.form_revision_ids()
-                for f in self.form_of_revision(rid).fields}
-
     def documents(self, number: str) -> list[dict]:
         record = self.store.record(number)
         if record is None:  # disposed of: its documents leave the index

@@ -17,6 +17,7 @@ WORKER = textwrap.dedent("""
     data = yaml.safe_load(open(sys.argv[2], encoding="utf-8"))
     for _ in range(int(sys.argv[3])):
         print(ws.new_record("complaint", data, user="lina")["number"], flush=True)
+    ws.close()
 """)
 
 
