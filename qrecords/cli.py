@@ -61,9 +61,9 @@ def _workspace(ctx, sync_index: bool = True):
         ws.sync_index()
 
     def close():
+        ws.close()  # updates the index first, which may add a notice
         for notice in ws.notices:
             click.echo(f"Warning: {notice}", err=True)
-        ws.close()
 
     ctx.call_on_close(close)
     return ws
@@ -201,6 +201,41 @@ def amend(ctx, number, data_file, assignments, reason, as_json):
     if not changes:
         raise QrecError("nothing to change: give --data FILE or --set FIELD=VALUE")
     _print_record(ws, ws.amend(number, changes, reason, user=ctx.obj["user"]), as_json)
+
+
+@cli.command("do")
+@click.argument("number")
+@click.argument("action", required=False)
+@_data_options
+@click.option("--comment", metavar="TEXT", help="Why (recorded with the step).")
+@json_option
+@click.pass_context
+def do_step(ctx, number, action, data_file, assignments, comment, as_json):
+    """Take a workflow step (without ACTION: list the steps possible now). 办理流程步骤。"""
+    ws = _workspace(ctx)
+    if action is None:
+        steps = ws.actions(number, user=ctx.obj["user"])
+        if as_json:
+            _json(steps)
+        else:
+            from .present import actions_text
+
+            click.echo(actions_text(number, steps))
+        return
+    _print_record(ws, ws.transition(number, action, _gather(data_file, assignments), comment,
+                                    user=ctx.obj["user"]), as_json)
+
+
+@cli.command()
+@click.argument("number")
+@click.argument("decision")
+@click.option("--comment", metavar="TEXT", help="The reason, condition or objection.")
+@json_option
+@click.pass_context
+def sign(ctx, number, decision, comment, as_json):
+    """Sign your department's review row: e.g. feasible, conditional, not_feasible. 会签。"""
+    ws = _workspace(ctx)
+    _print_record(ws, ws.sign(number, decision, comment, user=ctx.obj["user"]), as_json)
 
 
 @cli.command()

@@ -27,6 +27,7 @@ class Config:
     organisation_en: str
     users: dict[str, User]
     default_user: str | None
+    limits: dict  # amounts the workflows refer to as limits.<name>
 
     def user(self, user_id: str) -> User:
         try:
@@ -68,5 +69,10 @@ def load_config(path: Path) -> Config:
     default_user = options.get("default_user")
     if default_user is not None and str(default_user) not in users:
         raise WorkspaceError(f"{where}: options.default_user '{default_user}' is not a user")
+    limits = doc.get("limits") or {}
+    if not isinstance(limits, dict) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0
+            for v in limits.values()):
+        raise WorkspaceError(f"{where}: limits must map names to amounts (numbers ≥ 0)")
     return Config(str(org["name"]).strip(), str(org.get("name_en", "")).strip(), users,
-                  str(default_user) if default_user is not None else None)
+                  str(default_user) if default_user is not None else None, dict(limits))

@@ -8,6 +8,8 @@ import signal
 POINTS = {
     "new.after_commit": "a new record is in the catalog; index not yet updated, no PDF",
     "amend.after_commit": "a new version is in the catalog; index not yet updated, no PDF",
+    "transition.after_commit": "a workflow step is in the catalog; index not yet updated",
+    "sign.after_commit": "a sign-off is in the catalog; index not yet updated",
     "index.after_whoosh_commit": "the index has the change; STATE.json does not say so yet",
 }
 

@@ -17,12 +17,13 @@ import yaml
 
 from .errors import FormError, ValidationError
 from .fields import TYPES, Choice, Field, Invalid, Label
+from .workflow import Workflow, parse_workflow
 
 # Names the template context uses for itself; a field may not take them.
 RESERVED = {"org", "form", "record"}
 _ID = re.compile(r"[a-z][a-z0-9_]{0,47}")
 _TOP_KEYS = {"id", "title", "form_number", "revision", "number_pattern", "retention",
-             "template", "title_fields", "date_field", "customer_field", "fields"}
+             "template", "title_fields", "date_field", "customer_field", "workflow", "fields"}
 _FIELD_KEYS = {"id", "type", "label", "help", "required", "sensitive", "default", "min", "max",
                "min_length", "max_length", "pattern", "places", "choices", "columns",
                "min_rows", "max_rows", "key", "product_of"}
@@ -53,6 +54,7 @@ class Form:
     date_field: str | None      # the date a record is filed under (else the day it was made)
     customer_field: str | None  # what `qrec search --customer` and registers read
     fields: tuple[Field, ...]
+    workflow: Workflow
     source: str  # the schema's YAML text, kept so a record can be re-rendered with it
 
     def field(self, field_id: str) -> Field | None:
@@ -156,6 +158,7 @@ class _SchemaChecker:
                          "and search results for everyone")
         date_field = self.role_field(doc, "date_field", by_id, {"date"})
         customer_field = self.role_field(doc, "customer_field", by_id, {"text", "choice"})
+        workflow = parse_workflow(doc.get("workflow"), by_id, self.bad)
         retention = self.retention(doc.get("retention", {"period": "3y", "from": "closure"}),
                                    {f.id for f in fields if f.type == "date"})
         self.cross_checks(fields)
@@ -164,7 +167,8 @@ class _SchemaChecker:
         return Form(id=form_id, title=title, form_number=str(doc["form_number"]),
                     revision=str(doc["revision"]), number_pattern=pattern, retention=retention,
                     template=template, title_fields=tuple(title_fields), date_field=date_field,
-                    customer_field=customer_field, fields=tuple(fields), source=text)
+                    customer_field=customer_field, fields=tuple(fields), workflow=workflow,
+                    source=text)
 
     def role_field(self, doc: dict, key: str, by_id: dict, types: set[str]) -> str | None:
         """An optional top-level key naming a non-sensitive field of one of `types`."""

@@ -6,7 +6,6 @@ import dataclasses
 
 from .fields import MASK
 from .forms import Form
-from .status import label as status_label
 from .textfmt import clip, pairs, table
 
 
@@ -65,7 +64,7 @@ def record_text(record: dict, form: Form) -> str:
         f"{record['number']}  {record['form_title']}  {record['form_number']} rev "
         f"{record['form_revision']}",
         f"version {record['version']} of {record['current_version']} · "
-        f"{status_label(record['status'])} · {record['version_created_at']} by "
+        f"{record['status_label']} · {record['version_created_at']} by "
         f"{record['author']}" + (f" · reason: {record['reason']}" if record['reason'] else ""),
         pairs([("docx", record["files"]["docx"] or "(missing)"),
                ("pdf", record["files"]["pdf"] or "(not made)")]),
@@ -85,7 +84,7 @@ def record_text(record: dict, form: Form) -> str:
 
 def history_text(number: str, story: list[dict]) -> str:
     rows = [[str(v["version"]), v["created_at"], v["effective_date"], v["author"],
-             status_label(v["status"]), clip(v["reason"] or "(created 新建)", 40),
+             v["status_label"], clip(v["reason"] or "(created 新建)", 40),
              clip(", ".join(v["changed"]), 50)] for v in story]
     return f"{number}\n" + table(["VER", "AT (UTC)", "DATE", "BY", "STATUS", "REASON",
                                   "CHANGED"], rows)
@@ -104,7 +103,7 @@ def render_rows(versions: list[dict], what: str) -> str:
     if not versions:
         return "(none 无)"
     return table(["NUMBER", "VER", "STATUS", ""], [[v["number"], str(v["version"]),
-                                                     status_label(v["status"]), what]
+                                                     v["status_label"], what]
                                                     for v in versions])
 
 
@@ -113,7 +112,7 @@ def search_text(found: dict, all_versions: bool) -> str:
     if not hits:
         return "No records found. 未找到记录。"
     rows = [[h["number"] + (f" v{h['version']}" if all_versions else ""), h["form"],
-             clip(h["title"], 34), status_label(h["status"]), h["date"]] for h in hits]
+             clip(h["title"], 34), h["status_label"], h["date"]] for h in hits]
     lines = table(["NUMBER", "FORM", "TITLE", "STATUS", "DATE"], rows).splitlines()
     out = lines[:2]  # heading and rule
     for line, hit in zip(lines[2:], hits):
@@ -135,3 +134,11 @@ def index_check_text(report: dict) -> str:
     elif not report["pending"]:
         out.append("Index matches the catalog. 索引与目录一致。")
     return "\n".join(out)
+
+
+def actions_text(number: str, steps: list[dict]) -> str:
+    if not steps:
+        return f"{number}: no further steps (final state) 流程已结束"
+    rows = [[s["action"], s["label"], s["to_label"], "ok" if s["problem"] is None
+             else clip(s["problem"].split(": ", 1)[-1], 60)] for s in steps]
+    return table(["ACTION", "STEP", "TO", "NOW"], rows)

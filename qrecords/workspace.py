@@ -6,15 +6,16 @@ immutable files of every version) and index/. See DESIGN.md for the data flow.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 from pathlib import Path
 
-from . import clock, status
+from . import clock, workflow
 from .faults import fault_point
 from .config import DEFAULT_CONFIG, Config, User, load_config
 from .errors import FormError, NotFound, QrecError, ValidationError, WorkspaceError
-from .fields import MASK
+from .fields import MASK, Invalid
 from .forms import RESERVED, Form, load_form, parse_form, suggest, validate_data
 from .index.searchindex import SearchIndex
 from .index import searching
@@ -24,6 +25,7 @@ from .records.numbering import format_number, period_of
 from .records.store import Store, canonical_json
 from .render.context import build_context
 from .render.docx import render_docx, template_names
+from .render.finish import watermark_for
 from .render.pdf import ConverterPool, PdfFailed, PdfUnavailable, make_pdf
 
 CONFIG_NAME = "qrecords.yaml"
@@ -47,6 +49,9 @@ class Workspace:
         self.notices: list[str] = []  # warnings for the user, printed by the CLI
         self._pdf_unavailable = False
         self._frozen: dict[int, tuple[Form, bytes]] = {}  # form revisions never change
+        # Records changed since the last index update: the index is updated once, when the
+        # command ends (close) or before anything reads it, not once per record.
+        self._index_behind = False
 
     # -- finding and making workspaces ------------------------------------------------------
 
@@ -91,6 +96,9 @@ class Workspace:
                              "`qrec init PATH`, or name one with -w PATH or QREC_WORKSPACE")
 
     def close(self) -> None:
+        """Bring the index up to date with what this workspace changed, and close."""
+        if self._index_behind:
+            self._try_sync_index()
         self.index.close()
         self.store.close()
 
@@ -183,13 +191,11 @@ class Workspace:
                                 f"record: the number_pattern of {form.id} must not produce "
                                 "numbers of another form or an earlier pattern")
             now = clock.utc_now()
-            record_id = tx.add_record(number, form.id, revision_id, now, actor.id, status.DRAFT)
-            self._store_version(form, template, record_id, number, 1, status.DRAFT, clean,
+            state = form.workflow.initial
+            record_id = tx.add_record(number, form.id, revision_id, now, actor.id, state)
+            self._store_version(form, template, record_id, number, 1, state, clean,
                                 actor, None, now, today, "record.created")
-        fault_point("new.after_commit")
-        self.sync_index()
-        if pdf:
-            self._try_pdf(number, 1, actor.id)
+        self._after_change(number, 1, actor, pdf, "new.after_commit")
         return self._view(number, 1, actor, own_input=True)
 
     def amend(self, number: str, changes: dict, reason: str, user: str | None = None,
@@ -218,16 +224,129 @@ class Workspace:
             if clean == current["data"]:
                 raise QrecError(f"{number}: nothing changed; version "
                                 f"{record['current_version']} stays current")
+            state, clean = workflow.after_amend(form.workflow, record["status"],
+                                                current["data"], clean)
             version = record["current_version"] + 1
-            self._store_version(form, template, record["id"], number, version,
-                                record["status"], clean, actor, reason.strip(),
-                                clock.utc_now(), today, "record.amended")
-        fault_point("amend.after_commit")
-        self.sync_index()
-        if pdf:
-            self._try_pdf(number, version, actor.id)
+            moved = {"from": record["status"], "to": state} if state != record["status"] else {}
+            self._store_version(form, template, record["id"], number, version, state, clean,
+                                actor, reason.strip(), clock.utc_now(), today, "record.amended",
+                                moved)
+        self._after_change(number, version, actor, pdf, "amend.after_commit")
         # Not own input: the record holds values this actor may not have typed (or may see).
         return self._view(number, version, actor, own_input=False)
+
+    # -- workflow ----------------------------------------------------------------------------
+
+    def actions(self, number: str, user: str | None = None) -> list[dict]:
+        """The transitions of the record's current state, and whether this user may take them
+        (False with the reason otherwise)."""
+        actor = self.user(user)
+        record = self._record(number)
+        form, _ = self._frozen_form(record["form_revision_id"])
+        data = self.store.version(record["id"], record["current_version"])["data"]
+        found = []
+        for t in form.workflow.allowed(record["status"]):
+            try:
+                workflow.check_transition(form, form.workflow, t, record["status"], data, actor,
+                                          self.config.limits, number)
+                problem = None
+            except workflow.WorkflowError as exc:
+                problem = str(exc)
+            found.append({"action": t.id, "label": str(t.label), "to": t.target,
+                          "to_label": form.workflow.label(t.target), "problem": problem})
+        return found
+
+    def transition(self, number: str, action: str, changes: dict | None = None,
+                   comment: str | None = None, user: str | None = None,
+                   pdf: bool = True) -> dict:
+        """Take a workflow step: a new version in the target state, with the fields given and
+        those the step sets (who, when). Refused with what it needs when it is not allowed."""
+        actor = self.user(user)
+        comment = (comment or "").strip() or None
+        with self.store.write() as tx:
+            record = self._record(number)
+            form, template = self._frozen_form(record["form_revision_id"])
+            flow = form.workflow
+            t = flow.transition(action)
+            if t is None:
+                allowed = ", ".join(x.id for x in flow.allowed(record["status"])) or "none"
+                raise workflow.WorkflowError(
+                    f"{number}: no step '{action}' in the {form.id} workflow"
+                    f"{suggest(action, [x.id for x in flow.transitions])}; allowed now: "
+                    f"{allowed}")
+            if t.comment_required and not comment:
+                raise workflow.WorkflowError(f"{number}: {t.id} needs a --comment (the reason)")
+            current = tx.version(record["id"], record["current_version"])
+            today = clock.today()
+            data = validate_data(form, {**current["data"], **(changes or {})},
+                                 today.isoformat())
+            workflow.check_transition(form, flow, t, record["status"], data, actor,
+                                      self.config.limits, number)
+            data = validate_data(form, workflow.apply_sets(t, data, actor, today.isoformat()),
+                                 today.isoformat())
+            detail = {"transition": t.id, "from": record["status"], "to": t.target,
+                      "comment": comment}
+            if flow.state(t.target).closes:
+                detail["closed"] = today.isoformat()
+                due = workflow.due_date(flow, data)
+                if due is not None:
+                    start = dt.date.fromisoformat(data[flow.deadline.start])
+                    detail.update(days_taken=(today - start).days, due=due.isoformat(),
+                                  late=today > due)
+            version = record["current_version"] + 1
+            self._store_version(form, template, record["id"], number, version, t.target, data,
+                                actor, comment, clock.utc_now(), today, "record.transition",
+                                detail)
+        self._after_change(number, version, actor, pdf, "transition.after_commit")
+        return self._view(number, version, actor, own_input=False)
+
+    def sign(self, number: str, decision: str, comment: str | None = None,
+             department: str | None = None, user: str | None = None, pdf: bool = True) -> dict:
+        """Sign the record's sign-off row of the user's department (or `department`, which must
+        be the user's own): a new version. An objection moves the record as the workflow says."""
+        actor = self.user(user)
+        with self.store.write() as tx:
+            record = self._record(number)
+            form, template = self._frozen_form(record["form_revision_id"])
+            flow = form.workflow
+            signoff = flow.signoff(record["status"])
+            if signoff is None:
+                raise workflow.WorkflowError(
+                    f"{number}: nothing to sign in state {flow.label(record['status'])}")
+            department = department or actor.department
+            if department != actor.department:
+                raise workflow.WorkflowError(
+                    f"{number}: {actor.id} belongs to department {actor.department or 'none'} "
+                    f"and cannot sign for {department}")
+            today = clock.today()
+            current = tx.version(record["id"], record["current_version"])
+            try:
+                decision = form.field(signoff.table).column(signoff.decision).parse(decision)
+            except Invalid as exc:
+                raise workflow.WorkflowError(f"{number}: decision: {exc}") from None
+            if decision is None:
+                raise workflow.WorkflowError(f"{number}: give a decision")
+            data, objected = workflow.sign(form, signoff, current["data"], actor, department,
+                                           decision, comment, today.isoformat())
+            data = validate_data(form, data, today.isoformat())
+            state = signoff.on_objection if objected and signoff.on_objection \
+                else record["status"]
+            version = record["current_version"] + 1
+            self._store_version(form, template, record["id"], number, version, state, data,
+                                actor, comment, clock.utc_now(), today, "record.signed",
+                                {"signoff": signoff.id, "department": department,
+                                 "decision": decision, "comment": comment,
+                                 "from": record["status"], "to": state})
+        self._after_change(number, version, actor, pdf, "sign.after_commit")
+        return self._view(number, version, actor, own_input=False)
+
+    def _after_change(self, number: str, version: int, actor: User, pdf: bool,
+                      point: str) -> None:
+        """What follows every committed version: the PDF; the index when the command ends."""
+        fault_point(point)
+        self._index_behind = True
+        if pdf:
+            self._try_pdf(number, version, actor.id)
 
     def show(self, number: str, version: int | None = None, user: str | None = None) -> dict:
         """A record as the JSON contract of DESIGN.md describes it. Sensitive values are masked
@@ -253,6 +372,7 @@ class Workspace:
             "version": wanted,
             "current_version": record["current_version"],
             "status": row["status"],
+            "status_label": form.workflow.label(row["status"]),
             "title": form.title_of(data),
             "created_at": record["created_at"],
             "version_created_at": row["created_at"],
@@ -263,6 +383,9 @@ class Workspace:
             "data_sha256": row["data_sha256"],
             "files": {kind: str(self.root / "records" / files[kind]["path"]) if kind in files
                       else None for kind in ("docx", "pdf")},
+            "due_date": _iso(workflow.due_date(form.workflow, row["data"])),
+            "holder": workflow.holder(form.workflow, row["status"], row["data"])
+            if form.workflow.is_open(row["status"]) else None,
             "retention_until": None,
             "hold": False,
         }
@@ -278,7 +401,9 @@ class Workspace:
                 if previous is not None else []
             story.append({"version": row["version"], "created_at": row["created_at"],
                           "effective_date": row["effective_date"], "author": row["author"],
-                          "status": row["status"], "reason": row["reason"],
+                          "status": row["status"],
+                          "status_label": form.workflow.label(row["status"]),
+                          "reason": row["reason"],
                           "changed": sorted(set(changed))})
             previous = row["data"]
         return story
@@ -302,8 +427,9 @@ class Workspace:
     # -- PDFs ------------------------------------------------------------------------------
 
     def missing_pdfs(self) -> list[dict]:
-        """Versions that have no PDF yet: {number, version, status}."""
-        return self.store.versions_lacking("pdf")
+        """Versions that have no PDF yet: {number, version, status, status_label}."""
+        return [{**row, "status_label": self._status_label(row["form_id"], row["status"])}
+                for row in self.store.versions_lacking("pdf")]
 
     def render(self, number: str, version: int | None = None, user: str | None = None) -> dict:
         """Make the PDF of a version if it is missing; an existing file is never replaced.
@@ -369,7 +495,7 @@ class Workspace:
         job = self._pdf_job(number, version)
         if job is None:
             return False
-        return self._store_pdf(job, make_pdf(job["docx"], job["status"], job["metadata"]),
+        return self._store_pdf(job, make_pdf(job["docx"], job["mark"], job["metadata"]),
                                actor)
 
     def _pdf_job(self, number: str, version: int) -> dict | None:
@@ -389,7 +515,7 @@ class Workspace:
             "Status": row["status"], "DataSHA256": row["data_sha256"],
         }
         return {"number": number, "version": version, "record_id": record["id"],
-                "status": row["status"], "metadata": metadata,
+                "mark": watermark_for(form.workflow.state(row["status"])), "metadata": metadata,
                 "docx": self.root / "records" / files["docx"]["path"],
                 "relative": files["docx"]["path"][:-len(".docx")] + ".pdf"}
 
@@ -418,11 +544,21 @@ class Workspace:
     def sync_index(self) -> None:
         """Bring the search index up to date with the catalog: nothing to do costs one query.
         A missing or unreadable index is rebuilt, with a notice."""
+        self._index_behind = False
         if self.index.is_current(self.store.latest_change_id()):
             return
         notice = self.index.sync(self.index_source())
         if notice:
             self.notices.append(notice)
+
+    def _try_sync_index(self) -> None:
+        """The index update that ends a command: the records are stored whatever happens
+        here, so a failure is a notice, and the next command applies the changes."""
+        try:
+            self.sync_index()
+        except Exception as exc:
+            self.notices.append(f"the search index was not updated ({exc}); the next qrec "
+                                "command will update it")
 
     def rebuild_index(self, progress=None) -> int:
         """Rebuild the index from the catalog; `progress(done, total)` per record."""
@@ -443,12 +579,17 @@ class Workspace:
         if form is not None and form not in self.form_ids():
             raise NotFound(f"no form '{form}'{suggest(form, self.form_ids())}; forms: "
                            f"{', '.join(self.form_ids())}")
-        if status_ is not None and status_ not in status.LABELS:
-            raise QrecError(f"--status: '{status_}' is not a status; statuses: "
-                            f"{', '.join(status.LABELS)}")
+        states = {s.id for fid in self.form_ids() for s in self.form(fid).workflow.states}
+        if status_ is not None and status_ not in states:
+            raise QrecError(f"--status: '{status_}' is not a status{suggest(status_, states)}; "
+                            f"statuses: {', '.join(sorted(states))}")
         self.sync_index()
         fields = [f for fid in self.form_ids() for f in self.form(fid).fields]
-        found = searching.run(self.index, text, {f.id for f in fields if not f.sensitive},
+        types = {}
+        for f in fields:  # an id that is long text in any form is searched in the content
+            if not f.sensitive and types.get(f.id) not in ("longtext", "table"):
+                types[f.id] = f.type
+        found = searching.run(self.index, text, types,
                               {f.id for f in fields if f.sensitive}, form=form, status=status_,
                               customer=customer, date_from=date_from, date_to=date_to,
                               limit=limit, all_versions=all_versions,
@@ -459,14 +600,24 @@ class Workspace:
                                              status=status_, customer=customer,
                                              date_from=date_from, date_to=date_to,
                                              limit=limit)
-            if extra:
+            if numbers:  # the catalog told this user which records hold the value: logged
                 with self.store.write():
+                    # The query is a sensitive value itself: the log keeps its hash, not it.
                     self.store.add_event(clock.utc_now(), clock.today().isoformat(), actor.id,
                                          "search.sensitive", None, None,
-                                         {"query": text, "records": [h["number"] for h in extra]})
-                found["hits"] += extra
-                found["total"] += len(extra)
+                                         {"query_sha256": sha256_bytes(text.encode()),
+                                          "records": numbers})
+            found["hits"] += extra
+            found["total"] += len(extra)
+        for hit in found["hits"]:
+            hit["status_label"] = self._status_label(hit["form"], hit["status"])
         return found
+
+    def _status_label(self, form_id: str, state: str) -> str:
+        try:
+            return self.form(form_id).workflow.label(state)
+        except QrecError:  # a form no longer in the workspace: the state id will do
+            return state
 
     def _snippet_source(self, number: str, version: int) -> tuple[Form, dict]:
         record = self._record(number)
@@ -523,7 +674,7 @@ class Workspace:
 
     def _store_version(self, form: Form, template: bytes, record_id: int, number: str,
                        version: int, state: str, data: dict, actor: User, reason: str | None,
-                       now: str, day, action: str) -> None:
+                       now: str, day, action: str, detail: dict | None = None) -> None:
         today = day.isoformat()
         context = build_context(form, data, org=self.config.organisation,
                                 org_en=self.config.organisation_en, number=number,
@@ -537,7 +688,7 @@ class Workspace:
         self.store.add_file(record_id, version, "docx", relative, digest, len(content), now)
         self.store.add_event(now, today, actor.id, action, number, version,
                              {"reason": reason, "data_sha256": data_sha,
-                              "files": {"docx": digest}})
+                              "files": {"docx": digest}, **(detail or {})})
 
     def _visible_data(self, form: Form, data: dict, actor: User, number: str,
                       version: int) -> dict:
@@ -583,6 +734,10 @@ def _changes(form: Form, before: dict, after: dict) -> list[dict]:
                                         "from": column.display(a), "to": column.display(b)})
     return changes
 
+
+
+def _iso(day) -> str | None:
+    return day.isoformat() if day else None
 
 
 __all__ = ["Workspace", "ValidationError"]

@@ -10,14 +10,15 @@ CONTRACT_KEYS = {"number", "form", "form_revision", "version", "status", "data",
                  "retention_until", "hold"}
 
 
-@pytest.mark.parametrize("form_id, number", [("contract_review", "CR-2026-0001"),
-                                             ("customer_property", "CP-2026-0001"),
-                                             ("complaint", "CC-2611-01")])
-def test_new_from_example_gives_version_1(run, form_id, number):
+@pytest.mark.parametrize("form_id, number, state", [
+    ("contract_review", "CR-2026-0001", "draft"),
+    ("customer_property", "CP-2026-0001", "received"),
+    ("complaint", "CC-2611-01", "registered")])
+def test_new_from_example_gives_version_1(run, form_id, number, state):
     record = as_json(run("new", form_id, "--data", example(form_id), "--json"))
     assert CONTRACT_KEYS <= set(record)
     assert (record["number"], record["form"], record["version"], record["status"]) == \
-        (number, form_id, 1, "draft")
+        (number, form_id, 1, state)  # the first state of the form's workflow
     assert record["form_revision"] == "A/0"
     assert record["files"]["docx"].endswith(f"/{number}_v1.docx")
     assert record["files"]["pdf"].endswith(f"/{number}_v1.pdf")

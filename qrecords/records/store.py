@@ -243,8 +243,8 @@ class Store:
         return {row["kind"]: dict(row) for row in rows}
 
     def versions_lacking(self, kind: str) -> list[dict]:
-        """(number, version, status) of every version without a file of `kind`."""
-        query = ("SELECT r.number, v.version, v.status FROM versions v "
+        """(number, form_id, version, status) of every version without a file of `kind`."""
+        query = ("SELECT r.number, r.form_id, v.version, v.status FROM versions v "
                  "JOIN records r ON r.id = v.record_id WHERE NOT EXISTS ("
                  "SELECT 1 FROM files f WHERE f.record_id = v.record_id "
                  "AND f.version = v.version AND f.kind = ?) ORDER BY r.id, v.version")

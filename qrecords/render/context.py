@@ -15,7 +15,6 @@ from __future__ import annotations
 from markupsafe import Markup, escape
 
 from ..forms import Form
-from ..status import label as status_label
 
 
 def build_context(form: Form, data: dict, *, org: str, org_en: str, number: str, version: int,
@@ -26,7 +25,7 @@ def build_context(form: Form, data: dict, *, org: str, org_en: str, number: str,
                  "title_en": literal(form.title.en), "number": literal(form.form_number),
                  "revision": literal(form.revision)},
         "record": {"number": literal(number), "version": version,
-                   "status_label": literal(status_label(status)), "date": date},
+                   "status_label": literal(form.workflow.label(status)), "date": date},
     }
     for field in form.fields:
         value = data.get(field.id)

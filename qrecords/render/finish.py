@@ -16,15 +16,15 @@ STAMP_FONT = "SimHei"
 # Everything that decides how a stamp looks: the key of the rendered stamps' disk cache.
 STAMP_DESIGN = f"{STAMP_SIZE}|{STAMP_GREY}|{STAMP_POINTS}|{STAMP_FONT}"
 
-# Statuses whose documents carry a watermark; approved and closed records carry none.
-WATERMARKS = {"void": "作废 VOID"}
-UNMARKED = {"approved", "closed"}
+DRAFT_MARK, VOID_MARK = "草稿 DRAFT", "作废 VOID"
 
 
-def watermark_for(status: str) -> str | None:
-    if status in UNMARKED:
-        return None
-    return WATERMARKS.get(status, "草稿 DRAFT")
+def watermark_for(state) -> str | None:
+    """The watermark of a version in a workflow state: void, none once released (approved or
+    closed), else draft."""
+    if state.void:
+        return VOID_MARK
+    return None if state.released else DRAFT_MARK
 
 
 def stamp_docx(text: str) -> bytes:

@@ -163,7 +163,7 @@ def shared_converter() -> Converter:
 
 class ConverterPool:
     """Converters for batch work, one per thread (each its own LibreOffice): `make(job)` is
-    make_pdf for a job dict with docx, status and metadata. Closes them all on exit."""
+    make_pdf for a job dict with docx, mark and metadata. Closes them all on exit."""
 
     def __init__(self, workers: int):
         import threading
@@ -179,7 +179,7 @@ class ConverterPool:
             converter = self._local.converter = Converter()
             with self._lock:
                 self._all.append(converter)
-        return make_pdf(job["docx"], job["status"], job["metadata"], converter)
+        return make_pdf(job["docx"], job["mark"], job["metadata"], converter)
 
     def __enter__(self):
         return self
@@ -218,14 +218,13 @@ def _cache_dir() -> Path:
     return Path(base) / "qrecords"
 
 
-def make_pdf(docx: Path, status: str, metadata: dict[str, str],
+def make_pdf(docx: Path, mark: str | None, metadata: dict[str, str],
              converter: Converter | None = None) -> bytes:
-    """The finished PDF of a version's DOCX: converted, watermarked for its status, with
-    metadata. Raises PdfUnavailable or PdfFailed."""
-    from .finish import finish_pdf, watermark_for
+    """The finished PDF of a version's DOCX: converted, stamped with `mark` (a watermark text,
+    or None), with metadata. Raises PdfUnavailable or PdfFailed."""
+    from .finish import finish_pdf
 
     converter = converter or shared_converter()
-    mark = watermark_for(status)
     with tempfile.TemporaryDirectory(prefix="qrec-pdf-") as temp:
         out = Path(temp) / (docx.stem + ".pdf")
         converter.convert(docx, out)

@@ -40,7 +40,7 @@ def test_each_value_in_its_labelled_cell(ws, form_id):
     assert checked >= 8
     text = docx_text(record["files"]["docx"])
     for expected in (ws.config.organisation, form.title.zh, form.title.en, form.form_number,
-                     form.revision, record["number"], "草稿 Draft"):
+                     form.revision, record["number"], record["status_label"]):
         assert expected in text
 
 

@@ -12,7 +12,10 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from qrecords.fields import Label
+from qrecords.render.finish import watermark_for
 from qrecords.render.pdf import Converter, make_pdf
+from qrecords.workflow import State
 from tests.conftest import EXAMPLES, ROOT, as_json, example, load_example
 
 
@@ -77,16 +80,20 @@ def test_pdf_is_hashed_and_read_only(complaint_pdf):
     assert events[0]["detail"]["files"]["pdf"] == hashlib.sha256(pdf.read_bytes()).hexdigest()
 
 
-@pytest.mark.parametrize("status, mark", [("draft", "草稿 DRAFT"), ("void", "作废 VOID"),
-                                          ("approved", None), ("closed", None)])
-def test_watermark_follows_the_status(complaint_pdf, status, mark):
+@pytest.mark.parametrize("state, mark", [
+    (State("draft", Label("草稿", "Draft")), "草稿 DRAFT"),
+    (State("void", Label("作废", "Void"), void=True), "作废 VOID"),
+    (State("approved", Label("已批准", "Approved"), released=True), None),
+    (State("closed", Label("已关闭", "Closed"), released=True, closes=True), None)])
+def test_watermark_follows_the_workflow_state(complaint_pdf, state, mark):
     _, record = complaint_pdf
-    pdf = make_pdf(Path(record["files"]["docx"]), status, {"RecordNumber": "x"})
+    assert watermark_for(state) == mark
+    pdf = make_pdf(Path(record["files"]["docx"]), mark, {"RecordNumber": "x"})
     import io
 
     text = " ".join(PdfReader(io.BytesIO(pdf)).pages[0].extract_text().split())
     for candidate in ("草稿 DRAFT", "作废 VOID"):
-        assert (candidate in text) == (candidate == mark), (status, candidate)
+        assert (candidate in text) == (candidate == mark), (state.id, candidate)
 
 
 @pytest.fixture

@@ -1,0 +1,453 @@
+"""Workflows declared in a form's YAML: states, transitions, sign-offs, amendment rules and a
+deadline. The engine here is pure (no storage): the Workspace asks it whether a step is allowed,
+what the record's data and state become, and stores the result as a new version.
+
+Nothing here knows a form: contract review, customer property and complaint are all data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from dataclasses import dataclass, field
+
+from .errors import QrecError
+from .fields import Label
+
+
+class WorkflowError(QrecError):
+    """A step that is not allowed now, or not for this user; the message says what would be."""
+
+
+@dataclass(frozen=True)
+class State:
+    id: str
+    label: Label
+    holder: str | None = None  # department holding the case: an id, or "field:<field id>"
+    released: bool = False     # approved or closed: no draft watermark
+    void: bool = False
+    closes: bool = False       # reaching it closes the record (retention runs from then)
+
+
+@dataclass(frozen=True)
+class Level:
+    up_to: object | None  # a number, "limits.<name>" of qrecords.yaml, or None: no limit
+    roles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Transition:
+    id: str
+    label: Label
+    sources: tuple[str, ...]
+    target: str
+    roles: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()      # fields that must have a value first
+    when: dict = field(default_factory=dict)    # field -> value the record must have
+    signoffs_complete: str | None = None
+    authority_field: str | None = None  # with levels: who may decide depends on this amount
+    levels: tuple[Level, ...] = ()
+    sets: dict = field(default_factory=dict)    # field -> "today" | "user" | a value
+    comment_required: bool = False
+
+
+@dataclass(frozen=True)
+class Signoff:
+    id: str
+    state: str
+    table: str       # rows keyed by department, one per department that signs
+    key: str         # the key column: a department id
+    decision: str    # column ids written by a sign-off
+    comment: str
+    signer: str
+    date: str
+    objections: tuple[str, ...]
+    on_objection: str | None
+
+
+@dataclass(frozen=True)
+class AmendRule:
+    states: tuple[str, ...]
+    target: str
+    reset: str | None = None            # a sign-off whose rows are cleared
+    objections_only: bool = False       # clear only the rows that objected
+    unless_yes: str | None = None       # ... unless this yes/no field is yes
+    unless_only: tuple[str, ...] = ()   # ... and only these fields changed
+
+
+@dataclass(frozen=True)
+class Deadline:
+    start: str                  # a date field
+    by_field: str | None        # days depend on this field's value ...
+    days: dict                  # ... value -> days (or {"*": days})
+
+
+@dataclass(frozen=True)
+class Workflow:
+    states: tuple[State, ...]
+    transitions: tuple[Transition, ...] = ()
+    signoffs: tuple[Signoff, ...] = ()
+    amendments: tuple[AmendRule, ...] = ()
+    deadline: Deadline | None = None
+
+    @property
+    def initial(self) -> str:
+        return self.states[0].id
+
+    def state(self, state_id: str) -> State:
+        found = next((s for s in self.states if s.id == state_id), None)
+        return found or State(state_id, Label(state_id, state_id))
+
+    def label(self, state_id: str) -> str:
+        return str(self.state(state_id).label)
+
+    def transition(self, action: str) -> Transition | None:
+        return next((t for t in self.transitions if t.id == action), None)
+
+    def signoff(self, state_id: str) -> Signoff | None:
+        return next((s for s in self.signoffs if s.state == state_id), None)
+
+    def allowed(self, state_id: str) -> list[Transition]:
+        return [t for t in self.transitions if state_id in t.sources]
+
+    def is_open(self, state_id: str) -> bool:
+        state = self.state(state_id)
+        return not (state.closes or state.void)
+
+
+DEFAULT = Workflow(states=(State("draft", Label("草稿", "Draft")),))
+
+
+# -- checks --------------------------------------------------------------------------------
+
+
+def check_transition(form, workflow: Workflow, t: Transition, state: str, data: dict, user,
+                     limits: dict, number: str) -> None:
+    """Raise WorkflowError naming what the step needs, if anything is missing."""
+    where = f"{number}: {t.id}"
+    if state not in t.sources:
+        allowed = ", ".join(x.id for x in workflow.allowed(state)) or "none (it is final)"
+        raise WorkflowError(f"{where} is not allowed in state {workflow.label(state)}; "
+                            f"allowed now: {allowed}")
+    if t.roles and not set(t.roles) & set(user.roles):
+        raise WorkflowError(f"{where} needs the role {' or '.join(t.roles)}; {user.id} has "
+                            f"{', '.join(user.roles) or 'no role'}")
+    missing = [fid for fid in t.requires if not _filled(data, fid)]
+    if missing:
+        raise WorkflowError(f"{where} needs {', '.join(missing)} filled first (give them "
+                            "with --set)")
+    for fid, value in t.when.items():
+        if data.get(fid) != value:
+            shown = form.field(fid).display(value) if form.field(fid) else value
+            raise WorkflowError(f"{where} is only for records whose {fid} is {shown}")
+    if t.signoffs_complete:
+        pending = unsigned(form, workflow, t.signoffs_complete, data)
+        if pending:
+            raise WorkflowError(f"{where} waits for the sign-off of {', '.join(pending)}")
+    if t.levels:
+        _check_authority(t, data, user, limits, where)
+
+
+def _filled(data: dict, name: str) -> bool:
+    """A field has a value; "table.column": the table has rows and each has the column."""
+    if "." not in name:
+        return data.get(name) not in (None, "", [])
+    table, column = name.split(".", 1)
+    rows = data.get(table) or []
+    return bool(rows) and all(row.get(column) not in (None, "") for row in rows)
+
+
+def _check_authority(t: Transition, data: dict, user, limits: dict, where: str) -> None:
+    """The first level whose limit covers the amount decides; any level above it may too."""
+    amount = decimal.Decimal(str(data.get(t.authority_field) or 0))
+    first = next((i for i, level in enumerate(t.levels)
+                  if level.up_to is None or amount <= _limit(level.up_to, limits)),
+                 len(t.levels) - 1)
+    allowed = list(dict.fromkeys(r for level in t.levels[first:] for r in level.roles))
+    if set(allowed) & set(user.roles):
+        return
+    above = f" is above {_limit(t.levels[first - 1].up_to, limits):,}" if first else ""
+    raise WorkflowError(f"{where}: {t.authority_field} {amount:,}{above}, so it needs the role "
+                        f"{' or '.join(allowed)}; {user.id} has "
+                        f"{', '.join(user.roles) or 'no role'}")
+
+
+def _limit(value, limits: dict):
+    if value is None:
+        return None
+    if isinstance(value, str) and value.startswith("limits."):
+        name = value[len("limits."):]
+        if name not in limits:
+            raise WorkflowError(f"qrecords.yaml: limits.{name} is not set (the workflow needs it)")
+        value = limits[name]
+    return decimal.Decimal(str(value))
+
+
+# -- effects -------------------------------------------------------------------------------
+
+
+def apply_sets(t: Transition, data: dict, user, today: str) -> dict:
+    """The transition's `set:` values; a field the user gave with --set is kept."""
+    out = dict(data)
+    for fid, value in t.sets.items():
+        if out.get(fid) in (None, ""):
+            out[fid] = {"today": today, "user": user.name}.get(value, value) \
+                if isinstance(value, str) else value
+    return out
+
+
+def departments(form, signoff: Signoff) -> list[str]:
+    """Who signs: every choice of the sign-off table's key column."""
+    return [c.id for c in form.field(signoff.table).column(signoff.key).choices]
+
+
+def unsigned(form, workflow: Workflow, signoff_id: str, data: dict) -> list[str]:
+    signoff = next(s for s in workflow.signoffs if s.id == signoff_id)
+    signed = {row.get(signoff.key) for row in data.get(signoff.table) or []
+              if row.get(signoff.decision) not in (None, "")}
+    return [d for d in departments(form, signoff) if d not in signed]
+
+
+def sign(form, signoff: Signoff, data: dict, user, department: str, decision: str,
+         comment: str | None, today: str) -> tuple[dict, bool]:
+    """The data with one department's row signed; True when the decision is an objection."""
+    if department not in departments(form, signoff):
+        raise WorkflowError(f"department {department or '(none)'} does not sign "
+                            f"{signoff.table}; departments: "
+                            f"{', '.join(departments(form, signoff))}")
+    rows = [dict(r) for r in data.get(signoff.table) or []]
+    row = next((r for r in rows if r.get(signoff.key) == department), None)
+    if row is None:
+        row = {signoff.key: department}
+        rows.append(row)
+    row.update({signoff.decision: decision, signoff.signer: user.name, signoff.date: today})
+    if comment:
+        row[signoff.comment] = comment
+    else:
+        row.pop(signoff.comment, None)
+    return {**data, signoff.table: rows}, decision in signoff.objections
+
+
+def after_amend(workflow: Workflow, state: str, before: dict, after: dict) -> tuple[str, dict]:
+    """(state, data) after an amendment: the first rule for the state decides."""
+    for rule in workflow.amendments:
+        if state not in rule.states:
+            continue
+        changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+        if rule.unless_yes and after.get(rule.unless_yes) is True and \
+                changed <= set(rule.unless_only):
+            return state, after
+        if rule.reset:
+            after = _reset(workflow, rule, after)
+        return rule.target, after
+    return state, after
+
+
+def _reset(workflow: Workflow, rule: AmendRule, data: dict) -> dict:
+    signoff = next(s for s in workflow.signoffs if s.id == rule.reset)
+    rows = []
+    for row in data.get(signoff.table) or []:
+        if not rule.objections_only or row.get(signoff.decision) in signoff.objections:
+            row = {**row, signoff.decision: None, signoff.comment: None, signoff.signer: None,
+                   signoff.date: None}
+        rows.append({k: v for k, v in row.items() if v is not None})
+    return {**data, signoff.table: rows}
+
+
+def due_date(workflow: Workflow, data: dict) -> dt.date | None:
+    deadline = workflow.deadline
+    if deadline is None or not data.get(deadline.start):
+        return None
+    key = data.get(deadline.by_field) if deadline.by_field else "*"
+    days = deadline.days.get(key, deadline.days.get("*"))
+    if days is None:
+        return None
+    return dt.date.fromisoformat(data[deadline.start]) + dt.timedelta(days=int(days))
+
+
+def holder(workflow: Workflow, state: str, data: dict) -> str | None:
+    held = workflow.state(state).holder
+    if held and held.startswith("field:"):
+        return data.get(held[len("field:"):])
+    return held
+
+
+# -- reading the YAML ----------------------------------------------------------------------
+
+_KEYS = {
+    "workflow": {"states", "transitions", "signoffs", "amendments", "deadline"},
+    "state": {"id", "zh", "en", "holder", "released", "void", "closes"},
+    "transition": {"id", "zh", "en", "from", "to", "roles", "requires", "when",
+                   "signoffs_complete", "authority", "set", "comment_required"},
+    "signoff": {"id", "state", "table", "key", "decision", "comment", "signer", "date",
+                "objections", "on_objection"},
+    "amendment": {"state", "to", "reset_signoffs", "objections_only", "unless"},
+}
+
+
+def parse_workflow(value, fields: dict, bad) -> Workflow:
+    """The Workflow of a schema's `workflow:` mapping; `bad(place, what)` collects problems
+    (forms._SchemaChecker), so every mistake is reported at once."""
+    if value is None:
+        return DEFAULT
+    if not isinstance(value, dict):
+        bad("workflow", "must be a mapping with states, transitions, ...")
+        return DEFAULT
+    _unknown(value, "workflow", "workflow", bad)
+    states = tuple(_state(spec, i, fields, bad) for i, spec in
+                   enumerate(_list(value.get("states"), "workflow.states", bad), 1))
+    states = tuple(s for s in states if s)
+    if not states:
+        bad("workflow.states", "needs at least one state (the first is where records start)")
+        return DEFAULT
+    known = {s.id for s in states}
+    signoffs = tuple(s for s in (_signoff(spec, i, fields, known, bad) for i, spec in
+                     enumerate(_list(value.get("signoffs", []), "workflow.signoffs", bad), 1))
+                     if s)
+    transitions = tuple(t for t in (_transition(spec, i, fields, known, signoffs, bad)
+                                    for i, spec in enumerate(_list(
+                                        value.get("transitions", []), "workflow.transitions",
+                                        bad), 1)) if t)
+    amendments = tuple(a for a in (_amendment(spec, i, fields, known, signoffs, bad)
+                                   for i, spec in enumerate(_list(
+                                       value.get("amendments", []), "workflow.amendments",
+                                       bad), 1)) if a)
+    return Workflow(states, transitions, signoffs, amendments,
+                    _deadline(value.get("deadline"), fields, bad))
+
+
+def _list(value, place, bad) -> list:
+    if not isinstance(value, list):
+        bad(place, "must be a list")
+        return []
+    return value
+
+
+def _unknown(spec: dict, kind: str, place: str, bad) -> None:
+    for key in spec:
+        if key not in _KEYS[kind]:
+            bad(place, f"unknown key '{key}'")
+
+
+def _ids(value, place, allowed, bad) -> tuple[str, ...]:
+    items = value if isinstance(value, list) else [value]
+    for item in items:
+        if str(item) not in allowed:
+            bad(place, f"'{item}' is not one of: {', '.join(sorted(map(str, allowed)))}")
+    return tuple(str(i) for i in items)
+
+
+def _label(spec, place, bad) -> Label:
+    if not (isinstance(spec.get("zh"), str) and isinstance(spec.get("en"), str)):
+        bad(place, "needs zh and en labels")
+        return Label(str(spec.get("id")), str(spec.get("id")))
+    return Label(spec["zh"], spec["en"])
+
+
+def _state(spec, index, fields, bad) -> State | None:
+    place = f"workflow.states #{index}"
+    if not isinstance(spec, dict) or not spec.get("id"):
+        bad(place, "must be a mapping with id, zh, en")
+        return None
+    _unknown(spec, "state", place, bad)
+    held = spec.get("holder")
+    if isinstance(held, str) and held.startswith("field:") and held[6:] not in fields:
+        bad(place, f"holder '{held}' names no field")
+    return State(str(spec["id"]), _label(spec, place, bad), held, bool(spec.get("released")),
+                 bool(spec.get("void")), bool(spec.get("closes")))
+
+
+def _transition(spec, index, fields, states, signoffs, bad) -> Transition | None:
+    place = f"workflow.transitions #{index}"
+    if not isinstance(spec, dict) or not spec.get("id") or "to" not in spec:
+        bad(place, "must be a mapping with id, zh, en, from, to")
+        return None
+    place = f"workflow.transitions '{spec['id']}'"
+    _unknown(spec, "transition", place, bad)
+    levels, authority_field = (), None
+    if "authority" in spec:
+        authority = spec["authority"] if isinstance(spec["authority"], dict) else {}
+        authority_field = str(authority.get("field"))
+        _ids(authority_field, f"{place}.authority.field", fields, bad)
+        levels = tuple(Level(lv.get("up_to"), tuple(map(str, lv.get("roles") or [])))
+                       for lv in authority.get("levels") or [] if isinstance(lv, dict))
+        if not levels or levels[-1].up_to is not None:
+            bad(f"{place}.authority", "needs levels, the last without up_to")
+    when = spec.get("when") or {}
+    sets = spec.get("set") or {}
+    _ids(list(when), f"{place}.when", fields, bad)
+    _ids(list(sets), f"{place}.set", fields, bad)
+    complete = spec.get("signoffs_complete")
+    if complete is not None:
+        _ids(complete, f"{place}.signoffs_complete", {s.id for s in signoffs}, bad)
+    return Transition(
+        id=str(spec["id"]), label=_label(spec, place, bad),
+        sources=_ids(spec.get("from", []), f"{place}.from", states, bad),
+        target=_ids(spec["to"], f"{place}.to", states, bad)[0],
+        roles=tuple(map(str, spec.get("roles") or [])),
+        requires=_ids(spec.get("requires", []), f"{place}.requires",
+                      set(fields) | {f"{f.id}.{c.id}" for f in fields.values()
+                                     if f.type == "table" for c in f.columns}, bad),
+        when=dict(when), signoffs_complete=complete, authority_field=authority_field,
+        levels=levels, sets=dict(sets), comment_required=bool(spec.get("comment_required")))
+
+
+def _signoff(spec, index, fields, states, bad) -> Signoff | None:
+    place = f"workflow.signoffs #{index}"
+    needed = ("id", "state", "table", "key", "decision", "comment", "signer", "date")
+    if not isinstance(spec, dict) or any(k not in spec for k in needed):
+        bad(place, f"needs {', '.join(needed)}")
+        return None
+    _unknown(spec, "signoff", place, bad)
+    table = fields.get(spec["table"])
+    if table is None or table.type != "table":
+        bad(place, f"table '{spec['table']}' is not a table field")
+    else:
+        columns = {c.id for c in table.columns}
+        for key in needed[3:]:
+            _ids(spec[key], f"{place}.{key}", columns, bad)
+    _ids(spec["state"], f"{place}.state", states, bad)
+    on_objection = spec.get("on_objection")
+    if on_objection is not None:
+        _ids(on_objection, f"{place}.on_objection", states, bad)
+    return Signoff(str(spec["id"]), str(spec["state"]), str(spec["table"]), str(spec["key"]),
+                   str(spec["decision"]), str(spec["comment"]), str(spec["signer"]),
+                   str(spec["date"]), tuple(map(str, spec.get("objections") or [])),
+                   on_objection)
+
+
+def _amendment(spec, index, fields, states, signoffs, bad) -> AmendRule | None:
+    place = f"workflow.amendments #{index}"
+    if not isinstance(spec, dict) or "state" not in spec or "to" not in spec:
+        bad(place, "needs state and to")
+        return None
+    _unknown(spec, "amendment", place, bad)
+    reset = spec.get("reset_signoffs")
+    if reset is not None:
+        _ids(reset, f"{place}.reset_signoffs", {s.id for s in signoffs}, bad)
+    unless = spec.get("unless") or {}
+    if unless:
+        _ids(unless.get("flag"), f"{place}.unless.flag", fields, bad)
+        _ids(unless.get("only") or [], f"{place}.unless.only", fields, bad)
+    return AmendRule(_ids(spec["state"], f"{place}.state", states, bad),
+                     _ids(spec["to"], f"{place}.to", states, bad)[0], reset,
+                     bool(spec.get("objections_only")),
+                     unless.get("flag"), tuple(unless.get("only") or []))
+
+
+def _deadline(spec, fields, bad) -> Deadline | None:
+    if spec is None:
+        return None
+    if not isinstance(spec, dict) or "from" not in spec or "days" not in spec:
+        bad("workflow.deadline", "needs from (a date field) and days")
+        return None
+    _ids(spec["from"], "workflow.deadline.from", fields, bad)
+    days = spec["days"]
+    if isinstance(days, int):
+        return Deadline(str(spec["from"]), None, {"*": days})
+    if not isinstance(days, dict) or "field" not in days or not isinstance(
+            days.get("values"), dict):
+        bad("workflow.deadline.days", "a number, or {field: F, values: {value: days}}")
+        return None
+    _ids(days["field"], "workflow.deadline.days.field", fields, bad)
+    return Deadline(str(spec["from"]), str(days["field"]), dict(days["values"]))
