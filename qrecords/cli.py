@@ -172,20 +172,23 @@ def _print_record(ws, record: dict, as_json: bool) -> None:
 @cli.command()
 @click.argument("form_id", metavar="FORM")
 @_data_options
+@click.option("--follows", metavar="NUMBER", help="Open a follow-up of a closed record whose "
+              "outcome was rejected (copies its customer and product).")
 @json_option
 @click.pass_context
-def new(ctx, form_id, data_file, assignments, as_json):
+def new(ctx, form_id, data_file, assignments, follows, as_json):
     """Fill a new record of FORM (prompts for fields at a terminal without --data/--set)."""
     ws = _workspace(ctx)
     data = _gather(data_file, assignments)
-    if sys.stdin.isatty() and data_file != "-":
+    if sys.stdin.isatty() and data_file != "-" and not follows:
         from .prompting import prompt_fields
 
         from .clock import today
 
         data = prompt_fields(ws.form(form_id), data, only_missing_required=bool(data),
                              today=today().isoformat())
-    _print_record(ws, ws.new_record(form_id, data, user=ctx.obj["user"]), as_json)
+    _print_record(ws, ws.new_record(form_id, data, user=ctx.obj["user"], follows=follows),
+                  as_json)
 
 
 @cli.command()
@@ -224,6 +227,34 @@ def do_step(ctx, number, action, data_file, assignments, comment, as_json):
         return
     _print_record(ws, ws.transition(number, action, _gather(data_file, assignments), comment,
                                     user=ctx.obj["user"]), as_json)
+
+
+@cli.command()
+@json_option
+@click.pass_context
+def overdue(ctx, as_json):
+    """Open cases past their deadline, most overdue first. 逾期未结案件。"""
+    cases = _workspace(ctx).overdue()
+    if as_json:
+        _json(cases)
+    else:
+        from .present import overdue_text
+
+        click.echo(overdue_text(cases))
+
+
+@cli.command()
+@json_option
+@click.pass_context
+def remind(ctx, as_json):
+    """Make a reminder 催办单 (DOCX and PDF) for every overdue case."""
+    made = _workspace(ctx).remind(user=ctx.obj["user"])
+    if as_json:
+        _json(made)
+    else:
+        from .present import overdue_text
+
+        click.echo(overdue_text(made, files=True))
 
 
 @cli.command()

@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from .errors import WorkspaceError
+from .fields import Label
 from .forms import suggest
 
 DEFAULT_CONFIG = Path(__file__).with_name("default_workspace.yaml")
@@ -28,6 +29,11 @@ class Config:
     users: dict[str, User]
     default_user: str | None
     limits: dict  # amounts the workflows refer to as limits.<name>
+    departments: dict  # department id -> Label, for documents addressed to a department
+
+    def department(self, department_id: str | None) -> str:
+        label = self.departments.get(department_id)
+        return str(label) if label else (department_id or "")
 
     def user(self, user_id: str) -> User:
         try:
@@ -74,5 +80,11 @@ def load_config(path: Path) -> Config:
             isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0
             for v in limits.values()):
         raise WorkspaceError(f"{where}: limits must map names to amounts (numbers ≥ 0)")
+    departments = {}
+    for dept_id, label in (doc.get("departments") or {}).items():
+        if not (isinstance(label, dict) and label.get("zh") and label.get("en")):
+            raise WorkspaceError(f"{where}: departments.{dept_id} needs zh and en")
+        departments[str(dept_id)] = Label(str(label["zh"]), str(label["en"]))
     return Config(str(org["name"]).strip(), str(org.get("name_en", "")).strip(), users,
-                  str(default_user) if default_user is not None else None, dict(limits))
+                  str(default_user) if default_user is not None else None, dict(limits),
+                  departments)

@@ -84,10 +84,10 @@ def record_text(record: dict, form: Form) -> str:
 
 def history_text(number: str, story: list[dict]) -> str:
     rows = [[str(v["version"]), v["created_at"], v["effective_date"], v["author"],
-             v["status_label"], clip(v["reason"] or "(created 新建)", 40),
-             clip(", ".join(v["changed"]), 50)] for v in story]
-    return f"{number}\n" + table(["VER", "AT (UTC)", "DATE", "BY", "STATUS", "REASON",
-                                  "CHANGED"], rows)
+             clip(v["what"], 30), v["status_label"], clip(v["reason"] or "", 30),
+             clip(", ".join(v["changed"]), 40)] for v in story]
+    return f"{number}\n" + table(["VER", "AT (UTC)", "DATE", "BY", "STEP", "STATUS",
+                                  "REASON / COMMENT", "CHANGED"], rows)
 
 
 def diff_text(result: dict) -> str:
@@ -142,3 +142,17 @@ def actions_text(number: str, steps: list[dict]) -> str:
     rows = [[s["action"], s["label"], s["to_label"], "ok" if s["problem"] is None
              else clip(s["problem"].split(": ", 1)[-1], 60)] for s in steps]
     return table(["ACTION", "STEP", "TO", "NOW"], rows)
+
+
+def overdue_text(cases: list[dict], files: bool = False) -> str:
+    if not cases:
+        return "No overdue cases. 无逾期案件。"
+    rows = [[c["number"], clip(c["title"], 30), c["status_label"], c["holder_label"] or "",
+             c["due_date"], str(c["days_overdue"])] + ([c["reminder"]] if files else [])
+            for c in cases]
+    headers = ["NUMBER", "TITLE", "STEP", "HELD BY", "DUE", "DAYS LATE"]
+    out = table(headers + (["REMINDER 催办单"] if files else []), rows)
+    if files:
+        out += "\n" + "\n".join(f"  {c['docx']}" + (f"\n  {c['pdf']}" if c["pdf"] else "")
+                                 for c in cases)
+    return out

@@ -83,12 +83,20 @@ class Deadline:
 
 
 @dataclass(frozen=True)
+class FollowUp:
+    field: str                  # the new record's field naming the record it follows
+    copy: tuple[str, ...]       # fields taken over from the followed record
+    when: dict                  # field values the followed record must have
+
+
+@dataclass(frozen=True)
 class Workflow:
     states: tuple[State, ...]
     transitions: tuple[Transition, ...] = ()
     signoffs: tuple[Signoff, ...] = ()
     amendments: tuple[AmendRule, ...] = ()
     deadline: Deadline | None = None
+    follow_up: FollowUp | None = None
 
     @property
     def initial(self) -> str:
@@ -275,7 +283,7 @@ def holder(workflow: Workflow, state: str, data: dict) -> str | None:
 # -- reading the YAML ----------------------------------------------------------------------
 
 _KEYS = {
-    "workflow": {"states", "transitions", "signoffs", "amendments", "deadline"},
+    "workflow": {"states", "transitions", "signoffs", "amendments", "deadline", "follow_up"},
     "state": {"id", "zh", "en", "holder", "released", "void", "closes"},
     "transition": {"id", "zh", "en", "from", "to", "roles", "requires", "when",
                    "signoffs_complete", "authority", "set", "comment_required"},
@@ -313,7 +321,40 @@ def parse_workflow(value, fields: dict, bad) -> Workflow:
                                        value.get("amendments", []), "workflow.amendments",
                                        bad), 1)) if a)
     return Workflow(states, transitions, signoffs, amendments,
-                    _deadline(value.get("deadline"), fields, bad))
+                    _deadline(value.get("deadline"), fields, bad),
+                    _follow_up(value.get("follow_up"), fields, bad))
+
+
+def _follow_up(spec, fields, bad) -> FollowUp | None:
+    if spec is None:
+        return None
+    if not isinstance(spec, dict) or "field" not in spec:
+        bad("workflow.follow_up", "needs field (and copy, when)")
+        return None
+    _ids(spec["field"], "workflow.follow_up.field", fields, bad)
+    copy = _ids(spec.get("copy") or [], "workflow.follow_up.copy", fields, bad)
+    when = spec.get("when") or {}
+    _ids(list(when), "workflow.follow_up.when", fields, bad)
+    return FollowUp(str(spec["field"]), copy, dict(when))
+
+
+def follow_up_data(form, workflow: Workflow, number: str, followed: dict, state: str,
+                   data: dict) -> dict:
+    """The data of a record that follows `number` (whose current data is `followed`):
+    copied fields, then what the user gave, then the link. Refused unless the followed record
+    is closed and has the values the workflow asks for."""
+    follow = workflow.follow_up
+    if follow is None:
+        raise WorkflowError(f"{form.id} records cannot follow another record")
+    if workflow.is_open(state):
+        raise WorkflowError(f"{number} is still open ({workflow.label(state)}): a follow-up "
+                            "opens only once it is closed")
+    for fid, value in follow.when.items():
+        if followed.get(fid) != value:
+            raise WorkflowError(f"{number}: a follow-up opens only when {fid} is "
+                                f"{form.field(fid).display(value)}")
+    copied = {fid: followed[fid] for fid in follow.copy if followed.get(fid) is not None}
+    return {**copied, **data, follow.field: number}
 
 
 def _list(value, place, bad) -> list:

@@ -172,13 +172,21 @@ class Workspace:
     # -- records -----------------------------------------------------------------------------
 
     def new_record(self, form_id: str, data: dict, user: str | None = None,
-                   pdf: bool = True) -> dict:
+                   pdf: bool = True, follows: str | None = None) -> dict:
         """Validate, number, render and store version 1 of a new record, in one transaction:
         a failure anywhere leaves no record, no number used and no file. The PDF follows
         (derived from the committed DOCX; `qrec render` makes it later if it fails)."""
         actor = self.user(user)
         form = self.form(form_id)
         template = self.template_bytes(form)
+        if follows is not None:
+            old = self._record(follows)
+            if old["form_id"] != form.id:
+                raise workflow.WorkflowError(f"{follows} is a {old['form_id']} record, not "
+                                             f"{form.id}")
+            current = self.store.version(old["id"], old["current_version"])["data"]
+            data = workflow.follow_up_data(form, form.workflow, follows, current,
+                                           old["status"], data)
         today = clock.today()
         clean = validate_data(form, data, today.isoformat())
         period = period_of(form.number_pattern, today)
@@ -340,6 +348,69 @@ class Workspace:
         self._after_change(number, version, actor, pdf, "sign.after_commit")
         return self._view(number, version, actor, own_input=False)
 
+    def overdue(self) -> list[dict]:
+        """Open records past their workflow's deadline, most overdue first: number, form,
+        title, status, holder (department), due_date, days_overdue."""
+        today = clock.today()
+        found = []
+        for form_id in self.form_ids():
+            flow = self.form(form_id).workflow
+            if flow.deadline is None:
+                continue
+            open_states = [s.id for s in flow.states if flow.is_open(s.id)]
+            for row in self.store.current_versions(form_id, open_states):
+                form, _ = self._frozen_form(row["form_revision_id"])
+                due = workflow.due_date(form.workflow, row["data"])
+                if due is None or today <= due:
+                    continue
+                holder = workflow.holder(form.workflow, row["status"], row["data"])
+                found.append({
+                    "number": row["number"], "form": form.id, "form_title": str(form.title),
+                    "title": form.title_of(row["data"]), "status": row["status"],
+                    "status_label": form.workflow.label(row["status"]), "holder": holder,
+                    "holder_label": self.config.department(holder),
+                    "due_date": due.isoformat(), "days_overdue": (today - due).days})
+        return sorted(found, key=lambda case: (-case["days_overdue"], case["number"]))
+
+    def remind(self, user: str | None = None) -> list[dict]:
+        """A reminder 催办单 (DOCX and PDF) for every overdue case, addressed to the department
+        holding it; one per case and day (an existing one is kept, not made again). Each is
+        kept under records/reminders/<date>/ and logged with its SHA-256."""
+        from .render.reminder import reminder_docx
+
+        actor = self.user(user)
+        today = clock.today().isoformat()
+        made = []
+        for case in self.overdue():
+            reminder_no = f"RM-{today.replace('-', '')}-{case['number']}"
+            relative = f"reminders/{today}/{reminder_no}.docx"
+            docx_path = self.root / "records" / relative
+            item = {**case, "reminder": reminder_no, "docx": str(docx_path),
+                    "pdf": str(docx_path.with_suffix(".pdf")), "made": False}
+            if docx_path.exists():
+                made.append(item)
+                continue
+            content = reminder_docx(
+                org=self.config.organisation, org_en=self.config.organisation_en,
+                reminder_no=reminder_no, case=case, to=case["holder_label"] or "质量部 Quality",
+                issued_by=actor.name, issued_on=today)
+            digests = {"docx": write_immutable(docx_path, content)}
+            try:
+                pdf = make_pdf(docx_path, None, {"Title": f"催办单 Reminder {reminder_no}",
+                                                 "RecordNumber": case["number"],
+                                                 "Organisation": self.config.organisation})
+                digests["pdf"] = write_immutable(docx_path.with_suffix(".pdf"), pdf)
+            except (PdfUnavailable, PdfFailed) as exc:
+                item["pdf"] = None
+                self.notices.append(f"{reminder_no}: no PDF made: {exc}")
+            with self.store.write():
+                self.store.add_event(clock.utc_now(), today, actor.id, "reminder.made",
+                                     case["number"], None,
+                                     {"reminder": reminder_no, "to": case["holder"],
+                                      "days_overdue": case["days_overdue"], "files": digests})
+            made.append({**item, "made": True})
+        return made
+
     def _after_change(self, number: str, version: int, actor: User, pdf: bool,
                       point: str) -> None:
         """What follows every committed version: the PDF; the index when the command ends."""
@@ -395,15 +466,18 @@ class Workspace:
         record = self._record(number)
         form, _ = self._frozen_form(record["form_revision_id"])
         versions = self.store.versions(record["id"])
+        steps = {e["version"]: e for e in self.store.events(number)
+                 if e["action"] in _VERSION_ACTIONS}
         story, previous = [], None
         for row in versions:
             changed = [c["field"] for c in _changes(form, previous, row["data"])] \
                 if previous is not None else []
+            event = steps.get(row["version"], {"action": "", "detail": {}})
             story.append({"version": row["version"], "created_at": row["created_at"],
                           "effective_date": row["effective_date"], "author": row["author"],
                           "status": row["status"],
                           "status_label": form.workflow.label(row["status"]),
-                          "reason": row["reason"],
+                          "what": _what_happened(form, event), "reason": row["reason"],
                           "changed": sorted(set(changed))})
             previous = row["data"]
         return story
@@ -734,6 +808,24 @@ def _changes(form: Form, before: dict, after: dict) -> list[dict]:
                                         "from": column.display(a), "to": column.display(b)})
     return changes
 
+
+
+_VERSION_ACTIONS = {"record.created", "record.amended", "record.transition", "record.signed"}
+
+
+def _what_happened(form: Form, event: dict) -> str:
+    """A version's step in words: 新建 created, 修改 amended, the workflow step, a sign-off."""
+    detail = event["detail"]
+    if event["action"] == "record.transition":
+        step = form.workflow.transition(detail["transition"])
+        return str(step.label) if step else detail["transition"]
+    if event["action"] == "record.signed":
+        signoff = next((s for s in form.workflow.signoffs if s.id == detail["signoff"]), None)
+        column = form.field(signoff.table).column(signoff.decision) if signoff else None
+        decision = column.display(detail["decision"]) if column else detail["decision"]
+        return f"会签 Sign-off {detail['department']}: {decision}"
+    return {"record.created": "新建 Created", "record.amended": "修改 Amended"}.get(
+        event["action"], "")
 
 
 def _iso(day) -> str | None:

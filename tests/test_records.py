@@ -105,7 +105,7 @@ def test_history_and_diff_field_by_field_with_table_rows(run):
     assert history[1]["reason"] == "补充检具"
     assert history[1]["changed"] == sorted(changes)
     text = run("history", "CP-2026-0001").output
-    assert "补充检具" in text and "(created 新建)" in text
+    assert "补充检具" in text and "新建 Created" in text and "修改 Amended" in text
 
 
 def test_amend_that_changes_nothing_is_refused(run):

@@ -167,8 +167,11 @@ def test_complaint_from_registration_to_closure(run, ws):
     assert (event["detail"]["days_taken"], event["detail"]["due"], event["detail"]["late"]) \
         == (7, "2026-11-29", False)
     history = run("history", number).output
-    for label in ("已登记 Registered", "调查中 Investigating", "已核决 Decided", "已结案 Closed"):
+    for label in ("已登记 Registered", "调查中 Investigating", "已核决 Decided", "已结案 Closed",
+                  "开始调查 Start the", "核决 Decide"):
         assert label in history
+    story = as_json(run("history", number, "--json"))
+    assert [v["what"] for v in story][:2] == ["新建 Created", "开始调查 Start the investigation"]
 
 
 def test_an_unfounded_complaint_closes_with_its_reason(run):
@@ -205,3 +208,94 @@ def test_a_malformed_workflow_is_named_by_forms_check(ws, run, bad):
     path.write_text(text[:text.index("workflow:")] + bad + "\n", encoding="utf-8")
     result = run("forms", "check", "complaint")
     assert result.exit_code == 1 and "workflow" in result.output
+
+
+def test_overdue_lists_exactly_the_late_open_cases_and_remind_makes_one_reminder_each(
+        run, ws, monkeypatch):
+    late = new_complaint(run)                        # domestic, received 11-16: due 11-29
+    foreign = new_complaint(run, "market=foreign")   # due 12-03
+    done = new_complaint(run)                        # closed before it was due
+    ok(step(run, "zhaomin", done, "close_unfounded", "--set", "disposition=unfounded",
+            "--comment", "非质量问题"))
+    ok(step(run, "zhaomin", late, "investigate"))
+    assert as_json(run("overdue", "--json")) == []  # 2026-11-23: nothing is late yet
+
+    monkeypatch.setenv("QREC_TODAY", "2026-12-02")
+    cases = as_json(run("overdue", "--json"))
+    assert [(c["number"], c["days_overdue"], c["holder"], c["due_date"]) for c in cases] == [
+        (late, 3, "quality", "2026-11-29")]
+    monkeypatch.setenv("QREC_TODAY", "2026-12-05")
+    assert [(c["number"], c["days_overdue"]) for c in as_json(run("overdue", "--json"))] == [
+        (late, 6), (foreign, 2)]
+
+    monkeypatch.setenv("QREC_TODAY", "2026-12-02")
+    made = as_json(run("remind", "--json", user="wangwen"))
+    assert [(m["number"], m["made"]) for m in made] == [(late, True)]
+    from tests.render.docx_text import docx_text
+
+    text = docx_text(made[0]["docx"])
+    for expected in ("催办单", late, "3 天 days", "质量部 Quality", "调查中 Investigating",
+                     "2026-11-29", "王文"):
+        assert expected in text, expected
+    assert "逾期 3 天" in pdf_text({"files": {"pdf": made[0]["pdf"]}})
+    events = [e for e in ws.store.events(late) if e["action"] == "reminder.made"]
+    import hashlib
+    from pathlib import Path
+
+    assert events[0]["detail"]["files"]["docx"] == \
+        hashlib.sha256(Path(made[0]["docx"]).read_bytes()).hexdigest()
+    again = as_json(run("remind", "--json", user="wangwen"))
+    assert [m["made"] for m in again] == [False]  # one reminder per case and day
+    assert len([e for e in ws.store.events(late) if e["action"] == "reminder.made"]) == 1
+
+
+def test_a_rejected_outcome_opens_a_follow_up_complaint(run):
+    number = new_complaint(run)
+    refused(run("new", "complaint", "--follows", number, "--set", "description=客户不接受"),
+            f"{number} is still open")
+    ok(step(run, "zhaomin", number, "investigate"))
+    ok(step(run, "zhaomin", number, "assign", "--set", "cause_analysis=包装不足", "--set",
+            "responsible_department=production"))
+    ok(step(run, "lina", number, "propose", "--set", "countermeasure=改包装", "--set",
+            "disposition=replacement"))
+    ok(step(run, "huangjun", number, "decide"))
+    ok(step(run, "zhaomin", number, "close", "--set", "customer_accepted=yes"))
+    refused(run("new", "complaint", "--follows", number, "--set", "description=客户不接受"),
+            "a follow-up opens only when customer_accepted is 否 No")
+
+    rejected = new_complaint(run)
+    for user, action, *sets in [
+            ("zhaomin", "investigate"),
+            ("zhaomin", "assign", "cause_analysis=包装不足", "responsible_department=quality"),
+            ("lina", "propose", "countermeasure=改包装", "disposition=credit",
+             "disposition_amount=3000"),
+            ("huangjun", "decide"), ("zhaomin", "close", "customer_accepted=no")]:
+        ok(step(run, user, rejected, action, *[f"--set={s}" for s in sets]))
+    follow = ok(run("new", "complaint", "--follows", rejected, "--set",
+                    "description=客户不接受折让，要求退货", "--set", "received_date=2026-11-23",
+                    "--json"))
+    assert follow["data"]["follows"] == rejected and follow["status"] == "registered"
+    assert follow["data"]["customer"] == "华东电力设备有限公司"
+    assert follow["data"]["part_no"] == "PCB-4451-A"
+
+
+def test_customer_property_incident_needs_the_customer_notified_date(run):
+    number = ok(run("new", "customer_property", "--data", example("customer_property"),
+                    "--set", "inspection_result=fail", "--json"))["number"]
+    refused(step(run, "zhaomin", number, "inspect"),
+            "only for records whose inspection_result is 合格 Pass")
+    rejected = ok(step(run, "zhaomin", number, "reject"))
+    assert (rejected["status"], rejected["holder"]) == ("nonconforming", "sales")
+    ok(step(run, "lina", number, "accept", "--comment", "顾客书面同意使用"))
+    refused(step(run, "zhouqiang", number, "report_incident"), "needs incidents filled first")
+    incident = '[{incident_date: 2026-11-22, item_no: 2, incident_type: damaged}]'
+    ok(step(run, "zhouqiang", number, "report_incident", "--set", f"incidents={incident}"))
+    refused(step(run, "zhouqiang", number, "resolve"),
+            "needs incidents.customer_notified_date filled first")
+    notified = ('[{incident_date: 2026-11-22, item_no: 2, incident_type: damaged, '
+                'customer_notified_date: 2026-11-23}]')
+    assert ok(step(run, "zhouqiang", number, "resolve", "--set",
+                   f"incidents={notified}"))["status"] == "in_custody"
+    ok(step(run, "zhouqiang", number, "return", "--set", "return_date=2026-11-23", "--set",
+            "return_method=returned"))
+    assert ok(step(run, "wangwen", number, "close"))["status"] == "closed"

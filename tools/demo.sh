@@ -25,12 +25,33 @@ number=$(qrec show --json "$(ls demo/records/complaint)" | .venv/bin/python -c '
 qrec --as lina amend "$number" --set defective_quantity=15 \
   --set countermeasure="改用加厚防静电珍珠棉与双层瓦楞纸箱；出货前增加跌落测试。" \
   --reason "客户复点数量为 15 块 (customer recounted: 15 boards)" | head -n 4
-step "qrec history $number"
-qrec history "$number"
 step "qrec diff $number"
 qrec diff "$number"
 step "qrec show $number (as zhangwei, no privacy role: contact details masked)"
 qrec --as zhangwei show "$number" | head -n 12
+
+step "Workflow: the complaint is investigated, assigned, decided and closed"
+qrec --as zhaomin do "$number"
+qrec --as zhaomin do "$number" investigate | head -n 2
+qrec --as zhaomin do "$number" assign --set cause_analysis="纸箱强度不足，运输中受压" \
+  --set responsible_department=production | head -n 2
+qrec --as lina do "$number" propose --set disposition=credit --set disposition_amount=3000 | head -n 2
+qrec --as huangjun do "$number" decide | head -n 2
+qrec --as zhaomin do "$number" close --set customer_accepted=yes | head -n 2
+step "qrec history $number (the record's story)"
+qrec history "$number"
+
+step "Contract review: submitted, signed by each department, approved"
+contract=$(ls demo/records/contract_review)
+qrec --as lina do "$contract" submit | head -n 2
+for reviewer in zhaomin sunli zhouqiang; do qrec --as "$reviewer" sign "$contract" feasible | head -n 2; done
+qrec --as lina do "$contract" complete | head -n 2
+qrec --as huangjun do "$contract" approve --set conclusion=accept | head -n 2
+
+step "Two weeks later (QREC_TODAY=2026-12-10): overdue complaints and their reminders"
+qrec --as lina new complaint --data examples/complaint.yaml | head -n 1
+QREC_TODAY=2026-12-10 qrec overdue
+QREC_TODAY=2026-12-10 qrec --as wangwen remind
 
 step "qrec search: Chinese words, part of a company name, a code without its dashes"
 qrec --as zhangwei search 包装破损

@@ -82,7 +82,7 @@ CREATE TABLE IF NOT EXISTS events (
 _IMMUTABLE = ("form_revisions", "versions", "files", "events")
 # Events that change nothing the search index holds (reads, a version's PDF); every other
 # event naming a record makes the index re-read that record.
-INDEX_NEUTRAL = ("record.sensitive_read", "search.sensitive", "file.pdf_made")
+INDEX_NEUTRAL = ("record.sensitive_read", "search.sensitive", "file.pdf_made", "reminder.made")
 
 
 def _triggers() -> str:
@@ -241,6 +241,17 @@ class Store:
         rows = self._db.execute("SELECT * FROM files WHERE record_id = ? AND version = ?",
                                 (record_id, version)).fetchall()
         return {row["kind"]: dict(row) for row in rows}
+
+    def current_versions(self, form_id: str, states) -> list[dict]:
+        """number, form_revision_id, status and data of the current version of every record of
+        a form in one of `states`."""
+        marks = ",".join("?" * len(states))
+        rows = self._db.execute(
+            "SELECT r.number, r.form_revision_id, r.status, v.data FROM records r JOIN "
+            "versions v ON v.record_id = r.id AND v.version = r.current_version "
+            f"WHERE r.form_id = ? AND r.status IN ({marks}) ORDER BY r.id",
+            (form_id, *states)).fetchall()
+        return [_version(row) for row in rows]
 
     def versions_lacking(self, kind: str) -> list[dict]:
         """(number, form_id, version, status) of every version without a file of `kind`."""
