@@ -36,6 +36,16 @@ class Level:
 
 
 @dataclass(frozen=True)
+class Document:
+    """A document a step produces (a nonconformity notice to the customer): the listed
+    fields of the record, as the step left them."""
+    id: str
+    label: Label
+    to: str                     # whom it is addressed to, as printed
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Transition:
     id: str
     label: Label
@@ -49,6 +59,7 @@ class Transition:
     levels: tuple[Level, ...] = ()
     sets: dict = field(default_factory=dict)    # field -> "today" | "user" | a value
     comment_required: bool = False
+    produce: Document | None = None
 
 
 @dataclass(frozen=True)
@@ -286,7 +297,7 @@ _KEYS = {
     "workflow": {"states", "transitions", "signoffs", "amendments", "deadline", "follow_up"},
     "state": {"id", "zh", "en", "holder", "released", "void", "closes"},
     "transition": {"id", "zh", "en", "from", "to", "roles", "requires", "when",
-                   "signoffs_complete", "authority", "set", "comment_required"},
+                   "signoffs_complete", "authority", "set", "comment_required", "produce"},
     "signoff": {"id", "state", "table", "key", "decision", "comment", "signer", "date",
                 "objections", "on_objection"},
     "amendment": {"state", "to", "reset_signoffs", "objections_only", "unless"},
@@ -430,7 +441,18 @@ def _transition(spec, index, fields, states, signoffs, bad) -> Transition | None
                       set(fields) | {f"{f.id}.{c.id}" for f in fields.values()
                                      if f.type == "table" for c in f.columns}, bad),
         when=dict(when), signoffs_complete=complete, authority_field=authority_field,
-        levels=levels, sets=dict(sets), comment_required=bool(spec.get("comment_required")))
+        levels=levels, sets=dict(sets), comment_required=bool(spec.get("comment_required")),
+        produce=_produce(spec.get("produce"), f"{place}.produce", fields, bad))
+
+
+def _produce(spec, place, fields, bad) -> Document | None:
+    if spec is None:
+        return None
+    if not isinstance(spec, dict) or not spec.get("id") or not spec.get("fields"):
+        bad(place, "needs id, zh, en, to and fields")
+        return None
+    return Document(str(spec["id"]), _label(spec, place, bad), str(spec.get("to", "")),
+                    _ids(spec["fields"], f"{place}.fields", fields, bad))
 
 
 def _signoff(spec, index, fields, states, bad) -> Signoff | None:

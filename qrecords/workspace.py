@@ -302,11 +302,56 @@ class Workspace:
                     detail.update(days_taken=(today - start).days, due=due.isoformat(),
                                   late=today > due)
             version = record["current_version"] + 1
+            if t.produce:
+                detail["produced"] = self._produce(form, t.produce, number, version, data,
+                                                   actor, today.isoformat())
             self._store_version(form, template, record["id"], number, version, t.target, data,
                                 actor, comment, clock.utc_now(), today, "record.transition",
                                 detail)
         self._after_change(number, version, actor, pdf, "transition.after_commit")
+        if t.produce and pdf:
+            self._produced_pdf(detail["produced"], str(t.produce.label), number, version,
+                               actor)
         return self._view(number, version, actor, own_input=False)
+
+    def _produce(self, form: Form, document, number: str, version: int, data: dict,
+                 actor: User, today: str) -> dict:
+        """Write the DOCX a step produces (inside the step's transaction) and return its name
+        and hash for the step's event; its PDF follows the commit (_produced_pdf)."""
+        from .render.letters import letter_docx
+
+        rows = [(f"{document.label.zh} No.", f"{number}-{document.id}-v{version}"),
+                ("致 To", document.to), ("记录编号 Record", f"{number}  {form.title}")]
+        for fid in document.fields:
+            field = form.field(fid)
+            value = data.get(fid)
+            shown = "; ".join(field.row_text(r) for r in value) if field.type == "table" \
+                and value else field.display(value)
+            rows.append((str(field.label), "***" if field.sensitive else shown))
+        rows.append(("签发 Issued", f"{actor.name}  {today}"))
+        content = letter_docx(org=self.config.organisation, org_en=self.config.organisation_en,
+                              title=str(document.label), rows=rows,
+                              body="特此通知，请确认并回复处理意见。Please confirm and tell us "
+                                   "how you wish us to proceed.")
+        relative = f"{form.id}/{number}/{number}_{document.id}_v{version}.docx"
+        return {"document": document.id, "docx": relative,
+                "sha256": write_immutable(self.root / "records" / relative, content)}
+
+    def _produced_pdf(self, produced: dict, title: str, number: str, version: int,
+                      actor: User) -> None:
+        docx = self.root / "records" / produced["docx"]
+        try:
+            content = make_pdf(docx, None, {"Title": f"{title} {number}",
+                                            "RecordNumber": number,
+                                            "Organisation": self.config.organisation})
+        except (PdfUnavailable, PdfFailed) as exc:
+            self.notices.append(f"{docx.name}: no PDF made: {exc}")
+            return
+        digest = write_immutable(docx.with_suffix(".pdf"), content)
+        with self.store.write():
+            self.store.add_event(clock.utc_now(), clock.today().isoformat(), actor.id,
+                                 "file.pdf_made", number, version,
+                                 {"document": produced["document"], "files": {"pdf": digest}})
 
     def sign(self, number: str, decision: str, comment: str | None = None,
              department: str | None = None, user: str | None = None, pdf: bool = True) -> dict:
@@ -376,7 +421,7 @@ class Workspace:
         """A reminder 催办单 (DOCX and PDF) for every overdue case, addressed to the department
         holding it; one per case and day (an existing one is kept, not made again). Each is
         kept under records/reminders/<date>/ and logged with its SHA-256."""
-        from .render.reminder import reminder_docx
+        from .render.letters import reminder_docx
 
         actor = self.user(user)
         today = clock.today().isoformat()

@@ -279,13 +279,29 @@ def test_a_rejected_outcome_opens_a_follow_up_complaint(run):
     assert follow["data"]["part_no"] == "PCB-4451-A"
 
 
-def test_customer_property_incident_needs_the_customer_notified_date(run):
+def test_customer_property_incident_needs_the_customer_notified_date(run, ws):
     number = ok(run("new", "customer_property", "--data", example("customer_property"),
                     "--set", "inspection_result=fail", "--json"))["number"]
     refused(step(run, "zhaomin", number, "inspect"),
             "only for records whose inspection_result is 合格 Pass")
     rejected = ok(step(run, "zhaomin", number, "reject"))
     assert (rejected["status"], rejected["holder"]) == ("nonconforming", "sales")
+    # A failed inspection produces the nonconformity notice for the customer.
+    from pathlib import Path
+
+    from tests.render.docx_text import docx_text
+
+    notice = Path(rejected["files"]["docx"]).with_name(f"{number}_nonconformity_notice_v2.docx")
+    text = docx_text(notice)
+    for expected in ("不合格通知单 Nonconformity notice", "顾客 Customer",
+                     "苏州明辉电子科技有限公司",
+                     "模具表面轻微锈蚀", "不合格 Fail", "赵敏"):
+        assert expected in text, expected
+    assert "不合格通知单" in pdf_text({"files": {"pdf": str(notice.with_suffix(".pdf"))}})
+    event = [e for e in ws.store.events(number) if e["action"] == "record.transition"][-1]
+    import hashlib
+
+    assert event["detail"]["produced"]["sha256"] == hashlib.sha256(notice.read_bytes()).hexdigest()
     ok(step(run, "lina", number, "accept", "--comment", "顾客书面同意使用"))
     refused(step(run, "zhouqiang", number, "report_incident"), "needs incidents filled first")
     incident = '[{incident_date: 2026-11-22, item_no: 2, incident_type: damaged}]'

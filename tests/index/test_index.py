@@ -216,7 +216,8 @@ def test_search_prints_an_aligned_table_with_snippets(ws, run):
 
 
 def test_chinese_next_to_letters_and_digits_is_still_found(ws):
-    data = {**load_example("complaint"), "description": "PCB板开裂，共100件破损；A级品混入2026年3月批次"}
+    data = {**load_example("complaint"),
+            "description": "PCB板开裂，共100件破损；A级品混入2026年3月批次"}
     number = ws.new_record("complaint", data, user="lina", pdf=False)["number"]
     for text in ("开裂", "PCB", "破损", "100", "A级", "3月", "PCB板开裂"):
         assert numbers(ws.search(text, user="zhangwei")) == [number], text
