@@ -206,12 +206,12 @@ def _limit(value, limits: dict):
 
 
 def apply_sets(t: Transition, data: dict, user, today: str) -> dict:
-    """The transition's `set:` values; a field the user gave with --set is kept."""
+    """The transition's `set:` values. They always win over what the record or --set holds:
+    who approved, decided or inspected is the user who took the step, not a typed name."""
     out = dict(data)
     for fid, value in t.sets.items():
-        if out.get(fid) in (None, ""):
-            out[fid] = {"today": today, "user": user.name}.get(value, value) \
-                if isinstance(value, str) else value
+        out[fid] = {"today": today, "user": user.name}.get(value, value) \
+            if isinstance(value, str) else value
     return out
 
 

@@ -216,6 +216,11 @@ class Workspace:
         with self.store.write() as tx:
             record = self._record(number)
             form, template = self._frozen_form(record["form_revision_id"])
+            if not form.workflow.is_open(record["status"]):
+                raise workflow.WorkflowError(
+                    f"{number} is {form.workflow.label(record['status'])}: a closed record is "
+                    "not amended (a complaint whose outcome was rejected is followed up with "
+                    "`qrec new complaint --follows`)")
             current = tx.version(record["id"], record["current_version"])
             masked = sorted(k for k, v in changes.items()
                             if v == MASK and form.field(k) is not None and form.field(k).sensitive)

@@ -71,6 +71,8 @@ def test_contract_review_from_draft_to_closed(run):
     assert closed["status"] == "closed" and closed["holder"] is None
     refused(step(run, "lina", number, "close", "--comment", "again"),
             "not allowed in state 已关闭 Closed", "allowed now: none")
+    refused(run("amend", number, "--set", "product=X", "--reason", "x"),
+            "a closed record is not amended")
 
 
 def test_an_objection_goes_back_to_sales_and_only_that_department_reviews_again(run):
@@ -156,7 +158,7 @@ def test_complaint_from_registration_to_closure(run, ws):
             "--set", "disposition=credit", "--set", "disposition_amount=20000"))
     refused(step(run, "huangjun", number, "decide"), "disposition_amount 20,000",
             "above 5,000", "needs the role deputy_general_manager or general_manager")
-    decided = ok(step(run, "xulei", number, "decide"))
+    decided = ok(step(run, "xulei", number, "decide", "--set", "decided_by=马总"))
     assert decided["data"]["decided_by"] == "徐磊" and decided["status"] == "decided"
     refused(step(run, "zhaomin", number, "close"), "needs customer_accepted filled first")
     closed = ok(step(run, "zhaomin", number, "close", "--set", "customer_accepted=yes"))
