@@ -124,7 +124,11 @@ class Workflow:
         return next((t for t in self.transitions if t.id == action), None)
 
     def signoff(self, state_id: str) -> Signoff | None:
+        """The sign-off taken in a state."""
         return next((s for s in self.signoffs if s.state == state_id), None)
+
+    def signoff_named(self, signoff_id: str) -> Signoff | None:
+        return next((s for s in self.signoffs if s.id == signoff_id), None)
 
     def allowed(self, state_id: str) -> list[Transition]:
         return [t for t in self.transitions if state_id in t.sources]
@@ -221,7 +225,7 @@ def departments(form, signoff: Signoff) -> list[str]:
 
 
 def unsigned(form, workflow: Workflow, signoff_id: str, data: dict) -> list[str]:
-    signoff = next(s for s in workflow.signoffs if s.id == signoff_id)
+    signoff = workflow.signoff_named(signoff_id)
     signed = {row.get(signoff.key) for row in data.get(signoff.table) or []
               if row.get(signoff.decision) not in (None, "")}
     return [d for d in departments(form, signoff) if d not in signed]
@@ -263,7 +267,7 @@ def after_amend(workflow: Workflow, state: str, before: dict, after: dict) -> tu
 
 
 def _reset(workflow: Workflow, rule: AmendRule, data: dict) -> dict:
-    signoff = next(s for s in workflow.signoffs if s.id == rule.reset)
+    signoff = workflow.signoff_named(rule.reset)
     rows = []
     for row in data.get(signoff.table) or []:
         if not rule.objections_only or row.get(signoff.decision) in signoff.objections:

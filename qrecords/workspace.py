@@ -870,7 +870,7 @@ def _what_happened(form: Form, event: dict) -> str:
         step = form.workflow.transition(detail["transition"])
         return str(step.label) if step else detail["transition"]
     if event["action"] == "record.signed":
-        signoff = next((s for s in form.workflow.signoffs if s.id == detail["signoff"]), None)
+        signoff = form.workflow.signoff_named(detail["signoff"])
         column = form.field(signoff.table).column(signoff.decision) if signoff else None
         decision = column.display(detail["decision"]) if column else detail["decision"]
         return f"会签 Sign-off {detail['department']}: {decision}"
