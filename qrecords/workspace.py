@@ -344,19 +344,25 @@ class Workspace:
 
     def _produced_pdf(self, produced: dict, title: str, number: str, version: int,
                       actor: User) -> None:
-        docx = self.root / "records" / produced["docx"]
+        digest = self._letter_pdf(self.root / "records" / produced["docx"], title, number)
+        if digest is None:
+            return
+        with self.store.write():
+            self.store.add_event(clock.utc_now(), clock.today().isoformat(), actor.id,
+                                 "file.pdf_made", number, version,
+                                 {"document": produced["document"], "files": {"pdf": digest}})
+
+    def _letter_pdf(self, docx: Path, title: str, number: str) -> str | None:
+        """The PDF beside a letter's DOCX (a produced document, a reminder) and its SHA-256;
+        None, with a notice, when LibreOffice cannot make it."""
         try:
             content = make_pdf(docx, None, {"Title": f"{title} {number}",
                                             "RecordNumber": number,
                                             "Organisation": self.config.organisation})
         except (PdfUnavailable, PdfFailed) as exc:
             self.notices.append(f"{docx.name}: no PDF made: {exc}")
-            return
-        digest = write_immutable(docx.with_suffix(".pdf"), content)
-        with self.store.write():
-            self.store.add_event(clock.utc_now(), clock.today().isoformat(), actor.id,
-                                 "file.pdf_made", number, version,
-                                 {"document": produced["document"], "files": {"pdf": digest}})
+            return None
+        return write_immutable(docx.with_suffix(".pdf"), content)
 
     def sign(self, number: str, decision: str, comment: str | None = None,
              department: str | None = None, user: str | None = None, pdf: bool = True) -> dict:
@@ -445,14 +451,11 @@ class Workspace:
                 reminder_no=reminder_no, case=case, to=case["holder_label"] or "质量部 Quality",
                 issued_by=actor.name, issued_on=today)
             digests = {"docx": write_immutable(docx_path, content)}
-            try:
-                pdf = make_pdf(docx_path, None, {"Title": f"催办单 Reminder {reminder_no}",
-                                                 "RecordNumber": case["number"],
-                                                 "Organisation": self.config.organisation})
-                digests["pdf"] = write_immutable(docx_path.with_suffix(".pdf"), pdf)
-            except (PdfUnavailable, PdfFailed) as exc:
+            pdf = self._letter_pdf(docx_path, f"催办单 Reminder {reminder_no}", case["number"])
+            if pdf is None:
                 item["pdf"] = None
-                self.notices.append(f"{reminder_no}: no PDF made: {exc}")
+            else:
+                digests["pdf"] = pdf
             with self.store.write():
                 self.store.add_event(clock.utc_now(), today, actor.id, "reminder.made",
                                      case["number"], None,
@@ -552,7 +555,8 @@ class Workspace:
 
     def missing_pdfs(self) -> list[dict]:
         """Versions that have no PDF yet: {number, version, status, status_label}."""
-        return [{**row, "status_label": self._status_label(row["form_id"], row["status"])}
+        forms = self._forms()
+        return [{**row, "status_label": _status_label(forms, row["form_id"], row["status"])}
                 for row in self.store.versions_lacking("pdf")]
 
     def render(self, number: str, version: int | None = None, user: str | None = None) -> dict:
@@ -700,15 +704,16 @@ class Workspace:
         best first. Users with the privacy role also find records by a sensitive value (read
         from the catalog, never the index); such a search is logged."""
         actor = self.user(user)
-        if form is not None and form not in self.form_ids():
-            raise NotFound(f"no form '{form}'{suggest(form, self.form_ids())}; forms: "
-                           f"{', '.join(self.form_ids())}")
-        states = {s.id for fid in self.form_ids() for s in self.form(fid).workflow.states}
+        forms = self._forms()
+        if form is not None and form not in forms:
+            raise NotFound(f"no form '{form}'{suggest(form, forms)}; forms: "
+                           f"{', '.join(forms)}")
+        states = {s.id for f in forms.values() for s in f.workflow.states}
         if status_ is not None and status_ not in states:
             raise QrecError(f"--status: '{status_}' is not a status{suggest(status_, states)}; "
                             f"statuses: {', '.join(sorted(states))}")
         self.sync_index()
-        fields = [f for fid in self.form_ids() for f in self.form(fid).fields]
+        fields = [f for each in forms.values() for f in each.fields]
         types = {}
         for f in fields:  # an id that is long text in any form is searched in the content
             if not f.sensitive and types.get(f.id) not in ("longtext", "table"):
@@ -734,14 +739,12 @@ class Workspace:
             found["hits"] += extra
             found["total"] += len(extra)
         for hit in found["hits"]:
-            hit["status_label"] = self._status_label(hit["form"], hit["status"])
+            hit["status_label"] = _status_label(forms, hit["form"], hit["status"])
         return found
 
-    def _status_label(self, form_id: str, state: str) -> str:
-        try:
-            return self.form(form_id).workflow.label(state)
-        except QrecError:  # a form no longer in the workspace: the state id will do
-            return state
+    def _forms(self) -> dict[str, Form]:
+        """The workspace's forms by id, each schema read once for the caller."""
+        return {form_id: self.form(form_id) for form_id in self.form_ids()}
 
     def _snippet_source(self, number: str, version: int) -> tuple[Form, dict]:
         record = self._record(number)
@@ -876,6 +879,11 @@ def _what_happened(form: Form, event: dict) -> str:
         return f"会签 Sign-off {detail['department']}: {decision}"
     return {"record.created": "新建 Created", "record.amended": "修改 Amended"}.get(
         event["action"], "")
+
+
+def _status_label(forms: dict[str, Form], form_id: str, state: str) -> str:
+    """A state's label from the workspace's form; a form no longer there gives the state id."""
+    return forms[form_id].workflow.label(state) if form_id in forms else state
 
 
 def _iso(day) -> str | None:

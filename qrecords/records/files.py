@@ -26,11 +26,11 @@ def write_immutable(path: Path, content: bytes) -> str:
         os.fsync(handle.fileno())
     os.chmod(temp, READ_ONLY)
     os.replace(temp, path)
-    fsync_dir(path.parent)
+    _fsync_dir(path.parent)
     return sha256_bytes(content)
 
 
-def fsync_dir(directory: Path) -> None:
+def _fsync_dir(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(fd)

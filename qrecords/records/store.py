@@ -83,6 +83,7 @@ _IMMUTABLE = ("form_revisions", "versions", "files", "events")
 # Events that change nothing the search index holds (reads, a version's PDF); every other
 # event naming a record makes the index re-read that record.
 INDEX_NEUTRAL = ("record.sensitive_read", "search.sensitive", "file.pdf_made", "reminder.made")
+_INDEXED = f"action NOT IN ({', '.join(repr(a) for a in INDEX_NEUTRAL)})"  # constant SQL
 
 
 def _triggers() -> str:
@@ -275,9 +276,8 @@ class Store:
 
     def latest_change_id(self) -> int:
         """The id of the last event that changed what the index holds of a record."""
-        marks = ",".join("?" * len(INDEX_NEUTRAL))
-        row = self._db.execute(f"SELECT id FROM events WHERE action NOT IN ({marks}) "
-                               "ORDER BY id DESC LIMIT 1", INDEX_NEUTRAL).fetchone()
+        row = self._db.execute(f"SELECT id FROM events WHERE {_INDEXED} "
+                               "ORDER BY id DESC LIMIT 1").fetchone()
         return row[0] if row else 0
 
     def changed_since(self, event_id: int) -> tuple[int, list[str]]:
@@ -285,18 +285,16 @@ class Store:
         read in one snapshot so nothing committed in between is missed or counted twice."""
         with self._read():
             latest = self.latest_change_id()
-            marks = ",".join("?" * len(INDEX_NEUTRAL))
             rows = self._db.execute(
                 "SELECT record_number FROM events WHERE id > ? AND id <= ? AND record_number "
-                f"IS NOT NULL AND action NOT IN ({marks}) GROUP BY record_number ORDER BY "
-                "min(id)", (event_id, latest, *INDEX_NEUTRAL)).fetchall()
+                f"IS NOT NULL AND {_INDEXED} GROUP BY record_number ORDER BY min(id)",
+                (event_id, latest)).fetchall()
         return latest, [row[0] for row in rows]
 
     def changes_after(self, event_id: int) -> int:
         """How many events after `event_id` change what the index holds."""
-        marks = ",".join("?" * len(INDEX_NEUTRAL))
-        return self._db.execute(f"SELECT count(*) FROM events WHERE id > ? AND action NOT IN "
-                                f"({marks})", (event_id, *INDEX_NEUTRAL)).fetchone()[0]
+        return self._db.execute(f"SELECT count(*) FROM events WHERE id > ? AND {_INDEXED}",
+                                (event_id,)).fetchone()[0]
 
     def events(self, record_number: str | None = None) -> list[dict]:
         query = "SELECT * FROM events" + (" WHERE record_number = ?" if record_number else "")
