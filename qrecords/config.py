@@ -7,9 +7,8 @@ from pathlib import Path
 
 import yaml
 
-from .errors import WorkspaceError
+from .errors import WorkspaceError, suggest
 from .fields import Label
-from .forms import suggest
 
 DEFAULT_CONFIG = Path(__file__).with_name("default_workspace.yaml")
 

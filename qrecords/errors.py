@@ -1,5 +1,13 @@
 """The one exception hierarchy whose messages reach users (cli.py prints them as `Error: ...`)."""
 
+import difflib
+
+
+def suggest(name: str, known) -> str:
+    """A did-you-mean hint for a mistyped name, or ''."""
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
 
 class QrecError(Exception):
     """A user-facing error: its message says what is wrong and where."""

@@ -8,14 +8,13 @@ record data is reported at once, with the field, the value and the rule.
 from __future__ import annotations
 
 import decimal
-import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from .errors import FormError, ValidationError
+from .errors import FormError, ValidationError, suggest
 from .fields import TYPES, Choice, Field, Invalid, Label
 from .workflow import Workflow, parse_workflow
 
@@ -68,11 +67,6 @@ class Form:
         """A one-line title of a record, for listings and search hits."""
         parts = [self.field(fid).display(data.get(fid)) for fid in self.title_fields]
         return " / ".join(p for p in parts if p)
-
-
-def suggest(name: str, known) -> str:
-    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 # -- loading ---------------------------------------------------------------------------------

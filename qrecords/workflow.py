@@ -11,7 +11,7 @@ import datetime as dt
 import decimal
 from dataclasses import dataclass, field
 
-from .errors import QrecError
+from .errors import QrecError, suggest
 from .fields import Label
 
 
@@ -53,6 +53,7 @@ class Transition:
     target: str
     roles: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()      # fields that must have a value first
+    inputs: tuple[str, ...] = ()        # other fields the step may be given (--set)
     when: dict = field(default_factory=dict)    # field -> value the record must have
     signoffs_complete: str | None = None
     authority_field: str | None = None  # with levels: who may decide depends on this amount
@@ -74,6 +75,8 @@ class Signoff:
     date: str
     objections: tuple[str, ...]
     on_objection: str | None
+    roles: tuple[str, ...] = ()          # roles that may sign (any, when empty)
+    comment_for: tuple[str, ...] = ()    # decisions that need a comment
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,9 @@ class AmendRule:
     objections_only: bool = False       # clear only the rows that objected
     unless_yes: str | None = None       # ... unless this yes/no field is yes
     unless_only: tuple[str, ...] = ()   # ... and only these fields changed
+    unless_within: str | None = None    # ... and that step's authority still covers the record
+    changed: tuple[str, ...] = ()       # the rule applies only when one of these changed
+    clear: tuple[str, ...] = ()         # fields emptied (the outcome of a step taken again)
 
 
 @dataclass(frozen=True)
@@ -137,6 +143,44 @@ class Workflow:
         state = self.state(state_id)
         return not (state.closes or state.void)
 
+    def owned_fields(self) -> set[str]:
+        """Fields only the workflow writes: what steps set (who, when), the sign-off tables
+        and the follow-up link. They are never typed in with new, amend or --set."""
+        owned = {fid for t in self.transitions for fid in t.sets}
+        owned |= {s.table for s in self.signoffs}
+        if self.follow_up:
+            owned.add(self.follow_up.field)
+        return owned
+
+    def inputs(self, t: Transition) -> list[str]:
+        """The fields a step may be given with --set: its inputs and required fields."""
+        fields = [name.split(".", 1)[0] for name in (*t.requires, *t.inputs)]
+        return [f for f in dict.fromkeys(fields) if f not in self.owned_fields()]
+
+    def roles(self) -> set[str]:
+        """Every role a step or sign-off names."""
+        named = {r for t in self.transitions for r in t.roles}
+        named |= {r for t in self.transitions for level in t.levels for r in level.roles}
+        return named | {r for s in self.signoffs for r in s.roles}
+
+    def limit_names(self) -> set[str]:
+        """The limits.<name> of qrecords.yaml the authority levels use."""
+        return {level.up_to[len("limits."):] for t in self.transitions for level in t.levels
+                if isinstance(level.up_to, str)}
+
+    def allowed_text(self, state_id: str) -> str:
+        """The steps possible in a state, for a refusal; a state left only by an amendment
+        says so."""
+        steps = ", ".join(t.id for t in self.allowed(state_id))
+        if steps:
+            return steps
+        rule = next((r for r in self.amendments if state_id in r.states
+                     and r.target != state_id), None)
+        if rule:
+            return (f"none; amend the record (qrec amend) to send it to "
+                    f"{self.label(rule.target)}")
+        return "none (it is final)"
+
 
 DEFAULT = Workflow(states=(State("draft", Label("草稿", "Draft")),))
 
@@ -149,9 +193,8 @@ def check_transition(form, workflow: Workflow, t: Transition, state: str, data: 
     """Raise WorkflowError naming what the step needs, if anything is missing."""
     where = f"{number}: {t.id}"
     if state not in t.sources:
-        allowed = ", ".join(x.id for x in workflow.allowed(state)) or "none (it is final)"
         raise WorkflowError(f"{where} is not allowed in state {workflow.label(state)}; "
-                            f"allowed now: {allowed}")
+                            f"allowed now: {workflow.allowed_text(state)}")
     if t.roles and not set(t.roles) & set(user.roles):
         raise WorkflowError(f"{where} needs the role {' or '.join(t.roles)}; {user.id} has "
                             f"{', '.join(user.roles) or 'no role'}")
@@ -168,7 +211,35 @@ def check_transition(form, workflow: Workflow, t: Transition, state: str, data: 
         if pending:
             raise WorkflowError(f"{where} waits for the sign-off of {', '.join(pending)}")
     if t.levels:
-        _check_authority(t, data, user, limits, where)
+        check_authority(t, data, user, limits, where)
+
+
+def refuse_owned(workflow: Workflow, given: dict, number: str) -> None:
+    """Refuse values typed in for fields only the workflow writes (who approved, sign-off
+    rows, the follow-up link): they are filled by taking the step, never by hand."""
+    owned = sorted(k for k, v in given.items() if k in workflow.owned_fields()
+                   and v not in (None, "", []))
+    if owned:
+        raise WorkflowError(f"{number}: {', '.join(owned)} cannot be given: "
+                            f"{_writer(workflow, owned[0])}")
+
+
+def _writer(workflow: Workflow, fid: str) -> str:
+    step = next((t for t in workflow.transitions if fid in t.sets), None)
+    if step:
+        return f"the step {step.id} fills {fid} (qrec do NUMBER {step.id})"
+    if any(s.table == fid for s in workflow.signoffs):
+        return f"each department signs its own row of {fid} (qrec sign NUMBER DECISION)"
+    return f"{fid} is set by `qrec new --follows NUMBER`"
+
+
+def check_inputs(workflow: Workflow, t: Transition, given: dict, number: str) -> None:
+    """A step takes only its own inputs; any other change is an amendment, with a reason."""
+    extra = sorted(k for k in given if k not in workflow.inputs(t))
+    if extra:
+        takes = ", ".join(workflow.inputs(t)) or "no fields"
+        raise WorkflowError(f"{number}: {t.id} takes {takes}; change {', '.join(extra)} with "
+                            "qrec amend (with a reason)")
 
 
 def _filled(data: dict, name: str) -> bool:
@@ -180,9 +251,12 @@ def _filled(data: dict, name: str) -> bool:
     return bool(rows) and all(row.get(column) not in (None, "") for row in rows)
 
 
-def _check_authority(t: Transition, data: dict, user, limits: dict, where: str) -> None:
+def check_authority(t: Transition, data: dict, user, limits: dict, where: str) -> None:
     """The first level whose limit covers the amount decides; any level above it may too."""
-    amount = decimal.Decimal(str(data.get(t.authority_field) or 0))
+    if data.get(t.authority_field) in (None, ""):
+        raise WorkflowError(f"{where} needs {t.authority_field} filled first (who may decide "
+                            "depends on it; give 0 when no money is involved)")
+    amount = decimal.Decimal(str(data[t.authority_field]))
     first = next((i for i, level in enumerate(t.levels)
                   if level.up_to is None or amount <= _limit(level.up_to, limits)),
                  len(t.levels) - 1)
@@ -233,16 +307,28 @@ def unsigned(form, workflow: Workflow, signoff_id: str, data: dict) -> list[str]
 
 def sign(form, signoff: Signoff, data: dict, user, department: str, decision: str,
          comment: str | None, today: str) -> tuple[dict, bool]:
-    """The data with one department's row signed; True when the decision is an objection."""
+    """The data with one department's row signed; True when the decision is an objection.
+    A row is signed once per round: an amendment that re-opens the review clears it."""
     if department not in departments(form, signoff):
         raise WorkflowError(f"department {department or '(none)'} does not sign "
                             f"{signoff.table}; departments: "
                             f"{', '.join(departments(form, signoff))}")
+    if signoff.roles and not set(signoff.roles) & set(user.roles):
+        raise WorkflowError(f"signing {signoff.table} needs the role "
+                            f"{' or '.join(signoff.roles)}; {user.id} has "
+                            f"{', '.join(user.roles) or 'no role'}")
+    if decision in signoff.comment_for and not comment:
+        raise WorkflowError(f"the decision {decision} needs a --comment saying why (the "
+                            "conditions, or what cannot be done)")
     rows = [dict(r) for r in data.get(signoff.table) or []]
     row = next((r for r in rows if r.get(signoff.key) == department), None)
     if row is None:
         row = {signoff.key: department}
         rows.append(row)
+    elif row.get(signoff.decision) not in (None, ""):
+        raise WorkflowError(f"{department} has already signed ({row[signoff.decision]}, "
+                            f"{row.get(signoff.signer)}, {row.get(signoff.date)}); an "
+                            "amendment re-opens the review")
     row.update({signoff.decision: decision, signoff.signer: user.name, signoff.date: today})
     if comment:
         row[signoff.comment] = comment
@@ -251,18 +337,23 @@ def sign(form, signoff: Signoff, data: dict, user, department: str, decision: st
     return {**data, signoff.table: rows}, decision in signoff.objections
 
 
-def after_amend(workflow: Workflow, state: str, before: dict, after: dict) -> tuple[str, dict]:
-    """(state, data) after an amendment: the first rule for the state decides."""
+def after_amend(workflow: Workflow, state: str, before: dict, after: dict,
+                still_covers) -> tuple[str, dict]:
+    """(state, data) after an amendment: the first rule for the state whose `changed` fields
+    changed decides. `still_covers(transition, data)` says whether whoever took that step
+    may still take it for the amended data (a repeat order's approval stands only then)."""
+    changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
     for rule in workflow.amendments:
-        if state not in rule.states:
+        if state not in rule.states or (rule.changed and not changed & set(rule.changed)):
             continue
-        changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
         if rule.unless_yes and after.get(rule.unless_yes) is True and \
-                changed <= set(rule.unless_only):
+                changed <= set(rule.unless_only) and (
+                    rule.unless_within is None or
+                    still_covers(workflow.transition(rule.unless_within), after)):
             return state, after
         if rule.reset:
             after = _reset(workflow, rule, after)
-        return rule.target, after
+        return rule.target, {**after, **{fid: None for fid in rule.clear}}
     return state, after
 
 
@@ -300,11 +391,19 @@ def holder(workflow: Workflow, state: str, data: dict) -> str | None:
 _KEYS = {
     "workflow": {"states", "transitions", "signoffs", "amendments", "deadline", "follow_up"},
     "state": {"id", "zh", "en", "holder", "released", "void", "closes"},
-    "transition": {"id", "zh", "en", "from", "to", "roles", "requires", "when",
+    "transition": {"id", "zh", "en", "from", "to", "roles", "requires", "inputs", "when",
                    "signoffs_complete", "authority", "set", "comment_required", "produce"},
+    "authority": {"field", "levels"},
+    "level": {"up_to", "roles"},
+    "produce": {"id", "zh", "en", "to", "fields"},
     "signoff": {"id", "state", "table", "key", "decision", "comment", "signer", "date",
-                "objections", "on_objection"},
-    "amendment": {"state", "to", "reset_signoffs", "objections_only", "unless"},
+                "objections", "on_objection", "roles", "comment_for"},
+    "amendment": {"state", "to", "reset_signoffs", "objections_only", "unless", "changed",
+                  "clear"},
+    "unless": {"flag", "only", "within"},
+    "deadline": {"from", "days"},
+    "days": {"field", "values"},
+    "follow_up": {"field", "copy", "when"},
 }
 
 
@@ -331,13 +430,42 @@ def parse_workflow(value, fields: dict, bad) -> Workflow:
                                     for i, spec in enumerate(_list(
                                         value.get("transitions", []), "workflow.transitions",
                                         bad), 1)) if t)
-    amendments = tuple(a for a in (_amendment(spec, i, fields, known, signoffs, bad)
+    amendments = tuple(a for a in (_amendment(spec, i, fields, known, signoffs, transitions,
+                                              bad)
                                    for i, spec in enumerate(_list(
                                        value.get("amendments", []), "workflow.amendments",
                                        bad), 1)) if a)
-    return Workflow(states, transitions, signoffs, amendments,
+    for kind, items in (("states", states), ("transitions", transitions),
+                        ("signoffs", signoffs)):
+        ids = [item.id for item in items]
+        for twice in sorted({i for i in ids if ids.count(i) > 1}):
+            bad(f"workflow.{kind}", f"id '{twice}' is used twice")
+    flow = Workflow(states, transitions, signoffs, amendments,
                     _deadline(value.get("deadline"), fields, bad),
                     _follow_up(value.get("follow_up"), fields, bad))
+    _check_inputs(flow, fields, bad)
+    return flow
+
+
+def _check_inputs(flow: Workflow, fields: dict, bad) -> None:
+    """Fields the workflow writes are neither required at creation nor typed in; a step
+    whose authority depends on an amount does not take that amount."""
+    owned = flow.owned_fields()
+    for fid in sorted(owned):
+        if fid in fields and fields[fid].required:
+            bad(f"field '{fid}'", "is written by the workflow, so it cannot be required")
+    for t in flow.transitions:
+        for fid in t.inputs:
+            if fid in owned:
+                bad(f"workflow.transitions '{t.id}'.inputs",
+                    f"'{fid}' is written by the workflow, not given")
+        if t.authority_field in flow.inputs(t):
+            bad(f"workflow.transitions '{t.id}'",
+                f"the deciding user must not give {t.authority_field}, which says who decides")
+    if flow.follow_up:
+        for fid in flow.follow_up.copy:
+            if fid in owned:
+                bad("workflow.follow_up.copy", f"'{fid}' is written by the workflow")
 
 
 def _follow_up(spec, fields, bad) -> FollowUp | None:
@@ -346,6 +474,7 @@ def _follow_up(spec, fields, bad) -> FollowUp | None:
     if not isinstance(spec, dict) or "field" not in spec:
         bad("workflow.follow_up", "needs field (and copy, when)")
         return None
+    _unknown(spec, "follow_up", "workflow.follow_up", bad)
     _ids(spec["field"], "workflow.follow_up.field", fields, bad)
     copy = _ids(spec.get("copy") or [], "workflow.follow_up.copy", fields, bad)
     when = spec.get("when") or {}
@@ -382,7 +511,26 @@ def _list(value, place, bad) -> list:
 def _unknown(spec: dict, kind: str, place: str, bad) -> None:
     for key in spec:
         if key not in _KEYS[kind]:
-            bad(place, f"unknown key '{key}'")
+            bad(place, f"unknown key '{key}'{suggest(str(key), _KEYS[kind])}")
+
+
+def _mapping(spec, kind: str, place: str, bad) -> dict:
+    """A nested mapping checked for unknown keys; {} (reported) when it is not one."""
+    if not isinstance(spec, dict):
+        bad(place, f"must be a mapping with {', '.join(sorted(_KEYS[kind]))}")
+        return {}
+    _unknown(spec, kind, place, bad)
+    return spec
+
+
+def _amount(value, place, bad):
+    """An authority limit: a number >= 0 or 'limits.<name>' of qrecords.yaml."""
+    if isinstance(value, str) and value.startswith("limits.") and len(value) > 7:
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+        return value
+    bad(place, f"'{value}' is not an amount (a number, or limits.<name> of qrecords.yaml)")
+    return None
 
 
 def _ids(value, place, allowed, bad) -> tuple[str, ...]:
@@ -422,11 +570,12 @@ def _transition(spec, index, fields, states, signoffs, bad) -> Transition | None
     _unknown(spec, "transition", place, bad)
     levels, authority_field = (), None
     if "authority" in spec:
-        authority = spec["authority"] if isinstance(spec["authority"], dict) else {}
+        authority = _mapping(spec["authority"], "authority", f"{place}.authority", bad)
         authority_field = str(authority.get("field"))
         _ids(authority_field, f"{place}.authority.field", fields, bad)
-        levels = tuple(Level(lv.get("up_to"), tuple(map(str, lv.get("roles") or [])))
-                       for lv in authority.get("levels") or [] if isinstance(lv, dict))
+        levels = tuple(_level(lv, f"{place}.authority.levels #{i}", bad) for i, lv in
+                       enumerate(_list(authority.get("levels") or [],
+                                       f"{place}.authority.levels", bad), 1))
         if not levels or levels[-1].up_to is not None:
             bad(f"{place}.authority", "needs levels, the last without up_to")
     when = spec.get("when") or {}
@@ -444,9 +593,19 @@ def _transition(spec, index, fields, states, signoffs, bad) -> Transition | None
         requires=_ids(spec.get("requires", []), f"{place}.requires",
                       set(fields) | {f"{f.id}.{c.id}" for f in fields.values()
                                      if f.type == "table" for c in f.columns}, bad),
+        inputs=_ids(spec.get("inputs", []), f"{place}.inputs", fields, bad),
         when=dict(when), signoffs_complete=complete, authority_field=authority_field,
         levels=levels, sets=dict(sets), comment_required=bool(spec.get("comment_required")),
         produce=_produce(spec.get("produce"), f"{place}.produce", fields, bad))
+
+
+def _level(spec, place, bad) -> Level:
+    spec = _mapping(spec, "level", place, bad)
+    up_to = _amount(spec["up_to"], f"{place}.up_to", bad) if "up_to" in spec else None
+    roles = _list(spec.get("roles"), f"{place}.roles", bad)
+    if not roles:
+        bad(f"{place}.roles", "name at least one role")
+    return Level(up_to, tuple(map(str, roles)))
 
 
 def _produce(spec, place, fields, bad) -> Document | None:
@@ -455,6 +614,7 @@ def _produce(spec, place, fields, bad) -> Document | None:
     if not isinstance(spec, dict) or not spec.get("id") or not spec.get("fields"):
         bad(place, "needs id, zh, en, to and fields")
         return None
+    _unknown(spec, "produce", place, bad)
     return Document(str(spec["id"]), _label(spec, place, bad), str(spec.get("to", "")),
                     _ids(spec["fields"], f"{place}.fields", fields, bad))
 
@@ -477,13 +637,22 @@ def _signoff(spec, index, fields, states, bad) -> Signoff | None:
     on_objection = spec.get("on_objection")
     if on_objection is not None:
         _ids(on_objection, f"{place}.on_objection", states, bad)
+    decisions = set()
+    if table is not None and table.type == "table" and table.column(str(spec["decision"])):
+        decisions = {c.id for c in table.column(str(spec["decision"])).choices}
+    objections = _list(spec.get("objections") or [], f"{place}.objections", bad)
+    comment_for = _list(spec.get("comment_for") or [], f"{place}.comment_for", bad)
+    if decisions:
+        _ids(objections, f"{place}.objections", decisions, bad)
+        _ids(comment_for, f"{place}.comment_for", decisions, bad)
     return Signoff(str(spec["id"]), str(spec["state"]), str(spec["table"]), str(spec["key"]),
                    str(spec["decision"]), str(spec["comment"]), str(spec["signer"]),
-                   str(spec["date"]), tuple(map(str, spec.get("objections") or [])),
-                   on_objection)
+                   str(spec["date"]), tuple(map(str, objections)), on_objection,
+                   tuple(map(str, _list(spec.get("roles") or [], f"{place}.roles", bad))),
+                   tuple(map(str, comment_for)))
 
 
-def _amendment(spec, index, fields, states, signoffs, bad) -> AmendRule | None:
+def _amendment(spec, index, fields, states, signoffs, transitions, bad) -> AmendRule | None:
     place = f"workflow.amendments #{index}"
     if not isinstance(spec, dict) or "state" not in spec or "to" not in spec:
         bad(place, "needs state and to")
@@ -492,14 +661,22 @@ def _amendment(spec, index, fields, states, signoffs, bad) -> AmendRule | None:
     reset = spec.get("reset_signoffs")
     if reset is not None:
         _ids(reset, f"{place}.reset_signoffs", {s.id for s in signoffs}, bad)
-    unless = spec.get("unless") or {}
+    unless = _mapping(spec.get("unless") or {}, "unless", f"{place}.unless", bad)
     if unless:
         _ids(unless.get("flag"), f"{place}.unless.flag", fields, bad)
+        if unless.get("flag") in fields and fields[unless["flag"]].type != "yesno":
+            bad(f"{place}.unless.flag", f"'{unless['flag']}' is not a yes/no field")
         _ids(unless.get("only") or [], f"{place}.unless.only", fields, bad)
+    within = unless.get("within")
+    if within is not None:
+        _ids(within, f"{place}.unless.within", {t.id for t in transitions if t.levels}, bad)
     return AmendRule(_ids(spec["state"], f"{place}.state", states, bad),
                      _ids(spec["to"], f"{place}.to", states, bad)[0], reset,
                      bool(spec.get("objections_only")),
-                     unless.get("flag"), tuple(unless.get("only") or []))
+                     unless.get("flag"), tuple(unless.get("only") or []),
+                     None if within is None else str(within),
+                     _ids(spec.get("changed") or [], f"{place}.changed", fields, bad),
+                     _ids(spec.get("clear") or [], f"{place}.clear", fields, bad))
 
 
 def _deadline(spec, fields, bad) -> Deadline | None:
@@ -508,13 +685,25 @@ def _deadline(spec, fields, bad) -> Deadline | None:
     if not isinstance(spec, dict) or "from" not in spec or "days" not in spec:
         bad("workflow.deadline", "needs from (a date field) and days")
         return None
+    _unknown(spec, "deadline", "workflow.deadline", bad)
     _ids(spec["from"], "workflow.deadline.from", fields, bad)
+    if spec["from"] in fields and fields[spec["from"]].type != "date":
+        bad("workflow.deadline.from", f"'{spec['from']}' is not a date field")
     days = spec["days"]
-    if isinstance(days, int):
+    if _is_days(days):
         return Deadline(str(spec["from"]), None, {"*": days})
     if not isinstance(days, dict) or "field" not in days or not isinstance(
             days.get("values"), dict):
         bad("workflow.deadline.days", "a number, or {field: F, values: {value: days}}")
         return None
+    _unknown(days, "days", "workflow.deadline.days", bad)
     _ids(days["field"], "workflow.deadline.days.field", fields, bad)
+    for key, value in days["values"].items():
+        if not _is_days(value):
+            bad(f"workflow.deadline.days.values.{key}",
+                f"'{value}' is not a whole number of days (1 to 3650)")
     return Deadline(str(spec["from"]), str(days["field"]), dict(days["values"]))
+
+
+def _is_days(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 3650

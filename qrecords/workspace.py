@@ -14,9 +14,9 @@ from pathlib import Path
 from . import clock, workflow
 from .faults import fault_point
 from .config import DEFAULT_CONFIG, Config, User, load_config
-from .errors import FormError, NotFound, QrecError, ValidationError, WorkspaceError
+from .errors import FormError, NotFound, QrecError, ValidationError, WorkspaceError, suggest
 from .fields import MASK, Invalid
-from .forms import RESERVED, Form, load_form, parse_form, suggest, validate_data
+from .forms import RESERVED, Form, load_form, parse_form, validate_data
 from .index.searchindex import SearchIndex
 from .index import searching
 from .index.source import CatalogSource
@@ -167,7 +167,18 @@ class Workspace:
         for field in form.fields:
             if field.required and field.id not in mentioned:
                 problems.append(f"{where}: required field '{field.id}' does not appear")
-        return problems
+        return problems + self._workflow_problems(form)
+
+    def _workflow_problems(self, form: Form) -> list[str]:
+        """Roles no user of qrecords.yaml has, and limits it does not set."""
+        where = f"schemas/{form.id}.yaml: workflow"
+        held = {r for user in self.config.users.values() for r in user.roles}
+        problems = [f"{where}: role '{role}' is held by no user in qrecords.yaml"
+                    f"{suggest(role, held)}" for role in sorted(form.workflow.roles() - held)]
+        return problems + [f"{where}: limits.{name} is not set in qrecords.yaml"
+                           f"{suggest(name, self.config.limits)}"
+                           for name in sorted(form.workflow.limit_names()
+                                              - set(self.config.limits))]
 
     # -- records -----------------------------------------------------------------------------
 
@@ -179,14 +190,10 @@ class Workspace:
         actor = self.user(user)
         form = self.form(form_id)
         template = self.template_bytes(form)
+        if isinstance(data, dict):
+            workflow.refuse_owned(form.workflow, data, f"new {form.id}")
         if follows is not None:
-            old = self._record(follows)
-            if old["form_id"] != form.id:
-                raise workflow.WorkflowError(f"{follows} is a {old['form_id']} record, not "
-                                             f"{form.id}")
-            current = self.store.version(old["id"], old["current_version"])["data"]
-            data = workflow.follow_up_data(form, form.workflow, follows, current,
-                                           old["status"], data)
+            data = self._follow_up(form, follows, data)
         today = clock.today()
         clean = validate_data(form, data, today.isoformat())
         period = period_of(form.number_pattern, today)
@@ -206,6 +213,20 @@ class Workspace:
         self._after_change(number, 1, actor, pdf, "new.after_commit")
         return self._view(number, 1, actor, own_input=True)
 
+    def _follow_up(self, form: Form, follows: str, data: dict) -> dict:
+        """The data of a new record following `follows`; one follow-up per record."""
+        old = self._record(follows)
+        if old["form_id"] != form.id:
+            raise workflow.WorkflowError(f"{follows} is a {old['form_id']} record, not {form.id}")
+        current = self.store.version(old["id"], old["current_version"])["data"]
+        data = workflow.follow_up_data(form, form.workflow, follows, current, old["status"],
+                                       data)
+        already = self.store.followers(form.id, form.workflow.follow_up.field, follows)
+        if already:
+            raise workflow.WorkflowError(f"{follows} is already followed up by "
+                                         f"{', '.join(already)}; amend or follow that one")
+        return data
+
     def amend(self, number: str, changes: dict, reason: str, user: str | None = None,
               pdf: bool = True) -> dict:
         """Make version N+1 with the changed fields; the record's own form revision is used,
@@ -221,6 +242,7 @@ class Workspace:
                     f"{number} is {form.workflow.label(record['status'])}: a closed record is "
                     "not amended (a complaint whose outcome was rejected is followed up with "
                     "`qrec new complaint --follows`)")
+            workflow.refuse_owned(form.workflow, changes, number)
             current = tx.version(record["id"], record["current_version"])
             masked = sorted(k for k, v in changes.items()
                             if v == MASK and form.field(k) is not None and form.field(k).sensitive)
@@ -237,8 +259,9 @@ class Workspace:
             if clean == current["data"]:
                 raise QrecError(f"{number}: nothing changed; version "
                                 f"{record['current_version']} stays current")
-            state, clean = workflow.after_amend(form.workflow, record["status"],
-                                                current["data"], clean)
+            state, clean = workflow.after_amend(
+                form.workflow, record["status"], current["data"], clean,
+                lambda step, data: self._still_covers(number, form, step, data))
             version = record["current_version"] + 1
             moved = {"from": record["status"], "to": state} if state != record["status"] else {}
             self._store_version(form, template, record["id"], number, version, state, clean,
@@ -247,6 +270,20 @@ class Workspace:
         self._after_change(number, version, actor, pdf, "amend.after_commit")
         # Not own input: the record holds values this actor may not have typed (or may see).
         return self._view(number, version, actor, own_input=False)
+
+    def _still_covers(self, number: str, form: Form, step: workflow.Transition,
+                      data: dict) -> bool:
+        """Whether the user who last took `step` on the record may take it for `data`."""
+        taken = [e for e in self.store.events(number) if e["action"] == "record.transition"
+                 and e["detail"].get("transition") == step.id]
+        if not taken:
+            return False
+        try:
+            workflow.check_authority(step, data, self.config.user(taken[-1]["actor"]),
+                                     self.config.limits, number)
+        except (workflow.WorkflowError, WorkspaceError):
+            return False
+        return True
 
     # -- workflow ----------------------------------------------------------------------------
 
@@ -289,6 +326,8 @@ class Workspace:
                     f"{allowed}")
             if t.comment_required and not comment:
                 raise workflow.WorkflowError(f"{number}: {t.id} needs a --comment (the reason)")
+            workflow.refuse_owned(flow, changes or {}, number)
+            workflow.check_inputs(flow, t, changes or {}, number)
             current = tx.version(record["id"], record["current_version"])
             today = clock.today()
             data = validate_data(form, {**current["data"], **(changes or {})},
@@ -315,8 +354,7 @@ class Workspace:
                                 detail)
         self._after_change(number, version, actor, pdf, "transition.after_commit")
         if t.produce and pdf:
-            self._produced_pdf(detail["produced"], str(t.produce.label), number, version,
-                               actor)
+            self._produced_pdf(detail["produced"], number, version, actor)
         return self._view(number, version, actor, own_input=False)
 
     def _produce(self, form: Form, document, number: str, version: int, data: dict,
@@ -339,12 +377,12 @@ class Workspace:
                               body="特此通知，请确认并回复处理意见。Please confirm and tell us "
                                    "how you wish us to proceed.")
         relative = f"{form.id}/{number}/{number}_{document.id}_v{version}.docx"
-        return {"document": document.id, "docx": relative,
+        return {"document": document.id, "title": str(document.label), "docx": relative,
                 "sha256": write_immutable(self.root / "records" / relative, content)}
 
-    def _produced_pdf(self, produced: dict, title: str, number: str, version: int,
-                      actor: User) -> None:
-        digest = self._letter_pdf(self.root / "records" / produced["docx"], title, number)
+    def _produced_pdf(self, produced: dict, number: str, version: int, actor: User) -> None:
+        digest = self._letter_pdf(self.root / "records" / produced["docx"], produced["title"],
+                                  number, f"qrec render {number} --version {version}")
         if digest is None:
             return
         with self.store.write():
@@ -352,7 +390,7 @@ class Workspace:
                                  "file.pdf_made", number, version,
                                  {"document": produced["document"], "files": {"pdf": digest}})
 
-    def _letter_pdf(self, docx: Path, title: str, number: str) -> str | None:
+    def _letter_pdf(self, docx: Path, title: str, number: str, retry: str) -> str | None:
         """The PDF beside a letter's DOCX (a produced document, a reminder) and its SHA-256;
         None, with a notice, when LibreOffice cannot make it."""
         try:
@@ -360,7 +398,7 @@ class Workspace:
                                             "RecordNumber": number,
                                             "Organisation": self.config.organisation})
         except (PdfUnavailable, PdfFailed) as exc:
-            self.notices.append(f"{docx.name}: no PDF made: {exc}")
+            self.notices.append(f"{docx.name}: no PDF made: {exc}; `{retry}` makes it later")
             return None
         return write_immutable(docx.with_suffix(".pdf"), content)
 
@@ -444,14 +482,15 @@ class Workspace:
             item = {**case, "reminder": reminder_no, "docx": str(docx_path),
                     "pdf": str(docx_path.with_suffix(".pdf")), "made": False}
             if docx_path.exists():
-                made.append(item)
+                made.append({**item, "pdf": self._reminder_pdf(docx_path, case, actor)})
                 continue
             content = reminder_docx(
                 org=self.config.organisation, org_en=self.config.organisation_en,
                 reminder_no=reminder_no, case=case, to=case["holder_label"] or "质量部 Quality",
                 issued_by=actor.name, issued_on=today)
             digests = {"docx": write_immutable(docx_path, content)}
-            pdf = self._letter_pdf(docx_path, f"催办单 Reminder {reminder_no}", case["number"])
+            pdf = self._letter_pdf(docx_path, f"催办单 Reminder {reminder_no}", case["number"],
+                                   "qrec remind")
             if pdf is None:
                 item["pdf"] = None
             else:
@@ -463,6 +502,21 @@ class Workspace:
                                       "days_overdue": case["days_overdue"], "files": digests})
             made.append({**item, "made": True})
         return made
+
+    def _reminder_pdf(self, docx: Path, case: dict, actor: User) -> str | None:
+        """The PDF of an earlier reminder; made now when it failed then."""
+        pdf = docx.with_suffix(".pdf")
+        if pdf.exists():
+            return str(pdf)
+        digest = self._letter_pdf(docx, f"催办单 Reminder {docx.stem}", case["number"],
+                                  "qrec remind")
+        if digest is None:
+            return None
+        with self.store.write():
+            self.store.add_event(clock.utc_now(), clock.today().isoformat(), actor.id,
+                                 "file.pdf_made", case["number"], None,
+                                 {"reminder": docx.stem, "files": {"pdf": digest}})
+        return str(pdf)
 
     def _after_change(self, number: str, version: int, actor: User, pdf: bool,
                       point: str) -> None:
@@ -567,9 +621,18 @@ class Workspace:
         version = version or record["current_version"]
         self._version_row(record, version)
         made = self._make_pdf(number, version, actor.id)
+        for produced in self._produced_lacking_pdf(number, version):
+            self._produced_pdf(produced, number, version, actor)
         path = self.store.files(record["id"], version)["pdf"]["path"]
         return {"number": number, "version": version, "made": made,
                 "pdf": str(self.root / "records" / path)}
+
+    def _produced_lacking_pdf(self, number: str, version: int) -> list[dict]:
+        """The documents a version's step produced whose PDF is missing (it failed then)."""
+        return [e["detail"]["produced"] for e in self.store.events(number)
+                if e["version"] == version and "produced" in e["detail"]
+                and not (self.root / "records" / e["detail"]["produced"]["docx"])
+                .with_suffix(".pdf").exists()]
 
     def _try_pdf(self, number: str, version: int, actor: str) -> None:
         """The PDF of a just-stored version; a missing or failing LibreOffice becomes a notice

@@ -43,6 +43,15 @@ def run(ws):
     return invoke
 
 
+@pytest.fixture
+def no_libreoffice(monkeypatch):
+    """As on a machine without LibreOffice (this process's running converter is stopped)."""
+    from qrecords.render.pdf import shared_converter
+
+    shared_converter().close()
+    monkeypatch.setenv("QREC_SOFFICE", "/nonexistent/soffice")
+
+
 def example(form_id: str) -> Path:
     return EXAMPLES / f"{form_id}.yaml"
 

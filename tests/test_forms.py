@@ -3,9 +3,9 @@
 
 import pytest
 
-from qrecords.errors import FormError
+from qrecords.errors import FormError, ValidationError
+from qrecords.forms import parse_form, validate_data
 from tests.render.docx_text import edit_template
-from qrecords.forms import parse_form
 
 # The field ids DOMAIN.md fixes as contract (examples, imports and scripts rely on them).
 CONTRACT_IDS = {
@@ -93,6 +93,25 @@ def test_schema_mistakes_name_file_field_and_problem(change, expected):
         parse_form(GOOD.replace(old, new), "schemas/demo.yaml")
     message = str(caught.value)
     assert message.startswith("schemas/demo.yaml: ") and expected in message, message
+
+
+KEYED = GOOD + """\
+  - id: reviews
+    type: table
+    key: department
+    label: {zh: 评审, en: Reviews}
+    columns:
+      - {id: department, type: choice, label: {zh: 部门, en: Dept}, choices: [
+          {id: sales, zh: 销售, en: Sales}, {id: quality, zh: 质量, en: Quality}]}
+"""
+
+
+def test_a_keyed_table_refuses_a_key_twice():
+    form = parse_form(KEYED, "demo.yaml")
+    rows = [{"department": "sales"}, {"department": "sales"}]
+    with pytest.raises(ValidationError, match="department 'sales' appears more than once"):
+        validate_data(form, {"name": "x", "reviews": rows}, "2026-11-23")
+    assert validate_data(form, {"name": "x", "reviews": rows[:1]}, "2026-11-23")["reviews"]
 
 
 def test_schema_reports_every_mistake_at_once():

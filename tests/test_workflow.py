@@ -3,6 +3,8 @@ every refusal: wrong role, wrong state, missing field, authority by amount, amen
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from tests.conftest import as_json, example
@@ -38,10 +40,21 @@ def new_contract(run, *sets) -> str:
                   "--json"))["number"]
 
 
+# Who signs for each department of the contract review.
+SIGNERS = {"sales": "lina", "technical": "chengang", "production": "liuyang",
+           "quality": "zhaomin", "purchasing": "sunli", "warehouse": "zhouqiang"}
+
+
+def sign_as(run, number, *departments):
+    for department in departments:
+        ok(run("sign", number, "feasible", "--json", user=SIGNERS[department]))
+
+
 def review_all(run, number):
     """Every department that has not signed yet signs 'feasible'."""
-    for user in ("zhaomin", "sunli", "zhouqiang"):  # quality, purchasing, warehouse
-        ok(run("sign", number, "feasible", "--json", user=user))
+    signed = ok(run("show", number, "--json"))["data"]["department_reviews"] or []
+    done = {row["department"] for row in signed if row.get("opinion")}
+    sign_as(run, number, *(d for d in SIGNERS if d not in done))
 
 
 def test_contract_review_from_draft_to_closed(run):
@@ -50,6 +63,7 @@ def test_contract_review_from_draft_to_closed(run):
     refused(step(run, "lina", number, "approve"), "not allowed in state 草稿 Draft",
             "allowed now: submit")
     assert ok(step(run, "lina", number, "submit"))["status"] == "under_review"
+    sign_as(run, number, "sales", "technical", "production")
     refused(step(run, "lina", number, "complete"),
             "waits for the sign-off of quality, purchasing, warehouse")
     review_all(run, number)
@@ -78,10 +92,14 @@ def test_contract_review_from_draft_to_closed(run):
 def test_an_objection_goes_back_to_sales_and_only_that_department_reviews_again(run):
     number = new_contract(run)
     ok(step(run, "lina", number, "submit"))
+    sign_as(run, number, "sales", "technical", "production")
+    refused(run("sign", number, "不可行", user="zhaomin"), "not_feasible needs a --comment")
     objected = ok(run("sign", number, "不可行", "--comment", "交期不可行", "--json",
                       user="zhaomin"))
     assert objected["status"] == "objection" and objected["holder"] == "sales"
     refused(run("sign", number, "feasible", "--json", user="sunli"), "nothing to sign")
+    refused(step(run, "lina", number, "complete"), "not allowed in state 异议处理中",
+            "allowed now: none; amend the record (qrec amend) to send it to 评审中")
     amended = ok(run("amend", number, "--set", "delivery_date=2027-01-20", "--reason",
                      "与客户协商延期交货", "--json"))
     assert amended["status"] == "under_review"
@@ -98,6 +116,15 @@ def test_signing_is_for_your_own_department_only(run):
     refused(run("sign", number, "feasible", user="mazong"),
             "department management does not sign department_reviews")
     refused(run("sign", number, "maybe", user="zhaomin"), "decision")
+    refused(run("sign", number, "feasible", user="zhangwei"),
+            "signing department_reviews needs the role reviewer or quality or sales or "
+            "sales_manager; zhangwei has service")
+    refused(run("sign", number, "conditional", user="chengang"),
+            "the decision conditional needs a --comment")
+    sign_as(run, number, "technical")
+    refused(run("sign", number, "not_feasible", "--comment", "改主意", user="chengang"),
+            "technical has already signed (feasible, 陈刚, 2026-11-23)",
+            "an amendment re-opens the review")
 
 
 def test_above_the_limit_only_the_general_manager_approves(run):
@@ -129,6 +156,42 @@ def test_a_repeat_order_keeps_its_approval_when_only_quantity_date_or_price_chan
                       "规格变更", "--json"))
     assert reviewed["status"] == "under_review"
     assert all("opinion" not in row for row in reviewed["data"]["department_reviews"])
+    # approved again from scratch: the earlier approval does not carry over
+    assert [reviewed["data"][f] for f in ("conclusion", "approver", "approval_date")] == \
+        [None, None, None]
+
+
+def test_a_repeat_order_beyond_its_approvers_authority_is_reviewed_again(run):
+    number = _approved(run, "repeat_order=yes")  # 103,800 approved by the sales manager
+    above = ok(run("amend", number, "--set", "quantity=6000", "--reason", "客户追加数量",
+                   "--json"))  # 519,000: above the sales manager's 500,000
+    assert above["status"] == "under_review" and above["data"]["approver"] is None
+    review_all(run, number)
+    ok(step(run, "lina", number, "complete"))
+    refused(step(run, "huangjun", number, "approve", "--set", "conclusion=accept"),
+            "needs the role general_manager")
+    ok(step(run, "mazong", number, "approve", "--set", "conclusion=accept"))
+    kept = ok(run("amend", number, "--set", "quantity=7000", "--reason", "再追加", "--json"))
+    assert kept["status"] == "approved" and kept["data"]["approver"] == "马总"
+
+
+def test_approval_needs_an_amount(run):
+    number = new_contract(run, "unit_price=")
+    ok(step(run, "lina", number, "submit"))
+    review_all(run, number)
+    ok(step(run, "lina", number, "complete"))
+    refused(step(run, "huangjun", number, "approve", "--set", "conclusion=accept"),
+            "approve needs amount filled first")
+
+
+def test_a_change_during_the_review_asks_the_signed_departments_again(run):
+    number = new_contract(run)
+    ok(step(run, "lina", number, "submit"))
+    sign_as(run, number, "sales", "technical")
+    changed = ok(run("amend", number, "--set", "packaging=木箱", "--reason", "客户要求",
+                     "--json"))
+    assert changed["status"] == "under_review"
+    assert all("opinion" not in row for row in changed["data"]["department_reviews"])
 
 
 def test_any_change_after_approval_of_a_new_order_reopens_the_review(run):
@@ -158,8 +221,20 @@ def test_complaint_from_registration_to_closure(run, ws):
             "--set", "disposition=credit", "--set", "disposition_amount=20000"))
     refused(step(run, "huangjun", number, "decide"), "disposition_amount 20,000",
             "above 5,000", "needs the role deputy_general_manager or general_manager")
-    decided = ok(step(run, "xulei", number, "decide", "--set", "decided_by=马总"))
+    refused(step(run, "xulei", number, "decide", "--set", "decided_by=马总"),
+            "decided_by cannot be given", "the step decide fills decided_by")
+    refused(step(run, "huangjun", number, "decide", "--set", "disposition_amount=100"),
+            "decide takes disposition; change disposition_amount with qrec amend")
+    decided = ok(step(run, "xulei", number, "decide"))
     assert decided["data"]["decided_by"] == "徐磊" and decided["status"] == "decided"
+    # the decision stands for a change elsewhere; a new amount needs a new decision
+    assert ok(run("amend", number, "--set", "defective_quantity=13", "--reason", "复点",
+                  "--json"))["status"] == "decided"
+    redo = ok(run("amend", number, "--set", "disposition_amount=60000", "--reason",
+                  "客户索赔增加", "--json"))
+    assert redo["status"] == "proposed" and redo["data"]["decided_by"] is None
+    refused(step(run, "xulei", number, "decide"), "above 50,000", "general_manager")
+    ok(step(run, "mazong", number, "decide"))
     refused(step(run, "zhaomin", number, "close"), "needs customer_accepted filled first")
     closed = ok(step(run, "zhaomin", number, "close", "--set", "customer_accepted=yes"))
     assert closed["status"] == "closed" and closed["data"]["closed_date"] == "2026-11-23"
@@ -212,6 +287,54 @@ def test_a_malformed_workflow_is_named_by_forms_check(ws, run, bad):
     assert result.exit_code == 1 and "workflow" in result.output
 
 
+@pytest.mark.parametrize("old, new, expected", [
+    ("{up_to: limits.complaint_sales_manager, roles: [sales_manager]}",
+     "{upto: limits.complaint_sales_manager, roles: [sales_manager]}",
+     "authority.levels #1: unknown key 'upto' (did you mean 'up_to'?)"),
+    ("up_to: limits.complaint_sales_manager,", "up_to: lots,", "'lots' is not an amount"),
+    ("up_to: limits.complaint_sales_manager,", "up_to: -5,", "'-5' is not an amount"),
+    ("field: disposition_amount\n", "field: disposition_amount\n        levls: []\n",
+     "authority: unknown key 'levls' (did you mean 'levels'?)"),
+    ("values: {domestic: 13, foreign: 17}", "values: {domestic: 13, foreign: x}",
+     "days.values.foreign: 'x' is not a whole number of days"),
+    ("values: {domestic: 13, foreign: 17}", "values: {domestic: 0, foreign: 17}",
+     "days.values.domestic: '0' is not a whole number of days"),
+    ("    field: follows\n", "    field: follows\n    cpoy: []\n",
+     "follow_up: unknown key 'cpoy' (did you mean 'copy'?)"),
+    ("{id: investigate, zh: 开始调查", "{id: assign, zh: 开始调查",
+     "workflow.transitions: id 'assign' is used twice"),
+    ("inputs: [category]", "inputs: [investigator]",
+     "'investigator' is written by the workflow, not given"),
+    ("inputs: [disposition_amount, production_unit", "inputs: [production_unit",
+     None),  # a sound change: no problem
+    ("{state: [decided], changed: [disposition, disposition_amount]",
+     "{state: [decided], changed: [dispositon, disposition_amount]",
+     "changed: 'dispositon' is not one of"),
+])
+def test_workflow_mistakes_are_named_by_forms_check(ws, run, old, new, expected):
+    path = ws.root / "schemas" / "complaint.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    result = run("forms", "check", "complaint")
+    if expected is None:
+        assert result.exit_code == 0, result.output
+    else:
+        assert result.exit_code == 1 and expected in result.output, result.output
+
+
+def test_forms_check_names_roles_and_limits_the_workspace_lacks(ws, run):
+    path = ws.root / "schemas" / "complaint.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("roles: [deputy_general_manager]", "roles: [deputy_manager]")
+                    .replace("limits.complaint_sales_manager", "limits.complaint_sales"),
+                    encoding="utf-8")
+    output = run("forms", "check", "complaint").output
+    assert "role 'deputy_manager' is held by no user in qrecords.yaml (did you mean " \
+           "'deputy_general_manager'?)" in output, output
+    assert "limits.complaint_sales is not set in qrecords.yaml" in output, output
+
+
 def test_overdue_lists_exactly_the_late_open_cases_and_remind_makes_one_reminder_each(
         run, ws, monkeypatch):
     late = new_complaint(run)                        # domestic, received 11-16: due 11-29
@@ -251,6 +374,33 @@ def test_overdue_lists_exactly_the_late_open_cases_and_remind_makes_one_reminder
     assert len([e for e in ws.store.events(late) if e["action"] == "reminder.made"]) == 1
 
 
+def test_letters_whose_pdf_failed_get_it_later(run, ws, monkeypatch, no_libreoffice):
+    late = new_complaint(run)
+    monkeypatch.setenv("QREC_TODAY", "2026-12-02")
+    result = run("remind", "--json", user="wangwen")
+    assert "no PDF made" in result.stderr and "`qrec remind` makes it later" in result.stderr
+    assert as_json(result)[0]["pdf"] is None
+    number = ok(run("new", "customer_property", "--data", example("customer_property"),
+                    "--set", "inspection_result=fail", "--json"))["number"]
+    result = run("do", number, "reject", user="zhaomin")
+    assert f"`qrec render {number} --version 2` makes it later" in result.stderr
+
+    monkeypatch.delenv("QREC_SOFFICE")  # LibreOffice is back
+    again = as_json(run("remind", "--json", user="wangwen"))
+    assert again[0]["made"] is False and "逾期 3 天" in pdf_text({"files": again[0]})
+    ok(run("render", number, "--version", "2", "--json"))
+    from pathlib import Path
+
+    notice = ws.root / "records" / "customer_property" / number / \
+        f"{number}_nonconformity_notice_v2.pdf"
+    assert "不合格通知单" in pdf_text({"files": {"pdf": str(notice)}})
+    made = [e["detail"] for e in ws.store.events() if e["action"] == "file.pdf_made"
+            and ("reminder" in e["detail"] or "document" in e["detail"])]
+    assert [sorted(d) for d in made] == [["files", "reminder"], ["document", "files"]]
+    assert made[1]["files"]["pdf"] == hashlib.sha256(Path(notice).read_bytes()).hexdigest()
+    assert late in made[0]["reminder"]
+
+
 def test_a_rejected_outcome_opens_a_follow_up_complaint(run):
     number = new_complaint(run)
     refused(run("new", "complaint", "--follows", number, "--set", "description=客户不接受"),
@@ -260,6 +410,10 @@ def test_a_rejected_outcome_opens_a_follow_up_complaint(run):
             "responsible_department=production"))
     ok(step(run, "lina", number, "propose", "--set", "countermeasure=改包装", "--set",
             "disposition=replacement"))
+    refused(step(run, "huangjun", number, "decide"), "needs disposition_amount filled first",
+            "give 0 when no money is involved")
+    ok(run("amend", number, "--set", "disposition_amount=0", "--reason", "换货，无金额",
+           "--json"))
     ok(step(run, "huangjun", number, "decide"))
     ok(step(run, "zhaomin", number, "close", "--set", "customer_accepted=yes"))
     refused(run("new", "complaint", "--follows", number, "--set", "description=客户不接受"),
@@ -279,6 +433,8 @@ def test_a_rejected_outcome_opens_a_follow_up_complaint(run):
     assert follow["data"]["follows"] == rejected and follow["status"] == "registered"
     assert follow["data"]["customer"] == "华东电力设备有限公司"
     assert follow["data"]["part_no"] == "PCB-4451-A"
+    refused(run("new", "complaint", "--follows", rejected, "--set", "description=再次"),
+            f"{rejected} is already followed up by {follow['number']}")
 
 
 def test_customer_property_incident_needs_the_customer_notified_date(run, ws):

@@ -44,7 +44,10 @@ qrec history "$number"
 step "Contract review: submitted, signed by each department, approved"
 contract=$(ls demo/records/contract_review)
 qrec --as lina do "$contract" submit | head -n 2
-for reviewer in zhaomin sunli zhouqiang; do qrec --as "$reviewer" sign "$contract" feasible | head -n 2; done
+for reviewer in lina chengang zhaomin sunli zhouqiang; do
+  qrec --as "$reviewer" sign "$contract" feasible | head -n 2
+done
+qrec --as liuyang sign "$contract" conditional --comment "需加班两周；交期不可再提前" | head -n 2
 qrec --as lina do "$contract" complete | head -n 2
 qrec --as huangjun do "$contract" approve --set conclusion=accept | head -n 2
 

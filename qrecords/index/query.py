@@ -79,7 +79,7 @@ def parse(text: str, schema, field_ids, sensitive_ids=()) -> object:
                              "users with the privacy role find a sensitive value by typing "
                              "it as plain words")
         if name and name not in known:
-            from ..forms import suggest
+            from ..errors import suggest
             raise QueryError(f"query: unknown field '{name}'{suggest(name, known)}; use "
                              f"{', '.join(CORE_FIELDS)} or a field id of a form (`qrec forms "
                              "show FORM`), or put text with a colon in quotes")

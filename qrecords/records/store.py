@@ -254,6 +254,14 @@ class Store:
             (form_id, *states)).fetchall()
         return [_version(row) for row in rows]
 
+    def followers(self, form_id: str, field: str, number: str) -> list[str]:
+        """Numbers of the form's records whose current version names `number` in `field`."""
+        rows = self._db.execute(
+            "SELECT r.number FROM records r JOIN versions v ON v.record_id = r.id AND "
+            "v.version = r.current_version WHERE r.form_id = ? AND json_extract(v.data, ?) = ? "
+            "ORDER BY r.id", (form_id, f'$."{field}"', number)).fetchall()
+        return [row[0] for row in rows]
+
     def versions_lacking(self, kind: str) -> list[dict]:
         """(number, form_id, version, status) of every version without a file of `kind`."""
         query = ("SELECT r.number, r.form_id, v.version, v.status FROM versions v "

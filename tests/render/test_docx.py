@@ -37,7 +37,7 @@ def test_each_value_in_its_labelled_cell(ws, form_id):
             continue
         assert _value_cell(rows, field.label.zh).strip() == field.display(value), field.id
         checked += 1
-    assert checked >= 8
+    assert checked >= 7  # each example fills at least 7 plain fields
     text = docx_text(record["files"]["docx"])
     for expected in (ws.config.organisation, form.title.zh, form.title.en, form.form_number,
                      form.revision, record["number"], record["status_label"]):

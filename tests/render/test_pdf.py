@@ -96,15 +96,6 @@ def test_watermark_follows_the_workflow_state(complaint_pdf, state, mark):
         assert (candidate in text) == (candidate == mark), (state.id, candidate)
 
 
-@pytest.fixture
-def no_libreoffice(monkeypatch):
-    """As on a machine without LibreOffice (this process's running converter is stopped)."""
-    from qrecords.render.pdf import shared_converter
-
-    shared_converter().close()
-    monkeypatch.setenv("QREC_SOFFICE", "/nonexistent/soffice")
-
-
 def test_render_makes_a_missing_pdf_and_never_replaces_one(ws, run, no_libreoffice,
                                                            monkeypatch):
     first = ws.new_record("complaint", load_example("complaint"), user="lina")
