@@ -1,9 +1,11 @@
-"""The `qrec` command: parse, prompt, print. Every command calls one Workspace method."""
+"""The `qrec` command: parse, prompt, print. Every command calls one Workspace method, or one
+function of qrecords.disposal (retention, holds, disposal)."""
 
 from __future__ import annotations
 
 import json
 import sys
+from contextlib import contextmanager
 
 import click
 
@@ -67,6 +69,25 @@ def _workspace(ctx, sync_index: bool = True):
 
     ctx.call_on_close(close)
     return ws
+
+
+@contextmanager
+def _progress(label: str):
+    """A `progress(done, total)` callback drawing a bar on stderr, shown from the first call
+    on (work refused before it starts shows none)."""
+    bars = []
+
+    def progress(done: int, total: int) -> None:
+        if not bars:
+            bars.append(click.progressbar(length=total, label=label, file=sys.stderr))
+            bars[0].__enter__()
+        bars[0].update(done - bars[0].pos)
+
+    try:
+        yield progress
+    finally:
+        if bars:
+            bars[0].__exit__(None, None, None)
 
 
 def _json(value) -> None:
@@ -161,10 +182,12 @@ def _gather(data_file, assignments) -> dict:
 
 
 def _print_record(ws, record: dict, as_json: bool) -> None:
-    from .present import record_text
+    from .present import record_text, tombstone_text
 
     if as_json:
         _json(record)
+    elif "disposed" in record:
+        click.echo(tombstone_text(record["disposed"]))
     else:
         click.echo(record_text(record, ws.form_of(record["number"])))
 
@@ -397,16 +420,93 @@ def index_check(ctx, as_json):
 def index_rebuild(ctx, as_json):
     """Rebuild the index from the catalog (searches go on meanwhile)."""
     ws = _workspace(ctx, sync_index=False)
-    with click.progressbar(length=1, label="索引 index", file=sys.stderr) as bar:
-        def progress(done, total):
-            bar.length = total
-            bar.update(1)
-
+    with _progress("索引 index") as progress:
         count = ws.rebuild_index(progress)
     if as_json:
         _json({"records": count})
     else:
         click.echo(f"Index rebuilt: {count} records 已重建索引")
+
+
+# -- retention -----------------------------------------------------------------------------
+
+
+@cli.group("retention")
+def retention_group():
+    """What is kept, and what is due for disposal. 保存期限。"""
+
+
+@retention_group.command("status")
+@json_option
+@click.pass_context
+def retention_status(ctx, as_json):
+    """Per form: open, retained, due, on hold and disposed records."""
+    from . import disposal
+    from .present import retention_status_text
+
+    rows = disposal.status(_workspace(ctx))
+    _json(rows) if as_json else click.echo(retention_status_text(rows))
+
+
+@retention_group.command("due")
+@json_option
+@click.pass_context
+def retention_due(ctx, as_json):
+    """Closed records whose retention period has ended, with the date it ended."""
+    from . import disposal
+    from .present import retention_due_text
+
+    rows = disposal.due(_workspace(ctx))
+    _json(rows) if as_json else click.echo(retention_due_text(rows))
+
+
+@cli.group("hold")
+def hold_group():
+    """Legal holds: a held record is never disposed of. 保全。"""
+
+
+def _hold_command(place: bool):
+    @click.argument("numbers", metavar="NUMBER...", nargs=-1, required=True)
+    @click.option("--reason", required=True, help="Why (kept in the record's history).")
+    @json_option
+    @click.pass_context
+    def command(ctx, numbers, reason, as_json):
+        from . import disposal
+
+        done = disposal.hold(_workspace(ctx), list(numbers), reason, ctx.obj["user"], place)
+        if as_json:
+            _json(done)
+        else:
+            for item in done:
+                click.echo(f"{item['number']}  {'on hold 保全中' if place else 'released 已解除'}")
+    return command
+
+
+hold_group.command("add", help="Place a hold on records (document controller).")(
+    _hold_command(True))
+hold_group.command("release", help="Release the hold of records (document controller).")(
+    _hold_command(False))
+
+
+@cli.command()
+@click.argument("numbers", metavar="[NUMBER...]", nargs=-1)
+@click.option("--due", "all_due", is_flag=True, help="Every due record not on hold.")
+@click.option("--reason", required=True, help="Why (kept in the tombstones and the list).")
+@click.option("--dry-run", is_flag=True, help="Only list what would be disposed of.")
+@json_option
+@click.pass_context
+def dispose(ctx, numbers, all_due, reason, dry_run, as_json):
+    """Dispose of records whose retention has ended (document controller). 记录销毁。"""
+    from . import disposal
+    from .present import disposal_text
+
+    if bool(numbers) == all_due:
+        raise click.UsageError("give record NUMBERs or --due")
+    ws = _workspace(ctx)
+    with _progress("销毁 dispose") as progress:
+        result = disposal.dispose(ws, list(numbers), all_due, reason, ctx.obj["user"],
+                                  dry_run=dry_run, progress=progress)
+    _json(result) if as_json else click.echo(disposal_text(result))
 
 
 def main() -> None:

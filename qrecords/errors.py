@@ -32,3 +32,13 @@ class ValidationError(QrecError):
         self.problems = problems
         lines = [f"{len(problems)} problem(s) in {subject}:"] + [f"  - {p}" for p in problems]
         super().__init__("\n".join(lines))
+
+
+class Disposed(NotFound):
+    """A record destroyed at the end of its retention: only its tombstone remains."""
+
+    def __init__(self, tombstone: dict):
+        self.tombstone = tombstone
+        super().__init__(f"{tombstone['number']} was disposed of on "
+                         f"{tombstone['effective_date']} by {tombstone['authorised_by']} "
+                         f"(记录销毁清单 {tombstone['list_number']}: {tombstone['reason']})")

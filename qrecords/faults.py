@@ -1,6 +1,6 @@
 """Fault injection for the crash tests: QREC_FAULT=<point> kills the process (SIGKILL, no
-clean-up of any kind) when it reaches that point. Every point is listed here and tested in
-tests/test_crash.py."""
+clean-up of any kind) when it reaches that point. Every point is listed here and tested by
+the crash tests (tests/index/test_index.py, tests/test_retention.py)."""
 
 import os
 import signal
@@ -11,6 +11,7 @@ POINTS = {
     "transition.after_commit": "a workflow step is in the catalog; index not yet updated",
     "sign.after_commit": "a sign-off is in the catalog; index not yet updated",
     "index.after_whoosh_commit": "the index has the change; STATE.json does not say so yet",
+    "dispose.after_commit": "records are gone from the catalog; their files are still on disk",
 }
 
 

@@ -95,7 +95,8 @@ class Field:
             if self.min is not None and comparable < _comparable(self.type, self.min):
                 raise Invalid(f"below the minimum {self.min}")
             if self.max is not None and comparable > _comparable(self.type, self.max):
-                raise Invalid(f"above the maximum {self.max}")
+                raise Invalid(f"above the maximum {self.max}" + (
+                    " (a date in the future)" if self.max == "today" else ""))
 
     # -- display -----------------------------------------------------------------------------
 
@@ -123,6 +124,10 @@ def _comparable(type_: str, value: object):
         return int(value)
     if type_ == "decimal":
         return decimal.Decimal(str(value))
+    if value == "today":  # a date bound: the effective date (QREC_TODAY or the real one)
+        from .clock import today
+
+        return today()
     return dt.date.fromisoformat(str(value))
 
 

@@ -205,9 +205,10 @@ class _SchemaChecker:
             if key not in ("period", "from", "action"):
                 self.bad("retention", f"unknown key '{key}'")
         period = str(value.get("period", ""))
-        match = re.fullmatch(r"(\d{1,3})([ymd])", period)
+        match = re.fullmatch(r"([1-9]\d{0,2})([ymd])", period)
         if not match:
-            self.bad("retention.period", f"'{period}' must be a number and y, m or d, e.g. 3y")
+            self.bad("retention.period", f"'{period}' must be a number from 1 to 999 and y, m "
+                     "or d, e.g. 3y")
             return None
         runs_from = str(value.get("from", "closure"))
         if runs_from not in _RETENTION_EVENTS and not (
@@ -322,6 +323,8 @@ class _SchemaChecker:
                 continue
             if f.type not in ("integer", "decimal", "date"):
                 self.bad(place, f"{key} is only for integer, decimal and date fields")
+                continue
+            if f.type == "date" and bound == "today":  # the effective date of the entry
                 continue
             try:
                 Field(id=f.id, type=f.type, label=f.label).parse(bound)

@@ -67,7 +67,8 @@ def record_text(record: dict, form: Form) -> str:
         f"{record['status_label']} · {record['version_created_at']} by "
         f"{record['author']}" + (f" · reason: {record['reason']}" if record['reason'] else ""),
         pairs([("docx", record["files"]["docx"] or "(missing)"),
-               ("pdf", record["files"]["pdf"] or "(not made)")]),
+               ("pdf", record["files"]["pdf"] or "(not made)"),
+               ("保存 kept", _kept_text(record))]),
         "",
     ]
     items = []
@@ -112,8 +113,10 @@ def search_text(found: dict, all_versions: bool) -> str:
     if not hits:
         return "No records found. 未找到记录。"
     rows = [[h["number"] + (f" v{h['version']}" if all_versions else ""), h["form"],
-             clip(h["title"], 34), h["status_label"], h["date"]] for h in hits]
-    lines = table(["NUMBER", "FORM", "TITLE", "STATUS", "DATE"], rows).splitlines()
+             clip(h["title"], 34), h["status_label"], h["date"], h["retention_until"] or ""]
+            for h in hits]
+    lines = table(["NUMBER", "FORM", "TITLE", "STATUS", "DATE", "KEPT UNTIL 保存至"],
+                  rows).splitlines()
     out = lines[:2]  # heading and rule
     for line, hit in zip(lines[2:], hits):
         out += [line, f"    {clip(hit['snippet'], 100)}"]
@@ -156,3 +159,63 @@ def overdue_text(cases: list[dict], files: bool = False) -> str:
         out += "\n" + "\n".join(f"  {c['docx']}" + (f"\n  {c['pdf']}" if c["pdf"] else "")
                                  for c in cases)
     return out
+
+
+def _kept_text(record: dict) -> str:
+    """'until 2029-01-15 (3y from closure on 2026-01-15) · on hold'."""
+    text = f"until {record['retention_until']} ({record['retention']})" \
+        if record["retention_until"] else record["retention"]
+    return text + (" · on hold 保全中" if record["hold"] else "")
+
+
+def tombstone_text(tombstone: dict) -> str:
+    lines = [f"{tombstone['number']}  记录已销毁 Disposed of",
+             pairs([("表单 form", f"{tombstone['form_id']} rev {tombstone['form_revision']}"),
+                    ("标题 title", tombstone["title"]),
+                    ("结案 closed", tombstone["closed_on"]),
+                    ("保存期满 retained until", f"{tombstone['retention_until']} "
+                                            f"({tombstone['retention']})"),
+                    ("处置 disposed", f"{tombstone['effective_date']} ({tombstone['action']}) "
+                                    f"by {tombstone['authorised_by']}"),
+                    ("理由 reason", tombstone["reason"]),
+                    ("清单 list", tombstone["list_number"]),
+                    ("版本 versions", str(tombstone["versions"]))]),
+             "files destroyed (SHA-256):"]
+    return "\n".join(lines + [f"  {digest}  {path}"
+                              for path, digest in tombstone["files"].items()])
+
+
+def retention_status_text(rows: list[dict]) -> str:
+    return table(["FORM", "POLICY", "OPEN 未结", "RETAINED 保存中", "DUE 到期", "ON HOLD 保全",
+                  "DISPOSED 已销毁"],
+                 [[r["form"], r["policy"], str(r["open"]), str(r["retained"]), str(r["due"]),
+                   str(r["on_hold"]), str(r["disposed"])] for r in rows])
+
+
+def retention_due_text(rows: list[dict]) -> str:
+    if not rows:
+        return "Nothing is due for disposal. 无到期记录。"
+    return table(["NUMBER", "FORM", "TITLE", "CLOSED", "ENDED 期满", "ACTION", "HOLD"],
+                 [[r["number"], r["form"], clip(r["title"], 30), r["closed_on"],
+                   r["retention_until"], r["action"], "on hold 保全" if r["on_hold"] else ""]
+                  for r in rows]) + f"\n{len(rows)} records due 条到期"
+
+
+def disposal_text(result: dict) -> str:
+    if not result["records"]:
+        out = "Nothing to dispose of. 无可销毁记录。"
+    else:
+        out = table(["NUMBER", "FORM", "TITLE", "ENDED 期满", "ACTION", "FILES"],
+                    [[r["number"], r["form"], clip(r["title"], 30), r["retention_until"],
+                      r["action"], str(len(r["files"]))] for r in result["records"]])
+        if result["dry_run"]:
+            out += f"\n{len(result['records'])} records would be disposed of (dry run: " \
+                   "nothing changed) 预览"
+        else:
+            out += (f"\n{len(result['records'])} records disposed of 已销毁 · list "
+                    f"{result['list_number']}\n  {result['docx']}"
+                    + (f"\n  {result['pdf']}" if result["pdf"] else ""))
+    for item in result["skipped"]:
+        out += f"\nskipped {item['number']}: {item['why']}"
+    return out
+

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 
 
 def width(text: str) -> int:
+    """Terminal cells: 2 for wide (CJK) characters, 1 for the rest. Tables of tens of
+    thousands of rows call this per cell, hence the ASCII fast path and the cache."""
+    if text.isascii():
+        return len(text)
+    return _width(text)
+
+
+@functools.lru_cache(maxsize=65536)
+def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
@@ -18,13 +28,12 @@ def clip(text: str, cells: int) -> str:
     text = " ".join(text.split())
     if width(text) <= cells:
         return text
-    out, used = "", 0
-    for ch in text:
-        w = width(ch)
-        if used + w > cells - 1:
-            break
-        out, used = out + ch, used + w
-    return out + "…"
+    used = 0
+    for end, ch in enumerate(text):
+        used += width(ch)
+        if used > cells - 1:
+            return text[:end] + "…"
+    return text  # not reached: the whole text is wider than cells
 
 
 def table(headers: list[str], rows: list[list[str]]) -> str:

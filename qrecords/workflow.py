@@ -114,6 +114,7 @@ class Workflow:
     amendments: tuple[AmendRule, ...] = ()
     deadline: Deadline | None = None
     follow_up: FollowUp | None = None
+    amend_roles: tuple[str, ...] = ()   # who may amend (anyone, when empty)
 
     @property
     def initial(self) -> str:
@@ -159,7 +160,7 @@ class Workflow:
 
     def roles(self) -> set[str]:
         """Every role a step or sign-off names."""
-        named = {r for t in self.transitions for r in t.roles}
+        named = {r for t in self.transitions for r in t.roles} | set(self.amend_roles)
         named |= {r for t in self.transitions for level in t.levels for r in level.roles}
         return named | {r for s in self.signoffs for r in s.roles}
 
@@ -168,14 +169,18 @@ class Workflow:
         return {level.up_to[len("limits."):] for t in self.transitions for level in t.levels
                 if isinstance(level.up_to, str)}
 
+    def amend_exit(self, state_id: str) -> AmendRule | None:
+        """The amendment rule that moves a record out of this state, if one does."""
+        return next((r for r in self.amendments if state_id in r.states and not r.changed
+                     and r.target != state_id), None)
+
     def allowed_text(self, state_id: str) -> str:
         """The steps possible in a state, for a refusal; a state left only by an amendment
         says so."""
         steps = ", ".join(t.id for t in self.allowed(state_id))
         if steps:
             return steps
-        rule = next((r for r in self.amendments if state_id in r.states
-                     and r.target != state_id), None)
+        rule = self.amend_exit(state_id)
         if rule:
             return (f"none; amend the record (qrec amend) to send it to "
                     f"{self.label(rule.target)}")
@@ -203,8 +208,9 @@ def check_transition(form, workflow: Workflow, t: Transition, state: str, data: 
         raise WorkflowError(f"{where} needs {', '.join(missing)} filled first (give them "
                             "with --set)")
     for fid, value in t.when.items():
-        if data.get(fid) != value:
-            shown = form.field(fid).display(value) if form.field(fid) else value
+        allowed = value if isinstance(value, list) else [value]
+        if data.get(fid) not in allowed:
+            shown = " or ".join(form.field(fid).display(v) for v in allowed)
             raise WorkflowError(f"{where} is only for records whose {fid} is {shown}")
     if t.signoffs_complete:
         pending = unsigned(form, workflow, t.signoffs_complete, data)
@@ -233,13 +239,22 @@ def _writer(workflow: Workflow, fid: str) -> str:
     return f"{fid} is set by `qrec new --follows NUMBER`"
 
 
-def check_inputs(workflow: Workflow, t: Transition, given: dict, number: str) -> None:
-    """A step takes only its own inputs; any other change is an amendment, with a reason."""
-    extra = sorted(k for k in given if k not in workflow.inputs(t))
+def check_inputs(workflow: Workflow, t: Transition, given: dict, number: str,
+                 fields) -> None:
+    """A step takes only its own inputs; any other change is an amendment, with a reason.
+    Names that are no field at all are left to validation, which says so."""
+    extra = sorted(k for k in given if k not in workflow.inputs(t) and k in fields)
     if extra:
         takes = ", ".join(workflow.inputs(t)) or "no fields"
         raise WorkflowError(f"{number}: {t.id} takes {takes}; change {', '.join(extra)} with "
                             "qrec amend (with a reason)")
+
+
+def check_amender(workflow: Workflow, user, number: str) -> None:
+    if workflow.amend_roles and not set(workflow.amend_roles) & set(user.roles):
+        raise WorkflowError(f"{number}: amending needs the role "
+                            f"{' or '.join(workflow.amend_roles)}; {user.id} has "
+                            f"{', '.join(user.roles) or 'no role'}")
 
 
 def _filled(data: dict, name: str) -> bool:
@@ -389,7 +404,8 @@ def holder(workflow: Workflow, state: str, data: dict) -> str | None:
 # -- reading the YAML ----------------------------------------------------------------------
 
 _KEYS = {
-    "workflow": {"states", "transitions", "signoffs", "amendments", "deadline", "follow_up"},
+    "workflow": {"states", "transitions", "signoffs", "amendments", "deadline", "follow_up",
+                 "amend_roles"},
     "state": {"id", "zh", "en", "holder", "released", "void", "closes"},
     "transition": {"id", "zh", "en", "from", "to", "roles", "requires", "inputs", "when",
                    "signoffs_complete", "authority", "set", "comment_required", "produce"},
@@ -442,7 +458,9 @@ def parse_workflow(value, fields: dict, bad) -> Workflow:
             bad(f"workflow.{kind}", f"id '{twice}' is used twice")
     flow = Workflow(states, transitions, signoffs, amendments,
                     _deadline(value.get("deadline"), fields, bad),
-                    _follow_up(value.get("follow_up"), fields, bad))
+                    _follow_up(value.get("follow_up"), fields, bad),
+                    tuple(map(str, _list(value.get("amend_roles") or [],
+                                         "workflow.amend_roles", bad))))
     _check_inputs(flow, fields, bad)
     return flow
 

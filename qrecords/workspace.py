@@ -9,12 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import sqlite3
 from pathlib import Path
 
-from . import clock, workflow
+from . import clock, retention, workflow
 from .faults import fault_point
 from .config import DEFAULT_CONFIG, Config, User, load_config
-from .errors import FormError, NotFound, QrecError, ValidationError, WorkspaceError, suggest
+from .errors import (Disposed, FormError, NotFound, QrecError, ValidationError, WorkspaceError,
+                     suggest)
 from .fields import MASK, Invalid
 from .forms import RESERVED, Form, load_form, parse_form, validate_data
 from .index.searchindex import SearchIndex
@@ -22,7 +24,7 @@ from .index import searching
 from .index.source import CatalogSource
 from .records.files import sha256_bytes, write_immutable
 from .records.numbering import format_number, period_of
-from .records.store import Store, canonical_json
+from .records.store import SCHEMA_VERSION, Store, canonical_json
 from .render.context import build_context
 from .render.docx import render_docx, template_names
 from .render.finish import watermark_for
@@ -45,6 +47,13 @@ class Workspace:
         if not catalog.exists():
             raise WorkspaceError(f"{catalog}: the catalog is missing; this workspace is broken")
         self.store = Store(catalog)
+        try:
+            version = self.store.schema_version()
+        except sqlite3.DatabaseError as exc:
+            raise WorkspaceError(f"{catalog}: not a qrecords catalog ({exc})") from None
+        if version != SCHEMA_VERSION:
+            raise WorkspaceError(f"{catalog}: catalog schema version {version}; this qrec reads "
+                                 f"version {SCHEMA_VERSION} (make a new workspace)")
         self.index = SearchIndex(self.root / "index")
         self.notices: list[str] = []  # warnings for the user, printed by the CLI
         self._pdf_unavailable = False
@@ -101,6 +110,10 @@ class Workspace:
             self._try_sync_index()
         self.index.close()
         self.store.close()
+
+    def mark_index_behind(self) -> None:
+        """Records changed: the index is brought up to date when the command ends."""
+        self._index_behind = True
 
     def user(self, user_id: str | None) -> User:
         """The acting user: --as / QREC_USER, else options.default_user of qrecords.yaml."""
@@ -215,7 +228,7 @@ class Workspace:
 
     def _follow_up(self, form: Form, follows: str, data: dict) -> dict:
         """The data of a new record following `follows`; one follow-up per record."""
-        old = self._record(follows)
+        old = self.record_row(follows)
         if old["form_id"] != form.id:
             raise workflow.WorkflowError(f"{follows} is a {old['form_id']} record, not {form.id}")
         current = self.store.version(old["id"], old["current_version"])["data"]
@@ -235,14 +248,15 @@ class Workspace:
         if not reason or not reason.strip():
             raise QrecError("an amendment needs a reason (--reason TEXT)")
         with self.store.write() as tx:
-            record = self._record(number)
-            form, template = self._frozen_form(record["form_revision_id"])
+            record = self.record_row(number)
+            form, template = self.frozen_form(record["form_revision_id"])
             if not form.workflow.is_open(record["status"]):
                 raise workflow.WorkflowError(
                     f"{number} is {form.workflow.label(record['status'])}: a closed record is "
                     "not amended (a complaint whose outcome was rejected is followed up with "
                     "`qrec new complaint --follows`)")
             workflow.refuse_owned(form.workflow, changes, number)
+            workflow.check_amender(form.workflow, actor, number)
             current = tx.version(record["id"], record["current_version"])
             masked = sorted(k for k, v in changes.items()
                             if v == MASK and form.field(k) is not None and form.field(k).sensitive)
@@ -291,8 +305,8 @@ class Workspace:
         """The transitions of the record's current state, and whether this user may take them
         (False with the reason otherwise)."""
         actor = self.user(user)
-        record = self._record(number)
-        form, _ = self._frozen_form(record["form_revision_id"])
+        record = self.record_row(number)
+        form, _ = self.frozen_form(record["form_revision_id"])
         data = self.store.version(record["id"], record["current_version"])["data"]
         found = []
         for t in form.workflow.allowed(record["status"]):
@@ -304,6 +318,11 @@ class Workspace:
                 problem = str(exc)
             found.append({"action": t.id, "label": str(t.label), "to": t.target,
                           "to_label": form.workflow.label(t.target), "problem": problem})
+        exit_rule = form.workflow.amend_exit(record["status"])
+        if not found and exit_rule:  # left by an amendment (resolving an objection)
+            found.append({"action": "amend", "label": "修改 Amend (qrec amend NUMBER --reason)",
+                          "to": exit_rule.target,
+                          "to_label": form.workflow.label(exit_rule.target), "problem": None})
         return found
 
     def transition(self, number: str, action: str, changes: dict | None = None,
@@ -314,8 +333,8 @@ class Workspace:
         actor = self.user(user)
         comment = (comment or "").strip() or None
         with self.store.write() as tx:
-            record = self._record(number)
-            form, template = self._frozen_form(record["form_revision_id"])
+            record = self.record_row(number)
+            form, template = self.frozen_form(record["form_revision_id"])
             flow = form.workflow
             t = flow.transition(action)
             if t is None:
@@ -327,7 +346,7 @@ class Workspace:
             if t.comment_required and not comment:
                 raise workflow.WorkflowError(f"{number}: {t.id} needs a --comment (the reason)")
             workflow.refuse_owned(flow, changes or {}, number)
-            workflow.check_inputs(flow, t, changes or {}, number)
+            workflow.check_inputs(flow, t, changes or {}, number, form.field_ids)
             current = tx.version(record["id"], record["current_version"])
             today = clock.today()
             data = validate_data(form, {**current["data"], **(changes or {})},
@@ -349,6 +368,7 @@ class Workspace:
             if t.produce:
                 detail["produced"] = self._produce(form, t.produce, number, version, data,
                                                    actor, today.isoformat())
+                detail["written"] = {detail["produced"]["docx"]: detail["produced"]["sha256"]}
             self._store_version(form, template, record["id"], number, version, t.target, data,
                                 actor, comment, clock.utc_now(), today, "record.transition",
                                 detail)
@@ -381,16 +401,23 @@ class Workspace:
                 "sha256": write_immutable(self.root / "records" / relative, content)}
 
     def _produced_pdf(self, produced: dict, number: str, version: int, actor: User) -> None:
-        digest = self._letter_pdf(self.root / "records" / produced["docx"], produced["title"],
-                                  number, f"qrec render {number} --version {version}")
+        docx = self.root / "records" / produced["docx"]
+        digest = self.letter_pdf(docx, produced["title"], number,
+                                 f"qrec render {number} --version {version}")
         if digest is None:
             return
         with self.store.write():
             self.store.add_event(clock.utc_now(), clock.today().isoformat(), actor.id,
                                  "file.pdf_made", number, version,
-                                 {"document": produced["document"], "files": {"pdf": digest}})
+                                 {"document": produced["document"], "files": {"pdf": digest},
+                                  "written": self.written(docx.with_suffix(".pdf"), digest)})
 
-    def _letter_pdf(self, docx: Path, title: str, number: str, retry: str) -> str | None:
+    def written(self, path: Path, digest: str) -> dict[str, str]:
+        """{path relative to records/: SHA-256}: how an event lists a file it wrote outside
+        a version's own DOCX and PDF (letters, lists), so disposal and verify find it."""
+        return {path.relative_to(self.root / "records").as_posix(): digest}
+
+    def letter_pdf(self, docx: Path, title: str, number: str, retry: str) -> str | None:
         """The PDF beside a letter's DOCX (a produced document, a reminder) and its SHA-256;
         None, with a notice, when LibreOffice cannot make it."""
         try:
@@ -407,9 +434,10 @@ class Workspace:
         """Sign the record's sign-off row of the user's department (or `department`, which must
         be the user's own): a new version. An objection moves the record as the workflow says."""
         actor = self.user(user)
+        comment = (comment or "").strip() or None
         with self.store.write() as tx:
-            record = self._record(number)
-            form, template = self._frozen_form(record["form_revision_id"])
+            record = self.record_row(number)
+            form, template = self.frozen_form(record["form_revision_id"])
             flow = form.workflow
             signoff = flow.signoff(record["status"])
             if signoff is None:
@@ -453,7 +481,7 @@ class Workspace:
                 continue
             open_states = [s.id for s in flow.states if flow.is_open(s.id)]
             for row in self.store.current_versions(form_id, open_states):
-                form, _ = self._frozen_form(row["form_revision_id"])
+                form, _ = self.frozen_form(row["form_revision_id"])
                 due = workflow.due_date(form.workflow, row["data"])
                 if due is None or today <= due:
                     continue
@@ -489,17 +517,20 @@ class Workspace:
                 reminder_no=reminder_no, case=case, to=case["holder_label"] or "质量部 Quality",
                 issued_by=actor.name, issued_on=today)
             digests = {"docx": write_immutable(docx_path, content)}
-            pdf = self._letter_pdf(docx_path, f"催办单 Reminder {reminder_no}", case["number"],
-                                   "qrec remind")
+            written = self.written(docx_path, digests["docx"])
+            pdf = self.letter_pdf(docx_path, f"催办单 Reminder {reminder_no}", case["number"],
+                                  "qrec remind")
             if pdf is None:
                 item["pdf"] = None
             else:
                 digests["pdf"] = pdf
+                written.update(self.written(docx_path.with_suffix(".pdf"), pdf))
             with self.store.write():
                 self.store.add_event(clock.utc_now(), today, actor.id, "reminder.made",
                                      case["number"], None,
                                      {"reminder": reminder_no, "to": case["holder"],
-                                      "days_overdue": case["days_overdue"], "files": digests})
+                                      "days_overdue": case["days_overdue"], "files": digests,
+                                      "written": written})
             made.append({**item, "made": True})
         return made
 
@@ -508,36 +539,44 @@ class Workspace:
         pdf = docx.with_suffix(".pdf")
         if pdf.exists():
             return str(pdf)
-        digest = self._letter_pdf(docx, f"催办单 Reminder {docx.stem}", case["number"],
-                                  "qrec remind")
+        digest = self.letter_pdf(docx, f"催办单 Reminder {docx.stem}", case["number"],
+                                 "qrec remind")
         if digest is None:
             return None
         with self.store.write():
             self.store.add_event(clock.utc_now(), clock.today().isoformat(), actor.id,
                                  "file.pdf_made", case["number"], None,
-                                 {"reminder": docx.stem, "files": {"pdf": digest}})
+                                 {"reminder": docx.stem, "files": {"pdf": digest},
+                                  "written": self.written(pdf, digest)})
         return str(pdf)
 
     def _after_change(self, number: str, version: int, actor: User, pdf: bool,
                       point: str) -> None:
         """What follows every committed version: the PDF; the index when the command ends."""
         fault_point(point)
-        self._index_behind = True
+        self.mark_index_behind()
         if pdf:
             self._try_pdf(number, version, actor.id)
 
     def show(self, number: str, version: int | None = None, user: str | None = None) -> dict:
         """A record as the JSON contract of DESIGN.md describes it. Sensitive values are masked
-        for users without the `privacy` role; reading them is logged."""
-        return self._view(number, version, self.user(user), own_input=False)
+        for users without the `privacy` role; reading them is logged. A disposed record is
+        its tombstone: {"number", "disposed": tombstone}."""
+        actor = self.user(user)
+        try:
+            return self._view(number, version, actor, own_input=False)
+        except Disposed as gone:
+            if version is not None:
+                raise
+            return {"number": number, "disposed": gone.tombstone}
 
     def _view(self, number: str, version: int | None, actor: User, own_input: bool) -> dict:
         """The record dict; `own_input` is the echo of a new record, all typed by the actor:
         shown as typed and not logged as a read."""
-        record = self._record(number)
+        record = self.record_row(number)
         wanted = version or record["current_version"]
         row = self._version_row(record, wanted)
-        form, _ = self._frozen_form(record["form_revision_id"])
+        form, _ = self.frozen_form(record["form_revision_id"])
         data = row["data"] if own_input else self._visible_data(form, row["data"], actor,
                                                                     number, wanted)
         files = self.store.files(record["id"], wanted)
@@ -564,14 +603,19 @@ class Workspace:
             "due_date": _iso(workflow.due_date(form.workflow, row["data"])),
             "holder": workflow.holder(form.workflow, row["status"], row["data"])
             if form.workflow.is_open(row["status"]) else None,
-            "retention_until": None,
-            "hold": False,
+            "closed_on": record["closed_on"],
+            "retention_from": record["retention_from"],
+            "retention_until": record["retention_until"],
+            "retention": retention.explain(form.retention, record["retention_from"])
+            if record["retention_from"] else f"{form.retention.text} from "
+            f"{form.retention.runs_from}",
+            "hold": bool(record["on_hold"]),
         }
 
     def history(self, number: str) -> list[dict]:
         """Every version, oldest first, with who, when, why and which fields changed."""
-        record = self._record(number)
-        form, _ = self._frozen_form(record["form_revision_id"])
+        record = self.record_row(number)
+        form, _ = self.frozen_form(record["form_revision_id"])
         versions = self.store.versions(record["id"])
         steps = {e["version"]: e for e in self.store.events(number)
                  if e["action"] in _VERSION_ACTIONS}
@@ -594,11 +638,11 @@ class Workspace:
         """Field by field (table cells included) from version a to b; by default the current
         version against the one before it."""
         actor = self.user(user)
-        record = self._record(number)
+        record = self.record_row(number)
         current = record["current_version"]
         b = b or current
         a = a or max(b - 1, 1)
-        form, _ = self._frozen_form(record["form_revision_id"])
+        form, _ = self.frozen_form(record["form_revision_id"])
         rows = {side: self._version_row(record, side) for side in (a, b)}
         data = {side: self._visible_data(form, row["data"], actor, number, side)
                 for side, row in rows.items()}
@@ -617,7 +661,7 @@ class Workspace:
         """Make the PDF of a version if it is missing; an existing file is never replaced.
         Returns {number, version, pdf, made}."""
         actor = self.user(user)
-        record = self._record(number)
+        record = self.record_row(number)
         version = version or record["current_version"]
         self._version_row(record, version)
         made = self._make_pdf(number, version, actor.id)
@@ -691,12 +735,12 @@ class Workspace:
 
     def _pdf_job(self, number: str, version: int) -> dict | None:
         """What making a version's PDF needs; None when it has one already."""
-        record = self._record(number)
+        record = self.record_row(number)
         files = self.store.files(record["id"], version)
         if "pdf" in files:
             return None
         row = self.store.version(record["id"], version)
-        form, _ = self._frozen_form(record["form_revision_id"])
+        form, _ = self.frozen_form(record["form_revision_id"])
         metadata = {
             "Title": f"{form.title.zh} {form.title.en} {number} v{version}",
             "Subject": f"{form.form_number} rev {form.revision}",
@@ -725,12 +769,12 @@ class Workspace:
 
     def form_of(self, number: str) -> Form:
         """The form revision a record was made with (not necessarily the workspace's now)."""
-        return self._frozen_form(self._record(number)["form_revision_id"])[0]
+        return self.frozen_form(self.record_row(number)["form_revision_id"])[0]
 
     # -- search ------------------------------------------------------------------------------
 
     def index_source(self) -> CatalogSource:
-        return CatalogSource(self.store, lambda revision_id: self._frozen_form(revision_id)[0])
+        return CatalogSource(self.store, lambda revision_id: self.frozen_form(revision_id)[0])
 
     def sync_index(self) -> None:
         """Bring the search index up to date with the catalog: nothing to do costs one query.
@@ -801,8 +845,10 @@ class Workspace:
                                           "records": numbers})
             found["hits"] += extra
             found["total"] += len(extra)
+        kept = self.store.retention_until([hit["number"] for hit in found["hits"]])
         for hit in found["hits"]:
             hit["status_label"] = _status_label(forms, hit["form"], hit["status"])
+            hit["retention_until"] = kept.get(hit["number"])
         return found
 
     def _forms(self) -> dict[str, Form]:
@@ -810,14 +856,14 @@ class Workspace:
         return {form_id: self.form(form_id) for form_id in self.form_ids()}
 
     def _snippet_source(self, number: str, version: int) -> tuple[Form, dict]:
-        record = self._record(number)
-        return (self._frozen_form(record["form_revision_id"])[0],
+        record = self.record_row(number)
+        return (self.frozen_form(record["form_revision_id"])[0],
                 self.store.version(record["id"], version)["data"])
 
     def _sensitive_fields(self) -> dict[int, list[str]]:
         fields = {}
         for revision_id in self.store.form_revision_ids():
-            form = self._frozen_form(revision_id)[0]
+            form = self.frozen_form(revision_id)[0]
             sensitive = [f.id for f in form.fields if f.sensitive]
             if sensitive:
                 fields[revision_id] = sensitive
@@ -825,9 +871,12 @@ class Workspace:
 
     # -- internals ---------------------------------------------------------------------------
 
-    def _record(self, number: str) -> dict:
+    def record_row(self, number: str) -> dict:
         record = self.store.record(number)
         if record is None:
+            tombstone = self.store.tombstone(number)
+            if tombstone is not None:
+                raise Disposed(tombstone)
             hint = f" (did you mean '{number.upper()}'?)" if number != number.upper() and \
                 self.store.record(number.upper()) else ""
             raise NotFound(f"no record '{number}'{hint}")
@@ -855,7 +904,7 @@ class Workspace:
                 "that changes needs a new revision: edit `revision:` in its schema")
         return frozen["id"]
 
-    def _frozen_form(self, revision_id: int) -> tuple[Form, bytes]:
+    def frozen_form(self, revision_id: int) -> tuple[Form, bytes]:
         if revision_id not in self._frozen:
             row = self.store.form_revision_by_id(revision_id)
             where = f"catalog copy of {row['form_id']} rev {row['revision']}"
@@ -879,6 +928,19 @@ class Workspace:
         self.store.add_event(now, today, actor.id, action, number, version,
                              {"reason": reason, "data_sha256": data_sha,
                               "files": {"docx": digest}, **(detail or {})})
+        self._keep_retention(form, record_id, version, state, data, today)
+
+    def _keep_retention(self, form: Form, record_id: int, version: int, state: str, data: dict,
+                        today: str) -> None:
+        """The record's title, closing date and retention dates, as of the version just
+        stored (the record's own form revision decides the policy)."""
+        record = self.store.record_by_id(record_id)
+        closed_on = record["closed_on"]
+        if closed_on is None and not form.workflow.is_open(state):
+            closed_on = today
+        created_on = today if version == 1 else self.store.version(record_id, 1)["effective_date"]
+        start, until = retention.until(form.retention, closed_on, created_on, data)
+        self.store.set_retention(record_id, form.title_of(data), closed_on, start, until)
 
     def _visible_data(self, form: Form, data: dict, actor: User, number: str,
                       version: int) -> dict:

@@ -100,6 +100,11 @@ def test_an_objection_goes_back_to_sales_and_only_that_department_reviews_again(
     refused(run("sign", number, "feasible", "--json", user="sunli"), "nothing to sign")
     refused(step(run, "lina", number, "complete"), "not allowed in state 异议处理中",
             "allowed now: none; amend the record (qrec amend) to send it to 评审中")
+    assert [(s["action"], s["to"]) for s in as_json(run("do", number, "--json"))] == [
+        ("amend", "under_review")]
+    refused(run("amend", number, "--set", "delivery_date=2027-03-01", "--reason", "我定的",
+                user="liuyang"), "amending needs the role sales or sales_manager; liuyang has "
+            "reviewer")
     amended = ok(run("amend", number, "--set", "delivery_date=2027-01-20", "--reason",
                      "与客户协商延期交货", "--json"))
     assert amended["status"] == "under_review"
@@ -121,6 +126,8 @@ def test_signing_is_for_your_own_department_only(run):
             "sales_manager; zhangwei has service")
     refused(run("sign", number, "conditional", user="chengang"),
             "the decision conditional needs a --comment")
+    refused(run("sign", number, "not_feasible", "--comment", "   ", user="chengang"),
+            "the decision not_feasible needs a --comment")
     sign_as(run, number, "technical")
     refused(run("sign", number, "not_feasible", "--comment", "改主意", user="chengang"),
             "technical has already signed (feasible, 陈刚, 2026-11-23)",
@@ -173,6 +180,21 @@ def test_a_repeat_order_beyond_its_approvers_authority_is_reviewed_again(run):
     ok(step(run, "mazong", number, "approve", "--set", "conclusion=accept"))
     kept = ok(run("amend", number, "--set", "quantity=7000", "--reason", "再追加", "--json"))
     assert kept["status"] == "approved" and kept["data"]["approver"] == "马总"
+
+
+def test_a_rejecting_conclusion_declines_the_order_instead_of_approving_it(run, ws):
+    number = new_contract(run)
+    ok(step(run, "lina", number, "submit"))
+    review_all(run, number)
+    ok(step(run, "lina", number, "complete"))
+    refused(step(run, "huangjun", number, "approve", "--set", "conclusion=reject"),
+            "approve is only for records whose conclusion is 接受 Accept or 有条件接受")
+    refused(step(run, "huangjun", number, "decline", "--set", "conclusion=reject"),
+            "decline needs a --comment")
+    declined = ok(step(run, "huangjun", number, "decline", "--set", "conclusion=reject",
+                       "--comment", "交期无法满足"))
+    assert (declined["status"], declined["status_label"]) == ("declined", "不接受 Declined")
+    assert declined["closed_on"] == "2026-11-23" and declined["retention_until"] == "2029-11-23"
 
 
 def test_approval_needs_an_amount(run):
@@ -396,7 +418,10 @@ def test_letters_whose_pdf_failed_get_it_later(run, ws, monkeypatch, no_libreoff
     assert "不合格通知单" in pdf_text({"files": {"pdf": str(notice)}})
     made = [e["detail"] for e in ws.store.events() if e["action"] == "file.pdf_made"
             and ("reminder" in e["detail"] or "document" in e["detail"])]
-    assert [sorted(d) for d in made] == [["files", "reminder"], ["document", "files"]]
+    assert [sorted(d) for d in made] == [["files", "reminder", "written"],
+                                         ["document", "files", "written"]]
+    for detail in made:  # each names the file it wrote, relative to records/
+        assert [(ws.root / "records" / path).exists() for path in detail["written"]] == [True]
     assert made[1]["files"]["pdf"] == hashlib.sha256(Path(notice).read_bytes()).hexdigest()
     assert late in made[0]["reminder"]
 
@@ -470,6 +495,15 @@ def test_customer_property_incident_needs_the_customer_notified_date(run, ws):
                 'customer_notified_date: 2026-11-23}]')
     assert ok(step(run, "zhouqiang", number, "resolve", "--set",
                    f"incidents={notified}"))["status"] == "in_custody"
-    ok(step(run, "zhouqiang", number, "return", "--set", "return_date=2026-11-23", "--set",
-            "return_method=returned"))
+    # an incident recorded by amendment also waits for the customer to be told
+    lost = ('[{incident_date: 2026-11-23, item_no: 1, incident_type: lost}]')
+    assert ok(run("amend", number, "--set", f"incidents={lost}", "--reason", "盘点短少",
+                  "--json", user="zhouqiang"))["status"] == "incident"
+    refused(step(run, "zhouqiang", number, "return", "--set", "return_date=2026-11-23"),
+            "not allowed in state 异常 Incident", "allowed now: resolve")
+    ok(step(run, "zhouqiang", number, "resolve", "--set",
+            "incidents=" + lost.replace("lost}", "lost, customer_notified_date: 2026-11-23}")))
+    returned = ok(step(run, "zhouqiang", number, "return", "--set", "return_date=2026-11-23",
+                       "--set", "return_method=returned", "--set", "returned_to=周敏"))
+    assert returned["data"]["returned_to"] == "周敏"
     assert ok(step(run, "wangwen", number, "close"))["status"] == "closed"

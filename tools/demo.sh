@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make demo`: a fresh demo workspace in ./demo, one record of every form (DOCX and PDF), an
-# amendment, searches, and where the files are. Safe to run again: it starts from a new workspace each time.
+# amendment, workflows, overdue reminders, searches, retention and a disposal, and where the
+# files are. Safe to run again: it starts from a new workspace each time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 qrec() { .venv/bin/qrec "$@"; }
@@ -8,6 +9,7 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 rm -rf demo
 export QREC_WORKSPACE="$PWD/demo"
+export QREC_TODAY=2026-11-23  # the demo's story is dated; later steps move time on from here
 step "qrec init demo"
 qrec init demo
 step "qrec forms; qrec forms check"
@@ -65,6 +67,20 @@ qrec --as zhangwei search "138 0000 1234"
 qrec --as lina search "138 0000 1234"
 step "qrec index check"
 qrec index check
+
+step "Retention: what is kept; three years on (QREC_TODAY=2029-11-23) the closed complaint is due"
+qrec retention status
+export QREC_TODAY=2029-11-23
+qrec retention due
+qrec --as wangwen hold add "$number" --reason "客户诉讼，法务要求保全"
+qrec --as wangwen dispose --due --reason "保存期满" # the held record is skipped
+qrec --as wangwen hold release "$number" --reason "诉讼结束"
+qrec --as wangwen dispose --due --dry-run --reason "保存期满，按程序销毁"
+qrec --as wangwen dispose --due --reason "保存期满，按程序销毁"
+step "qrec show $number (its tombstone) and qrec retention status"
+qrec show "$number"
+qrec retention status
+export QREC_TODAY=2026-11-23
 
 step "qrec render --all --dry-run (every version already has its PDF)"
 qrec render --all --dry-run

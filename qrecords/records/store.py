@@ -12,7 +12,7 @@ import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 60_000
 
 _DDL = """
@@ -41,9 +41,37 @@ CREATE TABLE IF NOT EXISTS records (
     created_at TEXT NOT NULL,
     created_by TEXT NOT NULL,
     current_version INTEGER NOT NULL,
-    status TEXT NOT NULL
+    status TEXT NOT NULL,
+    title TEXT NOT NULL DEFAULT '',
+    closed_on TEXT,              -- effective date it reached a closing (or void) state
+    retention_from TEXT,         -- the date its retention period runs from
+    retention_until TEXT,        -- the first day it may be disposed of (once closed)
+    on_hold INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS records_form ON records (form_id);
+CREATE INDEX IF NOT EXISTS records_due ON records (retention_until) WHERE closed_on IS NOT NULL;
+-- What is left of a disposed record: who destroyed what, when, why, and the files' hashes.
+CREATE TABLE IF NOT EXISTS tombstones (
+    number TEXT PRIMARY KEY,
+    form_id TEXT NOT NULL,
+    form_revision TEXT NOT NULL,
+    title TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    closed_on TEXT NOT NULL,
+    retention_from TEXT NOT NULL,
+    retention_until TEXT NOT NULL,
+    retention TEXT NOT NULL,
+    action TEXT NOT NULL,
+    versions INTEGER NOT NULL,
+    files TEXT NOT NULL,
+    list_number TEXT NOT NULL,
+    authorised_by TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    at TEXT NOT NULL,
+    effective_date TEXT NOT NULL
+);
+-- Holds the one row that lets a disposal delete versions and files, inside its transaction.
+CREATE TABLE IF NOT EXISTS disposal_gate (list_number TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS versions (
     record_id INTEGER NOT NULL REFERENCES records (id),
     version INTEGER NOT NULL,
@@ -79,17 +107,21 @@ CREATE TABLE IF NOT EXISTS events (
 );
 """
 
-_IMMUTABLE = ("form_revisions", "versions", "files", "events")
+_IMMUTABLE = ("form_revisions", "versions", "files", "events", "tombstones")
+_DISPOSABLE = ("versions", "files")  # deleted only by a disposal, through disposal_gate
 # Events that change nothing the search index holds (reads, a version's PDF); every other
 # event naming a record makes the index re-read that record.
-INDEX_NEUTRAL = ("record.sensitive_read", "search.sensitive", "file.pdf_made", "reminder.made")
+INDEX_NEUTRAL = ("record.sensitive_read", "search.sensitive", "file.pdf_made", "reminder.made",
+                 "hold.placed", "hold.released")
 _INDEXED = f"action NOT IN ({', '.join(repr(a) for a in INDEX_NEUTRAL)})"  # constant SQL
 
 
 def _triggers() -> str:
     return "".join(
         f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
-        f"BEGIN SELECT RAISE(ABORT, '{table} rows are immutable'); END;\n"
+        + ("WHEN NOT EXISTS (SELECT 1 FROM disposal_gate) "
+           if op == "DELETE" and table in _DISPOSABLE else "")
+        + f"BEGIN SELECT RAISE(ABORT, '{table} rows are immutable'); END;\n"
         for table in _IMMUTABLE for op in ("UPDATE", "DELETE"))
 
 
@@ -113,6 +145,10 @@ class Store:
             + f"INSERT OR REPLACE INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');"
             + "COMMIT;")
         return store
+
+    def schema_version(self) -> int:
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        return int(row[0]) if row else 0
 
     def close(self) -> None:
         self._db.close()
@@ -203,6 +239,10 @@ class Store:
         row = self._db.execute("SELECT * FROM records WHERE number = ?", (number,)).fetchone()
         return dict(row) if row else None
 
+    def record_by_id(self, record_id: int) -> dict:
+        return dict(self._db.execute("SELECT * FROM records WHERE id = ?",
+                                     (record_id,)).fetchone())
+
     def record_numbers(self) -> list[str]:
         return [row[0] for row in self._db.execute("SELECT number FROM records ORDER BY id")]
 
@@ -270,6 +310,75 @@ class Store:
                  "AND f.version = v.version AND f.kind = ?) ORDER BY r.id, v.version")
         rows = self._db.execute(query, (kind,)).fetchall()
         return [dict(row) for row in rows]
+
+    # -- retention ---------------------------------------------------------------------------
+
+    def set_retention(self, record_id: int, title: str, closed_on: str | None,
+                      retention_from: str | None, retention_until: str | None) -> None:
+        self._db.execute(
+            "UPDATE records SET title = ?, closed_on = ?, retention_from = ?, "
+            "retention_until = ? WHERE id = ?",
+            (title, closed_on, retention_from, retention_until, record_id))
+
+    def set_hold(self, record_id: int, on_hold: bool) -> None:
+        self._db.execute("UPDATE records SET on_hold = ? WHERE id = ?", (int(on_hold), record_id))
+
+    def retention_counts(self, today: str) -> dict[str, dict]:
+        """Per form: open, retained (closed, not due), due (not held), on_hold, disposed."""
+        counts: dict[str, dict] = {}
+        for row in self._db.execute(
+                "SELECT form_id, sum(closed_on IS NULL), "
+                "sum(closed_on IS NOT NULL AND NOT ifnull(retention_until <= ?1, 0)), "
+                "sum(closed_on IS NOT NULL AND ifnull(retention_until <= ?1, 0) AND NOT on_hold),"
+                " sum(on_hold) FROM records GROUP BY form_id", (today,)):
+            counts[row[0]] = dict(zip(("open", "retained", "due", "on_hold"), row[1:]),
+                                  disposed=0)
+        for form_id, disposed in self._db.execute(
+                "SELECT form_id, count(*) FROM tombstones GROUP BY form_id"):
+            counts.setdefault(form_id, {"open": 0, "retained": 0, "due": 0, "on_hold": 0})
+            counts[form_id]["disposed"] = disposed
+        return counts
+
+    def due_records(self, today: str) -> list[dict]:
+        """Closed records whose retention ended on or before `today`, held ones included,
+        earliest first."""
+        rows = self._db.execute(
+            "SELECT id, number, form_id, form_revision_id, title, status, closed_on, "
+            "retention_from, retention_until, on_hold FROM records "
+            "WHERE closed_on IS NOT NULL AND retention_until <= ? "
+            "ORDER BY retention_until, id", (today,)).fetchall()
+        return [dict(row, on_hold=bool(row["on_hold"])) for row in rows]
+
+    def retention_until(self, numbers: list[str]) -> dict[str, str | None]:
+        """{number: retention_until} of the given records."""
+        marks = ",".join("?" * len(numbers))
+        return dict(self._db.execute(f"SELECT number, retention_until FROM records WHERE "
+                                     f"number IN ({marks})", numbers).fetchall())
+
+    def record_files(self, record_id: int) -> list[dict]:
+        rows = self._db.execute("SELECT version, kind, path, sha256, size FROM files WHERE "
+                                "record_id = ? ORDER BY version, kind", (record_id,)).fetchall()
+        return [dict(row) for row in rows]
+
+    def dispose(self, record_id: int, tombstone: dict) -> None:
+        """Delete a record's versions, files and row and keep its tombstone; call inside
+        write(). The gate row lets the immutability triggers pass for this transaction only."""
+        self._db.execute("INSERT INTO disposal_gate VALUES (?)", (tombstone["list_number"],))
+        self._db.execute("DELETE FROM files WHERE record_id = ?", (record_id,))
+        self._db.execute("DELETE FROM versions WHERE record_id = ?", (record_id,))
+        self._db.execute("DELETE FROM records WHERE id = ?", (record_id,))
+        self._db.execute("DELETE FROM disposal_gate")
+        row = {**tombstone, "files": canonical_json(tombstone["files"])}
+        self._db.execute(f"INSERT INTO tombstones ({', '.join(row)}) VALUES "
+                         f"({', '.join('?' * len(row))})", tuple(row.values()))
+
+    def tombstone(self, number: str) -> dict | None:
+        row = self._db.execute("SELECT * FROM tombstones WHERE number = ?", (number,)).fetchone()
+        return dict(row, files=json.loads(row["files"])) if row else None
+
+    def tombstones(self) -> list[dict]:
+        rows = self._db.execute("SELECT * FROM tombstones ORDER BY at, number").fetchall()
+        return [dict(row, files=json.loads(row["files"])) for row in rows]
 
     # -- events ------------------------------------------------------------------------------
 

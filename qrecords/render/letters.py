@@ -1,6 +1,6 @@
-"""One-page bilingual documents that workflows send out: the reminder 催办单 for an overdue
-case, and documents a step produces (a nonconformity notice to the customer). Made with
-python-docx; their PDFs are made like any record's."""
+"""Bilingual documents qrecords issues besides the forms: the reminder 催办单 for an overdue
+case, documents a step produces (a nonconformity notice to the customer), and the disposition
+list 记录销毁清单. Made with python-docx; their PDFs are made like any record's."""
 
 from __future__ import annotations
 
@@ -53,3 +53,63 @@ def reminder_docx(*, org: str, org_en: str, reminder_no: str, case: dict, to: st
     ], body=f"本案已逾期 {days} 天，请立即处理并将结果回复质量部。This case is {days} days "
             "overdue: please act on it at once and report the result to the quality "
             "department.")
+
+
+def disposal_list_docx(*, org: str, org_en: str, list_number: str, records: list[dict],
+                       authorised_by: str, reason: str, on: str) -> bytes:
+    """The disposition list 记录销毁清单: who authorised what and why, and per record its
+    dates and the SHA-256 of every file destroyed. Landscape, so hashes fit."""
+    from docx import Document
+    from docx.enum.section import WD_ORIENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml.ns import qn
+    from docx.shared import Cm, Pt
+
+    document = Document()
+    section = document.sections[0]
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = Cm(29.7), Cm(21.0)
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, side, Cm(1.5))
+    normal = document.styles["Normal"]
+    normal.font.name, normal.font.size = FONT_LATIN, Pt(9)
+    normal.element.rPr.rFonts.set(qn("w:eastAsia"), FONT_CJK)
+    for text, size, bold in ((f"{org}  {org_en}", 11, False),
+                             ("记录销毁清单  Record disposition list", 16, True)):
+        paragraph = document.add_paragraph()
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        run = paragraph.add_run(text)
+        run.font.size, run.bold = Pt(size), bold
+    facts = [("清单编号 List no.", list_number), ("日期 Date", on),
+             ("批准人 Authorised by", authorised_by), ("理由 Reason", reason),
+             ("记录数 Records", str(len(records)))]
+    table = document.add_table(rows=len(facts), cols=2)
+    table.style = "Table Grid"
+    for row, (label, value) in zip(table.rows, facts):
+        row.cells[0].text, row.cells[1].text = label, value
+    document.add_paragraph()
+    headings = ["序号 No.", "记录编号 Record", "表单 Form", "标题 Title", "结案 Closed",
+                "保存期满 Retained until", "处置 Action", "文件 SHA-256 Files"]
+    table = document.add_table(rows=1 + len(records), cols=len(headings))
+    table.style = "Table Grid"
+    for cell, text in zip(table.rows[0].cells, headings):
+        cell.text = text
+    for index, (row, item) in enumerate(zip(table.rows[1:], records), start=1):
+        files = "\n".join(f"{path.rsplit('/', 1)[-1]}  {digest}"
+                          for path, digest in item["files"].items())
+        values = [str(index), item["number"], item["form_title"], item["title"],
+                  item["closed_on"], f"{item['retention_until']}\n{item['why']}",
+                  {"destroy": "销毁 Destroy", "transfer": "移交 Transfer"}[item["action"]],
+                  files]
+        for cell, text in zip(row.cells, values):
+            cell.text = text
+            for paragraph in cell.paragraphs:
+                for run in paragraph.runs:
+                    run.font.size = Pt(7 if text is files else 9)
+    document.add_paragraph()
+    document.add_paragraph("以上记录已按保存期限处置，本清单永久保存。The records above were "
+                           "disposed of at the end of their retention period; this list is "
+                           "kept permanently.")
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()

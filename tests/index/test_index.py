@@ -218,7 +218,8 @@ def test_search_prints_an_aligned_table_with_snippets(ws, run):
     result = run("search", "华东", user="zhangwei")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0].split() == ["NUMBER", "FORM", "TITLE", "STATUS", "DATE"]
+    assert lines[0].split() == ["NUMBER", "FORM", "TITLE", "STATUS", "DATE", "KEPT", "UNTIL",
+                                "保存至"]
     assert set(lines[1].replace(" ", "")) == {"─"}
     rows = lines[2:-1:2]
     assert [row.split()[0] for row in rows] == ["CC-2611-01", "CR-2026-0001"]

@@ -1,0 +1,54 @@
+"""Retention periods: from which date a record's period runs and the day it ends.
+
+Pure date arithmetic on a form's `retention:` policy; the Workspace stores the results with
+every version, and qrecords.disposal acts on them.
+
+The rule for a day that does not exist: a period of years or months that lands on a day the
+month lacks (29 February in a common year, 31 April) ends on the first day of the next month,
+so a record is never due early. Closed on 2028-02-29 with 3 years: due 2031-03-01.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+_UNITS = {"years": ("year", "years"), "months": ("month", "months"), "days": ("day", "days")}
+
+
+def period_end(start: dt.date, policy) -> dt.date:
+    """The first day a record whose period runs from `start` may be disposed of."""
+    if policy.days:
+        return start + dt.timedelta(days=policy.days)
+    months = start.month - 1 + policy.years * 12 + policy.months
+    year, month = start.year + months // 12, months % 12 + 1
+    try:
+        return dt.date(year, month, start.day)
+    except ValueError:  # no such day in that month: the first of the next
+        return dt.date(year + month // 12, month % 12 + 1, 1)
+
+
+def runs_from(policy, closed_on: str | None, created_on: str, data: dict) -> str | None:
+    """The date the period runs from, or None while its event has not happened."""
+    if policy.runs_from == "closure":
+        return closed_on
+    if policy.runs_from == "creation":
+        return created_on
+    return data.get(policy.runs_from[len("field:"):])  # "field:<date field>"
+
+
+def until(policy, closed_on: str | None, created_on: str, data: dict) -> tuple[str | None,
+                                                                               str | None]:
+    """(runs from, retention until) as ISO dates; (None, None) while not started."""
+    start = runs_from(policy, closed_on, created_on, data)
+    if start is None:
+        return None, None
+    return start, period_end(dt.date.fromisoformat(start), policy).isoformat()
+
+
+def explain(policy, start: str) -> str:
+    """'3 years after closure on 2026-01-15', as a refusal says why a record is kept."""
+    amount, unit = next((getattr(policy, attr), names) for attr, names in _UNITS.items()
+                        if getattr(policy, attr))
+    event = {"closure": "closure", "creation": "creation"}.get(
+        policy.runs_from, policy.runs_from[len("field:"):])
+    return f"{amount} {unit[amount != 1]} after {event} on {start}"
