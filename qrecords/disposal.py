@@ -33,9 +33,10 @@ def status(ws) -> list[dict]:
     Due counts closed records past their period that are not on hold; on hold counts every
     held record, whatever its state."""
     counts = ws.store.retention_counts(clock.today().isoformat())
+    forms = {form_id: ws.form(form_id) for form_id in ws.form_ids()}
     rows = []
-    for form_id in sorted(set(ws.form_ids()) | set(counts)):
-        form = ws.form(form_id) if form_id in ws.form_ids() else None
+    for form_id in sorted(set(forms) | set(counts)):
+        form = forms.get(form_id)
         found = counts.get(form_id, {})
         rows.append({"form": form_id, "form_title": str(form.title) if form else form_id,
                      "policy": _policy_text(form.retention) if form else "",
@@ -86,39 +87,33 @@ def hold(ws, numbers: list[str], reason: str, user: str | None, place: bool) -> 
 def dispose(ws, numbers: list[str], all_due: bool, reason: str, user: str | None,
             dry_run: bool = False, progress=None) -> dict:
     """Dispose of the given records, or of every due record not on hold (`all_due`).
-    Returns {list_number, dry_run, records: [...], skipped: [...], docx, pdf}."""
+    Returns {list_number, dry_run, records: [...], skipped: [...], docx, pdf}; a dry run
+    lists exactly what the real run would dispose of, and changes nothing."""
     actor = _controller(ws, user, "dispose")
     reason = _reason(reason)
     finish_pending(ws)
     today = clock.today()
-    if all_due:
-        found = due(ws)
-        chosen = [r["number"] for r in found if not r["on_hold"]]
-        skipped = [{"number": r["number"], "why": "on hold"} for r in found if r["on_hold"]]
-    else:
-        chosen, skipped = list(dict.fromkeys(numbers)), []
-    plan = [_planned(ws, number, today.isoformat()) for number in chosen]
-    problems = [item.pop("problem") for item in plan if "problem" in item]
-    if problems:
-        raise ValidationError(problems, "the disposal (nothing was disposed of)")
-    record_ids = [item.pop("id") for item in plan]
-    result = {"list_number": None, "dry_run": dry_run, "records": plan, "skipped": skipped,
+    result = {"list_number": None, "dry_run": dry_run, "records": [], "skipped": [],
               "docx": None, "pdf": None}
-    if dry_run or not plan:
+    if dry_run:
+        plan, result["skipped"] = _plan(ws, numbers, all_due, today.isoformat())
+        result["records"] = [_public(item) for item in plan]
         return result
     written: list[Path] = []
     try:
-        with ws.store.write() as tx:
-            list_number = format_number(period_of(LIST_PATTERN, today),
-                                        tx.next_seq("disposal_list", period_of(LIST_PATTERN,
-                                                                               today)))
+        with ws.store.write() as tx:  # checked again under the write lock
+            plan, result["skipped"] = _plan(ws, numbers, all_due, today.isoformat())
+            if not plan:
+                return result
+            period = period_of(LIST_PATTERN, today)
+            list_number = format_number(period, tx.next_seq("disposal_list", period))
             now = clock.utc_now()
-            for done, (item, record_id) in enumerate(zip(plan, record_ids), start=1):
-                _destroy_in_catalog(ws, item, record_id, list_number, actor, reason, now,
-                                    today, written)
+            for done, item in enumerate(plan, start=1):
+                _destroy_in_catalog(ws, item, list_number, actor, reason, now, today, written)
                 if progress:
                     progress(done, len(plan))
-            docx, digest = _write_list(ws, list_number, plan, actor, reason,
+            result["records"] = [_public(item) for item in plan]
+            docx, digest = _write_list(ws, list_number, result["records"], actor, reason,
                                        today.isoformat())
             written.append(docx)
             tx.add_event(now, today.isoformat(), actor.id, "disposal.listed", None, None,
@@ -133,6 +128,25 @@ def dispose(ws, numbers: list[str], all_due: bool, reason: str, user: str | None
     finish_pending(ws)
     result.update(list_number=list_number, docx=str(docx), pdf=_list_pdf(ws, docx, actor))
     return result
+
+
+def _plan(ws, numbers: list[str], all_due: bool, today: str) -> tuple[list[dict], list[dict]]:
+    """(records to dispose of, held records skipped by --due); refused whole, naming every
+    record that may not go yet."""
+    skipped = []
+    if all_due:
+        found = due(ws)
+        numbers = [r["number"] for r in found if not r["on_hold"]]
+        skipped = [{"number": r["number"], "why": "on hold"} for r in found if r["on_hold"]]
+    plan = [_planned(ws, number, today) for number in dict.fromkeys(numbers)]
+    problems = [item["problem"] for item in plan if "problem" in item]
+    if problems:
+        raise ValidationError(problems, "the disposal (nothing was disposed of)")
+    return plan, skipped
+
+
+def _public(item: dict) -> dict:
+    return {k: v for k, v in item.items() if k != "id"}
 
 
 def finish_pending(ws) -> None:
@@ -202,8 +216,8 @@ def _files_of(ws, number: str, record_id: int) -> dict[str, str]:
     return dict(sorted(files.items()))
 
 
-def _destroy_in_catalog(ws, item: dict, record_id: int, list_number: str, actor, reason: str,
-                        now: str, today, written: list[Path]) -> None:
+def _destroy_in_catalog(ws, item: dict, list_number: str, actor, reason: str, now: str,
+                        today, written: list[Path]) -> None:
     if item["action"] == "transfer":
         written.extend(_transfer(ws, item, list_number))
     tombstone = {
@@ -214,7 +228,7 @@ def _destroy_in_catalog(ws, item: dict, record_id: int, list_number: str, actor,
         "action": item["action"], "versions": item["versions"], "files": item["files"],
         "list_number": list_number, "authorised_by": actor.id, "reason": reason, "at": now,
         "effective_date": today.isoformat()}
-    ws.store.dispose(record_id, tombstone)
+    ws.store.dispose(item["id"], tombstone)
     ws.store.add_event(now, today.isoformat(), actor.id, "record.disposed", item["number"],
                        None, {"list": list_number, "reason": reason, "action": item["action"],
                               "retention_until": item["retention_until"],
