@@ -509,6 +509,35 @@ def dispose(ctx, numbers, all_due, reason, dry_run, as_json):
     _json(result) if as_json else click.echo(disposal_text(result))
 
 
+# -- audit -----------------------------------------------------------------------------------
+
+
+@cli.command("verify")
+@click.option("--repair", is_flag=True, help="Finish interrupted disposals and move files the "
+              "catalog does not know to debris/, then verify.")
+@json_option
+@click.pass_context
+def verify_command(ctx, repair, as_json):
+    """Check every file's SHA-256, the audit log's hash chain, tombstones and the index.
+    Exit 1 naming each fault. 完整性校验。"""
+    from . import verify
+
+    ws = _workspace(ctx)
+    repaired = verify.repair(ws) if repair else []
+    with _progress("校验 verify") as progress:
+        result = verify.verify(ws, progress)
+    if as_json:
+        _json({**result, "repaired": repaired})
+    else:
+        for line in repaired:
+            click.echo(line)
+        for item in result["faults"]:
+            click.echo(item["problem"])
+        click.echo(verify.summary(result))
+    if not result["ok"]:
+        ctx.exit(1)
+
+
 def main() -> None:
     import signal
 

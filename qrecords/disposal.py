@@ -91,7 +91,7 @@ def dispose(ws, numbers: list[str], all_due: bool, reason: str, user: str | None
     lists exactly what the real run would dispose of, and changes nothing."""
     actor = _controller(ws, user, "dispose")
     reason = _reason(reason)
-    finish_pending(ws)
+    finish_pending(ws, actor)
     today = clock.today()
     result = {"list_number": None, "dry_run": dry_run, "records": [], "skipped": [],
               "docx": None, "pdf": None}
@@ -125,8 +125,10 @@ def dispose(ws, numbers: list[str], all_due: bool, reason: str, user: str | None
         raise
     ws.mark_index_behind()
     fault_point("dispose.after_commit")
-    finish_pending(ws)
-    result.update(list_number=list_number, docx=str(docx), pdf=_list_pdf(ws, docx, actor))
+    finish_pending(ws, actor)  # removes the records' files, makes the list's PDF
+    pdf = docx.with_suffix(".pdf")
+    result.update(list_number=list_number, docx=str(docx),
+                  pdf=str(pdf) if pdf.exists() else None)
     return result
 
 
@@ -149,7 +151,7 @@ def _public(item: dict) -> dict:
     return {k: v for k, v in item.items() if k != "id"}
 
 
-def finish_pending(ws) -> None:
+def finish_pending(ws, actor=None) -> None:
     """Complete what an interrupted disposal committed: remove the files its tombstones list
     that are still on disk, and make a disposition list's missing PDF."""
     records = ws.root / "records"
@@ -161,7 +163,7 @@ def finish_pending(ws) -> None:
             folder.rmdir()
     for docx in sorted((records / "disposals").glob("*.docx")):
         if not docx.with_suffix(".pdf").exists():
-            _list_pdf(ws, docx, ws.user(None))
+            _list_pdf(ws, docx, actor or ws.user(None))
 
 
 # -- the steps ---------------------------------------------------------------------------
@@ -264,16 +266,14 @@ def _write_list(ws, list_number: str, plan: list[dict], actor, reason: str,
     return path, write_immutable(path, content)
 
 
-def _list_pdf(ws, docx: Path, actor) -> str | None:
+def _list_pdf(ws, docx: Path, actor) -> None:
     digest = ws.letter_pdf(docx, LIST_TITLE, docx.stem, "the next qrec dispose")
-    if digest is None:
-        return None
-    with ws.store.write():
-        ws.store.add_event(clock.utc_now(), clock.today().isoformat(), actor.id,
-                           "file.pdf_made", None, None,
-                           {"list": docx.stem, "written": ws.written(docx.with_suffix(".pdf"),
-                                                                     digest)})
-    return str(docx.with_suffix(".pdf"))
+    if digest is not None:
+        with ws.store.write():
+            ws.store.add_event(clock.utc_now(), clock.today().isoformat(), actor.id,
+                               "file.pdf_made", None, None,
+                               {"list": docx.stem,
+                                "written": ws.written(docx.with_suffix(".pdf"), digest)})
 
 
 def _policy_text(policy) -> str:

@@ -12,7 +12,9 @@ import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
 
-SCHEMA_VERSION = 2
+from .chain import GENESIS, event_hash
+
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_MS = 60_000
 
 _DDL = """
@@ -103,7 +105,9 @@ CREATE TABLE IF NOT EXISTS events (
     action TEXT NOT NULL,
     record_number TEXT,
     version INTEGER,
-    detail TEXT NOT NULL
+    detail TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,     -- the hash of the event before (records/chain.py)
+    hash TEXT NOT NULL
 );
 """
 
@@ -385,11 +389,35 @@ class Store:
     def add_event(self, at: str, effective_date: str, actor: str, action: str,
                   record_number: str | None = None, version: int | None = None,
                   detail: dict | None = None) -> None:
+        """Append an event to the hash chain; inside write(), so the chain has one order."""
+        if not self._db.in_transaction:
+            raise RuntimeError("add_event outside a write transaction")
+        last = self._db.execute("SELECT id, hash FROM events ORDER BY id DESC LIMIT 1").fetchone()
+        event = {"id": (last[0] if last else 0) + 1, "at": at, "effective_date": effective_date,
+                 "actor": actor, "action": action, "record_number": record_number,
+                 "version": version, "detail": canonical_json(detail or {})}
+        prev_hash = last[1] if last else GENESIS
+        digest = event_hash(event, prev_hash)
         self._db.execute(
-            "INSERT INTO events (at, effective_date, actor, action, record_number, version, "
-            "detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (at, effective_date, actor, action, record_number, version,
-             canonical_json(detail or {})))
+            "INSERT INTO events (id, at, effective_date, actor, action, record_number, version,"
+            " detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (*event.values(), prev_hash, digest))
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('chain_head', ?)",
+                         (f"{event['id']}:{digest}",))
+
+    def rows(self, table: str):
+        """Every row of a catalog table, in insertion order: what verify reads."""
+        if table not in ("records", "versions", "files", "tombstones"):
+            raise ValueError(table)
+        return self._db.execute(f"SELECT * FROM {table} ORDER BY rowid")
+
+    def chain_head(self) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'chain_head'").fetchone()
+        return row[0] if row else None
+
+    def raw_events(self):
+        """Every event row as stored (detail as text), in order: what verify re-hashes."""
+        return self._db.execute("SELECT * FROM events ORDER BY id")
 
     def latest_change_id(self) -> int:
         """The id of the last event that changed what the index holds of a record."""
