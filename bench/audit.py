@@ -1,0 +1,84 @@
+"""Audit benchmarks over 10,000 records with their DOCX and PDF: `qrec verify` against
+sha256sum over the same files (hashing alone: no chain, no catalog, no index), in one run.
+
+Rendering 10,000 PDFs would take a quarter of an hour and measure LibreOffice, not verify:
+one record of each form is made for real, and the other records carry copies of its DOCX
+and PDF bytes, written to their own paths with their catalog rows and hash-chained events
+exactly as `qrec new` writes them. verify reads and hashes every file all the same.
+"""
+
+from __future__ import annotations
+
+import os
+
+from common import QREC, TODAY, USER, WORK, Row, median_wall, step
+
+from qrecords.forms import validate_data
+from qrecords.records.files import sha256_bytes
+from qrecords.records.store import canonical_json
+from qrecords.workspace import Workspace
+from tests import corpus
+
+N_AUDIT = int(os.environ.get("QREC_BENCH_AUDIT", "10000"))
+SHARES = {"complaint": 0.6, "contract_review": 0.2, "customer_property": 0.2}
+
+
+def bench_verify() -> list[Row]:
+    root = WORK / "audit"
+    step(f"audit: {N_AUDIT:,} records with DOCX and PDF")
+    files = filed_workspace(root, N_AUDIT)
+    env = {**os.environ, "QREC_WORKSPACE": str(root), "QREC_USER": "wangwen"}
+    ours = median_wall([str(QREC), "verify"], runs=3, env=env)
+    naive = median_wall(["bash", "-c", f"find '{root}/records' -type f -name '*_v*' -print0 "
+                         "| xargs -0 sha256sum | wc -l"], runs=3, env=env)
+    n = f"{N_AUDIT // 1000}k"
+    return [Row(f"`qrec verify` wall, {n} records, {files:,} files (sha256sum base)", ours,
+                naive, "s", ours / naive)]
+
+
+def filed_workspace(root, count: int) -> int:
+    """A workspace of `count` records, each with a DOCX and a PDF; returns the file count."""
+    ws = Workspace.init(root)
+    sizes = [int(count * share) for share in SHARES.values()]
+    sizes[0] += count - sum(sizes)
+    records = corpus.generate(*sizes, seed=11, wide=True)
+    real, made = {}, 0
+    for form_id in SHARES:  # one real record per form: its files are the others' content
+        data = next(d for f, d in records if f == form_id)
+        record = ws.new_record(form_id, data, user=USER)
+        real[form_id] = {"prefix": record["number"].rsplit("-", 1)[0],
+                         "revision": ws.store.record(record["number"])["form_revision_id"],
+                         "form": ws.form(form_id),
+                         "docx": open(record["files"]["docx"], "rb").read(),
+                         "pdf": open(record["files"]["pdf"], "rb").read()}
+        made += 2
+    now = f"{TODAY}T00:00:00Z"
+    with ws.store.write() as tx:
+        for seq, (form_id, data) in enumerate(records, 2):
+            spec = real[form_id]
+            form = spec["form"]
+            number = f"{spec['prefix']}-{seq:06d}"
+            state = form.workflow.initial
+            clean = validate_data(form, data, TODAY)
+            record_id = tx.add_record(number, form_id, spec["revision"], now, USER, state)
+            digest = sha256_bytes(canonical_json(clean).encode())
+            tx.add_version(record_id, 1, state, clean, digest, now, TODAY, USER, None)
+            hashes = {}
+            for kind in ("docx", "pdf"):
+                relative = f"{form_id}/{number}/{number}_v1.{kind}"
+                path = root / "records" / relative
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(spec[kind])
+                hashes[kind] = sha256_bytes(spec[kind])
+                tx.add_file(record_id, 1, kind, relative, hashes[kind], len(spec[kind]), now)
+            tx.add_event(now, TODAY, USER, "record.created", number, 1,
+                         {"reason": None, "data_sha256": digest,
+                          "files": {"docx": hashes["docx"]}})
+            tx.add_event(now, TODAY, USER, "file.pdf_made", number, 1,
+                         {"files": {"pdf": hashes["pdf"]}})
+            tx.set_retention(record_id, form.title_of(clean), None, None, None)
+            made += 2
+    step(f"audit: indexing {count:,} records")
+    ws.rebuild_index()
+    ws.close()
+    return made
