@@ -509,6 +509,25 @@ def dispose(ctx, numbers, all_due, reason, dry_run, as_json):
     _json(result) if as_json else click.echo(disposal_text(result))
 
 
+# -- registers and reports -------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("form_id", metavar="FORM")
+@click.option("--out", required=True, metavar="FILE", help="FILE.xlsx or FILE.csv.")
+@click.option("--from", "date_from", metavar="DATE", help="Records dated on or after DATE.")
+@click.option("--to", "date_to", metavar="DATE", help="Records dated on or before DATE.")
+@json_option
+@click.pass_context
+def register(ctx, form_id, out, date_from, date_to, as_json):
+    """Write the register 台账 of FORM: one row per record."""
+    from .present import register_text
+    from .register import export
+
+    result = export(_workspace(ctx), form_id, out, date_from, date_to, user=ctx.obj["user"])
+    _json(result) if as_json else click.echo(register_text(result))
+
+
 def main() -> None:
     import signal
 

@@ -219,3 +219,12 @@ def disposal_text(result: dict) -> str:
         out += f"\nskipped {item['number']}: {item['why']}"
     return out
 
+
+
+def register_text(result: dict) -> str:
+    """'台账 Register: 客户投诉处理单 …, 3 records 条记录 → /path/台账.xlsx'."""
+    period = f" ({result['from'] or '…'} – {result['to'] or '…'})" \
+        if result["from"] or result["to"] else ""
+    masked = "\n敏感信息已隐藏 sensitive fields masked (***)" if result["masked"] else ""
+    return (f"台账 Register: {result['form_title']}{period}, {result['count']} records 条记录 "
+            f"→ {result['out']}{masked}")
