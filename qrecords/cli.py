@@ -528,6 +528,25 @@ def register(ctx, form_id, out, date_from, date_to, as_json):
     _json(result) if as_json else click.echo(register_text(result))
 
 
+@cli.group("report")
+def report_group():
+    """Reports made as controlled documents. 统计报表。"""
+
+
+@report_group.command("complaints")
+@click.option("--month", required=True, metavar="YYYY-MM", help="The month reported on.")
+@click.option("--out", required=True, metavar="FILE", help="FILE.pdf or FILE.docx.")
+@json_option
+@click.pass_context
+def report_complaints(ctx, month, out, as_json):
+    """The monthly complaint statistics 客户投诉案件统计表 (PDF or DOCX)."""
+    from .present import complaint_report_text
+    from .reports import report_complaints as make
+
+    report = make(_workspace(ctx), month, out, user=ctx.obj["user"])
+    _json(report) if as_json else click.echo(complaint_report_text(report))
+
+
 def main() -> None:
     import signal
 

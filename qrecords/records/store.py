@@ -112,7 +112,7 @@ _DISPOSABLE = ("versions", "files")  # deleted only by a disposal, through dispo
 # Events that change nothing the search index holds (reads, a version's PDF); every other
 # event naming a record makes the index re-read that record.
 INDEX_NEUTRAL = ("record.sensitive_read", "search.sensitive", "file.pdf_made", "reminder.made",
-                 "hold.placed", "hold.released", "register.sensitive_read")
+                 "hold.placed", "hold.released", "register.sensitive_read", "report.made")
 _INDEXED = f"action NOT IN ({', '.join(repr(a) for a in INDEX_NEUTRAL)})"  # constant SQL
 
 
