@@ -1,5 +1,5 @@
 """The `qrec` command: parse, prompt, print. Every command calls one Workspace method, or one
-function of qrecords.disposal (retention, holds, disposal)."""
+function of a feature module (disposal, verify, register, reports, audit_pack)."""
 
 from __future__ import annotations
 
@@ -536,6 +536,44 @@ def verify_command(ctx, repair, as_json):
         click.echo(verify.summary(result))
     if not result["ok"]:
         ctx.exit(1)
+
+
+# -- registers and reports -------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("form_id", metavar="FORM")
+@click.option("--out", required=True, metavar="FILE", help="FILE.xlsx or FILE.csv.")
+@click.option("--from", "date_from", metavar="DATE", help="Records dated on or after DATE.")
+@click.option("--to", "date_to", metavar="DATE", help="Records dated on or before DATE.")
+@json_option
+@click.pass_context
+def register(ctx, form_id, out, date_from, date_to, as_json):
+    """Write the register 台账 of FORM: one row per record."""
+    from .present import register_text
+    from .register import export
+
+    result = export(_workspace(ctx), form_id, out, date_from, date_to, user=ctx.obj["user"])
+    _json(result) if as_json else click.echo(register_text(result))
+
+
+@cli.group("report")
+def report_group():
+    """Reports made as controlled documents. 统计报表。"""
+
+
+@report_group.command("complaints")
+@click.option("--month", required=True, metavar="YYYY-MM", help="The month reported on.")
+@click.option("--out", required=True, metavar="FILE", help="FILE.pdf or FILE.docx.")
+@json_option
+@click.pass_context
+def report_complaints(ctx, month, out, as_json):
+    """The monthly complaint statistics 客户投诉案件统计表 (PDF or DOCX)."""
+    from .present import complaint_report_text
+    from .reports import report_complaints as make
+
+    report = make(_workspace(ctx), month, out, user=ctx.obj["user"])
+    _json(report) if as_json else click.echo(complaint_report_text(report))
 
 
 def main() -> None:

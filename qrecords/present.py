@@ -219,3 +219,30 @@ def disposal_text(result: dict) -> str:
         out += f"\nskipped {item['number']}: {item['why']}"
     return out
 
+
+
+def register_text(result: dict) -> str:
+    """'台账 Register: 客户投诉处理单 …, 3 records 条记录 → /path/台账.xlsx'."""
+    period = f" ({result['from'] or '…'} – {result['to'] or '…'})" \
+        if result["from"] or result["to"] else ""
+    masked = "\n敏感信息已隐藏 sensitive fields masked (***)" if result["masked"] else ""
+    return (f"台账 Register: {result['form_title']}{period}, {result['count']} records 条记录 "
+            f"→ {result['out']}{masked}")
+
+
+def complaint_report_text(report: dict) -> str:
+    """The report's number, files and headline figures."""
+    rate = "—" if report["on_time_percent"] is None else f"{report['on_time_percent']}%"
+    days = "—" if report["average_days_to_close"] is None else report["average_days_to_close"]
+    return "\n".join([
+        f"{report['number']}  客户投诉案件统计表 Customer complaint statistics {report['month']}",
+        pairs([("受理 received", str(report["received"])),
+               ("结案 closed", f"{report['closed']} (准时 on time {report['closed_on_time']}, "
+                              f"逾期 late {report['closed_late']}; {rate})"),
+               ("平均天数 average days", str(days)),
+               ("金额 amount", report["amount"]),
+               ("月末未结 open at month end", f"{report['open_at_month_end']} (逾期 overdue "
+                                           f"{report['overdue_at_month_end']})")]),
+        f"  {report['files']['docx']}" + (f"\n  {report['files']['pdf']}"
+                                          if report["files"]["pdf"] else ""),
+        f"→ {report['out']}"])

@@ -68,6 +68,11 @@ qrec --as lina search "138 0000 1234"
 step "qrec index check"
 qrec index check
 
+step "Register 台账 and the November complaint statistics 客户投诉案件统计表 (due by 12-10)"
+qrec --as zhangwei register complaint --out demo/台账.xlsx  # contact details masked (***)
+QREC_TODAY=2026-12-10 qrec --as zhaomin report complaints --month 2026-11 \
+  --out demo/投诉统计-2026-11.pdf
+
 step "Retention: what is kept; three years on (QREC_TODAY=2029-11-23) the closed complaint is due"
 qrec retention status
 export QREC_TODAY=2029-11-23

@@ -116,7 +116,7 @@ _DISPOSABLE = ("versions", "files")  # deleted only by a disposal, through dispo
 # Events that change nothing the search index holds (reads, a version's PDF); every other
 # event naming a record makes the index re-read that record.
 INDEX_NEUTRAL = ("record.sensitive_read", "search.sensitive", "file.pdf_made", "reminder.made",
-                 "hold.placed", "hold.released")
+                 "hold.placed", "hold.released", "register.sensitive_read", "report.made")
 _INDEXED = f"action NOT IN ({', '.join(repr(a) for a in INDEX_NEUTRAL)})"  # constant SQL
 
 
@@ -314,6 +314,29 @@ class Store:
                  "AND f.version = v.version AND f.kind = ?) ORDER BY r.id, v.version")
         rows = self._db.execute(query, (kind,)).fetchall()
         return [dict(row) for row in rows]
+
+    # -- registers and reports ---------------------------------------------------------------
+
+    def form_records(self, form_id: str) -> list[dict]:
+        """Every record of a form, oldest first: number, form_revision_id, status, closed_on,
+        retention_until, on_hold, created_on (the effective date of version 1) and the data
+        of its current version."""
+        rows = self._db.execute(
+            "SELECT r.number, r.form_revision_id, r.status, r.closed_on, r.retention_until, "
+            "r.on_hold, first.effective_date AS created_on, v.data FROM records r "
+            "JOIN versions v ON v.record_id = r.id AND v.version = r.current_version "
+            "JOIN versions first ON first.record_id = r.id AND first.version = 1 "
+            "WHERE r.form_id = ? ORDER BY r.id", (form_id,)).fetchall()
+        return [dict(_version(row), on_hold=bool(row["on_hold"])) for row in rows]
+
+    def closings(self, form_id: str) -> dict[str, dict]:
+        """{number: detail of the workflow step that closed it} of a form's records (the
+        detail holds `closed`, and `days_taken`, `due`, `late` when the form has a deadline)."""
+        rows = self._db.execute(
+            "SELECT e.record_number, e.detail FROM events e JOIN records r ON r.number = "
+            "e.record_number WHERE r.form_id = ? AND e.action = 'record.transition' AND "
+            "json_extract(e.detail, '$.closed') IS NOT NULL ORDER BY e.id", (form_id,))
+        return {number: json.loads(detail) for number, detail in rows}
 
     # -- retention ---------------------------------------------------------------------------
 

@@ -12,29 +12,12 @@ FONT_LATIN, FONT_CJK = "Arial", "SimSun"
 def letter_docx(*, org: str, org_en: str, title: str, rows: list[tuple[str, str]],
                 body: str) -> bytes:
     """The organisation, a title, a two-column table of labelled values and a paragraph."""
-    from docx import Document
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.oxml.ns import qn
-    from docx.shared import Pt
-
-    document = Document()
-    normal = document.styles["Normal"]
-    normal.font.name, normal.font.size = FONT_LATIN, Pt(10.5)
-    normal.element.rPr.rFonts.set(qn("w:eastAsia"), FONT_CJK)
-    for text, size, bold in ((f"{org}  {org_en}", 11, False), (title, 16, True)):
-        paragraph = document.add_paragraph()
-        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        run = paragraph.add_run(text)
-        run.font.size, run.bold = Pt(size), bold
-    table = document.add_table(rows=len(rows), cols=2)
-    table.style = "Table Grid"
-    for row, (label, value) in zip(table.rows, rows):
-        row.cells[0].text, row.cells[1].text = label, value
+    document = new_document()
+    add_title(document, org, org_en, title)
+    add_pairs(document, rows)
     document.add_paragraph()
     document.add_paragraph(body)
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
+    return docx_bytes(document)
 
 
 def reminder_docx(*, org: str, org_en: str, reminder_no: str, case: dict, to: str,
@@ -59,34 +42,13 @@ def disposal_list_docx(*, org: str, org_en: str, list_number: str, records: list
                        authorised_by: str, reason: str, on: str) -> bytes:
     """The disposition list 记录销毁清单: who authorised what and why, and per record its
     dates and the SHA-256 of every file destroyed. Landscape, so hashes fit."""
-    from docx import Document
-    from docx.enum.section import WD_ORIENT
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.oxml.ns import qn
-    from docx.shared import Cm, Pt
+    from docx.shared import Pt
 
-    document = Document()
-    section = document.sections[0]
-    section.orientation = WD_ORIENT.LANDSCAPE
-    section.page_width, section.page_height = Cm(29.7), Cm(21.0)
-    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
-        setattr(section, side, Cm(1.5))
-    normal = document.styles["Normal"]
-    normal.font.name, normal.font.size = FONT_LATIN, Pt(9)
-    normal.element.rPr.rFonts.set(qn("w:eastAsia"), FONT_CJK)
-    for text, size, bold in ((f"{org}  {org_en}", 11, False),
-                             ("记录销毁清单  Record disposition list", 16, True)):
-        paragraph = document.add_paragraph()
-        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        run = paragraph.add_run(text)
-        run.font.size, run.bold = Pt(size), bold
-    facts = [("清单编号 List no.", list_number), ("日期 Date", on),
-             ("批准人 Authorised by", authorised_by), ("理由 Reason", reason),
-             ("记录数 Records", str(len(records)))]
-    table = document.add_table(rows=len(facts), cols=2)
-    table.style = "Table Grid"
-    for row, (label, value) in zip(table.rows, facts):
-        row.cells[0].text, row.cells[1].text = label, value
+    document = new_document(font_size=9, landscape=True)
+    add_title(document, org, org_en, "记录销毁清单  Record disposition list")
+    add_pairs(document, [("清单编号 List no.", list_number), ("日期 Date", on),
+                         ("批准人 Authorised by", authorised_by), ("理由 Reason", reason),
+                         ("记录数 Records", str(len(records)))])
     document.add_paragraph()
     headings = ["序号 No.", "记录编号 Record", "表单 Form", "标题 Title", "结案 Closed",
                 "保存期满 Retained until", "处置 Action", "文件 SHA-256 Files"]
@@ -110,6 +72,55 @@ def disposal_list_docx(*, org: str, org_en: str, list_number: str, records: list
     document.add_paragraph("以上记录已按保存期限处置，本清单永久保存。The records above were "
                            "disposed of at the end of their retention period; this list is "
                            "kept permanently.")
+    return docx_bytes(document)
+
+
+# -- the parts every such document is made of ----------------------------------------------
+
+
+def new_document(*, font_size: float = 10.5, landscape: bool = False):
+    """An empty python-docx document in Arial and SimSun (the fonts a Chinese Word user has;
+    LibreOffice maps them to Noto CJK); A4 landscape with 1.5 cm margins when asked."""
+    from docx import Document
+    from docx.enum.section import WD_ORIENT
+    from docx.oxml.ns import qn
+    from docx.shared import Cm, Pt
+
+    document = Document()
+    if landscape:
+        section = document.sections[0]
+        section.orientation = WD_ORIENT.LANDSCAPE
+        section.page_width, section.page_height = Cm(29.7), Cm(21.0)
+        for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+            setattr(section, side, Cm(1.5))
+    normal = document.styles["Normal"]
+    normal.font.name, normal.font.size = FONT_LATIN, Pt(font_size)
+    normal.element.rPr.rFonts.set(qn("w:eastAsia"), FONT_CJK)
+    return document
+
+
+def add_title(document, org: str, org_en: str, title: str) -> None:
+    """The organisation and the document's title, centred."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
+    for text, size, bold in ((f"{org}  {org_en}", 11, False), (title, 16, True)):
+        paragraph = document.add_paragraph()
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        run = paragraph.add_run(text)
+        run.font.size, run.bold = Pt(size), bold
+
+
+def add_pairs(document, rows: list[tuple[str, str]]):
+    """A two-column table of labelled values."""
+    table = document.add_table(rows=len(rows), cols=2)
+    table.style = "Table Grid"
+    for row, (label, value) in zip(table.rows, rows):
+        row.cells[0].text, row.cells[1].text = label, value
+    return table
+
+
+def docx_bytes(document) -> bytes:
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()

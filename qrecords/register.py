@@ -1,0 +1,230 @@
+"""The register 台账 of a form: one row per record (its current version), as XLSX or CSV.
+
+Columns, headed in both languages: record number, the day it was made, the form's date field
+(what --from/--to filter on; without one, the day it was made), customer, product (when the
+form has a `product` field), status, due date (when the workflow has a deadline), closed on,
+retained until, hold; then the form's other one-line fields, its title fields first and the
+rest in schema order. Long text and tables stay on the form: a cell is no place for them.
+
+Sensitive fields are `***` for users without the privacy role. A privacy user's export that
+contains sensitive values is logged as one `register.sensitive_read` event.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import decimal
+import io
+from dataclasses import dataclass
+
+from . import clock, workflow
+from .errors import QrecError
+from .fields import MASK
+from .forms import Form
+from .index.documents import record_date
+from .index.query import check_date
+from .outputs import out_path, write_out
+from .textfmt import width
+
+SUFFIXES = (".xlsx", ".csv")
+LONG_TYPES = ("longtext", "table")
+YES, NO = "是 Yes", "否 No"
+
+
+@dataclass(frozen=True)
+class Column:
+    id: str                  # the key of the column in a row
+    heading: str             # 中文 English
+    kind: str = "text"       # text, date, integer or decimal: how a spreadsheet stores it
+    field: str | None = None  # the form field it shows, if any
+
+
+def export(ws, form_id: str, out: str, date_from: str | None = None,
+           date_to: str | None = None, user: str | None = None) -> dict:
+    """Write the register of a form to `out` (.xlsx or .csv) and return it:
+    {form, form_title, out, from, to, count, masked, columns: [{id, heading}], rows}."""
+    actor = ws.user(user)
+    path = out_path(out, SUFFIXES)
+    date_from, date_to = _period(date_from, date_to)
+    form = ws.form(form_id)
+    columns = register_columns(form)
+    rows, shown = register_rows(ws, form, columns, "privacy" in actor.roles, date_from,
+                                date_to)
+    about = {"form": form, "actor": actor, "from": date_from, "to": date_to,
+             "organisation": ws.config.organisation, "masked": "privacy" not in actor.roles}
+    content = xlsx_bytes(columns, rows, about) if path.suffix.lower() == ".xlsx" \
+        else csv_bytes(columns, rows)
+    with ws.store.write():  # the event and the file go together, or neither
+        if shown["records"]:
+            ws.store.add_event(clock.utc_now(), clock.today().isoformat(), actor.id,
+                               "register.sensitive_read", None, None,
+                               {"form": form.id, "fields": sorted(shown["fields"]),
+                                "records": shown["records"], "out": str(path.resolve())})
+        write_out(path, content)
+    return {"form": form.id, "form_title": str(form.title), "out": str(path.resolve()),
+            "from": date_from, "to": date_to, "count": len(rows),
+            "masked": about["masked"] and any(f.sensitive for f in form.fields),
+            "columns": [{"id": c.id, "heading": c.heading} for c in columns], "rows": rows}
+
+
+def _period(date_from: str | None, date_to: str | None) -> tuple[str | None, str | None]:
+    date_from = check_date(date_from, "--from") if date_from else None
+    date_to = check_date(date_to, "--to") if date_to else None
+    if date_from and date_to and date_from > date_to:
+        raise QrecError(f"--from {date_from} is after --to {date_to}")
+    return date_from, date_to
+
+
+def register_columns(form: Form) -> list[Column]:
+    """The columns of a form's register, in order (see the module's docstring)."""
+    placed = [fid for fid in (form.date_field, form.customer_field, "product")
+              if fid and form.field(fid) is not None]
+    columns = [Column("number", "记录编号 Number"), Column("created_on", "建档日期 Created",
+                                                          "date")]
+    columns += [_field_column(form, fid) for fid in placed]
+    columns.append(Column("status", "状态 Status"))
+    if form.workflow.deadline is not None:
+        columns.append(Column("due_date", "期限 Due date", "date"))
+    columns += [Column("closed_on", "关闭日期 Closed on", "date"),
+                Column("retention_until", "保存至 Retained until", "date"),
+                Column("hold", "冻结 Hold")]
+    rest = list(form.title_fields) + [f.id for f in form.fields if f.id not in form.title_fields]
+    taken = {c.id for c in columns}
+    for fid in rest:
+        if fid in placed or form.field(fid).type in LONG_TYPES:
+            continue
+        column = _field_column(form, fid)
+        if column.id in taken:  # a field named like a register column keeps its own key
+            column = Column(f"field_{fid}", column.heading, column.kind, fid)
+        taken.add(column.id)
+        columns.append(column)
+    return columns
+
+
+def _field_column(form: Form, fid: str) -> Column:
+    field = form.field(fid)
+    kind = field.type if field.type in ("date", "integer", "decimal") else "text"
+    return Column(fid, str(field.label), kind, fid)
+
+
+def register_rows(ws, form: Form, columns: list[Column], privacy: bool,
+                  date_from: str | None, date_to: str | None) -> tuple[list[dict], dict]:
+    """(rows, {"fields", "records"}: the sensitive values shown unmasked). A row maps column
+    ids to cells: text (choices and yes/no in both languages), ISO dates, integers, decimals
+    as text ("3000.00"), None when empty, `***` when masked."""
+    rows, shown = [], {"fields": set(), "records": []}
+    for record in ws.store.form_records(form.id):
+        frozen = ws.frozen_form(record["form_revision_id"])[0]  # as the record was made
+        data = record["data"]
+        day = record_date(frozen, data, record["created_on"])
+        if (date_from and day < date_from) or (date_to and day > date_to):
+            continue
+        due = workflow.due_date(frozen.workflow, data)
+        row = {"number": record["number"], "created_on": record["created_on"],
+               "status": frozen.workflow.label(record["status"]),
+               "due_date": due.isoformat() if due else None,
+               "closed_on": record["closed_on"], "retention_until": record["retention_until"],
+               "hold": YES if record["on_hold"] else NO}
+        revealed = []
+        for column in columns:
+            if column.field is None:
+                continue
+            field = frozen.field(column.field) or form.field(column.field)
+            value = data.get(column.field)
+            sensitive = field.sensitive or form.field(column.field).sensitive
+            if value is not None and sensitive:
+                if not privacy:
+                    row[column.id] = MASK
+                    continue
+                revealed.append(column.field)
+            row[column.id] = _cell(field, value)
+        if revealed:
+            shown["fields"].update(revealed)
+            shown["records"].append(record["number"])
+        rows.append({c.id: row.get(c.id) for c in columns})
+    return rows, shown
+
+
+def _cell(field, value):
+    return field.display(value) if field.type in ("choice", "yesno") else value
+
+
+# -- files ---------------------------------------------------------------------------------
+
+
+def csv_bytes(columns: list[Column], rows: list[dict]) -> bytes:
+    """UTF-8 with a byte-order mark, so Excel opens the Chinese text correctly."""
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow([c.heading for c in columns])
+    for row in rows:
+        writer.writerow(["" if row[c.id] is None else row[c.id] for c in columns])
+    return text.getvalue().encode("utf-8-sig")
+
+
+def xlsx_bytes(columns: list[Column], rows: list[dict], about: dict) -> bytes:
+    """The register sheet (header row bold and frozen, filters on, widths fitted to CJK text,
+    dates and numbers as real cells) and a sheet saying what the register is."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    form = about["form"]
+    book = Workbook(write_only=True)
+    book.properties.title = f"{form.title.zh} 台账 {form.title.en} register"
+    book.properties.creator = "qrecords"
+    sheet = book.create_sheet("台账 Register")
+    sheet.freeze_panes = "A2"
+    for index, column in enumerate(columns, start=1):
+        cells = [column.heading] + [_text(row[column.id]) for row in rows]
+        sheet.column_dimensions[get_column_letter(index)].width = \
+            min(max(width(text) for text in cells) + 2, 60)
+    if rows:
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
+    bold = Font(bold=True)
+    heading = []
+    for column in columns:
+        cell = WriteOnlyCell(sheet, value=column.heading)
+        cell.font = bold
+        heading.append(cell)
+    sheet.append(heading)
+    for row in rows:
+        sheet.append([_typed(sheet, column, row[column.id]) for column in columns])
+    info = book.create_sheet("说明 About")
+    info.column_dimensions["A"].width, info.column_dimensions["B"].width = 24, 60
+    actor = about["actor"]
+    for label, value in (
+            ("组织 Organisation", about["organisation"]),
+            ("表单 Form", f"{form.title} {form.form_number} ({form.id})"),
+            ("期间 Period", f"{about['from'] or '…'} – {about['to'] or '…'}"),
+            ("按日期 Filed by", str(form.field(form.date_field).label) if form.date_field
+             else "建档日期 Created"),
+            ("记录数 Records", len(rows)),
+            ("导出 Exported", f"{clock.today().isoformat()} ({clock.utc_now()} UTC)"),
+            ("导出人 By", f"{actor.name} ({actor.id})"),
+            ("敏感信息 Sensitive fields", "*** 已隐藏 masked" if about["masked"]
+             else "已显示，已记录 shown, logged")):
+        info.append([label, value])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value)
+
+
+def _typed(sheet, column: Column, value):
+    """A spreadsheet cell: dates and numbers typed (so they sort and sum), the rest text."""
+    if value is None or value == MASK or column.kind in ("text", "integer"):
+        return value
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet)
+    if column.kind == "date":
+        cell.value, cell.number_format = dt.date.fromisoformat(value), "yyyy-mm-dd"
+    else:
+        cell.value, cell.number_format = decimal.Decimal(value), "#,##0.00"
+    return cell

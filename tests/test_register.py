@@ -1,0 +1,187 @@
+"""The register 台账: real workspaces, the XLSX read back with openpyxl and the CSV with csv,
+sensitive columns masked or logged, filters on the record's date, and careless input."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+
+from tests.conftest import as_json, example
+
+
+def new_complaint(run, *sets) -> str:
+    return as_json(run("new", "complaint", "--data", example("complaint"),
+                       *[f"--set={s}" for s in sets], "--json"))["number"]
+
+
+@pytest.fixture
+def complaints(run):
+    """Three complaints made on 2026-11-23: one closed, one on hold, one received in October."""
+    closed = new_complaint(run, "received_date=2026-11-02")
+    as_json(run("do", closed, "close_unfounded", "--set", "disposition=unfounded", "--comment",
+                "客户安装不当", "--json", user="zhaomin"))
+    held = new_complaint(run, "market=foreign", "customer=苏州明辉电子", "customer_contact=",
+                         "customer_phone=")
+    as_json(run("hold", "add", held, "--reason", "客户诉讼", "--json", user="wangwen"))
+    october = new_complaint(run, "received_date=2026-10-30", "product=电源模块")
+    return closed, held, october
+
+
+def read_xlsx(path):
+    from openpyxl import load_workbook
+
+    book = load_workbook(path)
+    sheet = book["台账 Register"]
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    return book, sheet, [dict(zip(rows[0], row)) for row in rows[1:]]
+
+
+def sensitive_events(ws):
+    return [e for e in ws.store.events() if e["action"] == "register.sensitive_read"]
+
+
+def test_the_xlsx_register_has_a_row_per_record_and_masks_personal_information(
+        run, ws, tmp_path, complaints):
+    closed, held, october = complaints
+    out = tmp_path / "台账.xlsx"
+    result = run("register", "complaint", "--out", out, user="zhangwei")
+    assert result.exit_code == 0, result.output
+    assert "3 records" in result.output and "masked" in result.output
+    book, sheet, rows = read_xlsx(out)
+    assert [r["记录编号 Number"] for r in rows] == [closed, held, october]
+    first = rows[0]
+    assert first["建档日期 Created"] == dt.datetime(2026, 11, 23)
+    assert first["受理日期 Date received"] == dt.datetime(2026, 11, 2)
+    assert first["客户名称 Customer"] == "华东电力设备有限公司"
+    assert first["产品名称 Product"] == "控制板组件"
+    assert first["状态 Status"] == "已结案 Closed"
+    assert first["期限 Due date"] == dt.datetime(2026, 11, 15)  # domestic: 13 days
+    assert first["关闭日期 Closed on"] == dt.datetime(2026, 11, 23)
+    assert first["保存至 Retained until"] == dt.datetime(2029, 11, 23)
+    assert first["冻结 Hold"] == "否 No"
+    assert first["处理方式 Disposition"] == "投诉不成立 Complaint unfounded"
+    assert first["市场 Market"] == "国内 Domestic" and first["料号 Part no."] == "PCB-4451-A"
+    assert first["数量 Quantity"] == 500 and first["不良数量 Defective quantity"] == 12
+    assert first["联系人 Contact person"] == "***" and first["联系电话 Phone"] == "***"
+    second = rows[1]
+    assert second["期限 Due date"] == dt.datetime(2026, 12, 3)  # foreign: 17 days
+    assert (second["冻结 Hold"], second["状态 Status"]) == ("是 Yes", "已登记 Registered")
+    assert second["关闭日期 Closed on"] is None and second["保存至 Retained until"] is None
+    assert second["联系人 Contact person"] is None  # nothing to hide where nothing is kept
+    assert rows[2]["产品名称 Product"] == "电源模块"
+    # long text and tables stay on the form
+    assert "异常描述 Description" not in first and "原因分析 Cause analysis" not in first
+    assert sheet.freeze_panes == "A2"
+    assert all(cell.font.b for cell in sheet[1])
+    widths = {sheet.cell(1, i + 1).value: sheet.column_dimensions[letter].width
+              for i, letter in enumerate("ABCD")}
+    assert widths["客户名称 Customer"] >= 22  # ten CJK characters are twenty cells wide
+    assert book["说明 About"]["B7"].value == "张伟 (zhangwei)"
+    assert sensitive_events(ws) == []  # nothing sensitive was shown, so nothing to log
+
+
+def test_a_privacy_user_sees_personal_information_and_the_export_is_logged_once(
+        run, ws, tmp_path, complaints):
+    closed, held, october = complaints
+    out = tmp_path / "register.xlsx"
+    as_json(run("register", "complaint", "--out", out, "--json", user="lina"))
+    rows = read_xlsx(out)[2]
+    assert [r["联系电话 Phone"] for r in rows] == ["138 0000 1234", None, "138 0000 1234"]
+    assert rows[0]["联系人 Contact person"] == "王磊"
+    events = sensitive_events(ws)
+    assert len(events) == 1
+    assert events[0]["actor"] == "lina"
+    assert events[0]["detail"]["records"] == [closed, october]  # the held one has none
+    assert events[0]["detail"]["fields"] == ["customer_contact", "customer_phone"]
+    assert events[0]["detail"]["out"] == str(out)
+
+
+def test_the_csv_register_is_utf8_with_bom_and_matches_the_json_rows(run, tmp_path,
+                                                                   complaints):
+    out = tmp_path / "register.csv"
+    printed = as_json(run("register", "complaint", "--out", out, "--json", user="zhangwei"))
+    content = out.read_bytes()
+    assert content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+    assert rows[0] == [c["heading"] for c in printed["columns"]]
+    assert rows[0][:3] == ["记录编号 Number", "建档日期 Created", "受理日期 Date received"]
+    expected = [["" if row[c["id"]] is None else str(row[c["id"]])
+                 for c in printed["columns"]] for row in printed["rows"]]
+    assert rows[1:] == expected
+    assert printed["rows"][0]["received_date"] == "2026-11-02"
+    assert printed["rows"][0]["customer_phone"] == "***"
+    assert printed["count"] == 3 and printed["masked"] is True
+
+
+def test_from_and_to_filter_on_the_records_date(run, tmp_path, complaints):
+    closed, held, october = complaints
+    out = tmp_path / "r.csv"
+
+    def numbers(*options):
+        return [r["number"] for r in as_json(run("register", "complaint", "--out", out,
+                                                 *options, "--json"))["rows"]]
+
+    assert numbers("--from", "2026-11-01") == [closed, held]
+    assert numbers("--to", "2026-11-02") == [closed, october]
+    assert numbers("--from", "2026-11-02", "--to", "2026-11-02") == [closed]
+    assert numbers("--from", "2027-01-01") == []
+    assert len(list(csv.reader(io.StringIO(out.read_text("utf-8-sig"))))) == 1  # headings
+
+
+def test_a_form_without_a_date_field_is_filed_by_the_day_records_were_made(
+        run, tmp_path, monkeypatch):
+    monkeypatch.setenv("QREC_TODAY", "2026-10-05")
+    early = as_json(run("new", "contract_review", "--data", example("contract_review"),
+                        "--json"))["number"]
+    monkeypatch.setenv("QREC_TODAY", "2026-11-23")
+    late = as_json(run("new", "contract_review", "--data", example("contract_review"),
+                       "--json"))["number"]
+    out = tmp_path / "cr.xlsx"
+    printed = as_json(run("register", "contract_review", "--out", out, "--from", "2026-11-01",
+                          "--json"))
+    assert [r["number"] for r in printed["rows"]] == [late]
+    ids = [c["id"] for c in printed["columns"]]
+    # no deadline in this workflow, no date field; title fields lead the form's own fields
+    assert "due_date" not in ids and "received_date" not in ids
+    assert ids[:8] == ["number", "created_on", "customer", "product", "status", "closed_on",
+                       "retention_until", "hold"]
+    assert ids[8] == "contract_no" and "specification" not in ids
+    assert "department_reviews" not in ids
+    rows = read_xlsx(out)[2]
+    assert rows[0]["金额 Amount"] == 103800 and rows[0]["建档日期 Created"].month == 11
+    assert early not in [r["记录编号 Number"] for r in rows]
+
+
+def test_an_existing_file_is_replaced_whole(run, tmp_path, complaints):
+    out = tmp_path / "r.csv"
+    out.write_text("old content that is longer than nothing\n" * 100)
+    as_json(run("register", "complaint", "--out", out, "--json"))
+    assert out.read_text("utf-8-sig").startswith("记录编号 Number")
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "ws") == ["r.csv"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["complain", "--out", "{d}/r.xlsx"], "no form 'complain' (did you mean 'complaint'?)"),
+    (["complaint", "--out", "{d}/r.xlsx", "--from", "2026-13-01"],
+     "--from: '2026-13-01' is not a date (YYYY-MM-DD)"),
+    (["complaint", "--out", "{d}/r.xlsx", "--to", "23/11/2026"],
+     "--to: '23/11/2026' is not a date (YYYY-MM-DD)"),
+    (["complaint", "--out", "{d}/r.xlsx", "--from", "2026-12-01", "--to", "2026-11-01"],
+     "--from 2026-12-01 is after --to 2026-11-01"),
+    (["complaint", "--out", "{d}/r.pdf"], "r.pdf: the file name must end in .xlsx or .csv"),
+    (["complaint", "--out", "{d}/register"], "must end in .xlsx or .csv"),
+    (["complaint", "--out", "{d}/missing/r.xlsx"], "missing does not exist"),
+    (["complaint", "--out", "{d}/folder.xlsx"], "folder.xlsx: is a folder"),
+])
+def test_careless_input_is_refused_in_one_line_and_leaves_no_file(run, tmp_path, args,
+                                                                   message):
+    out_dir = tmp_path / "out"
+    (out_dir / "folder.xlsx").mkdir(parents=True)
+    result = run("register", *[a.replace("{d}", str(out_dir)) for a in args])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1
+    assert message in result.stderr, result.stderr
+    assert [p.name for p in out_dir.iterdir()] == ["folder.xlsx"]
