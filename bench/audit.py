@@ -1,5 +1,6 @@
-"""Audit benchmarks over 10,000 records with their DOCX and PDF: `qrec verify` against
-sha256sum over the same files (hashing alone: no chain, no catalog, no index), in one run.
+"""Audit benchmarks over 10,000 records with their DOCX and PDF, in one run: `qrec verify`
+against sha256sum over the same files (hashing alone: no chain, no catalog, no index), and
+`qrec audit-pack` against zipping the records folder.
 
 Rendering 10,000 PDFs would take a quarter of an hour and measure LibreOffice, not verify:
 one record of each form is made for real, and the other records carry copies of its DOCX
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import os
 
-from common import QREC, TODAY, USER, WORK, Row, median_wall, step
+from common import PYTHON, QREC, TODAY, USER, WORK, Row, median_wall, step
 
 from qrecords.forms import validate_data
 from qrecords.records.files import sha256_bytes
@@ -34,6 +35,21 @@ def bench_verify() -> list[Row]:
     n = f"{N_AUDIT // 1000}k"
     return [Row(f"`qrec verify` wall, {n} records, {files:,} files (sha256sum base)", ours,
                 naive, "s", ours / naive)]
+
+
+def bench_audit_pack() -> list[Row]:
+    """`qrec audit-pack` of the verify benchmark's workspace (every record, current versions)
+    against zipping its records folder with Python's zipfile command line."""
+    root = WORK / "audit"
+    env = {**os.environ, "QREC_WORKSPACE": str(root), "QREC_USER": "wangwen"}
+    out, plain = WORK / "pack.zip", WORK / "plain.zip"
+    ours = median_wall([str(QREC), "audit-pack", str(out)], runs=3, env=env)
+    naive = median_wall([str(PYTHON), "-m", "zipfile", "-c", str(plain),
+                         str(root / "records")], runs=3, env=env)
+    n = f"{N_AUDIT // 1000}k"
+    size, plain_size = out.stat().st_size / 1e6, plain.stat().st_size / 1e6
+    return [Row(f"`qrec audit-pack` wall, {n} records ({size:.0f} MB; plain zip "
+                f"{plain_size:.0f} MB)", ours, naive, "s", ours / naive)]
 
 
 def filed_workspace(root, count: int) -> int:

@@ -23,6 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (QREC, PYTHON, REPO, TODAY, USER, WORK, Row, fmt, median_wall,  # noqa: E402
                     wall)
+import audit  # noqa: E402
 import retention_due  # noqa: E402
 import search  # noqa: E402
 
@@ -158,7 +159,8 @@ def bench_first_pdf() -> Row:
 
 BENCHMARKS = [bench_docx_records, bench_help_start, bench_pdf_throughput, bench_first_pdf,
               search.bench_analysis, search.bench_search,
-              retention_due.bench_retention]  # after bench_search: it reuses its catalog
+              retention_due.bench_retention,  # after bench_search: it reuses its catalog
+              audit.bench_verify, audit.bench_audit_pack]
 
 
 # -- output -------------------------------------------------------------------------------

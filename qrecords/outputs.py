@@ -4,6 +4,7 @@ and the content lands in one rename, so a failure never leaves a partial file be
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import QrecError
@@ -24,16 +25,22 @@ def out_path(value: str, suffixes: tuple[str, ...]) -> Path:
     return path
 
 
-def write_out(path: Path, content: bytes) -> None:
-    """Write `content` to `path` through a temporary file in the same folder and a rename:
-    the file is either the old one or the whole new one."""
+@contextmanager
+def writing(path: Path):
+    """A temporary file in the folder of `path` to write to; renamed to `path` when the block
+    ends, removed if it fails: the file is either the old one or the whole new one."""
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with open(temp, "wb") as handle:
-            handle.write(content)
-            handle.flush()
+        yield temp
+        with open(temp, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(temp, path)
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+
+
+def write_out(path: Path, content: bytes) -> None:
+    """Write `content` to `path` in one rename (see `writing`)."""
+    with writing(path) as temp:
+        temp.write_bytes(content)

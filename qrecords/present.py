@@ -246,3 +246,16 @@ def complaint_report_text(report: dict) -> str:
         f"  {report['files']['docx']}" + (f"\n  {report['files']['pdf']}"
                                           if report["files"]["pdf"] else ""),
         f"→ {report['out']}"])
+
+
+def audit_pack_text(made: dict) -> str:
+    state = "qrec verify: passed 校验通过" if made["verify_ok"] else \
+        f"qrec verify: {made['faults']} FAULTS (see verify.json in the pack) 校验未通过"
+    return pairs([("审核资料包 pack", made["out"]),
+                  ("记录 records", str(made["records"])),
+                  ("文件 files", str(made["files"])),
+                  ("大小 size", f"{made['size'] / 1e6:.1f} MB"),
+                  ("SHA-256", made["sha256"]),
+                  ("校验 verify", state),
+                  ("核对 check", "unzip it, then: sha256sum -c MANIFEST.sha256")])
+

@@ -46,13 +46,9 @@ def export(ws, form_id: str, out: str, date_from: str | None = None,
     {form, form_title, out, from, to, count, masked, columns: [{id, heading}], rows}."""
     actor = ws.user(user)
     path = out_path(out, SUFFIXES)
-    date_from, date_to = _period(date_from, date_to)
+    date_from, date_to = period(date_from, date_to)
     form = ws.form(form_id)
-    columns = register_columns(form)
-    rows, shown = register_rows(ws, form, columns, "privacy" in actor.roles, date_from,
-                                date_to)
-    about = {"form": form, "actor": actor, "from": date_from, "to": date_to,
-             "organisation": ws.config.organisation, "masked": "privacy" not in actor.roles}
+    columns, rows, shown, about = build(ws, form, actor, date_from, date_to)
     content = xlsx_bytes(columns, rows, about) if path.suffix.lower() == ".xlsx" \
         else csv_bytes(columns, rows)
     with ws.store.write():  # the event and the file go together, or neither
@@ -68,7 +64,18 @@ def export(ws, form_id: str, out: str, date_from: str | None = None,
             "columns": [{"id": c.id, "heading": c.heading} for c in columns], "rows": rows}
 
 
-def _period(date_from: str | None, date_to: str | None) -> tuple[str | None, str | None]:
+def build(ws, form: Form, actor, date_from: str | None, date_to: str | None):
+    """(columns, rows, shown, about) of a form's register as `actor` may see it; `shown`
+    names the sensitive values it reveals (to be logged by whoever writes it out)."""
+    columns = register_columns(form)
+    rows, shown = register_rows(ws, form, columns, "privacy" in actor.roles, date_from,
+                                date_to)
+    about = {"form": form, "actor": actor, "from": date_from, "to": date_to,
+             "organisation": ws.config.organisation, "masked": "privacy" not in actor.roles}
+    return columns, rows, shown, about
+
+
+def period(date_from: str | None, date_to: str | None) -> tuple[str | None, str | None]:
     date_from = check_date(date_from, "--from") if date_from else None
     date_to = check_date(date_to, "--to") if date_to else None
     if date_from and date_to and date_from > date_to:

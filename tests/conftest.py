@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -71,3 +72,45 @@ def snapshot(root: Path) -> dict[str, str]:
 def as_json(result) -> dict:
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory) -> Path:
+    """A workspace with something of everything, made once per test module: amended and
+    closed complaints, a late one with its reminder, a failed inspection with its notice, and
+    a disposal with its list. Copy it (fixture `copy`) before changing it."""
+    root = tmp_path_factory.mktemp("template") / "ws"
+    Workspace.init(root).close()
+    env = {"QREC_TODAY": "2026-01-05"}
+    steps = [
+        ("lina", "new", "complaint", "--data", example("complaint"), "--set",
+         "received_date=2026-01-02"),
+        ("lina", "amend", "CC-2601-01", "--set", "defective_quantity=15", "--reason", "复点"),
+        ("zhaomin", "do", "CC-2601-01", "close_unfounded", "--set", "disposition=unfounded",
+         "--comment", "非质量问题"),
+        ("lina", "new", "complaint", "--data", example("complaint"), "--set",
+         "received_date=2026-01-02"),
+        ("lina", "new", "customer_property", "--data", example("customer_property"),
+         "--set", "inspection_result=fail", "--set", "received_date=2026-01-02"),
+        ("zhaomin", "do", "CP-2026-0001", "reject"),  # produces the nonconformity notice
+    ]
+    from click.testing import CliRunner
+
+    runner = CliRunner()
+    for user, *args in steps:
+        result = runner.invoke(cli, ["-w", str(root), "--as", user, *map(str, args)], env=env)
+        assert result.exit_code == 0, result.output
+    for user, today, *args in [("wangwen", "2026-01-20", "remind"),  # CC-2601-02 is late
+                               ("wangwen", "2029-01-05", "dispose", "CC-2601-01", "--reason",
+                                "保存期满")]:
+        result = runner.invoke(cli, ["-w", str(root), "--as", user, *args],
+                               env={"QREC_TODAY": today})
+        assert result.exit_code == 0, result.output
+    return root
+
+
+@pytest.fixture
+def copy(template, tmp_path) -> Path:
+    target = tmp_path / "ws"
+    shutil.copytree(template, target)
+    return target

@@ -4,7 +4,6 @@ edited or deleted event, edited data or a stray file each make it fail, naming w
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 from pathlib import Path
 
@@ -13,47 +12,6 @@ from click.testing import CliRunner
 
 from qrecords.cli import cli
 from qrecords.workspace import Workspace
-from tests.conftest import example
-
-# One workspace with something of everything, made once and copied for each test.
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("verify") / "ws"
-    Workspace.init(root).close()
-    env = {"QREC_TODAY": "2026-01-05"}
-    steps = [
-        ("lina", "new", "complaint", "--data", example("complaint"), "--set",
-         "received_date=2026-01-02"),
-        ("lina", "amend", "CC-2601-01", "--set", "defective_quantity=15", "--reason", "复点"),
-        ("zhaomin", "do", "CC-2601-01", "close_unfounded", "--set", "disposition=unfounded",
-         "--comment", "非质量问题"),
-        ("lina", "new", "complaint", "--data", example("complaint"), "--set",
-         "received_date=2026-01-02"),
-        ("lina", "new", "customer_property", "--data", example("customer_property"),
-         "--set", "inspection_result=fail", "--set", "received_date=2026-01-02"),
-        ("zhaomin", "do", "CP-2026-0001", "reject"),  # produces the nonconformity notice
-    ]
-    runner = CliRunner()
-    for user, *args in steps:
-        result = runner.invoke(cli, ["-w", str(root), "--as", user, *map(str, args)], env=env)
-        assert result.exit_code == 0, result.output
-    for user, today, *args in [("wangwen", "2026-01-20", "remind"),  # CC-2601-02 is late
-                               ("wangwen", "2029-01-05", "dispose", "CC-2601-01", "--reason",
-                                "保存期满")]:
-        result = runner.invoke(cli, ["-w", str(root), "--as", user, *args],
-                               env={"QREC_TODAY": today})
-        assert result.exit_code == 0, result.output
-    return root
-
-
-@pytest.fixture
-def copy(template, tmp_path) -> Path:
-    target = tmp_path / "ws"
-    shutil.copytree(template, target)
-    return target
-
 
 def verify(root: Path, *more: str):
     return CliRunner().invoke(cli, ["-w", str(root), "verify", *more],

@@ -87,6 +87,13 @@ qrec show "$number"
 qrec retention status
 export QREC_TODAY=2026-11-23
 
+step "qrec verify, then an audit pack checked with sha256sum alone"
+qrec --as wangwen verify
+qrec --as wangwen audit-pack demo/audit-pack.zip
+rm -rf demo/audit-pack && mkdir demo/audit-pack
+.venv/bin/python -m zipfile -e demo/audit-pack.zip demo/audit-pack
+(cd demo/audit-pack && sha256sum -c MANIFEST.sha256 | tail -n 3)
+
 step "qrec render --all --dry-run (every version already has its PDF)"
 qrec render --all --dry-run
 
