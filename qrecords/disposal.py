@@ -116,6 +116,7 @@ def dispose(ws, numbers: list[str], all_due: bool, reason: str, user: str | None
             docx, digest = _write_list(ws, list_number, result["records"], actor, reason,
                                        today.isoformat())
             written.append(docx)
+            fault_point("dispose.after_list_written")
             tx.add_event(now, today.isoformat(), actor.id, "disposal.listed", None, None,
                          {"list": list_number, "records": [i["number"] for i in plan],
                           "reason": reason, "written": ws.written(docx, digest)})

@@ -427,7 +427,9 @@ class Workspace:
         except (PdfUnavailable, PdfFailed) as exc:
             self.notices.append(f"{docx.name}: no PDF made: {exc}; `{retry}` makes it later")
             return None
-        return write_immutable(docx.with_suffix(".pdf"), content)
+        digest = write_immutable(docx.with_suffix(".pdf"), content)
+        fault_point("letter.after_pdf")
+        return digest
 
     def sign(self, number: str, decision: str, comment: str | None = None,
              department: str | None = None, user: str | None = None, pdf: bool = True) -> dict:
@@ -760,6 +762,7 @@ class Workspace:
             if "pdf" in self.store.files(job["record_id"], job["version"]):
                 return False
             digest = write_immutable(self.root / "records" / job["relative"], content)
+            fault_point("pdf.after_write")
             now = clock.utc_now()
             self.store.add_file(job["record_id"], job["version"], "pdf", job["relative"],
                                 digest, len(content), now)
@@ -921,6 +924,7 @@ class Workspace:
         content = render_docx(template, context, f"templates/{form.template}")
         relative = f"{form.id}/{number}/{number}_v{version}.docx"
         digest = write_immutable(self.root / "records" / relative, content)
+        fault_point("version.after_docx")
         data_sha = sha256_bytes(canonical_json(data).encode())
         self.store.add_version(record_id, version, state, data, data_sha, now, today,
                                actor.id, reason)
