@@ -162,8 +162,13 @@ def finish_pending(ws, actor=None) -> None:
         folder = records / tombstone["form_id"] / tombstone["number"]
         if folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()
+    # Only lists a committed disposal logged: a DOCX no event names is what a disposal killed
+    # before its commit left (the retry writes it again; `verify --repair` moves it away).
+    logged = ws.store.written_files(None)
     for docx in sorted((records / "disposals").glob("*.docx")):
-        if not docx.with_suffix(".pdf").exists():
+        relative = docx.relative_to(records).as_posix()
+        if relative in logged and docx.with_suffix(".pdf").relative_to(records).as_posix() \
+                not in logged:
             _list_pdf(ws, docx, actor or ws.user(None))
 
 

@@ -511,8 +511,12 @@ class Workspace:
             docx_path = self.root / "records" / relative
             item = {**case, "reminder": reminder_no, "docx": str(docx_path),
                     "pdf": str(docx_path.with_suffix(".pdf")), "made": False}
-            if docx_path.exists():
-                made.append({**item, "pdf": self._reminder_pdf(docx_path, case, actor)})
+            # A reminder is made once an event logs it; a file no event names is what a
+            # killed `qrec remind` left, and is written again.
+            logged = self.store.written_files(case["number"])
+            if relative in logged:
+                made.append({**item, "pdf": self._reminder_pdf(docx_path, case, actor,
+                                                                logged)})
                 continue
             content = reminder_docx(
                 org=self.config.organisation, org_en=self.config.organisation_en,
@@ -536,10 +540,11 @@ class Workspace:
             made.append({**item, "made": True})
         return made
 
-    def _reminder_pdf(self, docx: Path, case: dict, actor: User) -> str | None:
-        """The PDF of an earlier reminder; made now when it failed then."""
+    def _reminder_pdf(self, docx: Path, case: dict, actor: User,
+                      logged: set[str]) -> str | None:
+        """The PDF of an earlier reminder; made now when it failed (or was never logged)."""
         pdf = docx.with_suffix(".pdf")
-        if pdf.exists():
+        if pdf.relative_to(self.root / "records").as_posix() in logged:
             return str(pdf)
         digest = self.letter_pdf(docx, f"催办单 Reminder {docx.stem}", case["number"],
                                  "qrec remind")
@@ -674,11 +679,13 @@ class Workspace:
                 "pdf": str(self.root / "records" / path)}
 
     def _produced_lacking_pdf(self, number: str, version: int) -> list[dict]:
-        """The documents a version's step produced whose PDF is missing (it failed then)."""
+        """The documents a version's step produced whose PDF no event logs (it failed then, or
+        the command was killed before logging it)."""
+        logged = self.store.written_files(number)
         return [e["detail"]["produced"] for e in self.store.events(number)
                 if e["version"] == version and "produced" in e["detail"]
-                and not (self.root / "records" / e["detail"]["produced"]["docx"])
-                .with_suffix(".pdf").exists()]
+                and Path(e["detail"]["produced"]["docx"]).with_suffix(".pdf").as_posix()
+                not in logged]
 
     def _try_pdf(self, number: str, version: int, actor: str) -> None:
         """The PDF of a just-stored version; a missing or failing LibreOffice becomes a notice
