@@ -20,6 +20,7 @@ from pathlib import Path
 from . import clock, retention
 from .errors import QrecError, ValidationError
 from .faults import fault_point
+from .fields import control_character
 from .records.files import write_immutable
 from .records.numbering import format_number, period_of
 
@@ -186,6 +187,8 @@ def _controller(ws, user: str | None, what: str):
 def _reason(reason: str | None) -> str:
     if not reason or not reason.strip():
         raise QrecError("give the reason (--reason TEXT): it is kept with the record's history")
+    if control_character(reason):
+        raise QrecError(f"--reason: contains the control character {control_character(reason)}")
     return reason.strip()
 
 

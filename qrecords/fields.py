@@ -119,6 +119,13 @@ class Field:
                          if row.get(c.id) is not None)
 
 
+def control_character(text: str) -> str | None:
+    """The first control character in text (tab and newline are fine) as U+XXXX, or None:
+    what a record's values, reasons and comments may not hold."""
+    found = _CONTROL.search(text)
+    return f"U+{ord(found.group()):04X}" if found else None
+
+
 def _comparable(type_: str, value: object):
     if type_ == "integer":
         return int(value)
@@ -142,9 +149,8 @@ def _parse_text(f: Field, raw: object) -> str:
         if "\n" in text.strip():
             raise Invalid("must be a single line (use a long-text field for several lines)")
         text = text.strip()
-    if _CONTROL.search(text):
-        bad = _CONTROL.search(text).group()
-        raise Invalid(f"contains the control character U+{ord(bad):04X}")
+    if control_character(text):
+        raise Invalid(f"contains the control character {control_character(text)}")
     return text
 
 

@@ -17,7 +17,7 @@ from .faults import fault_point
 from .config import DEFAULT_CONFIG, Config, User, load_config
 from .errors import (Disposed, FormError, NotFound, QrecError, ValidationError, WorkspaceError,
                      suggest)
-from .fields import MASK, Invalid
+from .fields import MASK, Invalid, control_character
 from .forms import RESERVED, Form, load_form, parse_form, validate_data
 from .index.searchindex import SearchIndex
 from .index import searching
@@ -247,6 +247,7 @@ class Workspace:
         actor = self.user(user)
         if not reason or not reason.strip():
             raise QrecError("an amendment needs a reason (--reason TEXT)")
+        reason = _free_text(reason, "--reason")
         with self.store.write() as tx:
             record = self.record_row(number)
             form, template = self.frozen_form(record["form_revision_id"])
@@ -331,7 +332,7 @@ class Workspace:
         """Take a workflow step: a new version in the target state, with the fields given and
         those the step sets (who, when). Refused with what it needs when it is not allowed."""
         actor = self.user(user)
-        comment = (comment or "").strip() or None
+        comment = _free_text(comment, "--comment")
         with self.store.write() as tx:
             record = self.record_row(number)
             form, template = self.frozen_form(record["form_revision_id"])
@@ -436,7 +437,7 @@ class Workspace:
         """Sign the record's sign-off row of the user's department (or `department`, which must
         be the user's own): a new version. An objection moves the record as the workflow says."""
         actor = self.user(user)
-        comment = (comment or "").strip() or None
+        comment = _free_text(comment, "--comment")
         with self.store.write() as tx:
             record = self.record_row(number)
             form, template = self.frozen_form(record["form_revision_id"])
@@ -1020,6 +1021,15 @@ def _what_happened(form: Form, event: dict) -> str:
 def _status_label(forms: dict[str, Form], form_id: str, state: str) -> str:
     """A state's label from the workspace's form; a form no longer there gives the state id."""
     return forms[form_id].workflow.label(state) if form_id in forms else state
+
+
+def _free_text(text: str | None, option: str) -> str | None:
+    """A reason or comment, stripped (None when empty); one with a control character is
+    refused: it is kept in the history and printed at terminals."""
+    text = (text or "").strip() or None
+    if text and control_character(text):
+        raise QrecError(f"{option}: contains the control character {control_character(text)}")
+    return text
 
 
 def _iso(day) -> str | None:
