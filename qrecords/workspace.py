@@ -32,6 +32,7 @@ from .render.pdf import ConverterPool, PdfFailed, PdfUnavailable, make_pdf
 
 CONFIG_NAME = "qrecords.yaml"
 BUILTIN = Path(__file__).parent
+MAX_QUERY = 1000  # characters; far more than any search, far less than SQLite's LIKE limit
 _CONTEXT_ATTRIBUTES = {
     "org": {"name", "name_en"},
     "form": {"id", "title_zh", "title_en", "number", "revision"},
@@ -822,6 +823,8 @@ class Workspace:
         best first. Users with the privacy role also find records by a sensitive value (read
         from the catalog, never the index); such a search is logged."""
         actor = self.user(user)
+        if len(text) > MAX_QUERY:
+            raise QrecError(f"the query is longer than {MAX_QUERY} characters ({len(text)})")
         forms = self._forms()
         if form is not None and form not in forms:
             raise NotFound(f"no form '{form}'{suggest(form, forms)}; forms: "
