@@ -152,35 +152,9 @@ class Workspace:
         """Every problem of a form: schema, template file, placeholders. Empty when sound."""
         try:
             form = self.form(form_id)
-            template = self.template_bytes(form)
-            names, tables, attributes = template_names(template, f"templates/{form.template}")
+            problems = _template_problems(form, self.template_bytes(form))
         except FormError as exc:
             return str(exc).splitlines()
-        problems = []
-        where = f"templates/{form.template}"
-        fields = {f.id: f for f in form.fields}
-        for name in sorted(names - RESERVED):
-            if name not in fields:
-                problems.append(f"{where}: placeholder '{name}' is not a field of {form.id}"
-                                f"{suggest(name, fields)}")
-        for base, attrs in sorted(attributes.items()):
-            allowed = _CONTEXT_ATTRIBUTES.get(base, set())
-            for attr in sorted(attrs - allowed):
-                problems.append(f"{where}: '{base}.{attr}' is not available; {base} has "
-                                f"{', '.join(sorted(allowed)) or 'no attributes'}")
-        for table, columns in sorted(tables.items()):
-            field = fields.get(table)
-            if field is None or field.type != "table":
-                problems.append(f"{where}: loop over '{table}', which is not a table field")
-                continue
-            known = {c.id for c in field.columns}
-            for column in sorted(columns - known):
-                problems.append(f"{where}: '{table}' has no column '{column}'"
-                                f"{suggest(column, known)}")
-        mentioned = names | set(tables)
-        for field in form.fields:
-            if field.required and field.id not in mentioned:
-                problems.append(f"{where}: required field '{field.id}' does not appear")
         return problems + self._workflow_problems(form)
 
     def _workflow_problems(self, form: Form) -> list[str]:
@@ -909,6 +883,15 @@ class Workspace:
         digest = sha256_bytes(form.source.encode() + b"\0" + template)
         frozen = self.store.form_revision(form.id, form.revision)
         if frozen is None:
+            # Frozen for good by its first record: a template that does not fit the schema (a
+            # foreign DOCX, a typo in a placeholder) would print records without their data.
+            problems = _template_problems(form, template)
+            if problems:
+                where = f"templates/{form.template}: "
+                shown = "; ".join(p.removeprefix(where) for p in problems[:3])
+                more = f"; and {len(problems) - 3} more" if len(problems) > 3 else ""
+                raise FormError(f"{where}does not fit form {form.id} rev {form.revision}: "
+                                f"{shown}{more} (`qrec forms check {form.id}` lists them)")
             return self.store.add_form_revision(form.id, form.revision, form.source, template,
                                                 digest, clock.utc_now())
         if frozen["sha256"] != digest:
@@ -969,6 +952,39 @@ class Workspace:
                                      {"fields": sensitive})
             return data
         return {**data, **{fid: MASK for fid in sensitive}}
+
+
+def _template_problems(form: Form, template: bytes) -> list[str]:
+    """What in a form's template does not fit its schema: placeholders that are no field,
+    attributes the context lacks, loops over what is no table, required fields left out.
+    Raises FormError when the template is no readable DOCX."""
+    where = f"templates/{form.template}"
+    names, tables, attributes = template_names(template, where)
+    problems = []
+    fields = {f.id: f for f in form.fields}
+    for name in sorted(names - RESERVED):
+        if name not in fields:
+            problems.append(f"{where}: placeholder '{name}' is not a field of {form.id}"
+                            f"{suggest(name, fields)}")
+    for base, attrs in sorted(attributes.items()):
+        allowed = _CONTEXT_ATTRIBUTES.get(base, set())
+        for attr in sorted(attrs - allowed):
+            problems.append(f"{where}: '{base}.{attr}' is not available; {base} has "
+                            f"{', '.join(sorted(allowed)) or 'no attributes'}")
+    for table, columns in sorted(tables.items()):
+        field = fields.get(table)
+        if field is None or field.type != "table":
+            problems.append(f"{where}: loop over '{table}', which is not a table field")
+            continue
+        known = {c.id for c in field.columns}
+        for column in sorted(columns - known):
+            problems.append(f"{where}: '{table}' has no column '{column}'"
+                            f"{suggest(column, known)}")
+    mentioned = names | set(tables)
+    for field in form.fields:
+        if field.required and field.id not in mentioned:
+            problems.append(f"{where}: required field '{field.id}' does not appear")
+    return problems
 
 
 def _changes(form: Form, before: dict, after: dict) -> list[dict]:
