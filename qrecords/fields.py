@@ -154,17 +154,25 @@ def _parse_text(f: Field, raw: object) -> str:
     return text
 
 
+_INTEGER_DIGITS = 18  # what SQLite's 64-bit integers hold, typed or read from a data file
+
+
 def _parse_integer(f: Field, raw: object) -> int:
     if isinstance(raw, bool):
         raise Invalid("must be a whole number")
-    if isinstance(raw, int):
-        return raw
     if isinstance(raw, float) and raw.is_integer():
-        return int(raw)
-    text = _drop_thousands(str(raw).strip())
-    if not re.fullmatch(r"[+-]?\d{1,18}", text):
-        raise Invalid("must be a whole number")
-    return int(text)
+        raw = int(raw)
+    if isinstance(raw, int):
+        value, too_long = raw, abs(raw) >= 10 ** _INTEGER_DIGITS
+    else:
+        match = re.fullmatch(r"[+-]?(\d+)", _drop_thousands(str(raw).strip()))
+        if not match:
+            raise Invalid("must be a whole number")
+        too_long = len(match.group(1)) > _INTEGER_DIGITS
+        value = None if too_long else int(match.group(0))
+    if too_long:
+        raise Invalid(f"must be a whole number of at most {_INTEGER_DIGITS} digits")
+    return value
 
 
 def _drop_thousands(text: str) -> str:
