@@ -4,12 +4,18 @@ function of a feature module (disposal, verify, register, reports, audit_pack)."
 from __future__ import annotations
 
 import json
+import re
 import sys
 from contextlib import contextmanager
 
 import click
 
 from .errors import QrecError
+
+
+# Control characters a message may quote from the user (a number, a user name): shown escaped,
+# so a hostile argument cannot drive the terminal. Newline and tab are the message's own.
+_RAW = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 class _Cli(click.Group):
@@ -31,6 +37,7 @@ class _Cli(click.Group):
             else:
                 message = (f"internal error ({type(exc).__name__}: {exc}); run with --debug "
                            "for the traceback")
+            message = _RAW.sub(lambda m: repr(m.group())[1:-1], message)
             click.echo(f"Error: {message}", err=True)
             ctx.exit(1)
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from . import clock, retention
 from .errors import QrecError, ValidationError
 from .faults import fault_point
+from .fields import control_character
 from .records.files import write_immutable
 from .records.numbering import format_number, period_of
 
@@ -116,6 +117,7 @@ def dispose(ws, numbers: list[str], all_due: bool, reason: str, user: str | None
             docx, digest = _write_list(ws, list_number, result["records"], actor, reason,
                                        today.isoformat())
             written.append(docx)
+            fault_point("dispose.after_list_written")
             tx.add_event(now, today.isoformat(), actor.id, "disposal.listed", None, None,
                          {"list": list_number, "records": [i["number"] for i in plan],
                           "reason": reason, "written": ws.written(docx, digest)})
@@ -161,8 +163,13 @@ def finish_pending(ws, actor=None) -> None:
         folder = records / tombstone["form_id"] / tombstone["number"]
         if folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()
+    # Only lists a committed disposal logged: a DOCX no event names is what a disposal killed
+    # before its commit left (the retry writes it again; `verify --repair` moves it away).
+    logged = ws.store.written_files(None)
     for docx in sorted((records / "disposals").glob("*.docx")):
-        if not docx.with_suffix(".pdf").exists():
+        relative = docx.relative_to(records).as_posix()
+        if relative in logged and docx.with_suffix(".pdf").relative_to(records).as_posix() \
+                not in logged:
             _list_pdf(ws, docx, actor or ws.user(None))
 
 
@@ -180,6 +187,8 @@ def _controller(ws, user: str | None, what: str):
 def _reason(reason: str | None) -> str:
     if not reason or not reason.strip():
         raise QrecError("give the reason (--reason TEXT): it is kept with the record's history")
+    if control_character(reason):
+        raise QrecError(f"--reason: contains the control character {control_character(reason)}")
     return reason.strip()
 
 

@@ -119,6 +119,13 @@ class Field:
                          if row.get(c.id) is not None)
 
 
+def control_character(text: str) -> str | None:
+    """The first control character in text (tab and newline are fine) as U+XXXX, or None:
+    what a record's values, reasons and comments may not hold."""
+    found = _CONTROL.search(text)
+    return f"U+{ord(found.group()):04X}" if found else None
+
+
 def _comparable(type_: str, value: object):
     if type_ == "integer":
         return int(value)
@@ -142,23 +149,30 @@ def _parse_text(f: Field, raw: object) -> str:
         if "\n" in text.strip():
             raise Invalid("must be a single line (use a long-text field for several lines)")
         text = text.strip()
-    if _CONTROL.search(text):
-        bad = _CONTROL.search(text).group()
-        raise Invalid(f"contains the control character U+{ord(bad):04X}")
+    if control_character(text):
+        raise Invalid(f"contains the control character {control_character(text)}")
     return text
+
+
+_INTEGER_DIGITS = 18  # what SQLite's 64-bit integers hold, typed or read from a data file
 
 
 def _parse_integer(f: Field, raw: object) -> int:
     if isinstance(raw, bool):
         raise Invalid("must be a whole number")
-    if isinstance(raw, int):
-        return raw
     if isinstance(raw, float) and raw.is_integer():
-        return int(raw)
-    text = _drop_thousands(str(raw).strip())
-    if not re.fullmatch(r"[+-]?\d{1,18}", text):
-        raise Invalid("must be a whole number")
-    return int(text)
+        raw = int(raw)
+    if isinstance(raw, int):
+        value, too_long = raw, abs(raw) >= 10 ** _INTEGER_DIGITS
+    else:
+        match = re.fullmatch(r"[+-]?(\d+)", _drop_thousands(str(raw).strip()))
+        if not match:
+            raise Invalid("must be a whole number")
+        too_long = len(match.group(1)) > _INTEGER_DIGITS
+        value = None if too_long else int(match.group(0))
+    if too_long:
+        raise Invalid(f"must be a whole number of at most {_INTEGER_DIGITS} digits")
+    return value
 
 
 def _drop_thousands(text: str) -> str:

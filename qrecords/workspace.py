@@ -17,7 +17,7 @@ from .faults import fault_point
 from .config import DEFAULT_CONFIG, Config, User, load_config
 from .errors import (Disposed, FormError, NotFound, QrecError, ValidationError, WorkspaceError,
                      suggest)
-from .fields import MASK, Invalid
+from .fields import MASK, Invalid, control_character
 from .forms import RESERVED, Form, load_form, parse_form, validate_data
 from .index.searchindex import SearchIndex
 from .index import searching
@@ -32,6 +32,7 @@ from .render.pdf import ConverterPool, PdfFailed, PdfUnavailable, make_pdf
 
 CONFIG_NAME = "qrecords.yaml"
 BUILTIN = Path(__file__).parent
+MAX_QUERY = 1000  # characters; far more than any search, far less than SQLite's LIKE limit
 _CONTEXT_ATTRIBUTES = {
     "org": {"name", "name_en"},
     "form": {"id", "title_zh", "title_en", "number", "revision"},
@@ -151,35 +152,9 @@ class Workspace:
         """Every problem of a form: schema, template file, placeholders. Empty when sound."""
         try:
             form = self.form(form_id)
-            template = self.template_bytes(form)
-            names, tables, attributes = template_names(template, f"templates/{form.template}")
+            problems = _template_problems(form, self.template_bytes(form))
         except FormError as exc:
             return str(exc).splitlines()
-        problems = []
-        where = f"templates/{form.template}"
-        fields = {f.id: f for f in form.fields}
-        for name in sorted(names - RESERVED):
-            if name not in fields:
-                problems.append(f"{where}: placeholder '{name}' is not a field of {form.id}"
-                                f"{suggest(name, fields)}")
-        for base, attrs in sorted(attributes.items()):
-            allowed = _CONTEXT_ATTRIBUTES.get(base, set())
-            for attr in sorted(attrs - allowed):
-                problems.append(f"{where}: '{base}.{attr}' is not available; {base} has "
-                                f"{', '.join(sorted(allowed)) or 'no attributes'}")
-        for table, columns in sorted(tables.items()):
-            field = fields.get(table)
-            if field is None or field.type != "table":
-                problems.append(f"{where}: loop over '{table}', which is not a table field")
-                continue
-            known = {c.id for c in field.columns}
-            for column in sorted(columns - known):
-                problems.append(f"{where}: '{table}' has no column '{column}'"
-                                f"{suggest(column, known)}")
-        mentioned = names | set(tables)
-        for field in form.fields:
-            if field.required and field.id not in mentioned:
-                problems.append(f"{where}: required field '{field.id}' does not appear")
         return problems + self._workflow_problems(form)
 
     def _workflow_problems(self, form: Form) -> list[str]:
@@ -247,6 +222,7 @@ class Workspace:
         actor = self.user(user)
         if not reason or not reason.strip():
             raise QrecError("an amendment needs a reason (--reason TEXT)")
+        reason = _free_text(reason, "--reason")
         with self.store.write() as tx:
             record = self.record_row(number)
             form, template = self.frozen_form(record["form_revision_id"])
@@ -331,7 +307,7 @@ class Workspace:
         """Take a workflow step: a new version in the target state, with the fields given and
         those the step sets (who, when). Refused with what it needs when it is not allowed."""
         actor = self.user(user)
-        comment = (comment or "").strip() or None
+        comment = _free_text(comment, "--comment")
         with self.store.write() as tx:
             record = self.record_row(number)
             form, template = self.frozen_form(record["form_revision_id"])
@@ -427,14 +403,16 @@ class Workspace:
         except (PdfUnavailable, PdfFailed) as exc:
             self.notices.append(f"{docx.name}: no PDF made: {exc}; `{retry}` makes it later")
             return None
-        return write_immutable(docx.with_suffix(".pdf"), content)
+        digest = write_immutable(docx.with_suffix(".pdf"), content)
+        fault_point("letter.after_pdf")
+        return digest
 
     def sign(self, number: str, decision: str, comment: str | None = None,
              department: str | None = None, user: str | None = None, pdf: bool = True) -> dict:
         """Sign the record's sign-off row of the user's department (or `department`, which must
         be the user's own): a new version. An objection moves the record as the workflow says."""
         actor = self.user(user)
-        comment = (comment or "").strip() or None
+        comment = _free_text(comment, "--comment")
         with self.store.write() as tx:
             record = self.record_row(number)
             form, template = self.frozen_form(record["form_revision_id"])
@@ -509,8 +487,12 @@ class Workspace:
             docx_path = self.root / "records" / relative
             item = {**case, "reminder": reminder_no, "docx": str(docx_path),
                     "pdf": str(docx_path.with_suffix(".pdf")), "made": False}
-            if docx_path.exists():
-                made.append({**item, "pdf": self._reminder_pdf(docx_path, case, actor)})
+            # A reminder is made once an event logs it; a file no event names is what a
+            # killed `qrec remind` left, and is written again.
+            logged = self.store.written_files(case["number"])
+            if relative in logged:
+                made.append({**item, "pdf": self._reminder_pdf(docx_path, case, actor,
+                                                                logged)})
                 continue
             content = reminder_docx(
                 org=self.config.organisation, org_en=self.config.organisation_en,
@@ -534,10 +516,11 @@ class Workspace:
             made.append({**item, "made": True})
         return made
 
-    def _reminder_pdf(self, docx: Path, case: dict, actor: User) -> str | None:
-        """The PDF of an earlier reminder; made now when it failed then."""
+    def _reminder_pdf(self, docx: Path, case: dict, actor: User,
+                      logged: set[str]) -> str | None:
+        """The PDF of an earlier reminder; made now when it failed (or was never logged)."""
         pdf = docx.with_suffix(".pdf")
-        if pdf.exists():
+        if pdf.relative_to(self.root / "records").as_posix() in logged:
             return str(pdf)
         digest = self.letter_pdf(docx, f"催办单 Reminder {docx.stem}", case["number"],
                                  "qrec remind")
@@ -672,11 +655,13 @@ class Workspace:
                 "pdf": str(self.root / "records" / path)}
 
     def _produced_lacking_pdf(self, number: str, version: int) -> list[dict]:
-        """The documents a version's step produced whose PDF is missing (it failed then)."""
+        """The documents a version's step produced whose PDF no event logs (it failed then, or
+        the command was killed before logging it)."""
+        logged = self.store.written_files(number)
         return [e["detail"]["produced"] for e in self.store.events(number)
                 if e["version"] == version and "produced" in e["detail"]
-                and not (self.root / "records" / e["detail"]["produced"]["docx"])
-                .with_suffix(".pdf").exists()]
+                and Path(e["detail"]["produced"]["docx"]).with_suffix(".pdf").as_posix()
+                not in logged]
 
     def _try_pdf(self, number: str, version: int, actor: str) -> None:
         """The PDF of a just-stored version; a missing or failing LibreOffice becomes a notice
@@ -760,6 +745,7 @@ class Workspace:
             if "pdf" in self.store.files(job["record_id"], job["version"]):
                 return False
             digest = write_immutable(self.root / "records" / job["relative"], content)
+            fault_point("pdf.after_write")
             now = clock.utc_now()
             self.store.add_file(job["record_id"], job["version"], "pdf", job["relative"],
                                 digest, len(content), now)
@@ -811,6 +797,8 @@ class Workspace:
         best first. Users with the privacy role also find records by a sensitive value (read
         from the catalog, never the index); such a search is logged."""
         actor = self.user(user)
+        if len(text) > MAX_QUERY:
+            raise QrecError(f"the query is longer than {MAX_QUERY} characters ({len(text)})")
         forms = self._forms()
         if form is not None and form not in forms:
             raise NotFound(f"no form '{form}'{suggest(form, forms)}; forms: "
@@ -895,6 +883,15 @@ class Workspace:
         digest = sha256_bytes(form.source.encode() + b"\0" + template)
         frozen = self.store.form_revision(form.id, form.revision)
         if frozen is None:
+            # Frozen for good by its first record: a template that does not fit the schema (a
+            # foreign DOCX, a typo in a placeholder) would print records without their data.
+            problems = _template_problems(form, template)
+            if problems:
+                where = f"templates/{form.template}: "
+                shown = "; ".join(p.removeprefix(where) for p in problems[:3])
+                more = f"; and {len(problems) - 3} more" if len(problems) > 3 else ""
+                raise FormError(f"{where}does not fit form {form.id} rev {form.revision}: "
+                                f"{shown}{more} (`qrec forms check {form.id}` lists them)")
             return self.store.add_form_revision(form.id, form.revision, form.source, template,
                                                 digest, clock.utc_now())
         if frozen["sha256"] != digest:
@@ -921,6 +918,7 @@ class Workspace:
         content = render_docx(template, context, f"templates/{form.template}")
         relative = f"{form.id}/{number}/{number}_v{version}.docx"
         digest = write_immutable(self.root / "records" / relative, content)
+        fault_point("version.after_docx")
         data_sha = sha256_bytes(canonical_json(data).encode())
         self.store.add_version(record_id, version, state, data, data_sha, now, today,
                                actor.id, reason)
@@ -954,6 +952,39 @@ class Workspace:
                                      {"fields": sensitive})
             return data
         return {**data, **{fid: MASK for fid in sensitive}}
+
+
+def _template_problems(form: Form, template: bytes) -> list[str]:
+    """What in a form's template does not fit its schema: placeholders that are no field,
+    attributes the context lacks, loops over what is no table, required fields left out.
+    Raises FormError when the template is no readable DOCX."""
+    where = f"templates/{form.template}"
+    names, tables, attributes = template_names(template, where)
+    problems = []
+    fields = {f.id: f for f in form.fields}
+    for name in sorted(names - RESERVED):
+        if name not in fields:
+            problems.append(f"{where}: placeholder '{name}' is not a field of {form.id}"
+                            f"{suggest(name, fields)}")
+    for base, attrs in sorted(attributes.items()):
+        allowed = _CONTEXT_ATTRIBUTES.get(base, set())
+        for attr in sorted(attrs - allowed):
+            problems.append(f"{where}: '{base}.{attr}' is not available; {base} has "
+                            f"{', '.join(sorted(allowed)) or 'no attributes'}")
+    for table, columns in sorted(tables.items()):
+        field = fields.get(table)
+        if field is None or field.type != "table":
+            problems.append(f"{where}: loop over '{table}', which is not a table field")
+            continue
+        known = {c.id for c in field.columns}
+        for column in sorted(columns - known):
+            problems.append(f"{where}: '{table}' has no column '{column}'"
+                            f"{suggest(column, known)}")
+    mentioned = names | set(tables)
+    for field in form.fields:
+        if field.required and field.id not in mentioned:
+            problems.append(f"{where}: required field '{field.id}' does not appear")
+    return problems
 
 
 def _changes(form: Form, before: dict, after: dict) -> list[dict]:
@@ -1009,6 +1040,15 @@ def _what_happened(form: Form, event: dict) -> str:
 def _status_label(forms: dict[str, Form], form_id: str, state: str) -> str:
     """A state's label from the workspace's form; a form no longer there gives the state id."""
     return forms[form_id].workflow.label(state) if form_id in forms else state
+
+
+def _free_text(text: str | None, option: str) -> str | None:
+    """A reason or comment, stripped (None when empty); one with a control character is
+    refused: it is kept in the history and printed at terminals."""
+    text = (text or "").strip() or None
+    if text and control_character(text):
+        raise QrecError(f"{option}: contains the control character {control_character(text)}")
+    return text
 
 
 def _iso(day) -> str | None:

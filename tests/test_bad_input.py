@@ -5,13 +5,20 @@ where, exits 1 (click usage errors exit 2), shows no traceback, and leaves the w
 catalog included, byte for byte as it was. A few odd but valid values must instead be stored
 and printed exactly as typed.
 
-Each error case is one row of CASES; `test_refused` runs them all the same way.
+Each error case is one row of CASES; `test_refused` runs them all the same way. Broken forms
+are planted in the workspace after the seed record; a read-only records folder and a full disk
+are simulated in-process (the tests run as root, which chmod does not stop): see simulate_disk.
 """
 
 from __future__ import annotations
 
+import builtins
+import errno
+import io
 import json
+import os
 import re
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +28,7 @@ import yaml
 from click.testing import CliRunner
 
 from qrecords.cli import cli
+from qrecords.records import files
 from tests.conftest import example, load_example, snapshot
 
 NUMBER = "CC-2611-01"          # the first complaint under QREC_TODAY=2026-11-23 (conftest)
@@ -30,6 +38,23 @@ MINIMAL = {"market": "domestic", "customer": "ACME 精密", "description": "外�
 TEMPLATE = Path(__file__).resolve().parent.parent / "qrecords" / "templates" / "complaint.docx"
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # anything but tab and newline
 PROBLEM_LINE = "  - "
+SCHEMA = TEMPLATE.parent.parent / "schemas" / "complaint.yaml"
+
+
+def foreign_docx() -> bytes:
+    """A valid DOCX that is not a form template: meeting minutes, no placeholder at all."""
+    document = docx.Document()
+    document.add_heading("会议纪要 Meeting minutes", 1)
+    document.add_paragraph("质量例会：讨论十一月客户投诉。 {not a tag}")
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def schema_with(old: str, new: str) -> str:
+    text = SCHEMA.read_text(encoding="utf-8")
+    assert old in text
+    return text.replace(old, new, 1)
 
 
 def with_reviews(*rows) -> dict:
@@ -54,6 +79,8 @@ class Case:
     env: dict = field(default_factory=dict)
     user: str | None = "lina"
     workspace: bool = True  # pass -w WS
+    plant: tuple = ()       # (path under WS, bytes or str) written after the seed
+    disk: str | None = None  # simulate a "read-only" records folder or a "full" disk
 
 
 def new(form: str, *more: str) -> tuple:
@@ -325,6 +352,104 @@ CASES = [
          file="customer: x\n", workspace=False, user=None),
     Case("init-under-a-file", ("init", "{file}/sub"), ("Not a directory", "data.yaml"),
          file="customer: x\n", workspace=False, user=None),
+
+    # -- path traversal in every number, form and name argument -------------------------------
+    Case("amend-number-traversal", ("amend", "../../etc/passwd", "--set", "customer=X",
+                                    "--reason", "x"), ("no record '../../etc/passwd'",),
+         seed=True),
+    Case("history-number-traversal", ("history", "../records/catalog.sqlite"),
+         ("no record '../records/catalog.sqlite'",), seed=True),
+    Case("diff-number-traversal", ("diff", "../CC-2611-01"), ("no record '../CC-2611-01'",),
+         seed=True),
+    Case("render-number-traversal", ("render", f"{NUMBER}/../../../x"),
+         (f"no record '{NUMBER}/../../../x'",), seed=True),
+    Case("do-number-traversal", ("do", "../x", "investigate"), ("no record '../x'",),
+         seed=True, user="zhaomin"),
+    Case("do-step-traversal", ("do", NUMBER, "../../x"),
+         (f"{NUMBER}: no step '../../x' in the complaint workflow",), seed=True,
+         user="zhaomin"),
+    Case("sign-number-traversal", ("sign", "../x", "feasible"), ("no record '../x'",),
+         seed=True, user="chengang"),
+    Case("hold-number-traversal", ("hold", "add", "../x", "--reason", "诉讼"),
+         ("no record '../x'",), seed=True, user="wangwen"),
+    Case("dispose-number-traversal", ("dispose", "../x", "--reason", "期满"),
+         ("no record '../x'",), seed=True, user="wangwen"),
+    Case("follows-traversal", ("new", "complaint", "--follows", "../x"),
+         ("no record '../x'",), seed=True),
+    Case("forms-show-traversal", ("forms", "show", "../schemas/complaint"),
+         ("no form '../schemas/complaint'",)),
+    Case("forms-check-traversal", ("forms", "check", "../../etc/passwd"),
+         ("no form '../../etc/passwd'",)),
+    Case("search-form-traversal", ("search", "华东", "--form", "../complaint"),
+         ("no form '../complaint'",), seed=True),
+
+    # -- control characters outside field values: refused, never echoed raw -------------------
+    Case("number-escape-sequence", ("show", "CC-2611-01\x1b[2J"),
+         ("no record 'CC-2611-01\\x1b[2J'",), seed=True),
+    Case("user-escape", new("complaint"), ("unknown user 'li\\x1bna'",), user="li\x1bna"),
+    Case("reason-escape-sequence",
+         ("amend", NUMBER, "--set", "quantity=3", "--reason", "\x1b[2J\x1b[31m改数量"),
+         ("--reason", "control character U+001B"), seed=True),
+    Case("comment-bell", ("do", NUMBER, "close_unfounded", "--set", "disposition=unfounded",
+                          "--comment", "ding\x07"),
+         ("--comment", "control character U+0007"), seed=True, user="zhaomin"),
+    Case("hold-reason-nul", ("hold", "add", NUMBER, "--reason", "诉讼\x00"),
+         ("--reason", "control character U+0000"), seed=True, user="wangwen"),
+
+    # -- huge values --------------------------------------------------------------------------
+    Case("integer-huge", new("complaint", "--set", "quantity=" + "9" * 40),
+         ("quantity (数量)", "must be a whole number")),
+    Case("decimal-huge-exponent", new("complaint", "--set", "disposition_amount=1e400"),
+         ("disposition_amount (金额)", "must be a number")),
+    Case("search-huge-query", ("search", "包装" * 30000), ("query", "longer than"),
+         seed=True),
+    Case("table-10000-rows-via-set", new("customer_property", "--set",
+                                         "items=[" + ", ".join(
+                                             f"{{item_no: {i}, name: 铜板, category: material}}"
+                                             for i in range(10000)) + "]"),
+         ("items (财产明细)", "has 10000 rows, at most 200 allowed")),
+
+    # -- forms: broken, missing or foreign schema and template --------------------------------
+    Case("template-corrupt", new("complaint"),
+         ("templates/complaint.docx", "not a readable DOCX file"),
+         plant=(("templates/complaint.docx", b"PK\x03\x04 not really a zip"),)),
+    Case("template-foreign-docx", new("complaint"),
+         ("templates/complaint.docx", "required field 'customer' does not appear"),
+         plant=(("templates/complaint.docx", foreign_docx()),)),
+    Case("template-foreign-after-records", new("complaint"),
+         ("form complaint rev A/0 was changed after records were made with it",),
+         seed=True, plant=(("templates/complaint.docx", foreign_docx()),)),
+    Case("template-missing", new("complaint"),
+         ("schemas/complaint.yaml", "template 'complaint_v2.docx' not found"),
+         plant=(("schemas/complaint.yaml",
+                 schema_with("template: complaint.docx", "template: complaint_v2.docx")),)),
+    Case("template-outside-templates", new("complaint"),
+         ("complaint.yaml", "template: '../qrecords.yaml' must be a .docx"),
+         plant=(("schemas/complaint.yaml",
+                 schema_with("template: complaint.docx", "template: ../qrecords.yaml")),)),
+    Case("schema-invalid-yaml", new("complaint"), ("complaint.yaml",),
+         plant=(("schemas/complaint.yaml", "id: complaint\nfields: [\n"),)),
+    Case("schema-unknown-type", new("complaint"),
+         ("complaint.yaml", "field 'quantity': type 'int' must be one of"),
+         plant=(("schemas/complaint.yaml", schema_with("type: integer", "type: int")),)),
+
+    # -- the disk refuses: a folder in the way, read-only, full --------------------------------
+    # A file where the new record's folder must go (a real obstacle on disk).
+    Case("record-folder-is-a-file", new("complaint"), ("complaint/CC-2611-02",), seed=True,
+         plant=(("records/complaint/CC-2611-02", "not a folder"),)),
+    # Read-only: root ignores chmod, so the refusals a read-only mount gives (EROFS on
+    # creating a folder or opening a file for writing under records/) are injected in-process.
+    Case("records-read-only-new", new("complaint"),
+         ("Read-only file system", "records/complaint/CC-2611-02"), seed=True,
+         disk="read-only"),
+    Case("records-read-only-amend", ("amend", NUMBER, "--set", "quantity=3", "--reason", "x"),
+         ("Read-only file system", f"records/complaint/{NUMBER}/"), seed=True,
+         disk="read-only"),
+    # Full: writing a record's file fails half-way with ENOSPC, in-process.
+    Case("disk-full-first-record", new("complaint"), ("No space left on device",),
+         disk="full"),
+    Case("disk-full-amend", ("amend", NUMBER, "--set", "quantity=3", "--reason", "x"),
+         ("No space left on device",), seed=True, disk="full"),
 ]
 
 
@@ -356,6 +481,48 @@ def state(root: Path):
                                   if p.is_dir())
 
 
+def simulate_disk(kind: str, records: Path, monkeypatch) -> None:
+    """A read-only records folder or a full disk, as record files are written
+    (qrecords.records.files.write_immutable): the errors the kernel gives, injected."""
+    real_mkdir = Path.mkdir
+
+    def mkdir(self, *args, **kwargs):
+        if kind == "read-only" and self.is_relative_to(records) and not self.is_dir():
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(self))
+        return real_mkdir(self, *args, **kwargs)
+
+    def opener(path, mode="r", *args, **kwargs):
+        if "w" not in mode:
+            return builtins.open(path, mode, *args, **kwargs)
+        if kind == "read-only":
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+        return FullDisk(builtins.open(path, mode, *args, **kwargs))
+
+    monkeypatch.setattr(Path, "mkdir", mkdir)
+    monkeypatch.setattr(files, "open", opener, raising=False)
+
+
+class FullDisk:
+    """A file on a disk that fills up: half of the first write lands, then ENOSPC."""
+
+    def __init__(self, handle):
+        self.handle = handle
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.handle.close()
+
+    def write(self, data):
+        self.handle.write(data[:len(data) // 2])
+        self.handle.flush()
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), self.handle.name)
+
+    def __getattr__(self, name):
+        return getattr(self.handle, name)
+
+
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_refused(case: Case, ws, run, tmp_path, monkeypatch):
     if case.seed:
@@ -368,6 +535,13 @@ def test_refused(case: Case, ws, run, tmp_path, monkeypatch):
         write(file, case.file)
     for name, value in case.env.items():
         monkeypatch.setenv(name, fill(value, tmp_path, ws.root, file))
+    for relative, content in case.plant:
+        target = ws.root / relative
+        if target.exists():
+            target.chmod(0o644)
+        write(target, content)
+    if case.disk:
+        simulate_disk(case.disk, ws.root / "records", monkeypatch)
     args = [fill(a, tmp_path, ws.root, file) for a in case.args]
     prefix = (["-w", str(ws.root)] if case.workspace else []) + \
         (["--as", case.user] if case.user is not None else [])
@@ -392,6 +566,21 @@ def test_refused(case: Case, ws, run, tmp_path, monkeypatch):
     assert state(tmp_path) == before, "a refused command changed files or the catalog"
 
 
+# -- a deleted index folder: rebuilt by the next command, with a warning --------------------
+
+
+@pytest.mark.parametrize("command", [("show", NUMBER),
+                                     ("amend", NUMBER, "--set", "quantity=3", "--reason", "复点")])
+def test_a_deleted_index_folder_is_rebuilt_by_the_next_command(command, ws, run):
+    assert run("new", "complaint", "--data", COMPLAINT).exit_code == 0
+    shutil.rmtree(ws.root / "index")
+    result = run(*command)
+    assert result.exit_code == 0, result.output
+    assert "Warning: the search index was missing (or of an older format): rebuilt it from " \
+           "the catalog (1 records)" in result.stderr
+    assert run("index", "check").exit_code == 0
+
+
 # -- odd but valid values: stored and printed exactly as typed ------------------------------
 
 
@@ -408,6 +597,8 @@ LITERALS = [
     Literal("jinja-expression", {"product": "{{ 7*7 }}", "description": "{{ org.name }}"}),
     Literal("jinja-statement", {"customer": "{% if %}", "part_no": "{% for x in y %}"}),
     Literal("docxtpl-escapes", {"product": "{_{ x }_} {_% y %_}", "order_no": "{_{"}),
+    Literal("docxtpl-row-and-paragraph-tags",
+            {"product": "{%tr endfor %}", "description": "{%p if x %}</w:t></w:p>{%p endif %}"}),
     Literal("emoji", {"customer": "😀 客户 👍🏽 👩‍🔧", "description": "🚚💥 包装破损"}),
     Literal("chinese-at-max-length", {"description": "质量异常说明" * 666 + "完结完结"}),
     Literal("longtext-newlines", {"description": "第一行\n  second line, indented\n\nafter a blank"

@@ -169,6 +169,7 @@ class SearchIndex:
                 if progress:
                     progress(count, len(numbers))
             writer.commit()
+            fault_point("index.rebuild_midway")
             with nullcontext() if locked else self._lock():
                 latest, changed = source.changed_since(snapshot)
                 if changed:

@@ -18,14 +18,28 @@ def write_immutable(path: Path, content: bytes) -> str:
     The caller guarantees (under the catalog's write lock) that no committed version owns
     path, so a file already there is debris of a crashed attempt and is replaced.
     """
+    made = []  # folders this call creates, deepest first
+    folder = path.parent
+    while not folder.exists():
+        made.append(folder)
+        folder = folder.parent
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(temp, "wb") as handle:
-        handle.write(content)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.chmod(temp, READ_ONLY)
-    os.replace(temp, path)
+    try:
+        with open(temp, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, READ_ONLY)
+        os.replace(temp, path)
+    except BaseException:  # a full disk, an I/O error: leave nothing behind
+        temp.unlink(missing_ok=True)
+        for folder in made:
+            try:
+                folder.rmdir()
+            except OSError:  # no longer empty: another file went in meanwhile
+                break
+        raise
     _fsync_dir(path.parent)
     return sha256_bytes(content)
 

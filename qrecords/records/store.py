@@ -464,6 +464,14 @@ class Store:
         return self._db.execute(f"SELECT count(*) FROM events WHERE id > ? AND {_INDEXED}",
                                 (event_id,)).fetchone()[0]
 
+    def written_files(self, record_number: str | None) -> set[str]:
+        """The files (relative to records/) that events of a record, or with None the events
+        of no record (disposition lists), name under `written`: what is known to be made."""
+        rows = self._db.execute(
+            "SELECT w.key FROM events e, json_each(e.detail, '$.written') w "
+            "WHERE e.record_number IS ?", (record_number,)).fetchall()
+        return {row[0] for row in rows}
+
     def events(self, record_number: str | None = None) -> list[dict]:
         query = "SELECT * FROM events" + (" WHERE record_number = ?" if record_number else "")
         rows = self._db.execute(query + " ORDER BY id",
