@@ -279,6 +279,8 @@ class _SchemaChecker:
         for key in ("min_length", "max_length", "places", "min_rows", "max_rows"):
             if key in spec and (not isinstance(spec[key], int) or spec[key] < 0):
                 self.bad(place, f"{key} must be a whole number >= 0")
+        if isinstance(spec.get("places"), int) and spec["places"] > 8:
+            self.bad(place, "places must be at most 8 (digits after the decimal point)")
         if "pattern" in spec:
             try:
                 re.compile(str(spec["pattern"]))

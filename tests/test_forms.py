@@ -83,6 +83,8 @@ def test_minimal_schema_parses():
     (("id: name,", "id: form,"), "id 'form' is reserved"),
     (("revision: A/0\n", ""), "missing required key 'revision'"),
     (("required: true,", "required: true, min: abc,"), "min is only for integer, decimal"),
+    (("type: text, required", "type: decimal, places: 20, required"),
+     "places must be at most 8"),
     (("type: text, required: true,", "type: table, sensitive: true, columns: [{id: a, "
       "type: text, label: {zh: 甲, en: A}}],"), "sensitive is only for fields outside tables"),
 ])
