@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test bench deps system-deps clean
+.PHONY: demo test bench nightly deps system-deps clean
 
 deps: system-deps $(BIN)/qrec
 
@@ -20,6 +20,10 @@ demo: deps
 
 test: deps
 	$(BIN)/pytest
+
+# The heavy variants of the tests (minutes): more processes and rounds, every PDF made.
+nightly: deps
+	QREC_HEAVY=1 $(BIN)/pytest tests/test_concurrency.py tests/test_crash.py
 
 bench: deps
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,bench]'
