@@ -29,7 +29,7 @@ def query_schema(field_ids):
 
     schema = whoosh_schema()
     for fid in sorted(field_ids):
-        schema.add(f"f_{fid}", text_field())
+        schema.add(f"f_{fid}", text_field(compound=False))  # as `fields` holds them
     return schema
 
 
@@ -146,7 +146,7 @@ def filters(form=None, status=None, customer=None, date_from=None, date_to=None,
     if status:
         parts.append(query.Term("status", status))
     if customer:
-        words = [term for term, *_ in terms(customer, "query")]
+        words = [term for term, *_ in terms(customer, "query", compound=False)]
         if not words:
             raise QueryError(f"--customer '{customer}' has no letters, digits or Chinese "
                              "characters to look for")
