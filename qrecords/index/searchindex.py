@@ -198,7 +198,7 @@ class SearchIndex:
     @staticmethod
     def _write(ix, source, numbers) -> None:
         docs = {number: source.documents(number) for number in numbers}
-        writer = ix.writer()
+        writer = ix.writer(**SEPARATE_FILES)
         try:
             for number, found in docs.items():
                 writer.delete_by_term("number", number)
@@ -239,6 +239,10 @@ def _alive(pid: str) -> bool:
 
 
 MERGE_AT = 16  # segments
+# Whoosh writes a segment as one compound file by default, and opening one copies each of
+# its parts into memory: about 180 ms of every `qrec search` at 100,000 records. Separate files are
+# read where a search needs them.
+SEPARATE_FILES = {"compound": False}
 
 
 def _merge_when_many(writer, segments):
@@ -254,5 +258,5 @@ def _bulk_options(count: int) -> dict:
     writing its own segment (merging them would cost as much again)."""
     procs = min(os.cpu_count() or 1, 4)
     if count < 5000 or procs < 2:
-        return {"limitmb": 256}
-    return {"limitmb": 256 // procs, "procs": procs, "multisegment": True}
+        return {"limitmb": 256, **SEPARATE_FILES}
+    return {"limitmb": 256 // procs, "procs": procs, "multisegment": True, **SEPARATE_FILES}
