@@ -1,5 +1,8 @@
 """qrecords benchmarks: `make bench` (.venv/bin/python bench/run.py).
 
+`bench/run.py NAME...` runs only the named benchmarks (a function name without its `bench_`
+prefix, e.g. `search` or `analysis`); without names it runs them all.
+
 Each benchmark is one function returning a Row (or a list of them): what is measured, our
 figure, a baseline measured in the same run, the ratio and the target. Add a benchmark by
 writing a function and appending it to BENCHMARKS. Figures go to stdout and to
@@ -200,12 +203,23 @@ def markdown_table(rows: list[Row]) -> str:
     return "\n".join([line(HEADER), align + " |", *(line(cells(r)) for r in rows)])
 
 
-def main() -> int:
+def chosen(names: list[str]) -> list:
+    """The benchmarks named on the command line (all of them when none is)."""
+    by_name = {bench.__name__.removeprefix("bench_"): bench for bench in BENCHMARKS}
+    unknown = [name for name in names if name not in by_name]
+    if unknown:
+        raise SystemExit(f"unknown benchmark {', '.join(unknown)}; choose from "
+                         f"{', '.join(by_name)}")
+    return [by_name[name] for name in names] if names else BENCHMARKS
+
+
+def main(names: list[str]) -> int:
+    benchmarks = chosen(names)
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
     started = time.perf_counter()
     rows = []
-    for bench in BENCHMARKS:
+    for bench in benchmarks:
         made = bench()
         rows += made if isinstance(made, list) else [made]
     took = time.perf_counter() - started
@@ -214,6 +228,8 @@ def main() -> int:
     print()
     print(text_table(rows))
     print(f"\n(ratio = our cost / baseline cost; run took {took:.0f} s)")
+    if names:  # a partial run leaves the committed figures of the full one alone
+        return 0
     RESULTS.write_text(
         "# qrecords benchmarks\n\n"
         f"Last run: {machine}  \n"
@@ -223,4 +239,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

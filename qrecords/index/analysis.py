@@ -8,12 +8,21 @@ every short-lived `qrec` process (jieba takes about a second). bench/run.py meas
 
 Positions: a Chinese run "包装破损" gives 包装@0 装破@1 破损@2 and unigrams for its first and
 last characters, 包@0 and 损@2 (at the first and last bigram's positions); a query "包装破损"
-becomes the phrase 包装 装破 破损, so it matches exactly that substring, and a query's tokens
-are consecutive whatever follows the run (Whoosh phrases assume that). A one-character query
-matches any bigram starting with it or a run-final unigram (see query.py); next to a code
-("A级", "3月") it matches the unigram that starts a run. A code "PCB-4451-A" gives pcb@0
-4451@1 a@2 plus the joined form pcb4451a@0: typed with dashes it is the phrase of its parts,
-typed without them it is the joined form.
+matches exactly that substring, and a query's tokens are consecutive whatever follows the run
+(Whoosh phrases assume that). A one-character query matches any bigram starting with it or a
+run-final unigram (see query.py); next to a code ("A级", "3月") it matches the unigram that
+starts a run. A code "PCB-4451-A" gives pcb@0 4451@1 a@2 plus the joined form pcb4451a@0,
+which is what it is typed without its dashes.
+
+Compound terms make the common queries one term to look up instead of a phrase, which Whoosh
+verifies document by document in Python (a phrase matching 10,000 of 100,000 records took a
+quarter of a second). A run also gives its 4-grams, 包装破损@0, so the query "包装破损" is that
+one term and a longer run the phrase of its 4-grams (a shorter one stays the phrase of its
+bigrams); a code also gives its runs of two parts, pcb-4451@0 4451-a@1, so "CC-2611" (in
+CC-2611-000002) is one term and "PCB-4451-A" a phrase of two rare ones; and a code written
+right before Chinese gives its last part with the next character, 6型@0 in "6型号", so "6型"
+is one term instead of two that nearly every record has. Compound terms start with COMPOUND
+(below).
 """
 
 from __future__ import annotations
@@ -54,47 +63,130 @@ def _word(part: str) -> str:
     return stem(part) if _ALPHA.fullmatch(part) else part
 
 
-def terms(text: str, mode: str = "index"):
-    """(term, position, startchar, endchar) of a text, positions never decreasing."""
+# Compound terms, indexed besides their pieces so that what people type most is one term to
+# look up instead of a phrase to verify position by position in every matching document:
+# Chinese runs of GRAM characters, runs of up to SPAN parts of a code (joined by "-"), and a
+# code's last part with the Chinese character written right after it ("6型", "a级", "100件").
+# They start with COMPOUND, a character no typed term holds, which sorts after every other
+# term: prefix and range queries over the plain terms never meet them.
+GRAM, SPAN = 4, 2
+COMPOUND = "\uffff"
+
+
+def terms(text: str, mode: str = "index", compound: bool = True):
+    """(term, position, startchar, endchar) of a text, positions never decreasing; without
+    `compound`, only the plain terms.
+
+    In "query" mode a Chinese run of GRAM or more characters is its compound GRAM-grams, a
+    code of several parts its compound runs of up to SPAN parts, and a code's last part
+    followed by a Chinese character their compound: the terms the index mode writes at the
+    same positions. If more terms follow, the run's last positions get terms of their own too
+    (bigrams, shorter runs of parts), so that a phrase's terms stay consecutive.
+    """
     text = normalise(text)
     position = 0
-    for match in _TOKEN.finditer(text):
+    matches = list(_TOKEN.finditer(text))
+    held = False  # the last code's compound holds the first character of this run
+    for n, match in enumerate(matches):
         start = match.start()
+        after = matches[n + 1] if n + 1 < len(matches) else None
         if match.group("cjk"):
             run = match.group("cjk")
-            if len(run) == 1 or mode == "index":  # a run's first character on its own too
-                yield run[0], position, start, start + 1
-            for i in range(len(run) - 1):
-                yield run[i:i + 2], position + i, start + i, start + i + 2
-            if len(run) > 1 and mode == "index":  # shares the last bigram's position
-                yield run[-1], position + len(run) - 2, start + len(run) - 1, start + len(run)
+            if not (held and len(run) == 1 and after is None):
+                yield from _run_terms(run, position, start, mode, after is not None, compound)
             position += max(1, len(run) - 1)
+            held = False
             continue
         parts = list(_PART.finditer(match.group("code")))
-        if len(parts) == 1:
-            yield _word(parts[0].group()), position, start, match.end()
-        else:
+        found = [(_word(parts[0].group()), position, start, match.end())] if len(parts) == 1 \
+            else list(_code_terms(parts, position, start, match.end(), mode, after is not None,
+                                  compound))
+        held = compound and after is not None and after.group("cjk") is not None and \
+            after.start() == match.end()
+        if held:
+            last = parts[-1]
+            joined = (COMPOUND + _word(last.group()) + after.group("cjk")[0],
+                      position + len(parts) - 1, start + last.start(), after.start() + 1)
             if mode == "index":
-                yield "".join(p.group() for p in parts), position, start, match.end()
-            for i, part in enumerate(parts):
-                yield _word(part.group()), position + i, start + part.start(), \
-                    start + part.end()
+                found.append(joined)
+            else:  # instead of the last part, the last of the code's query terms
+                found[-1] = joined
+        yield from found
         position += len(parts)
+
+
+def _run_terms(run: str, position: int, start: int, mode: str, more: bool, compound: bool):
+    """The terms of a run of Chinese characters (see the module's docstring)."""
+    size = len(run)
+    if mode == "index":
+        yield run[0], position, start, start + 1  # a run's first character on its own too
+        for i in range(size - 1):
+            yield run[i:i + 2], position + i, start + i, start + i + 2
+            if compound and i + GRAM <= size:
+                yield COMPOUND + run[i:i + GRAM], position + i, start + i, start + i + GRAM
+        if size > 1:  # shares the last bigram's position
+            yield run[-1], position + size - 2, start + size - 1, start + size
+    elif size == 1:
+        yield run, position, start, start + 1
+    elif size < GRAM or not compound:
+        for i in range(size - 1):
+            yield run[i:i + 2], position + i, start + i, start + i + 2
+    else:
+        for i in range(size - GRAM + 1):
+            yield COMPOUND + run[i:i + GRAM], position + i, start + i, start + i + GRAM
+        if more:
+            for i in range(size - GRAM + 1, size - 1):
+                yield run[i:i + 2], position + i, start + i, start + i + 2
+
+
+def _code_terms(parts, position: int, start: int, end: int, mode: str, more: bool,
+                compound: bool):
+    """The terms of a code of several parts (see the module's docstring)."""
+    words = [_word(part.group()) for part in parts]
+    count = len(words)
+    if not compound and mode != "index":
+        for i, part in enumerate(parts):
+            yield words[i], position + i, start + part.start(), start + part.end()
+        return
+
+    def joined(i: int, j: int):  # parts i..j as one compound term
+        return (COMPOUND + "-".join(words[i:j + 1]), position + i, start + parts[i].start(),
+                start + parts[j].end())
+
+    if mode == "index":
+        yield "".join(p.group() for p in parts), position, start, end
+        for i, part in enumerate(parts):
+            yield words[i], position + i, start + part.start(), start + part.end()
+            for j in range(i + 1, min(count, i + SPAN) if compound else 0):
+                yield joined(i, j)
+        return
+    width = min(count, SPAN)
+    for i in range(count - width + 1):
+        yield joined(i, i + width - 1)
+    if more:
+        for i in range(count - width + 1, count):
+            yield joined(i, count - 1) if i < count - 1 else \
+                (words[i], position + i, start + parts[i].start(), start + parts[i].end())
 
 
 class QrecTokenizer(Tokenizer):
     """Whoosh tokenizer over terms(); it also lower-cases and stems, so it is the whole
     analyzer. The mode ("index" or "query") comes from Whoosh."""
 
+    compound = True
+
+    def __init__(self, compound: bool = True):
+        self.compound = compound
+
     def __eq__(self, other):
-        return isinstance(other, QrecTokenizer)
+        return isinstance(other, QrecTokenizer) and other.compound == self.compound
 
     def __call__(self, value, positions=False, chars=False, keeporiginal=False,
                  removestops=True, start_pos=0, start_char=0, tokenize=True, mode="",
                  **kwargs):
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        found = terms(value, "query" if mode == "query" else "index") if tokenize \
-            else [(value, 0, 0, len(value))]
+        found = terms(value, "query" if mode == "query" else "index", self.compound) \
+            if tokenize else [(value, 0, 0, len(value))]
         for text, position, startchar, endchar in found:
             token.text = text
             token.boost = 1.0
@@ -109,8 +201,10 @@ class QrecTokenizer(Tokenizer):
             yield token
 
 
-def analyzer() -> QrecTokenizer:
-    return QrecTokenizer()
+def analyzer(compound: bool = True) -> QrecTokenizer:
+    """The analyzer of `content`, or without compound terms (`customer`, the form fields:
+    their queries stay phrases, which costs less than the terms would cost every build)."""
+    return QrecTokenizer(compound)
 
 
 FIELD_SEP, VALUE_SEP = "\x1e", "\x1f"
@@ -138,7 +232,7 @@ class FieldsTokenizer(Tokenizer):
         for part in value.split(FIELD_SEP):
             fid, _, text = part.partition(VALUE_SEP)
             last = base
-            for term, position, _, _ in terms(text):
+            for term, position, _, _ in terms(text, compound=False):
                 token.text = f"{fid}:{term}"
                 token.boost = 1.0
                 token.stopped = False

@@ -29,7 +29,7 @@ def query_schema(field_ids):
 
     schema = whoosh_schema()
     for fid in sorted(field_ids):
-        schema.add(f"f_{fid}", text_field())
+        schema.add(f"f_{fid}", text_field(compound=False))  # as `fields` holds them
     return schema
 
 
@@ -119,10 +119,15 @@ def _check_brackets(text: str) -> None:
 
 def _fix_terms(parsed):
     """One Chinese character matches the bigrams it starts and a run's last character (see
-    analysis.py); record numbers are upper case however they were typed."""
+    analysis.py); record numbers are upper case however they were typed; `*` is every
+    document."""
     from whoosh import query
 
     def fix(node):
+        if isinstance(node, query.Every) and node.fieldname == "content":
+            # `*`: every document has content (its number), and Whoosh finds the documents
+            # with a field by reading every term of the field.
+            return query.Every(boost=node.boost)
         if isinstance(node, (query.Term, query.Prefix, query.Wildcard)) and \
                 node.fieldname == "number":
             return type(node)("number", str(node.text).upper(), boost=node.boost)
@@ -146,7 +151,7 @@ def filters(form=None, status=None, customer=None, date_from=None, date_to=None,
     if status:
         parts.append(query.Term("status", status))
     if customer:
-        words = [term for term, *_ in terms(customer, "query")]
+        words = [term for term, *_ in terms(customer, "query", compound=False)]
         if not words:
             raise QueryError(f"--customer '{customer}' has no letters, digits or Chinese "
                              "characters to look for")

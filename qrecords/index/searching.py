@@ -25,6 +25,7 @@ def run(index, text: str, field_types: dict, sensitive_ids, *, form, status, cus
         date_from, date_to, limit, all_versions, snippet_of) -> dict:
     """Search the live index; `field_types` maps the forms' (non-sensitive) field ids to their
     type; `snippet_of(number, version)` gives (form, data) of a hit."""
+    from .collect import top_and_total
     from .snippets import needles, snippet
 
     date_from = queries.check_date(date_from, "--from") if date_from else None
@@ -37,18 +38,16 @@ def run(index, text: str, field_types: dict, sensitive_ids, *, form, status, cus
     parsed = queries.parse(text, schema, field_types, sensitive_ids)
     wanted = needles(parsed)
     searcher = index.searcher()
-    # optimize=False: block skipping rarely pays on short records, and without it the
-    # total comes with the search instead of from a second pass over every match.
     long_ids = {fid for fid, kind in field_types.items() if kind in LONG_TYPES}
-    results = searcher.search(queries.to_index(parsed, long_ids), limit=limit, optimize=False,
-                              **queries.filters(form, status, customer, date_from, date_to,
-                                                all_versions))
+    top, total = top_and_total(searcher, queries.to_index(parsed, long_ids), limit,
+                               **queries.filters(form, status, customer, date_from, date_to,
+                                                 all_versions))
     hits = []
-    for hit in results:
+    for hit in top:
         record_form, data = snippet_of(hit["number"], hit["version"])
         hits.append(_hit(hit, round(hit.score, 3),
                          snippet(record_form, field_texts(record_form, data), wanted)))
-    return {"total": len(results), "hits": hits}
+    return {"total": total, "hits": hits}
 
 
 def sensitive_hits(index, numbers, found, *, form, status, customer, date_from, date_to,
