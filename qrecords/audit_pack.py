@@ -176,7 +176,8 @@ def _readme(ws, forms, date_from, date_to, all_versions, checked, actor, count) 
     return f"""审核资料包 Audit pack
 {ws.config.organisation}  {ws.config.organisation_en}
 
-制作 Made: {clock.utc_now()} (effective date {clock.today().isoformat()}) by {actor.name} ({actor.id})
+制作 Made: {clock.utc_now()} (effective date {clock.today().isoformat()})
+制作人 By: {actor.name} ({actor.id})
 表单 Forms: {', '.join(f"{f.title} ({f.id})" for f in forms)}
 期间 Period (record date): {period}
 记录 Records: {count}, {"every version" if all_versions else "current versions"}

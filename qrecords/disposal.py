@@ -170,7 +170,8 @@ def finish_pending(ws, actor=None) -> None:
         relative = docx.relative_to(records).as_posix()
         if relative in logged and docx.with_suffix(".pdf").relative_to(records).as_posix() \
                 not in logged:
-            _list_pdf(ws, docx, actor or ws.user(None))
+            ws.log_letter_pdf(docx, LIST_TITLE, "the next qrec dispose",
+                              actor or ws.user(None), None, None, {"list": docx.stem})
 
 
 # -- the steps ---------------------------------------------------------------------------
@@ -273,16 +274,6 @@ def _write_list(ws, list_number: str, plan: list[dict], actor, reason: str,
         records=plan, authorised_by=f"{actor.name} ({actor.id})", reason=reason, on=today)
     path = ws.root / "records" / "disposals" / f"{list_number}.docx"
     return path, write_immutable(path, content)
-
-
-def _list_pdf(ws, docx: Path, actor) -> None:
-    digest = ws.letter_pdf(docx, LIST_TITLE, docx.stem, "the next qrec dispose")
-    if digest is not None:
-        with ws.store.write():
-            ws.store.add_event(clock.utc_now(), clock.today().isoformat(), actor.id,
-                               "file.pdf_made", None, None,
-                               {"list": docx.stem,
-                                "written": ws.written(docx.with_suffix(".pdf"), digest)})
 
 
 def _policy_text(policy) -> str:

@@ -120,8 +120,8 @@ class Field:
 
 
 def control_character(text: str) -> str | None:
-    """The first control character in text (tab and newline are fine) as U+XXXX, or None:
-    what a record's values, reasons and comments may not hold."""
+    """The first control character in text (tab and newline are fine), written like U+001B;
+    None if there is none. A record's values, reasons and comments may not hold one."""
     found = _CONTROL.search(text)
     return f"U+{ord(found.group()):04X}" if found else None
 

@@ -211,13 +211,6 @@ def finish_pending(ws, actor) -> None:
 def _report_pdf(ws, docx: Path, actor) -> Path | None:
     """The report's PDF beside its DOCX, logged; None (with a notice) when LibreOffice
     cannot make it."""
-    digest = ws.letter_pdf(docx, TITLE, docx.stem, "the next qrec report complaints")
-    if digest is None:
-        return None
-    pdf = docx.with_suffix(".pdf")
-    with ws.store.write():
-        ws.store.add_event(clock.utc_now(), clock.today().isoformat(), actor.id,
-                           "file.pdf_made", None, None,
-                           {"report": docx.stem, "files": {"pdf": digest},
-                            "written": ws.written(pdf, digest)})
-    return pdf
+    digest = ws.log_letter_pdf(docx, TITLE, "the next qrec report complaints", actor, None,
+                               None, {"report": docx.stem})
+    return None if digest is None else docx.with_suffix(".pdf")

@@ -70,16 +70,17 @@ def repair(ws) -> list[str]:
     from .disposal import finish_pending
 
     finish_pending(ws)
+    known = {row["path"] for row in ws.store.rows("files")}
+    for row in ws.store.raw_events():
+        known.update(json.loads(row["detail"]).get("written", {}))
+    tombstones = {t["number"]: t for t in ws.store.tombstones()}
     done = []
-    found = verify(ws)
     stamp = clock.utc_now().replace(":", "")
-    for item in found["faults"]:
-        if item["kind"] == "debris":
-            source = ws.root / "records" / item["file"]
-            target = ws.root / "debris" / stamp / item["file"]
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(source, target)
-            done.append(f"moved records/{item['file']} to {target.relative_to(ws.root)}")
+    for relative in _unknown_files(ws.root / "records", known, tombstones):
+        target = ws.root / "debris" / stamp / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(ws.root / "records" / relative, target)
+        done.append(f"moved records/{relative} to {target.relative_to(ws.root)}")
     return done
 
 
@@ -200,7 +201,9 @@ def _check_files(folder: Path, expected: dict, fault, progress) -> None:
             progress(done, len(expected))
 
 
-def _unknown_files(folder: Path, expected: dict, tombstones: dict) -> list[str]:
+def _unknown_files(folder: Path, expected, tombstones: dict) -> list[str]:
+    """Files under records/ that are neither expected (paths the catalog knows) nor listed
+    by a tombstone: debris."""
     destroyed = {path for t in tombstones.values() for path in t["files"]}
     found = []
     for path in sorted(folder.rglob("*")):

@@ -377,21 +377,29 @@ class Workspace:
                 "sha256": write_immutable(self.root / "records" / relative, content)}
 
     def _produced_pdf(self, produced: dict, number: str, version: int, actor: User) -> None:
-        docx = self.root / "records" / produced["docx"]
-        digest = self.letter_pdf(docx, produced["title"], number,
-                                 f"qrec render {number} --version {version}")
-        if digest is None:
-            return
-        with self.store.write():
-            self.store.add_event(clock.utc_now(), clock.today().isoformat(), actor.id,
-                                 "file.pdf_made", number, version,
-                                 {"document": produced["document"], "files": {"pdf": digest},
-                                  "written": self.written(docx.with_suffix(".pdf"), digest)})
+        self.log_letter_pdf(self.root / "records" / produced["docx"], produced["title"],
+                            f"qrec render {number} --version {version}", actor, number, version,
+                            {"document": produced["document"]})
 
     def written(self, path: Path, digest: str) -> dict[str, str]:
         """{path relative to records/: SHA-256}: how an event lists a file it wrote outside
         a version's own DOCX and PDF (letters, lists), so disposal and verify find it."""
         return {path.relative_to(self.root / "records").as_posix(): digest}
+
+    def log_letter_pdf(self, docx: Path, title: str, retry: str, actor: User,
+                       number: str | None, version: int | None, detail: dict) -> str | None:
+        """Make the PDF beside a letter's DOCX and log it as `file.pdf_made` (the event names
+        the file under `written`); returns its SHA-256, or None with a notice. `number` is
+        the record it belongs to, None for a list or report (their own number is the stem)."""
+        digest = self.letter_pdf(docx, title, number or docx.stem, retry)
+        if digest is not None:
+            with self.store.write():
+                self.store.add_event(clock.utc_now(), clock.today().isoformat(), actor.id,
+                                     "file.pdf_made", number, version,
+                                     {**detail, "files": {"pdf": digest},
+                                      "written": self.written(docx.with_suffix(".pdf"),
+                                                              digest)})
+        return digest
 
     def letter_pdf(self, docx: Path, title: str, number: str, retry: str) -> str | None:
         """The PDF beside a letter's DOCX (a produced document, a reminder) and its SHA-256;
@@ -522,16 +530,9 @@ class Workspace:
         pdf = docx.with_suffix(".pdf")
         if pdf.relative_to(self.root / "records").as_posix() in logged:
             return str(pdf)
-        digest = self.letter_pdf(docx, f"催办单 Reminder {docx.stem}", case["number"],
-                                 "qrec remind")
-        if digest is None:
-            return None
-        with self.store.write():
-            self.store.add_event(clock.utc_now(), clock.today().isoformat(), actor.id,
-                                 "file.pdf_made", case["number"], None,
-                                 {"reminder": docx.stem, "files": {"pdf": digest},
-                                  "written": self.written(pdf, digest)})
-        return str(pdf)
+        digest = self.log_letter_pdf(docx, f"催办单 Reminder {docx.stem}", "qrec remind", actor,
+                                     case["number"], None, {"reminder": docx.stem})
+        return None if digest is None else str(pdf)
 
     def _after_change(self, number: str, version: int, actor: User, pdf: bool,
                       point: str) -> None:
