@@ -14,11 +14,13 @@ import os
 
 from common import PYTHON, QREC, TODAY, USER, WORK, Row, median_wall, step
 
-from qrecords.forms import validate_data
-from qrecords.records.files import sha256_bytes
-from qrecords.records.store import canonical_json
-from qrecords.workspace import Workspace
+from qrecords.domain.forms import validate_data
+from qrecords.files.local import sha256_bytes
+from qrecords.catalog.sqlite import canonical_json
+from common import init_workspace
 from tests import corpus
+from qrecords.api import records as api_records
+from qrecords.api import search as api_search
 
 N_AUDIT = int(os.environ.get("QREC_BENCH_AUDIT", "10000"))
 SHARES = {"complaint": 0.6, "contract_review": 0.2, "customer_property": 0.2}
@@ -54,22 +56,22 @@ def bench_audit_pack() -> list[Row]:
 
 def filed_workspace(root, count: int) -> int:
     """A workspace of `count` records, each with a DOCX and a PDF; returns the file count."""
-    ws = Workspace.init(root)
+    ws = init_workspace(root, USER)
     sizes = [int(count * share) for share in SHARES.values()]
     sizes[0] += count - sum(sizes)
     records = corpus.generate(*sizes, seed=11, wide=True)
     real, made = {}, 0
     for form_id in SHARES:  # one real record per form: its files are the others' content
         data = next(d for f, d in records if f == form_id)
-        record = ws.new_record(form_id, data, user=USER)
+        record = api_records.new_record(ws, form_id, data)
         real[form_id] = {"prefix": record["number"].rsplit("-", 1)[0],
-                         "revision": ws.store.record(record["number"])["form_revision_id"],
-                         "form": ws.form(form_id),
+                         "revision": ws.catalog.record(record["number"])["form_revision_id"],
+                         "form": ws.forms.current(form_id),
                          "docx": open(record["files"]["docx"], "rb").read(),
                          "pdf": open(record["files"]["pdf"], "rb").read()}
         made += 2
     now = f"{TODAY}T00:00:00Z"
-    with ws.store.write() as tx:
+    with ws.catalog.write() as tx:
         for seq, (form_id, data) in enumerate(records, 2):
             spec = real[form_id]
             form = spec["form"]
@@ -95,6 +97,6 @@ def filed_workspace(root, count: int) -> int:
             tx.set_retention(record_id, form.title_of(clean), None, None, None)
             made += 2
     step(f"audit: indexing {count:,} records")
-    ws.rebuild_index()
+    api_search.rebuild_index(ws)
     ws.close()
     return made

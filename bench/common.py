@@ -78,3 +78,17 @@ def median_wall(argv: list[str], runs: int, warmups: int = 0, env: dict | None =
     for _ in range(warmups):
         wall(argv, env, ok)
     return statistics.median(wall(argv, env, ok) for _ in range(runs))
+
+
+def init_workspace(path: Path, user: str = "wangwen"):
+    """A new workspace at `path`, opened as `user` (the default user: a document controller
+    with the privacy role)."""
+    from qrecords.workspace import Workspace, create_workspace
+
+    return Workspace.open(create_workspace(path), user)
+
+
+def open_workspace(path: Path, user: str = "wangwen"):
+    from qrecords.workspace import Workspace
+
+    return Workspace.open(path, user)

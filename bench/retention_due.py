@@ -11,8 +11,8 @@ import random
 from common import PYTHON, QREC, WORK, Row, median_wall, step
 from search import N_INDEX, bulk_catalog
 
-from qrecords import retention
-from qrecords.workspace import Workspace
+from qrecords.domain import retention
+from common import open_workspace
 
 DUE_ON = "2026-11-23"  # QREC_TODAY of the run: closures before 2023-11-23 are due
 
@@ -54,19 +54,19 @@ def bench_retention() -> list[Row]:
 def _close_everything(root) -> int:
     """Every record closed on a day between 2023-01-01 and 2026-11-23, with the title and
     retention dates `qrec` stores; returns how many are due on DUE_ON."""
-    ws = Workspace(root)
+    ws = open_workspace(root)
     rng = random.Random(7)
     first, days = dt.date(2023, 1, 1), (dt.date(2026, 11, 23) - dt.date(2023, 1, 1)).days
     due = 0
-    with ws.store.write():
-        for form_id in ws.form_ids():
-            form = ws.form(form_id)
+    with ws.catalog.write():
+        for form_id in ws.forms.ids():
+            form = ws.forms.current(form_id)
             states = [s.id for s in form.workflow.states] + ["draft"]  # bulk_catalog's
-            for row in ws.store.current_versions(form_id, states):
+            for row in ws.catalog.current_versions(form_id, states):
                 closed = (first + dt.timedelta(days=rng.randrange(days))).isoformat()
                 start, until = retention.until(form.retention, closed, closed, row["data"])
                 due += until <= DUE_ON
-                ws.store.set_retention(ws.store.record(row["number"])["id"],
+                ws.catalog.set_retention(ws.catalog.record(row["number"])["id"],
                                        form.title_of(row["data"]), closed, start, until)
     ws.close()
     return due

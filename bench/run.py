@@ -29,35 +29,37 @@ from common import (QREC, PYTHON, REPO, TODAY, USER, WORK, Row, fmt, median_wall
 import audit  # noqa: E402
 import retention_due  # noqa: E402
 import search  # noqa: E402
+import statements  # noqa: E402
 
 RESULTS = REPO / "bench" / "results.md"
 EXAMPLE = REPO / "examples" / "complaint.yaml"
 N_RECORDS = 100
 N_PDFS = 50
 
-from qrecords.forms import validate_data  # noqa: E402
+from qrecords.domain.forms import validate_data  # noqa: E402
 from qrecords.inputs import load_data_file  # noqa: E402
-from qrecords.records.numbering import format_number, period_of  # noqa: E402
+from qrecords.domain.numbering import format_number, period_of  # noqa: E402
 from qrecords.render.context import build_context  # noqa: E402
-from qrecords.workspace import Workspace  # noqa: E402
+from common import init_workspace, open_workspace  # noqa: E402
+from qrecords.api import records  # noqa: E402
 
 
-def fresh_workspace(name: str) -> Workspace:
-    return Workspace.init(WORK / name)
+def fresh_workspace(name: str):
+    return init_workspace(WORK / name, USER)
 
 
 def example_data() -> dict:
     return load_data_file(str(EXAMPLE))
 
 
-def complaint_context(ws: Workspace) -> dict:
+def complaint_context(ws) -> dict:
     """The context new_record builds for a complaint, with the same values."""
-    form = ws.form("complaint")
+    form = ws.forms.current("complaint")
     today = dt.date.fromisoformat(TODAY)
     clean = validate_data(form, example_data(), TODAY)
     number = format_number(period_of(form.number_pattern, today), 1)
-    return build_context(form, clean, org=ws.config.organisation,
-                         org_en=ws.config.organisation_en, number=number, version=1,
+    return build_context(form, clean, org=ws.settings.organisation,
+                         org_en=ws.settings.organisation_en, number=number, version=1,
                          status=form.workflow.initial, date=TODAY)
 
 
@@ -76,7 +78,7 @@ def docxtpl_render(path: Path, context: dict) -> bytes:
 
 
 def bench_docx_records() -> Row:
-    """Records created, rendered and indexed per second through Workspace.new_record (one
+    """Records created, rendered and indexed per second through api.records.new_record (one
     workspace, as a batch import would use it: the index is updated once, at close), against
     a plain docxtpl render loop of the same template with the same context values."""
     data = example_data()
@@ -84,17 +86,17 @@ def bench_docx_records() -> Row:
     # measured workspace starts fresh.
     warm = fresh_workspace("warmup")
     for _ in range(3):
-        warm.new_record("complaint", data, user=USER, pdf=False)
+        records.new_record(warm, "complaint", data, pdf=False)
     warm.close()
 
     ws = fresh_workspace("bench")
     start = time.perf_counter()
     for _ in range(N_RECORDS):
-        ws.new_record("complaint", data, user=USER, pdf=False)
+        records.new_record(ws, "complaint", data, pdf=False)
     ws.close()  # the index is updated here, once for the batch: counted
     ours = N_RECORDS / (time.perf_counter() - start)
 
-    ws = Workspace(WORK / "bench")
+    ws = open_workspace(WORK / "bench", USER)
     template = ws.root / "templates" / "complaint.docx"
     context = complaint_context(ws)
     ws.close()
@@ -129,7 +131,7 @@ def bench_pdf_throughput() -> Row:
     ws = fresh_workspace("pdf")
     data = example_data()
     for _ in range(N_PDFS):
-        ws.new_record("complaint", data, user=USER, pdf=False)
+        records.new_record(ws, "complaint", data, pdf=False)
     docx_files = sorted((ws.root / "records").rglob("*.docx"))
     ws.close()
     env = {**os.environ, "QREC_WORKSPACE": str(WORK / "pdf"), "QREC_USER": USER}
@@ -161,6 +163,7 @@ def bench_first_pdf() -> Row:
 
 
 BENCHMARKS = [bench_docx_records, bench_help_start, bench_pdf_throughput, bench_first_pdf,
+              statements.bench_statements,
               search.bench_analysis, search.bench_search,
               retention_due.bench_retention,  # after bench_search: it reuses its catalog
               audit.bench_verify, audit.bench_audit_pack]

@@ -1,13 +1,13 @@
 """The one clock. QREC_TODAY=YYYY-MM-DD overrides the effective date (tests, demos, audits)."""
 
 import datetime as dt
-import os
 
 from .errors import QrecError
+from .settings import today_override
 
 
 def today() -> dt.date:
-    override = os.environ.get("QREC_TODAY")
+    override = today_override()
     if not override:
         return dt.date.today()
     try:

@@ -1,4 +1,13 @@
-"""The one exception hierarchy whose messages reach users (cli.py prints them as `Error: ...`)."""
+"""The one hierarchy of errors whose messages reach users.
+
+Every class knows how each face reports it: the CLI prints `Error: <message>` and exits with
+`exit_code` (usage errors, which click raises itself, exit 2); a web face answers with
+`http_status`. Messages name records, fields and parameters, never a face's spelling of them:
+`param` names the parameter at fault (`reason`, `out`, `date_from` ...) so that each face can
+point at its own flag or form field.
+"""
+
+from __future__ import annotations
 
 import difflib
 
@@ -10,23 +19,69 @@ def suggest(name: str, known) -> str:
 
 
 class QrecError(Exception):
-    """A user-facing error: its message says what is wrong and where."""
+    """A user-facing error: its message says what is wrong and where.
+
+    `param`: the parameter of the verb that is wrong (e.g. "reason"), or None."""
+
+    exit_code = 1
+    http_status = 400
+
+    def __init__(self, message: str, param: str | None = None):
+        super().__init__(message)
+        self.param = param
 
 
 class WorkspaceError(QrecError):
-    """No workspace, or a workspace whose configuration is broken."""
+    """No workspace, or a workspace whose settings are broken."""
+
+    http_status = 500
 
 
 class FormError(QrecError):
     """A form schema or template is malformed."""
 
+    http_status = 500
+
 
 class NotFound(QrecError):
-    """A record, version or form that does not exist."""
+    """A record, version, form or user that does not exist."""
+
+    http_status = 404
+
+
+class Disposed(NotFound):
+    """A record destroyed at the end of its retention: only its tombstone remains."""
+
+    http_status = 410
+
+    def __init__(self, tombstone: dict):
+        self.tombstone = tombstone
+        super().__init__(f"{tombstone['number']} was disposed of on "
+                         f"{tombstone['effective_date']} by {tombstone['authorised_by']} "
+                         f"(记录销毁清单 {tombstone['list_number']}: {tombstone['reason']})")
+
+
+class Forbidden(QrecError):
+    """The acting user lacks the role (or department) an action needs."""
+
+    http_status = 403
+
+
+class Conflict(QrecError):
+    """The action does not fit the record's current state: a workflow step not allowed now,
+    an amendment that changes nothing, a record already on hold, a number already used."""
+
+    http_status = 409
+
+
+class WorkflowError(Conflict):
+    """A workflow step, sign-off or amendment that the form's workflow does not allow now."""
 
 
 class ValidationError(QrecError):
-    """Record data that breaks the form's rules. Carries every problem at once."""
+    """Data that breaks the rules. Carries every problem at once, one line each."""
+
+    http_status = 422
 
     def __init__(self, problems: list[str], subject: str = "record data"):
         self.problems = problems
@@ -34,11 +89,13 @@ class ValidationError(QrecError):
         super().__init__("\n".join(lines))
 
 
-class Disposed(NotFound):
-    """A record destroyed at the end of its retention: only its tombstone remains."""
+class IntegrityError(QrecError):
+    """The catalog or the stored files are damaged or were altered outside qrecords."""
 
-    def __init__(self, tombstone: dict):
-        self.tombstone = tombstone
-        super().__init__(f"{tombstone['number']} was disposed of on "
-                         f"{tombstone['effective_date']} by {tombstone['authorised_by']} "
-                         f"(记录销毁清单 {tombstone['list_number']}: {tombstone['reason']})")
+    http_status = 500
+
+
+class Busy(QrecError):
+    """The catalog stayed locked by another writer past the waiting time."""
+
+    http_status = 503

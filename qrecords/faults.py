@@ -5,6 +5,8 @@ tests/test_crash.py (which fails when a point has no scenario there)."""
 import os
 import signal
 
+from .settings import fault_point_name
+
 POINTS = {
     "new.after_commit": "a new record is in the catalog; index not yet updated, no PDF",
     "amend.after_commit": "a new version is in the catalog; index not yet updated, no PDF",
@@ -23,5 +25,5 @@ POINTS = {
 
 
 def fault_point(name: str) -> None:
-    if os.environ.get("QREC_FAULT") == name:
+    if fault_point_name() == name:
         os.kill(os.getpid(), signal.SIGKILL)

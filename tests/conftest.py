@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from qrecords.cli import cli
-from qrecords.workspace import Workspace
+from qrecords.workspace import Workspace, create_workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -25,9 +25,33 @@ def _clean_env(monkeypatch):
     monkeypatch.setenv("QREC_TODAY", TODAY)
 
 
+DEFAULT_USER = "wangwen"  # the default user of a new workspace (document controller)
+
+
+def init_workspace(path: Path, user: str = DEFAULT_USER) -> Workspace:
+    """A new workspace at `path`, opened as `user`."""
+    return Workspace.open(create_workspace(path), user)
+
+
+def open_workspace(path: Path, user: str = DEFAULT_USER) -> Workspace:
+    return Workspace.open(path, user)
+
+
+def as_user(ws: Workspace, user: str) -> Workspace:
+    """The same open workspace (catalog, files, index) acting as another user: what a second
+    request to a server does, without opening the catalog again."""
+    acting = ws.__dict__.setdefault("_test_actors", {})
+    if user not in acting:
+        other = Workspace(ws.settings, ws.catalog, ws.files, ws.index, ws.settings.user(user))
+        other.notices = ws.notices  # one list: what the test reads
+        other.mark_index_behind = ws.mark_index_behind  # the original's close() syncs
+        acting[user] = other
+    return acting[user]
+
+
 @pytest.fixture
 def ws(tmp_path) -> Workspace:
-    workspace = Workspace.init(tmp_path / "ws")
+    workspace = init_workspace(tmp_path / "ws")
     yield workspace
     workspace.close()
 
@@ -64,9 +88,11 @@ def load_example(form_id: str) -> dict:
 
 
 def snapshot(root: Path) -> dict[str, str]:
-    """SHA-256 of every file under root (catalog included): to prove nothing changed."""
+    """SHA-256 of every file under root (catalog included): to prove nothing changed. The
+    SQLite -shm file is left out: it is the WAL's shared-memory index, whose read marks move
+    with any transaction, even one rolled back; it holds no data."""
     return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+            for p in sorted(root.rglob("*")) if p.is_file() and not p.name.endswith("-shm")}
 
 
 def as_json(result) -> dict:
@@ -80,7 +106,7 @@ def template(tmp_path_factory) -> Path:
     closed complaints, a late one with its reminder, a failed inspection with its notice, and
     a disposal with its list. Copy it (fixture `copy`) before changing it."""
     root = tmp_path_factory.mktemp("template") / "ws"
-    Workspace.init(root).close()
+    create_workspace(root)
     env = {"QREC_TODAY": "2026-01-05"}
     steps = [
         ("lina", "new", "complaint", "--data", example("complaint"), "--set",

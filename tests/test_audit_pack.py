@@ -62,10 +62,10 @@ def test_the_pack_checks_with_sha256sum_and_holds_the_period(copy, tmp_path):
     assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["CC-2601-02"]
     cells = [c for row in sheet.iter_rows(min_row=2, values_only=True) for c in row]
     assert "王磊" in cells  # wangwen has the privacy role: contacts shown, and logged
-    from qrecords.workspace import Workspace
+    from tests.conftest import open_workspace
 
-    ws = Workspace(copy)
-    event = [e for e in ws.store.events() if e["action"] == "audit_pack.made"][-1]
+    ws = open_workspace(copy)
+    event = [e for e in ws.catalog.events() if e["action"] == "audit_pack.made"][-1]
     ws.close()
     assert event["detail"]["sensitive_records"] == ["CC-2601-02", "CP-2026-0001"]
     assert event["detail"]["manifest_sha256"] == \
@@ -124,7 +124,7 @@ def test_a_pack_of_a_workspace_that_fails_verify_says_so(copy, tmp_path):
 
 def test_refusals_leave_no_file(copy, tmp_path):
     for args, user, expected in [
-            ((tmp_path / "pack.zip",), "lina", "audit-pack needs the role document_controller"),
+            ((tmp_path / "pack.zip",), "lina", "an audit pack needs the role document_controller"),
             ((tmp_path / "pack.tar",), "wangwen", "the file name must end in .zip"),
             ((tmp_path / "missing" / "pack.zip",), "wangwen", "does not exist"),
             ((copy / "records" / "pack.zip",), "wangwen", "not inside records/"),

@@ -17,8 +17,9 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from qrecords.workspace import Workspace
-from tests.conftest import TODAY, example, load_example
+from tests.conftest import TODAY, as_user, example, init_workspace, load_example, open_workspace
+from qrecords.api import records
+from qrecords.api import search as api_search
 
 QREC = str(Path(sys.executable).parent / "qrec")
 HEAVY = os.environ.get("QREC_HEAVY") == "1"
@@ -84,8 +85,9 @@ def gapless(numbers: list[str], prefix: str) -> None:
 
 
 def test_streams_of_commands_at_once_lose_nothing(tmp_path):
-    ws = Workspace.init(tmp_path / "ws")
-    ws.new_record("complaint", load_example("complaint"), user="lina", pdf=False)  # SHARED
+    ws = init_workspace(tmp_path / "ws")
+    records.new_record(as_user(ws, "lina"), "complaint", load_example("complaint"),
+                       pdf=False)  # SHARED
     ws.close()
     root = ws.root
 
@@ -99,19 +101,19 @@ def test_streams_of_commands_at_once_lose_nothing(tmp_path):
     gapless(reviews, "CR-2026-")
     assert len(complaints) + len(reviews) == 1 + STREAMS * ROUNDS
 
-    after = Workspace(root)  # reading back in-process: quicker than a qrec per record
+    after = open_workspace(root)  # reading back in-process: quicker than a qrec per record
     try:
-        history = after.history(SHARED)
+        history = records.history(after, SHARED)
         assert [step["version"] for step in history] == list(range(1, len(history) + 1))
         assert sorted(step["reason"] for step in history[1:]) == \
             sorted(r for s in streams for r in s.amendments)
         for number in complaints[1:]:
-            shown = after.show(number, user="zhangwei")
+            shown = records.show(as_user(after, "zhangwei"), number)
             assert (shown["version"], shown["status"]) == (2, "investigating"), number
         for number in reviews:
-            shown = after.show(number, user="zhangwei")
+            shown = records.show(as_user(after, "zhangwei"), number)
             assert (shown["version"], shown["status"]) == (3, "under_review"), number
-        assert after.search("*", limit=1000, user="zhangwei")["total"] == \
+        assert api_search.search(as_user(after, "zhangwei"), "*", limit=1000)["total"] == \
             len(complaints) + len(reviews)
     finally:
         after.close()

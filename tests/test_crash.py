@@ -28,7 +28,8 @@ import pytest
 
 from qrecords import faults
 from qrecords.workspace import Workspace
-from tests.conftest import TODAY, example, load_example
+from tests.conftest import TODAY, as_user, example, init_workspace, load_example
+from qrecords.api import records as api_records, steps
 
 QREC = str(Path(sys.executable).parent / "qrec")
 CLOSED = "2026-01-15"   # a complaint closed then is due for disposal on 2029-01-15
@@ -62,35 +63,34 @@ def effective(day: str):
 
 def a_complaint(ws: Workspace) -> None:
     """CC-2611-01, registered."""
-    ws.new_record("complaint", load_example("complaint"), user="lina", pdf=False)
+    api_records.new_record(as_user(ws, "lina"), "complaint", load_example("complaint"), pdf=False)
 
 
 def a_review_under_way(ws: Workspace) -> None:
     """CR-2026-0001, submitted for review (v2)."""
-    number = ws.new_record("contract_review", load_example("contract_review"), user="lina",
-                           pdf=False)["number"]
-    ws.transition(number, "submit", user="lina", pdf=False)
+    number = api_records.new_record(as_user(ws, "lina"), "contract_review",
+                                    load_example("contract_review"), pdf=False)["number"]
+    steps.transition(as_user(ws, "lina"), number, "submit", pdf=False)
 
 
 def a_failed_delivery(ws: Workspace) -> None:
     """CP-2026-0001, received, its inspection failed: `reject` produces a notice."""
-    ws.new_record("customer_property", {**load_example("customer_property"),
-                                        "inspection_result": "fail"}, user="lina", pdf=False)
+    api_records.new_record(as_user(ws, "lina"), "customer_property", {**load_example("customer_property"),
+                                        "inspection_result": "fail"}, pdf=False)
 
 
 def a_closed_complaint(ws: Workspace) -> None:
     """CC-2601-01, closed on 2026-01-15: due for disposal on 2029-01-15."""
     with effective(CLOSED):
-        number = ws.new_record("complaint", {**load_example("complaint"),
-                                             "received_date": CLOSED},
-                               user="lina", pdf=False)["number"]
-        ws.transition(number, "close_unfounded", {"disposition": "unfounded"}, comment="非质量问题",
-                      user="zhaomin", pdf=False)
+        number = api_records.new_record(as_user(ws, "lina"), "complaint", {**load_example("complaint"),
+                                             "received_date": CLOSED}, pdf=False)["number"]
+        steps.transition(as_user(ws, "zhaomin"), number, "close_unfounded",
+                         {"disposition": "unfounded"}, comment="非质量问题", pdf=False)
 
 
 def three_records(ws: Workspace) -> None:
     for form_id in ("complaint", "contract_review", "customer_property"):
-        ws.new_record(form_id, load_example(form_id), user="lina", pdf=False)
+        api_records.new_record(as_user(ws, "lina"), form_id, load_example(form_id), pdf=False)
 
 
 NEW = ("new", "complaint", "--data", str(example("complaint")))
@@ -247,7 +247,7 @@ def assert_letters_follow_what_they_document(state: dict) -> None:
 
 @pytest.mark.parametrize("crash", CRASHES, ids=lambda c: f"{c.point}:{c.id}")
 def test_a_kill_leaves_a_workspace_that_verifies(crash: Crash, tmp_path):
-    ws = Workspace.init(tmp_path / "ws")
+    ws = init_workspace(tmp_path / "ws")
     crash.prepare(ws)
     ws.close()
     root = ws.root

@@ -4,7 +4,8 @@
 import pytest
 
 from qrecords.errors import FormError, ValidationError
-from qrecords.forms import parse_form, validate_data
+from qrecords.domain.form_schema import parse_form
+from qrecords.domain.forms import validate_data
 from tests.render.docx_text import edit_template
 
 # The field ids DOMAIN.md fixes as contract (examples, imports and scripts rely on them).
@@ -34,7 +35,7 @@ SENSITIVE = {"contract_review": {"customer_contact", "customer_phone"},
 
 @pytest.mark.parametrize("form_id", sorted(CONTRACT_IDS))
 def test_builtin_form_has_the_domain_fields(ws, form_id):
-    form = ws.form(form_id)
+    form = ws.forms.current(form_id)
     assert set(CONTRACT_IDS[form_id].split()) <= set(form.field_ids)
     assert {f.id for f in form.fields if f.sensitive} == SENSITIVE[form_id]
     for field in form.fields:
@@ -44,12 +45,12 @@ def test_builtin_form_has_the_domain_fields(ws, form_id):
 
 def test_contract_choice_ids(ws):
     for (form_id, field_id), ids in CONTRACT_CHOICES.items():
-        assert {c.id for c in ws.form(form_id).field(field_id).choices} == ids
+        assert {c.id for c in ws.forms.current(form_id).field(field_id).choices} == ids
 
 
 def test_form_numbers_and_patterns(ws):
-    got = {f: (ws.form(f).form_number, ws.form(f).revision, ws.form(f).number_pattern)
-           for f in ws.form_ids()}
+    got = {f: (ws.forms.current(f).form_number, ws.forms.current(f).revision, ws.forms.current(f).number_pattern)
+           for f in ws.forms.ids()}
     assert got == {"contract_review": ("QR-8.2-01", "A/0", "CR-{yyyy}-{seq:04}"),
                    "customer_property": ("QR-8.5.3-01", "A/0", "CP-{yyyy}-{seq:04}"),
                    "complaint": ("QR-9.1.2-01", "A/0", "CC-{yy}{mm}-{seq:02}")}

@@ -22,10 +22,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qrecords.errors import ValidationError
-from qrecords.fields import Invalid
-from qrecords.forms import Retention, load_form, validate_data
-from qrecords.records.numbering import format_number, period_of
-from qrecords.retention import period_end
+from qrecords.domain.fields import Invalid
+from qrecords.domain.forms import Retention, validate_data
+from qrecords.formlib import load_form
+from qrecords.domain.numbering import format_number, period_of
+from qrecords.domain.retention import period_end
 from tests.conftest import TODAY, load_example
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "qrecords" / "schemas"

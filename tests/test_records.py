@@ -3,8 +3,9 @@
 import pytest
 
 from qrecords.errors import FormError
-from tests.conftest import as_json, example, load_example, snapshot
+from tests.conftest import as_json, as_user, example, load_example, snapshot
 from tests.render.docx_text import docx_text, edit_template
+from qrecords.api import records
 
 CONTRACT_KEYS = {"number", "form", "form_revision", "version", "status", "data", "files",
                  "retention_until", "hold"}
@@ -136,7 +137,7 @@ def test_changing_a_form_without_a_new_revision_is_refused(ws, run):
     schema = ws.root / "schemas" / "complaint.yaml"
     schema.write_text(schema.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
     with pytest.raises(FormError, match="needs a new revision"):
-        ws.new_record("complaint", load_example("complaint"), user="lina")
+        records.new_record(as_user(ws, "lina"), "complaint", load_example("complaint"))
 
 
 def test_sensitive_values_masked_without_privacy_role_and_reads_logged(ws, run):
@@ -145,7 +146,7 @@ def test_sensitive_values_masked_without_privacy_role_and_reads_logged(ws, run):
     assert masked["data"]["customer_phone"] == "***" and masked["data"]["customer_contact"] == "***"
     seen = as_json(run("show", "CC-2611-01", "--json", user="lina"))
     assert seen["data"]["customer_contact"] == "王磊"
-    events = ws.store.events("CC-2611-01")
+    events = ws.catalog.events("CC-2611-01")
     reads = [e for e in events if e["action"] == "record.sensitive_read"]
     assert [e["actor"] for e in reads] == ["lina"]
     assert reads[0]["detail"]["fields"] == ["customer_contact", "customer_phone"]
@@ -155,11 +156,11 @@ def test_every_version_records_who_when_why(ws, run):
     as_json(run("new", "complaint", "--data", example("complaint"), "--json", user="zhangwei"))
     as_json(run("amend", "CC-2611-01", "--set", "category=non_quality", "--reason", "改类别",
                 "--json", user="lina"))
-    actions = [(e["action"], e["actor"], e["version"]) for e in ws.store.events("CC-2611-01")
+    actions = [(e["action"], e["actor"], e["version"]) for e in ws.catalog.events("CC-2611-01")
                if e["action"] != "record.sensitive_read"]
     assert actions == [("record.created", "zhangwei", 1), ("file.pdf_made", "zhangwei", 1),
                        ("record.amended", "lina", 2), ("file.pdf_made", "lina", 2)]
-    history = ws.history("CC-2611-01")
+    history = records.history(ws, "CC-2611-01")
     assert [v["author"] for v in history] == ["zhangwei", "lina"]
     assert all(v["created_at"].endswith("Z") for v in history)
 
@@ -211,7 +212,7 @@ def test_forms_whose_numbers_collide_are_refused_without_a_gap(ws, run):
     as_json(run("new", "complaint", "--data", example("complaint"), "--json"))
     clash = run("new", "complaint_b", "--data", example("complaint"))
     assert clash.exit_code == 1
-    assert "number CC-2611-01 is already used by a complaint record" in clash.output
+    assert "number CC-2611-01 is already used by another record" in clash.output
     assert as_json(run("new", "complaint", "--data", example("complaint"),
                        "--json"))["number"] == "CC-2611-02"
 

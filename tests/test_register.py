@@ -40,7 +40,7 @@ def read_xlsx(path):
 
 
 def sensitive_events(ws):
-    return [e for e in ws.store.events() if e["action"] == "register.sensitive_read"]
+    return [e for e in ws.catalog.events() if e["action"] == "register.sensitive_read"]
 
 
 def test_the_xlsx_register_has_a_row_per_record_and_masks_personal_information(
@@ -170,7 +170,7 @@ def test_an_existing_file_is_replaced_whole(run, tmp_path, complaints):
     (["complaint", "--out", "{d}/r.xlsx", "--to", "23/11/2026"],
      "--to: '23/11/2026' is not a date (YYYY-MM-DD)"),
     (["complaint", "--out", "{d}/r.xlsx", "--from", "2026-12-01", "--to", "2026-11-01"],
-     "--from 2026-12-01 is after --to 2026-11-01"),
+     "--from: 2026-12-01 is after the end of the period 2026-11-01"),
     (["complaint", "--out", "{d}/r.pdf"], "r.pdf: the file name must end in .xlsx or .csv"),
     (["complaint", "--out", "{d}/register"], "must end in .xlsx or .csv"),
     (["complaint", "--out", "{d}/missing/r.xlsx"], "missing does not exist"),

@@ -9,8 +9,9 @@ import hashlib
 
 import pytest
 
-from tests.conftest import as_json, load_example
+from tests.conftest import as_json, as_user, load_example
 from tests.render.docx_text import docx_rows, docx_text
+from qrecords.api import records, steps
 
 
 class Story:
@@ -26,10 +27,10 @@ class Story:
 
     def new(self, **fields) -> str:
         data = {**load_example("complaint"), **fields}
-        return self.ws.new_record("complaint", data, user="lina", pdf=False)["number"]
+        return records.new_record(as_user(self.ws, "lina"), "complaint", data, pdf=False)["number"]
 
     def step(self, user: str, number: str, action: str, comment=None, **fields) -> None:
-        self.ws.transition(number, action, fields, comment, user=user, pdf=False)
+        steps.transition(as_user(self.ws, user), number, action, fields, comment, pdf=False)
 
     def decide(self, number: str, department: str, disposition: str, amount: str,
                decider: str) -> None:
@@ -129,11 +130,11 @@ def test_the_report_is_a_controlled_document_kept_logged_and_copied(run, ws, nov
 
     assert PdfReader(out).metadata["/RecordNumber"] == "RPT-CC-2611-01"
     written = {}
-    for event in ws.store.events():
+    for event in ws.catalog.events():
         if event["detail"].get("report") == "RPT-CC-2611-01":
             assert event["actor"] == "zhaomin" and event["record_number"] is None
             written.update(event["detail"]["written"])
-    assert [e["action"] for e in ws.store.events() if e["detail"].get("report")] == [
+    assert [e["action"] for e in ws.catalog.events() if e["detail"].get("report")] == [
         "report.made", "file.pdf_made"]
     assert written == {f"reports/RPT-CC-2611-01.{kind}": hashlib.sha256(
         kept.with_suffix(f".{kind}").read_bytes()).hexdigest() for kind in ("docx", "pdf")}
@@ -145,8 +146,9 @@ def test_a_second_report_of_the_month_gets_the_next_number_and_the_first_stays(
                         tmp_path / "a.pdf", "--json"))
     kept = {kind: open(path, "rb").read() for kind, path in first["files"].items()}
     monkeypatch.setenv("QREC_TODAY", "2026-12-08")
-    ws.new_record("complaint", {**load_example("complaint"), "received_date": "2026-11-30"},
-                  user="lina", pdf=False)  # entered late
+    records.new_record(as_user(ws, "lina"), "complaint",
+                       {**load_example("complaint"), "received_date": "2026-11-30"},
+                       pdf=False)  # entered late
     second = as_json(run("report", "complaints", "--month", "2026-11", "--out",
                          tmp_path / "b.docx", "--json"))
     assert (second["number"], second["received"], second["as_of"]) == (
@@ -197,7 +199,7 @@ def test_a_month_without_complaints(run, november, tmp_path):
     (["--month", "2026-13"], "--month: '2026-13' is not a month (YYYY-MM"),
     (["--month", "2026-1"], "--month: '2026-1' is not a month"),
     (["--month", "november"], "--month: 'november' is not a month"),
-    (["--month", "2027-01"], "--month 2027-01 has not begun (today is 2026-11-23)"),
+    (["--month", "2027-01"], "--month: 2027-01 has not begun (today is 2026-11-23)"),
     (["--month", "2026-11", "--out", "{d}/r.xlsx"], "r.xlsx: the file name must end in .pdf "
                                                     "or .docx"),
     (["--month", "2026-11", "--out", "{d}/missing/r.pdf"], "missing does not exist"),

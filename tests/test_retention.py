@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from qrecords.retention import period_end
+from qrecords.domain.retention import period_end
 from tests.conftest import as_json, example, snapshot
 from tests.render.docx_text import docx_text
 
@@ -75,8 +75,8 @@ def test_retention_runs_from_closure_and_is_shown(run, monkeypatch):
 
 def test_a_record_is_refused_the_day_before_and_disposed_of_on_the_day(run, ws, monkeypatch):
     number = closed_complaint(run, monkeypatch)
-    kept = ws.store.record(number)
-    files = {f["path"]: f["sha256"] for f in ws.store.record_files(kept["id"])}
+    kept = ws.catalog.record(number)
+    files = {f["path"]: f["sha256"] for f in ws.catalog.record_files(kept["id"])}
     assert len(files) == 4  # two versions, DOCX and PDF each
 
     monkeypatch.setenv("QREC_TODAY", "2029-01-14")
@@ -91,13 +91,13 @@ def test_a_record_is_refused_the_day_before_and_disposed_of_on_the_day(run, ws, 
     assert [(d["number"], d["retention_until"], d["on_hold"]) for d in due] == [
         (number, "2029-01-15", False)]
     _refused(run("dispose", number, "--reason", "期满", user="lina"),
-             "dispose needs the role document_controller; lina has sales, privacy")
+             "disposal needs the role document_controller; lina has sales, privacy")
     done = as_json(run("dispose", number, "--reason", "保存期满", "--json", user="wangwen"))
     assert [r["number"] for r in done["records"]] == [number]
     assert done["list_number"] == "DL-2029-001"
 
     # Gone: rows, files and index entries. Left: the tombstone, the events, the list.
-    assert ws.store.record(number) is None
+    assert ws.catalog.record(number) is None
     assert not any((ws.root / "records" / path).exists() for path in files)
     tomb = as_json(run("show", number, "--json"))["disposed"]
     assert tomb["files"] == files and tomb["authorised_by"] == "wangwen"
@@ -108,7 +108,7 @@ def test_a_record_is_refused_the_day_before_and_disposed_of_on_the_day(run, ws, 
     _refused(run("amend", number, "--set", "product=x", "--reason", "x"),
              f"{number} was disposed of on 2029-01-15 by wangwen")
     assert as_json(run("search", "控制板", "--json", user="zhangwei"))["hits"] == []
-    event = [e for e in ws.store.events(number) if e["action"] == "record.disposed"][0]
+    event = [e for e in ws.catalog.events(number) if e["action"] == "record.disposed"][0]
     assert event["effective_date"] == "2029-01-15" and event["at"].startswith(
         dt.date.today().isoformat()[:4])  # the real time, not QREC_TODAY
     assert event["detail"]["files"] == files
@@ -133,7 +133,7 @@ def test_a_record_is_refused_the_day_before_and_disposed_of_on_the_day(run, ws, 
 def test_a_hold_blocks_disposal_and_its_release_unblocks_it(run, ws, monkeypatch):
     number = closed_complaint(run, monkeypatch)
     _refused(run("hold", "add", number, "--reason", "诉讼", user="lina"),
-             "hold add needs the role document_controller")
+             "placing a hold needs the role document_controller")
     assert as_json(run("hold", "add", number, "--reason", "客户诉讼，法务要求保全", "--json",
                        user="wangwen"))[0]["hold"] is True
     _refused(run("hold", "add", number, "--reason", "again", user="wangwen"),
@@ -149,7 +149,7 @@ def test_a_hold_blocks_disposal_and_its_release_unblocks_it(run, ws, monkeypatch
     assert (status["complaint"]["on_hold"], status["complaint"]["due"]) == (1, 0)
 
     run("hold", "release", number, "--reason", "诉讼结束", user="wangwen")
-    assert [e["detail"]["reason"] for e in ws.store.events(number)
+    assert [e["detail"]["reason"] for e in ws.catalog.events(number)
             if e["action"].startswith("hold.")] == ["客户诉讼，法务要求保全", "诉讼结束"]
     done = as_json(run("dispose", "--due", "--reason", "期满", "--json", user="wangwen"))
     assert [r["number"] for r in done["records"]] == [number]
@@ -233,7 +233,7 @@ def test_versions_cannot_be_deleted_outside_a_disposal(ws, run):
 def test_a_disposal_killed_after_its_commit_is_finished_by_the_next(ws, run, monkeypatch):
     number = closed_complaint(run, monkeypatch)
     files = [ws.root / "records" / f["path"]
-             for f in ws.store.record_files(ws.store.record(number)["id"])]
+             for f in ws.catalog.record_files(ws.catalog.record(number)["id"])]
     env = {**os.environ, "QREC_WORKSPACE": str(ws.root), "QREC_USER": "wangwen",
            "QREC_TODAY": "2029-01-15", "QREC_FAULT": "dispose.after_commit"}
     qrec = str(Path(os.sys.executable).parent / "qrec")

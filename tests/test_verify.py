@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from qrecords.cli import cli
-from qrecords.workspace import Workspace
+from tests.conftest import open_workspace
 
 def verify(root: Path, *more: str):
     return CliRunner().invoke(cli, ["-w", str(root), "verify", *more],
@@ -78,7 +78,7 @@ def test_an_edited_event_is_named(copy):
 
 
 def test_an_event_edited_with_its_hash_recomputed_still_breaks_the_chain(copy):
-    from qrecords.records.chain import event_hash
+    from qrecords.catalog.chain import event_hash
 
     db = sqlite3.connect(copy / "records" / "catalog.sqlite")
     db.row_factory = sqlite3.Row
@@ -131,13 +131,14 @@ def test_a_stray_file_is_debris_that_repair_moves_aside(copy):
         ("debris", "complaint/CC-2601-02/.CC-2601-02_v2.docx.123.tmp")]
     repaired = verify(copy, "--repair")
     assert repaired.exit_code == 0, repaired.output
-    assert "moved records/complaint/CC-2601-02/.CC-2601-02_v2.docx.123.tmp to debris/" in \
+    assert "moved records/complaint/CC-2601-02/.CC-2601-02_v2.docx.123.tmp to " \
+        f"{copy / 'debris'}/" in \
         repaired.output
     assert list((copy / "debris").rglob("*.tmp"))
 
 
 def test_an_index_difference_is_named(copy):
-    ws = Workspace(copy)
+    ws = open_workspace(copy)
     from whoosh import index
 
     ix = index.open_dir(str(copy / "index" / f"g{ws.index.state()['generation']}"))

@@ -80,7 +80,7 @@ def test_contract_review_from_draft_to_closed(run):
     approved_pdf = pdf_text(approved)
     assert "草稿 DRAFT" not in approved_pdf and "黄军" in approved_pdf
     assert "已批准 Approved" in approved_pdf
-    refused(step(run, "lina", number, "close"), "needs a --comment")
+    refused(step(run, "lina", number, "close"), "needs a comment")
     closed = ok(step(run, "lina", number, "close", "--comment", "合同履行完毕"))
     assert closed["status"] == "closed" and closed["holder"] is None
     refused(step(run, "lina", number, "close", "--comment", "again"),
@@ -93,7 +93,7 @@ def test_an_objection_goes_back_to_sales_and_only_that_department_reviews_again(
     number = new_contract(run)
     ok(step(run, "lina", number, "submit"))
     sign_as(run, number, "sales", "technical", "production")
-    refused(run("sign", number, "不可行", user="zhaomin"), "not_feasible needs a --comment")
+    refused(run("sign", number, "不可行", user="zhaomin"), "not_feasible needs a comment")
     objected = ok(run("sign", number, "不可行", "--comment", "交期不可行", "--json",
                       user="zhaomin"))
     assert objected["status"] == "objection" and objected["holder"] == "sales"
@@ -125,9 +125,9 @@ def test_signing_is_for_your_own_department_only(run):
             "signing department_reviews needs the role reviewer or quality or sales or "
             "sales_manager; zhangwei has service")
     refused(run("sign", number, "conditional", user="chengang"),
-            "the decision conditional needs a --comment")
+            "the decision conditional needs a comment")
     refused(run("sign", number, "not_feasible", "--comment", "   ", user="chengang"),
-            "the decision not_feasible needs a --comment")
+            "the decision not_feasible needs a comment")
     sign_as(run, number, "technical")
     refused(run("sign", number, "not_feasible", "--comment", "改主意", user="chengang"),
             "technical has already signed (feasible, 陈刚, 2026-11-23)",
@@ -190,7 +190,7 @@ def test_a_rejecting_conclusion_declines_the_order_instead_of_approving_it(run, 
     refused(step(run, "huangjun", number, "approve", "--set", "conclusion=reject"),
             "approve is only for records whose conclusion is 接受 Accept or 有条件接受")
     refused(step(run, "huangjun", number, "decline", "--set", "conclusion=reject"),
-            "decline needs a --comment")
+            "decline needs a comment")
     declined = ok(step(run, "huangjun", number, "decline", "--set", "conclusion=reject",
                        "--comment", "交期无法满足"))
     assert (declined["status"], declined["status_label"]) == ("declined", "不接受 Declined")
@@ -260,7 +260,7 @@ def test_complaint_from_registration_to_closure(run, ws):
     refused(step(run, "zhaomin", number, "close"), "needs customer_accepted filled first")
     closed = ok(step(run, "zhaomin", number, "close", "--set", "customer_accepted=yes"))
     assert closed["status"] == "closed" and closed["data"]["closed_date"] == "2026-11-23"
-    event = [e for e in ws.store.events(number) if e["action"] == "record.transition"][-1]
+    event = [e for e in ws.catalog.events(number) if e["action"] == "record.transition"][-1]
     assert event["detail"]["closed"] == "2026-11-23"
     # received 2026-11-16, domestic: due 13 days later, closed on day 7
     assert (event["detail"]["days_taken"], event["detail"]["due"], event["detail"]["late"]) \
@@ -385,7 +385,7 @@ def test_overdue_lists_exactly_the_late_open_cases_and_remind_makes_one_reminder
                      "2026-11-29", "王文"):
         assert expected in text, expected
     assert "逾期 3 天" in pdf_text({"files": {"pdf": made[0]["pdf"]}})
-    events = [e for e in ws.store.events(late) if e["action"] == "reminder.made"]
+    events = [e for e in ws.catalog.events(late) if e["action"] == "reminder.made"]
     import hashlib
     from pathlib import Path
 
@@ -393,7 +393,7 @@ def test_overdue_lists_exactly_the_late_open_cases_and_remind_makes_one_reminder
         hashlib.sha256(Path(made[0]["docx"]).read_bytes()).hexdigest()
     again = as_json(run("remind", "--json", user="wangwen"))
     assert [m["made"] for m in again] == [False]  # one reminder per case and day
-    assert len([e for e in ws.store.events(late) if e["action"] == "reminder.made"]) == 1
+    assert len([e for e in ws.catalog.events(late) if e["action"] == "reminder.made"]) == 1
 
 
 def test_letters_whose_pdf_failed_get_it_later(run, ws, monkeypatch, no_libreoffice):
@@ -416,7 +416,7 @@ def test_letters_whose_pdf_failed_get_it_later(run, ws, monkeypatch, no_libreoff
     notice = ws.root / "records" / "customer_property" / number / \
         f"{number}_nonconformity_notice_v2.pdf"
     assert "不合格通知单" in pdf_text({"files": {"pdf": str(notice)}})
-    made = [e["detail"] for e in ws.store.events() if e["action"] == "file.pdf_made"
+    made = [e["detail"] for e in ws.catalog.events() if e["action"] == "file.pdf_made"
             and ("reminder" in e["detail"] or "document" in e["detail"])]
     assert [sorted(d) for d in made] == [["files", "reminder", "written"],
                                          ["document", "files", "written"]]
@@ -481,7 +481,7 @@ def test_customer_property_incident_needs_the_customer_notified_date(run, ws):
                      "模具表面轻微锈蚀", "不合格 Fail", "赵敏"):
         assert expected in text, expected
     assert "不合格通知单" in pdf_text({"files": {"pdf": str(notice.with_suffix(".pdf"))}})
-    event = [e for e in ws.store.events(number) if e["action"] == "record.transition"][-1]
+    event = [e for e in ws.catalog.events(number) if e["action"] == "record.transition"][-1]
     import hashlib
 
     assert event["detail"]["produced"]["sha256"] == hashlib.sha256(notice.read_bytes()).hexdigest()

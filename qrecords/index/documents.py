@@ -8,7 +8,7 @@ dates and yes/no answers would match nearly every query, so they are only in the
 
 from __future__ import annotations
 
-from ..forms import Form
+from ..domain.forms import Form
 from .analysis import pack_fields
 
 CONTENT_TYPES = {"text", "longtext", "choice", "table"}

@@ -89,9 +89,9 @@ def parse(text: str, schema, field_ids, sensitive_ids=()) -> object:
                 raise QueryError("query: leave an open end of a date range empty, e.g. "
                                  "date:[2026-06-01 TO]")
             if end:
-                check_date(end, "query date range")
+                check_date(end, where="query date range")
     for match in _DATE_VALUE.finditer(text):
-        check_date(match.group(1).strip('"'), "query date")
+        check_date(match.group(1).strip('"'), where="query date")
     parser = qparser.QueryParser("content", schema, group=qparser.AndGroup)
     parser.add_plugin(qparser.FieldAliasPlugin(aliases))
     parsed = parser.parse(text)
@@ -163,10 +163,13 @@ def filters(form=None, status=None, customer=None, date_from=None, date_to=None,
             "mask": None if all_versions else query.Term("current", False)}
 
 
-def check_date(value: str, where: str) -> str:
+def check_date(value: str, param: str | None = None, where: str | None = None) -> str:
+    """`value` if it is a YYYY-MM-DD date; QueryError naming the parameter (or, for a date
+    inside a query, `where`) otherwise."""
     try:
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
             raise ValueError
         return dt.date.fromisoformat(value).isoformat()
     except ValueError:
-        raise QueryError(f"{where}: '{value}' is not a date (YYYY-MM-DD)") from None
+        raise QueryError(f"{where + ': ' if where else ''}'{value}' is not a date (YYYY-MM-DD)",
+                         param=param) from None

@@ -28,12 +28,13 @@ def run(index, text: str, field_types: dict, sensitive_ids, *, form, status, cus
     from .collect import top_and_total
     from .snippets import needles, snippet
 
-    date_from = queries.check_date(date_from, "--from") if date_from else None
-    date_to = queries.check_date(date_to, "--to") if date_to else None
+    date_from = queries.check_date(date_from, "date_from") if date_from else None
+    date_to = queries.check_date(date_to, "date_to") if date_to else None
     if date_from and date_to and date_from > date_to:
-        raise queries.QueryError(f"--from {date_from} is after --to {date_to}")
+        raise queries.QueryError(f"{date_from} is after the end of the period {date_to}",
+                                 param="date_from")
     if limit < 1:
-        raise queries.QueryError("--limit must be at least 1")
+        raise queries.QueryError("must be at least 1", param="limit")
     schema = queries.query_schema(field_types)
     parsed = queries.parse(text, schema, field_types, sensitive_ids)
     wanted = needles(parsed)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
-from ..forms import Form
+from ..domain.forms import Form
 
 
 def build_context(form: Form, data: dict, *, org: str, org_en: str, number: str, version: int,

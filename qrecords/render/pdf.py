@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 from ..errors import QrecError
+from ..settings import soffice_override
 
 WORKER = Path(__file__).with_name("uno_worker.py")
 FONTS = Path(__file__).with_name("fonts.conf")
@@ -41,7 +42,7 @@ class PdfFailed(QrecError):
 
 def office_paths() -> tuple[str, str]:
     """(soffice, python with uno); QREC_SOFFICE overrides where soffice is."""
-    soffice = os.environ.get("QREC_SOFFICE") or shutil.which("soffice") or ""
+    soffice = soffice_override() or shutil.which("soffice") or ""
     if not (soffice and os.access(soffice, os.X_OK)):
         raise PdfUnavailable(f"LibreOffice (soffice) not found: {INSTALL_HINT}")
     if not Path("/usr/lib/python3/dist-packages/uno.py").exists() or \

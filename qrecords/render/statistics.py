@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import decimal
 
-from ..fields import MASK
+from ..domain.fields import MASK
 from ..textfmt import clip
 from .chart import add_bar_chart
 from .letters import add_pairs, add_title, docx_bytes, new_document

@@ -9,6 +9,8 @@ from qrecords.index import query as queries
 from qrecords.index.collect import top_and_total
 from qrecords.index.documents import LONG_TYPES
 from tests import corpus
+from qrecords.api import records
+from tests.conftest import as_user
 
 QUERIES = ["包装破损", "华东", "锈", "运输途中堆码", "铝合金", "控制板组件 包装破损", "PCB-4451-A",
            "PCB4451A", "damaged", '"cartons damaged"', "包装破损 OR 数量短缺",
@@ -20,27 +22,27 @@ QUERIES = ["包装破损", "华东", "锈", "运输途中堆码", "铝合金", "
 @pytest.fixture(scope="module")
 def indexed(tmp_path_factory):
     """A workspace whose index has earlier versions and deleted documents in older segments."""
-    from qrecords.workspace import Workspace
+    from tests.conftest import init_workspace
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("QREC_TODAY", "2026-11-23")
-        ws = Workspace.init(tmp_path_factory.mktemp("collect") / "ws")
+        ws = init_workspace(tmp_path_factory.mktemp("collect") / "ws")
         complaints = []
         for form_id, data in corpus.generate(60, 15, 15, seed=3):
-            number = ws.new_record(form_id, data, user="lina", pdf=False)["number"]
+            number = records.new_record(as_user(ws, "lina"), form_id, data, pdf=False)["number"]
             if form_id == "complaint":
                 complaints.append(number)
         ws.sync_index()
         for number in complaints[::3]:  # a second version each
-            ws.amend(number, {"description": "到货后发现包装破损，A级品混入"}, reason="更正",
-                     user="lina", pdf=False)
+            records.amend(as_user(ws, "lina"), number, {"description": "到货后发现包装破损，A级品混入"},
+                          reason="更正", pdf=False)
         ws.sync_index()
         yield ws
         ws.close()
 
 
 def _parsed(ws, text):
-    forms = ws._forms()
+    forms = ws.forms.all_current()
     types = {f.id: f.type for form in forms.values() for f in form.fields if not f.sensitive}
     schema = queries.query_schema(types)
     long_ids = {fid for fid, kind in types.items() if kind in LONG_TYPES}

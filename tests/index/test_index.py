@@ -16,7 +16,9 @@ import pytest
 
 from qrecords.index.searching import SENSITIVE_NOTE
 from tests import corpus
-from tests.conftest import ROOT, load_example
+from tests.conftest import ROOT, as_user, load_example, open_workspace
+from qrecords.api import records as api_records, steps
+from qrecords.api import search as api_search
 
 QREC = [shutil.which("qrec", path=str(Path(sys.executable).parent)) or "qrec"]
 
@@ -28,23 +30,24 @@ def numbers(result: dict) -> list[str]:
 def _with_workflow_fields(ws, form_id: str, number: str) -> None:
     """Steps that fill what only the workflow writes (who inspected, sign-off rows, ...)."""
     if form_id == "contract_review":
-        ws.transition(number, "submit", user="lina", pdf=False)
-        ws.sign(number, "conditional", "需加班两周", user="liuyang", pdf=False)
+        steps.transition(as_user(ws, "lina"), number, "submit", pdf=False)
+        steps.sign(as_user(ws, "liuyang"), number, "conditional", "需加班两周", pdf=False)
     elif form_id == "customer_property":
-        ws.transition(number, "inspect", user="zhaomin", pdf=False)
+        steps.transition(as_user(ws, "zhaomin"), number, "inspect", pdf=False)
     else:
-        ws.transition(number, "investigate", user="zhaomin", pdf=False)
-        ws.transition(number, "assign", {"cause_analysis": "纸箱强度不足",
-                                         "responsible_department": "production"},
-                      user="zhaomin", pdf=False)
+        steps.transition(as_user(ws, "zhaomin"), number, "investigate", pdf=False)
+        steps.transition(as_user(ws, "zhaomin"), number, "assign",
+                         {"cause_analysis": "纸箱强度不足",
+                          "responsible_department": "production"}, pdf=False)
 
 
 def test_every_field_of_every_form_is_searchable_by_name(ws):
-    for form_id in ws.form_ids():
-        number = ws.new_record(form_id, load_example(form_id), user="lina", pdf=False)["number"]
+    for form_id in ws.forms.ids():
+        number = api_records.new_record(as_user(ws, "lina"), form_id, load_example(form_id),
+                                        pdf=False)["number"]
         _with_workflow_fields(ws, form_id, number)
-        form = ws.form(form_id)
-        data = ws.show(number, user="lina")["data"]
+        form = ws.forms.current(form_id)
+        data = api_records.show(as_user(ws, "lina"), number)["data"]
         tried = 0
         for field in form.fields:
             value = data.get(field.id)
@@ -53,13 +56,14 @@ def test_every_field_of_every_form_is_searchable_by_name(ws):
             shown = field.display(value) if field.type != "table" else \
                 next(v for v in value[0].values() if isinstance(v, str) and len(v) > 1)
             query = f'{field.id}:"{shown}"'
-            assert numbers(ws.search(query, form=form_id, user="zhangwei")) == [number], query
+            assert numbers(api_search.search(as_user(ws, "zhangwei"), query,
+                                             form=form_id)) == [number], query
             tried += 1
         assert tried >= 8, f"{form_id}: the example fills too few fields to test"
 
 
 def test_sensitive_values_stay_out_of_the_index(tmp_path, ws):
-    records = [ws.new_record(form_id, data, user="lina", pdf=False)
+    records = [api_records.new_record(as_user(ws, "lina"), form_id, data, pdf=False)
                for form_id, data in corpus.generate(10, 5, 5, seed=7)]
     ws.sync_index()  # what the end of a command does
     from whoosh import index
@@ -85,33 +89,34 @@ def test_sensitive_values_stay_out_of_the_index(tmp_path, ws):
 
 
 def test_a_sensitive_value_finds_the_record_only_for_the_privacy_role(ws):
-    number = ws.new_record("complaint", load_example("complaint"), user="lina",
-                           pdf=False)["number"]
-    assert numbers(ws.search("138 0000 1234", user="zhangwei")) == []
-    assert numbers(ws.search("王磊", user="zhangwei")) == []
-    before = len([e for e in ws.store.events() if e["action"] == "search.sensitive"])
-    hits = ws.search("13800001234", user="lina")["hits"]
+    number = api_records.new_record(as_user(ws, "lina"), "complaint", load_example("complaint"),
+                                    pdf=False)["number"]
+    assert numbers(api_search.search(as_user(ws, "zhangwei"), "138 0000 1234")) == []
+    assert numbers(api_search.search(as_user(ws, "zhangwei"), "王磊")) == []
+    before = len([e for e in ws.catalog.events() if e["action"] == "search.sensitive"])
+    hits = api_search.search(as_user(ws, "lina"), "13800001234")["hits"]
     assert [h["number"] for h in hits] == [number]
     assert hits[0]["snippet"] == SENSITIVE_NOTE and "1234" not in json.dumps(hits)
-    logged = [e for e in ws.store.events() if e["action"] == "search.sensitive"]
+    logged = [e for e in ws.catalog.events() if e["action"] == "search.sensitive"]
     assert len(logged) == before + 1 and logged[-1]["actor"] == "lina"
     assert logged[-1]["detail"] == {"query_sha256": hashlib.sha256(b"13800001234").hexdigest(),
                                     "records": [number]}
-    assert "13800001234" not in json.dumps(ws.store.events())  # the value is not logged
+    assert "13800001234" not in json.dumps(ws.catalog.events())  # the value is not logged
     # A two-character Chinese name is a sensitive value too; filters apply to such matches.
-    assert numbers(ws.search("王磊", user="lina")) == [number]
-    assert numbers(ws.search("王磊", form="contract_review", user="lina")) == []
+    assert numbers(api_search.search(as_user(ws, "lina"), "王磊")) == [number]
+    assert numbers(api_search.search(as_user(ws, "lina"), "王磊", form="contract_review")) == []
 
 
 def test_only_the_current_version_unless_all_versions(ws):
-    number = ws.new_record("complaint", load_example("complaint"), user="lina",
-                           pdf=False)["number"]
-    ws.amend(number, {"product": "铝合金外壳"}, reason="客户更正品名", user="lina", pdf=False)
-    assert numbers(ws.search("控制板组件", user="lina")) == []
-    old = ws.search("控制板组件", all_versions=True, user="lina")["hits"]
+    number = api_records.new_record(as_user(ws, "lina"), "complaint", load_example("complaint"),
+                                    pdf=False)["number"]
+    api_records.amend(as_user(ws, "lina"), number, {"product": "铝合金外壳"}, reason="客户更正品名",
+                      pdf=False)
+    assert numbers(api_search.search(as_user(ws, "lina"), "控制板组件")) == []
+    old = api_search.search(as_user(ws, "lina"), "控制板组件", all_versions=True)["hits"]
     assert [(h["number"], h["version"], h["current"]) for h in old] == [(number, 1, False)]
-    assert numbers(ws.search("铝合金外壳", user="lina")) == [number]
-    both = ws.search(number, all_versions=True, user="lina")["hits"]
+    assert numbers(api_search.search(as_user(ws, "lina"), "铝合金外壳")) == [number]
+    both = api_search.search(as_user(ws, "lina"), number, all_versions=True)["hits"]
     assert sorted(h["version"] for h in both) == [1, 2]
 
 
@@ -135,7 +140,7 @@ def _check(ws_root) -> dict:
                             "更正"]),
 ])
 def test_a_crash_between_catalog_and_index_is_healed_by_the_next_command(ws, point, command):
-    ws.new_record("complaint", load_example("complaint"), user="lina", pdf=False)
+    api_records.new_record(as_user(ws, "lina"), "complaint", load_example("complaint"), pdf=False)
     ws.sync_index()  # as `qrec new` does when it ends
     killed = _cli(ws.root, *command, env_extra={"QREC_FAULT": point})
     assert killed.returncode == -9, killed.stderr
@@ -157,7 +162,8 @@ def test_a_crash_between_catalog_and_index_is_healed_by_the_next_command(ws, poi
 
 def test_index_check_names_every_difference_and_rebuild_repairs_them(ws, run):
     for _ in range(3):
-        ws.new_record("complaint", load_example("complaint"), user="lina", pdf=False)
+        api_records.new_record(as_user(ws, "lina"), "complaint", load_example("complaint"),
+                               pdf=False)
     ws.sync_index()
     from whoosh import index
 
@@ -186,7 +192,7 @@ def test_index_check_names_every_difference_and_rebuild_repairs_them(ws, run):
 
 
 def test_a_deleted_index_folder_is_rebuilt_by_the_next_command(ws, run):
-    ws.new_record("complaint", load_example("complaint"), user="lina", pdf=False)
+    api_records.new_record(as_user(ws, "lina"), "complaint", load_example("complaint"), pdf=False)
     shutil.rmtree(ws.root / "index")
     result = run("search", "包装破损", "--json")
     assert json.loads(result.stdout)["total"] == 1
@@ -196,25 +202,25 @@ def test_a_deleted_index_folder_is_rebuilt_by_the_next_command(ws, run):
 
 def test_rebuild_runs_while_searches_go_on(ws):
     for form_id, data in corpus.generate(40, 10, 10, seed=11):
-        ws.new_record(form_id, data, user="lina", pdf=False)
-    expected = ws.search("*", limit=1000, user="lina")["total"]
+        api_records.new_record(as_user(ws, "lina"), form_id, data, pdf=False)
+    expected = api_search.search(as_user(ws, "lina"), "*", limit=1000)["total"]
     assert expected == 60
     env = {**os.environ, "QREC_WORKSPACE": str(ws.root), "QREC_USER": "lina"}
     rebuild = subprocess.Popen([*QREC, "index", "rebuild"], env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     searches = 0
     while rebuild.poll() is None or searches < 5:
-        assert ws.search("*", limit=1000, user="lina")["total"] == expected
+        assert api_search.search(as_user(ws, "lina"), "*", limit=1000)["total"] == expected
         searches += 1
         time.sleep(0.01)
     assert rebuild.wait() == 0, rebuild.stderr
     assert ws.index.state()["generation"] == 2 and searches >= 5
-    assert ws.search("*", limit=1000, user="lina")["total"] == expected
+    assert api_search.search(as_user(ws, "lina"), "*", limit=1000)["total"] == expected
 
 
 def test_search_prints_an_aligned_table_with_snippets(ws, run):
     for form_id in ("complaint", "contract_review"):
-        ws.new_record(form_id, load_example(form_id), user="lina", pdf=False)
+        api_records.new_record(as_user(ws, "lina"), form_id, load_example(form_id), pdf=False)
     result = run("search", "华东", user="zhangwei")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
@@ -234,28 +240,29 @@ def test_search_prints_an_aligned_table_with_snippets(ws, run):
 def test_chinese_next_to_letters_and_digits_is_still_found(ws):
     data = {**load_example("complaint"),
             "description": "PCB板开裂，共100件破损；A级品混入2026年3月批次"}
-    number = ws.new_record("complaint", data, user="lina", pdf=False)["number"]
+    number = api_records.new_record(as_user(ws, "lina"), "complaint", data, pdf=False)["number"]
     for text in ("开裂", "PCB", "破损", "100", "A级", "3月", "PCB板开裂"):
-        assert numbers(ws.search(text, user="zhangwei")) == [number], text
-    assert numbers(ws.search("number:cc-2611*", user="zhangwei")) == [number]
-    assert numbers(ws.search("date:[2026-11-01 TO]", user="zhangwei")) == [number]
-    assert numbers(ws.search("*", customer="华", user="zhangwei")) == [number]
+        assert numbers(api_search.search(as_user(ws, "zhangwei"), text)) == [number], text
+    assert numbers(api_search.search(as_user(ws, "zhangwei"), "number:cc-2611*")) == [number]
+    assert numbers(api_search.search(as_user(ws, "zhangwei"), "date:[2026-11-01 TO]")) == [number]
+    assert numbers(api_search.search(as_user(ws, "zhangwei"), "*", customer="华")) == [number]
 
 
 def test_an_index_ahead_of_a_restored_catalog_is_rebuilt(ws, tmp_path):
-    ws.new_record("complaint", load_example("complaint"), user="lina", pdf=False)
+    api_records.new_record(as_user(ws, "lina"), "complaint", load_example("complaint"), pdf=False)
     ws.close()
     catalog = ws.root / "records" / "catalog.sqlite"
     backup = tmp_path / "backup.sqlite"
     import sqlite3
 
     sqlite3.connect(catalog).backup(sqlite3.connect(backup))
-    again = type(ws)(ws.root)
-    again.new_record("complaint", load_example("complaint"), user="lina", pdf=False)
+    again = open_workspace(ws.root)
+    api_records.new_record(as_user(again, "lina"), "complaint", load_example("complaint"),
+                           pdf=False)
     again.close()
     sqlite3.connect(backup).backup(sqlite3.connect(catalog))  # restore: CC-2611-02 is gone
-    restored = type(ws)(ws.root)
-    assert numbers(restored.search("*", user="lina")) == ["CC-2611-01"]
+    restored = open_workspace(ws.root)
+    assert numbers(api_search.search(as_user(restored, "lina"), "*")) == ["CC-2611-01"]
     assert any("ahead of the catalog" in n for n in restored.notices)
-    assert restored.check_index()["differences"] == []
+    assert api_search.check_index(restored)["differences"] == []
     restored.close()

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from qrecords.workspace import Workspace
+from tests.conftest import TODAY, as_user, init_workspace
 from tests import corpus
-from tests.conftest import TODAY
+from qrecords.api import records as api_records
+from qrecords.api import search as api_search
 
 
 @pytest.fixture(scope="module")
@@ -15,18 +16,18 @@ def indexed(tmp_path_factory):
     """(workspace, {number: (form, data)}) with the corpus stored and indexed."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("QREC_TODAY", TODAY)
-        ws = Workspace.init(tmp_path_factory.mktemp("corpus") / "ws")
+        ws = init_workspace(tmp_path_factory.mktemp("corpus") / "ws")
         records = {}
         for form_id, data in corpus.generate():
-            made = ws.new_record(form_id, data, user="lina", pdf=False)
-            records[made["number"]] = (ws.form(form_id), data)
+            made = api_records.new_record(as_user(ws, "lina"), form_id, data, pdf=False)
+            records[made["number"]] = (ws.forms.current(form_id), data)
         yield ws, records
         ws.close()
 
 
 def found(ws, text, **options) -> set[str]:
-    return {hit["number"] for hit in ws.search(text, limit=1000, user="zhangwei",
-                                               **options)["hits"]}
+    return {hit["number"] for hit in api_search.search(as_user(ws, "zhangwei"), text, limit=1000,
+                                                       **options)["hits"]}
 
 
 def test_recall_and_precision_over_the_corpus(indexed):
@@ -66,8 +67,8 @@ def test_filters_and_date_ranges(indexed):
     assert found(ws, "date:[2026-03-01 TO 2026-05-31]") == spring
     assert found(ws, "包装破损", form="complaint", customer="华东") == {
         n for n in complaints & huadong if "包装破损" in records[n][1]["description"]}
-    assert found(ws, "*", status_="registered") == complaints  # a new complaint's state
-    assert found(ws, "*", status_="closed") == set()
+    assert found(ws, "*", status="registered") == complaints  # a new complaint's state
+    assert found(ws, "*", status="closed") == set()
 
 
 def test_query_language(indexed):
@@ -86,12 +87,12 @@ def test_query_language(indexed):
 
 def test_snippets_mark_the_match_and_results_are_best_first(indexed):
     ws, _ = indexed
-    result = ws.search("焊点虚焊", user="zhangwei")
+    result = api_search.search(as_user(ws, "zhangwei"), "焊点虚焊")
     assert result["hits"], "the corpus has this defect"
     for hit in result["hits"]:
         assert "【焊点虚焊】" in hit["snippet"] and hit["snippet"].startswith("异常描述:")
     both = found(ws, "华东 包装破损")
-    hits = ws.search("华东 OR 包装破损", limit=1000, user="zhangwei")["hits"]
+    hits = api_search.search(as_user(ws, "zhangwei"), "华东 OR 包装破损", limit=1000)["hits"]
     scores = [hit["score"] for hit in hits]
     assert scores == sorted(scores, reverse=True) and len(hits) > len(both) >= 1
     assert {hit["number"] for hit in hits[:len(both)]} == both  # matching both ranks first

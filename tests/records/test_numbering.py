@@ -2,8 +2,9 @@
 
 import datetime as dt
 
-from qrecords.records.numbering import format_number, period_of
-from tests.conftest import load_example
+from qrecords.domain.numbering import format_number, period_of
+from tests.conftest import as_user, load_example
+from qrecords.api import records
 
 
 def test_patterns_of_the_three_forms():
@@ -22,7 +23,7 @@ def test_complaint_serial_restarts_each_month(ws, monkeypatch):
     numbers = []
     for today in ("2026-11-29", "2026-11-30", "2026-12-01", "2027-01-02"):
         monkeypatch.setenv("QREC_TODAY", today)
-        numbers.append(ws.new_record("complaint", data, user="lina")["number"])
+        numbers.append(records.new_record(as_user(ws, "lina"), "complaint", data)["number"])
     assert numbers == ["CC-2611-01", "CC-2611-02", "CC-2612-01", "CC-2701-01"]
 
 
@@ -31,5 +32,5 @@ def test_contract_review_serial_restarts_each_year(ws, monkeypatch):
     numbers = []
     for today in ("2026-12-31", "2026-12-31", "2027-01-01"):
         monkeypatch.setenv("QREC_TODAY", today)
-        numbers.append(ws.new_record("contract_review", data, user="lina")["number"])
+        numbers.append(records.new_record(as_user(ws, "lina"), "contract_review", data)["number"])
     assert numbers == ["CR-2026-0001", "CR-2026-0002", "CR-2027-0001"]

@@ -5,7 +5,8 @@ import sqlite3
 import pytest
 
 from qrecords.errors import FormError
-from tests.conftest import load_example, snapshot
+from tests.conftest import as_user, load_example, snapshot
+from qrecords.api import records
 
 
 def _db(ws):
@@ -24,7 +25,7 @@ def test_catalog_is_wal(ws):
     "UPDATE form_revisions SET template = x''",
 ])
 def test_history_rows_cannot_be_rewritten(ws, statement):
-    ws.new_record("complaint", load_example("complaint"), user="lina")
+    records.new_record(as_user(ws, "lina"), "complaint", load_example("complaint"))
     db = _db(ws)
     with pytest.raises(sqlite3.IntegrityError, match="immutable"):
         db.execute(statement)
@@ -32,26 +33,26 @@ def test_history_rows_cannot_be_rewritten(ws, statement):
 
 def test_failed_render_leaves_no_gap_and_no_trace(ws, monkeypatch):
     data = load_example("complaint")
-    assert ws.new_record("complaint", data, user="lina")["number"] == "CC-2611-01"
+    assert records.new_record(as_user(ws, "lina"), "complaint", data)["number"] == "CC-2611-01"
     before = snapshot(ws.root)
 
     def broken(*args, **kwargs):
         raise FormError("templates/complaint.docx: simulated render failure")
 
-    monkeypatch.setattr("qrecords.workspace.render_docx", broken)
+    monkeypatch.setattr("qrecords.api.versions.render_docx", broken)
     with pytest.raises(FormError):
-        ws.new_record("complaint", data, user="lina")
+        records.new_record(as_user(ws, "lina"), "complaint", data)
     assert snapshot(ws.root) == before
     monkeypatch.undo()
     monkeypatch.setenv("QREC_TODAY", "2026-11-23")
-    assert ws.new_record("complaint", data, user="lina")["number"] == "CC-2611-02"
+    assert records.new_record(as_user(ws, "lina"), "complaint", data)["number"] == "CC-2611-02"
 
 
 def test_version_files_are_read_only_and_hashed(ws):
     import hashlib
     import os
 
-    record = ws.new_record("complaint", load_example("complaint"), user="lina")
+    record = records.new_record(as_user(ws, "lina"), "complaint", load_example("complaint"))
     path = record["files"]["docx"]
     assert os.stat(path).st_mode & 0o222 == 0
     stored = _db(ws).execute("SELECT sha256 FROM files").fetchone()[0]

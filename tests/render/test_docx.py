@@ -4,9 +4,10 @@ import subprocess
 
 import pytest
 
-from qrecords.fields import Field
-from tests.conftest import load_example
+from qrecords.domain.fields import Field
+from tests.conftest import as_user, load_example
 from tests.render.docx_text import docx_rows, docx_text, edit_template
+from qrecords.api import records
 
 HOSTILE = {
     "customer": "A&B <Co> \"引号\" 'x' {{ 7*7 }} {% if x %} {_{ }_} 😀",
@@ -27,8 +28,8 @@ def _value_cell(rows, label_zh: str) -> str:
 
 @pytest.mark.parametrize("form_id", ["contract_review", "customer_property", "complaint"])
 def test_each_value_in_its_labelled_cell(ws, form_id):
-    form = ws.form(form_id)
-    record = ws.new_record(form_id, load_example(form_id), user="lina")
+    form = ws.forms.current(form_id)
+    record = records.new_record(as_user(ws, "lina"), form_id, load_example(form_id))
     rows = docx_rows(record["files"]["docx"])
     checked = 0
     for field in form.fields:
@@ -39,19 +40,21 @@ def test_each_value_in_its_labelled_cell(ws, form_id):
         checked += 1
     assert checked >= 7  # each example fills at least 7 plain fields
     text = docx_text(record["files"]["docx"])
-    for expected in (ws.config.organisation, form.title.zh, form.title.en, form.form_number,
+    for expected in (ws.settings.organisation, form.title.zh, form.title.en, form.form_number,
                      form.revision, record["number"], record["status_label"]):
         assert expected in text
 
 
 def test_table_rows_expand_and_key_rows_always_show(ws):
-    record = ws.new_record("customer_property", load_example("customer_property"), user="lina")
+    record = records.new_record(as_user(ws, "lina"), "customer_property",
+                                load_example("customer_property"))
     rows = docx_rows(record["files"]["docx"])
     names = [cells for cells in rows if any(c == "外壳冲压模具" for c in cells)]
     assert len(names) == 1 and "MH-DIE-07" in names[0] and "设备 Equipment" in names[0]
     assert sum(1 for cells in rows if any(c in ("铜板 C1100", "外壳冲压模具", "外壳图纸 Rev.C")
                                           for c in cells)) == 3
-    review = ws.new_record("contract_review", load_example("contract_review"), user="lina")
+    review = records.new_record(as_user(ws, "lina"), "contract_review",
+                                load_example("contract_review"))
     text = docx_text(review["files"]["docx"])
     # Three departments reviewed in the data; all six departments are printed.
     for department in ("销售 Sales", "技术 Technical", "生产 Production", "质量 Quality",
@@ -62,14 +65,14 @@ def test_table_rows_expand_and_key_rows_always_show(ws):
 def test_footer_has_page_x_of_y_fields(ws):
     from docx import Document
 
-    record = ws.new_record("complaint", load_example("complaint"), user="lina")
+    record = records.new_record(as_user(ws, "lina"), "complaint", load_example("complaint"))
     footer = Document(record["files"]["docx"]).sections[0].footer._element.xml
     assert "PAGE" in footer and "NUMPAGES" in footer and "第" in footer
 
 
 def _hostile_record(ws):
     data = {**load_example("complaint"), **HOSTILE}
-    return data, ws.new_record("complaint", data, user="lina")
+    return data, records.new_record(as_user(ws, "lina"), "complaint", data)
 
 
 def test_hostile_values_render_literally(ws):
@@ -106,7 +109,7 @@ def test_libreoffice_opens_the_hostile_docx(ws, tmp_path):
 
 
 def test_display_of_each_type():
-    from qrecords.fields import Choice, Label
+    from qrecords.domain.fields import Choice, Label
 
     label = Label("标", "L")
     assert Field("a", "yesno", label).display(True) == "是 Yes"

@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from qrecords.fields import Label
+from qrecords.domain.fields import Label
 from qrecords.render.finish import watermark_for
 from qrecords.render.pdf import Converter, make_pdf
-from qrecords.workflow import State
-from tests.conftest import EXAMPLES, ROOT, as_json, example, load_example
+from qrecords.domain.workflow import State
+from tests.conftest import EXAMPLES, ROOT, as_json, as_user, example, load_example
+from qrecords.api import pdfs as api_pdfs, records
 
 
 def _fonts(reader: PdfReader) -> list[tuple[str, bool]]:
@@ -36,11 +37,11 @@ def _fonts(reader: PdfReader) -> list[tuple[str, bool]]:
 
 @pytest.fixture(scope="module")
 def complaint_pdf(tmp_path_factory):
-    from qrecords.workspace import Workspace
+    from tests.conftest import init_workspace
 
     os.environ["QREC_TODAY"] = "2026-11-23"
-    ws = Workspace.init(tmp_path_factory.mktemp("pdf") / "ws")
-    record = ws.new_record("complaint", load_example("complaint"), user="lina")
+    ws = init_workspace(tmp_path_factory.mktemp("pdf") / "ws")
+    record = records.new_record(as_user(ws, "lina"), "complaint", load_example("complaint"))
     yield ws, record
     ws.close()
 
@@ -76,7 +77,7 @@ def test_pdf_is_hashed_and_read_only(complaint_pdf):
     ws, record = complaint_pdf
     pdf = Path(record["files"]["pdf"])
     assert os.stat(pdf).st_mode & 0o222 == 0
-    events = [e for e in ws.store.events("CC-2611-01") if e["action"] == "file.pdf_made"]
+    events = [e for e in ws.catalog.events("CC-2611-01") if e["action"] == "file.pdf_made"]
     assert events[0]["detail"]["files"]["pdf"] == hashlib.sha256(pdf.read_bytes()).hexdigest()
 
 
@@ -98,8 +99,8 @@ def test_watermark_follows_the_workflow_state(complaint_pdf, state, mark):
 
 def test_render_makes_a_missing_pdf_and_never_replaces_one(ws, run, no_libreoffice,
                                                            monkeypatch):
-    first = ws.new_record("complaint", load_example("complaint"), user="lina")
-    ws.new_record("complaint", load_example("complaint"), user="lina")
+    first = records.new_record(as_user(ws, "lina"), "complaint", load_example("complaint"))
+    records.new_record(as_user(ws, "lina"), "complaint", load_example("complaint"))
     assert first["files"]["pdf"] is None and Path(first["files"]["docx"]).is_file()
     assert len(ws.notices) == 1 and "apt-get install libreoffice-writer-nogui" in ws.notices[0]
     listed = run("render", "--all", "--dry-run")
@@ -113,7 +114,7 @@ def test_render_makes_a_missing_pdf_and_never_replaces_one(ws, run, no_libreoffi
     assert hashlib.sha256(Path(made[0]["pdf"]).read_bytes()).hexdigest() == before
     everything = run("render", "--all")
     assert everything.exit_code == 0 and "CC-2611-02 v1  made" in everything.output
-    assert ws.missing_pdfs() == []
+    assert api_pdfs.missing_pdfs(ws) == []
 
 
 def test_cli_warns_once_without_libreoffice(run, no_libreoffice):
@@ -166,11 +167,12 @@ def test_hung_converter_is_killed_restarted_and_leaves_nothing(complaint_pdf, tm
 
 CONVERTING = textwrap.dedent("""
     import sys, yaml, pathlib
+    from qrecords.api import records
     from qrecords.workspace import Workspace
-    ws = Workspace(pathlib.Path(sys.argv[1]))
+    ws = Workspace.open(pathlib.Path(sys.argv[1]), "lina")
     data = yaml.safe_load(open(sys.argv[2], encoding="utf-8"))
     for _ in range(3):
-        record = ws.new_record("complaint", data, user="lina")
+        record = records.new_record(ws, "complaint", data)
         assert record["files"]["pdf"], ws.notices
         print(record["files"]["pdf"], flush=True)
 """)
@@ -191,7 +193,7 @@ def test_two_processes_convert_at_once_without_collision(ws, tmp_path):
     assert len(set(pdfs)) == 6
     for pdf in pdfs:
         assert "华东电力设备有限公司" in PdfReader(pdf).pages[0].extract_text()
-    assert ws.missing_pdfs() == []
+    assert api_pdfs.missing_pdfs(ws) == []
     for worker in workers:  # each process shut its LibreOffice down when it exited
         leftovers = subprocess.run(["pgrep", "-f", f"qrec_{worker.pid}_"],
                                    capture_output=True, text=True)
@@ -200,16 +202,16 @@ def test_two_processes_convert_at_once_without_collision(ws, tmp_path):
 
 def test_render_all_converts_in_parallel_and_stores_each_once(ws, run, monkeypatch):
     for _ in range(5):
-        ws.new_record("complaint", load_example("complaint"), user="lina", pdf=False)
-    assert len(ws.missing_pdfs()) == 5
+        records.new_record(as_user(ws, "lina"), "complaint", load_example("complaint"), pdf=False)
+    assert len(api_pdfs.missing_pdfs(ws)) == 5
     result = run("render", "--all", "--json")
     made = as_json(result)
     assert [m["number"] for m in made] == [f"CC-2611-0{n}" for n in range(1, 6)]
-    assert all(m["made"] for m in made) and ws.missing_pdfs() == []
+    assert all(m["made"] for m in made) and api_pdfs.missing_pdfs(ws) == []
     for item in made:
         text = PdfReader(item["pdf"]).pages[0].extract_text()
         assert item["number"] in text and "华东电力设备有限公司" in text
-    events = [e for e in ws.store.events() if e["action"] == "file.pdf_made"]
+    events = [e for e in ws.catalog.events() if e["action"] == "file.pdf_made"]
     assert len(events) == 5
 
 
@@ -217,8 +219,8 @@ def test_a_pdf_failure_of_any_kind_never_fails_a_stored_record(ws, monkeypatch):
     def disk_full(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("qrecords.workspace.make_pdf", disk_full)
-    record = ws.new_record("complaint", load_example("complaint"), user="lina")
+    monkeypatch.setattr("qrecords.api.pdfs.make_pdf", disk_full)
+    record = records.new_record(as_user(ws, "lina"), "complaint", load_example("complaint"))
     assert record["files"]["pdf"] is None and record["number"] == "CC-2611-01"
     assert "No space left on device" in ws.notices[0]
     assert "qrec render CC-2611-01 --version 1" in ws.notices[0]

@@ -12,7 +12,8 @@ Plus the backlog at the end of the month (or today, for the month under way).
 
 The report is a controlled document: numbered RPT-CC-<yymm of the month>-<serial> from the
 catalog's counters (a second report of a month, after late entries, gets the next serial and
-the first is kept), written as DOCX and PDF under records/reports/, logged with their SHA-256.
+the first is kept), kept as DOCX and PDF under reports/ in the file store, logged with their
+SHA-256.
 """
 
 from __future__ import annotations
@@ -20,20 +21,24 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import re
-from pathlib import Path
+from pathlib import PurePosixPath
 
-from . import clock, workflow
-from .errors import QrecError
-from .fields import MASK
-from .index.documents import record_date
-from .outputs import out_path, write_out
-from .records.files import write_immutable
-from .records.numbering import format_number, period_of
+from .. import clock
+from ..domain import workflow_rules
+from ..domain.fields import MASK
+from ..domain.numbering import format_number, period_of
+from ..domain.statistics_fields import missing_fields
+from ..errors import FormError, QrecError
+from ..index.documents import record_date
+from ..outputs import out_path, write_out
+from ..workspace import Workspace
+from .keys import pdf_key
+from .pdfs import log_letter_pdf
 
 FORM = "complaint"
 NUMBER_PATTERN = "RPT-CC-{yy}{mm}-{seq:02}"
 COUNTER = "report:complaints"  # a counters key no form id can take
-REPORTS = "reports"  # the folder under records/ where reports are kept
+REPORTS = "reports"  # the file store folder where reports are kept
 TITLE = "客户投诉案件统计表  Customer Complaint Statistics"
 SUFFIXES = (".pdf", ".docx")
 # The complaint form's fields the statistics read (their ids are part of the form's contract).
@@ -45,28 +50,33 @@ CENTS = decimal.Decimal("0.01")
 
 
 def month_range(month: str | None) -> tuple[dt.date, dt.date]:
-    """First and last day of a YYYY-MM month."""
+    """First and last day of a YYYY-MM month. Raises QrecError (param "month")."""
     match = re.fullmatch(r"(\d{4})-(\d{2})", month or "")
     if not match or not 1 <= int(match.group(2)) <= 12:
-        raise QrecError(f"--month: '{month}' is not a month (YYYY-MM, e.g. 2026-11)")
+        raise QrecError(f"'{month}' is not a month (YYYY-MM, e.g. 2026-11)", param="month")
     first = dt.date(int(match.group(1)), int(match.group(2)), 1)
     following = (first + dt.timedelta(days=31)).replace(day=1)
     return first, following - dt.timedelta(days=1)
 
 
-def complaint_statistics(ws, month: str) -> dict:
-    """The figures of a month (see the module's docstring), as of today."""
+def complaint_statistics(ws: Workspace, month: str) -> dict:
+    """The figures of a month (see the module's docstring), as of today. Raises QrecError
+    (param "month"), FormError when a form revision of the complaints lacks what the
+    statistics read."""
     first, last = month_range(month)
     today = clock.today()
     if first > today:
-        raise QrecError(f"--month {month} has not begun (today is {today})")
-    form = ws.form(FORM)
+        raise QrecError(f"{month} has not begun (today is {today})", param="month")
+    form = ws.forms.current(FORM)
+    _check_fields(form)
     start, end, cut = first.isoformat(), last.isoformat(), min(last, today).isoformat()
-    closings = ws.store.closings(FORM)
+    closings = ws.catalog.closings(FORM)
     cases, open_at_end, overdue_at_end = [], 0, 0
-    for record in ws.store.form_records(FORM):
-        case = _case(ws.frozen_form(record["form_revision_id"])[0], record,
-                     closings.get(record["number"], {}), start, end)
+    for record in ws.catalog.form_records(FORM):
+        revision = ws.forms.frozen(record["form_revision_id"])[0]
+        if revision is not form:
+            _check_fields(revision)
+        case = _case(revision, record, closings.get(record["number"], {}), start, end)
         if case["received_date"] <= cut and (case["closed_on"] is None
                                              or case["closed_on"] > cut):
             open_at_end += 1
@@ -101,13 +111,20 @@ def complaint_statistics(ws, month: str) -> dict:
     }
 
 
+def _check_fields(form) -> None:
+    problems = missing_fields("complaints", form)
+    if problems:
+        raise FormError(f"the complaint statistics cannot read {form.id} rev {form.revision}: "
+                        f"{'; '.join(problems)} (`qrec forms check {form.id}`)")
+
+
 def _case(form, record: dict, closing: dict, start: str, end: str) -> dict:
     """One complaint as the statistics see it, read with its own form revision."""
     data = record["data"]
     received = record_date(form, data, record["created_on"])
     closed = record["closed_on"]
     closed_in_month = closed is not None and start <= closed <= end
-    due = workflow.due_date(form.workflow, data)
+    due = workflow_rules.due_date(form.workflow, data)
     case = {"number": record["number"], "received_date": received,
             "received_in_month": start <= received <= end, "closed_in_month": closed_in_month,
             "status": record["status"], "status_label": form.workflow.label(record["status"]),
@@ -148,69 +165,73 @@ def _money(amounts) -> str:
                    decimal.Decimal(0)).quantize(CENTS))
 
 
-def report_complaints(ws, month: str, out: str, user: str | None = None) -> dict:
-    """Make the month's statistics as a controlled document (DOCX and PDF kept under
-    records/reports/, logged with their SHA-256) and copy it to `out` (.pdf or .docx).
-    Returns the figures with `number`, `files` {docx, pdf} and `out`."""
-    from .render.pdf import PdfUnavailable, office_paths
+def report_complaints(ws: Workspace, month: str, out: str) -> dict:
+    """Make the month's statistics as a controlled document (DOCX and PDF kept in the file
+    store under reports/, logged with their SHA-256) and copy it to `out` (.pdf or .docx).
+    Returns the figures with `number`, `files` {docx, pdf} and `out`. Raises QrecError
+    naming the parameter (month, out), FormError when the complaint form lacks a field the
+    statistics read (see domain/statistics_fields.py)."""
+    from ..render.pdf import PdfUnavailable, office_paths
 
-    actor = ws.user(user)
     path = out_path(out, SUFFIXES)
     wants_pdf = path.suffix.lower() == ".pdf"
     if wants_pdf:
         try:
             office_paths()  # refused before a report number is used
         except PdfUnavailable as exc:
-            raise QrecError(f"--out {out}: {exc}; or ask for FILE.docx") from None
+            raise QrecError(f"{out}: {exc}; or ask for FILE.docx", param="out") from None
     stats = complaint_statistics(ws, month)
-    finish_pending(ws, actor)
-    number, docx = _issue(ws, stats, actor)
-    pdf = _report_pdf(ws, docx, actor)
+    finish_pending(ws)
+    number, docx = _issue(ws, stats)
+    pdf = _report_pdf(ws, docx)
     if wants_pdf and pdf is None:
-        raise QrecError(f"--out {out}: no PDF could be made (see the warning); the report "
-                        f"{number} is kept as {docx}")
-    write_out(path, (pdf if wants_pdf else docx).read_bytes())
-    return {"number": number, **stats, "files": {"docx": str(docx),
-                                                 "pdf": str(pdf) if pdf else None},
+        raise QrecError(f"{out}: no PDF could be made (see the warning); the report "
+                        f"{number} is kept as {ws.files.location(docx)}", param="out")
+    write_out(path, ws.files.read(pdf if wants_pdf else docx))
+    return {"number": number, **stats,
+            "files": {"docx": ws.files.location(docx),
+                      "pdf": ws.files.location(pdf) if pdf else None},
             "out": str(path.resolve())}
 
 
-def _issue(ws, stats: dict, actor) -> tuple[str, Path]:
-    """Number the report and keep its DOCX under records/reports/, logged, in one
-    transaction: a failure uses no number and leaves no file."""
-    from .render.statistics import complaint_statistics_docx
+def _issue(ws: Workspace, stats: dict) -> tuple[str, str]:
+    """Number the report and keep its DOCX under reports/, logged, in one transaction: a
+    failure uses no number and leaves no file. Returns (number, the DOCX's key)."""
+    from ..render.statistics import complaint_statistics_docx
 
     today = clock.today().isoformat()
     docx = None
     try:
-        with ws.store.write() as tx:
+        with ws.catalog.write() as tx:
             period = period_of(NUMBER_PATTERN, dt.date.fromisoformat(stats["from"]))
             number = format_number(period, tx.next_seq(COUNTER, period))
             content = complaint_statistics_docx(
-                org=ws.config.organisation, org_en=ws.config.organisation_en, title=TITLE,
-                number=number, stats=stats, prepared_by=actor.name, issued_on=today)
-            docx = ws.root / "records" / REPORTS / f"{number}.docx"
-            digest = write_immutable(docx, content)
-            tx.add_event(clock.utc_now(), today, actor.id, "report.made", None, None,
-                         {"report": number, "kind": "complaints", "month": stats["month"],
-                          "files": {"docx": digest}, "written": ws.written(docx, digest)})
+                org=ws.settings.organisation, org_en=ws.settings.organisation_en, title=TITLE,
+                number=number, stats=stats, prepared_by=ws.actor.name, issued_on=today)
+            docx = f"{REPORTS}/{number}.docx"
+            digest = ws.files.put(docx, content)
+            ws.log("report.made", None, None,
+                   {"report": number, "kind": "complaints", "month": stats["month"],
+                    "files": {"docx": digest}, "written": {docx: digest}})
     except BaseException:
         if docx is not None:
-            docx.unlink(missing_ok=True)
+            ws.files.remove(docx)
         raise
     return number, docx
 
 
-def finish_pending(ws, actor) -> None:
+def finish_pending(ws: Workspace) -> None:
     """A report whose PDF could not be made (no LibreOffice then) gets it now."""
-    for docx in sorted((ws.root / "records" / REPORTS).glob("*.docx")):
-        if not docx.with_suffix(".pdf").exists():
-            _report_pdf(ws, docx, actor)
+    logged = ws.catalog.written_files(None)
+    for key in sorted(logged):
+        if key.startswith(f"{REPORTS}/") and key.endswith(".docx") and \
+                pdf_key(key) not in logged:
+            _report_pdf(ws, key)
 
 
-def _report_pdf(ws, docx: Path, actor) -> Path | None:
-    """The report's PDF beside its DOCX, logged; None (with a notice) when LibreOffice
-    cannot make it."""
-    digest = ws.log_letter_pdf(docx, TITLE, "the next qrec report complaints", actor, None,
-                               None, {"report": docx.stem})
-    return None if digest is None else docx.with_suffix(".pdf")
+def _report_pdf(ws: Workspace, docx: str) -> str | None:
+    """The report's PDF beside its DOCX, logged: its key; None (with a notice) when
+    LibreOffice cannot make it."""
+    digest = log_letter_pdf(ws, docx, TITLE, "the next qrec report complaints", None, None,
+                            {"report": PurePosixPath(docx).stem})
+    return None if digest is None else pdf_key(docx)

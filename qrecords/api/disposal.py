@@ -15,26 +15,32 @@ disposal (`finish_pending`).
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import Callable
 
-from . import clock, retention
-from .errors import QrecError, ValidationError
-from .faults import fault_point
-from .fields import control_character
-from .records.files import write_immutable
-from .records.numbering import format_number, period_of
+from .. import clock
+from ..domain import retention
+from ..domain.access import CONTROLLER
+from ..domain.numbering import format_number, period_of
+from ..errors import QrecError, ValidationError
+from ..faults import fault_point
+from ..files.local import write_immutable
+from ..workspace import Workspace
+from .keys import pdf_key
+from .pdfs import log_letter_pdf
+from .versions import free_text
 
-CONTROLLER = "document_controller"
 LIST_PATTERN = "DL-{yyyy}-{seq:03}"
 LIST_TITLE = "记录销毁清单 Record disposition list"
 
 
-def status(ws) -> list[dict]:
+def status(ws: Workspace) -> list[dict]:
     """Per form: its policy and how many records are open, retained, due, on hold, disposed.
     Due counts closed records past their period that are not on hold; on hold counts every
-    held record, whatever its state."""
-    counts = ws.store.retention_counts(clock.today().isoformat())
-    forms = {form_id: ws.form(form_id) for form_id in ws.form_ids()}
+    held record, whatever its state. [{form, form_title, policy, open, retained, due,
+    on_hold, disposed}]"""
+    counts = ws.catalog.retention_counts(clock.today().isoformat())
+    forms = ws.forms.all_current()
     rows = []
     for form_id in sorted(set(forms) | set(counts)):
         form = forms.get(form_id)
@@ -46,11 +52,13 @@ def status(ws) -> list[dict]:
     return rows
 
 
-def due(ws) -> list[dict]:
-    """Closed records whose retention period has ended, earliest first, held ones marked."""
+def due(ws: Workspace) -> list[dict]:
+    """Closed records whose retention period has ended, earliest first, held ones marked:
+    [{number, form, title, status, closed_on, retention_from, retention_until, why, action,
+    on_hold}]."""
     rows = []
-    for row in ws.store.due_records(clock.today().isoformat()):
-        form, _ = ws.frozen_form(row["form_revision_id"])
+    for row in ws.catalog.due_records(clock.today().isoformat()):
+        form, _ = ws.forms.frozen(row["form_revision_id"])
         rows.append({"number": row["number"], "form": row["form_id"], "title": row["title"],
                      "status": row["status"], "closed_on": row["closed_on"],
                      "retention_from": row["retention_from"],
@@ -60,13 +68,14 @@ def due(ws) -> list[dict]:
     return rows
 
 
-def hold(ws, numbers: list[str], reason: str, user: str | None, place: bool) -> list[dict]:
-    """Place (or release) a legal hold on records: all of them or, on any problem, none."""
-    actor = _controller(ws, user, "hold add" if place else "hold release")
+def hold(ws: Workspace, numbers: list[str], reason: str, place: bool) -> list[dict]:
+    """Place (or release) a legal hold on records (document controller): all of them or, on
+    any problem, none. [{number, hold, reason}]. Raises Forbidden, ValidationError (already
+    held, or not held), NotFound."""
+    ws.require_role(CONTROLLER, "placing a hold" if place else "releasing a hold")
     reason = _reason(reason)
-    today = clock.today().isoformat()
     done = []
-    with ws.store.write():
+    with ws.catalog.write():
         problems = []
         records = []
         for number in dict.fromkeys(numbers):
@@ -77,22 +86,23 @@ def hold(ws, numbers: list[str], reason: str, user: str | None, place: bool) -> 
         if problems:
             raise ValidationError(problems, "the hold")
         for record in records:
-            ws.store.set_hold(record["id"], place)
-            ws.store.add_event(clock.utc_now(), today, actor.id,
-                               "hold.placed" if place else "hold.released", record["number"],
-                               None, {"reason": reason})
+            ws.catalog.set_hold(record["id"], place)
+            ws.log("hold.placed" if place else "hold.released", record["number"], None,
+                   {"reason": reason})
             done.append({"number": record["number"], "hold": place, "reason": reason})
     return done
 
 
-def dispose(ws, numbers: list[str], all_due: bool, reason: str, user: str | None,
-            dry_run: bool = False, progress=None) -> dict:
-    """Dispose of the given records, or of every due record not on hold (`all_due`).
-    Returns {list_number, dry_run, records: [...], skipped: [...], docx, pdf}; a dry run
-    lists exactly what the real run would dispose of, and changes nothing."""
-    actor = _controller(ws, user, "dispose")
+def dispose(ws: Workspace, numbers: list[str], all_due: bool, reason: str,
+            dry_run: bool = False, progress: Callable[[int, int], None] | None = None) -> dict:
+    """Dispose of the given records, or of every due record not on hold (`all_due`), as a
+    document controller (DOMAIN.md, Retention: never before the period ends, never while
+    held). Returns {list_number, dry_run, records: [...], skipped: [...], docx, pdf}; a dry
+    run lists exactly what the real run would dispose of, and changes nothing. Raises
+    Forbidden, ValidationError naming every record that may not go (nothing goes then)."""
+    actor = ws.require_role(CONTROLLER, "disposal")
     reason = _reason(reason)
-    finish_pending(ws, actor)
+    finish_pending(ws)
     today = clock.today()
     result = {"list_number": None, "dry_run": dry_run, "records": [], "skipped": [],
               "docx": None, "pdf": None}
@@ -100,9 +110,9 @@ def dispose(ws, numbers: list[str], all_due: bool, reason: str, user: str | None
         plan, result["skipped"] = _plan(ws, numbers, all_due, today.isoformat())
         result["records"] = [_public(item) for item in plan]
         return result
-    written: list[Path] = []
+    written: list[str | Path] = []  # store keys, and transfer copies
     try:
-        with ws.store.write() as tx:  # checked again under the write lock
+        with ws.catalog.write() as tx:  # checked again under the write lock
             plan, result["skipped"] = _plan(ws, numbers, all_due, today.isoformat())
             if not plan:
                 return result
@@ -114,27 +124,27 @@ def dispose(ws, numbers: list[str], all_due: bool, reason: str, user: str | None
                 if progress:
                     progress(done, len(plan))
             result["records"] = [_public(item) for item in plan]
-            docx, digest = _write_list(ws, list_number, result["records"], actor, reason,
+            docx, digest = _write_list(ws, list_number, result["records"], reason,
                                        today.isoformat())
             written.append(docx)
             fault_point("dispose.after_list_written")
             tx.add_event(now, today.isoformat(), actor.id, "disposal.listed", None, None,
                          {"list": list_number, "records": [i["number"] for i in plan],
-                          "reason": reason, "written": ws.written(docx, digest)})
+                          "reason": reason, "written": {docx: digest}})
     except BaseException:
-        for path in written:  # nothing of a failed disposal stays on disk
-            _remove(path)
+        for item in written:  # nothing of a failed disposal stays behind
+            item.unlink(missing_ok=True) if isinstance(item, Path) else ws.files.remove(item)
         raise
     ws.mark_index_behind()
     fault_point("dispose.after_commit")
-    finish_pending(ws, actor)  # removes the records' files, makes the list's PDF
-    pdf = docx.with_suffix(".pdf")
-    result.update(list_number=list_number, docx=str(docx),
-                  pdf=str(pdf) if pdf.exists() else None)
+    finish_pending(ws)  # removes the records' files, makes the list's PDF
+    pdf = pdf_key(docx)
+    result.update(list_number=list_number, docx=ws.files.location(docx),
+                  pdf=ws.files.location(pdf) if ws.files.exists(pdf) else None)
     return result
 
 
-def _plan(ws, numbers: list[str], all_due: bool, today: str) -> tuple[list[dict], list[dict]]:
+def _plan(ws: Workspace, numbers: list[str], all_due: bool, today: str) -> tuple[list[dict], list[dict]]:
     """(records to dispose of, held records skipped by --due); refused whole, naming every
     record that may not go yet."""
     skipped = []
@@ -153,50 +163,38 @@ def _public(item: dict) -> dict:
     return {k: v for k, v in item.items() if k != "id"}
 
 
-def finish_pending(ws, actor=None) -> None:
+def finish_pending(ws: Workspace) -> None:
     """Complete what an interrupted disposal committed: remove the files its tombstones list
-    that are still on disk, and make a disposition list's missing PDF."""
-    records = ws.root / "records"
-    for tombstone in ws.store.tombstones():
-        for relative in tombstone["files"]:
-            _remove(records / relative)
-        folder = records / tombstone["form_id"] / tombstone["number"]
-        if folder.is_dir() and not any(folder.iterdir()):
-            folder.rmdir()
+    that are still stored, and make a disposition list's missing PDF."""
+    for tombstone in ws.catalog.tombstones():
+        for key in tombstone["files"]:
+            if ws.files.exists(key):
+                ws.files.remove(key)
     # Only lists a committed disposal logged: a DOCX no event names is what a disposal killed
     # before its commit left (the retry writes it again; `verify --repair` moves it away).
-    logged = ws.store.written_files(None)
-    for docx in sorted((records / "disposals").glob("*.docx")):
-        relative = docx.relative_to(records).as_posix()
-        if relative in logged and docx.with_suffix(".pdf").relative_to(records).as_posix() \
-                not in logged:
-            ws.log_letter_pdf(docx, LIST_TITLE, "the next qrec dispose",
-                              actor or ws.user(None), None, None, {"list": docx.stem})
+    logged = ws.catalog.written_files(None)
+    for key in sorted(logged):
+        if key.startswith("disposals/") and key.endswith(".docx") \
+                and pdf_key(key) not in logged:
+            log_letter_pdf(ws, key, LIST_TITLE, "the next qrec dispose", None, None,
+                           {"list": PurePosixPath(key).stem})
 
 
 # -- the steps ---------------------------------------------------------------------------
 
 
-def _controller(ws, user: str | None, what: str):
-    actor = ws.user(user)
-    if CONTROLLER not in actor.roles:
-        raise QrecError(f"{what} needs the role {CONTROLLER}; {actor.id} has "
-                        f"{', '.join(actor.roles) or 'no role'}")
-    return actor
-
-
 def _reason(reason: str | None) -> str:
-    if not reason or not reason.strip():
-        raise QrecError("give the reason (--reason TEXT): it is kept with the record's history")
-    if control_character(reason):
-        raise QrecError(f"--reason: contains the control character {control_character(reason)}")
-    return reason.strip()
+    reason = free_text(reason, "reason")
+    if reason is None:
+        raise QrecError("give the reason: it is kept with the record's history",
+                        param="reason")
+    return reason
 
 
-def _planned(ws, number: str, today: str) -> dict:
+def _planned(ws: Workspace, number: str, today: str) -> dict:
     """What disposing of one record means, or the reason it may not be disposed of yet."""
     record = ws.record_row(number)
-    form, _ = ws.frozen_form(record["form_revision_id"])
+    form, _ = ws.forms.frozen(record["form_revision_id"])
     item = {"number": number, "form": form.id, "form_title": str(form.title),
             "form_revision": form.revision, "title": record["title"],
             "created_at": record["created_at"], "closed_on": record["closed_on"],
@@ -209,7 +207,7 @@ def _planned(ws, number: str, today: str) -> dict:
         item["problem"] = (f"{number} is open ({form.workflow.label(record['status'])}): an "
                            "open record is never due")
     elif record["on_hold"]:
-        item["problem"] = f"{number} is on hold (qrec hold release {number} --reason ...)"
+        item["problem"] = f"{number} is on hold (release the hold first)"
     elif until is None:
         item["problem"] = (f"{number} has no retention date yet: its retention runs from "
                            f"{form.retention.runs_from}, which is empty")
@@ -219,17 +217,17 @@ def _planned(ws, number: str, today: str) -> dict:
     return item
 
 
-def _files_of(ws, number: str, record_id: int) -> dict[str, str]:
-    """Every file kept for the record, relative to records/, with its SHA-256: its versions'
+def _files_of(ws: Workspace, number: str, record_id: int) -> dict[str, str]:
+    """Every file kept for the record, by its store key, with its SHA-256: its versions'
     DOCX and PDF, and what its events wrote (produced documents, reminders)."""
-    files = {f["path"]: f["sha256"] for f in ws.store.record_files(record_id)}
-    for event in ws.store.events(number):
+    files = {f["path"]: f["sha256"] for f in ws.catalog.record_files(record_id)}
+    for event in ws.catalog.events(number):
         files.update(event["detail"].get("written", {}))
     return dict(sorted(files.items()))
 
 
-def _destroy_in_catalog(ws, item: dict, list_number: str, actor, reason: str, now: str,
-                        today, written: list[Path]) -> None:
+def _destroy_in_catalog(ws: Workspace, item: dict, list_number: str, actor, reason: str,
+                        now: str, today, written: list) -> None:
     if item["action"] == "transfer":
         written.extend(_transfer(ws, item, list_number))
     tombstone = {
@@ -240,49 +238,45 @@ def _destroy_in_catalog(ws, item: dict, list_number: str, actor, reason: str, no
         "action": item["action"], "versions": item["versions"], "files": item["files"],
         "list_number": list_number, "authorised_by": actor.id, "reason": reason, "at": now,
         "effective_date": today.isoformat()}
-    ws.store.dispose(item["id"], tombstone)
-    ws.store.add_event(now, today.isoformat(), actor.id, "record.disposed", item["number"],
+    ws.catalog.dispose(item["id"], tombstone)
+    ws.catalog.add_event(now, today.isoformat(), actor.id, "record.disposed", item["number"],
                        None, {"list": list_number, "reason": reason, "action": item["action"],
                               "retention_until": item["retention_until"],
                               "files": item["files"]})
 
 
-def _transfer(ws, item: dict, list_number: str) -> list[Path]:
-    """Copy the record out before it is destroyed: its files and its catalog rows as JSON."""
+def _transfer(ws: Workspace, item: dict, list_number: str) -> list[Path]:
+    """Copy the record out before it is destroyed: its files and its catalog rows as JSON,
+    into transfers/<list number>/<record>/ of the workspace."""
     target = ws.root / "transfers" / list_number / item["number"]
     written = []
-    for relative in item["files"]:
-        source = ws.root / "records" / relative
-        if source.exists():
-            written.append(target / Path(relative).name)
-            write_immutable(written[-1], source.read_bytes())
-    record = ws.store.record(item["number"])
-    export = {"record": record, "versions": ws.store.versions(record["id"]),
-              "events": ws.store.events(item["number"]), "files": item["files"]}
+    for key in item["files"]:
+        if ws.files.exists(key):
+            written.append(target / PurePosixPath(key).name)
+            write_immutable(written[-1], ws.files.read(key))
+    record = ws.catalog.record(item["number"])
+    export = {"record": record, "versions": ws.catalog.versions(record["id"]),
+              "events": ws.catalog.events(item["number"]), "files": item["files"]}
     written.append(target / f"{item['number']}.json")
     write_immutable(written[-1], json.dumps(export, ensure_ascii=False, indent=1,
                                             default=str).encode())
     return written
 
 
-def _write_list(ws, list_number: str, plan: list[dict], actor, reason: str,
-                today: str) -> tuple[Path, str]:
-    from .render.letters import disposal_list_docx
+def _write_list(ws: Workspace, list_number: str, plan: list[dict], reason: str,
+                today: str) -> tuple[str, str]:
+    """The disposition list's DOCX, stored: (its key, its SHA-256)."""
+    from ..render.letters import disposal_list_docx
 
+    actor = ws.actor
     content = disposal_list_docx(
-        org=ws.config.organisation, org_en=ws.config.organisation_en, list_number=list_number,
-        records=plan, authorised_by=f"{actor.name} ({actor.id})", reason=reason, on=today)
-    path = ws.root / "records" / "disposals" / f"{list_number}.docx"
-    return path, write_immutable(path, content)
+        org=ws.settings.organisation, org_en=ws.settings.organisation_en,
+        list_number=list_number, records=plan, authorised_by=f"{actor.name} ({actor.id})",
+        reason=reason, on=today)
+    key = f"disposals/{list_number}.docx"
+    return key, ws.files.put(key, content)
 
 
 def _policy_text(policy) -> str:
     return f"{policy.text} from {policy.runs_from}, then {policy.action}"
-
-
-def _remove(path: Path) -> None:
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        pass
 

@@ -18,14 +18,16 @@ import decimal
 import io
 from dataclasses import dataclass
 
-from . import clock, workflow
-from .errors import QrecError
-from .fields import MASK
-from .forms import Form
-from .index.documents import record_date
-from .index.query import check_date
-from .outputs import out_path, write_out
-from .textfmt import width
+from .. import clock
+from ..domain import workflow_rules
+from ..errors import QrecError
+from ..domain.fields import MASK
+from ..domain.forms import Form
+from ..index.documents import record_date
+from ..index.query import check_date
+from ..outputs import out_path, write_out
+from ..textfmt import width
+from ..workspace import Workspace
 
 SUFFIXES = (".xlsx", ".csv")
 LONG_TYPES = ("longtext", "table")
@@ -40,23 +42,22 @@ class Column:
     field: str | None = None  # the form field it shows, if any
 
 
-def export(ws, form_id: str, out: str, date_from: str | None = None,
-           date_to: str | None = None, user: str | None = None) -> dict:
+def export(ws: Workspace, form_id: str, out: str, date_from: str | None = None,
+           date_to: str | None = None) -> dict:
     """Write the register of a form to `out` (.xlsx or .csv) and return it:
     {form, form_title, out, from, to, count, masked, columns: [{id, heading}], rows}."""
-    actor = ws.user(user)
+    actor = ws.actor
     path = out_path(out, SUFFIXES)
     date_from, date_to = period(date_from, date_to)
-    form = ws.form(form_id)
+    form = ws.forms.current(form_id)
     columns, rows, shown, about = build(ws, form, actor, date_from, date_to)
     content = xlsx_bytes(columns, rows, about) if path.suffix.lower() == ".xlsx" \
         else csv_bytes(columns, rows)
-    with ws.store.write():  # the event and the file go together, or neither
+    with ws.catalog.write():  # the event and the file go together, or neither
         if shown["records"]:
-            ws.store.add_event(clock.utc_now(), clock.today().isoformat(), actor.id,
-                               "register.sensitive_read", None, None,
-                               {"form": form.id, "fields": sorted(shown["fields"]),
-                                "records": shown["records"], "out": str(path.resolve())})
+            ws.log("register.sensitive_read", None, None,
+                   {"form": form.id, "fields": sorted(shown["fields"]),
+                    "records": shown["records"], "out": str(path.resolve())})
         write_out(path, content)
     return {"form": form.id, "form_title": str(form.title), "out": str(path.resolve()),
             "from": date_from, "to": date_to, "count": len(rows),
@@ -71,15 +72,18 @@ def build(ws, form: Form, actor, date_from: str | None, date_to: str | None):
     rows, shown = register_rows(ws, form, columns, "privacy" in actor.roles, date_from,
                                 date_to)
     about = {"form": form, "actor": actor, "from": date_from, "to": date_to,
-             "organisation": ws.config.organisation, "masked": "privacy" not in actor.roles}
+             "organisation": ws.settings.organisation, "masked": "privacy" not in actor.roles}
     return columns, rows, shown, about
 
 
 def period(date_from: str | None, date_to: str | None) -> tuple[str | None, str | None]:
-    date_from = check_date(date_from, "--from") if date_from else None
-    date_to = check_date(date_to, "--to") if date_to else None
+    """The period (YYYY-MM-DD, inclusive; None for open) checked: QrecError naming the
+    parameter (date_from, date_to) for a bad date or a start after the end."""
+    date_from = check_date(date_from, "date_from") if date_from else None
+    date_to = check_date(date_to, "date_to") if date_to else None
     if date_from and date_to and date_from > date_to:
-        raise QrecError(f"--from {date_from} is after --to {date_to}")
+        raise QrecError(f"{date_from} is after the end of the period {date_to}",
+                        param="date_from")
     return date_from, date_to
 
 
@@ -121,13 +125,13 @@ def register_rows(ws, form: Form, columns: list[Column], privacy: bool,
     ids to cells: text (choices and yes/no in both languages), ISO dates, integers, decimals
     as text ("3000.00"), None when empty, `***` when masked."""
     rows, shown = [], {"fields": set(), "records": []}
-    for record in ws.store.form_records(form.id):
-        frozen = ws.frozen_form(record["form_revision_id"])[0]  # as the record was made
+    for record in ws.catalog.form_records(form.id):
+        frozen = ws.forms.frozen(record["form_revision_id"])[0]  # as the record was made
         data = record["data"]
         day = record_date(frozen, data, record["created_on"])
         if (date_from and day < date_from) or (date_to and day > date_to):
             continue
-        due = workflow.due_date(frozen.workflow, data)
+        due = workflow_rules.due_date(frozen.workflow, data)
         row = {"number": record["number"], "created_on": record["created_on"],
                "status": frozen.workflow.label(record["status"]),
                "due_date": due.isoformat() if due else None,

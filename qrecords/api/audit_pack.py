@@ -25,34 +25,38 @@ import hashlib
 import io
 import json
 import zipfile
+from functools import partial
 from pathlib import Path
+from typing import Callable
 
-from . import clock, register, verify
-from .disposal import CONTROLLER
-from .errors import QrecError
-from .outputs import out_path, writing
+from .. import clock
+from ..domain.access import CONTROLLER
+from ..errors import QrecError
+from ..outputs import out_path, writing
+from ..workspace import Workspace
+from . import register, verify
 
 _STORED = (".pdf", ".docx", ".xlsx")  # compressed already
 _EVENT_COLUMNS = ("id", "at", "effective_date", "actor", "action", "record_number", "version",
                   "detail", "prev_hash", "hash")
 
 
-def build(ws, out: str, form_id: str | None = None, date_from: str | None = None,
-          date_to: str | None = None, all_versions: bool = False, user: str | None = None,
-          progress=None) -> dict:
-    """Write the pack; returns {out, records, files, size, sha256, verify_ok, faults}."""
-    actor = ws.user(user)
-    if CONTROLLER not in actor.roles:
-        raise QrecError(f"audit-pack needs the role {CONTROLLER}; {actor.id} has "
-                        f"{', '.join(actor.roles) or 'no role'}")
+def build(ws: Workspace, out: str, form_id: str | None = None, date_from: str | None = None,
+          date_to: str | None = None, all_versions: bool = False,
+          progress: Callable[[int, int], None] | None = None) -> dict:
+    """Write the pack to `out` (.zip) as a document controller; returns {out, records, files,
+    size (bytes), sha256, verify_ok, faults}. Raises Forbidden, QrecError (param "out") for
+    a file name that is not .zip or lies inside the file store."""
+    actor = ws.require_role(CONTROLLER, "an audit pack")
     path = out_path(out, (".zip",))
-    if path.resolve().is_relative_to(ws.root / "records"):
-        raise QrecError(f"--out {out}: not inside records/, which holds only what the catalog "
-                        "knows")
+    if ws.files.holds_path(path):
+        raise QrecError(f"{out}: not inside records/, which holds only what the catalog "
+                        "knows", param="out")
     date_from, date_to = register.period(date_from, date_to)
-    forms = [ws.form(form_id)] if form_id else [ws.form(f) for f in ws.form_ids()]
+    forms = [ws.forms.current(form_id)] if form_id else list(ws.forms.all_current().values())
     checked = verify.verify(ws)
-    members: dict[str, bytes | Path] = {}  # name in the zip -> content or a file to copy
+    members: dict[str, bytes | Callable[[], bytes]] = {}  # name in the zip -> content, or
+    # a function that reads it (one stored file in memory at a time)
     numbers, revealed = [], []
     for form in forms:
         columns, rows, shown, about = register.build(ws, form, actor, date_from, date_to)
@@ -61,16 +65,16 @@ def build(ws, out: str, form_id: str | None = None, date_from: str | None = None
         numbers += [row["number"] for row in rows]
         revealed += shown["records"]
     for number in numbers:
-        for relative in _record_files(ws, number, all_versions):
-            members[f"records/{relative}"] = ws.root / "records" / relative
-    tombstones = [t for t in ws.store.tombstones() if _in_period(t["effective_date"], date_from,
+        for key in _record_files(ws, number, all_versions):
+            members[f"records/{key}"] = partial(ws.files.read, key)
+    tombstones = [t for t in ws.catalog.tombstones() if _in_period(t["effective_date"], date_from,
                                                                  date_to)
                   and (form_id is None or t["form_id"] == form_id)]
     for list_number in sorted({t["list_number"] for t in tombstones}):
         for suffix in (".docx", ".pdf"):
-            relative = f"disposals/{list_number}{suffix}"
-            if (ws.root / "records" / relative).exists():
-                members[f"records/{relative}"] = ws.root / "records" / relative
+            key = f"disposals/{list_number}{suffix}"
+            if ws.files.exists(key):
+                members[f"records/{key}"] = partial(ws.files.read, key)
     members["disposals/tombstones.json"] = _json_bytes(tombstones)
     members["disposals/tombstones.csv"] = _tombstones_csv(tombstones)
     events = _trail(ws, set(numbers), tombstones)
@@ -84,15 +88,12 @@ def build(ws, out: str, form_id: str | None = None, date_from: str | None = None
         with open(temp, "rb") as handle:
             digest = hashlib.file_digest(handle, "sha256").hexdigest()
         size = temp.stat().st_size
-        with ws.store.write():  # the pack is renamed into place only with its event
-            ws.store.add_event(clock.utc_now(), clock.today().isoformat(), actor.id,
-                               "audit_pack.made", None, None,
-                               {"out": str(path.resolve()), "form": form_id,
-                                "from": date_from, "to": date_to,
-                                "all_versions": all_versions, "records": numbers,
-                                "sensitive_records": sorted(set(revealed)),
-                                "sha256": digest,
-                                "manifest_sha256": hashlib.sha256(manifest).hexdigest()})
+        with ws.catalog.write():  # the pack is renamed into place only with its event
+            ws.log("audit_pack.made", None, None,
+                   {"out": str(path.resolve()), "form": form_id, "from": date_from,
+                    "to": date_to, "all_versions": all_versions, "records": numbers,
+                    "sensitive_records": sorted(set(revealed)), "sha256": digest,
+                    "manifest_sha256": hashlib.sha256(manifest).hexdigest()})
     return {"out": str(path.resolve()), "records": len(numbers), "files": len(members) + 2,
             "size": size, "sha256": digest, "verify_ok": checked["ok"],
             "faults": len(checked["faults"])}
@@ -100,10 +101,10 @@ def build(ws, out: str, form_id: str | None = None, date_from: str | None = None
 
 def _record_files(ws, number: str, all_versions: bool) -> list[str]:
     """The record's PDF and DOCX (current version, or all) and the letters made for it."""
-    record = ws.store.record(number)
-    files = [f for f in ws.store.record_files(record["id"])
+    record = ws.catalog.record(number)
+    files = [f for f in ws.catalog.record_files(record["id"])
              if all_versions or f["version"] == record["current_version"]]
-    letters = [path for event in ws.store.events(number)
+    letters = [path for event in ws.catalog.events(number)
                for path in event["detail"].get("written", {})]
     return [f["path"] for f in files] + letters
 
@@ -118,7 +119,7 @@ def _trail(ws, numbers: set[str], tombstones: list[dict]) -> list[dict]:
     disposed = {t["number"] for t in tombstones}
     keep = numbers | disposed
     trail = []
-    for row in ws.store.raw_events():
+    for row in ws.catalog.raw_events():
         event = dict(row)
         detail = json.loads(event["detail"])
         if event["record_number"] in keep or detail.get("list") in lists:
@@ -157,7 +158,7 @@ def _write_zip(target: Path, members: dict, readme: str, progress) -> bytes:
     lines = []
     with zipfile.ZipFile(target, "w") as pack:
         for done, (name, source) in enumerate(sorted(members.items()), start=1):
-            data = source.read_bytes() if isinstance(source, Path) else source
+            data = source() if callable(source) else source
             lines.append(f"{hashlib.sha256(data).hexdigest()}  {name}\n")
             method = zipfile.ZIP_STORED if name.endswith(_STORED) else zipfile.ZIP_DEFLATED
             pack.writestr(name, data, method)
@@ -174,7 +175,7 @@ def _readme(ws, forms, date_from, date_to, all_versions, checked, actor, count) 
     state = "通过 passed" if checked["ok"] else \
         f"未通过 FAILED, {len(checked['faults'])} faults (see verify.json)"
     return f"""审核资料包 Audit pack
-{ws.config.organisation}  {ws.config.organisation_en}
+{ws.settings.organisation}  {ws.settings.organisation_en}
 
 制作 Made: {clock.utc_now()} (effective date {clock.today().isoformat()})
 制作人 By: {actor.name} ({actor.id})

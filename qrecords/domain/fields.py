@@ -12,6 +12,8 @@ import decimal
 import re
 from dataclasses import dataclass
 
+from ..labels import Label
+
 # Control characters are invalid in XML 1.0 (and so in DOCX); tab and newline are allowed.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _TRUE = {"yes", "y", "true", "1", "是", "on"}
@@ -26,15 +28,6 @@ TYPES = ("text", "longtext", "integer", "decimal", "date", "choice", "yesno", "t
 
 class Invalid(ValueError):
     """A value that breaks a field's rule; the message is the rule, in a few words."""
-
-
-@dataclass(frozen=True)
-class Label:
-    zh: str
-    en: str
-
-    def __str__(self) -> str:
-        return f"{self.zh} {self.en}"
 
 
 @dataclass(frozen=True)
@@ -73,16 +66,17 @@ class Field:
 
     # -- parsing -----------------------------------------------------------------------------
 
-    def parse(self, raw: object) -> object:
+    def parse(self, raw: object, today: dt.date | None = None) -> object:
         """Turn user input (str from --set or a prompt, or a YAML/JSON value) into the stored
-        value, or None for empty. Raises Invalid naming the broken rule."""
+        value, or None for empty. `today`, the effective date, is what a date bound `today`
+        means (required when the field has one). Raises Invalid naming the broken rule."""
         if raw is None or (isinstance(raw, str) and raw.strip() == ""):
             return None
         value = _PARSERS[self.type](self, raw)
-        self._check_limits(value)
+        self._check_limits(value, today)
         return value
 
-    def _check_limits(self, value: object) -> None:
+    def _check_limits(self, value: object, today: dt.date | None) -> None:
         if self.type in ("text", "longtext"):
             if self.min_length is not None and len(value) < self.min_length:
                 raise Invalid(f"shorter than {self.min_length} characters")
@@ -91,10 +85,12 @@ class Field:
             if self.pattern and not re.fullmatch(self.pattern, value):
                 raise Invalid(f"does not match the pattern {self.pattern}")
         elif self.type in ("integer", "decimal", "date"):
-            comparable = _comparable(self.type, value)
-            if self.min is not None and comparable < _comparable(self.type, self.min):
+            comparable = _comparable(self.type, value, today)
+            low, high = (None if b is None else _comparable(self.type, b, today)
+                         for b in (self.min, self.max))
+            if low is not None and comparable < low:
                 raise Invalid(f"below the minimum {self.min}")
-            if self.max is not None and comparable > _comparable(self.type, self.max):
+            if high is not None and comparable > high:
                 raise Invalid(f"above the maximum {self.max}" + (
                     " (a date in the future)" if self.max == "today" else ""))
 
@@ -126,15 +122,13 @@ def control_character(text: str) -> str | None:
     return f"U+{ord(found.group()):04X}" if found else None
 
 
-def _comparable(type_: str, value: object):
+def _comparable(type_: str, value: object, today: dt.date | None):
     if type_ == "integer":
         return int(value)
     if type_ == "decimal":
         return decimal.Decimal(str(value))
-    if value == "today":  # a date bound: the effective date (QREC_TODAY or the real one)
-        from .clock import today
-
-        return today()
+    if value == "today":  # a date bound: the effective date, given by the caller
+        return today
     return dt.date.fromisoformat(str(value))
 
 
@@ -237,7 +231,7 @@ def _parse_table(f: Field, raw: object) -> list:
     if isinstance(raw, str):
         import yaml
 
-        from .inputs import load_yaml_text
+        from ..inputs import load_yaml_text
 
         try:
             raw = load_yaml_text(raw)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import click
 
-from .fields import Field, Invalid
-from .forms import Form
+from ..domain.fields import Field, Invalid
+from ..domain.forms import Form
 
 
 def prompt_fields(form: Form, data: dict, only_missing_required: bool, today: str) -> dict:
@@ -20,14 +22,15 @@ def prompt_fields(form: Form, data: dict, only_missing_required: bool, today: st
             click.echo(f"  {field.label} — {field.help or 'computed'}")
             continue
         default = today if field.default == "today" else field.default
-        value = prompt_table(field) if field.type == "table" else \
-            prompt_value(field, "", default)
+        day = dt.date.fromisoformat(today)
+        value = prompt_table(field, day) if field.type == "table" else \
+            prompt_value(field, "", day, default)
         if value not in (None, []):
             filled[field.id] = value
     return filled
 
 
-def prompt_value(field: Field, indent: str, default=None):
+def prompt_value(field: Field, indent: str, today: dt.date, default=None):
     text = f"{indent}{field.label}"
     if field.help:
         click.echo(click.style(f"{indent}  {field.help}", dim=True))
@@ -44,7 +47,7 @@ def prompt_value(field: Field, indent: str, default=None):
                 1 <= int(raw) <= len(field.choices):
             raw = field.choices[int(raw) - 1].id
         try:
-            value = field.parse(raw)
+            value = field.parse(raw, today)
         except Invalid as exc:
             click.echo(f"{indent}  ✗ {exc} — 请重新输入 please try again", err=True)
             continue
@@ -54,7 +57,7 @@ def prompt_value(field: Field, indent: str, default=None):
         return value
 
 
-def prompt_table(field: Field) -> list:
+def prompt_table(field: Field, today: dt.date) -> list:
     rows = []
     click.echo(f"{field.label}:")
     while (field.max_rows is None or len(rows) < field.max_rows) and (
@@ -63,7 +66,7 @@ def prompt_table(field: Field) -> list:
         click.echo(f"  第 {len(rows) + 1} 行 Row {len(rows) + 1}")
         row = {}
         for column in field.columns:
-            value = prompt_value(column, "    ")
+            value = prompt_value(column, "    ", today)
             if value is not None:
                 row[column.id] = value
         rows.append(row)

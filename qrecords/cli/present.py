@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from .fields import MASK
-from .forms import Form
-from .textfmt import clip, pairs, table
+from ..domain.fields import MASK
+from ..domain.forms import Form
+from ..textfmt import clip, pairs, table
 
 
 def forms_table(forms: list[Form]) -> str:

@@ -1,8 +1,10 @@
-"""The catalog: the source of truth for records, versions, files and events.
+"""The embedded catalog: one SQLite file (records/catalog.sqlite), the contract of base.py.
 
-This is the only module that speaks SQL. A PostgreSQL backend would be a second class with the
-same public methods. Rows of versions, files, events and form revisions are immutable: triggers
-refuse UPDATE and DELETE, so even a bug elsewhere cannot rewrite history silently.
+SQLite has one writer at a time by design: `write()` takes BEGIN IMMEDIATE, so concurrent
+writers queue on the busy timeout (rules 1-3 of the contract hold because of that lock), and WAL
+lets readers go on meanwhile. Rows of versions, files, events, form revisions and tombstones are
+immutable: triggers refuse UPDATE and DELETE (a disposal passes through `disposal_gate`), so
+even a bug elsewhere cannot rewrite history silently.
 """
 
 from __future__ import annotations
@@ -12,143 +14,72 @@ import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
 
-from .chain import GENESIS, event_hash
+from ..errors import Busy, IntegrityError, WorkspaceError
+from .base import SCHEMA_VERSION, Catalog, canonical_json
+from .sqlite_schema import DDL, INDEXED, triggers
 
-SCHEMA_VERSION = 3
 BUSY_TIMEOUT_MS = 60_000
 
-_DDL = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS form_revisions (
-    id INTEGER PRIMARY KEY,
-    form_id TEXT NOT NULL,
-    revision TEXT NOT NULL,
-    schema_text TEXT NOT NULL,
-    template BLOB NOT NULL,
-    sha256 TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    UNIQUE (form_id, revision)
-);
-CREATE TABLE IF NOT EXISTS counters (
-    form_id TEXT NOT NULL,
-    period TEXT NOT NULL,
-    last_seq INTEGER NOT NULL,
-    PRIMARY KEY (form_id, period)
-);
-CREATE TABLE IF NOT EXISTS records (
-    id INTEGER PRIMARY KEY,
-    number TEXT NOT NULL UNIQUE,
-    form_id TEXT NOT NULL,
-    form_revision_id INTEGER NOT NULL REFERENCES form_revisions (id),
-    created_at TEXT NOT NULL,
-    created_by TEXT NOT NULL,
-    current_version INTEGER NOT NULL,
-    status TEXT NOT NULL,
-    title TEXT NOT NULL DEFAULT '',
-    closed_on TEXT,              -- effective date it reached a closing (or void) state
-    retention_from TEXT,         -- the date its retention period runs from
-    retention_until TEXT,        -- the first day it may be disposed of (once closed)
-    on_hold INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS records_form ON records (form_id);
-CREATE INDEX IF NOT EXISTS records_due ON records (retention_until) WHERE closed_on IS NOT NULL;
--- What is left of a disposed record: who destroyed what, when, why, and the files' hashes.
-CREATE TABLE IF NOT EXISTS tombstones (
-    number TEXT PRIMARY KEY,
-    form_id TEXT NOT NULL,
-    form_revision TEXT NOT NULL,
-    title TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    closed_on TEXT NOT NULL,
-    retention_from TEXT NOT NULL,
-    retention_until TEXT NOT NULL,
-    retention TEXT NOT NULL,
-    action TEXT NOT NULL,
-    versions INTEGER NOT NULL,
-    files TEXT NOT NULL,
-    list_number TEXT NOT NULL,
-    authorised_by TEXT NOT NULL,
-    reason TEXT NOT NULL,
-    at TEXT NOT NULL,
-    effective_date TEXT NOT NULL
-);
--- Holds the one row that lets a disposal delete versions and files, inside its transaction.
-CREATE TABLE IF NOT EXISTS disposal_gate (list_number TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS versions (
-    record_id INTEGER NOT NULL REFERENCES records (id),
-    version INTEGER NOT NULL,
-    status TEXT NOT NULL,
-    data TEXT NOT NULL,
-    data_sha256 TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    effective_date TEXT NOT NULL,
-    author TEXT NOT NULL,
-    reason TEXT,
-    PRIMARY KEY (record_id, version)
-);
-CREATE TABLE IF NOT EXISTS files (
-    record_id INTEGER NOT NULL,
-    version INTEGER NOT NULL,
-    kind TEXT NOT NULL,
-    path TEXT NOT NULL UNIQUE,
-    sha256 TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    created_at TEXT NOT NULL,
-    PRIMARY KEY (record_id, version, kind),
-    FOREIGN KEY (record_id, version) REFERENCES versions (record_id, version)
-);
-CREATE TABLE IF NOT EXISTS events (
-    id INTEGER PRIMARY KEY,
-    at TEXT NOT NULL,
-    effective_date TEXT NOT NULL,
-    actor TEXT NOT NULL,
-    action TEXT NOT NULL,
-    record_number TEXT,
-    version INTEGER,
-    detail TEXT NOT NULL,
-    prev_hash TEXT NOT NULL,     -- the hash of the event before (records/chain.py)
-    hash TEXT NOT NULL
-);
-"""
+class _Counted(sqlite3.Connection):
+    """A connection that counts the statements it is sent (Catalog.statements)."""
 
-_IMMUTABLE = ("form_revisions", "versions", "files", "events", "tombstones")
-_DISPOSABLE = ("versions", "files")  # deleted only by a disposal, through disposal_gate
-# Events that change nothing the search index holds (reads, a version's PDF); every other
-# event naming a record makes the index re-read that record.
-INDEX_NEUTRAL = ("record.sensitive_read", "search.sensitive", "file.pdf_made", "reminder.made",
-                 "hold.placed", "hold.released", "register.sensitive_read", "report.made")
-_INDEXED = f"action NOT IN ({', '.join(repr(a) for a in INDEX_NEUTRAL)})"  # constant SQL
+    statements = 0
+
+    def execute(self, *args):
+        self.statements += 1
+        return super().execute(*args)
 
 
-def _triggers() -> str:
-    return "".join(
-        f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
-        + ("WHEN NOT EXISTS (SELECT 1 FROM disposal_gate) "
-           if op == "DELETE" and table in _DISPOSABLE else "")
-        + f"BEGIN SELECT RAISE(ABORT, '{table} rows are immutable'); END;\n"
-        for table in _IMMUTABLE for op in ("UPDATE", "DELETE"))
+class SqliteCatalog(Catalog):
+    """A SQLite catalog file. `open()` an existing one, `create()` a new one."""
 
+    def __init__(self, path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS):
+        self.path = Path(path)
+        self.busy_timeout_ms = busy_timeout_ms
+        try:
+            self._db = sqlite3.connect(self.path, timeout=busy_timeout_ms / 1000,
+                                       isolation_level=None, factory=_Counted)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            self._db.execute("PRAGMA foreign_keys = ON")
+            self._db.execute("PRAGMA synchronous = FULL")
+        except sqlite3.Error as exc:
+            raise IntegrityError(f"{self.path}: cannot open the catalog ({exc})") from None
 
-class Store:
-    """A SQLite catalog file. Use `write()` for every change: one IMMEDIATE transaction."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        self._db.execute("PRAGMA foreign_keys = ON")
-        self._db.execute("PRAGMA synchronous = FULL")
+    @property
+    def statements(self) -> int:
+        return self._db.statements
 
     @classmethod
-    def create(cls, path: Path) -> "Store":
-        store = cls(path)
-        store._db.execute("PRAGMA journal_mode = WAL")
-        store._db.executescript(
-            "BEGIN IMMEDIATE;" + _DDL + _triggers()
+    def create(cls, path: Path) -> "SqliteCatalog":
+        """Make the catalog's tables in a new file at `path`."""
+        catalog = cls(path)
+        catalog._db.execute("PRAGMA journal_mode = WAL")
+        catalog._db.executescript(
+            "BEGIN IMMEDIATE;" + DDL + triggers()
             + f"INSERT OR REPLACE INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');"
             + "COMMIT;")
-        return store
+        return catalog
+
+    @classmethod
+    def open(cls, path: Path) -> "SqliteCatalog":
+        """The catalog at `path`, checked to be a qrecords catalog of this schema version.
+        Raises WorkspaceError naming the file when it is missing, foreign or of another
+        version."""
+        path = Path(path)
+        if not path.exists():
+            raise WorkspaceError(f"{path}: the catalog is missing; this workspace is broken")
+        catalog = cls(path)
+        try:
+            version = catalog.schema_version()
+        except sqlite3.DatabaseError as exc:
+            catalog.close()
+            raise WorkspaceError(f"{path}: not a qrecords catalog ({exc})") from None
+        if version != SCHEMA_VERSION:
+            catalog.close()
+            raise WorkspaceError(f"{path}: catalog schema version {version}; this qrec reads "
+                                 f"version {SCHEMA_VERSION} (make a new workspace)")
+        return catalog
 
     def schema_version(self) -> int:
         row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
@@ -159,9 +90,15 @@ class Store:
 
     @contextmanager
     def write(self):
-        """One write transaction; taken with BEGIN IMMEDIATE so concurrent writers queue on the
-        busy timeout instead of failing half-way. Rolled back on any exception."""
-        self._db.execute("BEGIN IMMEDIATE")
+        """BEGIN IMMEDIATE: concurrent writers queue on the busy timeout instead of failing
+        half-way. Rolled back on any exception."""
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise Busy(f"{self.path}: another qrec kept the catalog locked for "
+                           f"{self.busy_timeout_ms / 1000:g} s; try again") from None
+            raise
         try:
             yield self
         except BaseException:
@@ -170,11 +107,13 @@ class Store:
         self._db.execute("COMMIT")
 
     @contextmanager
-    def _read(self):
-        """A read transaction: every query inside sees one snapshot of the catalog."""
+    def read(self):
+        if self._db.in_transaction:  # already inside write(): that is the snapshot
+            yield self
+            return
         self._db.execute("BEGIN")
         try:
-            yield
+            yield self
         finally:
             self._db.execute("COMMIT")
 
@@ -190,6 +129,8 @@ class Store:
         row = self._db.execute(
             "SELECT id, form_id, revision, schema_text, template, sha256 FROM form_revisions "
             "WHERE id = ?", (revision_id,)).fetchone()
+        if row is None:
+            raise IntegrityError(f"{self.path}: form revision {revision_id} is missing")
         return dict(row)
 
     def form_revision_ids(self) -> list[int]:
@@ -204,34 +145,43 @@ class Store:
 
     # -- numbering ---------------------------------------------------------------------------
 
-    def next_seq(self, form_id: str, period: str) -> int:
-        """The next serial of a period; inside write() so it commits or rolls back with the
-        record that uses it (no duplicates, no gaps)."""
+    def next_seq(self, counter: str, period: str) -> int:
         row = self._db.execute(
             "INSERT INTO counters (form_id, period, last_seq) VALUES (?, ?, 1) "
             "ON CONFLICT (form_id, period) DO UPDATE SET last_seq = last_seq + 1 "
-            "RETURNING last_seq", (form_id, period)).fetchone()
+            "RETURNING last_seq", (counter, period)).fetchone()
         return row[0]
 
     # -- records and versions ----------------------------------------------------------------
 
     def add_record(self, number: str, form_id: str, form_revision_id: int, at: str,
                    author: str, status: str) -> int:
-        return self._db.execute(
-            "INSERT INTO records (number, form_id, form_revision_id, created_at, created_by, "
-            "current_version, status) VALUES (?, ?, ?, ?, ?, 0, ?)",
-            (number, form_id, form_revision_id, at, author, status)).lastrowid
+        try:
+            return self._db.execute(
+                "INSERT INTO records (number, form_id, form_revision_id, created_at, "
+                "created_by, current_version, status) VALUES (?, ?, ?, ?, ?, 0, ?)",
+                (number, form_id, form_revision_id, at, author, status)).lastrowid
+        except sqlite3.IntegrityError as exc:
+            raise IntegrityError(f"{self.path}: record {number} exists already ({exc})") \
+                from None
 
     def add_version(self, record_id: int, version: int, status: str, data: dict,
                     data_sha256: str, at: str, effective_date: str, author: str,
-                    reason: str | None) -> None:
+                    reason: str | None, derived: dict | None = None) -> None:
         self._db.execute(
             "INSERT INTO versions (record_id, version, status, data, data_sha256, created_at, "
             "effective_date, author, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (record_id, version, status, canonical_json(data), data_sha256, at, effective_date,
              author, reason))
-        self._db.execute("UPDATE records SET current_version = ?, status = ? WHERE id = ?",
-                         (version, status, record_id))
+        if derived is None:
+            self._db.execute("UPDATE records SET current_version = ?, status = ? WHERE id = ?",
+                             (version, status, record_id))
+            return
+        self._db.execute(
+            "UPDATE records SET current_version = ?, status = ?, title = ?, closed_on = ?, "
+            "retention_from = ?, retention_until = ? WHERE id = ?",
+            (version, status, derived["title"], derived["closed_on"],
+             derived["retention_from"], derived["retention_until"], record_id))
 
     def add_file(self, record_id: int, version: int, kind: str, path: str, sha256: str,
                  size: int, at: str) -> None:
@@ -388,8 +338,7 @@ class Store:
         return [dict(row) for row in rows]
 
     def dispose(self, record_id: int, tombstone: dict) -> None:
-        """Delete a record's versions, files and row and keep its tombstone; call inside
-        write(). The gate row lets the immutability triggers pass for this transaction only."""
+        # The gate row lets the immutability triggers pass for this transaction only.
         self._db.execute("INSERT INTO disposal_gate VALUES (?)", (tombstone["list_number"],))
         self._db.execute("DELETE FROM files WHERE record_id = ?", (record_id,))
         self._db.execute("DELETE FROM versions WHERE record_id = ?", (record_id,))
@@ -409,18 +358,13 @@ class Store:
 
     # -- events ------------------------------------------------------------------------------
 
-    def add_event(self, at: str, effective_date: str, actor: str, action: str,
-                  record_number: str | None = None, version: int | None = None,
-                  detail: dict | None = None) -> None:
-        """Append an event to the hash chain; inside write(), so the chain has one order."""
+    def _chain_tail(self) -> tuple[int, str | None]:
         if not self._db.in_transaction:
             raise RuntimeError("add_event outside a write transaction")
         last = self._db.execute("SELECT id, hash FROM events ORDER BY id DESC LIMIT 1").fetchone()
-        event = {"id": (last[0] if last else 0) + 1, "at": at, "effective_date": effective_date,
-                 "actor": actor, "action": action, "record_number": record_number,
-                 "version": version, "detail": canonical_json(detail or {})}
-        prev_hash = last[1] if last else GENESIS
-        digest = event_hash(event, prev_hash)
+        return (last[0], last[1]) if last else (0, None)
+
+    def _append_event(self, event: dict, prev_hash: str, digest: str) -> None:
         self._db.execute(
             "INSERT INTO events (id, at, effective_date, actor, action, record_number, version,"
             " detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -428,40 +372,38 @@ class Store:
         self._db.execute("INSERT OR REPLACE INTO meta VALUES ('chain_head', ?)",
                          (f"{event['id']}:{digest}",))
 
-    def rows(self, table: str):
-        """Every row of a catalog table, in insertion order: what verify reads."""
+    def rows(self, table: str) -> list[dict]:
         if table not in ("records", "versions", "files", "tombstones"):
             raise ValueError(table)
-        return self._db.execute(f"SELECT * FROM {table} ORDER BY rowid")
+        return [dict(row) for row in self._db.execute(f"SELECT * FROM {table} ORDER BY rowid")]
 
     def chain_head(self) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE key = 'chain_head'").fetchone()
         return row[0] if row else None
 
-    def raw_events(self):
-        """Every event row as stored (detail as text), in order: what verify re-hashes."""
-        return self._db.execute("SELECT * FROM events ORDER BY id")
+    def raw_events(self) -> list[dict]:
+        return [dict(row) for row in self._db.execute("SELECT * FROM events ORDER BY id")]
 
     def latest_change_id(self) -> int:
         """The id of the last event that changed what the index holds of a record."""
-        row = self._db.execute(f"SELECT id FROM events WHERE {_INDEXED} "
+        row = self._db.execute(f"SELECT id FROM events WHERE {INDEXED} "
                                "ORDER BY id DESC LIMIT 1").fetchone()
         return row[0] if row else 0
 
     def changed_since(self, event_id: int) -> tuple[int, list[str]]:
         """(latest change id, numbers of the records changed by events after `event_id`),
         read in one snapshot so nothing committed in between is missed or counted twice."""
-        with self._read():
+        with self.read():
             latest = self.latest_change_id()
             rows = self._db.execute(
                 "SELECT record_number FROM events WHERE id > ? AND id <= ? AND record_number "
-                f"IS NOT NULL AND {_INDEXED} GROUP BY record_number ORDER BY min(id)",
+                f"IS NOT NULL AND {INDEXED} GROUP BY record_number ORDER BY min(id)",
                 (event_id, latest)).fetchall()
         return latest, [row[0] for row in rows]
 
     def changes_after(self, event_id: int) -> int:
         """How many events after `event_id` change what the index holds."""
-        return self._db.execute(f"SELECT count(*) FROM events WHERE id > ? AND {_INDEXED}",
+        return self._db.execute(f"SELECT count(*) FROM events WHERE id > ? AND {INDEXED}",
                                 (event_id,)).fetchone()[0]
 
     def written_files(self, record_number: str | None) -> set[str]:
@@ -477,11 +419,6 @@ class Store:
         rows = self._db.execute(query + " ORDER BY id",
                                 (record_number,) if record_number else ()).fetchall()
         return [dict(row, detail=json.loads(row["detail"])) for row in rows]
-
-
-def canonical_json(value) -> str:
-    """The one serialisation of record data: sorted keys, no whitespace, UTF-8 kept."""
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def _fold(text: str) -> str:

@@ -17,31 +17,32 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
-from pathlib import Path
+from typing import Callable
 
-from . import clock
-from .records.chain import GENESIS, event_hash
-from .records.store import canonical_json
+from .. import clock
+from ..catalog.base import canonical_json
+from ..catalog.chain import GENESIS, event_hash
+from ..domain.changes import VERSION_ACTIONS
+from ..files import FileMissing, FileStore
+from ..workspace import Workspace
+from .search import check_index
 
-_VERSION_EVENTS = ("record.created", "record.amended", "record.transition", "record.signed")
-_CATALOG_FILES = ("catalog.sqlite", "catalog.sqlite-wal", "catalog.sqlite-shm")
 
-
-def verify(ws, progress=None) -> dict:
-    """{"ok", "counts", "faults": [{"kind", "record", "version", "file", "event",
-    "problem"}]}; `progress(done, total)` as files are hashed."""
+def verify(ws: Workspace, progress: Callable[[int, int], None] | None = None) -> dict:
+    """{"ok", "counts": {records, files, events, tombstones}, "faults": [{"kind", "record",
+    "version", "file", "event", "problem"}]}; `progress(done, total)` as files are hashed.
+    Every fault is named, none raised: verify is what an auditor runs on a damaged archive."""
     faults: list[dict] = []
 
     def fault(kind: str, problem: str, record=None, version=None, file=None, event=None):
         faults.append({"kind": kind, "record": record, "version": version, "file": file,
                        "event": event, "problem": problem})
 
-    events = [dict(row) for row in ws.store.raw_events()]
-    _check_chain(events, ws.store.chain_head(), fault)
+    events = [dict(row) for row in ws.catalog.raw_events()]
+    _check_chain(events, ws.catalog.chain_head(), fault)
     for event in events:
         event["detail"] = json.loads(event["detail"])
-    tombstones = {t["number"]: t for t in ws.store.tombstones()}
+    tombstones = {t["number"]: t for t in ws.catalog.tombstones()}
     expected = _check_records(ws, events, fault)  # path -> {sha256, size, record, version}
     for event in events:
         if event["record_number"] in tombstones:
@@ -51,36 +52,33 @@ def verify(ws, progress=None) -> dict:
                                        "record": event["record_number"], "version": None,
                                        "event": event["id"]})
     _check_tombstones(ws, tombstones, events, fault)
-    _check_files(ws.root / "records", expected, fault, progress)
-    for path in _unknown_files(ws.root / "records", expected, tombstones):
+    _check_files(ws.files, expected, fault, progress)
+    for path in _unknown_files(ws.files, expected, tombstones):
         fault("debris", f"records/{path}: not in the catalog (debris of an interrupted "
               "command, or put there by hand; `qrec verify --repair` moves it to debris/)",
               file=path)
-    report = ws.check_index()
+    report = check_index(ws)
     for item in report["differences"]:
         fault("index", item["problem"], record=item["number"], version=item["version"])
-    counts = {"records": sum(1 for _ in ws.store.rows("records")), "files": len(expected),
+    counts = {"records": sum(1 for _ in ws.catalog.rows("records")), "files": len(expected),
               "events": len(events), "tombstones": len(tombstones)}
     return {"ok": not faults, "counts": counts, "faults": faults}
 
 
-def repair(ws) -> list[str]:
+def repair(ws: Workspace) -> list[str]:
     """Finish interrupted disposals; move files the catalog does not know to debris/<time>/.
-    Returns what was done, one line per file."""
+    Returns what was done, one line per file. Touches no file the catalog knows."""
     from .disposal import finish_pending
 
     finish_pending(ws)
-    known = {row["path"] for row in ws.store.rows("files")}
-    for row in ws.store.raw_events():
+    known = {row["path"] for row in ws.catalog.rows("files")}
+    for row in ws.catalog.raw_events():
         known.update(json.loads(row["detail"]).get("written", {}))
-    tombstones = {t["number"]: t for t in ws.store.tombstones()}
+    tombstones = {t["number"]: t for t in ws.catalog.tombstones()}
     done = []
     stamp = clock.utc_now().replace(":", "")
-    for relative in _unknown_files(ws.root / "records", known, tombstones):
-        target = ws.root / "debris" / stamp / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(ws.root / "records" / relative, target)
-        done.append(f"moved records/{relative} to {target.relative_to(ws.root)}")
+    for key in _unknown_files(ws.files, known, tombstones):
+        done.append(f"moved records/{key} to {ws.files.quarantine(key, stamp)}")
     return done
 
 
@@ -120,18 +118,18 @@ def _check_records(ws, events: list[dict], fault) -> dict:
     """Versions against their data hash, events and file rows. Returns the files the
     catalog expects: path -> {sha256, size, record, version, event}."""
     version_events = {(e["record_number"], e["version"]): e for e in events
-                      if e["action"] in _VERSION_EVENTS}
-    records = {row["id"]: dict(row) for row in ws.store.rows("records")}
+                      if e["action"] in VERSION_ACTIONS}
+    records = {row["id"]: dict(row) for row in ws.catalog.rows("records")}
     files: dict[tuple[int, int], dict] = {}
     expected = {}
-    for row in ws.store.rows("files"):
+    for row in ws.catalog.rows("files"):
         files.setdefault((row["record_id"], row["version"]), {})[row["kind"]] = dict(row)
         record = records.get(row["record_id"], {"number": None})
         expected[row["path"]] = {"sha256": row["sha256"], "size": row["size"],
                                  "record": record["number"], "version": row["version"],
                                  "event": None}
     seen: dict[int, list[int]] = {}
-    for row in ws.store.rows("versions"):
+    for row in ws.catalog.rows("versions"):
         record = records.get(row["record_id"])
         if record is None:
             fault("version", f"version {row['version']} belongs to no record",
@@ -171,7 +169,7 @@ def _check_records(ws, events: list[dict], fault) -> dict:
 def _check_tombstones(ws, tombstones: dict, events: list[dict], fault) -> None:
     disposed = {e["record_number"]: e for e in events if e["action"] == "record.disposed"}
     for number, tombstone in tombstones.items():
-        if ws.store.record(number) is not None:
+        if ws.catalog.record(number) is not None:
             fault("tombstone", f"{number} is disposed of, but its record is still in the "
                   "catalog", record=number)
         event = disposed.get(number)
@@ -179,19 +177,19 @@ def _check_tombstones(ws, tombstones: dict, events: list[dict], fault) -> None:
             fault("tombstone", f"{number}: no disposal event matches its tombstone",
                   record=number, event=event and event["id"])
         for path in tombstone["files"]:
-            if (ws.root / "records" / path).exists():
+            if ws.files.exists(path):
                 fault("tombstone", f"{number} was disposed of but records/{path} is still "
                       "there (`qrec verify --repair` finishes the disposal)", record=number,
                       file=path)
 
 
-def _check_files(folder: Path, expected: dict, fault, progress) -> None:
+def _check_files(files: FileStore, expected: dict, fault, progress) -> None:
     for done, (path, want) in enumerate(sorted(expected.items()), start=1):
         where = {"record": want["record"], "version": want["version"], "file": path,
                  "event": want["event"]}
         try:
-            content = (folder / path).read_bytes()
-        except FileNotFoundError:
+            content = files.read(path)
+        except FileMissing:
             fault("file", f"records/{path} is missing", **where)
             continue
         if (want["size"] is not None and len(content) != want["size"]) or \
@@ -201,15 +199,9 @@ def _check_files(folder: Path, expected: dict, fault, progress) -> None:
             progress(done, len(expected))
 
 
-def _unknown_files(folder: Path, expected, tombstones: dict) -> list[str]:
-    """Files under records/ that are neither expected (paths the catalog knows) nor listed
+def _unknown_files(files: FileStore, expected, tombstones: dict) -> list[str]:
+    """Keys in the file store that are neither expected (keys the catalog knows) nor listed
     by a tombstone: debris."""
-    destroyed = {path for t in tombstones.values() for path in t["files"]}
-    found = []
-    for path in sorted(folder.rglob("*")):
-        relative = path.relative_to(folder).as_posix()
-        if path.is_file() and relative not in expected and relative not in destroyed \
-                and relative not in _CATALOG_FILES:
-            found.append(relative)
-    return found
+    destroyed = {key for t in tombstones.values() for key in t["files"]}
+    return [key for key in files.keys() if key not in expected and key not in destroyed]
 

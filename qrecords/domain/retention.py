@@ -1,7 +1,7 @@
 """Retention periods: from which date a record's period runs and the day it ends.
 
 Pure date arithmetic on a form's `retention:` policy; the Workspace stores the results with
-every version, and qrecords.disposal acts on them.
+every version, and qrecords.api.disposal acts on them.
 
 The rule for a day that does not exist: a period of years or months that lands on a day the
 month lacks (29 February in a common year, 31 April) ends on the first day of the next month,

@@ -1,0 +1,203 @@
+"""Record verbs: new, amend, show, history, diff.
+
+Each takes the unit of work (`ws`, whose actor acts) and returns a typed result; each change
+is one catalog transaction (number, version, DOCX, event) whose PDF and index update follow
+the commit. DOMAIN.md, "Rules for every record": a record is never edited in place.
+"""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+from .. import clock
+from ..domain import workflow_rules
+from ..domain.changes import VERSION_ACTIONS, changes, what_happened
+from ..domain.fields import MASK
+from ..domain.forms import Form, validate_data
+from ..domain.numbering import format_number, period_of
+from ..errors import (Conflict, Disposed, IntegrityError, QrecError, ValidationError,
+                      WorkflowError)
+from ..workspace import Workspace
+from .versions import (RecordView, after_change, free_text, freeze_revision, record_view,
+                       store_version, visible_data)
+
+
+class TombstoneView(TypedDict):
+    number: str
+    disposed: dict  # the tombstone: number, form, dates, hashes, who authorised it and why
+
+
+class HistoryEntry(TypedDict):
+    version: int
+    created_at: str
+    effective_date: str
+    author: str
+    status: str
+    status_label: str
+    what: str
+    reason: str | None
+    changed: list[str]
+
+
+# {number, from, to, changes: [{field, label, from, to}]} ("from" is no Python name)
+Diff = TypedDict("Diff", {"number": str, "from": int, "to": int, "changes": list[dict]})
+
+
+def new_record(ws: Workspace, form_id: str, data: dict, follows: str | None = None,
+               pdf: bool = True) -> RecordView:
+    """Validate, number, render and store version 1 of a new record of `form_id`, in one
+    transaction: a failure anywhere leaves no record, no number used and no file. `follows`
+    opens a follow-up of that record (DOMAIN.md, complaint workflow). The PDF follows (made
+    from the committed DOCX; `render` makes it later if it fails). Raises NotFound,
+    ValidationError (every problem), WorkflowError, FormError."""
+    form = ws.forms.current(form_id)
+    template = ws.forms.template(form)
+    if isinstance(data, dict):
+        workflow_rules.refuse_owned(form.workflow, data, f"new {form.id}")
+    if follows is not None:
+        data = _follow_up(ws, form, follows, data)
+    today = clock.today()
+    clean = validate_data(form, data, today.isoformat())
+    period = period_of(form.number_pattern, today)
+    with ws.catalog.write() as tx:
+        revision_id = freeze_revision(ws, form, template)
+        number = format_number(period, tx.next_seq(form.id, period))
+        state, now = form.workflow.initial, clock.utc_now()
+        try:
+            record_id = tx.add_record(number, form.id, revision_id, now, ws.actor.id, state)
+        except IntegrityError:
+            raise Conflict(f"number {number} is already used by another record: the "
+                           f"number_pattern of {form.id} must not produce numbers of another "
+                           "form or an earlier pattern") from None
+        record = {"id": record_id, "number": number, "form_id": form.id,
+                  "form_revision_id": revision_id, "created_at": now,
+                  "created_by": ws.actor.id, "closed_on": None, "on_hold": 0}
+        stored = store_version(ws, form, template, record, 1, state, clean, None, today,
+                               "record.created")
+    after_change(ws, stored, pdf, "new.after_commit")
+    view = record_view(ws, number, own_input=True, stored=stored)
+    if follows is not None:  # copied values were not typed by the actor: shown as any read
+        view["data"] = visible_data(ws, form, view["data"], number, 1)
+    return view
+
+
+def _follow_up(ws: Workspace, form: Form, follows: str, data: dict) -> dict:
+    """The data of a new record following `follows`; one follow-up per record."""
+    old = ws.record_row(follows)
+    if old["form_id"] != form.id:
+        raise WorkflowError(f"{follows} is a {old['form_id']} record, not {form.id}")
+    current = ws.catalog.version(old["id"], old["current_version"])["data"]
+    data = workflow_rules.follow_up_data(form, form.workflow, follows, current, old["status"],
+                                         data)
+    already = ws.catalog.followers(form.id, form.workflow.follow_up.field, follows)
+    if already:
+        raise WorkflowError(f"{follows} is already followed up by "
+                            f"{', '.join(already)}; amend or follow that one")
+    return data
+
+
+def amend(ws: Workspace, number: str, changes_: dict, reason: str,
+          pdf: bool = True) -> RecordView:
+    """Make version N+1 with the changed fields; the record's own form revision is used,
+    whatever the workspace's schema and template say now. The workflow's amendment rules
+    decide the new state (DOMAIN.md change rules). Raises QrecError (param "reason") without
+    a reason, Conflict when nothing changes, WorkflowError, Forbidden, ValidationError."""
+    if not reason or not reason.strip():
+        raise QrecError("an amendment needs a reason", param="reason")
+    reason = free_text(reason, "reason")
+    with ws.catalog.write() as tx:
+        record = ws.record_row(number)
+        form, template = ws.forms.frozen(record["form_revision_id"])
+        if not form.workflow.is_open(record["status"]):
+            raise WorkflowError(
+                f"{number} is {form.workflow.label(record['status'])}: a closed record is "
+                "not amended (a complaint whose outcome was rejected is followed up with "
+                "`qrec new complaint --follows`)")
+        workflow_rules.refuse_owned(form.workflow, changes_, number)
+        workflow_rules.check_amender(form.workflow, ws.actor, number)
+        current = tx.version(record["id"], record["current_version"])
+        hidden = sorted(k for k, v in changes_.items()
+                        if v == MASK and form.field(k) is not None and form.field(k).sensitive)
+        if hidden:
+            raise ValidationError([f"{k}: '{MASK}' is how the value is hidden from users "
+                                   "without the privacy role; leave the field out to keep "
+                                   "it" for k in hidden])
+        merged = {**current["data"], **changes_}
+        for field in form.fields:  # a changed factor recomputes its product, unless given
+            if set(field.product_of) & set(changes_) and field.id not in changes_:
+                merged[field.id] = None
+        today = clock.today()
+        clean = validate_data(form, merged, today.isoformat())
+        if clean == current["data"]:
+            raise Conflict(f"{number}: nothing changed; version "
+                           f"{record['current_version']} stays current")
+        state, clean = workflow_rules.after_amend(
+            form.workflow, record["status"], current["data"], clean,
+            lambda step, data: _still_covers(ws, number, step, data))
+        version = record["current_version"] + 1
+        moved = {"from": record["status"], "to": state} if state != record["status"] else {}
+        stored = store_version(ws, form, template, record, version, state, clean, reason,
+                               today, "record.amended", moved)
+    after_change(ws, stored, pdf, "amend.after_commit")
+    # Not own input: the record holds values this actor may not have typed (or may see).
+    return record_view(ws, number, stored=stored)
+
+
+def _still_covers(ws: Workspace, number: str, step, data: dict) -> bool:
+    """Whether the user who last took `step` on the record may take it for `data`."""
+    taken = [e for e in ws.catalog.events(number) if e["action"] == "record.transition"
+             and e["detail"].get("transition") == step.id]
+    if not taken:
+        return False
+    try:
+        workflow_rules.check_authority(step, data, ws.settings.user(taken[-1]["actor"]),
+                                       ws.settings.limits, number)
+    except QrecError:
+        return False
+    return True
+
+
+def show(ws: Workspace, number: str, version: int | None = None) -> RecordView | TombstoneView:
+    """A record as the JSON contract of DESIGN.md describes it. Sensitive values are masked
+    for users without the `privacy` role; reading them is logged. A disposed record is its
+    tombstone: {"number", "disposed": tombstone} (an earlier version of it: Disposed)."""
+    try:
+        return record_view(ws, number, version)
+    except Disposed as gone:
+        if version is not None:
+            raise
+        return {"number": number, "disposed": gone.tombstone}
+
+
+def history(ws: Workspace, number: str) -> list[HistoryEntry]:
+    """Every version, oldest first, with who, when, why and which fields changed."""
+    record = ws.record_row(number)
+    form, _ = ws.forms.frozen(record["form_revision_id"])
+    steps = {e["version"]: e for e in ws.catalog.events(number)
+             if e["action"] in VERSION_ACTIONS}
+    story, previous = [], None
+    for row in ws.catalog.versions(record["id"]):
+        changed = [c["field"] for c in changes(form, previous, row["data"])] \
+            if previous is not None else []
+        event = steps.get(row["version"], {"action": "", "detail": {}})
+        story.append({"version": row["version"], "created_at": row["created_at"],
+                      "effective_date": row["effective_date"], "author": row["author"],
+                      "status": row["status"],
+                      "status_label": form.workflow.label(row["status"]),
+                      "what": what_happened(form, event), "reason": row["reason"],
+                      "changed": sorted(set(changed))})
+        previous = row["data"]
+    return story
+
+
+def diff(ws: Workspace, number: str, a: int | None = None, b: int | None = None) -> Diff:
+    """Field by field (table cells included) from version a to b; by default the current
+    version against the one before it. Sensitive values are masked as in `show`."""
+    record = ws.record_row(number)
+    b = b or record["current_version"]
+    a = a or max(b - 1, 1)
+    form, _ = ws.forms.frozen(record["form_revision_id"])
+    rows = {side: ws.version_row(record, side) for side in (a, b)}
+    data = {side: visible_data(ws, form, row["data"], number, side)
+            for side, row in rows.items()}
+    return {"number": number, "from": a, "to": b, "changes": changes(form, data[a], data[b])}

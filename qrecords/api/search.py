@@ -1,0 +1,113 @@
+"""Search verbs: finding records, and checking or rebuilding the index they are found in.
+
+The index (index/) is derived from the catalog and brought up to date before every search.
+Sensitive fields are never indexed (DOMAIN.md, Confidentiality): a privacy user who types a
+sensitive value also finds the records holding it, looked up in the catalog and logged.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, TypedDict
+
+from ..domain import access
+from ..errors import NotFound, QrecError, suggest
+from ..files.local import sha256_bytes
+from ..index import searching
+from ..workspace import Workspace
+
+MAX_QUERY = 1000  # characters; far more than any search, far less than SQLite's LIKE limit
+
+
+class Hit(TypedDict):
+    number: str
+    form: str
+    status: str
+    status_label: str
+    title: str
+    date: str
+    version: int
+    current: bool
+    score: float
+    snippet: str
+    retention_until: str | None
+
+
+class Found(TypedDict):
+    total: int  # every match, exact
+    hits: list[Hit]  # best first, at most `limit`
+
+
+def search(ws: Workspace, text: str, form: str | None = None, status: str | None = None,
+           customer: str | None = None, date_from: str | None = None,
+           date_to: str | None = None, limit: int = 20,
+           all_versions: bool = False) -> Found:
+    """Records matching `text` (the query language of the README), best first, filtered by
+    form, status, customer and date (YYYY-MM-DD, inclusive). Raises QrecError naming the
+    parameter at fault (param "text", "form", "status", "date_from" ...)."""
+    if len(text) > MAX_QUERY:
+        raise QrecError(f"the query is longer than {MAX_QUERY} characters ({len(text)})",
+                        param="text")
+    forms = ws.forms.all_current()
+    if form is not None and form not in forms:
+        raise NotFound(f"no form '{form}'{suggest(form, forms)}; forms: {', '.join(forms)}",
+                       param="form")
+    states = {s.id for f in forms.values() for s in f.workflow.states}
+    if status is not None and status not in states:
+        raise QrecError(f"'{status}' is not a status{suggest(status, states)}; statuses: "
+                        f"{', '.join(sorted(states))}", param="status")
+    ws.sync_index()
+    fields = [f for each in forms.values() for f in each.fields]
+    types = {}
+    for f in fields:  # an id that is long text in any form is searched in the content
+        if not f.sensitive and types.get(f.id) not in ("longtext", "table"):
+            types[f.id] = f.type
+    found = searching.run(ws.index, text, types, {f.id for f in fields if f.sensitive},
+                          form=form, status=status, customer=customer, date_from=date_from,
+                          date_to=date_to, limit=limit, all_versions=all_versions,
+                          snippet_of=lambda number, version: _snippet_source(ws, number,
+                                                                             version))
+    if access.may_see_personal_data(ws.actor.roles) and searching.is_plain(text):
+        numbers = ws.catalog.sensitive_matches(_sensitive_fields(ws), text)
+        extra = searching.sensitive_hits(ws.index, numbers, found, form=form, status=status,
+                                         customer=customer, date_from=date_from,
+                                         date_to=date_to, limit=limit)
+        if numbers:  # the catalog told this user which records hold the value: logged
+            with ws.catalog.write():
+                # The query is a sensitive value itself: the log keeps its hash, not it.
+                ws.log("search.sensitive", detail={"query_sha256": sha256_bytes(text.encode()),
+                                                   "records": numbers})
+        found["hits"] += extra
+        found["total"] += len(extra)
+    kept = ws.catalog.retention_until([hit["number"] for hit in found["hits"]])
+    for hit in found["hits"]:
+        hit["status_label"] = ws.forms.status_label(hit["form"], hit["status"])
+        hit["retention_until"] = kept.get(hit["number"])
+    return found
+
+
+def _snippet_source(ws: Workspace, number: str, version: int):
+    record = ws.record_row(number)
+    return (ws.forms.frozen(record["form_revision_id"])[0],
+            ws.catalog.version(record["id"], version)["data"])
+
+
+def _sensitive_fields(ws: Workspace) -> dict[int, list[str]]:
+    fields = {}
+    for revision_id in ws.catalog.form_revision_ids():
+        form = ws.forms.frozen(revision_id)[0]
+        sensitive = [f.id for f in form.fields if f.sensitive]
+        if sensitive:
+            fields[revision_id] = sensitive
+    return fields
+
+
+def check_index(ws: Workspace) -> dict:
+    """Every difference between catalog and index: {"pending": events not yet applied,
+    "differences": [{number, version, problem}], ...} (see index.searching.compare_index)."""
+    return searching.compare_index(ws.index, ws.catalog, ws.index_source())
+
+
+def rebuild_index(ws: Workspace, progress: Callable[[int, int], None] | None = None) -> int:
+    """Rebuild the index from the catalog; `progress(done, total)` per record. Returns how
+    many records it holds."""
+    return ws.index.rebuild(ws.index_source(), progress)

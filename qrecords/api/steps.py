@@ -1,0 +1,175 @@
+"""Workflow verbs: the steps possible now, taking a step, signing a sign-off row.
+
+Every step and sign-off is a new version in one catalog transaction, with who, when, the
+decision and the comment in its event; a step that is not allowed is refused with what it
+needs (WorkflowError), or with the role it needs (Forbidden).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TypedDict
+
+from .. import clock
+from ..domain import workflow_rules
+from ..domain.fields import Invalid
+from ..domain.forms import Form, validate_data
+from ..errors import QrecError, WorkflowError, suggest
+from ..workspace import Workspace
+from .pdfs import produced_pdf
+from .versions import RecordView, after_change, free_text, record_view, store_version
+
+
+class StepOption(TypedDict):
+    action: str
+    label: str
+    to: str
+    to_label: str
+    problem: str | None  # why the actor may not take it now; None when they may
+
+
+def actions(ws: Workspace, number: str) -> list[StepOption]:
+    """The transitions of the record's current state, and whether the actor may take them."""
+    record = ws.record_row(number)
+    form, _ = ws.forms.frozen(record["form_revision_id"])
+    data = ws.catalog.version(record["id"], record["current_version"])["data"]
+    found: list[StepOption] = []
+    for t in form.workflow.allowed(record["status"]):
+        try:
+            workflow_rules.check_transition(form, form.workflow, t, record["status"], data,
+                                            ws.actor, ws.settings.limits, number)
+            problem = None
+        except QrecError as exc:
+            problem = str(exc)
+        found.append({"action": t.id, "label": str(t.label), "to": t.target,
+                      "to_label": form.workflow.label(t.target), "problem": problem})
+    exit_rule = form.workflow.amend_exit(record["status"])
+    if not found and exit_rule:  # left by an amendment (resolving an objection)
+        found.append({"action": "amend", "label": "修改 Amend (qrec amend NUMBER --reason)",
+                      "to": exit_rule.target,
+                      "to_label": form.workflow.label(exit_rule.target), "problem": None})
+    return found
+
+
+def transition(ws: Workspace, number: str, action: str, changes: dict | None = None,
+               comment: str | None = None, pdf: bool = True) -> RecordView:
+    """Take a workflow step: a new version in the target state, with the fields given and
+    those the step sets (who, when). Closing records the days taken against the deadline.
+    Raises WorkflowError (what the step needs), Forbidden (the role), ValidationError."""
+    comment = free_text(comment, "comment")
+    changes = changes or {}
+    with ws.catalog.write() as tx:
+        record = ws.record_row(number)
+        form, template = ws.forms.frozen(record["form_revision_id"])
+        flow = form.workflow
+        t = flow.transition(action)
+        if t is None:
+            allowed = ", ".join(x.id for x in flow.allowed(record["status"])) or "none"
+            raise WorkflowError(
+                f"{number}: no step '{action}' in the {form.id} workflow"
+                f"{suggest(action, [x.id for x in flow.transitions])}; allowed now: "
+                f"{allowed}", param="action")
+        if t.comment_required and not comment:
+            raise WorkflowError(f"{number}: {t.id} needs a comment (the reason)",
+                                param="comment")
+        workflow_rules.refuse_owned(flow, changes, number)
+        workflow_rules.check_inputs(flow, t, changes, number, form.field_ids)
+        current = tx.version(record["id"], record["current_version"])
+        today = clock.today()
+        data = validate_data(form, {**current["data"], **changes}, today.isoformat())
+        workflow_rules.check_transition(form, flow, t, record["status"], data, ws.actor,
+                                        ws.settings.limits, number)
+        data = validate_data(form, workflow_rules.apply_sets(t, data, ws.actor,
+                                                             today.isoformat()),
+                             today.isoformat())
+        detail = {"transition": t.id, "from": record["status"], "to": t.target,
+                  "comment": comment}
+        if flow.state(t.target).closes:
+            detail.update(_closing(flow, data, today))
+        version = record["current_version"] + 1
+        if t.produce:
+            detail["produced"] = _produce(ws, form, t.produce, number, version, data, today)
+            detail["written"] = {detail["produced"]["docx"]: detail["produced"]["sha256"]}
+        stored = store_version(ws, form, template, record, version, t.target, data, comment,
+                               today, "record.transition", detail)
+    after_change(ws, stored, pdf, "transition.after_commit")
+    if t.produce and pdf:
+        produced_pdf(ws, detail["produced"], number, version)
+    return record_view(ws, number, stored=stored)
+
+
+def _closing(flow, data: dict, today: dt.date) -> dict:
+    """What a closing step records: the day, and against a deadline the days taken."""
+    found = {"closed": today.isoformat()}
+    due = workflow_rules.due_date(flow, data)
+    if due is not None:
+        start = dt.date.fromisoformat(data[flow.deadline.start])
+        found.update(days_taken=(today - start).days, due=due.isoformat(), late=today > due)
+    return found
+
+
+def _produce(ws: Workspace, form: Form, document, number: str, version: int, data: dict,
+             today: dt.date) -> dict:
+    """Write the DOCX a step produces (inside the step's transaction) and return its key and
+    hash for the step's event; its PDF follows the commit (produced_pdf)."""
+    from ..render.letters import letter_docx
+
+    rows = [(f"{document.label.zh} No.", f"{number}-{document.id}-v{version}"),
+            ("致 To", document.to), ("记录编号 Record", f"{number}  {form.title}")]
+    for fid in document.fields:
+        field = form.field(fid)
+        value = data.get(fid)
+        shown = "; ".join(field.row_text(r) for r in value) if field.type == "table" \
+            and value else field.display(value)
+        rows.append((str(field.label), "***" if field.sensitive else shown))
+    rows.append(("签发 Issued", f"{ws.actor.name}  {today.isoformat()}"))
+    content = letter_docx(org=ws.settings.organisation, org_en=ws.settings.organisation_en,
+                          title=str(document.label), rows=rows,
+                          body="特此通知，请确认并回复处理意见。Please confirm and tell us "
+                               "how you wish us to proceed.")
+    key = f"{form.id}/{number}/{number}_{document.id}_v{version}.docx"
+    return {"document": document.id, "title": str(document.label), "docx": key,
+            "sha256": ws.files.put(key, content)}
+
+
+def sign(ws: Workspace, number: str, decision: str, comment: str | None = None,
+         department: str | None = None, pdf: bool = True) -> RecordView:
+    """Sign the record's sign-off row of the actor's department (or `department`, which must
+    be the actor's own): a new version. An objection moves the record as the workflow says.
+    Raises WorkflowError, Forbidden."""
+    comment = free_text(comment, "comment")
+    actor = ws.actor
+    with ws.catalog.write() as tx:
+        record = ws.record_row(number)
+        form, template = ws.forms.frozen(record["form_revision_id"])
+        flow = form.workflow
+        signoff = flow.signoff(record["status"])
+        if signoff is None:
+            raise WorkflowError(f"{number}: nothing to sign in state "
+                                f"{flow.label(record['status'])}")
+        department = department or actor.department
+        if department != actor.department:
+            raise WorkflowError(f"{number}: {actor.id} belongs to department "
+                                f"{actor.department or 'none'} and cannot sign for "
+                                f"{department}")
+        today = clock.today()
+        current = tx.version(record["id"], record["current_version"])
+        try:
+            decision = form.field(signoff.table).column(signoff.decision).parse(decision)
+        except Invalid as exc:
+            raise WorkflowError(f"{number}: decision: {exc}", param="decision") from None
+        if decision is None:
+            raise WorkflowError(f"{number}: give a decision", param="decision")
+        data, objected = workflow_rules.sign(form, signoff, current["data"], actor, department,
+                                             decision, comment, today.isoformat())
+        data = validate_data(form, data, today.isoformat())
+        state = signoff.on_objection if objected and signoff.on_objection \
+            else record["status"]
+        version = record["current_version"] + 1
+        stored = store_version(ws, form, template, record, version, state, data, comment,
+                               today, "record.signed",
+                               {"signoff": signoff.id, "department": department,
+                                "decision": decision, "comment": comment,
+                                "from": record["status"], "to": state})
+    after_change(ws, stored, pdf, "sign.after_commit")
+    return record_view(ws, number, stored=stored)

@@ -1,0 +1,223 @@
+"""Storing a version and showing a record: the machinery every record verb shares.
+
+A version is stored in one catalog transaction with its DOCX (rendered from the record's own
+form revision, put in the file store and hashed), its chained event and the record's derived
+columns (title, closure, retention). The PDF follows the commit (api/pdfs.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TypedDict
+
+from .. import clock
+from ..catalog.base import canonical_json
+from ..domain import access, retention, workflow_rules
+from ..domain.fields import control_character
+from ..domain.forms import Form
+from ..errors import FormError, QrecError
+from ..faults import fault_point
+from ..files.local import sha256_bytes
+from ..render.context import build_context
+from ..render.docx import render_docx
+from ..workspace import Workspace
+from .form_check import template_problems
+from .keys import version_key
+from .pdfs import try_pdf
+
+
+class RecordFiles(TypedDict):
+    docx: str | None  # where the user finds it (an absolute path, or a URL)
+    pdf: str | None  # None while the version has no PDF
+
+
+class RecordView(TypedDict):
+    """A record as the CLI contract's `--json` shows it (DESIGN.md)."""
+
+    number: str
+    form: str
+    form_title: str
+    form_number: str
+    form_revision: str
+    version: int
+    current_version: int
+    status: str
+    status_label: str
+    title: str
+    created_at: str
+    version_created_at: str
+    effective_date: str
+    author: str
+    reason: str | None
+    data: dict
+    data_sha256: str
+    files: RecordFiles
+    due_date: str | None
+    holder: str | None
+    closed_on: str | None
+    retention_from: str | None
+    retention_until: str | None
+    retention: str
+    hold: bool
+
+
+def free_text(text: str | None, param: str) -> str | None:
+    """A reason or comment, stripped (None when empty); one with a control character is
+    refused: it is kept in the history and printed at terminals."""
+    text = (text or "").strip() or None
+    if text and control_character(text):
+        raise QrecError(f"contains the control character {control_character(text)}",
+                        param=param)
+    return text
+
+
+def freeze_revision(ws: Workspace, form: Form, template: bytes) -> int:
+    """The catalog's copy of this form revision (inside catalog.write()); made by its first
+    record. A revision that changed after records were made with it is refused: it needs a
+    new revision label (ISO 9001 7.5.3: changes to controlled documents are controlled)."""
+    digest = sha256_bytes(form.source.encode() + b"\0" + template)
+    frozen = ws.catalog.form_revision(form.id, form.revision)
+    if frozen is None:
+        # Frozen for good by its first record: a template that does not fit the schema (a
+        # foreign DOCX, a typo in a placeholder) would print records without their data.
+        problems = template_problems(form, template)
+        if problems:
+            where = f"templates/{form.template}: "
+            shown = "; ".join(p.removeprefix(where) for p in problems[:3])
+            more = f"; and {len(problems) - 3} more" if len(problems) > 3 else ""
+            raise FormError(f"{where}does not fit form {form.id} rev {form.revision}: "
+                            f"{shown}{more} (`qrec forms check {form.id}` lists them)")
+        revision_id = ws.catalog.add_form_revision(form.id, form.revision, form.source,
+                                                   template, digest, clock.utc_now())
+        ws.forms.remember(revision_id, form, template)
+        return revision_id
+    if frozen["sha256"] != digest:
+        raise FormError(
+            f"form {form.id} rev {form.revision} was changed after records were made with "
+            f"it (schemas/{form.id}.yaml or templates/{form.template}); a controlled form "
+            "that changes needs a new revision: edit `revision:` in its schema")
+    ws.forms.remember(frozen["id"], form, template)
+    return frozen["id"]
+
+
+class Stored(TypedDict):
+    """What store_version wrote: the record row, version row and file rows as they now are
+    in the catalog (so that what follows reads nothing back)."""
+
+    record: dict  # RecordRow
+    row: dict  # VersionRow
+    files: dict  # {kind: FileRow}
+
+
+def store_version(ws: Workspace, form: Form, template: bytes, record: dict, version: int,
+                  state: str, data: dict, reason: str | None, day: dt.date, action: str,
+                  detail: dict | None = None) -> Stored:
+    """Render and store version `version` of `record` (a RecordRow, or for a new record the
+    row as it will be) in state `state`, with its DOCX, file row, event and the record's
+    derived columns; inside catalog.write(). Returns what it stored."""
+    now, today = clock.utc_now(), day.isoformat()
+    number = record["number"]
+    context = build_context(form, data, org=ws.settings.organisation,
+                            org_en=ws.settings.organisation_en, number=number,
+                            version=version, status=state, date=today)
+    content = render_docx(template, context, f"templates/{form.template}")
+    key = version_key(form.id, number, version)
+    digest = ws.files.put(key, content)
+    fault_point("version.after_docx")
+    data_sha = sha256_bytes(canonical_json(data).encode())
+    closed_on = record["closed_on"]
+    if closed_on is None and not form.workflow.is_open(state):
+        closed_on = today
+    created_on = today if version == 1 else \
+        ws.catalog.version(record["id"], 1)["effective_date"]
+    start, until = retention.until(form.retention, closed_on, created_on, data)
+    derived = {"title": form.title_of(data), "closed_on": closed_on, "retention_from": start,
+               "retention_until": until}
+    row = {"record_id": record["id"], "version": version, "status": state, "data": data,
+           "data_sha256": data_sha, "created_at": now, "effective_date": today,
+           "author": ws.actor.id, "reason": reason}
+    ws.catalog.add_version(record["id"], version, state, data, data_sha, now, today,
+                           ws.actor.id, reason, derived)
+    ws.catalog.add_file(record["id"], version, "docx", key, digest, len(content), now)
+    ws.catalog.add_event(now, today, ws.actor.id, action, number, version,
+                         {"reason": reason, "data_sha256": data_sha,
+                          "files": {"docx": digest}, **(detail or {})})
+    files = {"docx": {"record_id": record["id"], "version": version, "kind": "docx",
+                      "path": key, "sha256": digest, "size": len(content), "created_at": now}}
+    return {"record": {**record, **derived, "current_version": version, "status": state},
+            "row": row, "files": files}
+
+
+def after_change(ws: Workspace, stored: Stored, pdf: bool, point: str) -> None:
+    """What follows every committed version: its PDF now (its file row added to `stored`);
+    the index when the work ends."""
+    fault_point(point)
+    ws.mark_index_behind()
+    if pdf:
+        made = try_pdf(ws, stored)
+        if made is not None:
+            stored["files"]["pdf"] = made
+
+
+def visible_data(ws: Workspace, form: Form, data: dict, number: str, version: int) -> dict:
+    """`data` as the actor may see it: sensitive values masked for users without the privacy
+    role; for a privacy user, the read of them is logged (`record.sensitive_read`)."""
+    sensitive = access.sensitive_present(form, data)
+    if not sensitive:
+        return data
+    if access.may_see_personal_data(ws.actor.roles):
+        with ws.catalog.write():
+            ws.log("record.sensitive_read", number, version, {"fields": sensitive})
+        return data
+    return access.masked(form, data)
+
+
+def record_view(ws: Workspace, number: str, version: int | None = None,
+                own_input: bool = False, stored: Stored | None = None) -> RecordView:
+    """The record (its current version unless `version`) as RecordView, read from the
+    catalog, or from `stored` (what a verb has just stored: nothing is read back). `own_input`
+    is the echo of a new record, all typed by the actor: shown as typed, not logged as a read.
+    Raises NotFound, Disposed."""
+    if stored is not None:
+        record, row, files = stored["record"], stored["row"], stored["files"]
+        wanted = row["version"]
+    else:
+        record = ws.record_row(number)
+        wanted = version or record["current_version"]
+        row = ws.version_row(record, wanted)
+        files = ws.catalog.files(record["id"], wanted)
+    form, _ = ws.forms.frozen(record["form_revision_id"])
+    data = row["data"] if own_input else visible_data(ws, form, row["data"], number, wanted)
+    flow = form.workflow
+    due = workflow_rules.due_date(flow, row["data"])
+    return {
+        "number": number,
+        "form": form.id,
+        "form_title": str(form.title),
+        "form_number": form.form_number,
+        "form_revision": form.revision,
+        "version": wanted,
+        "current_version": record["current_version"],
+        "status": row["status"],
+        "status_label": flow.label(row["status"]),
+        "title": form.title_of(data),
+        "created_at": record["created_at"],
+        "version_created_at": row["created_at"],
+        "effective_date": row["effective_date"],
+        "author": row["author"],
+        "reason": row["reason"],
+        "data": data,
+        "data_sha256": row["data_sha256"],
+        "files": {kind: ws.files.location(files[kind]["path"]) if kind in files else None
+                  for kind in ("docx", "pdf")},
+        "due_date": due.isoformat() if due else None,
+        "holder": workflow_rules.holder(flow, row["status"], row["data"])
+        if flow.is_open(row["status"]) else None,
+        "closed_on": record["closed_on"],
+        "retention_from": record["retention_from"],
+        "retention_until": record["retention_until"],
+        "retention": retention.explain(form.retention, record["retention_from"])
+        if record["retention_from"] else f"{form.retention.text} from "
+        f"{form.retention.runs_from}",
+        "hold": bool(record["on_hold"]),
+    }

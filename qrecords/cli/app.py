@@ -1,0 +1,139 @@
+"""The `qrec` group: global options, opening the unit of work, printing errors and data.
+
+Commands live in records.py (forms, records, workflow) and archive.py (search, retention,
+audit); each parses its arguments, opens the workspace as the acting user, calls one verb of
+qrecords.api and prints the result (`--json` prints it as JSON).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from contextlib import contextmanager
+
+import click
+
+from ..errors import QrecError
+
+# Control characters a message may quote from the user (a number, a user name): shown escaped,
+# so a hostile argument cannot drive the terminal. Newline and tab are the message's own.
+_RAW = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# How this face spells the verbs' parameters: an error naming one is shown as `--flag: ...`.
+FLAGS = {"reason": "--reason", "comment": "--comment", "out": "--out", "data": "--data",
+         "date_from": "--from", "date_to": "--to", "month": "--month", "status": "--status",
+         "customer": "--customer", "limit": "--limit", "version": "--version", "user": "--as",
+         "workspace": "-w"}
+
+
+def error_text(exc: BaseException) -> str:
+    """The one line (or the problem list) printed after `Error: ` for an exception."""
+    if isinstance(exc, QrecError):
+        message = str(exc)
+        if exc.param in FLAGS:
+            message = f"{FLAGS[exc.param]}: {message}"
+    elif isinstance(exc, OSError):
+        message = f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")
+    else:
+        message = (f"internal error ({type(exc).__name__}: {exc}); run with --debug for the "
+                   "traceback")
+    return _RAW.sub(lambda m: repr(m.group())[1:-1], message)
+
+
+class _Cli(click.Group):
+    """Maps errors to `Error: ...` on stderr and the error's exit code (a traceback only
+    with --debug); click's own usage errors keep exit 2."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:
+            if ctx.meta.get("qrec.debug"):
+                raise
+            click.echo(f"Error: {error_text(exc)}", err=True)
+            ctx.exit(exc.exit_code if isinstance(exc, QrecError) else 1)
+
+
+@click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-w", "--workspace", metavar="PATH", help="Workspace folder (else "
+              "QREC_WORKSPACE, else the current folder or a parent with qrecords.yaml).")
+@click.option("--as", "user", metavar="USER", help="Acting user (else QREC_USER, else the "
+              "workspace's default_user).")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.version_option(package_name="qrecords")
+@click.pass_context
+def cli(ctx, workspace, user, debug):
+    """qrecords — controlled ISO 9001 forms, filled and kept as records.
+
+    受控表单的填写与记录保存。"""
+    ctx.meta["qrec.debug"] = debug
+    ctx.obj = {"workspace": workspace, "user": user}
+
+
+def open_workspace(ctx, sync_index: bool = True):
+    """The unit of work of the command, acting as the user this face resolves: --as, else
+    QREC_USER, else the workspace's default_user. Opening it brings the search index up to
+    date, so a command that crashed between catalog and index is healed by the next one.
+    Closed (with its notices printed as warnings) when the command ends."""
+    from ..settings import environment_user, find_root, load_settings
+    from ..workspace import Workspace
+
+    root = find_root(ctx.obj["workspace"])
+    given = ctx.obj["user"]
+    if given is not None and not given.strip():
+        raise QrecError("was given an empty user name", param="user")
+    actor = given or environment_user() or load_settings(root).default_user
+    if not actor:
+        raise QrecError("who is acting? give --as USER or set QREC_USER")
+    ws = Workspace.open(root, actor)
+    ctx.call_on_close(lambda: _close(ws))
+    if sync_index:
+        ws.sync_index()
+    return ws
+
+
+def _close(ws) -> None:
+    ws.close()  # updates the index first, which may add a notice
+    for notice in ws.notices:
+        click.echo(f"Warning: {notice}", err=True)
+
+
+@contextmanager
+def progress_bar(label: str):
+    """A `progress(done, total)` callback drawing a bar on stderr, shown from the first call
+    on (work refused before it starts shows none)."""
+    bars = []
+
+    def progress(done: int, total: int) -> None:
+        if not bars:
+            bars.append(click.progressbar(length=total, label=label, file=sys.stderr))
+            bars[0].__enter__()
+        bars[0].update(done - bars[0].pos)
+
+    try:
+        yield progress
+    finally:
+        if bars:
+            bars[0].__exit__(None, None, None)
+
+
+def print_json(value) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def output(value, as_json: bool, text) -> None:
+    """Print `value` as JSON, or as `text(value)` for people."""
+    print_json(value) if as_json else click.echo(text(value))
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+
+
+def main() -> None:
+    import signal
+
+    # SIGTERM exits like Ctrl-C does, so exit handlers stop LibreOffice and remove temp files.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    cli(prog_name="qrec")

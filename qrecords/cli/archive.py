@@ -1,0 +1,223 @@
+"""Commands for the archive: search, index, retention, holds, disposal, verify, audit packs,
+registers and reports."""
+
+from __future__ import annotations
+
+import click
+
+from .app import cli, json_option, open_workspace, output, print_json, progress_bar
+
+# -- search ----------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--form", "form_id", metavar="FORM", help="Only records of this form.")
+@click.option("--status", "status_", metavar="STATUS", help="Only records in this status.")
+@click.option("--customer", metavar="TEXT", help="Only records whose customer contains TEXT.")
+@click.option("--from", "date_from", metavar="DATE", help="Records dated on or after DATE.")
+@click.option("--to", "date_to", metavar="DATE", help="Records dated on or before DATE.")
+@click.option("--limit", default=20, show_default=True, type=int, help="At most N hits.")
+@click.option("--all-versions", is_flag=True, help="Earlier versions too, not only current.")
+@json_option
+@click.pass_context
+def search(ctx, query, form_id, status_, customer, date_from, date_to, limit, all_versions,
+           as_json):
+    """Search records (Whoosh query language; see the README). 检索记录。"""
+    from ..api.search import search as find
+    from .present import search_text
+
+    found = find(open_workspace(ctx), query, form=form_id, status=status_, customer=customer,
+                 date_from=date_from, date_to=date_to, limit=limit, all_versions=all_versions)
+    output(found, as_json, lambda f: search_text(f, all_versions))
+
+
+@cli.group("index")
+def index_group():
+    """Check or rebuild the search index (it is derived from the catalog)."""
+
+
+@index_group.command("check")
+@json_option
+@click.pass_context
+def index_check(ctx, as_json):
+    """List every difference between catalog and index. Exit 1 if there is one."""
+    from ..api.search import check_index
+    from .present import index_check_text
+
+    report = check_index(open_workspace(ctx, sync_index=False))
+    output(report, as_json, index_check_text)
+    if report["differences"] or report["pending"]:
+        ctx.exit(1)
+
+
+@index_group.command("rebuild")
+@json_option
+@click.pass_context
+def index_rebuild(ctx, as_json):
+    """Rebuild the index from the catalog (searches go on meanwhile)."""
+    from ..api.search import rebuild_index
+
+    ws = open_workspace(ctx, sync_index=False)
+    with progress_bar("索引 index") as progress:
+        count = rebuild_index(ws, progress)
+    output({"records": count}, as_json,
+           lambda done: f"Index rebuilt: {done['records']} records 已重建索引")
+
+
+# -- retention -------------------------------------------------------------------------------
+
+
+@cli.group("retention")
+def retention_group():
+    """What is kept, and what is due for disposal. 保存期限。"""
+
+
+@retention_group.command("status")
+@json_option
+@click.pass_context
+def retention_status(ctx, as_json):
+    """Per form: open, retained, due, on hold and disposed records."""
+    from ..api import disposal
+    from .present import retention_status_text
+
+    output(disposal.status(open_workspace(ctx)), as_json, retention_status_text)
+
+
+@retention_group.command("due")
+@json_option
+@click.pass_context
+def retention_due(ctx, as_json):
+    """Closed records whose retention period has ended, with the date it ended."""
+    from ..api import disposal
+    from .present import retention_due_text
+
+    output(disposal.due(open_workspace(ctx)), as_json, retention_due_text)
+
+
+@cli.group("hold")
+def hold_group():
+    """Legal holds: a held record is never disposed of. 保全。"""
+
+
+def _hold_command(place: bool):
+    @click.argument("numbers", metavar="NUMBER...", nargs=-1, required=True)
+    @click.option("--reason", required=True, help="Why (kept in the record's history).")
+    @json_option
+    @click.pass_context
+    def command(ctx, numbers, reason, as_json):
+        from ..api import disposal
+
+        done = disposal.hold(open_workspace(ctx), list(numbers), reason, place)
+        state = "on hold 保全中" if place else "released 已解除"
+        output(done, as_json, lambda items: "\n".join(f"{i['number']}  {state}" for i in items))
+    return command
+
+
+hold_group.command("add", help="Place a hold on records (document controller).")(
+    _hold_command(True))
+hold_group.command("release", help="Release the hold of records (document controller).")(
+    _hold_command(False))
+
+
+@cli.command()
+@click.argument("numbers", metavar="[NUMBER...]", nargs=-1)
+@click.option("--due", "all_due", is_flag=True, help="Every due record not on hold.")
+@click.option("--reason", required=True, help="Why (kept in the tombstones and the list).")
+@click.option("--dry-run", is_flag=True, help="Only list what would be disposed of.")
+@json_option
+@click.pass_context
+def dispose(ctx, numbers, all_due, reason, dry_run, as_json):
+    """Dispose of records whose retention has ended (document controller). 记录销毁。"""
+    from ..api import disposal
+    from .present import disposal_text
+
+    if bool(numbers) == all_due:
+        raise click.UsageError("give record NUMBERs or --due")
+    ws = open_workspace(ctx)
+    with progress_bar("销毁 dispose") as progress:
+        result = disposal.dispose(ws, list(numbers), all_due, reason, dry_run=dry_run,
+                                  progress=progress)
+    output(result, as_json, disposal_text)
+
+
+# -- audit -----------------------------------------------------------------------------------
+
+
+@cli.command("verify")
+@click.option("--repair", is_flag=True, help="Finish interrupted disposals and move files the "
+              "catalog does not know to debris/, then verify.")
+@json_option
+@click.pass_context
+def verify_command(ctx, repair, as_json):
+    """Check every file's SHA-256, the audit log's hash chain, tombstones and the index.
+    Exit 1 naming each fault. 完整性校验。"""
+    from ..api import verify
+
+    ws = open_workspace(ctx)
+    repaired = verify.repair(ws) if repair else []
+    with progress_bar("校验 verify") as progress:
+        result = verify.verify(ws, progress)
+    if as_json:
+        print_json({**result, "repaired": repaired})
+    else:
+        for line in repaired + [item["problem"] for item in result["faults"]]:
+            click.echo(line)
+        click.echo(verify.summary(result))
+    if not result["ok"]:
+        ctx.exit(1)
+
+
+@cli.command("audit-pack")
+@click.argument("out", metavar="OUT.zip")
+@click.option("--form", "form_id", metavar="FORM", help="Only this form's records.")
+@click.option("--from", "date_from", metavar="DATE", help="Records dated on or after DATE.")
+@click.option("--to", "date_to", metavar="DATE", help="Records dated on or before DATE.")
+@click.option("--all-versions", is_flag=True, help="Every version's files, not only current.")
+@json_option
+@click.pass_context
+def audit_pack(ctx, out, form_id, date_from, date_to, all_versions, as_json):
+    """The records of a period for an auditor, with a manifest to check them by. 审核资料包。"""
+    from ..api.audit_pack import build
+    from .present import audit_pack_text
+
+    ws = open_workspace(ctx)
+    with progress_bar("打包 pack") as progress:
+        made = build(ws, out, form_id, date_from, date_to, all_versions, progress=progress)
+    output(made, as_json, audit_pack_text)
+    if not made["verify_ok"]:
+        ctx.exit(1)
+
+
+@cli.command()
+@click.argument("form_id", metavar="FORM")
+@click.option("--out", required=True, metavar="FILE", help="FILE.xlsx or FILE.csv.")
+@click.option("--from", "date_from", metavar="DATE", help="Records dated on or after DATE.")
+@click.option("--to", "date_to", metavar="DATE", help="Records dated on or before DATE.")
+@json_option
+@click.pass_context
+def register(ctx, form_id, out, date_from, date_to, as_json):
+    """Write the register 台账 of FORM: one row per record."""
+    from ..api.register import export
+    from .present import register_text
+
+    output(export(open_workspace(ctx), form_id, out, date_from, date_to), as_json,
+           register_text)
+
+
+@cli.group("report")
+def report_group():
+    """Reports made as controlled documents. 统计报表。"""
+
+
+@report_group.command("complaints")
+@click.option("--month", required=True, metavar="YYYY-MM", help="The month reported on.")
+@click.option("--out", required=True, metavar="FILE", help="FILE.pdf or FILE.docx.")
+@json_option
+@click.pass_context
+def report_complaints(ctx, month, out, as_json):
+    """The monthly complaint statistics 客户投诉案件统计表 (PDF or DOCX)."""
+    from ..api.reports import report_complaints as make
+    from .present import complaint_report_text
+
+    output(make(open_workspace(ctx), month, out), as_json, complaint_report_text)

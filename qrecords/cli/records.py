@@ -1,0 +1,280 @@
+"""Commands for workspaces, forms, records and their workflow: init, forms, new, amend, show,
+history, diff, render, do, sign, overdue, remind."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..errors import QrecError
+from .app import cli, json_option, open_workspace, output, print_json
+
+
+@cli.command()
+@click.argument("path", default=".", type=click.Path(file_okay=False))
+def init(path):
+    """Make a workspace with the built-in forms."""
+    from ..workspace import create_workspace
+
+    root = create_workspace(path)
+    click.echo(f"Workspace ready: {root}")
+    click.echo(f"Forms: {', '.join(sorted(p.stem for p in (root / 'schemas').glob('*.yaml')))}")
+
+
+# -- forms -----------------------------------------------------------------------------------
+
+
+@cli.group(invoke_without_command=True)
+@json_option
+@click.pass_context
+def forms(ctx, as_json):
+    """List the workspace's forms (and `forms show`, `forms check`)."""
+    if ctx.invoked_subcommand:
+        return
+    from ..api.form_check import list_forms, summary
+    from .present import forms_table
+
+    found = list_forms(open_workspace(ctx))
+    print_json([summary(f) for f in found]) if as_json else click.echo(forms_table(found))
+
+
+@forms.command("show")
+@click.argument("form_id", metavar="FORM")
+@json_option
+@click.pass_context
+def forms_show(ctx, form_id, as_json):
+    """Describe a form: its fields, types, rules."""
+    from .present import form_as_dict, form_text
+
+    form = open_workspace(ctx).forms.current(form_id)
+    print_json(form_as_dict(form)) if as_json else click.echo(form_text(form))
+
+
+@forms.command("check")
+@click.argument("form_id", metavar="[FORM]", required=False)
+@json_option
+@click.pass_context
+def forms_check(ctx, form_id, as_json):
+    """Lint forms: schema valid, template placeholders match fields. Exit 1 on a problem."""
+    from ..api.form_check import check_form
+
+    ws = open_workspace(ctx)
+    results = {fid: check_form(ws, fid) for fid in ([form_id] if form_id else ws.forms.ids())}
+    if as_json:
+        print_json(results)
+    else:
+        for fid, problems in results.items():
+            click.echo(f"{'✓' if not problems else '✗'} {fid}")
+            for problem in problems:
+                click.echo(f"    {problem}")
+    if any(results.values()):
+        ctx.exit(1)
+
+
+# -- records ---------------------------------------------------------------------------------
+
+
+def data_options(func):
+    func = click.option("--set", "assignments", multiple=True, metavar="FIELD=VALUE",
+                        help="Set one field (repeatable).")(func)
+    return click.option("--data", "data_file", metavar="FILE",
+                        help="YAML or JSON file of field values ('-' for stdin).")(func)
+
+
+def gather(data_file, assignments) -> dict:
+    from ..inputs import load_data_file, parse_assignments
+
+    data = load_data_file(data_file) if data_file else {}
+    data.update(parse_assignments(assignments))
+    return data
+
+
+def print_record(ws, record: dict, as_json: bool) -> None:
+    from .present import record_text, tombstone_text
+
+    if as_json:
+        print_json(record)
+    elif "disposed" in record:
+        click.echo(tombstone_text(record["disposed"]))
+    else:
+        click.echo(record_text(record, ws.forms.revision(record["form"],
+                                                          record["form_revision"])))
+
+
+@cli.command()
+@click.argument("form_id", metavar="FORM")
+@data_options
+@click.option("--follows", metavar="NUMBER", help="Open a follow-up of a closed record whose "
+              "outcome was rejected (copies its customer and product).")
+@json_option
+@click.pass_context
+def new(ctx, form_id, data_file, assignments, follows, as_json):
+    """Fill a new record of FORM (prompts for fields at a terminal without --data/--set)."""
+    from ..api import records
+
+    ws = open_workspace(ctx)
+    data = gather(data_file, assignments)
+    if sys.stdin.isatty() and data_file != "-" and not follows:
+        from ..clock import today
+        from .prompting import prompt_fields
+
+        data = prompt_fields(ws.forms.current(form_id), data, only_missing_required=bool(data),
+                             today=today().isoformat())
+    print_record(ws, records.new_record(ws, form_id, data, follows=follows), as_json)
+
+
+@cli.command()
+@click.argument("number")
+@data_options
+@click.option("--reason", required=True, help="Why the record changes (kept in its history).")
+@json_option
+@click.pass_context
+def amend(ctx, number, data_file, assignments, reason, as_json):
+    """Make a new version of a record with changed fields."""
+    from ..api import records
+
+    ws = open_workspace(ctx)
+    changes = gather(data_file, assignments)
+    if not changes:
+        raise QrecError("nothing to change: give --data FILE or --set FIELD=VALUE")
+    print_record(ws, records.amend(ws, number, changes, reason), as_json)
+
+
+@cli.command()
+@click.argument("number")
+@click.option("--version", "version", type=click.IntRange(min=1), help="An earlier version.")
+@json_option
+@click.pass_context
+def show(ctx, number, version, as_json):
+    """Show a record (its current version unless --version)."""
+    from ..api import records
+
+    ws = open_workspace(ctx)
+    print_record(ws, records.show(ws, number, version), as_json)
+
+
+@cli.command()
+@click.argument("number")
+@json_option
+@click.pass_context
+def history(ctx, number, as_json):
+    """Every version of a record: who, when, why, what changed."""
+    from ..api import records
+    from .present import history_text
+
+    story = records.history(open_workspace(ctx), number)
+    output(story, as_json, lambda s: history_text(number, s))
+
+
+@cli.command()
+@click.argument("number")
+@click.argument("a", type=click.IntRange(min=1), required=False)
+@click.argument("b", type=click.IntRange(min=1), required=False)
+@json_option
+@click.pass_context
+def diff(ctx, number, a, b, as_json):
+    """Field-by-field changes between versions A and B (default: the last change)."""
+    from ..api import records
+    from .present import diff_text
+
+    output(records.diff(open_workspace(ctx), number, a, b), as_json, diff_text)
+
+
+@cli.command()
+@click.argument("number", required=False)
+@click.option("--version", "version", type=click.IntRange(min=1), help="An earlier version.")
+@click.option("--all", "all_missing", is_flag=True, help="Every version that lacks a PDF.")
+@click.option("--dry-run", is_flag=True, help="With --all: only list what lacks a PDF.")
+@json_option
+@click.pass_context
+def render(ctx, number, version, all_missing, dry_run, as_json):
+    """Make missing PDFs (an existing file is never replaced)."""
+    from ..api import pdfs
+
+    if bool(number) == all_missing:
+        raise click.UsageError("give a record NUMBER or --all")
+    if (version and all_missing) or (dry_run and not all_missing):
+        raise click.UsageError("--version goes with NUMBER, --dry-run with --all")
+    ws = open_workspace(ctx)
+    if number:
+        done = [pdfs.render(ws, number, version)]
+    else:
+        from .present import render_rows
+
+        missing = pdfs.missing_pdfs(ws)
+        if dry_run:
+            output(missing, as_json, lambda rows: render_rows(rows, "lacks a PDF"))
+            return
+        with click.progressbar(length=len(missing), label="PDF", file=sys.stderr) as bar:
+            done = pdfs.render_all(ws, progress=lambda item: bar.update(1))
+    if as_json:
+        print_json(done)
+    else:
+        for item in done:
+            state = "failed" if "error" in item else ("made" if item["made"] else "exists")
+            click.echo(f"{item['number']} v{item['version']}  {state:6}  "
+                       f"{item.get('error') or item['pdf']}")
+    if any("error" in item for item in done):
+        ctx.exit(1)
+
+
+# -- workflow --------------------------------------------------------------------------------
+
+
+@cli.command("do")
+@click.argument("number")
+@click.argument("action", required=False)
+@data_options
+@click.option("--comment", metavar="TEXT", help="Why (recorded with the step).")
+@json_option
+@click.pass_context
+def do_step(ctx, number, action, data_file, assignments, comment, as_json):
+    """Take a workflow step (without ACTION: list the steps possible now). 办理流程步骤。"""
+    from ..api import steps
+
+    ws = open_workspace(ctx)
+    if action is None:
+        from .present import actions_text
+
+        output(steps.actions(ws, number), as_json, lambda found: actions_text(number, found))
+        return
+    print_record(ws, steps.transition(ws, number, action, gather(data_file, assignments),
+                                      comment), as_json)
+
+
+@cli.command()
+@click.argument("number")
+@click.argument("decision")
+@click.option("--comment", metavar="TEXT", help="The reason, condition or objection.")
+@json_option
+@click.pass_context
+def sign(ctx, number, decision, comment, as_json):
+    """Sign your department's review row: e.g. feasible, conditional, not_feasible. 会签。"""
+    from ..api import steps
+
+    ws = open_workspace(ctx)
+    print_record(ws, steps.sign(ws, number, decision, comment), as_json)
+
+
+@cli.command()
+@json_option
+@click.pass_context
+def overdue(ctx, as_json):
+    """Open cases past their deadline, most overdue first. 逾期未结案件。"""
+    from ..api import deadlines
+    from .present import overdue_text
+
+    output(deadlines.overdue(open_workspace(ctx)), as_json, overdue_text)
+
+
+@cli.command()
+@json_option
+@click.pass_context
+def remind(ctx, as_json):
+    """Make a reminder 催办单 (DOCX and PDF) for every overdue case."""
+    from ..api import deadlines
+    from .present import overdue_text
+
+    output(deadlines.remind(open_workspace(ctx)), as_json,
+           lambda made: overdue_text(made, files=True))

@@ -1,0 +1,158 @@
+"""Forms: the Form a schema defines, and record data validated against it.
+
+A schema is data (see qrecords/schemas/*.yaml and the README's "Form schema" section), parsed
+and checked by form_schema.py. Every problem in record data is reported at once, with the
+field, the value and the rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import re
+from dataclasses import dataclass
+
+from ..errors import ValidationError, suggest
+from .fields import Field, Invalid, Label
+from .workflow import Workflow
+
+# Names the template context uses for itself; a field may not take them.
+RESERVED = {"org", "form", "record"}
+
+
+@dataclass(frozen=True)
+class Retention:
+    years: int
+    months: int
+    days: int
+    runs_from: str  # "closure", "creation" or "field:<date field id>"
+    action: str     # "destroy" or "transfer"
+    text: str       # as written, e.g. "3y"
+
+
+@dataclass(frozen=True)
+class Form:
+    id: str
+    title: Label
+    form_number: str
+    revision: str
+    number_pattern: str
+    retention: Retention
+    template: str
+    title_fields: tuple[str, ...]
+    date_field: str | None      # the date a record is filed under (else the day it was made)
+    customer_field: str | None  # what `qrec search --customer` and registers read
+    fields: tuple[Field, ...]
+    workflow: Workflow
+    source: str  # the schema's YAML text, kept so a record can be re-rendered with it
+
+    def field(self, field_id: str) -> Field | None:
+        return next((f for f in self.fields if f.id == field_id), None)
+
+    @property
+    def field_ids(self) -> list[str]:
+        return [f.id for f in self.fields]
+
+    def title_of(self, data: dict) -> str:
+        """A one-line title of a record, for listings and search hits."""
+        parts = [self.field(fid).display(data.get(fid)) for fid in self.title_fields]
+        return " / ".join(p for p in parts if p)
+
+
+# -- loading ---------------------------------------------------------------------------------
+
+
+def validate_data(form: Form, data: dict, today: str) -> dict:
+    """Check record data against the form; return the clean data (every field present, None
+    where empty). Raises ValidationError listing every problem."""
+    if not isinstance(data, dict):
+        raise ValidationError(["record data must be a mapping of field id to value"])
+    problems: list[str] = []
+    for name in data:
+        if form.field(str(name)) is None:
+            problems.append(f"unknown field {_show(str(name))}"
+                            f"{suggest(str(name), form.field_ids)}")
+    clean: dict = {}
+    day = dt.date.fromisoformat(today)
+    for f in form.fields:
+        raw = data.get(f.id, _default(f, today))
+        clean[f.id] = _check_value(f, raw, f.id, problems, day)
+    for f in form.fields:
+        if f.product_of:
+            _check_product(f, clean, problems)
+    if problems:
+        raise ValidationError(problems)
+    return clean
+
+
+def _default(f: Field, today: str):
+    return today if f.default == "today" else f.default
+
+
+def _check_value(f: Field, raw, place: str, problems: list[str], today: dt.date):
+    try:
+        value = f.parse(raw, today)
+    except Invalid as exc:
+        problems.append(f"{place} ({f.label.zh}): {_show(raw)} {exc}")
+        return None
+    if value is None:
+        if f.required and not f.product_of:
+            problems.append(f"{place} ({f.label.zh}): is required")
+        return [] if f.type == "table" else None
+    if f.type == "table":
+        return _check_table(f, value, place, problems, today)
+    return value
+
+
+def _check_table(f: Field, rows: list, place: str, problems: list[str],
+                 today: dt.date) -> list:
+    clean_rows = []
+    known = [c.id for c in f.columns]
+    for number, row in enumerate(rows, start=1):
+        where = f"{place}[{number}]"
+        for name in row:
+            if f.column(str(name)) is None:
+                problems.append(f"{where}: unknown column {_show(str(name))}"
+                                f"{suggest(str(name), known)}")
+        clean_rows.append({c.id: _check_value(c, row.get(c.id), f"{where}.{c.id}", problems,
+                                             today) for c in f.columns})
+    if len(clean_rows) < f.min_rows:
+        problems.append(f"{place} ({f.label.zh}): needs at least {f.min_rows} row(s)")
+    if f.max_rows is not None and len(clean_rows) > f.max_rows:
+        problems.append(f"{place} ({f.label.zh}): has {len(clean_rows)} rows, at most "
+                        f"{f.max_rows} allowed")
+    if f.key:
+        keys = [r[f.key] for r in clean_rows if r[f.key] is not None]
+        for key in sorted({k for k in keys if keys.count(k) > 1}):
+            problems.append(f"{place} ({f.label.zh}): {f.key} '{key}' appears more than once")
+    return clean_rows
+
+
+def _check_product(f: Field, clean: dict, problems: list[str]) -> None:
+    factors = [clean.get(source) for source in f.product_of]
+    if any(v is None for v in factors):
+        if f.required and clean.get(f.id) is None:
+            problems.append(f"{f.id} ({f.label.zh}): is required (or give "
+                            f"{' and '.join(f.product_of)})")
+        return
+    places = f.places if f.places is not None else 2
+    with decimal.localcontext(decimal.Context(prec=60)):
+        product = decimal.Decimal(1)
+        for v in factors:
+            product *= decimal.Decimal(str(v))
+        expected = product.quantize(decimal.Decimal(1).scaleb(-places), decimal.ROUND_HALF_UP)
+    if clean.get(f.id) is None:
+        clean[f.id] = str(expected)
+    elif decimal.Decimal(clean[f.id]) != expected:
+        problems.append(f"{f.id} ({f.label.zh}): {clean[f.id]} is not "
+                        f"{' × '.join(f.product_of)} = {expected}")
+
+
+def _show(raw) -> str:
+    """A value as echoed in an error: short, and with control characters escaped so a hostile
+    value cannot drive the user's terminal."""
+    text = repr(raw) if not isinstance(raw, str) else raw
+    if len(text) > 57:
+        text = text[:54] + "..."
+    text = re.sub(r"[\x00-\x1f\x7f-\x9f]", lambda m: repr(m.group())[1:-1], text)
+    return f"'{text}'" if isinstance(raw, str) else text

@@ -1,0 +1,83 @@
+"""The file store contract: where the bytes of versions, letters, lists and reports are kept.
+
+A key is a relative POSIX path such as `complaint/CC-2611-01/CC-2611-01_v1.docx`,
+`reminders/2026-11-23/RM-20261123-CC-2611-01.docx` or `disposals/DL-2026-001.docx`; the
+catalog stores keys, never a backend's locations. Rules every backend keeps:
+
+- `put` is atomic (a reader sees the whole content or nothing) and the stored object is
+  read-only afterwards; it returns the content's SHA-256, which the catalog keeps.
+- Only a disposal, and `verify --repair` moving debris away, remove objects.
+- Temporary names are unique across machines (host, process and a random part).
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Iterator
+
+from ..errors import QrecError
+
+_KEY = re.compile(r"[^/\\\x00]+(/[^/\\\x00]+)*")
+
+
+class FileMissing(QrecError):
+    """A key the store does not hold."""
+
+    http_status = 404
+
+
+def check_key(key: str) -> str:
+    """`key` if it is a relative path without '.', '..' or empty parts; ValueError otherwise
+    (a key comes from our own code, never from a user)."""
+    if not _KEY.fullmatch(key) or any(part in (".", "..") for part in key.split("/")):
+        raise ValueError(f"not a file store key: {key!r}")
+    return key
+
+
+class FileStore(ABC):
+    """A file store backend (a local folder today; S3 object storage next)."""
+
+    @abstractmethod
+    def put(self, key: str, content: bytes) -> str:
+        """Store `content` under `key`, atomically and read-only; returns its SHA-256 (hex).
+        An object already under the key is debris of a crashed attempt (the caller holds the
+        catalog's write lock and knows no committed row names it) and is replaced. Raises
+        OSError when the store cannot take it (a full disk), leaving nothing behind."""
+
+    @abstractmethod
+    def read(self, key: str) -> bytes:
+        """The content under `key`. Raises FileMissing."""
+
+    @abstractmethod
+    def exists(self, key: str) -> bool:
+        """Whether an object is stored under `key`."""
+
+    @abstractmethod
+    def keys(self) -> Iterator[str]:
+        """Every key stored, sorted (verify looks for objects the catalog does not know)."""
+
+    @abstractmethod
+    def remove(self, key: str) -> None:
+        """Delete the object under `key` (a disposal; a missing object is no error)."""
+
+    @abstractmethod
+    def quarantine(self, key: str, stamp: str) -> str:
+        """Move an object the catalog does not know out of the store, into debris under
+        `stamp`; returns where it went (for the user)."""
+
+    @abstractmethod
+    def location(self, key: str) -> str:
+        """Where a user finds the object (an absolute path, or a URL)."""
+
+    @abstractmethod
+    def holds_path(self, path: Path) -> bool:
+        """Whether a local `path` lies inside the store (a file written there by hand would
+        be taken for debris, so outputs are refused there)."""
+
+    @abstractmethod
+    def local_path(self, key: str) -> AbstractContextManager[Path]:
+        """A local file holding the content, for the length of the block (LibreOffice and
+        zip files need one). Raises FileMissing."""

@@ -1,1 +1,0 @@
-"""The store: catalog (SQLite), numbering, immutable version files. Nothing outside speaks SQL."""

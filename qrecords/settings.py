@@ -1,0 +1,153 @@
+"""Settings: the one reader of qrecords.yaml and of the QREC_* environment.
+
+A workspace's settings say who the organisation is, its users (roles, departments), the limits
+the workflows refer to, and which backends hold its records: the catalog, the file store and the
+search index. `load_settings(root)` reads them; nothing else in qrecords opens qrecords.yaml or
+reads a QREC_* variable (the functions at the end of this module are the only way in).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .errors import NotFound, WorkspaceError, suggest
+from .labels import Label
+
+CONFIG_NAME = "qrecords.yaml"
+DEFAULT_CONFIG = Path(__file__).with_name("default_workspace.yaml")
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    name: str
+    department: str
+    roles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """A workspace's settings. `root` is the workspace folder; `catalog`, `files` and `index`
+    locate its backends (the embedded default: records/catalog.sqlite, records/, index/)."""
+
+    root: Path
+    organisation: str
+    organisation_en: str
+    users: dict[str, User]
+    default_user: str | None
+    limits: dict  # amounts the workflows refer to as limits.<name>
+    departments: dict  # department id -> Label, for documents addressed to a department
+    catalog: str  # "sqlite:<path>"
+    files: str  # "file:<folder>"
+    index: Path  # this machine's search index folder
+
+    def department(self, department_id: str | None) -> str:
+        label = self.departments.get(department_id)
+        return str(label) if label else (department_id or "")
+
+    def user(self, user_id: str) -> User:
+        try:
+            return self.users[user_id]
+        except KeyError:
+            raise NotFound(
+                f"unknown user '{user_id}'{suggest(user_id, self.users)}: users are listed in "
+                "qrecords.yaml", param="user") from None
+
+
+def load_settings(root: Path) -> Settings:
+    """The settings of the workspace at `root`, from its qrecords.yaml. Raises WorkspaceError
+    naming the file and the key at fault."""
+    root = Path(root).resolve()
+    path = root / CONFIG_NAME
+    where = str(path)
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise WorkspaceError(f"{where}: cannot read: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise WorkspaceError(f"{where}: invalid YAML: {exc}") from None
+    if not isinstance(doc, dict):
+        raise WorkspaceError(f"{where}: must be a mapping with organisation, users, options")
+    org = doc.get("organisation")
+    if not isinstance(org, dict) or not str(org.get("name", "")).strip():
+        raise WorkspaceError(f"{where}: organisation.name is required")
+    users = {}
+    for index, spec in enumerate(doc.get("users") or [], start=1):
+        if not isinstance(spec, dict) or not spec.get("id") or not spec.get("name"):
+            raise WorkspaceError(f"{where}: users #{index}: needs at least id and name")
+        roles = spec.get("roles") or []
+        if not isinstance(roles, list):
+            raise WorkspaceError(f"{where}: user '{spec['id']}': roles must be a list")
+        user = User(str(spec["id"]), str(spec["name"]), str(spec.get("department", "")),
+                    tuple(map(str, roles)))
+        if user.id in users:
+            raise WorkspaceError(f"{where}: user '{user.id}' is listed twice")
+        users[user.id] = user
+    options = doc.get("options") or {}
+    if not isinstance(options, dict):
+        raise WorkspaceError(f"{where}: options must be a mapping")
+    default_user = options.get("default_user")
+    if default_user is not None and str(default_user) not in users:
+        raise WorkspaceError(f"{where}: options.default_user '{default_user}' is not a user")
+    limits = doc.get("limits") or {}
+    if not isinstance(limits, dict) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0
+            for v in limits.values()):
+        raise WorkspaceError(f"{where}: limits must map names to amounts (numbers ≥ 0)")
+    departments = {}
+    for dept_id, label in (doc.get("departments") or {}).items():
+        if not (isinstance(label, dict) and label.get("zh") and label.get("en")):
+            raise WorkspaceError(f"{where}: departments.{dept_id} needs zh and en")
+        departments[str(dept_id)] = Label(str(label["zh"]), str(label["en"]))
+    return Settings(root, str(org["name"]).strip(), str(org.get("name_en", "")).strip(), users,
+                    str(default_user) if default_user is not None else None, dict(limits),
+                    departments, catalog=f"sqlite:{root / 'records' / 'catalog.sqlite'}",
+                    files=f"file:{root / 'records'}", index=root / "index")
+
+
+def find_root(explicit: str | None) -> Path:
+    """The workspace folder: `explicit` (the face's -w), else QREC_WORKSPACE, else the current
+    folder or its nearest parent holding qrecords.yaml. Raises WorkspaceError (param
+    "workspace") when there is none."""
+    given = explicit or os.environ.get("QREC_WORKSPACE")
+    if given:
+        if not (Path(given) / CONFIG_NAME).is_file():
+            source = "" if explicit else " (QREC_WORKSPACE)"
+            raise WorkspaceError(f"{given}{source} is not a qrecords workspace: no "
+                                 f"{CONFIG_NAME} there (make one with `qrec init {given}`)",
+                                 param="workspace" if explicit else None)
+        return Path(given)
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+    raise WorkspaceError(f"no qrecords workspace in {here} or its parents: make one with "
+                         "`qrec init PATH`, or name one with -w PATH or QREC_WORKSPACE")
+
+
+# -- the QREC_* environment ----------------------------------------------------------------
+
+
+def environment_user() -> str | None:
+    """QREC_USER: the user a face acts as when none is named (faces only)."""
+    return os.environ.get("QREC_USER") or None
+
+
+def today_override() -> str | None:
+    """QREC_TODAY=YYYY-MM-DD: the effective date, moved (demonstrations, tests)."""
+    return os.environ.get("QREC_TODAY") or None
+
+
+def fault_point_name() -> str | None:
+    """QREC_FAULT: the fault point at which the crash tests kill the process."""
+    return os.environ.get("QREC_FAULT") or None
+
+
+def soffice_override() -> str | None:
+    """QREC_SOFFICE: where LibreOffice's soffice is, instead of the PATH."""
+    return os.environ.get("QREC_SOFFICE") or None
+

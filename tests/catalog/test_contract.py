@@ -1,0 +1,221 @@
+"""The catalog contract (qrecords/catalog/base.py), run against every catalog backend.
+
+Each backend is given by a fixture that makes an empty catalog and returns (url, raw), where
+`raw(statement)` runs SQL with the application's own connection, as a bug or an attacker with
+the application's credentials would. The shared-archive issue adds PostgreSQL here.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+
+import pytest
+
+from qrecords.catalog import create_catalog, open_catalog
+from qrecords.catalog.base import GENESIS, INDEX_NEUTRAL, Catalog
+from qrecords.catalog.chain import event_hash
+from qrecords.errors import Busy, IntegrityError
+
+NOW, TODAY = "2026-11-23T08:00:00Z", "2026-11-23"
+
+
+def _sqlite(tmp_path):
+    url = f"sqlite:{tmp_path / 'catalog.sqlite'}"
+    create_catalog(url).close()
+
+    def raw(statement: str) -> None:
+        db = sqlite3.connect(tmp_path / "catalog.sqlite")
+        try:
+            db.execute(statement)
+            db.commit()
+        finally:
+            db.close()
+    return url, raw
+
+
+BACKENDS = {"sqlite": _sqlite}
+
+
+@pytest.fixture(params=sorted(BACKENDS))
+def backend(request, tmp_path):
+    return BACKENDS[request.param](tmp_path)
+
+
+@pytest.fixture
+def catalog(backend):
+    opened = open_catalog(backend[0])
+    yield opened
+    opened.close()
+
+
+def a_record(tx: Catalog, number: str = "CC-2611-01", status: str = "registered") -> int:
+    """A record with version 1 and its DOCX row, as `new` stores it (inside write())."""
+    revision = tx.form_revision("complaint", "A/0")
+    revision_id = revision["id"] if revision else tx.add_form_revision(
+        "complaint", "A/0", "id: complaint", b"docx", "f" * 64, NOW)
+    record_id = tx.add_record(number, "complaint", revision_id, NOW, "lina", status)
+    tx.add_version(record_id, 1, status, {"customer": "华东"}, "d" * 64, NOW, TODAY, "lina",
+                   None)
+    tx.add_file(record_id, 1, "docx", f"complaint/{number}/{number}_v1.docx", "a" * 64, 10, NOW)
+    tx.add_event(NOW, TODAY, "lina", "record.created", number, 1, {"files": {"docx": "a" * 64}})
+    return record_id
+
+
+def test_a_write_commits_whole_or_not_at_all(catalog):
+    with pytest.raises(RuntimeError):
+        with catalog.write() as tx:
+            a_record(tx)
+            raise RuntimeError("fails half-way")
+    assert catalog.record("CC-2611-01") is None and catalog.raw_events() == []
+    with catalog.write() as tx:
+        record_id = a_record(tx)
+    assert catalog.record("CC-2611-01")["id"] == record_id
+    assert catalog.version(record_id, 1)["data"] == {"customer": "华东"}
+    assert catalog.files(record_id, 1)["docx"]["size"] == 10
+
+
+def test_numbers_are_gapless_per_counter_and_period_and_a_rollback_gives_one_back(catalog):
+    with catalog.write() as tx:
+        assert [tx.next_seq("complaint", "2611") for _ in range(3)] == [1, 2, 3]
+        assert tx.next_seq("complaint", "2612") == 1
+        assert tx.next_seq("contract_review", "2026") == 1
+    with pytest.raises(RuntimeError):
+        with catalog.write() as tx:
+            assert tx.next_seq("complaint", "2611") == 4
+            raise RuntimeError("the record using 4 failed")
+    with catalog.write() as tx:
+        assert tx.next_seq("complaint", "2611") == 4
+
+
+def _allocate(url: str, count: int, queue) -> None:
+    catalog = open_catalog(url)
+    try:
+        for _ in range(count):
+            with catalog.write() as tx:
+                queue.put(tx.next_seq("complaint", "2611"))
+    finally:
+        catalog.close()
+
+
+def test_writers_in_several_processes_never_share_or_skip_a_number(backend):
+    queue = multiprocessing.get_context("spawn").Queue()
+    workers = [multiprocessing.get_context("spawn").Process(target=_allocate,
+                                                            args=(backend[0], 25, queue))
+               for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    numbers = [queue.get(timeout=60) for _ in range(100)]
+    for worker in workers:
+        worker.join(60)
+        assert worker.exitcode == 0
+    assert sorted(numbers) == list(range(1, 101))
+
+
+def test_the_hash_chain_has_one_serial_order(catalog):
+    with catalog.write() as tx:
+        a_record(tx)
+        assert tx.add_event(NOW, TODAY, "wangwen", "hold.placed", "CC-2611-01") == 2
+    events = catalog.raw_events()
+    assert [e["id"] for e in events] == [1, 2]
+    assert events[0]["prev_hash"] == GENESIS and events[1]["prev_hash"] == events[0]["hash"]
+    for event in events:
+        assert event_hash(event, event["prev_hash"]) == event["hash"]
+    assert catalog.chain_head() == f"2:{events[1]['hash']}"
+    assert catalog.events("CC-2611-01")[1]["detail"] == {}
+
+
+def test_an_event_outside_a_write_is_refused(catalog):
+    with pytest.raises(RuntimeError, match="outside a write"):
+        catalog.add_event(NOW, TODAY, "lina", "record.created")
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE versions SET data = '{}'", "DELETE FROM versions",
+    "UPDATE files SET sha256 = 'x'", "DELETE FROM files",
+    "UPDATE events SET actor = 'x'", "DELETE FROM events",
+    "UPDATE form_revisions SET template = 'x'", "DELETE FROM form_revisions",
+])
+def test_history_rows_are_refused_change_by_the_backend_itself(catalog, backend, statement):
+    with catalog.write() as tx:
+        a_record(tx)
+    with pytest.raises(Exception, match="immutable"):
+        backend[1](statement)
+    assert len(catalog.rows("versions")) == 1 and len(catalog.raw_events()) == 1
+
+
+def test_disposal_is_the_one_way_out_and_leaves_a_tombstone(catalog, backend):
+    with catalog.write() as tx:
+        record_id = a_record(tx)
+        tx.set_retention(record_id, "华东", TODAY, TODAY, "2029-11-23")
+    assert catalog.due_records("2029-11-22") == []
+    assert [r["number"] for r in catalog.due_records("2029-11-23")] == ["CC-2611-01"]
+    tombstone = {"number": "CC-2611-01", "form_id": "complaint", "form_revision": "A/0",
+                 "title": "华东", "created_at": NOW, "closed_on": TODAY,
+                 "retention_from": TODAY, "retention_until": "2029-11-23", "retention": "3y",
+                 "action": "destroy", "versions": 1,
+                 "files": {"complaint/CC-2611-01/CC-2611-01_v1.docx": "a" * 64},
+                 "list_number": "DL-2029-001", "authorised_by": "wangwen", "reason": "保存期满",
+                 "at": NOW, "effective_date": "2029-11-23"}
+    with catalog.write() as tx:
+        tx.dispose(record_id, tombstone)
+    assert catalog.record("CC-2611-01") is None and catalog.rows("versions") == []
+    assert catalog.tombstone("CC-2611-01")["files"] == tombstone["files"]
+    for statement in ("DELETE FROM tombstones", "UPDATE tombstones SET reason = 'x'"):
+        with pytest.raises(Exception, match="immutable"):
+            backend[1](statement)
+
+
+def test_a_hold_and_the_derived_columns(catalog):
+    with catalog.write() as tx:
+        record_id = a_record(tx)
+        tx.set_retention(record_id, "华东 / 控制板", TODAY, TODAY, "2029-11-23")
+        tx.set_hold(record_id, True)
+    row = catalog.record("CC-2611-01")
+    assert (row["title"], row["closed_on"], row["retention_until"], row["on_hold"]) == \
+        ("华东 / 控制板", TODAY, "2029-11-23", 1)
+    counts = catalog.retention_counts("2029-11-23")["complaint"]
+    assert counts == {"open": 0, "retained": 0, "due": 0, "on_hold": 1, "disposed": 0}
+
+
+def test_the_index_follows_event_ids_in_one_snapshot(catalog):
+    with catalog.write() as tx:
+        a_record(tx)
+        tx.add_event(NOW, TODAY, "wangwen", INDEX_NEUTRAL[0], "CC-2611-01", 1)
+    assert catalog.latest_change_id() == 1  # a read changes nothing the index holds
+    with catalog.write() as tx:
+        a_record(tx, "CC-2611-02")
+    assert catalog.changed_since(0) == (3, ["CC-2611-01", "CC-2611-02"])
+    assert catalog.changed_since(1) == (3, ["CC-2611-02"])
+    assert catalog.changes_after(1) == 1
+
+
+def test_a_writer_waiting_too_long_is_told_the_catalog_is_busy(backend, tmp_path):
+    if not backend[0].startswith("sqlite:"):
+        pytest.fail("give this backend a short busy timeout here")
+    from qrecords.catalog.sqlite import SqliteCatalog
+
+    path = backend[0].removeprefix("sqlite:")
+    holder, waiter = SqliteCatalog(path), SqliteCatalog(path, busy_timeout_ms=200)
+    try:
+        with holder.write():
+            with pytest.raises(Busy, match="another qrec kept the catalog locked"):
+                with waiter.write():
+                    pass
+    finally:
+        holder.close()
+        waiter.close()
+
+
+def test_a_number_already_used_is_an_integrity_error(catalog):
+    with catalog.write() as tx:
+        a_record(tx)
+    with pytest.raises(IntegrityError, match="CC-2611-01"):
+        with catalog.write() as tx:
+            a_record(tx)
+
+
+def test_statements_are_counted(catalog):
+    before = catalog.statements
+    catalog.record("CC-2611-01")
+    assert catalog.statements == before + 1
