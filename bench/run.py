@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (QREC, PYTHON, REPO, TODAY, USER, WORK, Row, fmt, median_wall,  # noqa: E402
                     wall)
 import audit  # noqa: E402
+import data_file  # noqa: E402
 import retention_due  # noqa: E402
 import search  # noqa: E402
 
@@ -163,7 +164,7 @@ def bench_first_pdf() -> Row:
 BENCHMARKS = [bench_docx_records, bench_help_start, bench_pdf_throughput, bench_first_pdf,
               search.bench_analysis, search.bench_search,
               retention_due.bench_retention,  # after bench_search: it reuses its catalog
-              audit.bench_verify, audit.bench_audit_pack]
+              audit.bench_verify, audit.bench_audit_pack, data_file.bench_data_file]
 
 
 # -- output -------------------------------------------------------------------------------

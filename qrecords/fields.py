@@ -10,10 +10,19 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import re
+import unicodedata
 from dataclasses import dataclass
 
-# Control characters are invalid in XML 1.0 (and so in DOCX); tab and newline are allowed.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+# Characters no value, reason, comment or output file name may hold (tab and newline are
+# fine): C0 controls and U+FFFE/U+FFFF (invalid in XML 1.0, and so in DOCX), DEL and the C1
+# controls, the line and paragraph separators U+2028/U+2029 (they break a line where the
+# display does not expect one), and the bidirectional embeddings, overrides and isolates
+# U+202A-U+202E and U+2066-U+2069, which make text display in another order than it is stored
+# ("Trojan Source", CVE-2021-42574; Unicode TR #9). The marks LRM/RLM/ALM stay allowed: they
+# reorder nothing beyond themselves and right-to-left names need them.
+CONTROL_CHARACTERS = (r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e"
+                      r"\u2066-\u2069\ufffe\uffff")
+_CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")
 _TRUE = {"yes", "y", "true", "1", "是", "on"}
 _FALSE = {"no", "n", "false", "0", "否", "off"}
 
@@ -120,10 +129,15 @@ class Field:
 
 
 def control_character(text: str) -> str | None:
-    """The first control character in text (tab and newline are fine), written like U+001B;
-    None if there is none. A record's values, reasons and comments may not hold one."""
+    """The first control character in text (see CONTROL_CHARACTERS; tab and newline are
+    fine), written like U+001B, or U+202E (RIGHT-TO-LEFT OVERRIDE) when Unicode names it;
+    None if there is none. A record's values, reasons, comments and the names of files written
+    with --out may not hold one."""
     found = _CONTROL.search(text)
-    return f"U+{ord(found.group()):04X}" if found else None
+    if not found:
+        return None
+    name = unicodedata.name(found.group(), "")
+    return f"U+{ord(found.group()):04X}" + (f" ({name})" if name else "")
 
 
 def _comparable(type_: str, value: object):
@@ -197,17 +211,33 @@ def _parse_decimal(f: Field, raw: object) -> str:
 
 def _parse_date(f: Field, raw: object) -> str:
     if isinstance(raw, dt.datetime):
-        return raw.date().isoformat()
+        return check_date_range(raw.date()).isoformat()
     if isinstance(raw, dt.date):
-        return raw.isoformat()
+        return check_date_range(raw).isoformat()
     text = str(raw).strip().replace("/", "-").replace(".", "-")
     match = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text)
     if not match:
         raise Invalid("must be a date YYYY-MM-DD")
     try:
-        return dt.date(*map(int, match.groups())).isoformat()
+        day = dt.date(*map(int, match.groups()))
     except ValueError:
         raise Invalid("is not a real calendar date") from None
+    return check_date_range(day).isoformat()
+
+
+# The dates a record may hold. Before 1900 no record of a running quality system was made (and
+# spreadsheets' date cells start in 1900); up to 2199 leaves room for every deadline and the
+# longest retention period a schema may give (999 years) within the calendar Python computes
+# in (to 9999-12-31), where year 9999 itself would overflow at the first deadline.
+FIRST_DATE, LAST_DATE = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
+
+
+def check_date_range(day: dt.date) -> dt.date:
+    """day itself if FIRST_DATE <= day <= LAST_DATE, else raises Invalid saying the range."""
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise Invalid(f"is outside the dates a record may hold ({FIRST_DATE.isoformat()} to "
+                      f"{LAST_DATE.isoformat()})")
+    return day
 
 
 def _parse_choice(f: Field, raw: object) -> str:
@@ -237,10 +267,12 @@ def _parse_table(f: Field, raw: object) -> list:
     if isinstance(raw, str):
         import yaml
 
-        from .inputs import load_yaml_text
+        from .inputs import DataShapeError, load_yaml_text
 
         try:
             raw = load_yaml_text(raw)
+        except DataShapeError as exc:  # a key twice in a row, too many rows to be a table
+            raise Invalid(str(exc)) from None
         except (yaml.YAMLError, RecursionError):
             raise Invalid("must be a YAML list of rows, e.g. [{name: X, quantity: 1}]") from None
     if not isinstance(raw, list):

@@ -45,7 +45,7 @@ def export(ws, form_id: str, out: str, date_from: str | None = None,
     """Write the register of a form to `out` (.xlsx or .csv) and return it:
     {form, form_title, out, from, to, count, masked, columns: [{id, heading}], rows}."""
     actor = ws.user(user)
-    path = out_path(out, SUFFIXES)
+    path = out_path(out, SUFFIXES, ws.root)
     date_from, date_to = period(date_from, date_to)
     form = ws.form(form_id)
     columns, rows, shown, about = build(ws, form, actor, date_from, date_to)

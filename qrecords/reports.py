@@ -155,7 +155,7 @@ def report_complaints(ws, month: str, out: str, user: str | None = None) -> dict
     from .render.pdf import PdfUnavailable, office_paths
 
     actor = ws.user(user)
-    path = out_path(out, SUFFIXES)
+    path = out_path(out, SUFFIXES, ws.root)
     wants_pdf = path.suffix.lower() == ".pdf"
     if wants_pdf:
         try:
