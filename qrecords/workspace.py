@@ -26,7 +26,7 @@ from .records.files import sha256_bytes, write_immutable
 from .records.numbering import format_number, period_of
 from .records.store import SCHEMA_VERSION, Store, canonical_json
 from .render.context import build_context
-from .render.docx import render_docx, template_names
+from .render.docx import render_docx, template_names, version_properties
 from .render.finish import watermark_for
 from .render.pdf import ConverterPool, PdfFailed, PdfUnavailable, make_pdf
 
@@ -916,7 +916,9 @@ class Workspace:
         context = build_context(form, data, org=self.config.organisation,
                                 org_en=self.config.organisation_en, number=number,
                                 version=version, status=state, date=today)
-        content = render_docx(template, context, f"templates/{form.template}")
+        properties = version_properties(form, number=number, version=version, status=state,
+                                        organisation=self.config.organisation, user=actor, at=now)
+        content = render_docx(template, context, f"templates/{form.template}", properties)
         relative = f"{form.id}/{number}/{number}_v{version}.docx"
         digest = write_immutable(self.root / "records" / relative, content)
         fault_point("version.after_docx")
