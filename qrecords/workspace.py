@@ -28,6 +28,7 @@ from .records.store import SCHEMA_VERSION, Store, canonical_json
 from .render.context import build_context
 from .render.docx import render_docx, template_names, version_properties
 from .render.finish import watermark_for
+from .render.glyphs import glyph_notices
 from .render.pdf import ConverterPool, PdfFailed, PdfUnavailable, make_pdf
 
 CONFIG_NAME = "qrecords.yaml"
@@ -930,6 +931,7 @@ class Workspace:
                              {"reason": reason, "data_sha256": data_sha,
                               "files": {"docx": digest}, **(detail or {})})
         self._keep_retention(form, record_id, version, state, data, today)
+        self.notices += glyph_notices(form, data, f"{number} v{version}")
 
     def _keep_retention(self, form: Form, record_id: int, version: int, state: str, data: dict,
                         today: str) -> None:
