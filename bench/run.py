@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (QREC, PYTHON, REPO, TODAY, USER, WORK, Row, fmt, median_wall,  # noqa: E402
                     wall)
 import audit  # noqa: E402
+import data_file  # noqa: E402
 import retention_due  # noqa: E402
 import search  # noqa: E402
 import statements  # noqa: E402
@@ -166,7 +167,7 @@ BENCHMARKS = [bench_docx_records, bench_help_start, bench_pdf_throughput, bench_
               statements.bench_statements,
               search.bench_analysis, search.bench_search,
               retention_due.bench_retention,  # after bench_search: it reuses its catalog
-              audit.bench_verify, audit.bench_audit_pack]
+              audit.bench_verify, audit.bench_audit_pack, data_file.bench_data_file]
 
 
 # -- output -------------------------------------------------------------------------------

@@ -36,7 +36,9 @@ MISSING = "CC-2611-99"
 COMPLAINT = str(example("complaint"))
 MINIMAL = {"market": "domestic", "customer": "ACME 精密", "description": "外壳划伤"}
 TEMPLATE = Path(__file__).resolve().parent.parent / "qrecords" / "templates" / "complaint.docx"
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # anything but tab and newline
+# anything but tab and newline: C0, DEL and C1 controls, line/paragraph separators, bidi
+# embeddings, overrides and isolates (a raw U+202E would reorder the error on the terminal)
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 PROBLEM_LINE = "  - "
 SCHEMA = TEMPLATE.parent.parent / "schemas" / "complaint.yaml"
 
@@ -88,6 +90,30 @@ def new(form: str, *more: str) -> tuple:
     return ("new", form, "--data", str(example(form)), *more)
 
 
+def many_keys_yaml(size: int) -> str:
+    """YAML of about `size` bytes: one short key after another (a million of them in 10 MB)."""
+    lines, total, i = [], 0, 0
+    while total < size:
+        line = f"k{i}: v\n"
+        lines.append(line)
+        total, i = total + len(line), i + 1
+    return "".join(lines)
+
+
+def big_table_json(size: int) -> str:
+    """A customer property list of about `size` bytes of JSON, far more rows than allowed."""
+    row = '{"item_no": 1, "name": "铜板", "category": "material"}'
+    count = size // (len(row.encode()) + 2)  # each row and its ", "
+    return '{"customer": "ACME", "items": [' + ", ".join([row] * count) + "]}"
+
+
+ALIAS_BOMB = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{n}: &{n} [{', '.join([f'*{p}'] * 10)}]\n" for p, n in zip("abcdefgh", "bcdefghi"))
+
+DUPLICATE_ROW_YAML = ("items:\n  - item_no: 1\n    name: 铜板\n    category: material\n"
+                      "    name: 模具\n" + "customer: ACME\n")
+
+
 CASES = [
     # -- --data files -------------------------------------------------------------------------
     Case("yaml-unclosed-bracket", ("new", "complaint", "--data", "{file}"),
@@ -131,6 +157,51 @@ CASES = [
          ("data.yaml", "larger than 10 MiB"), file=b"# " + b"x" * (10 * 2**20)),
     Case("stdin-invalid-yaml", ("new", "complaint", "--data", "-"),
          ("--data -", "invalid YAML"), stdin="customer: [ACME\n"),
+    Case("stdin-too-large", ("new", "complaint", "--data", "-"),
+         ("--data -", "larger than 10 MiB"), stdin="#" * (10 * 2**20 + 1)),
+
+    # -- within the size limit, but no record data: refused before it is built ----------------
+    Case("data-10mb-of-keys", ("new", "complaint", "--data", "{file}"),
+         ("data.yaml", "holds more than 20000 values (at line 10000)"),
+         file=many_keys_yaml(10 * 2**20 - 100)),
+    Case("data-10mb-table-json", ("new", "customer_property", "--data", "{file}"),
+         ("data.json", "holds more than 20000 values"), name="data.json",
+         file=big_table_json(10 * 2**20 - 100)),
+    Case("yaml-alias-bomb", ("new", "complaint", "--data", "{file}"),
+         ("data.yaml", "holds more than 20000 values"), file=ALIAS_BOMB),
+    Case("yaml-alias-to-itself", ("new", "complaint", "--data", "{file}"),
+         ("data.yaml", "the alias at line 1 refers to the value that holds it"),
+         file="customer: &c [*c]\n"),
+    Case("yaml-nested-11-levels", ("new", "complaint", "--data", "{file}"),
+         ("data.yaml", "nested too deeply to be record data (more than 10 levels"),
+         file="customer: " + "[" * 11 + "]" * 11 + "\n"),
+    Case("json-nested-11-levels", ("new", "complaint", "--data", "{file}"),
+         ("data.json", "nested too deeply to be record data (more than 10 levels"),
+         name="data.json", file='{"customer": ' + "[" * 11 + "]" * 11 + "}"),
+
+    # -- a key given twice: which one was meant? (YAML and JSON parsers keep the last) --------
+    Case("yaml-duplicate-key", ("new", "complaint", "--data", "{file}"),
+         ("data.yaml", "the key 'customer' is given twice (line 2 and line 4)"),
+         file="market: domestic\ncustomer: ACME\ndescription: x\ncustomer: 华东电力\n"),
+    Case("yaml-duplicate-key-in-a-table-row", ("new", "customer_property", "--data", "{file}"),
+         ("data.yaml", "the key 'name' is given twice (line 3 and line 5)"),
+         file=DUPLICATE_ROW_YAML),
+    Case("json-duplicate-key", ("new", "complaint", "--data", "{file}"),
+         ("data.json", "the key 'customer' is given twice (line 2 and line 4)"),
+         name="data.json", file='{"market": "domestic",\n "customer": "ACME",\n'
+                                ' "description": "x",\n "customer": "华东电力"}'),
+    Case("json-duplicate-key-written-with-an-escape", ("new", "complaint", "--data", "{file}"),
+         ("data.json", "the key 'customer' is given twice (line 1 and line 2)"),
+         name="data.json", file='{"customer": "ACME", "market": "domestic",\n'
+                                ' "cust\\u006fmer": "华东电力", "description": "x"}'),
+    Case("json-duplicate-key-in-a-table-row", ("new", "customer_property", "--data", "{file}"),
+         ("data.json", "the key 'name' is given twice (line 3)"), name="data.json",
+         file='{"customer": "ACME",\n "items": [{"item_no": 1, "name": "铜板", "category": '
+              '"material"},\n  {"item_no": 2, "name": "模具", "name": "铜板"}]}'),
+    Case("set-table-duplicate-column",
+         new("customer_property", "--set",
+             "items=[{item_no: 1, name: 铜板, category: material, name: 模具}]"),
+         ("items (财产明细)", "the key 'name' is given twice")),
 
     # -- wrong values, field by field -------------------------------------------------------
     Case("integer-given-text", new("complaint", "--set", "quantity=lots"),
@@ -160,6 +231,18 @@ CASES = [
          ("received_date", "is not a real calendar date")),
     Case("date-day-first", new("complaint", "--set", "ship_date=23/11/2026"),
          ("ship_date", "must be a date YYYY-MM-DD")),
+    Case("date-year-9999", new("complaint", "--set", "ship_date=9999-12-31"),
+         ("ship_date (交运日期)", "'9999-12-31' is outside the dates a record may hold "
+          "(1900-01-01 to 2199-12-31)")),
+    Case("date-year-1", new("complaint", "--set", "production_date=0001-01-01"),
+         ("production_date (生产日期)", "is outside the dates a record may hold")),
+    Case("date-1899-in-a-table", new("customer_property", "--set",
+                                     "items=[{item_no: 1, name: 铜板, category: material}]",
+                                     "--set", "received_date=1899-12-31"),
+         ("received_date (接收日期)", "is outside the dates a record may hold")),
+    Case("today-year-9999", new("complaint"),
+         ("QREC_TODAY='9999-12-20' is outside the dates a record may hold",),
+         env={"QREC_TODAY": "9999-12-20"}),
     Case("choice-unknown", new("complaint", "--set", "market=overseas"),
          ("market (市场)", "'overseas' must be one of domestic (国内), foreign (国外)")),
     Case("choice-unknown-in-table-cell", ("new", "customer_property", "--data", "{file}"),
@@ -237,6 +320,27 @@ CASES = [
          ("product (产品名称)", "control character U+001B")),
     Case("text-newline", new("complaint", "--set", "customer=ACME\nLtd"),
          ("customer (客户名称)", "must be a single line")),
+    # bidirectional controls reorder what is shown (the "Trojan Source" trick), C1 controls
+    # drive terminals (U+009B is CSI), U+2028/2029 break lines where nothing expects it
+    Case("text-right-to-left-override", new("complaint", "--set", "customer=ACME \u202eDTL"),
+         ("customer (客户名称)", "control character U+202E (RIGHT-TO-LEFT OVERRIDE)")),
+    Case("text-isolate-from-json", ("new", "complaint", "--data", "{file}"),
+         ("product (产品名称)", "control character U+2066 (LEFT-TO-RIGHT ISOLATE)"),
+         name="data.json", file={**MINIMAL, "product": "PCB\u2066-4451\u2069"}),
+    Case("text-embedding", new("complaint", "--set", "part_no=PCB-\u202b4451"),
+         ("part_no (料号)", "control character U+202B (RIGHT-TO-LEFT EMBEDDING)")),
+    Case("text-c1-csi", ("new", "complaint", "--data", "{file}"),
+         ("customer (客户名称)", "control character U+009B"), name="data.json",
+         file={**MINIMAL, "customer": "ACME\u009b2J"}),
+    Case("text-c1-next-line", ("new", "complaint", "--data", "{file}"),
+         ("customer (客户名称)", "control character U+0085"), name="data.json",
+         file={**MINIMAL, "customer": "ACME\u0085Ltd"}),
+    Case("longtext-line-separator", new("complaint", "--set", "description=第一行\u2028第二行"),
+         ("description (异常描述)", "control character U+2028 (LINE SEPARATOR)")),
+    Case("table-cell-pop-isolate", new("customer_property", "--set",
+                                       "items=[{item_no: 1, name: \"铜板\u2069\", "
+                                       "category: material}]"),
+         ("items[1].name (名称)", "control character U+2069 (POP DIRECTIONAL ISOLATE)")),
 
     # -- --set syntax ------------------------------------------------------------------------
     Case("set-without-equals", new("complaint", "--set", "customer"),
@@ -396,6 +500,45 @@ CASES = [
          ("--comment", "control character U+0007"), seed=True, user="zhaomin"),
     Case("hold-reason-nul", ("hold", "add", NUMBER, "--reason", "诉讼\x00"),
          ("--reason", "control character U+0000"), seed=True, user="wangwen"),
+    Case("reason-right-to-left-override",
+         ("amend", NUMBER, "--set", "quantity=3", "--reason", "改数量 \u202e"),
+         ("--reason", "control character U+202E"), seed=True),
+    Case("comment-paragraph-separator",
+         ("do", NUMBER, "close_unfounded", "--set", "disposition=unfounded", "--comment",
+          "非质量\u2029问题"), ("--comment", "control character U+2029"), seed=True,
+         user="zhaomin"),
+    Case("hold-reason-c1", ("hold", "add", NUMBER, "--reason", "诉讼\u009b31m"),
+         ("--reason", "control character U+009B"), seed=True, user="wangwen"),
+    Case("dispose-reason-isolate", ("dispose", NUMBER, "--reason", "期满\u2067"),
+         ("--reason", "control character U+2067"), seed=True, user="wangwen"),
+
+    # -- output file names --------------------------------------------------------------------
+    Case("register-out-name-override", ("register", "complaint", "--out",
+                                        "{tmp}/台账\u202exslx.csv"),
+         ("--out: the file name contains the control character U+202E",)),
+    Case("register-out-name-escape", ("register", "complaint", "--out", "{tmp}/r\x1b[2J.csv"),
+         ("--out: the file name contains the control character U+001B",)),
+    Case("report-out-name-line-separator", ("report", "complaints", "--month", "2026-11",
+                                            "--out", "{tmp}/r\u2028.pdf"),
+         ("--out: the file name contains the control character U+2028",)),
+    Case("audit-pack-name-c1", ("audit-pack", "{tmp}/pack\u0085.zip"),
+         ("--out: the file name contains the control character U+0085",), user="wangwen"),
+
+    # -- records/ holds only what the catalog knows: nothing else is written there ------------
+    Case("register-out-into-records", ("register", "complaint", "--out",
+                                       "{ws}/records/台账.xlsx"),
+         ("--out", "台账.xlsx: may not be written inside records/"), seed=True),
+    Case("register-out-into-a-record-folder",
+         ("register", "complaint", "--out", f"{{ws}}/records/complaint/{NUMBER}/r.csv"),
+         ("may not be written inside records/",), seed=True),
+    Case("register-out-into-records-by-dotdot",
+         ("register", "complaint", "--out", "{ws}/index/../records/r.csv"),
+         ("may not be written inside records/",), seed=True),
+    Case("report-out-over-the-kept-report",
+         ("report", "complaints", "--month", "2026-11", "--out",
+          "{ws}/records/reports/RPT-CC-2611-01.pdf"), ("may not be written inside records/",), seed=True),
+    Case("report-out-into-records", ("report", "complaints", "--month", "2026-11", "--out",
+                                     "{ws}/records/统计.docx"), ("may not be written inside records/",)),
 
     # -- huge values --------------------------------------------------------------------------
     Case("integer-huge", new("complaint", "--set", "quantity=" + "9" * 40),
@@ -404,11 +547,19 @@ CASES = [
          ("disposition_amount (金额)", "must be a number")),
     Case("search-huge-query", ("search", "包装" * 30000), ("query", "longer than"),
          seed=True),
+    Case("table-1000-rows-via-set", new("customer_property", "--set",
+                                        "items=[" + ", ".join(
+                                            f"{{item_no: {i}, name: 铜板, category: material}}"
+                                            for i in range(1000)) + "]"),
+         ("items (财产明细)", "has 1000 rows, at most 200 allowed"), problems=1),
     Case("table-10000-rows-via-set", new("customer_property", "--set",
                                          "items=[" + ", ".join(
                                              f"{{item_no: {i}, name: 铜板, category: material}}"
                                              for i in range(10000)) + "]"),
-         ("items (财产明细)", "has 10000 rows, at most 200 allowed")),
+         ("items (财产明细)", "holds more than 20000 values")),
+    Case("five-thousand-unknown-fields", ("new", "complaint", "--data", "{file}"),
+         ("unknown field 'k0'", "unknown field: 4990 more not listed"),
+         file="".join(f"k{i}: v\n" for i in range(5000))),
 
     # -- forms: broken, missing or foreign schema and template --------------------------------
     Case("template-corrupt", new("complaint"),
@@ -605,6 +756,10 @@ LITERALS = [
     Literal("longtext-newlines", {"description": "第一行\n  second line, indented\n\nafter a blank"
                                                  "\n第四行 & <end>"}),
     Literal("set-value-with-equals", {"customer": "A=B Co.", "product": "x==y"}, via_set=True),
+    Literal("dates-at-the-bounds", {"ship_date": "2199-12-31", "production_date": "1900-01-01"}),
+    # right-to-left text with its marks (U+200F RLM) is no control: only embeddings, overrides
+    # and isolates are refused
+    Literal("right-to-left-marks", {"customer": "שלום\u200f ACME", "product": "مرحبا\u200e 1"}),
     # YAML 1.1 would read these as the numbers 10, 1.1 and 750 (sexagesimal)
     Literal("yaml-text-that-looks-numeric", {"order_no": "0012", "part_no": "1.10",
                                              "product": "12:30"},

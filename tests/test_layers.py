@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "qrecords"
 # Layer of each module or package, by dotted prefix (the longest prefix wins); higher numbers
 # may import lower ones (and their own layer), never higher.
 LAYERS = {
-    "qrecords.errors": 0, "qrecords.labels": 0, "qrecords.textfmt": 0,
+    "qrecords.errors": 0, "qrecords.labels": 0, "qrecords.textfmt": 0, "qrecords.text_rules": 0,
     "qrecords.settings": 1, "qrecords.clock": 1, "qrecords.faults": 1,
     "qrecords.outputs": 1, "qrecords.inputs": 1,
     "qrecords.domain": 2,

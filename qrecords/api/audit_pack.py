@@ -31,7 +31,6 @@ from typing import Callable
 
 from .. import clock
 from ..domain.access import CONTROLLER
-from ..errors import QrecError
 from ..outputs import out_path, writing
 from ..workspace import Workspace
 from . import register, verify
@@ -48,10 +47,7 @@ def build(ws: Workspace, out: str, form_id: str | None = None, date_from: str | 
     size (bytes), sha256, verify_ok, faults}. Raises Forbidden, QrecError (param "out") for
     a file name that is not .zip or lies inside the file store."""
     actor = ws.require_role(CONTROLLER, "an audit pack")
-    path = out_path(out, (".zip",))
-    if ws.files.holds_path(path):
-        raise QrecError(f"{out}: not inside records/, which holds only what the catalog "
-                        "knows", param="out")
+    path = out_path(out, (".zip",), ws.files.holds_path)
     date_from, date_to = register.period(date_from, date_to)
     forms = [ws.forms.current(form_id)] if form_id else list(ws.forms.all_current().values())
     checked = verify.verify(ws)

@@ -47,7 +47,7 @@ def export(ws: Workspace, form_id: str, out: str, date_from: str | None = None,
     """Write the register of a form to `out` (.xlsx or .csv) and return it:
     {form, form_title, out, from, to, count, masked, columns: [{id, heading}], rows}."""
     actor = ws.actor
-    path = out_path(out, SUFFIXES)
+    path = out_path(out, SUFFIXES, ws.files.holds_path)
     date_from, date_to = period(date_from, date_to)
     form = ws.forms.current(form_id)
     columns, rows, shown, about = build(ws, form, actor, date_from, date_to)
@@ -164,21 +164,40 @@ def _cell(field, value):
 # -- files ---------------------------------------------------------------------------------
 
 
+# A spreadsheet reads a cell that begins with one of these as a formula (OWASP, "CSV
+# Injection"; OWASP ASVS 5.0, 1.2.10): =HYPERLINK(...) or =cmd|... in a customer's name would
+# run when the register is opened.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Whole numbers and decimals keep every digit in a number cell up to 15 significant digits,
+# what a spreadsheet's double holds and shows exactly (Excel: "15 digits of precision"); longer
+# ones (the catalog keeps 18) are written as text.
+EXACT_DIGITS = 15
+
+
 def csv_bytes(columns: list[Column], rows: list[dict]) -> bytes:
-    """UTF-8 with a byte-order mark, so Excel opens the Chinese text correctly."""
+    """UTF-8 with a byte-order mark, so Excel opens the Chinese text correctly. A text cell
+    that a spreadsheet would take for a formula (FORMULA_STARTS) gets a leading single quote,
+    as OWASP's CSV-injection guidance says; numbers and dates are written as they are."""
     text = io.StringIO()
     writer = csv.writer(text)
-    writer.writerow([c.heading for c in columns])
+    writer.writerow([csv_text(c.heading) for c in columns])
     for row in rows:
-        writer.writerow(["" if row[c.id] is None else row[c.id] for c in columns])
+        writer.writerow(["" if row[c.id] is None else
+                         csv_text(row[c.id]) if c.kind == "text" or row[c.id] == MASK
+                         else row[c.id] for c in columns])
     return text.getvalue().encode("utf-8-sig")
+
+
+def csv_text(value) -> str:
+    """A text cell of a CSV: '=1+1 for =1+1 (see FORMULA_STARTS), anything else as it is."""
+    value = str(value)
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def xlsx_bytes(columns: list[Column], rows: list[dict], about: dict) -> bytes:
     """The register sheet (header row bold and frozen, filters on, widths fitted to CJK text,
     dates and numbers as real cells) and a sheet saying what the register is."""
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
@@ -197,7 +216,7 @@ def xlsx_bytes(columns: list[Column], rows: list[dict], about: dict) -> bytes:
     bold = Font(bold=True)
     heading = []
     for column in columns:
-        cell = WriteOnlyCell(sheet, value=column.heading)
+        cell = _text_cell(sheet, column.heading)
         cell.font = bold
         heading.append(cell)
     sheet.append(heading)
@@ -217,7 +236,8 @@ def xlsx_bytes(columns: list[Column], rows: list[dict], about: dict) -> bytes:
             ("导出人 By", f"{actor.name} ({actor.id})"),
             ("敏感信息 Sensitive fields", "*** 已隐藏 masked" if about["masked"]
              else "已显示，已记录 shown, logged")):
-        info.append([label, value])
+        info.append([_text_cell(info, label), _text_cell(info, value)
+                     if isinstance(value, str) else value])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -228,14 +248,36 @@ def _text(value) -> str:
 
 
 def _typed(sheet, column: Column, value):
-    """A spreadsheet cell: dates and numbers typed (so they sort and sum), the rest text."""
-    if value is None or value == MASK or column.kind in ("text", "integer"):
-        return value
+    """A spreadsheet cell: dates and numbers typed (so they sort and sum), the rest text that
+    stays text (see _text_cell). A number with more than EXACT_DIGITS significant digits is
+    written as text, so every digit the catalog keeps survives."""
+    if value is None:
+        return None
+    if column.kind == "text" or value == MASK:
+        return _text_cell(sheet, value) if str(value).startswith(FORMULA_STARTS) else value
     from openpyxl.cell import WriteOnlyCell
 
-    cell = WriteOnlyCell(sheet)
     if column.kind == "date":
-        cell.value, cell.number_format = dt.date.fromisoformat(value), "yyyy-mm-dd"
-    else:
-        cell.value, cell.number_format = decimal.Decimal(value), "#,##0.00"
+        cell = WriteOnlyCell(sheet, value=dt.date.fromisoformat(value))
+        cell.number_format = "yyyy-mm-dd"
+        return cell
+    number = decimal.Decimal(value)
+    if len(number.normalize().as_tuple().digits) > EXACT_DIGITS:
+        return _text_cell(sheet, str(value))
+    if column.kind == "integer":
+        return value
+    cell = WriteOnlyCell(sheet, value=number)
+    cell.number_format = "#,##0.00"
+    return cell
+
+
+def _text_cell(sheet, value: str):
+    """A text cell that stays text: openpyxl would store "=..." as a live formula; this one is
+    a string with Excel's quote prefix (as if typed '=...), so editing it keeps it text too."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"
+    if value.startswith(FORMULA_STARTS):
+        cell.quotePrefix = True
     return cell

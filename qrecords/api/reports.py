@@ -173,7 +173,7 @@ def report_complaints(ws: Workspace, month: str, out: str) -> dict:
     statistics read (see domain/statistics_fields.py)."""
     from ..render.pdf import PdfUnavailable, office_paths
 
-    path = out_path(out, SUFFIXES)
+    path = out_path(out, SUFFIXES, ws.files.holds_path)
     wants_pdf = path.suffix.lower() == ".pdf"
     if wants_pdf:
         try:

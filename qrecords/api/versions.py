@@ -13,13 +13,14 @@ from typing import TypedDict
 from .. import clock
 from ..catalog.base import canonical_json
 from ..domain import access, retention, workflow_rules
-from ..domain.fields import control_character
+from ..text_rules import control_character
 from ..domain.forms import Form
 from ..errors import FormError, QrecError
 from ..faults import fault_point
 from ..files.local import sha256_bytes
 from ..render.context import build_context
-from ..render.docx import render_docx
+from ..render.docx import render_docx, version_properties
+from ..render.glyphs import glyph_notices
 from ..workspace import Workspace
 from .form_check import template_problems
 from .keys import version_key
@@ -120,7 +121,9 @@ def store_version(ws: Workspace, form: Form, template: bytes, record: dict, vers
     context = build_context(form, data, org=ws.settings.organisation,
                             org_en=ws.settings.organisation_en, number=number,
                             version=version, status=state, date=today)
-    content = render_docx(template, context, f"templates/{form.template}")
+    properties = version_properties(form, number=number, version=version, status=state,
+                                    organisation=ws.settings.organisation, user=ws.actor, at=now)
+    content = render_docx(template, context, f"templates/{form.template}", properties)
     key = version_key(form.id, number, version)
     digest = ws.files.put(key, content)
     fault_point("version.after_docx")
@@ -142,6 +145,7 @@ def store_version(ws: Workspace, form: Form, template: bytes, record: dict, vers
     ws.catalog.add_event(now, today, ws.actor.id, action, number, version,
                          {"reason": reason, "data_sha256": data_sha,
                           "files": {"docx": digest}, **(detail or {})})
+    ws.notices += glyph_notices(form, data, f"{number} v{version}")
     files = {"docx": {"record_id": record["id"], "version": version, "kind": "docx",
                       "path": key, "sha256": digest, "size": len(content), "created_at": now}}
     return {"record": {**record, **derived, "current_version": version, "status": state},

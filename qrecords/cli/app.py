@@ -18,7 +18,7 @@ from ..errors import QrecError
 
 # Control characters a message may quote from the user (a number, a user name): shown escaped,
 # so a hostile argument cannot drive the terminal. Newline and tab are the message's own.
-_RAW = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_RAW = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 # How this face spells the verbs' parameters: an error naming one is shown as `--flag: ...`.
 FLAGS = {"reason": "--reason", "comment": "--comment", "out": "--out", "data": "--data",
          "date_from": "--from", "date_to": "--to", "month": "--month", "status": "--status",

@@ -12,10 +12,10 @@ import decimal
 import re
 from dataclasses import dataclass
 
+from ..clock import FIRST_DATE, LAST_DATE
 from ..labels import Label
+from ..text_rules import control_character
 
-# Control characters are invalid in XML 1.0 (and so in DOCX); tab and newline are allowed.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _TRUE = {"yes", "y", "true", "1", "是", "on"}
 _FALSE = {"no", "n", "false", "0", "否", "off"}
 
@@ -115,13 +115,6 @@ class Field:
                          if row.get(c.id) is not None)
 
 
-def control_character(text: str) -> str | None:
-    """The first control character in text (tab and newline are fine), written like U+001B;
-    None if there is none. A record's values, reasons and comments may not hold one."""
-    found = _CONTROL.search(text)
-    return f"U+{ord(found.group()):04X}" if found else None
-
-
 def _comparable(type_: str, value: object, today: dt.date | None):
     if type_ == "integer":
         return int(value)
@@ -191,17 +184,28 @@ def _parse_decimal(f: Field, raw: object) -> str:
 
 def _parse_date(f: Field, raw: object) -> str:
     if isinstance(raw, dt.datetime):
-        return raw.date().isoformat()
+        return check_date_range(raw.date()).isoformat()
     if isinstance(raw, dt.date):
-        return raw.isoformat()
+        return check_date_range(raw).isoformat()
     text = str(raw).strip().replace("/", "-").replace(".", "-")
     match = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text)
     if not match:
         raise Invalid("must be a date YYYY-MM-DD")
     try:
-        return dt.date(*map(int, match.groups())).isoformat()
+        day = dt.date(*map(int, match.groups()))
     except ValueError:
         raise Invalid("is not a real calendar date") from None
+    return check_date_range(day).isoformat()
+
+
+
+
+def check_date_range(day: dt.date) -> dt.date:
+    """day itself if FIRST_DATE <= day <= LAST_DATE, else raises Invalid saying the range."""
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise Invalid(f"is outside the dates a record may hold ({FIRST_DATE.isoformat()} to "
+                      f"{LAST_DATE.isoformat()})")
+    return day
 
 
 def _parse_choice(f: Field, raw: object) -> str:
@@ -231,10 +235,12 @@ def _parse_table(f: Field, raw: object) -> list:
     if isinstance(raw, str):
         import yaml
 
-        from ..inputs import load_yaml_text
+        from ..inputs import DataShapeError, load_yaml_text
 
         try:
             raw = load_yaml_text(raw)
+        except DataShapeError as exc:  # a key twice in a row, too many rows to be a table
+            raise Invalid(str(exc)) from None
         except (yaml.YAMLError, RecursionError):
             raise Invalid("must be a YAML list of rows, e.g. [{name: X, quantity: 1}]") from None
     if not isinstance(raw, list):

@@ -7,12 +7,14 @@ field, the value and the rule.
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import decimal
 import re
 from dataclasses import dataclass
 
 from ..errors import ValidationError, suggest
+from ..text_rules import CONTROL_CHARACTERS
 from .fields import Field, Invalid, Label
 from .workflow import Workflow
 
@@ -68,10 +70,8 @@ def validate_data(form: Form, data: dict, today: str) -> dict:
     if not isinstance(data, dict):
         raise ValidationError(["record data must be a mapping of field id to value"])
     problems: list[str] = []
-    for name in data:
-        if form.field(str(name)) is None:
-            problems.append(f"unknown field {_show(str(name))}"
-                            f"{suggest(str(name), form.field_ids)}")
+    _unknown([str(n) for n in data if form.field(str(n)) is None], "unknown field",
+             form.field_ids, problems)
     clean: dict = {}
     day = dt.date.fromisoformat(today)
     for f in form.fields:
@@ -106,26 +106,36 @@ def _check_value(f: Field, raw, place: str, problems: list[str], today: dt.date)
 
 def _check_table(f: Field, rows: list, place: str, problems: list[str],
                  today: dt.date) -> list:
+    if f.max_rows is not None and len(rows) > f.max_rows:
+        # the rows are not checked one by one: the table has to be cut down first anyway
+        problems.append(f"{place} ({f.label.zh}): has {len(rows)} rows, at most "
+                        f"{f.max_rows} allowed")
+        return []
     clean_rows = []
     known = [c.id for c in f.columns]
     for number, row in enumerate(rows, start=1):
         where = f"{place}[{number}]"
-        for name in row:
-            if f.column(str(name)) is None:
-                problems.append(f"{where}: unknown column {_show(str(name))}"
-                                f"{suggest(str(name), known)}")
+        _unknown([str(n) for n in row if f.column(str(n)) is None], f"{where}: unknown column",
+                 known, problems)
         clean_rows.append({c.id: _check_value(c, row.get(c.id), f"{where}.{c.id}", problems,
                                              today) for c in f.columns})
     if len(clean_rows) < f.min_rows:
         problems.append(f"{place} ({f.label.zh}): needs at least {f.min_rows} row(s)")
-    if f.max_rows is not None and len(clean_rows) > f.max_rows:
-        problems.append(f"{place} ({f.label.zh}): has {len(clean_rows)} rows, at most "
-                        f"{f.max_rows} allowed")
     if f.key:
-        keys = [r[f.key] for r in clean_rows if r[f.key] is not None]
-        for key in sorted({k for k in keys if keys.count(k) > 1}):
+        counts = collections.Counter(r[f.key] for r in clean_rows if r[f.key] is not None)
+        for key in sorted(k for k, n in counts.items() if n > 1):
             problems.append(f"{place} ({f.label.zh}): {f.key} '{key}' appears more than once")
     return clean_rows
+
+
+_UNKNOWN_LISTED = 10  # unknown names listed one by one (with a did-you-mean); then a count
+
+
+def _unknown(names: list[str], what: str, known, problems: list[str]) -> None:
+    for name in names[:_UNKNOWN_LISTED]:
+        problems.append(f"{what} {_show(name)}{suggest(name, known)}")
+    if len(names) > _UNKNOWN_LISTED:
+        problems.append(f"{what}: {len(names) - _UNKNOWN_LISTED} more not listed")
 
 
 def _check_product(f: Field, clean: dict, problems: list[str]) -> None:
@@ -154,5 +164,5 @@ def _show(raw) -> str:
     text = repr(raw) if not isinstance(raw, str) else raw
     if len(text) > 57:
         text = text[:54] + "..."
-    text = re.sub(r"[\x00-\x1f\x7f-\x9f]", lambda m: repr(m.group())[1:-1], text)
+    text = re.sub(f"[\\x00-\\x1f{CONTROL_CHARACTERS}]", lambda m: repr(m.group())[1:-1], text)
     return f"'{text}'" if isinstance(raw, str) else text

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import secrets
 import shutil
-import socket
 import stat
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from ..outputs import temp_name
 from .base import FileMissing, FileStore, check_key
 
 READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
@@ -24,13 +23,6 @@ READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
 
 def sha256_bytes(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
-
-
-def temp_name(path: Path) -> Path:
-    """A temporary name beside `path`, unique across machines sharing the folder: host,
-    process and a random part."""
-    host = socket.gethostname().replace("/", "_")[:32]
-    return path.with_name(f".{path.name}.{host}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
 
 
 def write_immutable(path: Path, content: bytes) -> str:

@@ -3,6 +3,7 @@ of a template's placeholders for `qrec forms check`."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 from ..errors import FormError
@@ -26,8 +27,11 @@ def _open(template: bytes, name: str):
     return tpl
 
 
-def render_docx(template: bytes, context: dict, name: str = "template") -> bytes:
-    """Render a DOCX template to bytes. A broken template raises FormError naming it."""
+def render_docx(template: bytes, context: dict, name: str = "template",
+                properties: dict | None = None) -> bytes:
+    """Render a DOCX template to bytes. `properties` (see version_properties) replace the
+    template's document properties: none of the template's (its author, dates, description)
+    is kept. A broken template raises FormError naming it."""
     from jinja2 import TemplateError
 
     tpl = _open(template, name)
@@ -35,9 +39,37 @@ def render_docx(template: bytes, context: dict, name: str = "template") -> bytes
         tpl.render(context, jinja_env=_environment(), autoescape=True)
     except TemplateError as exc:
         raise FormError(f"{name}: template error: {exc}") from None
+    if properties is not None:
+        _set_core_properties(tpl.docx.core_properties, properties)
     out = io.BytesIO()
     tpl.save(out)
     return out.getvalue()
+
+
+def version_properties(form, *, number: str, version: int, status: str, organisation: str,
+                       user, at: str) -> dict:
+    """The document properties (docProps/core.xml) of a record version's DOCX, as its PDF's
+    metadata has them: title "客户投诉处理单 Customer Complaint Handling Form CC-2611-01 v2",
+    subject "QR-9.1.2-01 rev A/0", author the organisation, last modified by the user who made
+    the version ("李娜 (lina)"), created and modified at the version's time (`at`, UTC ISO
+    8601 as the catalog keeps it), the record number as identifier and keyword, the version
+    as revision, the state's label as status. Returns {python-docx property name: value}."""
+    when = dt.datetime.fromisoformat(at.replace("Z", "+00:00")).replace(tzinfo=None)
+    return {"title": f"{form.title.zh} {form.title.en} {number} v{version}",
+            "subject": f"{form.form_number} rev {form.revision}",
+            "author": organisation, "last_modified_by": f"{user.name} ({user.id})",
+            "created": when, "modified": when, "identifier": number, "keywords": number,
+            "category": form.form_number, "revision": version, "version": str(version),
+            "content_status": form.workflow.label(status), "language": "zh-CN"}
+
+
+def _set_core_properties(core, properties: dict) -> None:
+    # Every element the template brought (description, last printed, ...) goes first, so
+    # nothing of the template's own properties survives into a record.
+    for child in list(core._element):
+        core._element.remove(child)
+    for key, value in properties.items():
+        setattr(core, key, value)
 
 
 def template_names(template: bytes, name: str = "template") -> tuple[set, dict, dict]:

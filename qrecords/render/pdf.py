@@ -28,8 +28,8 @@ from ..settings import soffice_override
 WORKER = Path(__file__).with_name("uno_worker.py")
 FONTS = Path(__file__).with_name("fonts.conf")
 SYSTEM_PYTHON = "/usr/bin/python3"
-INSTALL_HINT = ("install LibreOffice and the CJK fonts: apt-get install libreoffice-writer-nogui "
-                "fonts-noto-cjk python3-uno (or run `make demo`)")
+INSTALL_HINT = ("install LibreOffice and the fonts: apt-get install libreoffice-writer-nogui "
+                "fonts-noto-cjk fonts-symbola python3-uno (or run `make demo`)")
 
 
 class PdfUnavailable(QrecError):
@@ -196,7 +196,7 @@ def stamp_pdf(text: str, converter: Converter) -> bytes:
     from .finish import STAMP_DESIGN, stamp_docx
 
     key = hashlib.sha256(f"{STAMP_DESIGN}|{text}".encode()).hexdigest()[:24]
-    cached = _cache_dir() / f"stamp-{key}.pdf"
+    cached = cache_dir() / f"stamp-{key}.pdf"
     if cached.is_file():
         return cached.read_bytes()
     with tempfile.TemporaryDirectory(prefix="qrec-stamp-") as temp:
@@ -214,7 +214,8 @@ def stamp_pdf(text: str, converter: Converter) -> bytes:
     return content
 
 
-def _cache_dir() -> Path:
+def cache_dir() -> Path:
+    """Where rendered stamps and font coverage are cached: $XDG_CACHE_HOME/qrecords."""
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "qrecords"
 

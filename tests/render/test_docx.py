@@ -5,7 +5,7 @@ import subprocess
 import pytest
 
 from qrecords.domain.fields import Field
-from tests.conftest import as_user, load_example
+from tests.conftest import EXAMPLES, as_user, load_example
 from tests.render.docx_text import docx_rows, docx_text, edit_template
 from qrecords.api import records
 
@@ -115,3 +115,36 @@ def test_display_of_each_type():
     assert Field("a", "yesno", label).display(True) == "是 Yes"
     choice = Field("c", "choice", label, choices=(Choice("x", Label("甲", "A")),))
     assert choice.display("x") == "甲 A" and choice.display(None) == ""
+
+
+def test_each_version_has_its_own_document_properties(ws, run):
+    """docProps/core.xml of each version says what it is, who made it and when, as the PDF's
+    metadata does; nothing of the template's own properties (its author, its fixed date, its
+    description) is left."""
+    import datetime as dt
+    import json
+
+    import docx
+
+    def shown(*args, user="lina"):
+        result = run(*args, "--json", user=user)
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    first = shown("new", "complaint", "--data", str(EXAMPLES / "complaint.yaml"))
+    number = first["number"]
+    second = shown("do", number, "investigate", user="zhaomin")
+    template = docx.Document(str(ws.root / "templates" / "complaint.docx")).core_properties
+    for made, version, user, status in ((first, 1, "李娜 (lina)", "已登记 Registered"),
+                                        (second, 2, "赵敏 (zhaomin)", "调查中 Investigating")):
+        core = docx.Document(made["files"]["docx"]).core_properties
+        at = dt.datetime.fromisoformat(made["version_created_at"].replace("Z", "+00:00"))
+        assert core.title == f"客户投诉处理单 Customer Complaint Handling Form {number} v{version}"
+        assert core.subject == "QR-9.1.2-01 rev A/0"
+        assert core.author == "华东精密制造有限公司" and core.last_modified_by == user
+        assert core.created == core.modified == at
+        assert (core.identifier, core.keywords, core.category) == (number, number,
+                                                                   "QR-9.1.2-01")
+        assert (core.revision, core.content_status) == (version, status)
+        assert core.comments == "" and core.last_printed is None  # no template description
+        assert core.author != template.author and core.created != template.created

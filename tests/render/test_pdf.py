@@ -18,6 +18,7 @@ from qrecords.render.pdf import Converter, make_pdf
 from qrecords.domain.workflow import State
 from tests.conftest import EXAMPLES, ROOT, as_json, as_user, example, load_example
 from qrecords.api import pdfs as api_pdfs, records
+from tests.render.docx_text import docx_text
 
 
 def _fonts(reader: PdfReader) -> list[tuple[str, bool]]:
@@ -239,3 +240,46 @@ def test_watermark_stamp_is_rendered_once_then_cached(tmp_path, monkeypatch):
 
     assert stamp_pdf("草稿 DRAFT", NoConverter()) == first
     assert len(list((tmp_path / "qrecords").glob("stamp-*.pdf"))) == 1
+
+
+# -- characters and fonts: nothing printed as an empty box without a word -------------------
+
+EMOJI = "✅ ❌ 👍"
+NO_FONT = "\U0010FFFD"  # private use, plane 16: no font has it
+
+
+def test_emoji_print_from_an_installed_font_and_stay_in_the_text_layer(run):
+    result = run("new", "complaint", "--data", example("complaint"), "--set",
+                 "customer=✅ 宁波海天 ❌", "--set", "description=包装破损 👍 已复核 ✅", "--json")
+    assert result.exit_code == 0, result.output
+    assert "no installed font" not in result.stderr, result.stderr
+    pdf = PdfReader(as_json(result)["files"]["pdf"])
+    text = "".join(page.extract_text() for page in pdf.pages)
+    for char in EMOJI.split():
+        assert char in text, f"{char} lost from the PDF's text layer"
+    # drawn from an embedded font that has them (the install script's Symbola), not boxes
+    assert any("Symbola" in name and embedded for name, embedded in _fonts(pdf)), _fonts(pdf)
+
+
+def test_a_character_no_font_has_is_named_when_it_is_entered(run, ws):
+    result = run("new", "customer_property", "--data", example("customer_property"), "--set",
+                 f"customer=客户{NO_FONT}", "--set",
+                 f"items=[{{item_no: 1, name: 铜板{NO_FONT}, category: material}}]", "--json")
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if "no installed font" in line]
+    assert len(warnings) == 2, result.stderr
+    assert warnings[0].startswith("Warning: CP-2026-0001 v1: customer (客户名称) 中的 ")
+    assert warnings[1].startswith("Warning: CP-2026-0001 v1: items[1].name (名称) 中的 ")
+    assert all("U+10FFFD" in w and "the PDF shows an empty box" in w for w in warnings)
+    record = as_json(result)
+    assert record["data"]["customer"] == f"客户{NO_FONT}"  # kept as typed
+    assert f"客户{NO_FONT}" in docx_text(record["files"]["docx"])
+
+
+def test_missing_glyphs_asks_the_fonts_libreoffice_uses():
+    from qrecords.render.glyphs import missing_glyphs
+
+    assert missing_glyphs("ACME 华东电力 ①②③ ✅❌👍 👍🏽") == []
+    # joiners and variation selectors are not drawn on their own
+    assert missing_glyphs("👩\u200d🔧 ❤\ufe0f") == []
+    assert missing_glyphs(f"a{NO_FONT}b{NO_FONT}") == [NO_FONT]
