@@ -375,7 +375,8 @@ def render(ctx, number, version, all_missing, dry_run, as_json):
 # -- search --------------------------------------------------------------------------------
 
 
-@cli.command()
+# A query may start with "-" (`qrec search -2016`): an unknown option is taken as the query.
+@cli.command(context_settings={"ignore_unknown_options": True})
 @click.argument("query")
 @click.option("--form", "form_id", metavar="FORM", help="Only records of this form.")
 @click.option("--status", "status_", metavar="STATUS", help="Only records in this status.")
@@ -392,6 +393,8 @@ def search(ctx, query, form_id, status_, customer, date_from, date_to, limit, al
     found = _workspace(ctx).search(query, form=form_id, status_=status_, customer=customer,
                                    date_from=date_from, date_to=date_to, limit=limit,
                                    all_versions=all_versions, user=ctx.obj["user"])
+    for note in found.get("notes", []):
+        click.echo(f"Warning: {note}", err=True)
     if as_json:
         _json(found)
     else:

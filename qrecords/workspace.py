@@ -818,7 +818,8 @@ class Workspace:
                               {f.id for f in fields if f.sensitive}, form=form, status=status_,
                               customer=customer, date_from=date_from, date_to=date_to,
                               limit=limit, all_versions=all_versions,
-                              snippet_of=self._snippet_source)
+                              snippet_of=self._snippet_source,
+                              forms=forms.values(), synonyms=self.config.synonyms)
         if "privacy" in actor.roles and searching.is_plain(text):
             numbers = self.store.sensitive_matches(self._sensitive_fields(), text)
             extra = searching.sensitive_hits(self.index, numbers, found, form=form,
