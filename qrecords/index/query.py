@@ -61,9 +61,9 @@ def to_index(parsed, long_ids=frozenset()):
             return query.Phrase("fields", [f"{fid}:{w}" for w in node.words], slop=node.slop,
                                 boost=node.boost)
         if isinstance(node, query.TermRange):
-            return query.TermRange("fields", f"{fid}:{node.start or ''}",
-                                   f"{fid}:{node.end}" if node.end else f"{fid}:\uffff",
-                                   boost=node.boost)
+            return type(node)("fields", f"{fid}:{node.start or ''}",
+                              f"{fid}:{node.end}" if node.end else f"{fid}:\uffff",
+                              boost=node.boost)
         if isinstance(node, (query.Term, query.Prefix, query.Wildcard)):
             return type(node)("fields", f"{fid}:{node.text}", boost=node.boost)
         raise QueryError(f"query: this kind of query cannot be used on field '{fid}'")
@@ -222,8 +222,11 @@ def _check_dates(text: str) -> None:
 def _fix_terms(parsed):
     """One Chinese character matches the bigrams it starts and a run's last character (see
     analysis.py); record numbers are upper case however they were typed; `*` is every
-    document."""
+    document; prefix, wildcard and range queries score the same on any index
+    (ranking.stable)."""
     from whoosh import query
+
+    from .ranking import stable
 
     def fix(node):
         if isinstance(node, query.Every) and node.fieldname == "content":
@@ -232,10 +235,13 @@ def _fix_terms(parsed):
             return query.Every(boost=node.boost)
         if isinstance(node, (query.Term, query.Prefix, query.Wildcard)) and \
                 node.fieldname == "number":
-            return type(node)("number", str(node.text).upper(), boost=node.boost)
+            fixed = type(node)("number", str(node.text).upper(), boost=node.boost)
+            return fixed if isinstance(node, query.Term) else stable(fixed)
         if isinstance(node, query.Term) and isinstance(node.text, str) and \
                 len(node.text) == 1 and is_cjk(node.text):
-            return query.Or([node, query.Prefix(node.fieldname, node.text)])
+            return query.Or([node, stable(query.Prefix(node.fieldname, node.text))])
+        if isinstance(node, (query.Prefix, query.Wildcard, query.TermRange)):
+            return stable(node)
         return node.apply(fix)
 
     return fix(parsed)

@@ -6,8 +6,9 @@ change at a time leaves its earlier documents deleted in older segments until th
 merged, so the same query scored differently on that index than on one rebuilt from the
 catalog, and documents with equal scores came in the order they were written. Here:
 
-- LiveBM25F is BM25F over the live documents only: the documents that have a term and the
-  total field length, less the deleted documents' share.
+- LiveBM25F is BM25F over the live documents only: how many there are, how many have a
+  term and their average length.
+- Prefix, wildcard and range queries score a constant for each match (stable()).
 - Hits with equal scores (to ORDER_DIGITS decimals) come newest first: by the record's date,
   then its number, then its version, all descending, read from the `order` column that
   documents.order_key() fills.
@@ -17,11 +18,14 @@ catalog, and documents with equal scores came in the order they were written. He
 
 from __future__ import annotations
 
+from collections import Counter
+from functools import lru_cache
 from heapq import heappush, heapreplace
 from math import log
 
 from whoosh.collectors import TopCollector
-from whoosh.matching import FilterMatcher
+from whoosh.matching import FilterMatcher, WrappingMatcher
+from whoosh.query import Prefix, TermRange, Wildcard
 from whoosh.scoring import BM25F, BM25FScorer, WeightScorer
 
 ORDER_DIGITS = 6  # scores equal to this many decimals are ties
@@ -54,18 +58,45 @@ class _LiveScorer(BM25FScorer):
 
 
 def _live_average_length(searcher, fieldname: str) -> float:
-    """The average length of the field over the live documents (the deleted ones' lengths
-    are Whoosh's one-byte approximations: off by a few percent of a few documents)."""
+    """The average length of the field over the live documents, as Whoosh stores each one
+    (a byte). Not from Whoosh's total per segment: a merged segment's total still counts the
+    documents deleted before the merge."""
     cache = searcher.__dict__.setdefault("_qrec_average_length", {})
     if fieldname not in cache:
-        total = searcher.field_length(fieldname)
-        for leaf, _ in searcher.leaf_searchers():
-            reader = leaf.reader()
-            if reader.has_deletions():
-                total -= sum(reader.doc_field_length(d, fieldname, 0)
-                             for d in reader.deleted_docs_set)
+        total = sum(_live_lengths(leaf.reader(), fieldname)
+                    for leaf, _ in searcher.leaf_searchers())
         cache[fieldname] = total / (searcher.doc_count() or 1)
     return cache[fieldname]
+
+
+@lru_cache(maxsize=1)
+def _byte_lengths() -> list[int]:
+    from whoosh.util.numeric import byte_to_length
+
+    return [byte_to_length(b) for b in range(256)]
+
+
+def _live_lengths(reader, fieldname: str) -> int:
+    """The sum of the field's lengths over a segment's live documents: its column of
+    one-byte lengths read at once (Whoosh's W3 codec), else document by document."""
+    try:
+        from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+
+        column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+        raw = column._dbfile.get(column._basepos, column._count) if column else b""
+    except AttributeError:  # another codec or reader
+        raw = None
+    if raw is None:
+        lengths = (reader.doc_field_length(d, fieldname, 0) or 0
+                   for d in range(reader.doc_count_all()))
+        total = sum(lengths)
+    else:
+        table = _byte_lengths()
+        total = sum(table[b] * n for b, n in Counter(raw).items())
+    if reader.has_deletions():
+        total -= sum(reader.doc_field_length(d, fieldname, 0) or 0
+                     for d in reader.deleted_docs_set)
+    return total
 
 
 def live_count(searcher, fieldname: str, text, restrict=frozenset()) -> int | None:
@@ -143,3 +174,70 @@ class RankedCollector(TopCollector):
     def results(self):
         items = sorted(self.items, reverse=True)
         return self._results([(score, docnum) for score, _, docnum in items])
+
+
+class _ConstantScore(WrappingMatcher):
+    """Its child's matches, each scoring `boost`."""
+
+    def replace(self, minquality=0):
+        found = self.child.replace(0)
+        return self if found is self.child else self._replacement(found)
+
+    def supports_block_quality(self):
+        return False
+
+    def skip_to_quality(self, minquality):
+        return 0
+
+    def max_quality(self):
+        return self.boost
+
+    def block_quality(self):
+        return self.boost
+
+    def score(self):
+        return self.boost
+
+
+class _StableMultiTerm:
+    """A prefix, wildcard or range query whose every match scores its boost. Whoosh scores
+    them by BM25 or by a constant depending on how many terms they expand to (terms of
+    deleted documents included) and how large each segment is, so the same query scored
+    differently before and after a rebuild."""
+
+    def matcher(self, searcher, context=None):
+        from whoosh import matching
+        from whoosh.query import Or, Term
+        from whoosh.scoring import Frequency
+        from whoosh.searching import SearchContext
+
+        fieldname = self.field()
+        found = [Term(fieldname, word) for word in self._btexts(searcher.reader()) if word]
+        if not found:
+            return matching.NullMatcher()
+        # Frequency: the expansions need no statistics (their scores are not used).
+        context = (context or SearchContext()).set(weighting=Frequency())
+        return _ConstantScore(Or(found).matcher(searcher, context), self.boost)
+
+
+class StablePrefix(_StableMultiTerm, Prefix):
+    pass
+
+
+class StableWildcard(_StableMultiTerm, Wildcard):
+    pass
+
+
+class StableTermRange(_StableMultiTerm, TermRange):
+    pass
+
+
+def stable(node):
+    """A prefix, wildcard or range query as one of the Stable classes above."""
+    if isinstance(node, _StableMultiTerm):
+        return node
+    if isinstance(node, TermRange):
+        return StableTermRange(node.fieldname, node.start, node.end, node.startexcl,
+                               node.endexcl, boost=node.boost)
+    cls = StablePrefix if isinstance(node, Prefix) else StableWildcard
+    return cls(node.fieldname, node.text, boost=node.boost)
