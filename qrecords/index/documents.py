@@ -46,10 +46,15 @@ def record_date(form: Form, data: dict, registered: str) -> str:
     return (data.get(form.date_field) if form.date_field else None) or registered
 
 
+ORDER_WIDTH = 48  # bytes of order_key(): a fixed width is read without an index of offsets
+
+
 def order_key(date: str, number: str, version: int) -> bytes:
-    """How hits with equal scores are ordered (ranking.py): the larger key first, that is the
-    newer date, then the later number, then the later version."""
-    return f"{date}\x00{number}\x00{version:09d}".encode()
+    """How hits with equal scores are ordered (ranking.py): ORDER_WIDTH bytes, the larger key
+    first, that is the newer date, then the later number (its first 32 bytes), then the later
+    version."""
+    return date.encode()[:10].ljust(10, b"\0") + number.encode()[:32].ljust(32, b"\0") + \
+        version.to_bytes(6, "big")
 
 
 def documents(form: Form, number: str, versions: list[dict], current_version: int) -> list[dict]:

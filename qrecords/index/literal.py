@@ -91,10 +91,11 @@ _SPACED = re.compile(r"(\s+)")
 
 
 def typographic_spaces(text: str) -> str:
-    """`text` without the spaces people put between Chinese and letters or digits, and between
-    letters and digits (`8D 报告`, `第 3 条`, `ISO 9001`): the words are searched as if written
+    """`text` without the spaces people put between a code and the Chinese after it, and
+    between letters and digits (`8D 报告`, `ISO 9001`): the words are searched as if written
     together, which the index finds written either way (analysis.py). Spaces next to an
-    operator, a field name, or in quotes or a range are kept."""
+    operator, a field name, or in quotes or a range are kept, and so are spaces between
+    Chinese and a code after it (`铝合金外壳 3型`: two words, cheaper than a phrase)."""
     from .analysis import is_cjk, normalise
 
     def kind(char: str) -> str:
@@ -111,7 +112,6 @@ def typographic_spaces(text: str) -> str:
         pair = (kind(before[-1:]), kind(after[:1])) if before and after else ("", "")
         join = not quoted and not ranged and ":" not in before and ":" not in after and \
             before not in _OPERATORS and after not in _OPERATORS and \
-            pair in {("cjk", "letter"), ("cjk", "digit"), ("letter", "cjk"), ("digit", "cjk"),
-                     ("letter", "digit")}
+            pair in {("letter", "cjk"), ("digit", "cjk"), ("letter", "digit")}
         out += ["" if join else pieces[n], after]
     return "".join(out)

@@ -49,12 +49,19 @@ class LiveBM25F(BM25F):
 
 
 class _LiveScorer(BM25FScorer):
+    """Whoosh's BM25F scorer with LiveBM25F's statistics, reading a segment's document lengths
+    from its length column loaded at once rather than from the file for each document."""
+
     def __init__(self, searcher, fieldname, text, B, K1, qf=1):
         parent = searcher.get_parent()
         self.idf = parent.idf(fieldname, text)  # LiveBM25F.idf, cached by the searcher
         self.avgfl = _live_average_length(parent, fieldname) or 1
         self.B, self.K1, self.qf = B, K1, qf
         self.setup(searcher, fieldname, text)
+        raw = _length_bytes(searcher.reader(), fieldname) if searcher.is_atomic() else None
+        if raw is not None:
+            table, size = _byte_lengths(), len(raw)
+            self.dfl = lambda docnum: table[raw[docnum]] if docnum < size else 0
 
 
 def _live_average_length(searcher, fieldname: str) -> float:
@@ -76,16 +83,25 @@ def _byte_lengths() -> list[int]:
     return [byte_to_length(b) for b in range(256)]
 
 
-def _live_lengths(reader, fieldname: str) -> int:
-    """The sum of the field's lengths over a segment's live documents: its column of
-    one-byte lengths read at once (Whoosh's W3 codec), else document by document."""
-    try:
-        from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+def _length_bytes(reader, fieldname: str) -> bytes | None:
+    """A segment's column of one-byte document lengths of the field (Whoosh's W3 codec:
+    documents past its end have none), read once per reader; None for another codec."""
+    cache = reader.__dict__.setdefault("_qrec_lengths", {})
+    if fieldname not in cache:
+        try:
+            from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 
-        column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-        raw = column._dbfile.get(column._basepos, column._count) if column else b""
-    except AttributeError:  # another codec or reader
-        raw = None
+            column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+            cache[fieldname] = bytes(column._dbfile.get(column._basepos, column._count)) \
+                if column else b""
+        except AttributeError:  # another codec or reader
+            cache[fieldname] = None
+    return cache[fieldname]
+
+
+def _live_lengths(reader, fieldname: str) -> int:
+    """The sum of the field's lengths over a segment's live documents."""
+    raw = _length_bytes(reader, fieldname)
     if raw is None:
         lengths = (reader.doc_field_length(d, fieldname, 0) or 0
                    for d in range(reader.doc_count_all()))

@@ -48,15 +48,18 @@ def whoosh_schema():
     `data_sha256` are only stored: no query names them, and indexing them cost every build
     nine terms a document (a NUMERIC field writes one per 4 bits of the value). `order` is a
     column only: how hits with equal scores are ordered (documents.order_key)."""
+    from whoosh.columns import FixedBytesColumn
     from whoosh.fields import BOOLEAN, COLUMN, ID, STORED, TEXT, Schema
 
     from .analysis import FieldsTokenizer
+    from .documents import ORDER_WIDTH
 
     return Schema(key=ID(unique=True, stored=True), number=ID(stored=True), version=STORED(),
                   current=BOOLEAN(stored=True), form=ID(stored=True), status=ID(stored=True),
                   date=ID(stored=True), title=STORED(), data_sha256=STORED(),
                   customer=text_field(compound=False), content=text_field(),
-                  fields=TEXT(analyzer=FieldsTokenizer()), order=COLUMN())
+                  fields=TEXT(analyzer=FieldsTokenizer()),
+                  order=COLUMN(FixedBytesColumn(ORDER_WIDTH)))
 
 
 class SearchIndex:

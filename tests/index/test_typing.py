@@ -118,7 +118,7 @@ def test_codes_beside_chinese_however_spaced(ws, filed):
         set(filed.values()) - {filed["apart"]}
     assert ws.search("8D 报告", user="zhangwei")["notes"] == []
     # Written apart only: the words anywhere, with a note.
-    apart = ws.search("小组 8D", user="zhangwei")
+    apart = ws.search("8D 检验", user="zhangwei")
     assert {h["number"] for h in apart["hits"]} == {filed["apart"]}
     assert "no record has these words written together" in apart["notes"][0]
 
