@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -44,6 +45,9 @@ class Settings:
     catalog: str  # "sqlite:<path>"
     files: str  # "file:<folder>"
     index: Path  # this machine's search index folder
+    # search.synonyms: groups of words a search treats as one (品质/质量); absent, the
+    # shipped list of default_workspace.yaml
+    synonyms: tuple[tuple[str, ...], ...] = ()
 
     def department(self, department_id: str | None) -> str:
         label = self.departments.get(department_id)
@@ -106,7 +110,33 @@ def load_settings(root: Path) -> Settings:
     return Settings(root, str(org["name"]).strip(), str(org.get("name_en", "")).strip(), users,
                     str(default_user) if default_user is not None else None, dict(limits),
                     departments, catalog=f"sqlite:{root / 'records' / 'catalog.sqlite'}",
-                    files=f"file:{root / 'records'}", index=root / "index")
+                    files=f"file:{root / 'records'}", index=root / "index",
+                    synonyms=_synonyms(doc, where))
+
+
+def _synonyms(doc: dict, where: str) -> tuple[tuple[str, ...], ...]:
+    """search.synonyms: a list of groups, each a list of two or more words."""
+    search = doc.get("search") or {}
+    if not isinstance(search, dict):
+        raise WorkspaceError(f"{where}: search must be a mapping (synonyms: ...)")
+    if "synonyms" not in search:
+        if doc is _default_doc():
+            return ()
+        return _synonyms(_default_doc(), str(DEFAULT_CONFIG))
+    groups = search["synonyms"] or []
+    if not isinstance(groups, list):
+        raise WorkspaceError(f"{where}: search.synonyms must be a list of groups of words")
+    for n, group in enumerate(groups, start=1):
+        if not (isinstance(group, list) and len(group) >= 2 and
+                all(isinstance(w, str) and w.strip() for w in group)):
+            raise WorkspaceError(f"{where}: search.synonyms #{n}: must be a list of two or "
+                                 f"more words, e.g. [品质, 质量]; got {group!r}")
+    return tuple(tuple(w.strip() for w in group) for group in groups)
+
+
+@lru_cache(maxsize=1)
+def _default_doc() -> dict:
+    return yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
 
 
 def find_root(explicit: str | None) -> Path:

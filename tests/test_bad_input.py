@@ -423,15 +423,9 @@ CASES = [
     Case("init-existing-workspace", ("init", "{ws}"), ("already a workspace",),
          workspace=False, user=None),
     # search: malformed queries and options (each one line, nothing changed)
+    # (An unclosed bracket or quote, or an unknown field, is searched as the text it is with
+    # a warning: tests/index/test_typing.py.)
     Case("search-empty", ("search", "  "), ("query is empty",), seed=True),
-    Case("search-unclosed-paren", ("search", "(包装 OR 破损"),
-         ("'(' at character 1 is not closed",), seed=True),
-    Case("search-stray-bracket", ("search", "包装]"), ("']' at character 3 closes nothing",),
-         seed=True),
-    Case("search-unclosed-quote", ("search", '"包装破损'), ('quote " is not closed',),
-         seed=True),
-    Case("search-unknown-field", ("search", "custmer:华东"),
-         ("unknown field 'custmer'", "did you mean 'customer'"), seed=True),
     Case("search-sensitive-field", ("search", "customer_phone:138"),
          ("'customer_phone' is a sensitive field",), seed=True),
     Case("search-bad-date-range", ("search", "date:[2026-13-01 TO 2026-12-31]"),
@@ -445,7 +439,7 @@ CASES = [
     Case("search-unknown-status", ("search", "华东", "--status", "open"),
          ("--status: 'open' is not a status",), seed=True),
     Case("search-customer-punctuation", ("search", "*", "--customer", "、"),
-         ("--customer '、' has no letters, digits or Chinese characters",), seed=True),
+         ("--customer: '、' has no letters, digits or Chinese characters",), seed=True),
     Case("search-date-star", ("search", "date:[2026-06-01 TO *]"),
          ("leave an open end of a date range empty",), seed=True),
     Case("search-date-compare", ("search", "date:>2026-01-01"), ("'>2026-01-01' is not a date",),

@@ -65,7 +65,8 @@ def search(ws: Workspace, text: str, form: str | None = None, status: str | None
                           form=form, status=status, customer=customer, date_from=date_from,
                           date_to=date_to, limit=limit, all_versions=all_versions,
                           snippet_of=lambda number, version: _snippet_source(ws, number,
-                                                                             version))
+                                                                             version),
+                          forms=forms.values(), synonyms=ws.settings.synonyms)
     if access.may_see_personal_data(ws.actor.roles) and searching.is_plain(text):
         numbers = ws.catalog.sensitive_matches(_sensitive_fields(ws), text)
         extra = searching.sensitive_hits(ws.index, numbers, found, form=form, status=status,

@@ -10,7 +10,8 @@ from .app import cli, json_option, open_workspace, output, print_json, progress_
 # -- search ----------------------------------------------------------------------------------
 
 
-@cli.command()
+# A query may start with "-" (`qrec search -2016`): an unknown option is taken as the query.
+@cli.command(context_settings={"ignore_unknown_options": True})
 @click.argument("query")
 @click.option("--form", "form_id", metavar="FORM", help="Only records of this form.")
 @click.option("--status", "status_", metavar="STATUS", help="Only records in this status.")
@@ -29,6 +30,8 @@ def search(ctx, query, form_id, status_, customer, date_from, date_to, limit, al
 
     found = find(open_workspace(ctx), query, form=form_id, status=status_, customer=customer,
                  date_from=date_from, date_to=date_to, limit=limit, all_versions=all_versions)
+    for note in found.get("notes", []):
+        click.echo(f"Warning: {note}", err=True)
     output(found, as_json, lambda f: search_text(f, all_versions))
 
 

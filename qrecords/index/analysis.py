@@ -23,6 +23,15 @@ CC-2611-000002) is one term and "PCB-4451-A" a phrase of two rare ones; and a co
 right before Chinese gives its last part with the next character, 6型@0 in "6型号", so "6型"
 is one term instead of two that nearly every record has. Compound terms start with COMPOUND
 (below).
+
+What is folded before any of this, in records and queries alike (normalise()): full-width
+letters and digits to ASCII, upper to lower case, and Traditional characters to Simplified
+ones, character by character (OpenCC's t2s character table), so that 質量管制 finds 质量管制
+and every character keeps its place for highlighting. Japanese kana and Korean hangul are
+analysed like Chinese (bigrams: センサー finds センサ, 센서 finds 센서가). Letters and digits
+side by side are two parts of a code ("ISO9001" is iso 9001, as "ISO-9001" is), and letters
+followed by a number after spaces ("ISO 9001") are one code too; a code followed by Chinese
+after spaces ("8D 报告") gets the same compound term as one written right before it ("8D报告").
 """
 
 from __future__ import annotations
@@ -34,27 +43,89 @@ from functools import lru_cache
 from whoosh.analysis import Token, Tokenizer
 from whoosh.lang.porter import stem
 
-_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_ALNUM = rf"[^\W_{_CJK}]"  # letters and digits of any script but Chinese
-_TOKEN = re.compile(rf"(?P<cjk>[{_CJK}]+)|(?P<code>{_ALNUM}+(?:[-_/.]{_ALNUM}+)*)")
-_PART = re.compile(rf"{_ALNUM}+")
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# Written without spaces between words, so indexed by characters: Chinese, Japanese kana
+# (without the middle dot ・), Korean hangul syllables and letters.
+_CJK = _HAN + "\u3041-\u309f\u30a1-\u30fa\u30fc-\u30ff\u31f0-\u31ff\uac00-\ud7af" \
+    "\u1100-\u11ff\u3131-\u318e"
+_ALNUM = rf"[^\W_{_CJK}]"  # letters and digits of any script but those above
+_LETTER = rf"[^\W\d_{_CJK}]"
+_TOKEN = re.compile(rf"(?P<cjk>[{_CJK}]+)|(?P<code>{_ALNUM}+"
+                    rf"(?:(?:[-_/.]|(?<={_LETTER})[ \t]+(?=\d)){_ALNUM}+)*)")
+_PART = re.compile(rf"{_LETTER}+|\d+")  # letters and digits are separate parts
 _ALPHA = re.compile(r"[a-z]+")
+_SPACES = re.compile(r"[ \t\u3000]*")
+_ALNUM_RUN = re.compile(rf"{_ALNUM}+")
+_FIELD_BREAK = re.compile("\x1e")  # FIELD_SEP
+_IS_HAN = re.compile(f"[{_HAN}]")
 
 
 def is_cjk(char: str) -> bool:
     return bool(re.fullmatch(f"[{_CJK}]", char))
 
 
+def unpunctuated(text: str) -> str | None:
+    """`text` (normalised) without the punctuation between Chinese characters and what is
+    next to them ("第(三)条" -> "第三条", "a)生技部" -> "a生技部"), or None if there is none:
+    pasted text holds punctuation where the record may not."""
+    text = normalise(text)
+    out, last, changed = [], None, False
+    for match in _TOKEN.finditer(text):
+        if last is not None:
+            gap = text[last.end():match.start()]
+            if gap and not gap.isspace() and (last.group("cjk") or match.group("cjk")):
+                changed = True
+            else:
+                out.append(gap)
+        out.append(match.group())
+        last = match
+    return "".join(out) if changed else None
+
+
 def normalise(text: str) -> str:
-    """Full-width letters, digits and dashes to ASCII (NFKC), lower case, and the same length
-    as the text, so that character offsets point into the original for highlighting."""
+    """Full-width letters, digits and dashes to ASCII (NFKC), lower case, Traditional Chinese
+    characters to Simplified ones, and the same length as the text, so that character offsets
+    point into the original for highlighting."""
     if text.isascii():
         return text.lower()
     folded = unicodedata.normalize("NFKC", text).lower()
-    if len(folded) == len(text):
-        return folded
-    return "".join(n if len(n := unicodedata.normalize("NFKC", c).lower()) == 1 else c
-                   for c in text)
+    if len(folded) != len(text):
+        folded = "".join(n if len(n := unicodedata.normalize("NFKC", c).lower()) == 1 else c
+                         for c in text)
+    return to_simplified(folded)
+
+
+_SEEN: set[str] = set()  # characters looked up in OpenCC's table so far
+_SIMPLIFIED: dict[int, str] = {}  # code point -> Simplified character, where it differs
+
+
+def to_simplified(text: str) -> str:
+    """`text` with each Traditional Chinese character replaced by its Simplified form (OpenCC
+    "t2s", one character at a time: the same length, and the same result for a character
+    wherever it stands, which phrase-level conversion would not give). Characters are looked
+    up once per process, in one call to OpenCC for all those a text brings."""
+    new = set(text)
+    new.difference_update(_SEEN)
+    if new:
+        han = [c for c in new if _IS_HAN.match(c)]
+        if han:
+            for char, simple in zip(han, _t2s(_t2s("\n".join(han))).split("\n")):
+                if simple != char and len(simple) == 1:
+                    _SIMPLIFIED[ord(char)] = simple
+        _SEEN.update(new)
+    return text.translate(_SIMPLIFIED) if _SIMPLIFIED else text
+
+
+@lru_cache(maxsize=1)
+def _converter():
+    from opencc import OpenCC
+
+    return OpenCC("t2s")
+
+
+def _t2s(lines: str) -> str:
+    """OpenCC's t2s of one character a line (a line is too short for its phrase table)."""
+    return _converter().convert(lines)
 
 
 @lru_cache(maxsize=65536)
@@ -87,22 +158,37 @@ def terms(text: str, mode: str = "index", compound: bool = True):
     position = 0
     matches = list(_TOKEN.finditer(text))
     held = False  # the last code's compound holds the first character of this run
+    # pack_content()'s field separators: no phrase spans two fields
+    breaks = [m.start() for m in _FIELD_BREAK.finditer(text)] if FIELD_SEP in text else []
+    passed = 0
     for n, match in enumerate(matches):
         start = match.start()
+        if passed < len(breaks) and breaks[passed] < start:
+            while passed < len(breaks) and breaks[passed] < start:
+                passed += 1
+            position += FIELD_GAP
+            held = False
         after = matches[n + 1] if n + 1 < len(matches) else None
         if match.group("cjk"):
             run = match.group("cjk")
-            if not (held and len(run) == 1 and after is None):
+            if not (mode != "index" and held and len(run) == 1 and after is None):
                 yield from _run_terms(run, position, start, mode, after is not None, compound)
             position += max(1, len(run) - 1)
             held = False
             continue
-        parts = list(_PART.finditer(match.group("code")))
-        found = [(_word(parts[0].group()), position, start, match.end())] if len(parts) == 1 \
-            else list(_code_terms(parts, position, start, match.end(), mode, after is not None,
-                                  compound))
+        code = match.group("code")
+        parts = list(_PART.finditer(code))
+        if len(parts) == 1:
+            found = [(_word(code), position, start, match.end())]
+        elif mode != "index" and after is None and _ALNUM_RUN.fullmatch(code):
+            # Typed without dashes or spaces ("CC261101", "ISO9001"): the joined form, which
+            # the index holds for the code however it is written.
+            found = [("".join(p.group() for p in parts), position, start, match.end())]
+        else:
+            found = list(_code_terms(parts, position, start, match.end(), mode,
+                                     after is not None, compound))
         held = compound and after is not None and after.group("cjk") is not None and \
-            after.start() == match.end()
+            _SPACES.match(text, match.end()).end() == after.start()
         if held:
             last = parts[-1]
             joined = (COMPOUND + _word(last.group()) + after.group("cjk")[0],
@@ -209,6 +295,13 @@ def analyzer(compound: bool = True) -> QrecTokenizer:
 
 FIELD_SEP, VALUE_SEP = "\x1e", "\x1f"
 FIELD_GAP = 100  # positions between fields, so no phrase spans two of them
+
+
+def pack_content(texts) -> str:
+    """Several fields' text as one value of a free-text field: terms() puts FIELD_GAP
+    positions between them, so that no phrase matches the end of one and the start of the
+    next."""
+    return FIELD_SEP.join(texts)
 
 
 def pack_fields(texts: dict[str, str]) -> str:

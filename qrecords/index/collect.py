@@ -20,9 +20,9 @@ What Whoosh's own search() costs at 100,000 records, and what is done here inste
 from __future__ import annotations
 
 from whoosh import query
-from whoosh.collectors import TopCollector
-from whoosh.matching import FilterMatcher
 from whoosh.reading import TermNotFound
+
+from .ranking import RankedCollector, live_count
 
 
 def top_and_total(searcher, q, limit: int, filter=None, mask=None) -> tuple[list, int]:
@@ -33,11 +33,12 @@ def top_and_total(searcher, q, limit: int, filter=None, mask=None) -> tuple[list
     if allow is not None and not allow:
         return [], 0
     if isinstance(q, query.Term) and allow is None:
-        total = _term_count(searcher, q, restrict)
+        total = live_count(searcher, q.fieldname, q.text, restrict)
         if total is not None:
-            results = searcher.search(q, limit=limit, optimize=True, mask=restrict or None)
+            collector = RankedCollector(limit, restrict)
+            searcher.search_with_collector(q, collector)
             # results[:], not list(results): list() asks len(), which runs the query again.
-            return results[:], total
+            return collector.results()[:], total
     q, phrases = _without_phrases(q)
     collector = _Collector(limit, phrases, allow, restrict)
     searcher.search_with_collector(q, collector)
@@ -58,41 +59,6 @@ def _ids(searcher, q):
             steps += 1
             if steps % 16 == 0:  # as Whoosh does: drop the finished parts of an OR
                 matcher = matcher.replace()
-
-
-def _term_count(searcher, term, restrict) -> int | None:
-    """Documents with the term, less the deleted and masked ones that have it (None if a
-    segment does not tell its deleted documents)."""
-    field = searcher.schema[term.fieldname]
-    text = field.to_bytes(term.text)
-    total = 0
-    for leaf, offset in searcher.leaf_searchers():
-        reader = leaf.reader()
-        if (term.fieldname, text) not in reader:
-            continue
-        end = offset + reader.doc_count_all()
-        excluded = {d - offset for d in restrict if offset <= d < end}
-        if reader.has_deletions():
-            deleted = getattr(reader, "deleted_docs_set", None)  # Whoosh's SegmentReader
-            if deleted is None:
-                return None
-            excluded.update(deleted)
-        count = reader.doc_frequency(term.fieldname, text)  # deleted documents included
-        if excluded:
-            postings = reader.postings(term.fieldname, text)
-            if isinstance(postings, FilterMatcher):
-                # A segment with deletions hides them behind a filter, which has already
-                # stepped its postings past the first ones: back to the start, unfiltered.
-                postings = postings.child
-                postings.reset()
-            for docnum in sorted(excluded):
-                if not postings.is_active():
-                    break
-                postings.skip_to(docnum)
-                if postings.is_active() and postings.id() == docnum:
-                    count -= 1
-        total += count
-    return total
 
 
 def _without_phrases(q):
@@ -132,14 +98,14 @@ def _in_order(postings, docnum: int) -> bool:
     return True
 
 
-class _Collector(TopCollector):
-    """Whoosh's TopCollector without block skipping, that keeps only documents where the
+class _Collector(RankedCollector):
+    """The ranked collector without block skipping, that keeps only documents where the
     phrases are and that pass `allow` and `restrict` (sets of document numbers), and counts
     every one of them."""
 
     def __init__(self, limit, phrases, allow, restrict):
-        super().__init__(limit, usequality=False)
-        self.phrases, self.allow, self.restrict = phrases, allow, restrict
+        super().__init__(limit, restrict, usequality=False)
+        self.phrases, self.allow = phrases, allow
         self._postings = []
 
     def set_subsearcher(self, subsearcher, offset):

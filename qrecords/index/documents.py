@@ -9,7 +9,7 @@ dates and yes/no answers would match nearly every query, so they are only in the
 from __future__ import annotations
 
 from ..domain.forms import Form
-from .analysis import pack_fields
+from .analysis import pack_content, pack_fields
 
 CONTENT_TYPES = {"text", "longtext", "choice", "table"}
 # Long text and tables are only in `content` (a query naming one searches the content): a
@@ -34,15 +34,27 @@ def field_texts(form: Form, data: dict) -> dict[str, str]:
     return texts
 
 
-def content_text(form: Form, texts: dict[str, str]) -> str:
-    """The free text of a version: the values people search for, one per line."""
-    return "\n".join(text for fid, text in texts.items()
-                     if form.field(fid).type in CONTENT_TYPES)
+def content_text(form: Form, number: str, texts: dict[str, str]) -> str:
+    """The free text of a version: its number and the values people search for, each a field
+    of its own (analysis.pack_content)."""
+    return pack_content([number, *(text for fid, text in texts.items()
+                                   if form.field(fid).type in CONTENT_TYPES)])
 
 
 def record_date(form: Form, data: dict, registered: str) -> str:
     """The date a record is filed under: its form's date_field, else the day it was made."""
     return (data.get(form.date_field) if form.date_field else None) or registered
+
+
+ORDER_WIDTH = 48  # bytes of order_key(): a fixed width is read without an index of offsets
+
+
+def order_key(date: str, number: str, version: int) -> bytes:
+    """How hits with equal scores are ordered (ranking.py): ORDER_WIDTH bytes, the larger key
+    first, that is the newer date, then the later number (its first 32 bytes), then the later
+    version."""
+    return date.encode()[:10].ljust(10, b"\0") + number.encode()[:32].ljust(32, b"\0") + \
+        version.to_bytes(6, "big")
 
 
 def documents(form: Form, number: str, versions: list[dict], current_version: int) -> list[dict]:
@@ -62,8 +74,9 @@ def documents(form: Form, number: str, versions: list[dict], current_version: in
             "date": record_date(form, data, registered),
             "title": form.title_of(data),
             "data_sha256": row["data_sha256"],
-            "content": f"{number}\n{content_text(form, texts)}",
+            "content": content_text(form, number, texts),
         }
+        doc["order"] = order_key(doc["date"], number, row["version"])
         if form.customer_field and form.customer_field in texts:
             doc["customer"] = texts[form.customer_field]
         short = {fid: text for fid, text in texts.items()

@@ -1,6 +1,13 @@
-"""From what a user types to a Whoosh query: Whoosh's query language over our fields, with the
-mistakes it would silently misread (unknown fields, unbalanced brackets, malformed dates)
-turned into one-line errors, and the filters of `qrec search` as a separate filter query."""
+"""From what a user types or pastes to a Whoosh query: Whoosh's query language over our fields,
+and the filters of `qrec search` as a separate filter query.
+
+What Whoosh would misread is searched as the text it is instead (literal.py): an unknown field
+name (`ISO9001:2015`, `时间:13:58`), an unbalanced quote or bracket, brackets inside words
+(`第(三)条`); a note says so. Fields may be named by their Chinese label (`客户:华东`,
+`产品名称:防静电服`). Every word is analysed as the records are (analysis.py), and looked for
+with its variants: without the punctuation pasted text puts between Chinese characters, and
+with each synonym of the workspace's list (`品质` finds 质量 too). Prefixes (`ISO*`, `顾客满*`)
+are folded like words."""
 
 from __future__ import annotations
 
@@ -8,27 +15,30 @@ import datetime as dt
 import re
 
 from ..errors import QrecError
-from .analysis import is_cjk, terms
+from .analysis import is_cjk, normalise, terms, unpunctuated
+from .literal import literal_reason, typographic_spaces, with_field_names
 
-# Fields a query may name besides the forms' own field ids.
+# Fields a query may name besides the forms' own field ids, and their Chinese names.
 CORE_FIELDS = ("number", "form", "status", "date", "customer", "content")
-_FIELD_REF = re.compile(r'"[^"]*"|(?<![\w.-])([A-Za-z_]\w*):')
+CORE_LABELS = {"客户": "customer", "内容": "content"}
 _DATE_RANGE = re.compile(r"(?<!\w)date:\s*([\[{])([^\]}]*)([\]}])")
 _DATE_VALUE = re.compile(r"(?<!\w)date:\s*([^\s\[{()]+)")
-_PAIRS = {"(": ")", "[": "]", "{": "}"}
+_TEXT_FIELDS = ("content", "customer")
+MAX_VARIANTS = 8  # of one word: as typed, without punctuation, with synonyms
 
 
 class QueryError(QrecError):
     """A query that cannot be read; the message says where."""
 
 
-def query_schema(field_ids):
+def query_schema(field_ids, groups=()):
     """What queries are parsed against: the index's fields plus one f_<id> field per form
-    field, analysed like the text; to_index() then maps those onto the `fields` field."""
+    field, analysed like the text (to_index() then maps those onto the `fields` field), and
+    one f_<name> per name in `groups` (a label several fields share, see parse())."""
     from .searchindex import text_field, whoosh_schema
 
     schema = whoosh_schema()
-    for fid in sorted(field_ids):
+    for fid in sorted(field_ids) + sorted(groups):
         schema.add(f"f_{fid}", text_field(compound=False))  # as `fields` holds them
     return schema
 
@@ -51,9 +61,9 @@ def to_index(parsed, long_ids=frozenset()):
             return query.Phrase("fields", [f"{fid}:{w}" for w in node.words], slop=node.slop,
                                 boost=node.boost)
         if isinstance(node, query.TermRange):
-            return query.TermRange("fields", f"{fid}:{node.start or ''}",
-                                   f"{fid}:{node.end}" if node.end else f"{fid}:\uffff",
-                                   boost=node.boost)
+            return type(node)("fields", f"{fid}:{node.start or ''}",
+                              f"{fid}:{node.end}" if node.end else f"{fid}:\uffff",
+                              boost=node.boost)
         if isinstance(node, (query.Term, query.Prefix, query.Wildcard)):
             return type(node)("fields", f"{fid}:{node.text}", boost=node.boost)
         raise QueryError(f"query: this kind of query cannot be used on field '{fid}'")
@@ -61,28 +71,143 @@ def to_index(parsed, long_ids=frozenset()):
     return onto(parsed)
 
 
-def parse(text: str, schema, field_ids, sensitive_ids=()) -> object:
-    """The Whoosh query for `text` (against query_schema(field_ids)); raises QueryError
-    naming what is wrong."""
+def parse(text: str, field_ids, sensitive_ids=(), labels=None, synonyms=(),
+          together=True) -> tuple:
+    """(Whoosh query, notes) for `text`, against query_schema(field_ids); notes are one-line
+    sentences for the user (why the text was searched as the text it is). `labels` maps
+    Chinese labels to field ids (searching.field_labels()); `synonyms` are groups of
+    interchangeable words; `together`: Chinese and a code with a space between them are
+    searched as written together (literal.typographic_spaces). Raises QueryError for an empty
+    query, a malformed date or nothing to look for, and QrecError for the name of a sensitive
+    field."""
     from whoosh import qparser, query
 
     text = (text or "").strip()
     if not text:
         raise QueryError("the query is empty: give words to search for, or * for every record")
-    _check_brackets(text)
-    aliases = {f"f_{fid}": [fid] for fid in field_ids if fid not in CORE_FIELDS}
-    known = set(CORE_FIELDS) | set(field_ids)
-    for match in _FIELD_REF.finditer(text):
-        name = match.group(1)
-        if name in sensitive_ids:
-            raise QueryError(f"query: '{name}' is a sensitive field and is not in the index; "
-                             "users with the privacy role find a sensitive value by typing "
-                             "it as plain words")
-        if name and name not in known:
-            from ..errors import suggest
-            raise QueryError(f"query: unknown field '{name}'{suggest(name, known)}; use "
-                             f"{', '.join(CORE_FIELDS)} or a field id of a form (`qrec forms "
-                             "show FORM`), or put text with a colon in quotes")
+    names, groups = dict(CORE_LABELS), {}
+    for label, ids in (labels or {}).items():
+        if len(ids) == 1:
+            names[label] = ids[0]
+        else:  # one label, several fields: searched in each
+            groups[f"_{len(groups) + 1}"] = list(ids)
+            names[label] = f"f__{len(groups)}"
+    known = set(CORE_FIELDS) | set(field_ids) | set(sensitive_ids)
+    text = with_field_names(text, names, known)
+    schema = query_schema(field_ids, groups)
+    words = _Words(schema, synonyms)
+    reason = literal_reason(text, known | {f"f_{name}" for name in groups}, sensitive_ids)
+    if together:
+        text = typographic_spaces(text)
+    if reason is None:
+        _check_dates(text)
+        parser = _parser(schema, text, words)
+        parser.add_plugin(qparser.FieldAliasPlugin(
+            {f"f_{fid}": [fid] for fid in field_ids if fid not in CORE_FIELDS}))
+        parsed, notes = parser.parse(text), []
+    else:
+        found = [q for piece in text.split()
+                 if (q := words.query("content", piece, query.Term)) is not None]
+        parsed = None if not found else found[0] if len(found) == 1 else query.And(found)
+        notes = [f"{reason[0]}，按原文检索 — {reason[1]}: searched as the text it is"]
+    if parsed is None or parsed is query.NullQuery:
+        raise QueryError(f"query '{text}' has nothing to search for")
+    return _fix_terms(_in_groups(parsed, groups)), notes
+
+
+def _parser(schema, text: str, words):
+    """Whoosh's parser, with the words and quoted phrases of text fields made by _Words from
+    the text as typed instead of by Whoosh."""
+    from whoosh import qparser, query
+
+    class Parser(qparser.QueryParser):
+        def term_query(self, fieldname, text, termclass, boost=1.0, tokenize=True,
+                       removestops=True):
+            if _is_text(fieldname) and termclass in (query.Term, query.Wildcard, query.Prefix):
+                return words.query(fieldname, text, termclass, boost)
+            return super().term_query(fieldname, text, termclass, boost, tokenize,
+                                      removestops)
+
+    def phrase(fieldname, found, slop=1, boost=1.0, char_ranges=None):
+        if _is_text(fieldname) and slop == 1 and found and char_ranges and \
+                char_ranges[0][0] is not None:
+            quoted = text[char_ranges[0][0]:char_ranges[-1][1]]
+            return words.query(fieldname, quoted, query.Term, boost) or query.NullQuery
+        return query.Phrase(fieldname, found, slop=slop, boost=boost,
+                            char_ranges=char_ranges) if found else query.NullQuery
+
+    parser = Parser("content", schema, group=qparser.AndGroup)
+    parser.phraseclass = phrase
+    return parser
+
+
+def _in_groups(parsed, groups):
+    """A query on a group's field (f__<n>) as the OR of the same query on each of its fields."""
+    if not groups:
+        return parsed
+    from whoosh import query
+
+    def expand(node):
+        name = getattr(node, "fieldname", None)
+        if not (isinstance(name, str) and name[2:] in groups):
+            return node.apply(expand)
+        copies = []
+        for fid in groups[name[2:]]:
+            copy = node.copy()
+            copy.fieldname = f"f_{fid}"
+            copies.append(copy)
+        return query.Or(copies)
+
+    return expand(parsed)
+
+
+def _is_text(fieldname) -> bool:
+    return fieldname in _TEXT_FIELDS or str(fieldname).startswith("f_")
+
+
+class _Words:
+    """The query of one word (a piece of text without spaces) or phrase in a text field."""
+
+    def __init__(self, schema, synonyms):
+        self.schema = schema
+        self.synonyms = [[normalise(w) for w in group] for group in synonyms]
+
+    def query(self, fieldname, text: str, termclass, boost=1.0):
+        from whoosh import query
+
+        if termclass is query.Wildcard:
+            return query.Wildcard(fieldname, normalise(text), boost=boost)
+        if termclass is query.Prefix:  # Whoosh has taken the "*" off
+            if not any(map(is_cjk, text)):
+                # A code is a prefix of its joined form ("PCB-44*" of pcb4451a).
+                key = normalise(re.sub(r"[-_/.\s]", "", text))
+                return query.Prefix(fieldname, key, boost=boost) if key else None
+            # Chinese: any substring is found, so a prefix is the text itself.
+        found, seen = [], set()
+        for variant in self._variants(text):
+            words = tuple(t.text for t in self.schema[fieldname].analyzer(variant,
+                                                                          mode="query"))
+            if words and words not in seen:
+                seen.add(words)
+                found.append(query.Term(fieldname, words[0], boost=boost) if len(words) == 1
+                             else query.Phrase(fieldname, list(words), boost=boost))
+        return None if not found else found[0] if len(found) == 1 else query.Or(found)
+
+    def _variants(self, text: str) -> list[str]:
+        variants = [normalise(text)]
+        bare = unpunctuated(text)
+        if bare:
+            variants.append(bare)
+        for group in self.synonyms:
+            for variant in list(variants):
+                for word in group:
+                    if word and word in variant:
+                        variants += [variant.replace(word, other) for other in group
+                                     if other != word]
+        return list(dict.fromkeys(variants))[:MAX_VARIANTS]
+
+
+def _check_dates(text: str) -> None:
     for match in _DATE_RANGE.finditer(text):
         for end in re.split(r"\s*\bTO\b\s*", match.group(2).strip()):
             if end == "*":
@@ -92,36 +217,16 @@ def parse(text: str, schema, field_ids, sensitive_ids=()) -> object:
                 check_date(end, where="query date range")
     for match in _DATE_VALUE.finditer(text):
         check_date(match.group(1).strip('"'), where="query date")
-    parser = qparser.QueryParser("content", schema, group=qparser.AndGroup)
-    parser.add_plugin(qparser.FieldAliasPlugin(aliases))
-    parsed = parser.parse(text)
-    if parsed is query.NullQuery:
-        raise QueryError(f"query '{text}' has nothing to search for")
-    return _fix_terms(parsed)
-
-
-def _check_brackets(text: str) -> None:
-    if text.count('"') % 2:
-        raise QueryError(f"query: a quote \" is not closed in: {text}")
-    stack = []
-    outside_quotes = re.sub(r'"[^"]*"', lambda m: " " * len(m.group()), text)
-    for at, char in enumerate(outside_quotes, 1):
-        if char in _PAIRS:
-            stack.append((char, at))
-        elif char in _PAIRS.values():
-            if not stack or _PAIRS[stack[-1][0]] != char:
-                raise QueryError(f"query: '{char}' at character {at} closes nothing")
-            stack.pop()
-    if stack:
-        char, at = stack[-1]
-        raise QueryError(f"query: '{char}' at character {at} is not closed")
 
 
 def _fix_terms(parsed):
     """One Chinese character matches the bigrams it starts and a run's last character (see
     analysis.py); record numbers are upper case however they were typed; `*` is every
-    document."""
+    document; prefix, wildcard and range queries score the same on any index
+    (ranking.stable)."""
     from whoosh import query
+
+    from .ranking import stable
 
     def fix(node):
         if isinstance(node, query.Every) and node.fieldname == "content":
@@ -130,10 +235,13 @@ def _fix_terms(parsed):
             return query.Every(boost=node.boost)
         if isinstance(node, (query.Term, query.Prefix, query.Wildcard)) and \
                 node.fieldname == "number":
-            return type(node)("number", str(node.text).upper(), boost=node.boost)
+            fixed = type(node)("number", str(node.text).upper(), boost=node.boost)
+            return fixed if isinstance(node, query.Term) else stable(fixed)
         if isinstance(node, query.Term) and isinstance(node.text, str) and \
                 len(node.text) == 1 and is_cjk(node.text):
-            return query.Or([node, query.Prefix(node.fieldname, node.text)])
+            return query.Or([node, stable(query.Prefix(node.fieldname, node.text))])
+        if isinstance(node, (query.Prefix, query.Wildcard, query.TermRange)):
+            return stable(node)
         return node.apply(fix)
 
     return fix(parsed)
@@ -153,8 +261,8 @@ def filters(form=None, status=None, customer=None, date_from=None, date_to=None,
     if customer:
         words = [term for term, *_ in terms(customer, "query", compound=False)]
         if not words:
-            raise QueryError(f"--customer '{customer}' has no letters, digits or Chinese "
-                             "characters to look for")
+            raise QueryError(f"'{customer}' has no letters, digits or Chinese characters to "
+                             "look for", param="customer")
         parts.append(_fix_terms(query.Term("customer", words[0]) if len(words) == 1
                                 else query.Phrase("customer", words)))
     if date_from or date_to:

@@ -27,7 +27,7 @@ from ..faults import fault_point
 STATE = "STATE.json"
 LOCK = ".lock"
 # What the documents and their analysis look like: an index of another format is rebuilt.
-FORMAT = 4
+FORMAT = 5
 
 
 class IndexBroken(QrecError):
@@ -46,16 +46,20 @@ def whoosh_schema():
     """The index's fields. `fields` holds every form field as "<id>:<term>" terms (see
     analysis.FieldsTokenizer); queries are parsed against query_schema(). `version` and
     `data_sha256` are only stored: no query names them, and indexing them cost every build
-    nine terms a document (a NUMERIC field writes one per 4 bits of the value)."""
-    from whoosh.fields import BOOLEAN, ID, STORED, TEXT, Schema
+    nine terms a document (a NUMERIC field writes one per 4 bits of the value). `order` is a
+    column only: how hits with equal scores are ordered (documents.order_key)."""
+    from whoosh.columns import FixedBytesColumn
+    from whoosh.fields import BOOLEAN, COLUMN, ID, STORED, TEXT, Schema
 
     from .analysis import FieldsTokenizer
+    from .documents import ORDER_WIDTH
 
     return Schema(key=ID(unique=True, stored=True), number=ID(stored=True), version=STORED(),
                   current=BOOLEAN(stored=True), form=ID(stored=True), status=ID(stored=True),
                   date=ID(stored=True), title=STORED(), data_sha256=STORED(),
                   customer=text_field(compound=False), content=text_field(),
-                  fields=TEXT(analyzer=FieldsTokenizer()))
+                  fields=TEXT(analyzer=FieldsTokenizer()),
+                  order=COLUMN(FixedBytesColumn(ORDER_WIDTH)))
 
 
 class SearchIndex:
@@ -104,7 +108,9 @@ class SearchIndex:
         for attempt in (1, 2):
             generation = (self.state() or {}).get("generation")
             try:
-                self._searcher = self.open(generation).searcher()
+                from .ranking import LiveBM25F
+
+                self._searcher = self.open(generation).searcher(weighting=LiveBM25F())
                 self._searcher_generation = generation
                 return self._searcher
             except Exception as exc:  # the generation's files went away under us

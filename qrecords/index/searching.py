@@ -7,9 +7,12 @@ import re
 from . import query as queries
 from .analysis import is_cjk
 from .documents import LONG_TYPES, field_texts
+from .literal import typographic_spaces
 from .searchindex import IndexBroken
 
 SENSITIVE_NOTE = "（匹配敏感字段 matched a sensitive field）"
+SEPARATE_NOTE = "没有记录把这些词连在一起写，按分开的词检索 — no record has these words " \
+    "written together: searched for them anywhere in a record"
 _SYNTAX = re.compile(r'[:"()\[\]{}*?^~]|\b(AND|OR|NOT|TO)\b')
 
 
@@ -21,10 +24,25 @@ def is_plain(text: str) -> bool:
     return len(bare) >= shortest and not _SYNTAX.search(text)
 
 
+def field_labels(forms) -> dict[str, list[str]]:
+    """Chinese label -> the ids of the fields (of any of `forms`) that have it, sensitive ones
+    included (naming one is refused as naming its id is)."""
+    labels: dict[str, list[str]] = {}
+    for form in forms:
+        for field in form.fields:
+            ids = labels.setdefault(field.label.zh, [])
+            if field.id not in ids:
+                ids.append(field.id)
+    return labels
+
+
 def run(index, text: str, field_types: dict, sensitive_ids, *, form, status, customer,
-        date_from, date_to, limit, all_versions, snippet_of) -> dict:
-    """Search the live index; `field_types` maps the forms' (non-sensitive) field ids to their
-    type; `snippet_of(number, version)` gives (form, data) of a hit."""
+        date_from, date_to, limit, all_versions, snippet_of, forms=(), synonyms=()) -> dict:
+    """Search the live index: {"total", "hits", "notes"}, notes being one-line sentences for
+    the user (the query was searched as the text it is, and why). `field_types` maps the
+    forms' (non-sensitive) field ids to their type; `snippet_of(number, version)` gives
+    (form, data) of a hit; the fields of `forms` may be named by their Chinese labels;
+    `synonyms` are groups of words searched as one (config search.synonyms)."""
     from .collect import top_and_total
     from .snippets import needles, snippet
 
@@ -35,20 +53,26 @@ def run(index, text: str, field_types: dict, sensitive_ids, *, form, status, cus
                                  param="date_from")
     if limit < 1:
         raise queries.QueryError("must be at least 1", param="limit")
-    schema = queries.query_schema(field_types)
-    parsed = queries.parse(text, schema, field_types, sensitive_ids)
-    wanted = needles(parsed)
     searcher = index.searcher()
     long_ids = {fid for fid, kind in field_types.items() if kind in LONG_TYPES}
-    top, total = top_and_total(searcher, queries.to_index(parsed, long_ids), limit,
-                               **queries.filters(form, status, customer, date_from, date_to,
-                                                 all_versions))
+    chosen = queries.filters(form, status, customer, date_from, date_to, all_versions)
+    labels = field_labels(forms)
+    for together in (True, False):
+        parsed, notes = queries.parse(text, field_types, sensitive_ids, labels, synonyms,
+                                      together)
+        top, total = top_and_total(searcher, queries.to_index(parsed, long_ids), limit,
+                                   **chosen)
+        if total or typographic_spaces(text) == text:
+            break
+    if total and not together:  # `华东 PCB-4451-A`: not written together, but both are there
+        notes.append(SEPARATE_NOTE)
+    wanted = needles(parsed)
     hits = []
     for hit in top:
         record_form, data = snippet_of(hit["number"], hit["version"])
         hits.append(_hit(hit, round(hit.score, 3),
                          snippet(record_form, field_texts(record_form, data), wanted)))
-    return {"total": total, "hits": hits}
+    return {"total": total, "hits": hits, "notes": notes}
 
 
 def sensitive_hits(index, numbers, found, *, form, status, customer, date_from, date_to,

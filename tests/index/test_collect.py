@@ -44,9 +44,8 @@ def indexed(tmp_path_factory):
 def _parsed(ws, text):
     forms = ws.forms.all_current()
     types = {f.id: f.type for form in forms.values() for f in form.fields if not f.sensitive}
-    schema = queries.query_schema(types)
     long_ids = {fid for fid, kind in types.items() if kind in LONG_TYPES}
-    return queries.to_index(queries.parse(text, schema, types), long_ids)
+    return queries.to_index(queries.parse(text, types)[0], long_ids)
 
 
 @pytest.mark.parametrize("options", [{}, {"all_versions": True}, {"form": "complaint"}])
