@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -17,6 +18,7 @@ PYTHON = REPO / ".venv" / "bin" / "python"
 QREC = REPO / ".venv" / "bin" / "qrec"
 TODAY = "2026-11-23"
 USER = "lina"
+TIMEOUT = 900  # seconds any one subprocess may run: the bench stops by itself
 
 # The effective date of every record, here and in the subprocesses (they inherit it).
 os.environ["QREC_TODAY"] = TODAY
@@ -60,16 +62,25 @@ def fmt(value: float, unit: str) -> str:
     return f"{sig3(value)} {unit}"
 
 
-def wall(argv: list[str], env: dict | None = None, ok=(0,)) -> float:
-    """Wall time of one subprocess run; raises if its exit status is not in `ok`. Output goes
-    to a pipe, as to a user: GNU grep stops at the first match when it writes to /dev/null."""
+def wall(argv: list[str], env: dict | None = None, ok=(0,), timeout: float = TIMEOUT) -> float:
+    """Wall time of one subprocess run; raises if its exit status is not in `ok`, or, after
+    killing it and its children, if it runs longer than `timeout` seconds. Output goes to a
+    pipe, as to a user: GNU grep stops at the first match when it writes to /dev/null."""
     start = time.perf_counter()
-    done = subprocess.run(argv, cwd=REPO, env=env, stdin=subprocess.DEVNULL,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(argv, cwd=REPO, env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)  # its own group, to stop it whole
+    try:
+        _, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise RuntimeError(f"{' '.join(map(str, argv))} still ran after {timeout:.0f} s; "
+                           "stopped") from None
     elapsed = time.perf_counter() - start
-    if done.returncode not in ok:
-        raise RuntimeError(f"{' '.join(map(str, argv))} exited {done.returncode}: "
-                           f"{done.stderr.decode(errors='replace').strip()}")
+    if proc.returncode not in ok:
+        raise RuntimeError(f"{' '.join(map(str, argv))} exited {proc.returncode}: "
+                           f"{err.decode(errors='replace').strip()}")
     return elapsed
 
 

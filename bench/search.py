@@ -1,14 +1,16 @@
 """Search benchmarks: the choice of Chinese analysis (bigrams vs jieba), and the index at
-100,000 records against grep over the stored record data, measured in the same run."""
+100,000 records (QREC_BENCH_RECORDS to change the count) against grep over the stored record
+data and against the peers of peers.py (SQLite FTS5 trigram, Tantivy), measured in the same
+run."""
 
 from __future__ import annotations
 
 import json
 import os
 import random
-import statistics
 import time
 
+import peers
 from common import QREC, TODAY, USER, WORK, Row, median_wall, step, wall
 
 from qrecords.domain.forms import validate_data
@@ -102,17 +104,14 @@ def _import_time(code: str) -> float:
 
 def bench_search() -> list[Row]:
     """Index build, in-process query latency and `qrec search` wall time at N_INDEX records,
-    each against grep over the records' stored data (one JSON line per record)."""
+    each against grep over the records' stored data (one JSON line per record); then the
+    same and more (index size, recall) against the peers of peers.py."""
     root = WORK / "search"
     step(f"search: writing {N_INDEX:,} records to a catalog")
     numbers = bulk_catalog(root, N_INDEX)
     dump = WORK / "records.jsonl"
     ws = open_workspace(root, "zhangwei")  # searches without the privacy role
-    with open(dump, "w", encoding="utf-8") as out:
-        for number in numbers:
-            record = ws.catalog.record(number)
-            data = ws.catalog.version(record["id"], 1)["data"]
-            out.write(json.dumps({"number": number, **data}, ensure_ascii=False) + "\n")
+    values = searchable_values(ws, numbers, dump)
 
     step(f"search: building the index of {N_INDEX:,} records")
     start = time.perf_counter()
@@ -122,7 +121,8 @@ def bench_search() -> list[Row]:
 
     step("search: query latency")
     pools = corpus.wide_pools(random.Random(SEED))  # the pools generate() drew from
-    queries = [text for text, _ in corpus.queries(numbers[:50:7], pools)]
+    asked = corpus.queries(numbers[:50:7], pools)
+    queries = [text for text, _ in asked]
     for text in queries[:5]:  # warm the caches, as a long-running process would have them
         api_search.search(ws, text)
     ours, slowest = [], (0.0, "", 0)
@@ -132,14 +132,24 @@ def bench_search() -> list[Row]:
         ours.append(time.perf_counter() - start)
         slowest = max(slowest, (ours[-1], text, total))
     greps = [wall(["grep", "-c", "-F", text, str(dump)], ok=(0, 1)) for text in queries]
+
+    step("search: recall and precision against the oracle")
+    expected = [(text, {n for n in numbers if matcher(n, values[n])}) for text, matcher in asked]
+    recall, precision = peers.recall_precision(
+        lambda text: {hit["number"] for hit in api_search.search(ws, text,
+                                                                  limit=len(numbers))["hits"]},
+        expected)
     ws.close()
 
     env = {**os.environ, "QREC_WORKSPACE": str(root), "QREC_USER": "zhangwei"}
-    cli = median_wall([str(QREC), "search", "包装破损"], runs=5, warmups=1, env=env)
-    cli_grep = median_wall(["grep", "-F", "包装破损", str(dump)], runs=5, ok=(0, 1))
-    p50, p95 = _percentile(ours, 50), _percentile(ours, 95)
-    g50, g95 = _percentile(greps, 50), _percentile(greps, 95)
+    cli = median_wall([str(QREC), "search", peers.COLD_QUERY], runs=5, warmups=1, env=env)
+    cli_grep = median_wall(["grep", "-F", peers.COLD_QUERY, str(dump)], runs=5, ok=(0, 1))
+    p50, p95 = peers.percentile(ours, 50), peers.percentile(ours, 95)
+    g50, g95 = peers.percentile(greps, 50), peers.percentile(greps, 95)
     n = f"{N_INDEX // 1000}k"
+    docs = [(number, "\n".join([number, *texts])) for number, texts in values.items()]
+    mine = peers.Figures(build, peers.folder_size(root / "index"), p50, p95, recall, precision,
+                         cli)
     return [
         Row(f"index build, {n} records (one grep base)", build, grep_once, "s",
             build / grep_once, "< 3 min", build < 180),
@@ -150,11 +160,24 @@ def bench_search() -> list[Row]:
             max(greps), "s", slowest[0] / max(greps)),
         Row(f"`qrec search` wall, {n} (grep base)", cli, cli_grep, "s", cli / cli_grep,
             "< 0.6 s", cli < 0.6),
+        *peers.compare(mine, docs, queries, expected, n),
     ]
 
 
-def _percentile(values: list[float], pct: int) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[pct - 1]
+def searchable_values(ws, numbers: list[str], dump) -> dict[str, list[str]]:
+    """{number: the record's searchable values, as the oracle sees them}; writes each
+    record's data as one JSON line to `dump` on the way (grep's input)."""
+    forms, values = {}, {}
+    with open(dump, "w", encoding="utf-8") as out:
+        for number in numbers:
+            record = ws.catalog.record(number)
+            data = ws.catalog.version(record["id"], 1)["data"]
+            out.write(json.dumps({"number": number, **data}, ensure_ascii=False) + "\n")
+            form_id = record["form_id"]
+            if form_id not in forms:
+                forms[form_id] = ws.forms.current(form_id)
+            values[number] = corpus.searchable(forms[form_id], data)
+    return values
 
 
 def bulk_catalog(root, count: int) -> list[str]:
