@@ -15,7 +15,7 @@ import os
 from common import PYTHON, QREC, TODAY, USER, WORK, Row, median_wall, step
 
 from qrecords.domain.forms import validate_data
-from qrecords.files.local import sha256_bytes
+from qrecords.files.base import sha256_bytes
 from qrecords.catalog.sqlite import canonical_json
 from common import init_workspace
 from tests import corpus

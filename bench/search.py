@@ -14,7 +14,7 @@ import peers
 from common import QREC, TODAY, USER, WORK, Row, median_wall, step, wall
 
 from qrecords.domain.forms import validate_data
-from qrecords.files.local import sha256_bytes
+from qrecords.files.base import sha256_bytes
 from qrecords.catalog.sqlite import canonical_json
 from common import init_workspace, open_workspace
 from tests import corpus

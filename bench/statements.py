@@ -9,6 +9,7 @@ BEFORE, checked out from this repository's history into bench/work), in the same
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -42,6 +43,7 @@ COUNT = textwrap.dedent("""
 def _count(source: Path, workspace: Path) -> int:
     """Statements of the second `qrec new` in a fresh workspace, running the code at
     `source`."""
+    shutil.rmtree(workspace, ignore_errors=True)  # run by run.py, which wipes WORK, or alone
     env = {**os.environ, "PYTHONPATH": str(source), "QREC_TODAY": TODAY}
     example = REPO / "examples" / "complaint.yaml"
     subprocess.run([PYTHON, "-c", COUNT, "init", str(workspace)], env=env, check=True,

@@ -109,7 +109,7 @@ def load_settings(root: Path) -> Settings:
         departments[str(dept_id)] = Label(str(label["zh"]), str(label["en"]))
     return Settings(root, str(org["name"]).strip(), str(org.get("name_en", "")).strip(), users,
                     str(default_user) if default_user is not None else None, dict(limits),
-                    departments, catalog=f"sqlite:{root / 'records' / 'catalog.sqlite'}",
+                    departments, catalog=embedded_catalog(root),
                     files=f"file:{root / 'records'}", index=root / "index",
                     synonyms=_synonyms(doc, where))
 
@@ -139,10 +139,21 @@ def _default_doc() -> dict:
     return yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
 
 
+# The embedded catalog: one SQLite file in the records folder, beside the files it lists.
+CATALOG_FILES = ("catalog.sqlite", "catalog.sqlite-wal", "catalog.sqlite-shm")
+
+
+def embedded_catalog(root: Path) -> str:
+    """The catalog URL of the embedded deployment of the workspace at `root`."""
+    return f"sqlite:{Path(root).resolve() / 'records' / CATALOG_FILES[0]}"
+
+
 def find_root(explicit: str | None) -> Path:
     """The workspace folder: `explicit` (the face's -w), else QREC_WORKSPACE, else the current
     folder or its nearest parent holding qrecords.yaml. Raises WorkspaceError (param
     "workspace") when there is none."""
+    if explicit is not None and not explicit.strip():
+        raise WorkspaceError("was given an empty folder name", param="workspace")
     given = explicit or os.environ.get("QREC_WORKSPACE")
     if given:
         if not (Path(given) / CONFIG_NAME).is_file():

@@ -23,11 +23,10 @@ from .files import FileStore, open_file_store
 from .formlib import FormLibrary
 from .index.searchindex import SearchIndex
 from .index.source import CatalogSource
-from .settings import CONFIG_NAME, DEFAULT_CONFIG, Settings, User, load_settings
+from .settings import (CATALOG_FILES, CONFIG_NAME, DEFAULT_CONFIG, Settings, User,
+                       embedded_catalog, load_settings)
 
 BUILTIN = Path(__file__).parent
-# Files of the SQLite catalog that live in the records folder beside the file store's files.
-CATALOG_FILES = ("catalog.sqlite", "catalog.sqlite-wal", "catalog.sqlite-shm")
 
 
 class Workspace:
@@ -53,6 +52,8 @@ class Workspace:
         """The workspace at `root`, acting as the user with id `actor` (the face decides who
         that is; nothing here falls back to a default). Raises WorkspaceError for a broken
         workspace, NotFound (param "user") for an unknown user."""
+        if not actor:
+            raise Forbidden("no user is acting: name who acts", param="user")
         settings = load_settings(root)
         user = settings.user(actor)
         catalog = open_catalog(settings.catalog)
@@ -155,7 +156,7 @@ def create_workspace(path: Path) -> Path:
         shutil.copyfile(source, path / "schemas" / source.name)
     for source in sorted((BUILTIN / "templates").glob("*.docx")):
         shutil.copyfile(source, path / "templates" / source.name)
-    create_catalog(f"sqlite:{path.resolve() / 'records' / 'catalog.sqlite'}").close()
+    create_catalog(embedded_catalog(path)).close()
     # qrecords.yaml last: its presence is what makes the folder a workspace.
     shutil.copyfile(DEFAULT_CONFIG, path / CONFIG_NAME)
     settings = load_settings(path)

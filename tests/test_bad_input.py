@@ -292,7 +292,7 @@ CASES = [
 
     # -- what only the workflow writes --------------------------------------------------------
     Case("signoff-rows-typed-in", ("new", "contract_review", "--data", "{file}"),
-         ("department_reviews cannot be given", "qrec sign NUMBER DECISION"),
+         ("department_reviews cannot be given", "each department signs its own row"),
          file=with_reviews({"department": "sales", "opinion": "feasible"})),
     Case("approver-typed-in", new("contract_review", "--set", "approver=马总"),
          ("approver cannot be given", "the step approve fills approver")),
@@ -300,7 +300,7 @@ CASES = [
          (f"{NUMBER}: decided_by cannot be given", "the step decide fills decided_by"),
          seed=True),
     Case("step-takes-other-field", ("do", NUMBER, "investigate", "--set", "customer=X"),
-         (f"{NUMBER}: investigate takes no fields", "change customer with qrec amend"),
+         (f"{NUMBER}: investigate takes no fields", "change customer with an amendment"),
          seed=True, user="zhaomin"),
 
     # -- several mistakes in one go: all of them are listed ---------------------------------

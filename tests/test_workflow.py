@@ -99,7 +99,7 @@ def test_an_objection_goes_back_to_sales_and_only_that_department_reviews_again(
     assert objected["status"] == "objection" and objected["holder"] == "sales"
     refused(run("sign", number, "feasible", "--json", user="sunli"), "nothing to sign")
     refused(step(run, "lina", number, "complete"), "not allowed in state 异议处理中",
-            "allowed now: none; amend the record (qrec amend) to send it to 评审中")
+            "allowed now: none; amend the record to send it to 评审中")
     assert [(s["action"], s["to"]) for s in as_json(run("do", number, "--json"))] == [
         ("amend", "under_review")]
     refused(run("amend", number, "--set", "delivery_date=2027-03-01", "--reason", "我定的",
@@ -246,7 +246,7 @@ def test_complaint_from_registration_to_closure(run, ws):
     refused(step(run, "xulei", number, "decide", "--set", "decided_by=马总"),
             "decided_by cannot be given", "the step decide fills decided_by")
     refused(step(run, "huangjun", number, "decide", "--set", "disposition_amount=100"),
-            "decide takes disposition; change disposition_amount with qrec amend")
+            "decide takes disposition; change disposition_amount with an amendment")
     decided = ok(step(run, "xulei", number, "decide"))
     assert decided["data"]["decided_by"] == "徐磊" and decided["status"] == "decided"
     # the decision stands for a change elsewhere; a new amount needs a new decision

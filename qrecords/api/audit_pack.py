@@ -27,7 +27,7 @@ import json
 import zipfile
 from functools import partial
 from pathlib import Path
-from typing import Callable
+from typing import Callable, TypedDict
 
 from .. import clock
 from ..domain.access import CONTROLLER
@@ -40,9 +40,19 @@ _EVENT_COLUMNS = ("id", "at", "effective_date", "actor", "action", "record_numbe
                   "detail", "prev_hash", "hash")
 
 
+class AuditPack(TypedDict):
+    out: str  # the zip written
+    records: int
+    files: int
+    size: int  # bytes
+    sha256: str
+    verify_ok: bool
+    faults: int
+
+
 def build(ws: Workspace, out: str, form_id: str | None = None, date_from: str | None = None,
           date_to: str | None = None, all_versions: bool = False,
-          progress: Callable[[int, int], None] | None = None) -> dict:
+          progress: Callable[[int, int], None] | None = None) -> AuditPack:
     """Write the pack to `out` (.zip) as a document controller; returns {out, records, files,
     size (bytes), sha256, verify_ok, faults}. Raises Forbidden, QrecError (param "out") for
     a file name that is not .zip or lies inside the file store."""

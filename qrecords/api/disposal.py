@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path, PurePosixPath
-from typing import Callable
+from typing import Callable, TypedDict
 
 from .. import clock
 from ..domain import retention
@@ -30,11 +30,50 @@ from .keys import pdf_key
 from .pdfs import log_letter_pdf
 from .versions import free_text
 
+class RetentionStatus(TypedDict):
+    form: str
+    form_title: str
+    policy: str  # e.g. "3y from closure, then destroy"
+    open: int
+    retained: int
+    due: int
+    on_hold: int
+    disposed: int
+
+
+class DueRecord(TypedDict):
+    number: str
+    form: str
+    title: str
+    status: str
+    closed_on: str | None
+    retention_from: str | None
+    retention_until: str | None
+    why: str  # the rule, e.g. "3 years after closure on 2026-01-15"
+    action: str  # destroy or transfer
+    on_hold: bool
+
+
+class HoldChange(TypedDict):
+    number: str
+    hold: bool
+    reason: str
+
+
+class Disposal(TypedDict):
+    list_number: str | None  # None for a dry run or when nothing was due
+    dry_run: bool
+    records: list[dict]  # per record: number, form, dates, action, why, files {key: sha256}
+    skipped: list[dict]  # {number, why}: held records --due left alone
+    docx: str | None  # where the disposition list is
+    pdf: str | None
+
+
 LIST_PATTERN = "DL-{yyyy}-{seq:03}"
 LIST_TITLE = "记录销毁清单 Record disposition list"
 
 
-def status(ws: Workspace) -> list[dict]:
+def status(ws: Workspace) -> list[RetentionStatus]:
     """Per form: its policy and how many records are open, retained, due, on hold, disposed.
     Due counts closed records past their period that are not on hold; on hold counts every
     held record, whatever its state. [{form, form_title, policy, open, retained, due,
@@ -52,7 +91,7 @@ def status(ws: Workspace) -> list[dict]:
     return rows
 
 
-def due(ws: Workspace) -> list[dict]:
+def due(ws: Workspace) -> list[DueRecord]:
     """Closed records whose retention period has ended, earliest first, held ones marked:
     [{number, form, title, status, closed_on, retention_from, retention_until, why, action,
     on_hold}]."""
@@ -68,7 +107,7 @@ def due(ws: Workspace) -> list[dict]:
     return rows
 
 
-def hold(ws: Workspace, numbers: list[str], reason: str, place: bool) -> list[dict]:
+def hold(ws: Workspace, numbers: list[str], reason: str, place: bool) -> list[HoldChange]:
     """Place (or release) a legal hold on records (document controller): all of them or, on
     any problem, none. [{number, hold, reason}]. Raises Forbidden, ValidationError (already
     held, or not held), NotFound."""
@@ -94,7 +133,8 @@ def hold(ws: Workspace, numbers: list[str], reason: str, place: bool) -> list[di
 
 
 def dispose(ws: Workspace, numbers: list[str], all_due: bool, reason: str,
-            dry_run: bool = False, progress: Callable[[int, int], None] | None = None) -> dict:
+            dry_run: bool = False,
+            progress: Callable[[int, int], None] | None = None) -> Disposal:
     """Dispose of the given records, or of every due record not on hold (`all_due`), as a
     document controller (DOMAIN.md, Retention: never before the period ends, never while
     held). Returns {list_number, dry_run, records: [...], skipped: [...], docx, pdf}; a dry

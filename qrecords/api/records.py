@@ -111,8 +111,8 @@ def amend(ws: Workspace, number: str, changes_: dict, reason: str,
         if not form.workflow.is_open(record["status"]):
             raise WorkflowError(
                 f"{number} is {form.workflow.label(record['status'])}: a closed record is "
-                "not amended (a complaint whose outcome was rejected is followed up with "
-                "`qrec new complaint --follows`)")
+                "not amended (a complaint whose outcome was rejected is followed up by a new "
+                "record that follows it)")
         workflow_rules.refuse_owned(form.workflow, changes_, number)
         workflow_rules.check_amender(form.workflow, ws.actor, number)
         current = tx.version(record["id"], record["current_version"])

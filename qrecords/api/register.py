@@ -17,6 +17,7 @@ import datetime as dt
 import decimal
 import io
 from dataclasses import dataclass
+from typing import TypedDict
 
 from .. import clock
 from ..domain import workflow_rules
@@ -42,8 +43,15 @@ class Column:
     field: str | None = None  # the form field it shows, if any
 
 
+# form, form_title, out (the file written), from and to (the period, or None), count (rows),
+# masked (sensitive columns shown as ***), columns [{id, heading}], rows [column id -> value]
+Register = TypedDict("Register", {
+    "form": str, "form_title": str, "out": str, "from": str | None, "to": str | None,
+    "count": int, "masked": bool, "columns": list[dict], "rows": list[dict]})
+
+
 def export(ws: Workspace, form_id: str, out: str, date_from: str | None = None,
-           date_to: str | None = None) -> dict:
+           date_to: str | None = None) -> Register:
     """Write the register of a form to `out` (.xlsx or .csv) and return it:
     {form, form_title, out, from, to, count, masked, columns: [{id, heading}], rows}."""
     actor = ws.actor

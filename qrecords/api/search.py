@@ -11,7 +11,7 @@ from typing import Callable, TypedDict
 
 from ..domain import access
 from ..errors import NotFound, QrecError, suggest
-from ..files.local import sha256_bytes
+from ..files.base import sha256_bytes
 from ..index import searching
 from ..workspace import Workspace
 
@@ -102,9 +102,14 @@ def _sensitive_fields(ws: Workspace) -> dict[int, list[str]]:
     return fields
 
 
-def check_index(ws: Workspace) -> dict:
-    """Every difference between catalog and index: {"pending": events not yet applied,
-    "differences": [{number, version, problem}], ...} (see index.searching.compare_index)."""
+class IndexReport(TypedDict):
+    pending: int  # events the index has not applied yet
+    documents: int  # documents in the index
+    differences: list[dict]  # {number, version, problem}
+
+
+def check_index(ws: Workspace) -> IndexReport:
+    """Every difference between catalog and index (see index.searching.compare_index)."""
     return searching.compare_index(ws.index, ws.catalog, ws.index_source())
 
 

@@ -17,18 +17,34 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Callable
+from typing import Callable, TypedDict
 
 from .. import clock
 from ..catalog.base import canonical_json
 from ..catalog.chain import GENESIS, event_hash
+from ..domain.access import CONTROLLER
 from ..domain.changes import VERSION_ACTIONS
 from ..files import FileMissing, FileStore
 from ..workspace import Workspace
 from .search import check_index
 
 
-def verify(ws: Workspace, progress: Callable[[int, int], None] | None = None) -> dict:
+class Fault(TypedDict):
+    kind: str  # event, version, record, file, tombstone, debris, index
+    record: str | None
+    version: int | None
+    file: str | None  # a file store key
+    event: int | None
+    problem: str  # one line naming what is wrong and where
+
+
+class Verified(TypedDict):
+    ok: bool
+    counts: dict  # {records, files, events, tombstones}
+    faults: list[Fault]
+
+
+def verify(ws: Workspace, progress: Callable[[int, int], None] | None = None) -> Verified:
     """{"ok", "counts": {records, files, events, tombstones}, "faults": [{"kind", "record",
     "version", "file", "event", "problem"}]}; `progress(done, total)` as files are hashed.
     Every fault is named, none raised: verify is what an auditor runs on a damaged archive."""
@@ -67,18 +83,22 @@ def verify(ws: Workspace, progress: Callable[[int, int], None] | None = None) ->
 
 def repair(ws: Workspace) -> list[str]:
     """Finish interrupted disposals; move files the catalog does not know to debris/<time>/.
-    Returns what was done, one line per file. Touches no file the catalog knows."""
+    Returns what was done, one line per file. Touches no file the catalog knows: it runs as
+    the document controller, under the catalog's write lock, so no command is between
+    putting a file and committing its row. Raises Forbidden."""
     from .disposal import finish_pending
 
+    ws.require_role(CONTROLLER, "repairing the workspace")
     finish_pending(ws)
-    known = {row["path"] for row in ws.catalog.rows("files")}
-    for row in ws.catalog.raw_events():
-        known.update(json.loads(row["detail"]).get("written", {}))
-    tombstones = {t["number"]: t for t in ws.catalog.tombstones()}
     done = []
     stamp = clock.utc_now().replace(":", "")
-    for key in _unknown_files(ws.files, known, tombstones):
-        done.append(f"moved records/{key} to {ws.files.quarantine(key, stamp)}")
+    with ws.catalog.write():
+        known = {row["path"] for row in ws.catalog.rows("files")}
+        for row in ws.catalog.raw_events():
+            known.update(json.loads(row["detail"]).get("written", {}))
+        tombstones = {t["number"]: t for t in ws.catalog.tombstones()}
+        for key in _unknown_files(ws.files, known, tombstones):
+            done.append(f"moved records/{key} to {ws.files.quarantine(key, stamp)}")
     return done
 
 

@@ -17,7 +17,7 @@ from ..text_rules import control_character
 from ..domain.forms import Form
 from ..errors import FormError, QrecError
 from ..faults import fault_point
-from ..files.local import sha256_bytes
+from ..files.base import sha256_bytes
 from ..render.context import build_context
 from ..render.docx import render_docx, version_properties
 from ..render.glyphs import glyph_notices

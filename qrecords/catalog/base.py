@@ -203,7 +203,7 @@ class Catalog(ABC):
 
     @abstractmethod
     def record_by_id(self, record_id: int) -> RecordRow:
-        """The record with this id (which must exist)."""
+        """The record with this id. Raises IntegrityError when it does not exist."""
 
     @abstractmethod
     def record_numbers(self) -> list[str]:

@@ -194,8 +194,10 @@ class SqliteCatalog(Catalog):
         return dict(row) if row else None
 
     def record_by_id(self, record_id: int) -> dict:
-        return dict(self._db.execute("SELECT * FROM records WHERE id = ?",
-                                     (record_id,)).fetchone())
+        row = self._db.execute("SELECT * FROM records WHERE id = ?", (record_id,)).fetchone()
+        if row is None:
+            raise IntegrityError(f"{self.path}: record id {record_id} is missing")
+        return dict(row)
 
     def record_numbers(self) -> list[str]:
         return [row[0] for row in self._db.execute("SELECT number FROM records ORDER BY id")]
@@ -333,8 +335,8 @@ class SqliteCatalog(Catalog):
                                      f"number IN ({marks})", numbers).fetchall())
 
     def record_files(self, record_id: int) -> list[dict]:
-        rows = self._db.execute("SELECT version, kind, path, sha256, size FROM files WHERE "
-                                "record_id = ? ORDER BY version, kind", (record_id,)).fetchall()
+        rows = self._db.execute("SELECT * FROM files WHERE record_id = ? ORDER BY version, kind",
+                                (record_id,)).fetchall()
         return [dict(row) for row in rows]
 
     def dispose(self, record_id: int, tombstone: dict) -> None:

@@ -19,19 +19,31 @@ from ..errors import QrecError
 # Control characters a message may quote from the user (a number, a user name): shown escaped,
 # so a hostile argument cannot drive the terminal. Newline and tab are the message's own.
 _RAW = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-# How this face spells the verbs' parameters: an error naming one is shown as `--flag: ...`.
-FLAGS = {"reason": "--reason", "comment": "--comment", "out": "--out", "data": "--data",
-         "date_from": "--from", "date_to": "--to", "month": "--month", "status": "--status",
-         "customer": "--customer", "limit": "--limit", "version": "--version", "user": "--as",
-         "workspace": "-w"}
+# Verb parameters whose option has another name in this face (the rest are spelled alike:
+# `reason` is --reason). Global options: the acting user and the workspace.
+RENAMED = {"status": "status_", "form": "form_id"}
+GLOBAL = {"user": "--as", "workspace": "-w"}
 
 
-def error_text(exc: BaseException) -> str:
-    """The one line (or the problem list) printed after `Error: ` for an exception."""
+def flag_of(command: click.Command | None, param: str | None) -> str | None:
+    """How the command the user ran spells the verb parameter `param` (`--from` for
+    date_from), or None when it has no such option (a positional argument, or none)."""
+    if param in GLOBAL:
+        return GLOBAL[param]
+    for option in (command.params if command and param else []):
+        if isinstance(option, click.Option) and option.name == RENAMED.get(param, param):
+            return max(option.opts, key=len)
+    return None
+
+
+def error_text(exc: BaseException, command: click.Command | None = None) -> str:
+    """The one line (or the problem list) printed after `Error: ` for an exception raised
+    while `command` ran."""
     if isinstance(exc, QrecError):
         message = str(exc)
-        if exc.param in FLAGS:
-            message = f"{FLAGS[exc.param]}: {message}"
+        flag = flag_of(command, exc.param)
+        if flag:
+            message = f"{flag}: {message}"
     elif isinstance(exc, OSError):
         message = f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")
     else:
@@ -40,9 +52,25 @@ def error_text(exc: BaseException) -> str:
     return _RAW.sub(lambda m: repr(m.group())[1:-1], message)
 
 
-class _Cli(click.Group):
+class _Command(click.Command):
+    """A command that notes itself as the one running (its options name the parameters an
+    error is about)."""
+
+    def invoke(self, ctx):
+        ctx.meta["qrec.command"] = self
+        return super().invoke(ctx)
+
+
+class _Group(click.Group):
+    command_class = _Command
+    group_class = type  # subgroups are of this class too
+
+
+class _Cli(_Group):
     """Maps errors to `Error: ...` on stderr and the error's exit code (a traceback only
     with --debug); click's own usage errors keep exit 2."""
+
+    group_class = _Group
 
     def invoke(self, ctx):
         try:
@@ -52,7 +80,7 @@ class _Cli(click.Group):
         except Exception as exc:
             if ctx.meta.get("qrec.debug"):
                 raise
-            click.echo(f"Error: {error_text(exc)}", err=True)
+            click.echo(f"Error: {error_text(exc, ctx.meta.get('qrec.command'))}", err=True)
             ctx.exit(exc.exit_code if isinstance(exc, QrecError) else 1)
 
 

@@ -175,7 +175,7 @@ class Workflow:
             return steps
         rule = self.amend_exit(state_id)
         if rule:
-            return (f"none; amend the record (qrec amend) to send it to "
+            return (f"none; amend the record to send it to "
                     f"{self.label(rule.target)}")
         return "none (it is final)"
 

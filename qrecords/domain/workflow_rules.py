@@ -26,7 +26,7 @@ def check_transition(form, workflow: Workflow, t: Transition, state: str, data: 
     missing = [fid for fid in t.requires if not _filled(data, fid)]
     if missing:
         raise WorkflowError(f"{where} needs {', '.join(missing)} filled first (give them "
-                            "with --set)")
+                            "with the step)")
     for fid, value in t.when.items():
         allowed = value if isinstance(value, list) else [value]
         if data.get(fid) not in allowed:
@@ -53,9 +53,9 @@ def refuse_owned(workflow: Workflow, given: dict, number: str) -> None:
 def _writer(workflow: Workflow, fid: str) -> str:
     step = next((t for t in workflow.transitions if fid in t.sets), None)
     if step:
-        return f"the step {step.id} fills {fid} (qrec do NUMBER {step.id})"
+        return f"the step {step.id} fills {fid}"
     if any(s.table == fid for s in workflow.signoffs):
-        return f"each department signs its own row of {fid} (qrec sign NUMBER DECISION)"
+        return f"each department signs its own row of {fid}"
     return f"{fid} is set when a record is opened as the follow-up of another"
 
 
@@ -67,7 +67,7 @@ def check_inputs(workflow: Workflow, t: Transition, given: dict, number: str,
     if extra:
         takes = ", ".join(workflow.inputs(t)) or "no fields"
         raise WorkflowError(f"{number}: {t.id} takes {takes}; change {', '.join(extra)} with "
-                            "qrec amend (with a reason)")
+                            "an amendment (with a reason)")
 
 
 def check_amender(workflow: Workflow, user, number: str) -> None:

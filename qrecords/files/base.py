@@ -12,6 +12,7 @@ catalog stores keys, never a backend's locations. Rules every backend keeps:
 
 from __future__ import annotations
 
+import hashlib
 import re
 from abc import ABC, abstractmethod
 from contextlib import AbstractContextManager
@@ -27,6 +28,11 @@ class FileMissing(QrecError):
     """A key the store does not hold."""
 
     http_status = 404
+
+
+def sha256_bytes(content: bytes) -> str:
+    """The SHA-256 of content, hex: how every stored file is hashed."""
+    return hashlib.sha256(content).hexdigest()
 
 
 def check_key(key: str) -> str:
@@ -66,7 +72,8 @@ class FileStore(ABC):
     @abstractmethod
     def quarantine(self, key: str, stamp: str) -> str:
         """Move an object the catalog does not know out of the store, into debris under
-        `stamp`; returns where it went (for the user)."""
+        `stamp`; returns where it went (for the user). Only under the catalog's write lock:
+        a version's file is put inside the transaction that commits its row."""
 
     @abstractmethod
     def location(self, key: str) -> str:

@@ -7,7 +7,6 @@ made read-only and hashed. `write_immutable` is also what other folders of immut
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import stat
@@ -16,13 +15,9 @@ from pathlib import Path
 from typing import Iterator
 
 from ..outputs import temp_name
-from .base import FileMissing, FileStore, check_key
+from .base import FileMissing, FileStore, check_key, sha256_bytes
 
 READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
-
-
-def sha256_bytes(content: bytes) -> str:
-    return hashlib.sha256(content).hexdigest()
 
 
 def write_immutable(path: Path, content: bytes) -> str:
