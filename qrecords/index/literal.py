@@ -90,6 +90,25 @@ _OPERATORS = {"AND", "OR", "NOT", "TO"}
 _SPACED = re.compile(r"(\s+)")
 
 
+def code_chinese_apart(text: str) -> str:
+    """`text` with a space between a code and the Chinese beside it (`8D报告` -> `8D 报告`,
+    `HX-005外观` -> `HX-005 外观`) outside quotes: the same words as when typed with the
+    space, for the search that looks for them anywhere in a record."""
+    from .analysis import is_cjk, normalise
+
+    out, quoted = [], False
+    for char in text:
+        if char == '"':
+            quoted = not quoted
+        if out and not quoted and char.strip() and out[-1].strip():
+            before, after = normalise(out[-1]), normalise(char)
+            if (is_cjk(before) and after.isascii() and after.isalnum()) or \
+                    (before.isascii() and before.isalnum() and is_cjk(after)):
+                out.append(" ")
+        out.append(char)
+    return "".join(out)
+
+
 def typographic_spaces(text: str) -> str:
     """`text` without the spaces people put between a code and the Chinese after it, and
     between letters and digits (`8D 报告`, `ISO 9001`): the words are searched as if written

@@ -7,7 +7,7 @@ import re
 from . import query as queries
 from .analysis import is_cjk
 from .documents import LONG_TYPES, field_texts
-from .literal import typographic_spaces
+from .literal import code_chinese_apart, typographic_spaces
 from .searchindex import IndexBroken
 
 SENSITIVE_NOTE = "（匹配敏感字段 matched a sensitive field）"
@@ -57,12 +57,15 @@ def run(index, text: str, field_types: dict, sensitive_ids, *, form, status, cus
     long_ids = {fid for fid, kind in field_types.items() if kind in LONG_TYPES}
     chosen = queries.filters(form, status, customer, date_from, date_to, all_versions)
     labels = field_labels(forms)
-    for together in (True, False):
-        parsed, notes = queries.parse(text, field_types, sensitive_ids, labels, synonyms,
+    # First the words as written together (`8D 报告` as 8D报告); when no record has them so,
+    # the same words anywhere in a record, however they were spaced.
+    apart = text if typographic_spaces(text) != text else code_chinese_apart(text)
+    for together, asked in ((True, text), (False, apart)):
+        parsed, notes = queries.parse(asked, field_types, sensitive_ids, labels, synonyms,
                                       together)
         top, total = top_and_total(searcher, queries.to_index(parsed, long_ids), limit,
                                    **chosen)
-        if total or typographic_spaces(text) == text:
+        if total or apart == text and typographic_spaces(text) == text:
             break
     if total and not together:  # `华东 PCB-4451-A`: not written together, but both are there
         notes.append(SEPARATE_NOTE)

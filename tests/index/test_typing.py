@@ -125,6 +125,10 @@ def test_codes_beside_chinese_however_spaced(ws, filed):
     apart = api_search.search(as_user(ws, "zhangwei"), "8D 检验")
     assert {h["number"] for h in apart["hits"]} == {filed["apart"]}
     assert "no record has these words written together" in apart["notes"][0]
+    # Typed without the space, the same records and the same note.
+    joined = api_search.search(as_user(ws, "zhangwei"), "8D检验")
+    assert {h["number"] for h in joined["hits"]} == {filed["apart"]}
+    assert joined["notes"] == apart["notes"]
 
 
 def test_a_phrase_never_matches_across_two_fields(ws, filed):
