@@ -4,6 +4,7 @@ import json
 import os
 import pty
 import select
+import signal
 import shutil
 import subprocess
 import sys
@@ -55,8 +56,10 @@ def test_help_lists_the_commands():
         assert f"  {command} " in out
 
 
-def _drive(args, answers, env, timeout=60):
-    """Run qrec on a pseudo-terminal, answering each prompt (a line ending in ': ' or '?')."""
+def _drive(args, answers, env, timeout=180):
+    """Run qrec on a pseudo-terminal, answering each prompt (a line ending in ': ' or '?').
+    A qrec still running at the deadline (waiting for an answer it was not given) is killed,
+    so the test fails instead of hanging."""
     pid, fd = pty.fork()
     if pid == 0:  # child
         os.execve(QREC, [QREC, *args], env)
@@ -77,7 +80,10 @@ def _drive(args, answers, env, timeout=60):
         if pending and tail and (tail[0].endswith(":") or tail[0].endswith("]:")
                                  or tail[0].endswith("[y/N]:")):
             os.write(fd, (pending.pop(0) + "\n").encode())
-    _, status = os.waitpid(pid, 0)
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done == 0:
+        os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
     return os.waitstatus_to_exitcode(status), output.decode("utf-8", "replace"), pending
 
 
