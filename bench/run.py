@@ -28,8 +28,10 @@ from common import (QREC, PYTHON, REPO, TODAY, USER, WORK, Row, fmt, median_wall
                     wall)
 import audit  # noqa: E402
 import data_file  # noqa: E402
+import imports  # noqa: E402
 import retention_due  # noqa: E402
 import search  # noqa: E402
+import shared  # noqa: E402
 import statements  # noqa: E402
 
 RESULTS = REPO / "bench" / "results.md"
@@ -181,7 +183,8 @@ BENCHMARKS = [bench_docx_records, bench_help_start, bench_pdf_throughput, bench_
               statements.bench_statements,
               search.bench_analysis, search.bench_search,
               retention_due.bench_retention,  # after bench_search: it reuses its catalog
-              audit.bench_verify, audit.bench_audit_pack, data_file.bench_data_file]
+              audit.bench_verify, audit.bench_audit_pack, data_file.bench_data_file,
+              shared.bench_shared, imports.bench_import]
 
 
 # -- output -------------------------------------------------------------------------------

@@ -1,6 +1,13 @@
-"""The one clock. QREC_TODAY=YYYY-MM-DD overrides the effective date (tests, demos, audits)."""
+"""The one clock. QREC_TODAY=YYYY-MM-DD overrides the effective date (tests, demos, audits).
+
+"Today" is the date in the workspace's time zone (options.time_zone in qrecords.yaml, set at
+init, Asia/Shanghai by default), never the process's local zone: two processes in different
+zones give a record the same date and numbering period (issue 14, line 19). The unit of work
+sets it when it opens a workspace (`use_zone`).
+"""
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from .errors import QrecError
 from .settings import today_override
@@ -12,12 +19,22 @@ from .settings import today_override
 FIRST_DATE, LAST_DATE = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
 
 
+DEFAULT_ZONE = "Asia/Shanghai"
+_zone = ZoneInfo(DEFAULT_ZONE)
+
+
+def use_zone(name: str) -> None:
+    """Make `name` (an IANA zone, checked by settings) the zone of every date from now on."""
+    global _zone
+    _zone = ZoneInfo(name)
+
+
 def today() -> dt.date:
     """The effective date: QREC_TODAY when set (refused, QrecError, when it is not a date or
-    is outside FIRST_DATE..LAST_DATE), else the local date."""
+    is outside FIRST_DATE..LAST_DATE), else today in the workspace's time zone."""
     override = today_override()
     if not override:
-        return dt.date.today()
+        return dt.datetime.now(_zone).date()
     try:
         day = dt.date.fromisoformat(override)
     except ValueError:

@@ -4,6 +4,8 @@ A workspace's settings say who the organisation is, its users (roles, department
 the workflows refer to, and which backends hold its records: the catalog, the file store and the
 search index. `load_settings(root)` reads them; nothing else in qrecords opens qrecords.yaml or
 reads a QREC_* variable (the functions at the end of this module are the only way in).
+The backend keys (catalog, files, s3_endpoint, machines, index, temp) are checked in
+settings_backends.py, which is given the environment from here.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import yaml
 
 from .errors import NotFound, WorkspaceError, suggest
 from .labels import Label
+from .settings_backends import backends
 
 CONFIG_NAME = "qrecords.yaml"
 DEFAULT_CONFIG = Path(__file__).with_name("default_workspace.yaml")
@@ -42,12 +45,20 @@ class Settings:
     default_user: str | None
     limits: dict  # amounts the workflows refer to as limits.<name>
     departments: dict  # department id -> Label, for documents addressed to a department
-    catalog: str  # "sqlite:<path>"
-    files: str  # "file:<folder>"
+    catalog: str  # "sqlite:<path>" or "postgresql://user@host:port/database"
+    files: str  # "file:<folder>" or "s3://bucket/prefix"
     index: Path  # this machine's search index folder
     # search.synonyms: groups of words a search treats as one (品质/质量); absent, the
     # shipped list of default_workspace.yaml
     synonyms: tuple[tuple[str, ...], ...] = ()
+    s3_endpoint: str | None = None  # the S3 endpoint URL (None: AWS's own)
+    temp: Path | None = None  # this machine's folder for temporary files (None: the system's)
+    several_machines: bool = False  # `machines: several`: the catalog must be shared
+    # Where `qrec checkpoint` appends the chain head (options.witness_log; relative to the
+    # workspace): the document controller may put it on another disk or a share.
+    witness_log: Path | None = None
+    # The one time zone of every date, period and deadline (options.time_zone, set at init).
+    time_zone: str = "Asia/Shanghai"
 
     def department(self, department_id: str | None) -> str:
         label = self.departments.get(department_id)
@@ -107,11 +118,22 @@ def load_settings(root: Path) -> Settings:
         if not (isinstance(label, dict) and label.get("zh") and label.get("en")):
             raise WorkspaceError(f"{where}: departments.{dept_id} needs zh and en")
         departments[str(dept_id)] = Label(str(label["zh"]), str(label["en"]))
+    witness = options.get("witness_log", "witness.log")
+    if not isinstance(witness, str) or not witness.strip():
+        raise WorkspaceError(f"{where}: options.witness_log must be a file name")
+    zone = options.get("time_zone", "Asia/Shanghai")
+    try:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(str(zone))
+    except (ValueError, KeyError, OSError):
+        raise WorkspaceError(f"{where}: options.time_zone '{zone}' is not a time zone (an "
+                             "IANA name such as Asia/Shanghai)") from None
     return Settings(root, str(org["name"]).strip(), str(org.get("name_en", "")).strip(), users,
                     str(default_user) if default_user is not None else None, dict(limits),
-                    departments, catalog=embedded_catalog(root),
-                    files=f"file:{root / 'records'}", index=root / "index",
-                    synonyms=_synonyms(doc, where))
+                    departments, synonyms=_synonyms(doc, where),
+                    witness_log=root / Path(witness).expanduser(), time_zone=str(zone),
+                    **backends(doc, root, where, os.environ, embedded_catalog(root)))
 
 
 def _synonyms(doc: dict, where: str) -> tuple[tuple[str, ...], ...]:
@@ -146,6 +168,13 @@ CATALOG_FILES = ("catalog.sqlite", "catalog.sqlite-wal", "catalog.sqlite-shm")
 def embedded_catalog(root: Path) -> str:
     """The catalog URL of the embedded deployment of the workspace at `root`."""
     return f"sqlite:{Path(root).resolve() / 'records' / CATALOG_FILES[0]}"
+
+
+def check_backends(text: str, root: Path) -> dict:
+    """The backend keys in the YAML `text` (what `qrec init --catalog … --files …` adds to a
+    new qrecords.yaml) checked as load_settings will check them. Raises WorkspaceError."""
+    return backends(yaml.safe_load(text) or {}, Path(root).resolve(), "qrec init", os.environ,
+                    embedded_catalog(root))
 
 
 def find_root(explicit: str | None) -> Path:

@@ -11,12 +11,17 @@ files of every version, in the embedded deployment) and index/. See docs/DESIGN.
 
 from __future__ import annotations
 
+import hashlib
+from contextlib import contextmanager
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 from . import clock
 from .catalog import create_catalog, open_catalog
 from .catalog.base import Catalog, RecordRow, VersionRow
+from .domain import access
 from .domain.forms import Form
 from .errors import Disposed, Forbidden, NotFound, WorkspaceError
 from .files import FileStore, open_file_store
@@ -24,7 +29,7 @@ from .formlib import FormLibrary
 from .index.searchindex import SearchIndex
 from .index.source import CatalogSource
 from .settings import (CATALOG_FILES, CONFIG_NAME, DEFAULT_CONFIG, Settings, User,
-                       embedded_catalog, load_settings)
+                       check_backends, embedded_catalog, load_settings)
 
 BUILTIN = Path(__file__).parent
 
@@ -46,6 +51,8 @@ class Workspace:
         # Records changed since the last index update: the index is updated once, when the
         # work ends (close) or before anything reads it, not once per record.
         self._index_behind = False
+        self._touched: set[str] = set()  # records whose objects' locks follow them at close
+        self._putting: list[list[str]] = []  # keys put in the store by each open write()
 
     @classmethod
     def open(cls, root: Path, actor: str) -> "Workspace":
@@ -55,19 +62,28 @@ class Workspace:
         if not actor:
             raise Forbidden("no user is acting: name who acts", param="user")
         settings = load_settings(root)
+        clock.use_zone(settings.time_zone)
         user = settings.user(actor)
         catalog = open_catalog(settings.catalog)
-        files = open_file_store(settings.files, settings.root / "debris", CATALOG_FILES)
-        return cls(settings, catalog, files, SearchIndex(settings.index), user)
+        try:
+            files = open_file_store(settings.files, settings.root / "debris", CATALOG_FILES,
+                                    settings.s3_endpoint, settings.temp)
+        except BaseException:
+            catalog.close()
+            raise
+        return cls(settings, catalog, files, _search_index(settings, catalog), user)
 
     @property
     def root(self) -> Path:
         return self.settings.root
 
     def close(self) -> None:
-        """Bring the index up to date with what this work changed, and close."""
+        """Bring the index up to date with what this work changed, lock the objects of the
+        records it changed as they now stand (a store with Object Lock), and close."""
         if self._index_behind:
             self.try_sync_index()
+        if self._touched and self.files.locked:
+            self.try_protect(sorted(self._touched))
         self.index.close()
         self.catalog.close()
 
@@ -80,12 +96,55 @@ class Workspace:
                             f"{', '.join(self.actor.roles) or 'no role'}")
         return self.actor
 
+    def sees_personal_data(self) -> bool:
+        """Whether the actor is shown sensitive values: they hold the privacy role, and the
+        read can be logged (a read-only archive copy cannot log it: values stay masked,
+        with a notice)."""
+        if not access.may_see_personal_data(self.actor.roles):
+            return False
+        if self.catalog.read_only:
+            notice = ("the workspace is read-only, so a read of personal data cannot be "
+                      "logged: it is masked 只读工作区：个人信息已遮蔽")
+            if notice not in self.notices:
+                self.notices.append(notice)
+            return False
+        return True
+
     def log(self, action: str, number: str | None = None, version: int | None = None,
             detail: dict | None = None, actor: User | None = None) -> int:
         """Append an event by the actor, now, on the effective date; inside catalog.write().
         Returns the event id."""
+        if number:
+            self._touched.add(number)
         return self.catalog.add_event(clock.utc_now(), clock.today().isoformat(),
                                       (actor or self.actor).id, action, number, version, detail)
+
+    @contextmanager
+    def write(self):
+        """catalog.write(), and the files put in the file store meanwhile removed again if it
+        fails, its commit included (a full disk): a failed command leaves no file the
+        catalog does not know (issue 14, line 9)."""
+        put: list[str] = []
+        self._putting.append(put)
+        try:
+            with self.catalog.write() as tx:
+                yield tx
+        except BaseException:
+            for key in put:
+                try:
+                    self.files.remove(key)
+                except OSError:
+                    pass  # left for `qrec verify --repair`
+            raise
+        finally:
+            self._putting.remove(put)
+
+    def put_file(self, key: str, content: bytes) -> str:
+        """files.put, remembered by the write() it is inside of. Returns the SHA-256."""
+        digest = self.files.put(key, content)
+        for put in self._putting:
+            put.append(key)
+        return digest
 
     # -- records -----------------------------------------------------------------------------
 
@@ -132,6 +191,20 @@ class Workspace:
         if notice:
             self.notices.append(notice)
 
+    def protect(self, numbers: list[str]) -> None:
+        """Lock every object of these records as the catalog has them: held while open or on
+        hold, retained until the retention date once closed (files/base.py: protect)."""
+        protect_records(self.catalog, self.files, numbers)
+
+    def try_protect(self, numbers: list[str]) -> None:
+        """The locking that ends the work: a failure leaves the objects under their legal
+        hold (nothing can delete them) and says so; `verify --repair` locks them again."""
+        try:
+            self.protect(numbers)
+        except Exception as exc:  # noqa: BLE001 - the records are stored whatever happens
+            self.notices.append(f"the objects of {', '.join(numbers)} were not locked to "
+                                f"their retention dates ({exc}); they stay under a legal hold")
+
     def try_sync_index(self) -> None:
         """The index update that ends the work: the records are stored whatever happens
         here, so a failure is a notice, and the next command applies the changes."""
@@ -142,9 +215,36 @@ class Workspace:
                                 "command will update it")
 
 
-def create_workspace(path: Path) -> Path:
+def protect_records(catalog: Catalog, files: FileStore, numbers: list[str]) -> None:
+    """Lock every object of the records `numbers` in `files` as `catalog` has them (records
+    disposed of meanwhile are passed over)."""
+    for number in numbers:
+        record = catalog.record(number)
+        if record is None:
+            continue
+        until = record["retention_until"] if record["closed_on"] else None
+        for row in catalog.record_files(record["id"]):
+            files.protect(row["path"], until, bool(record["on_hold"]))
+
+
+def _search_index(settings: Settings, catalog: Catalog) -> SearchIndex:
+    """The workspace's index; for a workspace whose index folder cannot be written (an
+    archive copy, a read-only mount) the index there if it is current, else a private one in
+    the temporary folder, built by the first command that needs it."""
+    index = SearchIndex(settings.index)
+    folder = settings.index if settings.index.exists() else settings.index.parent
+    if os.access(folder, os.W_OK) or index.is_current(catalog.latest_change_id()):
+        return index
+    digest = hashlib.sha256(str(settings.root).encode()).hexdigest()[:16]
+    return SearchIndex(Path(tempfile.gettempdir()) / f"qrecords-index-{digest}")
+
+
+def create_workspace(path: Path, backends: dict | None = None) -> Path:
     """Make a workspace with the built-in forms at `path` (a new or empty folder); returns its
-    resolved path. Raises WorkspaceError when the folder is a workspace already or a file."""
+    resolved path. `backends` are qrecords.yaml's backend keys (catalog, files, s3_endpoint,
+    machines), the embedded SQLite and folder when None; a shared catalog must have been set
+    up by its owner (`qrec db setup`). Raises WorkspaceError when the folder is a workspace
+    already or a file, or a backend cannot be reached."""
     path = Path(path)
     if (path / CONFIG_NAME).exists():
         raise WorkspaceError(f"{path}: already a workspace ({CONFIG_NAME} exists)")
@@ -156,14 +256,26 @@ def create_workspace(path: Path) -> Path:
         shutil.copyfile(source, path / "schemas" / source.name)
     for source in sorted((BUILTIN / "templates").glob("*.docx")):
         shutil.copyfile(source, path / "templates" / source.name)
-    create_catalog(embedded_catalog(path)).close()
-    # qrecords.yaml last: its presence is what makes the folder a workspace.
-    shutil.copyfile(DEFAULT_CONFIG, path / CONFIG_NAME)
-    settings = load_settings(path)
-    catalog = open_catalog(settings.catalog)
+    extra = "".join(f"{key}: {value}\n" for key, value in (backends or {}).items() if value)
+    chosen = check_backends(extra, path)
+    if not extra:
+        create_catalog(embedded_catalog(path)).close()
+    # Reachable, with these credentials, before anything makes the folder a workspace.
+    catalog = create_catalog(chosen["catalog"])
     try:
+        files = open_file_store(chosen["files"], path / "debris", CATALOG_FILES,
+                                chosen["s3_endpoint"], chosen["temp"])
+        # qrecords.yaml last: its presence is what makes the folder a workspace.
+        (path / CONFIG_NAME).write_text(DEFAULT_CONFIG.read_text(encoding="utf-8") + (
+            "# Where the records are kept (README: deployment)\n" + extra if extra else ""),
+            encoding="utf-8")
+        settings = load_settings(path)
         index = SearchIndex(settings.index)
-        index.rebuild(CatalogSource(catalog, lambda revision_id: None))
+        if catalog.record_numbers():  # joining a shared archive in use: this machine's index
+            any_user = next(iter(settings.users.values()))
+            Workspace(settings, catalog, files, index, any_user).sync_index()
+        else:
+            index.rebuild(CatalogSource(catalog, lambda revision_id: None))
         index.close()
     finally:
         catalog.close()

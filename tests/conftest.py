@@ -140,3 +140,38 @@ def copy(template, tmp_path) -> Path:
     target = tmp_path / "ws"
     shutil.copytree(template, target)
     return target
+
+
+# -- the shared-archive servers (tests/servers.py): started once per session when a test asks,
+# stopped at the end. A server that cannot start fails the tests that need it (never a skip).
+
+
+def _stop_on_sigterm() -> None:
+    """A terminated test run (SIGTERM, as a timeout sends) still stops its servers: the
+    signal becomes KeyboardInterrupt, after which pytest runs the session's teardown."""
+    import signal
+
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        def interrupt(signum, frame):
+            raise KeyboardInterrupt(f"signal {signum}")
+        signal.signal(signal.SIGTERM, interrupt)
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    from tests.servers import start_postgres
+
+    _stop_on_sigterm()
+    server = start_postgres()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    from tests.servers import start_seaweedfs
+
+    _stop_on_sigterm()
+    server = start_seaweedfs()
+    yield server
+    server.stop()

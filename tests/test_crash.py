@@ -166,7 +166,7 @@ CRASHES = [
           ("dispose", "--due", "--reason", "保存期满"), user="wangwen", today=DUE, office=True,
           disposed=("CC-2601-01",),
           written=("disposals/DL-2029-001.docx", "disposals/DL-2029-001.pdf")),
-    Crash("reminder-pdf", "letter.after_pdf", a_complaint, ("remind",), False, ("remind",),
+    Crash("reminder-pdf", "letter.after_pdf", a_complaint, ("remind",), True, ("remind",),
           user="wangwen", today=LATE, office=True,
           written=(f"{REMINDER}.docx", f"{REMINDER}.pdf")),
 

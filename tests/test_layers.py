@@ -16,7 +16,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "qrecords"
 # may import lower ones (and their own layer), never higher.
 LAYERS = {
     "qrecords.errors": 0, "qrecords.labels": 0, "qrecords.textfmt": 0, "qrecords.text_rules": 0,
-    "qrecords.settings": 1, "qrecords.clock": 1, "qrecords.faults": 1,
+    "qrecords.settings": 1, "qrecords.settings_backends": 0, "qrecords.clock": 1,
+    "qrecords.faults": 1,
     "qrecords.outputs": 1, "qrecords.inputs": 1,
     "qrecords.domain": 2,
     "qrecords.catalog": 3, "qrecords.files": 3, "qrecords.index": 3, "qrecords.render": 3,
@@ -104,8 +105,16 @@ def test_the_domain_does_no_io(name):
 
 def test_only_the_catalog_speaks_sql():
     speaking = sorted(name for name, path in MODULES.items()
-                      if any(target == "sqlite3" for target, _ in imports(name, path)))
-    assert speaking == ["qrecords.catalog.sqlite"]
+                      if any(target.split(".")[0] in ("sqlite3", "psycopg")
+                             for target, _ in imports(name, path)))
+    assert speaking == ["qrecords.catalog.postgres", "qrecords.catalog.sqlite"]
+
+
+def test_only_the_s3_file_store_speaks_s3():
+    speaking = sorted(name for name, path in MODULES.items()
+                      if any(target.split(".")[0] in ("boto3", "botocore")
+                             for target, _ in imports(name, path)))
+    assert speaking in ([], ["qrecords.files.s3"])
 
 
 def test_only_settings_reads_the_qrec_environment():
@@ -117,7 +126,8 @@ def test_only_settings_reads_the_qrec_environment():
 
 def test_no_module_outside_the_file_store_names_the_records_folder():
     """Keys, not paths: only files/ and the unit of work know where records/ is."""
-    allowed = {"qrecords.files.local", "qrecords.settings", "qrecords.workspace"}
+    allowed = {"qrecords.files.local", "qrecords.settings", "qrecords.settings_backends",
+               "qrecords.workspace"}
     naming = sorted(name for name, path in MODULES.items()
                     if '/ "records"' in path.read_text(encoding="utf-8")
                     or "/ 'records'" in path.read_text(encoding="utf-8"))

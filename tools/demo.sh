@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make demo`: a fresh demo workspace in ./demo, one record of every form (DOCX and PDF), an
-# amendment, workflows, overdue reminders, searches, retention and a disposal, and where the
-# files are. Safe to run again: it starts from a new workspace each time.
+# amendment, workflows, overdue reminders, searches, retention and a disposal, an old ledger
+# imported, controlled blank forms issued, and where the files are. Safe to run again: it starts
+# from a new workspace each time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 qrec() { .venv/bin/qrec "$@"; }
@@ -86,6 +87,15 @@ step "qrec show $number (its tombstone) and qrec retention status"
 qrec show "$number"
 qrec retention status
 export QREC_TODAY=2026-11-23
+
+step "The document controller's year: an old ledger imported, controlled blank forms issued"
+qrec --as wangwen import complaint examples/complaint_ledger.csv --dry-run
+qrec --as wangwen import complaint examples/complaint_ledger.csv
+qrec render --all  # the imported records' PDFs
+qrec history CC-2509-01
+qrec --as wangwen search TS-2025-031
+qrec --as wangwen forms issue complaint --to 生产部 --copies 2
+qrec forms issued
 
 step "qrec verify, then an audit pack checked with sha256sum alone"
 qrec --as wangwen verify

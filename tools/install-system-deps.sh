@@ -2,10 +2,11 @@
 # Debian packages qrecords needs: LibreOffice Writer and its Python bridge (DOCX -> PDF),
 # the Noto CJK fonts, and Symbola for symbols and emoji: without it ✅ ❌ 👍 print as empty
 # boxes in the PDFs. Symbola is a monochrome outline font, which LibreOffice embeds in a PDF
-# like any other, so the PDF's text layer keeps the characters. Installs only what is missing,
-# so repeated runs cost nothing.
+# like any other, so the PDF's text layer keeps the characters. PostgreSQL 15 for the
+# shared-archive tests, which start a throw-away cluster of their own on loopback
+# (tests/servers.py). Installs only what is missing, so repeated runs cost nothing.
 set -euo pipefail
-packages=(libreoffice-writer-nogui fonts-noto-cjk fonts-symbola python3-uno)
+packages=(libreoffice-writer-nogui fonts-noto-cjk fonts-symbola python3-uno postgresql)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \

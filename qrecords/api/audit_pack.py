@@ -4,6 +4,7 @@ Inside the zip:
     README.txt              what is inside and how to check it (`sha256sum -c MANIFEST.sha256`)
     MANIFEST.sha256         the SHA-256 of every other file, in sha256sum's format
     verify.json             `qrec verify` of the whole workspace when the pack was made
+    CHAIN_HEAD.txt          the audit log's chain head then (a witness for `qrec verify`)
     registers/<form>.xlsx   the register 台账 of each form (and .csv), for the period
     records/...             the PDF and DOCX of each selected record (the current version, or
                             every version with --all-versions) and the letters made for it,
@@ -34,6 +35,7 @@ from ..domain.access import CONTROLLER
 from ..outputs import out_path, writing
 from ..workspace import Workspace
 from . import register, verify
+from .checkpoint import head_line
 
 _STORED = (".pdf", ".docx", ".xlsx")  # compressed already
 _EVENT_COLUMNS = ("id", "at", "effective_date", "actor", "action", "record_number", "version",
@@ -88,21 +90,33 @@ def build(ws: Workspace, out: str, form_id: str | None = None, date_from: str | 
     members["audit/events.jsonl"] = "".join(
         json.dumps(e, ensure_ascii=False) + "\n" for e in events).encode()
     members["verify.json"] = _json_bytes({**checked, "made_at": clock.utc_now()})
+    # A witness of the chain kept outside the catalog (`qrec verify --witness pack.zip`).
+    members["CHAIN_HEAD.txt"] = (head_line(checked["chain_head"], checked["counts"]["events"],
+                                           clock.utc_now()) + "\n").encode()
     readme = _readme(ws, forms, date_from, date_to, all_versions, checked, actor, len(numbers))
     with writing(path) as temp:
         manifest = _write_zip(temp, members, readme, progress)
         with open(temp, "rb") as handle:
             digest = hashlib.file_digest(handle, "sha256").hexdigest()
         size = temp.stat().st_size
-        with ws.catalog.write():  # the pack is renamed into place only with its event
-            ws.log("audit_pack.made", None, None,
-                   {"out": str(path.resolve()), "form": form_id, "from": date_from,
-                    "to": date_to, "all_versions": all_versions, "records": numbers,
-                    "sensitive_records": sorted(set(revealed)), "sha256": digest,
-                    "manifest_sha256": hashlib.sha256(manifest).hexdigest()})
+        _log_pack(ws, {"out": str(path.resolve()), "form": form_id, "from": date_from,
+                       "to": date_to, "all_versions": all_versions, "records": numbers,
+                       "sensitive_records": sorted(set(revealed)), "sha256": digest,
+                       "manifest_sha256": hashlib.sha256(manifest).hexdigest()})
     return {"out": str(path.resolve()), "records": len(numbers), "files": len(members) + 2,
             "size": size, "sha256": digest, "verify_ok": checked["ok"],
             "faults": len(checked["faults"])}
+
+
+def _log_pack(ws, detail: dict) -> None:
+    """Log `audit_pack.made` (the pack is renamed into place only with its event); on a
+    read-only workspace (an archive copy) the pack is made unlogged, with a notice."""
+    if ws.catalog.read_only:
+        ws.notices.append("the workspace is read-only: the making of this pack is not in its "
+                          "audit log 只读工作区：本次打包未记入审计日志")
+        return
+    with ws.catalog.write():
+        ws.log("audit_pack.made", None, None, detail)
 
 
 def _record_files(ws, number: str, all_versions: bool) -> list[str]:
@@ -205,4 +219,7 @@ workspace's audit log (event audit_pack.made), so the pack can be traced to its 
     disposals/     tombstones of records disposed of in the period, with the SHA-256 of
                    every file destroyed; the disposition lists are in records/disposals/
     verify.json    the result of qrec verify on the whole workspace when the pack was made
+    CHAIN_HEAD.txt the audit log's chain head when the pack was made: keep the pack, and
+                   `qrec verify --witness pack.zip` proves later that no event up to it was
+                   changed or removed and no older catalog was put back
 """

@@ -13,7 +13,7 @@ from .. import clock
 from ..domain import workflow_rules
 from ..workspace import Workspace
 from .keys import pdf_key
-from .pdfs import letter_pdf, log_letter_pdf
+from .pdfs import log_letter_pdf
 
 
 class OverdueCase(TypedDict):
@@ -74,36 +74,30 @@ def remind(ws: Workspace) -> list[Reminder]:
         item = {**case, "reminder": reminder_no, "docx": ws.files.location(key),
                 "pdf": ws.files.location(pdf_key(key)), "made": False}
         # A reminder is made once an event logs it; a file no event names is what a
-        # killed `qrec remind` left, and is written again.
-        logged = ws.catalog.written_files(case["number"])
-        if key in logged:
-            made.append({**item, "pdf": _earlier_pdf(ws, key, case, logged)})
+        # killed `qrec remind` left, and is written again. The DOCX is stored and logged
+        # under the write lock, so a second `qrec remind` at the same moment reuses it.
+        if key in ws.catalog.written_files(case["number"]):
+            made.append({**item, "pdf": _earlier_pdf(ws, key, case)})
             continue
         content = reminder_docx(
             org=ws.settings.organisation, org_en=ws.settings.organisation_en,
             reminder_no=reminder_no, case=case, to=case["holder_label"] or "质量部 Quality",
             issued_by=ws.actor.name, issued_on=today)
-        digests = {"docx": ws.files.put(key, content)}
-        written = {key: digests["docx"]}
-        pdf = letter_pdf(ws, key, f"催办单 Reminder {reminder_no}", case["number"],
-                         "qrec remind")
-        if pdf is None:
-            item["pdf"] = None
-        else:
-            digests["pdf"] = pdf
-            written[pdf_key(key)] = pdf
-        with ws.catalog.write():
-            ws.log("reminder.made", case["number"], None,
-                   {"reminder": reminder_no, "to": case["holder"],
-                    "days_overdue": case["days_overdue"], "files": digests,
-                    "written": written})
-        made.append({**item, "made": True})
+        with ws.write():
+            mine = key not in ws.catalog.written_files(case["number"])  # else the other's
+            if mine:
+                digest = ws.put_file(key, content)
+                ws.log("reminder.made", case["number"], None,
+                       {"reminder": reminder_no, "to": case["holder"],
+                        "days_overdue": case["days_overdue"], "files": {"docx": digest},
+                        "written": {key: digest}})
+        made.append({**item, "pdf": _earlier_pdf(ws, key, case), "made": mine})
     return made
 
 
-def _earlier_pdf(ws: Workspace, key: str, case: dict, logged: set[str]) -> str | None:
-    """Where the PDF of an earlier reminder is; made now when it failed (or was not logged)."""
-    if pdf_key(key) in logged:
+def _earlier_pdf(ws: Workspace, key: str, case: dict) -> str | None:
+    """Where the PDF of a reminder is; made and logged now when it is not (yet)."""
+    if pdf_key(key) in ws.catalog.written_files(case["number"]):
         return ws.files.location(pdf_key(key))
     stem = key.rsplit("/", 1)[-1].removesuffix(".docx")
     digest = log_letter_pdf(ws, key, f"催办单 Reminder {stem}", "qrec remind", case["number"],

@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import Callable, TypedDict
 
 from .. import clock
-from ..domain import retention
+from ..domain import derived, retention
 from ..domain.access import CONTROLLER
 from ..domain.numbering import format_number, period_of
 from ..errors import QrecError, ValidationError
@@ -232,9 +232,13 @@ def _reason(reason: str | None) -> str:
 
 
 def _planned(ws: Workspace, number: str, today: str) -> dict:
-    """What disposing of one record means, or the reason it may not be disposed of yet."""
-    record = ws.record_row(number)
-    form, _ = ws.forms.frozen(record["form_revision_id"])
+    """What disposing of one record means, or the reason it may not be disposed of yet.
+    Status, closure, retention and hold are derived from the record's immutable history
+    (its versions and hold events), never read from its mutable row (domain/derived.py)."""
+    row = ws.record_row(number)
+    form, _ = ws.forms.frozen(row["form_revision_id"])
+    events = ws.catalog.events(number)
+    record = {**row, **derived.derive(form, ws.catalog.versions(row["id"]), events)}
     item = {"number": number, "form": form.id, "form_title": str(form.title),
             "form_revision": form.revision, "title": record["title"],
             "created_at": record["created_at"], "closed_on": record["closed_on"],
@@ -253,15 +257,15 @@ def _planned(ws: Workspace, number: str, today: str) -> dict:
                            f"{form.retention.runs_from}, which is empty")
     elif until > today:
         item["problem"] = f"{number} is retained until {until} ({item['why']})"
-    item["files"] = _files_of(ws, number, record["id"])
+    item["files"] = _files_of(ws, record["id"], events)
     return item
 
 
-def _files_of(ws: Workspace, number: str, record_id: int) -> dict[str, str]:
+def _files_of(ws: Workspace, record_id: int, events: list[dict]) -> dict[str, str]:
     """Every file kept for the record, by its store key, with its SHA-256: its versions'
     DOCX and PDF, and what its events wrote (produced documents, reminders)."""
     files = {f["path"]: f["sha256"] for f in ws.catalog.record_files(record_id)}
-    for event in ws.catalog.events(number):
+    for event in events:
         files.update(event["detail"].get("written", {}))
     return dict(sorted(files.items()))
 
@@ -312,7 +316,7 @@ def _write_list(ws: Workspace, list_number: str, plan: list[dict], reason: str,
     content = disposal_list_docx(
         org=ws.settings.organisation, org_en=ws.settings.organisation_en,
         list_number=list_number, records=plan, authorised_by=f"{actor.name} ({actor.id})",
-        reason=reason, on=today)
+        reason=reason, on=today, chain_head=ws.catalog.chain_head())
     key = f"disposals/{list_number}.docx"
     return key, ws.files.put(key, content)
 

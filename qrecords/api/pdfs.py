@@ -13,10 +13,12 @@ from pathlib import PurePosixPath
 from typing import Callable, TypedDict
 
 from .. import clock
+from ..domain import access
 from ..render.finish import watermark_for
 from ..render.pdf import ConverterPool, PdfFailed, PdfUnavailable, make_pdf
 from ..faults import fault_point
 from ..workspace import Workspace
+from ..files.local import sha256_bytes
 from .keys import pdf_key, version_key
 
 
@@ -153,8 +155,10 @@ def _job_of(ws: Workspace, form, record_id: int, number: str, row: dict,
         "Author": org, "Creator": "qrecords",
         "RecordNumber": number, "Version": str(version), "FormNumber": form.form_number,
         "FormRevision": form.revision, "Organisation": org,
-        "Status": row["status"], "DataSHA256": row["data_sha256"],
+        "Status": row["status"],
     }
+    if not access.sensitive_present(form, row["data"]):  # else it would reveal them
+        metadata["DataSHA256"] = row["data_sha256"]
     return {"number": number, "version": version, "record_id": record_id,
             "mark": watermark_for(form.workflow.state(row["status"])), "metadata": metadata,
             "docx_key": docx_key, "key": version_key(form.id, number, version, "pdf")}
@@ -163,10 +167,10 @@ def _job_of(ws: Workspace, form, record_id: int, number: str, row: dict,
 def _store(ws: Workspace, job: dict, content: bytes) -> dict | None:
     """Store a made PDF under the write lock, unless another process stored one first.
     Returns its file row, None when one was there."""
-    with ws.catalog.write():
+    with ws.write():
         if "pdf" in ws.catalog.files(job["record_id"], job["version"]):
             return None
-        digest = ws.files.put(job["key"], content)
+        digest = ws.put_file(job["key"], content)
         fault_point("pdf.after_write")
         now = clock.utc_now()
         ws.catalog.add_file(job["record_id"], job["version"], "pdf", job["key"], digest,
@@ -191,18 +195,27 @@ def letter_pdf(ws: Workspace, docx_key: str, title: str, number: str,
     """Make and store the PDF beside a letter's DOCX (a produced document, a reminder, a
     list, a report); returns its SHA-256, or None with a notice naming `retry` (how to make
     it later) when LibreOffice cannot."""
-    try:
-        with ws.files.local_path(docx_key) as docx:
-            content = make_pdf(docx, None, {"Title": f"{title} {number}",
-                                            "RecordNumber": number,
-                                            "Organisation": ws.settings.organisation})
-    except (PdfUnavailable, PdfFailed) as exc:
-        name = PurePosixPath(docx_key).name
-        ws.notices.append(f"{name}: no PDF made: {exc}; `{retry}` makes it later")
+    content = _letter_pdf_bytes(ws, docx_key, title, number, retry)
+    if content is None:
         return None
     digest = ws.files.put(pdf_key(docx_key), content)
     fault_point("letter.after_pdf")
     return digest
+
+
+def _letter_pdf_bytes(ws: Workspace, docx_key: str, title: str, number: str,
+                      retry: str) -> bytes | None:
+    """The PDF of a letter's DOCX, made by LibreOffice outside any lock; None with a notice
+    naming `retry` when LibreOffice cannot."""
+    try:
+        with ws.files.local_path(docx_key) as docx:
+            return make_pdf(docx, None, {"Title": f"{title} {number}",
+                                         "RecordNumber": number,
+                                         "Organisation": ws.settings.organisation})
+    except (PdfUnavailable, PdfFailed) as exc:
+        name = PurePosixPath(docx_key).name
+        ws.notices.append(f"{name}: no PDF made: {exc}; `{retry}` makes it later")
+        return None
 
 
 def log_letter_pdf(ws: Workspace, docx_key: str, title: str, retry: str,
@@ -210,9 +223,16 @@ def log_letter_pdf(ws: Workspace, docx_key: str, title: str, retry: str,
     """Make the PDF beside a letter's DOCX and log it as `file.pdf_made` (the event names the
     file under `written`); returns its SHA-256, or None with a notice. `number` is the record
     it belongs to, None for a list or report (their own number is the file's stem)."""
-    digest = letter_pdf(ws, docx_key, title, number or PurePosixPath(docx_key).stem, retry)
-    if digest is not None:
-        with ws.catalog.write():
-            ws.log("file.pdf_made", number, version,
-                   {**detail, "files": {"pdf": digest}, "written": {pdf_key(docx_key): digest}})
+    content = _letter_pdf_bytes(ws, docx_key, title, number or PurePosixPath(docx_key).stem,
+                                retry)
+    if content is None:
+        return None
+    key = pdf_key(docx_key)
+    with ws.write():  # stored and logged under one lock: a second maker reuses
+        if key in ws.catalog.written_files(number):
+            return sha256_bytes(ws.files.read(key))
+        digest = ws.put_file(key, content)
+        fault_point("letter.after_pdf")
+        ws.log("file.pdf_made", number, version,
+               {**detail, "files": {"pdf": digest}, "written": {key: digest}})
     return digest

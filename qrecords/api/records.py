@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TypedDict
 
 from .. import clock
-from ..domain import workflow_rules
+from ..domain import access, workflow_rules
 from ..domain.changes import VERSION_ACTIONS, changes, what_happened
 from ..domain.fields import MASK
 from ..domain.forms import Form, validate_data
@@ -59,7 +59,7 @@ def new_record(ws: Workspace, form_id: str, data: dict, follows: str | None = No
     today = clock.today()
     clean = validate_data(form, data, today.isoformat())
     period = period_of(form.number_pattern, today)
-    with ws.catalog.write() as tx:
+    with ws.write() as tx:  # files put in it go if it fails
         revision_id = freeze_revision(ws, form, template)
         number = format_number(period, tx.next_seq(form.id, period))
         state, now = form.workflow.initial, clock.utc_now()
@@ -75,10 +75,9 @@ def new_record(ws: Workspace, form_id: str, data: dict, follows: str | None = No
         stored = store_version(ws, form, template, record, 1, state, clean, None, today,
                                "record.created")
     after_change(ws, stored, pdf, "new.after_commit")
-    view = record_view(ws, number, own_input=True, stored=stored)
-    if follows is not None:  # copied values were not typed by the actor: shown as any read
-        view["data"] = visible_data(ws, form, view["data"], number, 1)
-    return view
+    # Copied values of a follow-up were not typed by the actor: shown (masked, logged) and
+    # hashed as any read.
+    return record_view(ws, number, own_input=follows is None, stored=stored)
 
 
 def _follow_up(ws: Workspace, form: Form, follows: str, data: dict) -> dict:
@@ -105,7 +104,7 @@ def amend(ws: Workspace, number: str, changes_: dict, reason: str,
     if not reason or not reason.strip():
         raise QrecError("an amendment needs a reason", param="reason")
     reason = free_text(reason, "reason")
-    with ws.catalog.write() as tx:
+    with ws.write() as tx:  # files put in it go if it fails
         record = ws.record_row(number)
         form, template = ws.forms.frozen(record["form_revision_id"])
         if not form.workflow.is_open(record["status"]):
@@ -128,7 +127,11 @@ def amend(ws: Workspace, number: str, changes_: dict, reason: str,
                 merged[field.id] = None
         today = clock.today()
         clean = validate_data(form, merged, today.isoformat())
-        if clean == current["data"]:
+        # A user who may not see a sensitive value must not learn it by guessing: whatever
+        # they give for one is stored as a new version, equal or not (issue 14, line 7).
+        blind = [] if ws.sees_personal_data() else sorted(
+            k for k in changes_ if form.field(k) is not None and form.field(k).sensitive)
+        if clean == current["data"] and not blind:
             raise Conflict(f"{number}: nothing changed; version "
                            f"{record['current_version']} stays current")
         state, clean = workflow_rules.after_amend(
@@ -136,6 +139,8 @@ def amend(ws: Workspace, number: str, changes_: dict, reason: str,
             lambda step, data: _still_covers(ws, number, step, data))
         version = record["current_version"] + 1
         moved = {"from": record["status"], "to": state} if state != record["status"] else {}
+        if blind:
+            moved["sensitive_given"] = blind
         stored = store_version(ws, form, template, record, version, state, clean, reason,
                                today, "record.amended", moved)
     after_change(ws, stored, pdf, "amend.after_commit")
@@ -176,10 +181,13 @@ def history(ws: Workspace, number: str) -> list[HistoryEntry]:
     steps = {e["version"]: e for e in ws.catalog.events(number)
              if e["action"] in VERSION_ACTIONS}
     story, previous = [], None
+    sees = ws.sees_personal_data()
     for row in ws.catalog.versions(record["id"]):
         changed = [c["field"] for c in changes(form, previous, row["data"])] \
             if previous is not None else []
         event = steps.get(row["version"], {"action": "", "detail": {}})
+        if not sees:  # given blind counts as changed, so history tells no guess apart
+            changed += event["detail"].get("sensitive_given", [])
         story.append({"version": row["version"], "created_at": row["created_at"],
                       "effective_date": row["effective_date"], "author": row["author"],
                       "status": row["status"],

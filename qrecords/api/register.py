@@ -61,12 +61,14 @@ def export(ws: Workspace, form_id: str, out: str, date_from: str | None = None,
     columns, rows, shown, about = build(ws, form, actor, date_from, date_to)
     content = xlsx_bytes(columns, rows, about) if path.suffix.lower() == ".xlsx" \
         else csv_bytes(columns, rows)
-    with ws.catalog.write():  # the event and the file go together, or neither
-        if shown["records"]:
+    if not shown["records"]:  # nothing to log (and a read-only workspace can export)
+        write_out(path, content)
+    else:
+        with ws.catalog.write():  # the event and the file go together, or neither
             ws.log("register.sensitive_read", None, None,
                    {"form": form.id, "fields": sorted(shown["fields"]),
                     "records": shown["records"], "out": str(path.resolve())})
-        write_out(path, content)
+            write_out(path, content)
     return {"form": form.id, "form_title": str(form.title), "out": str(path.resolve()),
             "from": date_from, "to": date_to, "count": len(rows),
             "masked": about["masked"] and any(f.sensitive for f in form.fields),
@@ -77,10 +79,10 @@ def build(ws, form: Form, actor, date_from: str | None, date_to: str | None):
     """(columns, rows, shown, about) of a form's register as `actor` may see it; `shown`
     names the sensitive values it reveals (to be logged by whoever writes it out)."""
     columns = register_columns(form)
-    rows, shown = register_rows(ws, form, columns, "privacy" in actor.roles, date_from,
-                                date_to)
+    sees = ws.sees_personal_data()  # `actor` is the acting user; masked when read-only
+    rows, shown = register_rows(ws, form, columns, sees, date_from, date_to)
     about = {"form": form, "actor": actor, "from": date_from, "to": date_to,
-             "organisation": ws.settings.organisation, "masked": "privacy" not in actor.roles}
+             "organisation": ws.settings.organisation, "masked": not sees}
     return columns, rows, shown, about
 
 

@@ -200,23 +200,18 @@ def _issue(ws: Workspace, stats: dict) -> tuple[str, str]:
     from ..render.statistics import complaint_statistics_docx
 
     today = clock.today().isoformat()
-    docx = None
-    try:
-        with ws.catalog.write() as tx:
-            period = period_of(NUMBER_PATTERN, dt.date.fromisoformat(stats["from"]))
-            number = format_number(period, tx.next_seq(COUNTER, period))
-            content = complaint_statistics_docx(
-                org=ws.settings.organisation, org_en=ws.settings.organisation_en, title=TITLE,
-                number=number, stats=stats, prepared_by=ws.actor.name, issued_on=today)
-            docx = f"{REPORTS}/{number}.docx"
-            digest = ws.files.put(docx, content)
-            ws.log("report.made", None, None,
-                   {"report": number, "kind": "complaints", "month": stats["month"],
-                    "files": {"docx": digest}, "written": {docx: digest}})
-    except BaseException:
-        if docx is not None:
-            ws.files.remove(docx)
-        raise
+    with ws.write() as tx:  # files put in it go if it fails
+        period = period_of(NUMBER_PATTERN, dt.date.fromisoformat(stats["from"]))
+        number = format_number(period, tx.next_seq(COUNTER, period))
+        content = complaint_statistics_docx(
+            org=ws.settings.organisation, org_en=ws.settings.organisation_en, title=TITLE,
+            number=number, stats=stats, prepared_by=ws.actor.name, issued_on=today,
+            chain_head=tx.chain_head())
+        docx = f"{REPORTS}/{number}.docx"
+        digest = ws.put_file(docx, content)
+        ws.log("report.made", None, None,
+               {"report": number, "kind": "complaints", "month": stats["month"],
+                "files": {"docx": digest}, "written": {docx: digest}})
     return number, docx
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Callable, TypedDict
 
-from ..domain import access
 from ..errors import NotFound, QrecError, suggest
 from ..files.base import sha256_bytes
 from ..index import searching
+from ..index.searchindex import IndexBroken
 from ..workspace import Workspace
 
 MAX_QUERY = 1000  # characters; far more than any search, far less than SQLite's LIKE limit
@@ -61,13 +61,24 @@ def search(ws: Workspace, text: str, form: str | None = None, status: str | None
     for f in fields:  # an id that is long text in any form is searched in the content
         if not f.sensitive and types.get(f.id) not in ("longtext", "table"):
             types[f.id] = f.type
-    found = searching.run(ws.index, text, types, {f.id for f in fields if f.sensitive},
-                          form=form, status=status, customer=customer, date_from=date_from,
-                          date_to=date_to, limit=limit, all_versions=all_versions,
-                          snippet_of=lambda number, version: _snippet_source(ws, number,
-                                                                             version),
-                          forms=forms.values(), synonyms=ws.settings.synonyms)
-    if access.may_see_personal_data(ws.actor.roles) and searching.is_plain(text):
+    def run():
+        return searching.run(ws.index, text, types, {f.id for f in fields if f.sensitive},
+                             form=form, status=status, customer=customer,
+                             date_from=date_from, date_to=date_to, limit=limit,
+                             all_versions=all_versions,
+                             snippet_of=lambda number, version: _snippet_source(ws, number,
+                                                                                version),
+                             forms=forms.values(), synonyms=ws.settings.synonyms)
+    try:
+        found = run()
+    except Exception as exc:  # a damaged segment (truncated postings ...): rebuilt, once
+        if isinstance(exc, QrecError) and not isinstance(exc, IndexBroken):
+            raise  # the query's own fault
+        count = ws.index.rebuild(ws.index_source())
+        ws.notices.append(f"the search index was unreadable ({type(exc).__name__}): rebuilt "
+                          f"it from the catalog ({count} records)")
+        found = run()
+    if ws.sees_personal_data() and searching.is_plain(text):
         numbers = ws.catalog.sensitive_matches(_sensitive_fields(ws), text)
         extra = searching.sensitive_hits(ws.index, numbers, found, form=form, status=status,
                                          customer=customer, date_from=date_from,

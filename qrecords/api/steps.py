@@ -58,7 +58,7 @@ def transition(ws: Workspace, number: str, action: str, changes: dict | None = N
     Raises WorkflowError (what the step needs), Forbidden (the role), ValidationError."""
     comment = free_text(comment, "comment")
     changes = changes or {}
-    with ws.catalog.write() as tx:
+    with ws.write() as tx:  # files put in it go if it fails
         record = ws.record_row(number)
         form, template = ws.forms.frozen(record["form_revision_id"])
         flow = form.workflow
@@ -85,7 +85,7 @@ def transition(ws: Workspace, number: str, action: str, changes: dict | None = N
         detail = {"transition": t.id, "from": record["status"], "to": t.target,
                   "comment": comment}
         if flow.state(t.target).closes:
-            detail.update(_closing(flow, data, today))
+            detail.update(workflow_rules.closing(flow, data, today))
         version = record["current_version"] + 1
         if t.produce:
             detail["produced"] = _produce(ws, form, t.produce, number, version, data, today)
@@ -96,16 +96,6 @@ def transition(ws: Workspace, number: str, action: str, changes: dict | None = N
     if t.produce and pdf:
         produced_pdf(ws, detail["produced"], number, version)
     return record_view(ws, number, stored=stored)
-
-
-def _closing(flow, data: dict, today: dt.date) -> dict:
-    """What a closing step records: the day, and against a deadline the days taken."""
-    found = {"closed": today.isoformat()}
-    due = workflow_rules.due_date(flow, data)
-    if due is not None:
-        start = dt.date.fromisoformat(data[flow.deadline.start])
-        found.update(days_taken=(today - start).days, due=due.isoformat(), late=today > due)
-    return found
 
 
 def _produce(ws: Workspace, form: Form, document, number: str, version: int, data: dict,
@@ -129,7 +119,7 @@ def _produce(ws: Workspace, form: Form, document, number: str, version: int, dat
                                "how you wish us to proceed.")
     key = f"{form.id}/{number}/{number}_{document.id}_v{version}.docx"
     return {"document": document.id, "title": str(document.label), "docx": key,
-            "sha256": ws.files.put(key, content)}
+            "sha256": ws.put_file(key, content)}
 
 
 def sign(ws: Workspace, number: str, decision: str, comment: str | None = None,
@@ -139,7 +129,7 @@ def sign(ws: Workspace, number: str, decision: str, comment: str | None = None,
     Raises WorkflowError, Forbidden."""
     comment = free_text(comment, "comment")
     actor = ws.actor
-    with ws.catalog.write() as tx:
+    with ws.write() as tx:  # files put in it go if it fails
         record = ws.record_row(number)
         form, template = ws.forms.frozen(record["form_revision_id"])
         flow = form.workflow

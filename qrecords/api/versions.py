@@ -25,6 +25,7 @@ from ..workspace import Workspace
 from .form_check import template_problems
 from .keys import version_key
 from .pdfs import try_pdf
+from .verify_forms import FROZEN, revision_sha256
 
 
 class RecordFiles(TypedDict):
@@ -51,7 +52,7 @@ class RecordView(TypedDict):
     author: str
     reason: str | None
     data: dict
-    data_sha256: str
+    data_sha256: str | None  # None for a user who may not see every value it covers
     files: RecordFiles
     due_date: str | None
     holder: str | None
@@ -76,7 +77,7 @@ def freeze_revision(ws: Workspace, form: Form, template: bytes) -> int:
     """The catalog's copy of this form revision (inside catalog.write()); made by its first
     record. A revision that changed after records were made with it is refused: it needs a
     new revision label (ISO 9001 7.5.3: changes to controlled documents are controlled)."""
-    digest = sha256_bytes(form.source.encode() + b"\0" + template)
+    digest = revision_sha256(form.source, template)
     frozen = ws.catalog.form_revision(form.id, form.revision)
     if frozen is None:
         # Frozen for good by its first record: a template that does not fit the schema (a
@@ -90,6 +91,9 @@ def freeze_revision(ws: Workspace, form: Form, template: bytes) -> int:
                             f"{shown}{more} (`qrec forms check {form.id}` lists them)")
         revision_id = ws.catalog.add_form_revision(form.id, form.revision, form.source,
                                                    template, digest, clock.utc_now())
+        # Chained, so an edit of the frozen schema or template is seen (verify_forms.py).
+        ws.log(FROZEN, None, None, {"form": form.id, "revision": form.revision,
+                                    "revision_id": revision_id, "sha256": digest})
         ws.forms.remember(revision_id, form, template)
         return revision_id
     if frozen["sha256"] != digest:
@@ -112,10 +116,12 @@ class Stored(TypedDict):
 
 def store_version(ws: Workspace, form: Form, template: bytes, record: dict, version: int,
                   state: str, data: dict, reason: str | None, day: dt.date, action: str,
-                  detail: dict | None = None) -> Stored:
+                  detail: dict | None = None, logged_on: dt.date | None = None) -> Stored:
     """Render and store version `version` of `record` (a RecordRow, or for a new record the
     row as it will be) in state `state`, with its DOCX, file row, event and the record's
-    derived columns; inside catalog.write(). Returns what it stored."""
+    derived columns; inside catalog.write(). `day` is the version's effective date, and the
+    event's unless `logged_on` (an imported record: dated as it was, imported today).
+    Returns what it stored."""
     now, today = clock.utc_now(), day.isoformat()
     number = record["number"]
     context = build_context(form, data, org=ws.settings.organisation,
@@ -125,7 +131,7 @@ def store_version(ws: Workspace, form: Form, template: bytes, record: dict, vers
                                     organisation=ws.settings.organisation, user=ws.actor, at=now)
     content = render_docx(template, context, f"templates/{form.template}", properties)
     key = version_key(form.id, number, version)
-    digest = ws.files.put(key, content)
+    digest = ws.put_file(key, content)
     fault_point("version.after_docx")
     data_sha = sha256_bytes(canonical_json(data).encode())
     closed_on = record["closed_on"]
@@ -142,7 +148,8 @@ def store_version(ws: Workspace, form: Form, template: bytes, record: dict, vers
     ws.catalog.add_version(record["id"], version, state, data, data_sha, now, today,
                            ws.actor.id, reason, derived)
     ws.catalog.add_file(record["id"], version, "docx", key, digest, len(content), now)
-    ws.catalog.add_event(now, today, ws.actor.id, action, number, version,
+    ws.catalog.add_event(now, (logged_on or day).isoformat(), ws.actor.id, action, number,
+                         version,
                          {"reason": reason, "data_sha256": data_sha,
                           "files": {"docx": digest}, **(detail or {})})
     ws.notices += glyph_notices(form, data, f"{number} v{version}")
@@ -169,7 +176,7 @@ def visible_data(ws: Workspace, form: Form, data: dict, number: str, version: in
     sensitive = access.sensitive_present(form, data)
     if not sensitive:
         return data
-    if access.may_see_personal_data(ws.actor.roles):
+    if ws.sees_personal_data():
         with ws.catalog.write():
             ws.log("record.sensitive_read", number, version, {"fields": sensitive})
         return data
@@ -192,6 +199,11 @@ def record_view(ws: Workspace, number: str, version: int | None = None,
         files = ws.catalog.files(record["id"], wanted)
     form, _ = ws.forms.frozen(record["form_revision_id"])
     data = row["data"] if own_input else visible_data(ws, form, row["data"], number, wanted)
+    # The data hash covers sensitive values too: an unkeyed SHA-256 lets a dictionary of
+    # common names and numbers recover a masked value, so only a user who may see them all
+    # is given it (issue 14, line 6).
+    seen_whole = own_input or not access.sensitive_present(form, row["data"]) or \
+        ws.sees_personal_data()
     flow = form.workflow
     due = workflow_rules.due_date(flow, row["data"])
     return {
@@ -211,7 +223,7 @@ def record_view(ws: Workspace, number: str, version: int | None = None,
         "author": row["author"],
         "reason": row["reason"],
         "data": data,
-        "data_sha256": row["data_sha256"],
+        "data_sha256": row["data_sha256"] if seen_whole else None,
         "files": {kind: ws.files.location(files[kind]["path"]) if kind in files else None
                   for kind in ("docx", "pdf")},
         "due_date": due.isoformat() if due else None,

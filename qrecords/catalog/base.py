@@ -38,6 +38,7 @@ from abc import ABC, abstractmethod
 from contextlib import AbstractContextManager
 from typing import Iterable, TypedDict
 
+from ..errors import IntegrityError
 from .chain import GENESIS, event_hash
 
 SCHEMA_VERSION = 3
@@ -45,7 +46,8 @@ SCHEMA_VERSION = 3
 # Events that change nothing the search index holds (reads, a version's PDF); every other
 # event naming a record makes the index re-read that record.
 INDEX_NEUTRAL = ("record.sensitive_read", "search.sensitive", "file.pdf_made", "reminder.made",
-                 "hold.placed", "hold.released", "register.sensitive_read", "report.made")
+                 "hold.placed", "hold.released", "register.sensitive_read", "report.made",
+                 "form.frozen")
 
 
 class FormRevisionRow(TypedDict):
@@ -130,6 +132,9 @@ class Catalog(ABC):
     round trip on a networked catalog)."""
 
     statements: int = 0
+    # True for a catalog opened where it cannot be written (an archive copy, a read-only
+    # mount): reads work, write() raises WorkspaceError.
+    read_only: bool = False
 
     # -- transactions ------------------------------------------------------------------------
 
@@ -175,6 +180,12 @@ class Catalog(ABC):
     def next_seq(self, counter: str, period: str) -> int:
         """The next serial of `counter` (a form id, or a list's or report's counter) in
         `period` (e.g. "2611"), starting at 1; inside write()."""
+
+    @abstractmethod
+    def raise_seq(self, counter: str, period: str, seq: int) -> None:
+        """Make `seq` used in the counter's period: next_seq then gives more than `seq` (a
+        record imported with its original number CC-2311-05 moves the November 2023 serial
+        to at least 5); a counter already past it stays. Inside write()."""
 
     # -- records, versions, files ------------------------------------------------------------
 
@@ -311,6 +322,32 @@ class Catalog(ABC):
         self._append_event(event, prev_hash, event_hash(event, prev_hash))
         return event["id"]
 
+    def copy_event(self, row: dict) -> None:
+        """Append an event row as stored in another catalog (`qrec migrate`), inside write():
+        its id must follow the tail and its hashes must hold, so the copy keeps the chain.
+        Raises IntegrityError otherwise."""
+        last_id, last_hash = self._chain_tail()
+        event = {name: row[name] for name in ("id", "at", "effective_date", "actor", "action",
+                                               "record_number", "version", "detail")}
+        if row["id"] != last_id + 1 or row["prev_hash"] != (last_hash or GENESIS) or \
+                event_hash(event, row["prev_hash"]) != row["hash"]:
+            raise IntegrityError(f"event {row['id']} does not follow event {last_id} of the "
+                                 "chain being copied")
+        self._append_event(event, row["prev_hash"], row["hash"])
+
+    @abstractmethod
+    def counters(self) -> dict[tuple[str, str], int]:
+        """{(counter, period): the last serial handed out} (`qrec migrate` copies them)."""
+
+    @abstractmethod
+    def set_counter(self, counter: str, period: str, last_seq: int) -> None:
+        """Make `counter` in `period` continue after `last_seq` (inside write(), on a catalog
+        being filled by `qrec migrate`)."""
+
+    @abstractmethod
+    def add_tombstone(self, tombstone: dict) -> None:
+        """Keep a tombstone copied from another catalog (`qrec migrate`), inside write()."""
+
     @abstractmethod
     def _chain_tail(self) -> tuple[int, str | None]:
         """(id, hash) of the newest event, (0, None) when there is none; locked for the
@@ -331,6 +368,11 @@ class Catalog(ABC):
     @abstractmethod
     def events(self, record_number: str | None = None) -> list[EventRow]:
         """Every event (of one record when a number is given), by id, detail decoded."""
+
+    @abstractmethod
+    def events_by_action(self, actions: Iterable[str]) -> list[EventRow]:
+        """Every event whose action is one of `actions`, by id, detail decoded (the issues
+        and returns of controlled blank forms are read so)."""
 
     @abstractmethod
     def rows(self, table: str) -> list[dict]:

@@ -10,7 +10,9 @@ even a bug elsewhere cannot rewrite history silently.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+from urllib.parse import quote
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -21,13 +23,63 @@ from .sqlite_schema import DDL, INDEXED, triggers
 BUSY_TIMEOUT_MS = 60_000
 
 class _Counted(sqlite3.Connection):
-    """A connection that counts the statements it is sent (Catalog.statements)."""
+    """A connection that counts the statements it is sent (Catalog.statements), and turns
+    SQLite's "database is locked" and damage reports into one clear line naming the file:
+    Busy and IntegrityError (issue 14, line 14)."""
 
     statements = 0
+    path: Path | None = None
+    busy_timeout_ms = BUSY_TIMEOUT_MS
 
     def execute(self, *args):
         self.statements += 1
-        return super().execute(*args)
+        try:
+            return super().execute(*args)
+        except sqlite3.DatabaseError as exc:
+            raise _clear(exc, self.path, self.busy_timeout_ms) from None
+
+    def executescript(self, script):
+        try:
+            return super().executescript(script)
+        except sqlite3.DatabaseError as exc:
+            raise _clear(exc, self.path, self.busy_timeout_ms) from None
+
+
+def _read_only_uri(path: Path) -> str:
+    """A URI that reads the catalog in a folder no lock or WAL index can be written to:
+    immutable when no write-ahead log holds data (nothing else can be writing a read-only
+    folder); else a private copy of the file and its log, opened read-only."""
+    wal = path.with_name(path.name + "-wal")
+    if not wal.exists() or wal.stat().st_size == 0:
+        return f"file:{quote(str(path.resolve()))}?immutable=1"
+    import shutil
+    import tempfile
+
+    copy = Path(tempfile.mkdtemp(prefix="qrec-catalog-")) / path.name
+    shutil.copyfile(path, copy)
+    shutil.copyfile(wal, copy.with_name(copy.name + "-wal"))
+    return f"file:{quote(str(copy))}?mode=ro"
+
+
+_DAMAGE = ("malformed", "not a database", "corrupt")
+
+
+def _clear(exc: sqlite3.DatabaseError, path, busy_timeout_ms: int) -> Exception:
+    """The error to raise for a SQLite error: Busy for a lock held past the timeout,
+    IntegrityError for a damaged file, else the error itself (a bug: its traceback)."""
+    text = str(exc)
+    if isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text):
+        return Busy(f"{path}: another qrec kept the catalog locked for "
+                    f"{busy_timeout_ms / 1000:g} s; try again")
+    if "disk is full" in text or "disk i/o error" in text.lower():
+        why = "the disk is full" if "full" in text else "the disk failed (disk I/O error: " \
+            "full, or failing)"
+        return WorkspaceError(f"{path}: {why}; this change was not stored (free some space "
+                              "and run the command again)")
+    if any(word in text.lower() for word in _DAMAGE):
+        return IntegrityError(f"{path}: the catalog is damaged ({text}); restore it from a "
+                              "backup (`qrec verify` on the copy tells whether it is whole)")
+    return exc
 
 
 class SqliteCatalog(Catalog):
@@ -36,13 +88,20 @@ class SqliteCatalog(Catalog):
     def __init__(self, path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS):
         self.path = Path(path)
         self.busy_timeout_ms = busy_timeout_ms
+        # A catalog in a folder this process cannot write (an archive copy, a backup mount)
+        # is opened read-only: reading, verifying and audit packs work; a write is refused.
+        self.read_only = self.path.exists() and not os.access(self.path.parent, os.W_OK)
+        target = _read_only_uri(self.path) if self.read_only else self.path
         try:
-            self._db = sqlite3.connect(self.path, timeout=busy_timeout_ms / 1000,
-                                       isolation_level=None, factory=_Counted)
+            self._db = sqlite3.connect(target, timeout=busy_timeout_ms / 1000,
+                                       isolation_level=None, factory=_Counted,
+                                       uri=self.read_only)
             self._db.row_factory = sqlite3.Row
+            self._db.path, self._db.busy_timeout_ms = self.path, busy_timeout_ms
             self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
             self._db.execute("PRAGMA foreign_keys = ON")
-            self._db.execute("PRAGMA synchronous = FULL")
+            if not self.read_only:
+                self._db.execute("PRAGMA synchronous = FULL")
         except sqlite3.Error as exc:
             raise IntegrityError(f"{self.path}: cannot open the catalog ({exc})") from None
 
@@ -72,9 +131,12 @@ class SqliteCatalog(Catalog):
         catalog = cls(path)
         try:
             version = catalog.schema_version()
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, IntegrityError) as exc:
             catalog.close()
-            raise WorkspaceError(f"{path}: not a qrecords catalog ({exc})") from None
+            if isinstance(exc, IntegrityError) and "not a database" not in str(exc):
+                raise
+            why = "file is not a database" if isinstance(exc, IntegrityError) else exc
+            raise WorkspaceError(f"{path}: not a qrecords catalog ({why})") from None
         if version != SCHEMA_VERSION:
             catalog.close()
             raise WorkspaceError(f"{path}: catalog schema version {version}; this qrec reads "
@@ -92,19 +154,17 @@ class SqliteCatalog(Catalog):
     def write(self):
         """BEGIN IMMEDIATE: concurrent writers queue on the busy timeout instead of failing
         half-way. Rolled back on any exception."""
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
-                raise Busy(f"{self.path}: another qrec kept the catalog locked for "
-                           f"{self.busy_timeout_ms / 1000:g} s; try again") from None
-            raise
+        if self.read_only:
+            raise WorkspaceError(f"{self.path.parent}: the workspace is read-only (an archive "
+                                 "copy or a read-only mount); this command changes it")
+        self._db.execute("BEGIN IMMEDIATE")  # Busy past the timeout (_Counted)
         try:
             yield self
+            self._db.execute("COMMIT")  # may fail too (a full disk): then rolled back
         except BaseException:
-            self._db.execute("ROLLBACK")
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
             raise
-        self._db.execute("COMMIT")
 
     @contextmanager
     def read(self):
@@ -153,6 +213,12 @@ class SqliteCatalog(Catalog):
         return row[0]
 
     # -- records and versions ----------------------------------------------------------------
+
+    def raise_seq(self, counter: str, period: str, seq: int) -> None:
+        self._db.execute(
+            "INSERT INTO counters (form_id, period, last_seq) VALUES (?, ?, ?) "
+            "ON CONFLICT (form_id, period) DO UPDATE SET last_seq = max(last_seq, "
+            "excluded.last_seq)", (counter, period, seq))
 
     def add_record(self, number: str, form_id: str, form_revision_id: int, at: str,
                    author: str, status: str) -> int:
@@ -286,7 +352,8 @@ class SqliteCatalog(Catalog):
         detail holds `closed`, and `days_taken`, `due`, `late` when the form has a deadline)."""
         rows = self._db.execute(
             "SELECT e.record_number, e.detail FROM events e JOIN records r ON r.number = "
-            "e.record_number WHERE r.form_id = ? AND e.action = 'record.transition' AND "
+            "e.record_number WHERE r.form_id = ? AND e.action IN ('record.transition', "
+            "'record.imported') AND "
             "json_extract(e.detail, '$.closed') IS NOT NULL ORDER BY e.id", (form_id,))
         return {number: json.loads(detail) for number, detail in rows}
 
@@ -346,6 +413,17 @@ class SqliteCatalog(Catalog):
         self._db.execute("DELETE FROM versions WHERE record_id = ?", (record_id,))
         self._db.execute("DELETE FROM records WHERE id = ?", (record_id,))
         self._db.execute("DELETE FROM disposal_gate")
+        self.add_tombstone(tombstone)
+
+    def counters(self) -> dict[tuple[str, str], int]:
+        return {(row[0], row[1]): row[2] for row in
+                self._db.execute("SELECT form_id, period, last_seq FROM counters")}
+
+    def set_counter(self, counter: str, period: str, last_seq: int) -> None:
+        self._db.execute("INSERT OR REPLACE INTO counters VALUES (?, ?, ?)",
+                         (counter, period, last_seq))
+
+    def add_tombstone(self, tombstone: dict) -> None:
         row = {**tombstone, "files": canonical_json(tombstone["files"])}
         self._db.execute(f"INSERT INTO tombstones ({', '.join(row)}) VALUES "
                          f"({', '.join('?' * len(row))})", tuple(row.values()))
@@ -420,6 +498,13 @@ class SqliteCatalog(Catalog):
         query = "SELECT * FROM events" + (" WHERE record_number = ?" if record_number else "")
         rows = self._db.execute(query + " ORDER BY id",
                                 (record_number,) if record_number else ()).fetchall()
+        return [dict(row, detail=json.loads(row["detail"])) for row in rows]
+
+    def events_by_action(self, actions) -> list[dict]:
+        actions = list(actions)
+        rows = self._db.execute(
+            f"SELECT * FROM events WHERE action IN ({', '.join('?' * len(actions))}) "
+            "ORDER BY id", actions).fetchall()
         return [dict(row, detail=json.loads(row["detail"])) for row in rows]
 
 

@@ -31,7 +31,8 @@ def flag_of(command: click.Command | None, param: str | None) -> str | None:
     if param in GLOBAL:
         return GLOBAL[param]
     for option in (command.params if command and param else []):
-        if isinstance(option, click.Option) and option.name == RENAMED.get(param, param):
+        if isinstance(option, click.Option) and (option.name == RENAMED.get(param, param)
+                                                 or f"--{param}" in option.opts):
             return max(option.opts, key=len)
     return None
 
@@ -117,8 +118,8 @@ def open_workspace(ctx, sync_index: bool = True):
         raise QrecError("who is acting? give --as USER or set QREC_USER")
     ws = Workspace.open(root, actor)
     ctx.call_on_close(lambda: _close(ws))
-    if sync_index:
-        ws.sync_index()
+    if sync_index:  # a damaged index never stops a command that does not search
+        ws.try_sync_index()
     return ws
 
 

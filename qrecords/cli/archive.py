@@ -150,17 +150,21 @@ def dispose(ctx, numbers, all_due, reason, dry_run, as_json):
 @cli.command("verify")
 @click.option("--repair", is_flag=True, help="Finish interrupted disposals and move files the "
               "catalog does not know to debris/, then verify.")
+@click.option("--witness", "witnesses", multiple=True, metavar="FILE|ID:HASH",
+              help="A chain head kept elsewhere (a witness log, an audit pack, a disposition "
+              "list or report, or a head typed in) that the chain must extend; repeatable. "
+              "The workspace's witness log is always checked.")
 @json_option
 @click.pass_context
-def verify_command(ctx, repair, as_json):
-    """Check every file's SHA-256, the audit log's hash chain, tombstones and the index.
-    Exit 1 naming each fault. 完整性校验。"""
+def verify_command(ctx, repair, witnesses, as_json):
+    """Check every file's SHA-256, the audit log's hash chain, the history behind every
+    record, tombstones, witnesses and the index. Exit 1 naming each fault. 完整性校验。"""
     from ..api import verify
 
     ws = open_workspace(ctx)
     repaired = verify.repair(ws) if repair else []
     with progress_bar("校验 verify") as progress:
-        result = verify.verify(ws, progress)
+        result = verify.verify(ws, progress, witnesses)
     if as_json:
         print_json({**result, "repaired": repaired})
     else:
@@ -169,6 +173,18 @@ def verify_command(ctx, repair, as_json):
         click.echo(verify.summary(result))
     if not result["ok"]:
         ctx.exit(1)
+
+
+@cli.command()
+@json_option
+@click.pass_context
+def checkpoint(ctx, as_json):
+    """Print the audit log's chain head and append it to the witness log. 校验点。"""
+    from ..api.checkpoint import checkpoint as make
+
+    made = make(open_workspace(ctx))
+    output(made, as_json, lambda m: f"{m['line']}\n"
+           f"appended to 已记入 {m['witness_log']}")
 
 
 @cli.command("audit-pack")

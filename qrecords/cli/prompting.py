@@ -8,6 +8,7 @@ import click
 
 from ..domain.fields import Field, Invalid
 from ..domain.forms import Form
+from ..domain.ledger import LEGACY_FIELD
 
 
 def prompt_fields(form: Form, data: dict, only_missing_required: bool, today: str) -> dict:
@@ -15,6 +16,8 @@ def prompt_fields(form: Form, data: dict, only_missing_required: bool, today: st
     required ones without a default. Enter keeps the default, or leaves the field empty."""
     filled = dict(data)
     for field in form.fields:
+        if field.id == LEGACY_FIELD:  # an old record's number: only `qrec import` fills it
+            continue
         if field.id in filled or (only_missing_required and (
                 not field.required or field.default is not None)):
             continue

@@ -13,11 +13,17 @@ from .app import cli, json_option, open_workspace, output, print_json
 
 @cli.command()
 @click.argument("path", default=".", type=click.Path(file_okay=False))
-def init(path):
+@click.option("--catalog", help="共享目录库 / shared catalog: postgresql://user@host:port/db")
+@click.option("--files", help="共享文件库 / shared file store: s3://bucket/prefix")
+@click.option("--s3-endpoint", help="S3 端点 / S3 endpoint URL (omit for AWS)")
+@click.option("--machines", type=click.Choice(["one", "several"]),
+              help="使用此档案的机器数 / how many machines use this archive")
+def init(path, catalog, files, s3_endpoint, machines):
     """Make a workspace with the built-in forms."""
     from ..workspace import create_workspace
 
-    root = create_workspace(path)
+    root = create_workspace(path, {"catalog": catalog, "files": files,
+                                   "s3_endpoint": s3_endpoint, "machines": machines})
     click.echo(f"Workspace ready: {root}")
     click.echo(f"Forms: {', '.join(sorted(p.stem for p in (root / 'schemas').glob('*.yaml')))}")
 

@@ -6,7 +6,8 @@ from .fields import MASK
 from .forms import Form
 
 # The events that make a version (every other event only refers to one).
-VERSION_ACTIONS = ("record.created", "record.amended", "record.transition", "record.signed")
+VERSION_ACTIONS = ("record.created", "record.amended", "record.transition", "record.signed",
+                   "record.imported")
 
 
 def changes(form: Form, before: dict, after: dict) -> list[dict]:
@@ -52,5 +53,7 @@ def what_happened(form: Form, event: dict) -> str:
         column = form.field(signoff.table).column(signoff.decision) if signoff else None
         decision = column.display(detail["decision"]) if column else detail["decision"]
         return f"会签 Sign-off {detail['department']}: {decision}"
+    if event["action"] == "record.imported":
+        return f"导入 Imported from {detail.get('source')} row {detail.get('row')}"
     return {"record.created": "新建 Created", "record.amended": "修改 Amended"}.get(
         event["action"], "")

@@ -214,6 +214,17 @@ def due_date(workflow: Workflow, data: dict) -> dt.date | None:
     return dt.date.fromisoformat(data[deadline.start]) + dt.timedelta(days=int(days))
 
 
+def closing(workflow: Workflow, data: dict, day: dt.date) -> dict:
+    """What closing a record on `day` records (its event's detail, which the monthly
+    statistics read): {closed}, and against a deadline {days_taken, due, late}."""
+    found = {"closed": day.isoformat()}
+    due = due_date(workflow, data)
+    if due is not None:
+        start = dt.date.fromisoformat(data[workflow.deadline.start])
+        found.update(days_taken=(day - start).days, due=due.isoformat(), late=day > due)
+    return found
+
+
 def holder(workflow: Workflow, state: str, data: dict) -> str | None:
     held = workflow.state(state).holder
     if held and held.startswith("field:"):

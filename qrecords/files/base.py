@@ -44,7 +44,10 @@ def check_key(key: str) -> str:
 
 
 class FileStore(ABC):
-    """A file store backend (a local folder today; S3 object storage next)."""
+    """A file store backend (a local folder, or S3 object storage). `locked`: whether its
+    objects carry locks that `protect` must keep in step with their records."""
+
+    locked: bool = False
 
     @abstractmethod
     def put(self, key: str, content: bytes) -> str:
@@ -83,6 +86,11 @@ class FileStore(ABC):
     def holds_path(self, path: Path) -> bool:
         """Whether a local `path` lies inside the store (a file written there by hand would
         be taken for debris, so outputs are refused there)."""
+
+    def protect(self, key: str, until: str | None, held: bool) -> None:
+        """Lock the object as its record stands (S3 Object Lock: a legal hold while the
+        record is open or `held`, a retention until the date `until` once it is closed).
+        A local folder has no lock: nothing happens."""
 
     @abstractmethod
     def local_path(self, key: str) -> AbstractContextManager[Path]:

@@ -8,6 +8,9 @@ dates and yes/no answers would match nearly every query, so they are only in the
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 from ..domain.forms import Form
 from .analysis import pack_content, pack_fields
 
@@ -57,9 +60,22 @@ def order_key(date: str, number: str, version: int) -> bytes:
         version.to_bytes(6, "big")
 
 
+def public_sha256(sensitive: frozenset[str], row: dict) -> str:
+    """What the index keeps to tell a stale document: the version's data hash when it holds
+    no value of a `sensitive` field, else the hash of its data without them (an unkeyed hash
+    of a sensitive value would let a dictionary recover it; issue 14, line 6)."""
+    data = row["data"]
+    if not any(data.get(fid) is not None for fid in sensitive):
+        return row["data_sha256"]
+    public = {k: v for k, v in data.items() if k not in sensitive}
+    text = json.dumps(public, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(b"public\0" + text.encode()).hexdigest()
+
+
 def documents(form: Form, number: str, versions: list[dict], current_version: int) -> list[dict]:
     """The index documents of one record; `versions` are store rows, oldest first."""
     registered = versions[0]["effective_date"] if versions else ""
+    sensitive = frozenset(f.id for f in form.fields if f.sensitive)
     docs = []
     for row in versions:
         data = row["data"]
@@ -73,7 +89,7 @@ def documents(form: Form, number: str, versions: list[dict], current_version: in
             "status": row["status"],
             "date": record_date(form, data, registered),
             "title": form.title_of(data),
-            "data_sha256": row["data_sha256"],
+            "data_sha256": public_sha256(sensitive, row),
             "content": content_text(form, number, texts),
         }
         doc["order"] = order_key(doc["date"], number, row["version"])

@@ -27,7 +27,7 @@ from ..faults import fault_point
 STATE = "STATE.json"
 LOCK = ".lock"
 # What the documents and their analysis look like: an index of another format is rebuilt.
-FORMAT = 5
+FORMAT = 6  # 6: data_sha256 of a version with sensitive values leaves them out
 
 
 class IndexBroken(QrecError):
@@ -147,7 +147,7 @@ class SearchIndex:
                 if latest != state["applied"]:
                     self._write_state(state["generation"], latest)
                 return None
-            except IndexBroken as exc:
+            except Exception as exc:  # Whoosh raises many kinds for a damaged segment
                 count = self._build(source, None, locked=True)
                 what = "missing (or of an older format)" if state is None else \
                     "ahead of the catalog (restored from a backup?)" \
@@ -217,8 +217,11 @@ class SearchIndex:
         writer.commit(mergetype=_merge_when_many)
 
     def _write_state(self, generation: int, applied: int) -> None:
-        """Atomically. The folder is not fsynced: a rename lost in a power cut leaves the
-        older STATE.json, and the changes after it are simply applied again."""
+        """Atomically, after the generation's segment files are flushed to disk (a STATE.json
+        never points at segments a power cut could lose). The folder is not fsynced: a
+        rename lost in a power cut leaves the older STATE.json, and the changes after it are
+        simply applied again."""
+        _fsync_files(self.folder / f"g{generation}")
         partial = self.folder / f".{STATE}.{os.getpid()}"
         with open(partial, "w", encoding="utf-8") as out:
             json.dump({"format": FORMAT, "generation": generation, "applied": applied}, out)
@@ -267,3 +270,11 @@ def _bulk_options(count: int) -> dict:
     if count < 5000 or procs < 2:
         return {"limitmb": 256, **SEPARATE_FILES}
     return {"limitmb": 256 // procs, "procs": procs, "multisegment": True, **SEPARATE_FILES}
+
+
+def _fsync_files(folder: Path) -> None:
+    """Flush every file of an index generation to disk."""
+    for path in folder.iterdir() if folder.is_dir() else ():
+        if path.is_file():
+            with open(path, "rb") as handle:
+                os.fsync(handle.fileno())

@@ -9,10 +9,45 @@ import io
 from ..errors import FormError
 
 
-def _environment():
-    from jinja2.sandbox import SandboxedEnvironment
+_CACHED = 32  # template parts (body, headers, footers) kept compiled: a few forms' worth
+_patched: dict[str, str] = {}
+_environments: list = []
 
-    return SandboxedEnvironment(autoescape=True)
+
+def _environment():
+    """The one sandboxed, autoescaping Jinja environment of this process. It keeps the parts
+    it compiled (by their source text): a batch of records of one form (an import, `render
+    --all`) compiles each template part once instead of once per record."""
+    if not _environments:
+        from jinja2.sandbox import SandboxedEnvironment
+
+        class Compiling(SandboxedEnvironment):
+            def __init__(self):
+                super().__init__(autoescape=True)
+                self.compiled: dict[str, object] = {}
+
+            def from_string(self, source, globals=None, template_class=None):
+                if globals is not None or template_class is not None:
+                    return super().from_string(source, globals, template_class)
+                if source not in self.compiled:
+                    if len(self.compiled) >= _CACHED:
+                        self.compiled.pop(next(iter(self.compiled)))
+                    self.compiled[source] = super().from_string(source)
+                return self.compiled[source]
+
+        _environments.append(Compiling())
+    return _environments[0]
+
+
+def _patch_once(patch):
+    """docxtpl's patch_xml (a pure text clean-up of a part's XML), done once per source."""
+    def patched(xml: str) -> str:
+        if xml not in _patched:
+            if len(_patched) >= _CACHED:
+                _patched.pop(next(iter(_patched)))
+            _patched[xml] = patch(xml)
+        return _patched[xml]
+    return patched
 
 
 def _open(template: bytes, name: str):
@@ -35,6 +70,7 @@ def render_docx(template: bytes, context: dict, name: str = "template",
     from jinja2 import TemplateError
 
     tpl = _open(template, name)
+    tpl.patch_xml = _patch_once(tpl.patch_xml)
     try:
         tpl.render(context, jinja_env=_environment(), autoescape=True)
     except TemplateError as exc:

@@ -39,16 +39,20 @@ def reminder_docx(*, org: str, org_en: str, reminder_no: str, case: dict, to: st
 
 
 def disposal_list_docx(*, org: str, org_en: str, list_number: str, records: list[dict],
-                       authorised_by: str, reason: str, on: str) -> bytes:
+                       authorised_by: str, reason: str, on: str,
+                       chain_head: str | None = None) -> bytes:
     """The disposition list 记录销毁清单: who authorised what and why, and per record its
-    dates and the SHA-256 of every file destroyed. Landscape, so hashes fit."""
+    dates and the SHA-256 of every file destroyed; `chain_head` ('id:sha256') the audit
+    log's head with the disposals in it, a witness for `qrec verify --witness`. Landscape,
+    so hashes fit."""
     from docx.shared import Pt
 
     document = new_document(font_size=9, landscape=True)
     add_title(document, org, org_en, "记录销毁清单  Record disposition list")
     add_pairs(document, [("清单编号 List no.", list_number), ("日期 Date", on),
                          ("批准人 Authorised by", authorised_by), ("理由 Reason", reason),
-                         ("记录数 Records", str(len(records)))])
+                         ("记录数 Records", str(len(records))),
+                         ("审计链 Audit chain head", chain_head or "")])
     document.add_paragraph()
     headings = ["序号 No.", "记录编号 Record", "表单 Form", "标题 Title", "结案 Closed",
                 "保存期满 Retained until", "处置 Action", "文件 SHA-256 Files"]

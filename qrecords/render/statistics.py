@@ -15,8 +15,10 @@ NONE = "—"
 
 
 def complaint_statistics_docx(*, org: str, org_en: str, title: str, number: str, stats: dict,
-                              prepared_by: str, issued_on: str) -> bytes:
-    """`stats` as reports.complaint_statistics returns it."""
+                              prepared_by: str, issued_on: str,
+                              chain_head: str | None = None) -> bytes:
+    """`stats` as reports.complaint_statistics returns it; `chain_head` ('id:sha256') the
+    audit log's head when it was made, a witness for `qrec verify --witness`."""
     document = new_document(font_size=9, landscape=True)
     _footer(document, f"{number}  {title}")
     add_title(document, org, org_en, title)
@@ -26,6 +28,7 @@ def complaint_statistics_docx(*, org: str, org_en: str, title: str, number: str,
         ("数据截至 Data as of", stats["as_of"]),
         ("依据 Source", f"{stats['form_title']}  {stats['form_number']}"),
         ("编制 Prepared by", f"{prepared_by}  {issued_on}"),
+        ("审计链 Audit chain head", chain_head or ""),
     ])
 
     _heading(document, "一、概况  Summary")

@@ -1,0 +1,322 @@
+"""Import verb: old records from a ledger (台账) into a form, all of them or none.
+
+DOMAIN.md, "Old records": each keeps its original number and dates, is marked as imported
+from a named file and row (one `record.imported` event with the file's SHA-256), and keeps
+its retention from its original dates; no workflow history is invented for it. Every row is
+checked before anything is stored, and every bad row is listed with its row and column.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Callable, TypedDict
+
+from .. import clock
+from ..domain import ledger, workflow_rules
+from ..domain.fields import Field, Invalid, Label
+from ..domain.forms import Form, validate_data
+from ..domain.numbering import format_number, period_of
+from ..errors import Conflict, IntegrityError, QrecError, ValidationError
+from ..workspace import Workspace
+from .keys import version_key
+from .ledger_file import Ledger, column_letter, read_ledger, read_map
+from .versions import freeze_revision, store_version
+
+HEADER_SEARCH_ROWS = 20  # a ledger's header row is among its first rows (titles above it)
+_DATE = Field("closed_on", "date", Label("结案日期", "Closed on"))
+
+
+class ImportedRow(TypedDict):
+    row: int  # the ledger's row number
+    number: str | None  # the record's number (None in a dry run: a new one will be given)
+    original_number: str | None  # as the ledger wrote it
+    kept_number: bool  # whether the original number is the record's number
+    status: str
+    status_label: str
+    created_on: str  # the record's original date: its version 1 is dated so
+    closed_on: str | None
+    retention_until: str | None  # None in a dry run and while open
+
+
+class ImportResult(TypedDict):
+    form: str
+    source: str
+    sha256: str
+    sheet: str | None
+    header_row: int
+    columns: dict  # "C 受理日期" -> field id (or number, status, closed_on)
+    skipped_columns: list[str]  # "A 序号": columns that fill nothing
+    dry_run: bool
+    records: list[ImportedRow]
+
+
+def import_ledger(ws: Workspace, form_id: str, path: str, map_path: str | None = None,
+                  dry_run: bool = False,
+                  progress: Callable[[int, int], None] | None = None) -> ImportResult:
+    """Import every data row of the ledger at `path` (.xlsx or .csv) as a record of
+    `form_id`, by the document controller. Columns are matched to fields by header (field
+    id, Chinese or English label) or by the map file at `map_path`. Every row is validated
+    first: ValidationError lists every problem as "row R, column C (header): ...", and
+    nothing is stored. Then, in one transaction, each record is made in the state its data
+    gives with version 1 dated on its original date; DOCX only (PDFs: `render --all`).
+    `progress(done, total)` is called per stored row. Raises Forbidden, NotFound (form),
+    QrecError (file, map), ValidationError, FormError."""
+    ws.require_role("document_controller", "importing old records")
+    form = ws.forms.current(form_id)
+    template = ws.forms.template(form)
+    mapping = read_map(map_path) if map_path else None
+    source = read_ledger(path, mapping["sheet"] if mapping else None)
+    header_row, columns, skipped = _columns(form, source, mapping, path)
+    plans = _plan(ws, form, source, header_row, columns)
+    result: ImportResult = {
+        "form": form.id, "source": source["name"], "sha256": source["sha256"],
+        "sheet": source["sheet"], "header_row": header_row,
+        "columns": {f"{column_letter(i)} {h}": t for i, (h, t) in sorted(columns.items())},
+        "skipped_columns": skipped, "dry_run": dry_run, "records": []}
+    if dry_run:
+        result["records"] = [_row_result(form, p, p["number"], None) for p in plans]
+        return result
+    result["records"] = _store(ws, form, template, source, plans, progress)
+    return result
+
+
+# -- columns ---------------------------------------------------------------------------------
+
+
+def _columns(form: Form, source: Ledger, mapping, path: str):
+    """(header row number, {column index: (header, target)}, skipped columns)."""
+    names = ledger.header_names(form)
+    mapped = {ledger.normalise(h): t for h, t in (mapping or {}).get("columns", {}).items()}
+    for header, target in (mapping or {}).get("columns", {}).items():
+        problem = target is not None and ledger.target_problem(form, target)
+        if problem:
+            raise QrecError(f"map: {header}: {problem}", param="map")
+
+    def matches(cells) -> int:
+        return sum(1 for c in cells if ledger.normalise(c) in mapped
+                   or ledger.target_of(names, c))
+
+    rows = dict(source["rows"])
+    if mapping and mapping["header_row"]:
+        header_row = mapping["header_row"]
+        if header_row not in rows:
+            raise QrecError(f"{path}: has no row {header_row}", param="map")
+    else:
+        first = source["rows"][:HEADER_SEARCH_ROWS]
+        best = max(first, key=lambda r: matches(r[1]), default=None)
+        if best is None or matches(best[1]) == 0:
+            raise QrecError(f"{path}: no header row: none of the first {HEADER_SEARCH_ROWS} "
+                            f"rows names a field of {form.id} (by id, Chinese or English "
+                            "label); give a map file (--map)", param="file")
+        header_row = best[0]
+    columns, skipped, seen = {}, [], {}
+    for index, header in enumerate(rows[header_row]):
+        if header is None or not str(header).strip():
+            continue
+        key = ledger.normalise(header)
+        target = mapped[key] if key in mapped else ledger.target_of(names, header)
+        where = f"{column_letter(index)} {str(header).strip()}"
+        if target is None:
+            skipped.append(where)
+            continue
+        if target in seen:
+            raise QrecError(f"{path}: columns {seen[target]} and {where} both fill {target}",
+                            param="map" if mapping else "file")
+        seen[target] = where
+        columns[index] = (str(header).strip(), target)
+    headers = {ledger.normalise(h) for h, _ in columns.values()} | \
+        {ledger.normalise(s.split(" ", 1)[1]) for s in skipped}
+    absent = [h for h in (mapping or {}).get("columns", {}) if ledger.normalise(h) not in headers]
+    if absent:
+        raise QrecError(f"map: no column {', '.join(absent)} in row {header_row} of {path}",
+                        param="map")
+    return header_row, columns, skipped
+
+
+# -- checking every row ----------------------------------------------------------------------
+
+
+def _plan(ws: Workspace, form: Form, source: Ledger, header_row: int, columns: dict) -> list:
+    """One plan per data row: {row, data, state, closed_on, created_on, original, kept}.
+    Raises ValidationError with every problem of every row."""
+    today = clock.today()
+    closing_field = ledger.closing_date_field(form)
+    legacy = form.field(ledger.LEGACY_FIELD)
+    where_of = {target: f"column {column_letter(i)} ({header})"
+                for i, (header, target) in columns.items()}
+    problems, plans, numbers = [], [], {}
+    for number, cells in source["rows"]:
+        if number <= header_row or all(c is None or str(c).strip() == "" for c in cells):
+            continue
+        found: list[str] = []
+
+        def problem(target: str | None, text: str) -> None:
+            place = f", {where_of[target]}" if target in where_of else ""
+            found.append(f"row {number}{place}: {text}")
+
+        data = {f.id: None for f in form.fields if f.type != "table"}
+        pseudo = {}
+        for index, (_, target) in columns.items():
+            value = cells[index] if index < len(cells) else None
+            if target in ledger.PSEUDO:
+                pseudo[target] = value
+            else:
+                data[target] = ledger.cell_value(form.field(target), value)
+        closed_on = _closing_date(form, data, pseudo, closing_field, problem)
+        try:
+            state, closed_on = ledger.state_of(form, pseudo.get(ledger.STATUS), closed_on)
+        except Invalid as exc:
+            shown = pseudo.get(ledger.STATUS) or closed_on or "the record"
+            problem(ledger.STATUS if ledger.STATUS in where_of else ledger.CLOSED_ON,
+                    f"'{shown}' {exc}")
+            state = None
+        if closing_field and closed_on and data.get(closing_field) is None:
+            data[closing_field] = closed_on
+        original = _text(pseudo.get(ledger.NUMBER))
+        kept = False
+        if original:
+            kept = _number_plan(ws, form, original, number, numbers, legacy, data, problem)
+        try:
+            clean = validate_data(form, data, today.isoformat())
+        except ValidationError as exc:
+            for text in exc.problems:
+                problem(text.split(" ", 1)[0].split("[", 1)[0], text)
+            clean = None
+        if found:
+            problems += found
+            continue
+        created = (clean.get(form.date_field) if form.date_field else None) or closed_on \
+            or today.isoformat()
+        plans.append({"row": number, "data": clean, "state": state, "closed_on": closed_on,
+                      "created_on": created, "original": original,
+                      "number": original if kept else None})
+    if problems:
+        raise ValidationError(problems, subject=source["name"])
+    if not plans:
+        raise QrecError(f"{source['name']}: no data rows below the header row {header_row}",
+                        param="file")
+    return plans
+
+
+def _text(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip() or None
+
+
+def _closing_date(form: Form, data: dict, pseudo: dict, closing_field, problem) -> str | None:
+    """The closing date the row gives (its closing-date field or a closed_on column)."""
+    raw = pseudo.get(ledger.CLOSED_ON)
+    closed_on = None
+    if raw is not None:
+        try:
+            closed_on = _DATE.parse(ledger.cell_value(_DATE, raw))
+        except Invalid as exc:
+            problem(ledger.CLOSED_ON, f"'{raw}' {exc}")
+    if closing_field and data.get(closing_field) is not None:
+        try:
+            own = form.field(closing_field).parse(data[closing_field])
+        except Invalid:
+            return closed_on  # validate_data reports it
+        if closed_on and own != closed_on:
+            problem(ledger.CLOSED_ON, f"closed on {closed_on}, but {closing_field} says {own}")
+        return own
+    return closed_on
+
+
+def _number_plan(ws: Workspace, form: Form, original: str, row: int, numbers: dict, legacy,
+                 data: dict, problem) -> bool:
+    """Whether the original number becomes the record's number (it fits the form's pattern
+    and is free); if not, it goes into the legacy-number field."""
+    if original in numbers:
+        problem(ledger.NUMBER, f"number {original} appears again (first in row "
+                f"{numbers[original]})")
+        return False
+    numbers[original] = row
+    taken = ws.catalog.record(original)
+    if taken is not None:
+        first = next((e for e in ws.catalog.events(original)
+                      if e["action"] == "record.imported"), None)
+        if first is not None and first["detail"].get("original_number") == original:
+            problem(ledger.NUMBER, f"{original} was imported already (from "
+                    f"{first['detail'].get('source')} row {first['detail'].get('row')})")
+            return False
+    free = taken is None and ws.catalog.tombstone(original) is None
+    if free and ledger.fitting_number(form.number_pattern, original):
+        return True
+    if legacy is None:
+        why = "is used already" if not free else \
+            f"does not fit the form's pattern {form.number_pattern}"
+        problem(ledger.NUMBER, f"number {original} {why}, and {form.id} has no "
+                f"{ledger.LEGACY_FIELD} field to keep it in")
+        return False
+    data[ledger.LEGACY_FIELD] = original
+    return False
+
+
+# -- storing ---------------------------------------------------------------------------------
+
+
+def _store(ws: Workspace, form: Form, template: bytes, source: Ledger, plans: list,
+           progress) -> list[ImportedRow]:
+    """Every planned record in one transaction; files of a failed attempt are removed."""
+    today, written, results = clock.today(), [], []
+    try:
+        with ws.catalog.write() as tx:
+            revision_id = freeze_revision(ws, form, template)
+            for plan in plans:  # the kept numbers first: new ones come after them
+                fits = plan["number"] and ledger.fitting_number(form.number_pattern,
+                                                                plan["number"])
+                if fits:
+                    tx.raise_seq(form.id, *fits)
+            for done, plan in enumerate(plans, start=1):
+                created = dt.date.fromisoformat(plan["created_on"])
+                number = plan["number"]
+                if number is None:
+                    period = period_of(form.number_pattern, created)
+                    number = format_number(period, tx.next_seq(form.id, period))
+                try:
+                    record_id = tx.add_record(number, form.id, revision_id, clock.utc_now(),
+                                              ws.actor.id, plan["state"])
+                except IntegrityError:
+                    raise Conflict(f"row {plan['row']}: number {number} is already used by "
+                                   "another record") from None
+                record = {"id": record_id, "number": number, "form_id": form.id,
+                          "form_revision_id": revision_id, "created_at": clock.utc_now(),
+                          "created_by": ws.actor.id, "closed_on": plan["closed_on"],
+                          "on_hold": 0}
+                detail = {"source": source["name"], "source_sha256": source["sha256"],
+                          "sheet": source["sheet"], "row": plan["row"],
+                          "original_number": plan["original"]}
+                if plan["closed_on"]:
+                    detail.update(workflow_rules.closing(
+                        form.workflow, plan["data"], dt.date.fromisoformat(plan["closed_on"])))
+                written.append(version_key(form.id, number, 1))
+                stored = store_version(
+                    ws, form, template, record, 1, plan["state"], plan["data"],
+                    f"导入 imported from {source['name']} row {plan['row']}", created,
+                    "record.imported", detail, logged_on=today)
+                results.append(_row_result(form, plan, number,
+                                           stored["record"]["retention_until"]))
+                if progress:
+                    progress(done, len(plans))
+    except BaseException:
+        for key in written:  # no committed row names them
+            try:
+                ws.files.remove(key)
+            except OSError:
+                pass  # verify --repair moves what is left to debris/
+        raise
+    ws.mark_index_behind()
+    return results
+
+
+def _row_result(form: Form, plan: dict, number: str | None,
+                retention_until: str | None) -> ImportedRow:
+    return {"row": plan["row"], "number": number, "original_number": plan["original"],
+            "kept_number": plan["number"] is not None and number == plan["original"],
+            "status": plan["state"], "status_label": form.workflow.label(plan["state"]),
+            "created_on": plan["created_on"], "closed_on": plan["closed_on"],
+            "retention_until": retention_until}

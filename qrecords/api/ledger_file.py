@@ -1,0 +1,126 @@
+"""Reading a ledger file (XLSX or CSV) into numbered rows of cell values, and its map file.
+
+XLSX through openpyxl (dates arrive as datetime, numbers as int or float, merged title rows
+as a value in their first cell); CSV as UTF-8 (with or without a BOM) or, as Excel saves it
+on Chinese Windows, GB18030. Rows keep the numbers the spreadsheet shows (1-based).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from pathlib import Path
+from typing import TypedDict
+
+from ..errors import QrecError
+
+
+class Ledger(TypedDict):
+    name: str  # the file's name, as events and messages cite it
+    sha256: str  # of the file's bytes
+    sheet: str | None  # the worksheet read (None for CSV)
+    rows: list[tuple[int, list]]  # (row number as the spreadsheet shows it, cell values)
+
+
+def column_letter(index: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA: a column as spreadsheets name it."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def read_ledger(path: str, sheet: str | None = None) -> Ledger:
+    """The rows of an .xlsx (the named sheet, else the first) or .csv file. Raises QrecError
+    (param "file") for another kind, an unreadable file or an unknown sheet."""
+    file = Path(path)
+    try:
+        content = file.read_bytes()
+    except OSError as exc:
+        raise QrecError(f"{path}: cannot read: {exc.strerror or exc}", param="file") from None
+    suffix = file.suffix.lower()
+    if suffix == ".xlsx":
+        name, rows = _xlsx_rows(content, path, sheet)
+    elif suffix == ".csv":
+        name, rows = None, _csv_rows(content, path)
+    else:
+        raise QrecError(f"{path}: a ledger is an .xlsx or .csv file", param="file")
+    return {"name": file.name, "sha256": hashlib.sha256(content).hexdigest(), "sheet": name,
+            "rows": rows}
+
+
+def _xlsx_rows(content: bytes, path: str, sheet: str | None):
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise QrecError(f"{path}: not a readable XLSX file ({exc})", param="file") from None
+    try:
+        if sheet is not None and sheet not in book.sheetnames:
+            raise QrecError(f"{path}: no sheet '{sheet}'; sheets: "
+                            f"{', '.join(book.sheetnames)}", param="file")
+        found = book[sheet] if sheet is not None else book.worksheets[0]
+        rows = [(number, list(values)) for number, values in
+                enumerate(found.iter_rows(values_only=True), start=1)]
+        return found.title, rows
+    finally:
+        book.close()
+
+
+def _csv_rows(content: bytes, path: str) -> list[tuple[int, list]]:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = content.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:  # gb18030 decodes nearly anything; kept for the shape of the loop
+        raise QrecError(f"{path}: not UTF-8 or GB18030 text", param="file")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        return [(reader.line_num, row) for row in reader]
+    except csv.Error as exc:
+        raise QrecError(f"{path}: line {reader.line_num}: {exc}", param="file") from None
+
+
+class LedgerMap(TypedDict):
+    sheet: str | None
+    header_row: int | None
+    columns: dict  # header as written -> field id, number, status, closed_on, or None (skip)
+
+
+def read_map(path: str) -> LedgerMap:
+    """A map file: YAML `{sheet, header_row, columns: {header: field id | null}}`. Raises
+    QrecError (param "map") when it is not that shape."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8-sig"))
+    except OSError as exc:
+        raise QrecError(f"{path}: cannot read: {exc.strerror or exc}", param="map") from None
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise QrecError(f"{path}: not a YAML map file ({str(exc).splitlines()[0]})",
+                        param="map") from None
+    if not isinstance(data, dict):
+        raise QrecError(f"{path}: a map file is a mapping with columns:", param="map")
+    unknown = sorted(set(data) - {"sheet", "header_row", "columns"})
+    if unknown:
+        raise QrecError(f"{path}: unknown key(s) {', '.join(unknown)}; a map has sheet, "
+                        "header_row and columns", param="map")
+    columns = data.get("columns") or {}
+    header_row = data.get("header_row")
+    if not isinstance(columns, dict) or any(v is not None and not isinstance(v, str)
+                                            for v in columns.values()):
+        raise QrecError(f"{path}: columns must map each header to a field id (or null to "
+                        "skip it)", param="map")
+    if header_row is not None and (not isinstance(header_row, int) or header_row < 1):
+        raise QrecError(f"{path}: header_row must be a row number (1, 2, ...)", param="map")
+    sheet = data.get("sheet")
+    return {"sheet": None if sheet is None else str(sheet), "header_row": header_row,
+            "columns": {str(k): v for k, v in columns.items()}}

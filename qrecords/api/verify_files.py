@@ -1,0 +1,51 @@
+"""verify: the stored files against what the catalog expects, the tombstones, and debris."""
+
+from __future__ import annotations
+
+import hashlib
+
+from ..files import FileMissing, FileStore
+
+
+def check_tombstones(ws, tombstones: dict, events: list[dict], fault) -> None:
+    """Each tombstone: its record's rows gone, a disposal event naming the same files, the
+    files gone from the store."""
+    disposed = {e["record_number"]: e for e in events if e["action"] == "record.disposed"}
+    for number, tombstone in tombstones.items():
+        if ws.catalog.record(number) is not None:
+            fault("tombstone", f"{number} is disposed of, but its record is still in the "
+                  "catalog", record=number)
+        event = disposed.get(number)
+        if event is None or event["detail"].get("files") != tombstone["files"]:
+            fault("tombstone", f"{number}: no disposal event matches its tombstone",
+                  record=number, event=event and event["id"])
+        for path in tombstone["files"]:
+            if ws.files.exists(path):
+                fault("tombstone", f"{number} was disposed of but records/{path} is still "
+                      "there (`qrec verify --repair` finishes the disposal)", record=number,
+                      file=path)
+
+
+def check_files(files: FileStore, expected: dict, fault, progress) -> None:
+    """Every expected file present, of its size and SHA-256 (`expected`: key -> {sha256,
+    size or None, record, version, event})."""
+    for done, (path, want) in enumerate(sorted(expected.items()), start=1):
+        where = {"record": want["record"], "version": want["version"], "file": path,
+                 "event": want["event"]}
+        try:
+            content = files.read(path)
+        except FileMissing:
+            fault("file", f"records/{path} is missing", **where)
+            continue
+        if (want["size"] is not None and len(content) != want["size"]) or \
+                hashlib.sha256(content).hexdigest() != want["sha256"]:
+            fault("file", f"records/{path} does not match its SHA-256 (altered)", **where)
+        if progress:
+            progress(done, len(expected))
+
+
+def unknown_files(files: FileStore, expected, tombstones: dict) -> list[str]:
+    """Keys in the file store that are neither expected (keys the catalog knows) nor listed
+    by a tombstone: debris."""
+    destroyed = {key for t in tombstones.values() for key in t["files"]}
+    return [key for key in files.keys() if key not in expected and key not in destroyed]

@@ -1,0 +1,122 @@
+"""verify: every version, file row and record row against the immutable history.
+
+- a version's data against its SHA-256 and the event that wrote it;
+- every file row against the event that wrote it (a version's DOCX, `file.pdf_made`), and
+  every file an event names against a row (issue 14, line 1);
+- each record row's derived columns recomputed from its versions and hold events
+  (domain/derived.py), every difference named (line 2);
+- events naming a record that has neither rows nor a tombstone (line 4).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from ..catalog.base import canonical_json
+from ..domain import derived
+from ..domain.changes import VERSION_ACTIONS
+
+
+def check_history(ws, events: list[dict], tombstones: dict, fault) -> dict:
+    """`events` with detail decoded. Returns the files the catalog's rows expect:
+    key -> {sha256, size, record, version, event}."""
+    records = {row["id"]: row for row in ws.catalog.rows("records")}
+    numbers = {row["number"]: row for row in records.values()}
+    by_record: dict[str, list[dict]] = {}
+    written: dict[tuple, dict] = {}  # (number, version, kind) -> the event that wrote it
+    for event in events:
+        number = event["record_number"]
+        if number is None:
+            continue
+        by_record.setdefault(number, []).append(event)
+        kind = _version_file_kind(event)
+        if kind:
+            written[(number, event["version"], kind)] = event
+    for number in by_record:
+        if number not in numbers and number not in tombstones:
+            first = by_record[number][0]
+            fault("record", f"{number}: {len(by_record[number])} events name it (the first "
+                  f"id {first['id']}) but it has neither rows nor a tombstone (deleted "
+                  "outside a disposal)", record=number, event=first["id"])
+    versions: dict[int, list[dict]] = {}
+    for row in ws.catalog.rows("versions"):
+        record = records.get(row["record_id"])
+        if record is None:
+            fault("version", f"version {row['version']} belongs to no record",
+                  version=row["version"])
+            continue
+        row["data"] = json.loads(row["data"])
+        versions.setdefault(row["record_id"], []).append(row)
+        _check_version(record["number"], row, written, fault)
+    expected = _check_file_rows(ws.catalog.rows("files"), records, written, tombstones, fault)
+    for record_id, record in records.items():
+        _check_derived(ws, record, versions.get(record_id, []),
+                       by_record.get(record["number"], []), fault)
+    return expected
+
+
+def _version_file_kind(event: dict) -> str | None:
+    """The kind of version file ("docx", "pdf") the event wrote, if it wrote one: a version's
+    own event its DOCX; `file.pdf_made` of a version (not of a letter: those name their file
+    under `written`) its PDF."""
+    if event["action"] in VERSION_ACTIONS:
+        return "docx"
+    if event["action"] == "file.pdf_made" and "written" not in event["detail"] \
+            and event["version"]:
+        return "pdf"
+    return None
+
+
+def _check_version(number: str, row: dict, written: dict, fault) -> None:
+    version = row["version"]
+    digest = hashlib.sha256(canonical_json(row["data"]).encode()).hexdigest()
+    if digest != row["data_sha256"]:
+        fault("version", f"{number} v{version}: its data does not match its SHA-256 "
+              "(edited)", record=number, version=version)
+    event = written.get((number, version, "docx"))
+    if event is None or event["action"] not in VERSION_ACTIONS:
+        fault("version", f"{number} v{version}: no event records it", record=number,
+              version=version)
+    elif event["detail"].get("data_sha256") != row["data_sha256"]:
+        fault("version", f"{number} v{version}: its event (id {event['id']}) names other "
+              "data", record=number, version=version, event=event["id"])
+
+
+def _check_file_rows(file_rows: list[dict], records: dict, written: dict, tombstones: dict,
+                     fault) -> dict:
+    expected, rows = {}, set()
+    for row in file_rows:
+        number = records.get(row["record_id"], {"number": None})["number"]
+        version, kind = row["version"], row["kind"]
+        rows.add((number, version, kind))
+        event = written.get((number, version, kind))
+        expected[row["path"]] = {"sha256": row["sha256"], "size": row["size"],
+                                 "record": number, "version": version,
+                                 "event": event and event["id"]}
+        if event is None:
+            fault("file", f"records/{row['path']}: no event records its {kind.upper()} "
+                  f"({number} v{version})", record=number, version=version, file=row["path"])
+        elif event["detail"]["files"][kind] != row["sha256"]:
+            fault("file", f"records/{row['path']}: its catalog row and the event that wrote "
+                  f"it (id {event['id']}) name different SHA-256 (the row was edited)",
+                  record=number, version=version, file=row["path"], event=event["id"])
+    for (number, version, kind), event in written.items():
+        if (number, version, kind) not in rows and number not in tombstones:
+            fault("file", f"{number} v{version}: event {event['id']} wrote its "
+                  f"{kind.upper()}, which has no catalog row (removed)", record=number,
+                  version=version, event=event["id"])
+    return expected
+
+
+def _check_derived(ws, record: dict, versions: list[dict], events: list[dict], fault) -> None:
+    number = record["number"]
+    found = sorted(v["version"] for v in versions)
+    if found != list(range(1, record["current_version"] + 1)):
+        fault("record", f"{number}: versions {found} but the record says 1 to "
+              f"{record['current_version']}", record=number)
+    form, _ = ws.forms.frozen(record["form_revision_id"])
+    for column, have, want in derived.differences(record, derived.derive(form, versions,
+                                                                         events)):
+        fault("record", f"{number}: {column} is {have!r} in its row but {want!r} by its "
+              "history (the row was edited)", record=number)

@@ -1,0 +1,75 @@
+"""verify: does the chain extend every head kept outside the catalog?
+
+A witness is a chain head `<event id>:<sha256>` written down elsewhere: a line of the witness
+log (`qrec checkpoint`), CHAIN_HEAD.txt in an audit pack, the line printed on a disposition
+list or a monthly report, or the head typed in from paper. The current chain extends a
+witness when its event with that id has that hash: each hash covers every event before it,
+so an edited, deleted or re-hashed older event, or an older catalog put back (a rollback),
+makes some witness fail (issue 14, line 5).
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+from typing import Iterator
+
+HEAD = re.compile(r"\b(\d+):([0-9a-f]{64})\b")
+_IN_ZIP = ("CHAIN_HEAD.txt", "word/document.xml")  # an audit pack; a DOCX list or report
+
+
+def heads_in(source: str) -> Iterator[tuple[str, int, str]]:
+    """(where, event id, hash) of every chain head in `source`: a file (text, an audit pack
+    zip, a DOCX) or a head typed as `id:hash`. Raises OSError for a file that cannot be
+    read, ValueError for a source that holds no head."""
+    found = 0
+    for where, text in _texts(source):
+        for match in HEAD.finditer(text):
+            found += 1
+            yield where, int(match.group(1)), match.group(2)
+    if not found:
+        raise ValueError(f"{source}: no chain head (<event id>:<SHA-256>) in it")
+
+
+def _texts(source: str) -> Iterator[tuple[str, str]]:
+    if HEAD.fullmatch(source.strip()):
+        yield "the head given", source.strip()
+        return
+    path = Path(source)
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as pack:
+            for name in _IN_ZIP:
+                if name in pack.namelist():
+                    yield f"{source} ({name})", pack.read(name).decode("utf-8", "replace")
+        return
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        yield f"{source}, line {number}", line
+
+
+def check_witnesses(events: list[dict], sources: list[str], fault) -> int:
+    """Check the chain (`events` as stored, oldest first) against every head in `sources`;
+    per source, the first head the chain does not extend is a fault. Returns how many heads
+    were checked."""
+    hashes = {event["id"]: event["hash"] for event in events}
+    last = max(hashes, default=0)
+    checked = 0
+    for source in sources:
+        try:
+            heads = list(heads_in(source))
+        except (OSError, ValueError) as exc:
+            fault("witness", f"witness {source}: cannot be read ({exc})")
+            continue
+        for where, event_id, digest in heads:
+            checked += 1
+            if event_id not in hashes and event_id > last:
+                fault("witness", f"{where}: saw event {event_id} ({digest[:12]}…) but the log "
+                      f"ends at event {last}: events were removed or an older catalog was "
+                      "put back (a rollback)", event=event_id)
+                break
+            if hashes.get(event_id) != digest:
+                fault("witness", f"{where}: saw event {event_id} as {digest[:12]}…, the log "
+                      "has another: the chain up to it was rewritten (events edited, "
+                      "removed or re-hashed)", event=event_id)
+                break
+    return checked

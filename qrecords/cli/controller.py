@@ -1,0 +1,133 @@
+"""Commands of the document controller's year: import old records from a ledger; issue,
+list, recall and take back controlled blank forms."""
+
+from __future__ import annotations
+
+import click
+
+from ..textfmt import table
+from .app import cli, json_option, open_workspace, output, progress_bar
+
+
+@cli.command("import")
+@click.argument("form_id", metavar="FORM")
+@click.argument("file", metavar="FILE.xlsx|FILE.csv")
+@click.option("--map", "map_file", metavar="MAP.yaml", help="Which column is which field "
+              "(`columns: {header: field}`; also `sheet:` and `header_row:`).")
+@click.option("--dry-run", is_flag=True, help="Check every row and show what would be made; "
+              "store nothing.")
+@json_option
+@click.pass_context
+def import_(ctx, form_id, file, map_file, dry_run, as_json):
+    """Import old records from a ledger 台账 (document controller): all rows or none."""
+    from ..api.imports import import_ledger
+
+    ws = open_workspace(ctx)
+    with progress_bar("导入 Importing") as progress:
+        result = import_ledger(ws, form_id, file, map_file, dry_run=dry_run,
+                               progress=None if as_json else progress)
+    output(result, as_json, import_text)
+
+
+def import_text(result: dict) -> str:
+    rows = [[str(r["row"]), r["number"] or "(new 新编号)", r["original_number"] or "",
+             r["status_label"], r["created_on"], r["closed_on"] or "",
+             r["retention_until"] or ""] for r in result["records"]]
+    out = table(["ROW 行", "NUMBER 编号", "ORIGINAL 原编号", "STATUS 状态", "DATE 日期",
+                 "CLOSED 结案", "KEPT UNTIL 保存至"], rows)
+    columns = ", ".join(f"{c} → {t}" for c, t in result["columns"].items())
+    lines = [f"{result['source']} (sheet {result['sheet']}, header row {result['header_row']},"
+             f" SHA-256 {result['sha256'][:16]}…)" if result["sheet"] else
+             f"{result['source']} (header row {result['header_row']}, SHA-256 "
+             f"{result['sha256'][:16]}…)", f"列 Columns: {columns}"]
+    if result["skipped_columns"]:
+        lines.append(f"未导入的列 Columns not imported: {', '.join(result['skipped_columns'])}")
+    lines += ["", out, ""]
+    n = len(result["records"])
+    if result["dry_run"]:
+        lines.append(f"试运行 Dry run: {n} record(s) would be imported; nothing was stored.")
+    else:
+        lines.append(f"已导入 Imported {n} record(s) of {result['form']} (DOCX; make the PDFs "
+                     "with `qrec render --all`).")
+    return "\n".join(lines)
+
+
+# -- controlled blank forms ------------------------------------------------------------------
+
+from .records import forms  # noqa: E402  (the `forms` group these commands join)
+
+
+@forms.command("issue")
+@click.argument("form_id", metavar="FORM")
+@click.option("--to", "to", required=True, metavar="DEPARTMENT",
+              help="The department (id or label in qrecords.yaml).")
+@click.option("--copies", default=1, show_default=True, type=int, help="How many copies.")
+@json_option
+@click.pass_context
+def forms_issue(ctx, form_id, to, copies, as_json):
+    """Issue controlled blank copies 受控表单 of FORM's current revision (document controller)."""
+    from ..api.controlled import issue
+
+    output(issue(open_workspace(ctx), form_id, to, copies), as_json, issue_text)
+
+
+@forms.command("issued")
+@click.argument("form_id", metavar="[FORM]", required=False)
+@click.option("--returned", is_flag=True, help="Returned copies too.")
+@json_option
+@click.pass_context
+def forms_issued(ctx, form_id, returned, as_json):
+    """Controlled copies out, by department; copies of an older revision are marked 回收."""
+    from ..api.controlled import issued
+
+    output(issued(open_workspace(ctx), form_id, include_returned=returned), as_json,
+           copies_text)
+
+
+@forms.command("recall")
+@click.argument("form_id", metavar="[FORM]", required=False)
+@json_option
+@click.pass_context
+def forms_recall(ctx, form_id, as_json):
+    """Copies of older revisions still out: to recall 回收. Exit 1 when there are some."""
+    from ..api.controlled import to_recall
+
+    found = to_recall(open_workspace(ctx), form_id)
+    output(found, as_json, lambda c: copies_text(c) if c else
+           "无需回收 Nothing to recall: every copy out is of its form's current revision.")
+    if found:
+        ctx.exit(1)
+
+
+@forms.command("return")
+@click.argument("numbers", nargs=-1, required=True, metavar="DISTRIBUTION_NO...")
+@click.option("--note", metavar="TEXT", help="A remark kept with the return.")
+@json_option
+@click.pass_context
+def forms_return(ctx, numbers, note, as_json):
+    """Record controlled copies returned 回收 (document controller)."""
+    from ..api.controlled import return_copies
+
+    output(return_copies(open_workspace(ctx), list(numbers), note), as_json, copies_text)
+
+
+def copies_text(copies: list[dict]) -> str:
+    if not copies:
+        return "无受控表单在外 No controlled copies out."
+    rows = [[c["department_label"], c["distribution_number"], c["form"], c["revision"],
+             c["issued_on"], c["returned_on"] or ("" if c["current"] else "回收 RECALL")]
+            for c in copies]
+    return table(["DEPARTMENT 部门", "DISTRIBUTION NO. 分发号", "FORM 表单", "REV 版次",
+                  "ISSUED 发放", "RETURN 回收"], rows)
+
+
+def issue_text(result: dict) -> str:
+    lines = [f"已发放 Issued {len(result['copies'])} controlled copy(ies) of {result['form']} "
+             f"rev {result['revision']} to {result['department_label']}:"]
+    for copy in result["copies"]:
+        lines.append(f"  {copy['distribution_number']}")
+        lines += [f"    {path}" for path in (copy["docx"], copy["pdf"]) if path]
+    if result["to_recall"]:
+        lines += ["", "旧版次待回收 Copies of older revisions to recall:",
+                  copies_text(result["to_recall"])]
+    return "\n".join(lines)

@@ -1,0 +1,178 @@
+"""Old records from a ledger (台账): which column is which field, what an original number and
+state mean for the form, and the cell values turned into what the fields parse.
+
+Pure: the ledger's cells arrive as Python values (str, int, float, datetime, None), read by
+api/ledger_file.py. DOMAIN.md, "Old records": each keeps its original number and dates, and
+no workflow history is invented for it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from .fields import Invalid
+from .forms import Form
+
+# Columns that are no field of the form: the record's original number, its state, the day it
+# closed. Named so in a map file; recognised by these headers (normalised) in a ledger.
+NUMBER, STATUS, CLOSED_ON = "number", "status", "closed_on"
+PSEUDO = {
+    NUMBER: {"number", "no", "no.", "编号", "记录编号", "单号", "表单编号记录编号", "原编号",
+             "recordnumber", "recordno", "recordno.", "originalnumber"},
+    STATUS: {"status", "state", "状态", "记录状态", "处理状态"},
+    CLOSED_ON: {"closedon", "dateclosed", "closingdate", "结案日期", "关闭日期", "结案时间"},
+}
+# The field that keeps an original number which cannot be the record number.
+LEGACY_FIELD = "legacy_number"
+# Excel counts days from 1899-12-30 (its 1900 leap-year bug included).
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+_CN_DATE = re.compile(r"\s*(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?\s*")
+
+
+def normalise(header) -> str:
+    """A header as compared: lower case, no spaces, no required-marks or colons, ASCII
+    brackets (`受理日期 *`, `Date received:` and `受理日期（Date received）` all compare)."""
+    text = str(header or "").strip().lower()
+    text = text.replace("（", "(").replace("）", ")").replace("：", ":")
+    return re.sub(r"[\s*:：]+", "", text)
+
+
+def header_names(form: Form) -> dict[str, str]:
+    """{normalised header: field id or pseudo-column} a ledger's header row is matched by:
+    each field's id, Chinese and English label and both together; the pseudo-columns'
+    usual names. A field's own label wins over a pseudo-column's name (结案日期 of the
+    complaint is its `closed_date` field)."""
+    names = {}
+    for pseudo, spellings in PSEUDO.items():
+        names.update({normalise(s): pseudo for s in spellings})
+    for field in form.fields:
+        if field.type == "table":
+            continue
+        zh, en = field.label.zh, field.label.en
+        for spelling in (field.id, zh, en, f"{zh} {en}", f"{zh}({en})", f"{zh}/{en}"):
+            names[normalise(spelling)] = field.id
+    return names
+
+
+def target_of(names: dict[str, str], header) -> str | None:
+    """The field (or pseudo-column) a header names: exactly, by `header_names`; else a
+    header ending in 编号 or 单号 that is no field's label (投诉单号, 记录单号) is the
+    original number."""
+    key = normalise(header)
+    if key in names:
+        return names[key]
+    if key.endswith(("编号", "单号")) and len(key) <= 8:
+        return NUMBER
+    return None
+
+
+def target_problem(form: Form, target: str) -> str | None:
+    """Why a map file's target is no column an import can fill, or None."""
+    if target in PSEUDO:
+        return None
+    field = form.field(target)
+    if field is None:
+        return f"'{target}' is no field of {form.id} (nor number, status, closed_on)"
+    if field.type == "table":
+        return f"'{target}' is a table; a ledger column cannot fill one"
+    return None
+
+
+def cell_value(field, value):
+    """A ledger cell as the field parses it: Excel dates and day counts, 2023年11月5日, whole
+    numbers stored as floats, text cells of numbers. Empty cells are None."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if field.type == "date":
+        if isinstance(value, (int, float)) and not isinstance(value, bool) \
+                and 1 <= value < 2958466:
+            return (_EXCEL_EPOCH + dt.timedelta(days=int(value))).isoformat()
+        if isinstance(value, str):
+            match = _CN_DATE.fullmatch(value)
+            if match:
+                return "-".join(match.groups())
+            if " " in value.strip() and re.match(r"\d{4}-\d", value.strip()):
+                return value.strip().split(" ")[0]  # "2023-11-05 00:00:00" as text
+        return value
+    if isinstance(value, float) and value.is_integer() and field.type != "decimal":
+        value = int(value)
+    if isinstance(value, (dt.datetime, dt.date)) and field.type in ("text", "longtext"):
+        value = value.date().isoformat() if isinstance(value, dt.datetime) else \
+            value.isoformat()
+    if field.type in ("text", "longtext") and isinstance(value, (int, float)):
+        return str(value)
+    return value
+
+
+def number_regex(pattern: str) -> re.Pattern:
+    """A regular expression matching the numbers a pattern makes, with named groups for its
+    date tokens and serial (`CC-{yy}{mm}-{seq:02}` matches CC-2311-05 and CC-2311-105)."""
+    tokens = {"{yyyy}": r"(?P<yyyy>\d{4})", "{yy}": r"(?P<yy>\d{2})",
+              "{mm}": r"(?P<mm>0[1-9]|1[0-2])", "{dd}": r"(?P<dd>0[1-9]|[12]\d|3[01])"}
+    out, rest = "", pattern
+    while rest:
+        token = next((t for t in tokens if rest.startswith(t)), None)
+        seq = re.match(r"\{seq:(\d{2})\}", rest)
+        if token:
+            out, rest = out + tokens[token], rest[len(token):]
+        elif seq:
+            out, rest = out + rf"(?P<seq>\d{{{int(seq.group(1))},}})", rest[seq.end():]
+        else:
+            out, rest = out + re.escape(rest[0]), rest[1:]
+    return re.compile(out)
+
+
+def fitting_number(pattern: str, number: str) -> tuple[str, int] | None:
+    """(counter period, serial) when `number` is one the pattern makes (CC-2311-05 ->
+    ("CC-2311-{seq:02}", 5)), else None. The period is the serial counter's key, as
+    numbering.period_of makes it."""
+    match = number_regex(pattern).fullmatch(number)
+    if not match:
+        return None
+    period = pattern
+    for token in ("yyyy", "yy", "mm", "dd"):
+        if f"{{{token}}}" in period:
+            period = period.replace(f"{{{token}}}", match.group(token))
+    return period, int(match.group("seq"))
+
+
+def closing_date_field(form: Form) -> str | None:
+    """The date field every step into a closing state sets to the day (the complaint's
+    `closed_date`), or None: what a ledger's closing date fills."""
+    flow = form.workflow
+    into = [t for t in flow.transitions if flow.state(t.target).closes]
+    if not into:
+        return None
+    common = set.intersection(*({f for f, v in t.sets.items() if v == "today"} for t in into))
+    dates = sorted(f for f in common if form.field(f) and form.field(f).type == "date")
+    return dates[0] if dates else None
+
+
+def state_of(form: Form, status, closed_on: str | None) -> tuple[str, str | None]:
+    """(state id, closed on) of an old record: the state its status names (id or label), else
+    the closing state when it has a closing date, else the form's first state. Raises
+    Invalid when the status is no state, a closed record lacks its closing date, or an open
+    one has one."""
+    flow = form.workflow
+    if status is not None and str(status).strip():
+        wanted = normalise(status)
+        state = next((s for s in flow.states if wanted in (
+            normalise(s.id), normalise(s.label.zh), normalise(s.label.en),
+            normalise(str(s.label)))), None)
+        if state is None:
+            raise Invalid("is no state of the form; states: " + ", ".join(
+                f"{s.id} ({s.label.zh})" for s in flow.states))
+    elif closed_on:
+        state = next((s for s in flow.states if s.closes), None)
+        if state is None:
+            raise Invalid("is a closing date, but the form has no closing state")
+    else:
+        state = flow.states[0]
+    if state.closes and not closed_on:
+        raise Invalid(f"is {state.label.zh} {state.label.en}: a closed record needs its "
+                      "closing date")
+    if not state.closes and not state.void and closed_on:
+        raise Invalid(f"is {state.label.zh} {state.label.en} (open) but has the closing date "
+                      f"{closed_on}")
+    return state.id, closed_on if state.closes or state.void else None

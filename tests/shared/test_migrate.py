@@ -1,0 +1,101 @@
+"""`qrec migrate`: an embedded workspace copied into PostgreSQL + S3, checked before and after;
+the shared workspace verifies, continues the numbering, and a second migration is refused."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from click.testing import CliRunner
+
+from qrecords.api import disposal, migrate, records, search, steps, verify
+from qrecords.cli import cli
+from qrecords.errors import Conflict
+from qrecords.workspace import Workspace, create_workspace
+from tests.conftest import as_user, init_workspace, load_example
+from tests.shared.pg import new_database
+
+_NAMES = itertools.count(1)
+CLOSE = [("zhaomin", "investigate", {}),
+         ("zhaomin", "assign", {"cause_analysis": "包装不足", "responsible_department": "quality"}),
+         ("lina", "propose", {"countermeasure": "改包装", "disposition": "credit",
+                              "disposition_amount": "3000"}),
+         ("huangjun", "decide", {}), ("zhaomin", "close", {"customer_accepted": "yes"})]
+
+
+@pytest.fixture
+def target(pg_server, s3_server, monkeypatch):
+    n = next(_NAMES)
+    url = new_database(pg_server, f"migrate_{n}")
+    bucket = s3_server.make_bucket(f"qrec-migrate-{n}")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", s3_server.access_key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", s3_server.secret_key)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    return url, f"s3://{bucket}/acme", s3_server.endpoint
+
+
+def _embedded(path, monkeypatch):
+    """A workspace with open, closed, held and disposed records (and its disposal list)."""
+    ws = init_workspace(path)
+    made = [records.new_record(as_user(ws, "lina"), "complaint", load_example("complaint"),
+                               pdf=False)["number"] for _ in range(4)]
+    records.amend(as_user(ws, "lina"), made[0], {"product": "铝合金外壳"}, "更正")
+    for number in made[1:4]:
+        for user, action, fields in CLOSE:
+            steps.transition(as_user(ws, user), number, action, fields, pdf=False)
+    disposal.hold(ws, [made[2]], "诉讼 litigation", place=True)
+    ws.close()
+    monkeypatch.setenv("QREC_TODAY", "2040-01-02")
+    ws = Workspace.open(path, "wangwen")
+    disposal.dispose(ws, [made[3]], False, "保存期满")
+    ws.close()
+    return made
+
+
+def test_migrate_copies_everything_and_the_shared_workspace_verifies(target, tmp_path,
+                                                                     monkeypatch):
+    catalog, files, endpoint = target
+    made = _embedded(tmp_path / "embedded", monkeypatch)
+    result = CliRunner().invoke(cli, ["-w", str(tmp_path / "embedded"), "--as", "wangwen",
+                                      "migrate", "--catalog", catalog, "--files", files,
+                                      "--s3-endpoint", endpoint, "--json"])
+    assert result.exit_code == 0, result.output
+    source = Workspace.open(tmp_path / "embedded", "wangwen")
+    head, numbers = source.catalog.chain_head(), source.catalog.record_numbers()
+    tombstones = source.catalog.tombstones()
+    source.close()
+    create_workspace(tmp_path / "shared", {"catalog": catalog, "files": files,
+                                           "s3_endpoint": endpoint})
+    ws = Workspace.open(tmp_path / "shared", "wangwen")
+    try:
+        assert ws.catalog.chain_head() == head and ws.catalog.record_numbers() == numbers
+        assert ws.catalog.tombstones() == tombstones and made[3] not in numbers
+        assert ws.catalog.record(made[2])["on_hold"] == 1
+        report = verify.verify(ws)
+        assert report["ok"], report["faults"]
+        key = ws.catalog.record_files(ws.catalog.record(made[1])["id"])[0]["path"]
+        assert ws.files.lock_of(key)["mode"] == "COMPLIANCE"  # closed: locked to its date
+        assert ws.files.lock_of(
+            ws.catalog.record_files(ws.catalog.record(made[2])["id"])[0]["path"])["legal_hold"]
+        ws.sync_index()
+        assert made[0] in [h["number"] for h in search.search(ws, "铝合金外壳")["hits"]]
+        monkeypatch.setenv("QREC_TODAY", "2026-11-23")  # the month of the copied records
+        nxt = records.new_record(as_user(ws, "lina"), "complaint", load_example("complaint"),
+                                 pdf=False)["number"]
+        assert int(nxt.rsplit("-", 1)[1]) == 5  # the counter continues, gapless
+        with pytest.raises(Conflict, match="not empty"):
+            migrate.migrate(Workspace.open(tmp_path / "embedded", "wangwen"), catalog, files,
+                            endpoint)
+    finally:
+        ws.close()
+
+
+def test_migrate_refuses_a_store_that_is_not_empty(target, tmp_path, s3_server):
+    catalog, files, endpoint = target
+    s3_server.client().put_object(Bucket=files[5:].split("/")[0], Key="acme/x", Body=b"x")
+    ws = init_workspace(tmp_path / "embedded")
+    try:
+        with pytest.raises(Conflict, match=r"files s3://.*: not empty"):
+            migrate.migrate(ws, catalog, files, endpoint)
+    finally:
+        ws.close()

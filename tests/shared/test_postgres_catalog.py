@@ -1,0 +1,130 @@
+"""What the PostgreSQL catalog defends by itself, beyond the shared contract: the application
+role's refused SQL, the disposal function's own checks, the owner's triggers, and event ids
+that become visible in id order while writers in other processes commit."""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+
+import psycopg
+import pytest
+
+from qrecords.catalog import open_catalog
+from qrecords.catalog.postgres import connect
+from qrecords.errors import IntegrityError, WorkspaceError
+from tests.catalog.test_contract import NOW, TODAY, a_record
+from tests.shared.pg import OWNER, new_database
+
+_NAMES = itertools.count(1)
+
+
+@pytest.fixture
+def url(pg_server):
+    return new_database(pg_server, f"pgcat_{next(_NAMES)}")
+
+
+def _tombstone(number="CC-2611-01", until="2029-11-23", on="2029-11-23"):
+    return {"number": number, "form_id": "complaint", "form_revision": "A/0", "title": "华东",
+            "created_at": NOW, "closed_on": TODAY, "retention_from": TODAY,
+            "retention_until": until, "retention": "3y", "action": "destroy", "versions": 1,
+            "files": {}, "list_number": "DL-2029-001", "authorised_by": "wangwen",
+            "reason": "保存期满", "at": NOW, "effective_date": on}
+
+
+@pytest.mark.parametrize("statement", [
+    "DELETE FROM records", "TRUNCATE versions", "TRUNCATE events CASCADE",
+    "UPDATE records SET number = 'X'", "UPDATE records SET created_by = 'X'",
+    "SELECT set_config('qrec.disposing', 'on', false); DELETE FROM files",
+    "DROP TABLE events", "ALTER TABLE events DISABLE TRIGGER ALL",
+    "CREATE TABLE public.mine (x int)", "DROP FUNCTION qrec_dispose(bigint, text)",
+])
+def test_the_application_role_is_refused(url, statement):
+    catalog = open_catalog(url)
+    with catalog.write() as tx:
+        a_record(tx)
+    db = connect(url)
+    try:
+        with pytest.raises(psycopg.Error, match="permission denied|must be owner"):
+            db.execute(statement)
+    finally:
+        db.close()
+    assert catalog.record("CC-2611-01") and len(catalog.raw_events()) == 1
+    catalog.close()
+
+
+@pytest.mark.parametrize("change, refusal", [
+    ("open", "is not closed"), ("early", "is retained until"), ("held", "on hold"),
+    ("held_by_event", "on hold"),
+])
+def test_the_disposal_function_checks_again_in_sql(url, change, refusal):
+    catalog = open_catalog(url)
+    with catalog.write() as tx:
+        record_id = a_record(tx)
+        if change != "open":
+            tx.set_retention(record_id, "华东", TODAY, TODAY, "2029-11-23")
+        if change == "held":
+            tx.set_hold(record_id, True)
+        if change == "held_by_event":  # the row says free, the history says held
+            tx.add_event(NOW, TODAY, "wangwen", "hold.placed", "CC-2611-01")
+    on = "2029-11-22" if change == "early" else "2029-11-23"
+    with pytest.raises(IntegrityError, match=refusal):
+        with catalog.write() as tx:
+            tx.dispose(record_id, _tombstone(on=on))
+    assert catalog.record("CC-2611-01") is not None and catalog.tombstones() == []
+    catalog.close()
+
+
+def test_even_the_owner_cannot_rewrite_history(pg_server, url):
+    catalog = open_catalog(url)
+    with catalog.write() as tx:
+        a_record(tx)
+    catalog.close()
+    with psycopg.connect(pg_server.url(url.rsplit("/", 1)[1], OWNER), autocommit=True) as db:
+        for statement in ("UPDATE versions SET data = '{}'", "DELETE FROM events",
+                          "TRUNCATE tombstones"):
+            with pytest.raises(psycopg.Error, match="immutable"):
+                db.execute(statement)
+
+
+def test_a_server_that_is_down_is_one_line(pg_server):
+    with pytest.raises(WorkspaceError, match=r"^catalog postgresql://qrec_app@127\.0\.0\.1:1/x:"
+                                             r" cannot connect \(.*\)$"):
+        open_catalog("postgresql://qrec_app:secret@127.0.0.1:1/x")
+
+
+def test_a_database_not_set_up_says_who_sets_it_up(pg_server):
+    url = new_database(pg_server, f"bare_{next(_NAMES)}", setup=False)
+    with pytest.raises(WorkspaceError, match="qrec db setup"):
+        open_catalog(url)
+
+
+def _write_events(url: str, count: int) -> None:
+    catalog = open_catalog(url)
+    for _ in range(count):
+        with catalog.write() as tx:
+            tx.add_event(NOW, TODAY, "lina", "record.created", None)
+    catalog.close()
+
+
+def test_event_ids_become_visible_in_id_order_under_concurrent_writers(url):
+    spawn = multiprocessing.get_context("spawn")
+    writers = [spawn.Process(target=_write_events, args=(url, 40)) for _ in range(4)]
+    for writer in writers:
+        writer.start()
+    reader, seen_max, gaps = open_catalog(url), 0, []
+    while any(w.is_alive() for w in writers) or seen_max < 160:
+        with reader.read():
+            ids = [e["id"] for e in reader.raw_events()]
+        if ids != list(range(1, len(ids) + 1)):
+            gaps.append(ids)
+        seen_max = len(ids)
+        if not any(w.is_alive() for w in writers) and seen_max < 160:
+            break
+    for writer in writers:
+        writer.join(60)
+        assert writer.exitcode == 0
+    assert gaps == [] and seen_max == 160
+    events = reader.raw_events()
+    assert all(b["prev_hash"] == a["hash"] for a, b in zip(events, events[1:]))
+    reader.close()

@@ -1,0 +1,138 @@
+"""A workspace on the shared backends: settings choose them, credentials stay out of the YAML,
+SQLite is refused for several machines, and records made on PostgreSQL + S3 verify."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from click.testing import CliRunner
+
+from qrecords.api import disposal, records, search, verify
+from qrecords.cli import cli
+from qrecords.errors import WorkspaceError
+from qrecords.settings import load_settings
+from qrecords.workspace import Workspace, create_workspace
+from tests.conftest import load_example
+from tests.shared.pg import new_database
+
+_NAMES = itertools.count(1)
+
+
+@pytest.fixture
+def shared(pg_server, s3_server, monkeypatch, tmp_path):
+    """(catalog URL, files URL, endpoint) of a new database and bucket, credentials in the
+    environment."""
+    n = next(_NAMES)
+    url = new_database(pg_server, f"ws_{n}")
+    bucket = s3_server.make_bucket(f"qrec-ws-{n}")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", s3_server.access_key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", s3_server.secret_key)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    return url, f"s3://{bucket}/acme", s3_server.endpoint
+
+
+def _yaml(tmp_path, extra: str):
+    create_workspace(tmp_path / "ws")
+    path = tmp_path / "ws" / "qrecords.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    return tmp_path / "ws"
+
+
+@pytest.mark.parametrize("extra, problem", [
+    ("machines: several\n", "machines: several needs a shared catalog"),
+    ("catalog: sqlite:/mnt/share/catalog.sqlite\n", "a SQLite catalog lives inside its "
+                                                     "workspace"),
+    ("catalog: postgresql://qrec_app:s3cret@db:5432/q\n", "no password in qrecords.yaml"),
+    ("files: s3://key:secret@bucket/x\n", "files must be"),
+    ("catalog: mysql://db/q\n", "catalog must be sqlite:<path> or postgresql://"),
+    ("s3_endpoint: ftp://x\n", "s3_endpoint must be an http"),
+    ("machines: many\n", "machines must be one or several"),
+])
+def test_bad_backend_settings_are_one_line_naming_the_key(tmp_path, extra, problem):
+    root = _yaml(tmp_path, extra)
+    with pytest.raises(WorkspaceError, match=problem) as caught:
+        load_settings(root)
+    assert "\n" not in str(caught.value) and "qrecords.yaml" in str(caught.value)
+
+
+def test_per_machine_index_and_temp_folders(tmp_path, monkeypatch):
+    root = _yaml(tmp_path, "index: /var/lib/qrec/index\ntemp: /var/tmp/qrec\n")
+    settings = load_settings(root)
+    assert (settings.index, str(settings.temp)) == (
+        __import__("pathlib").Path("/var/lib/qrec/index"), "/var/tmp/qrec")
+    monkeypatch.setenv("QREC_INDEX", str(tmp_path / "machine-2-index"))
+    assert load_settings(root).index == tmp_path / "machine-2-index"
+
+
+def test_init_on_postgres_and_s3_then_records_verify(shared, tmp_path, monkeypatch):
+    catalog, files, endpoint = shared
+    result = CliRunner().invoke(cli, ["init", str(tmp_path / "ws"), "--catalog", catalog,
+                                      "--files", files, "--s3-endpoint", endpoint,
+                                      "--machines", "several"])
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "ws" / "qrecords.yaml").read_text(encoding="utf-8")
+    assert f"catalog: {catalog}" in text and "secret" not in text
+    assert not (tmp_path / "ws" / "records" / "catalog.sqlite").exists()
+    ws = Workspace.open(tmp_path / "ws", "lina")
+    try:
+        made = records.new_record(ws, "complaint", load_example("complaint"), pdf=False)
+        number = made["number"]
+        records.amend(ws, number, {"description": "包装破损，外箱受潮"}, "补充描述")
+        keys = sorted(ws.files.keys())
+        assert keys == [f"complaint/{number}/{number}_v1.docx",  # amend makes its PDF
+                        f"complaint/{number}/{number}_v2.docx",
+                        f"complaint/{number}/{number}_v2.pdf"]
+        assert ws.files.location(keys[0]).startswith(files)
+        assert ws.files.lock_of(keys[0])["legal_hold"] is True  # open: held by the store
+        ws.sync_index()
+        assert [h["number"] for h in search.search(ws, "受潮")["hits"]] == [number]
+        report = verify.verify(ws)
+        assert report["ok"], report["faults"]
+    finally:
+        ws.close()
+
+
+def test_objects_follow_their_records_lock(shared, tmp_path):
+    catalog, files, endpoint = shared
+    create_workspace(tmp_path / "ws", {"catalog": catalog, "files": files,
+                                       "s3_endpoint": endpoint})
+    ws = Workspace.open(tmp_path / "ws", "wangwen")
+    made = records.new_record(ws, "complaint", load_example("complaint"), pdf=False)
+    number, key = made["number"], None
+    ws.close()
+    ws = Workspace.open(tmp_path / "ws", "wangwen")
+    record = ws.catalog.record(number)
+    key = ws.catalog.record_files(record["id"])[0]["path"]
+    assert ws.files.lock_of(key) == {"mode": None, "until": None, "legal_hold": True}
+    with ws.catalog.write() as tx:  # as a closing step sets them
+        tx.set_retention(record["id"], "t", "2026-11-23", "2026-11-23", "2036-11-23")
+        ws.log("record.transition", number, 1, {"closed": "2026-11-23"})
+    ws.close()  # the unit of work locks the objects of the records it changed
+    ws = Workspace.open(tmp_path / "ws", "wangwen")
+    assert ws.files.lock_of(key) == {"mode": "COMPLIANCE", "until": "2036-11-23",
+                                     "legal_hold": False}
+    disposal.hold(ws, [number], "诉讼 litigation", place=True)
+    ws.close()
+    ws = Workspace.open(tmp_path / "ws", "wangwen")
+    assert ws.files.lock_of(key)["legal_hold"] is True
+    assert verify.repair(ws)[-1] == "locked the objects of 1 records as their records stand"
+    ws.close()
+
+
+def test_init_refuses_sqlite_for_several_machines(tmp_path):
+    result = CliRunner().invoke(cli, ["init", str(tmp_path / "ws"), "--machines", "several"])
+    assert result.exit_code != 0
+    assert "machines: several needs a shared catalog" in result.output
+    assert not (tmp_path / "ws" / "qrecords.yaml").exists()
+
+
+def test_an_object_store_that_is_down_is_one_line(shared, tmp_path):
+    catalog, files, _ = shared
+    result = CliRunner().invoke(cli, ["init", str(tmp_path / "ws"), "--catalog", catalog,
+                                      "--files", files, "--s3-endpoint",
+                                      "http://127.0.0.1:1"])
+    assert result.exit_code != 0
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "cannot be reached" in lines[0], result.output
+    assert not (tmp_path / "ws" / "qrecords.yaml").exists()  # no workspace half-made

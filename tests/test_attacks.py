@@ -1,0 +1,301 @@
+"""Attacks on the archive by someone with write access to the workspace (issue 14, lines 1-5):
+each tampering is done with plain SQL and file edits on a real workspace, and `qrec verify`
+must name it; disposal must not be fooled by an edited record row."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from qrecords.catalog.chain import event_hash
+from qrecords.cli import cli
+
+TODAY = "2029-01-05"
+
+
+def qrec(root: Path, *args: str, user: str = "wangwen", today: str = TODAY):
+    return CliRunner().invoke(cli, ["-w", str(root), "--as", user, *map(str, args)],
+                              env={"QREC_TODAY": today})
+
+
+def faults(root: Path, *more: str) -> list[dict]:
+    result = qrec(root, "verify", "--json", *more)
+    assert result.exit_code == 1, result.output
+    return json.loads(result.stdout)["faults"]
+
+
+def problems(root: Path, *more: str) -> list[str]:
+    return [f["problem"] for f in faults(root, *more)]
+
+
+def sql(root: Path, *statements: str, params=()) -> None:
+    db = sqlite3.connect(root / "records" / "catalog.sqlite")
+    for statement in statements:
+        db.execute(statement, params if "?" in statement else ())
+    db.commit()
+    db.close()
+
+
+def clean(root: Path) -> None:
+    result = qrec(root, "verify")
+    assert result.exit_code == 0, result.output
+
+
+def recompute_chain(root: Path, edit: str) -> None:
+    """Run `edit` on the events, then re-hash every event and the chain head, as an attacker
+    who knows the hashing rule does."""
+    db = sqlite3.connect(root / "records" / "catalog.sqlite")
+    db.row_factory = sqlite3.Row
+    db.execute("DROP TRIGGER IF EXISTS events_no_update")
+    db.execute("DROP TRIGGER IF EXISTS events_no_delete")
+    db.execute(edit)
+    prev = "0" * 64
+    for new_id, row in enumerate(db.execute("SELECT * FROM events ORDER BY id").fetchall(), 1):
+        event = dict(row, id=new_id)
+        digest = event_hash(event, prev)
+        db.execute("UPDATE events SET id = ?, prev_hash = ?, hash = ? WHERE id = ?",
+                   (new_id, prev, digest, row["id"]))
+        prev, last = digest, new_id
+    db.execute("UPDATE meta SET value = ? WHERE key = 'chain_head'", (f"{last}:{prev}",))
+    db.commit()
+    db.close()
+
+
+# -- 1. a forged file with its row edited to match --------------------------------------------
+
+
+def test_a_forged_pdf_with_its_row_edited_is_named_and_the_pack_does_not_certify_it(copy):
+    key = "complaint/CC-2601-02/CC-2601-02_v1.pdf"
+    path = copy / "records" / key
+    path.chmod(0o644)
+    forged = path.read_bytes().replace(b"%%EOF", b"% forged\n%%EOF")
+    path.write_bytes(forged)
+    import hashlib
+
+    sql(copy, "DROP TRIGGER files_no_update",
+        "UPDATE files SET sha256 = ?, size = ? WHERE path = ?",
+        params=(hashlib.sha256(forged).hexdigest(), len(forged), key))
+    found = faults(copy)
+    assert [(f["kind"], f["file"]) for f in found] == [("file", key)]
+    assert "its catalog row and the event that wrote it" in found[0]["problem"]
+    pack = qrec(copy.parent, "-w", str(copy), "audit-pack", str(copy.parent / "p.zip"))
+    pack = qrec(copy, "audit-pack", str(copy.parent / "p.zip"))
+    assert pack.exit_code == 1 and "FAULTS" in pack.output
+
+
+def test_a_forged_docx_with_its_row_edited_is_named(copy):
+    key = "complaint/CC-2601-02/CC-2601-02_v1.docx"
+    sql(copy, "DROP TRIGGER files_no_update",
+        "UPDATE files SET sha256 = ?, size = 1 WHERE path = ?", params=("0" * 64, key))
+    (copy / "records" / key).chmod(0o644)
+    (copy / "records" / key).write_bytes(b"x")
+    assert any(key in p and "the event that wrote it" in p for p in problems(copy))
+
+
+# -- 2. derived columns of the record row -------------------------------------------------------
+
+
+@pytest.mark.parametrize("column, value", [
+    ("status", "'closed_unfounded'"), ("current_version", "2"), ("closed_on", "'2026-01-03'"),
+    ("retention_from", "'2026-01-03'"), ("retention_until", "'2020-01-01'"), ("on_hold", "1"),
+    ("title", "'someone else'")])
+def test_every_edited_derived_column_is_named(copy, column, value):
+    sql(copy, f"UPDATE records SET {column} = {value} WHERE number = 'CC-2601-02'")
+    found = [p for p in problems(copy) if p.startswith(f"CC-2601-02: {column} is ")]
+    assert found and "by its history (the row was edited)" in found[0], found
+
+
+def test_an_open_complaint_made_to_look_due_is_not_disposed_of(copy):
+    clean(copy)
+    sql(copy, "UPDATE records SET status = 'closed_unfounded', closed_on = '2026-01-03', "
+        "retention_from = '2026-01-03', retention_until = '2029-01-04' "
+        "WHERE number = 'CC-2601-02'")
+    result = qrec(copy, "dispose", "CC-2601-02", "--reason", "到期")
+    assert result.exit_code != 0
+    assert "CC-2601-02 is open" in result.output
+    assert (copy / "records" / "complaint/CC-2601-02/CC-2601-02_v1.docx").exists()
+
+
+def test_a_held_record_whose_hold_was_cleared_in_its_row_is_not_disposed_of(copy):
+    done = qrec(copy, "do", "CC-2601-02", "close_unfounded", "--set", "disposition=unfounded",
+                "--comment", "非质量问题", user="zhaomin", today="2026-01-10")
+    assert done.exit_code == 0, done.output
+    held = qrec(copy, "hold", "add", "CC-2601-02", "--reason", "诉讼", today="2029-02-01")
+    assert held.exit_code == 0, held.output
+    sql(copy, "UPDATE records SET on_hold = 0 WHERE number = 'CC-2601-02'")
+    result = qrec(copy, "dispose", "CC-2601-02", "--reason", "到期", today="2029-02-01")
+    assert result.exit_code != 0
+    assert "CC-2601-02 is on hold" in result.output
+
+
+# -- 3. the frozen form revision --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("also_rehash", [False, True])
+def test_an_edited_frozen_schema_is_named(copy, also_rehash):
+    from qrecords.api.verify_forms import revision_sha256
+
+    db = sqlite3.connect(copy / "records" / "catalog.sqlite")
+    text, template = db.execute("SELECT schema_text, template FROM form_revisions WHERE "
+                                "form_id = 'complaint'").fetchone()
+    db.close()
+    edited = text.replace("period: 3y", "period: 1d")
+    assert edited != text
+    sql(copy, "DROP TRIGGER form_revisions_no_update",
+        "UPDATE form_revisions SET schema_text = ?, sha256 = ? WHERE form_id = 'complaint'",
+        params=(edited, revision_sha256(edited, template) if also_rehash else "x"))
+    found = [p for p in problems(copy) if p.startswith("form complaint rev ")]
+    assert found and "is not what event" in found[0] and "froze (edited)" in found[0]
+
+
+def test_a_frozen_revision_without_its_event_is_named(copy):
+    recompute_chain(copy, "DELETE FROM events WHERE action = 'form.frozen'")
+    found = problems(copy)
+    assert any("no form.frozen event records its schema and template" in p for p in found)
+
+
+# -- 4. chain head, newest events, deletion through the disposal gate -------------------------
+
+
+def test_removing_the_chain_head_and_the_newest_events_is_named(copy):
+    sql(copy, "DELETE FROM meta WHERE key = 'chain_head'", "DROP TRIGGER events_no_delete",
+        "DELETE FROM events WHERE id > (SELECT max(id) - 2 FROM events)")
+    assert any("the catalog's chain head is missing" in p for p in problems(copy))
+
+
+def test_a_record_deleted_through_the_disposal_gate_is_named(copy):
+    sql(copy, "INSERT INTO disposal_gate VALUES ('DL-FAKE')",
+        "DELETE FROM files WHERE record_id = (SELECT id FROM records WHERE number = "
+        "'CC-2601-02')",
+        "DELETE FROM versions WHERE record_id = (SELECT id FROM records WHERE number = "
+        "'CC-2601-02')",
+        "DELETE FROM records WHERE number = 'CC-2601-02'", "DELETE FROM disposal_gate")
+    shutil.rmtree(copy / "records" / "complaint" / "CC-2601-02")
+    found = problems(copy)
+    assert any(p.startswith("CC-2601-02: ") and "neither rows nor a tombstone" in p
+               for p in found), found
+
+
+def test_an_event_naming_a_record_that_never_existed_is_named(copy):
+    recompute_chain(copy, "UPDATE events SET record_number = 'CC-2601-09' WHERE id = "
+                    "(SELECT max(id) FROM events WHERE action = 'reminder.made')")
+    assert any(p.startswith("CC-2601-09: ") and "neither rows nor a tombstone" in p
+               for p in problems(copy))
+
+
+# -- 5. witnesses outside the catalog ---------------------------------------------------------
+
+
+def checkpoint(root: Path) -> dict:
+    result = qrec(root, "checkpoint", "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_checkpoint_prints_and_appends_the_head(copy):
+    made = checkpoint(copy)
+    head = made["chain_head"]
+    assert made["events"] == int(head.split(":")[0])
+    assert (copy / "witness.log").read_text().splitlines() == [made["line"]]
+    assert head in made["line"] and made["at"] in made["line"]
+    text = qrec(copy, "checkpoint")
+    assert text.exit_code == 0 and "chain head " in text.output
+    assert len((copy / "witness.log").read_text().splitlines()) == 2
+    clean(copy)
+
+
+def test_a_recomputed_chain_passes_alone_but_not_against_the_witness_log(copy):
+    made = checkpoint(copy)
+    recompute_chain(copy, "UPDATE events SET actor = 'mazong' WHERE action = 'hold.placed' "
+                    "OR id = 3")
+    moved = copy.parent / "elsewhere.log"
+    (copy / "witness.log").rename(moved)
+    clean(copy)  # nothing inside the catalog shows it
+    found = faults(copy, "--witness", str(moved))
+    assert [f["kind"] for f in found] == ["witness"]
+    assert found[0]["problem"].startswith(f"{moved}, line 1: saw event "
+                                          f"{made['events']} as ")
+    assert "rewritten" in found[0]["problem"]
+    printed = faults(copy, "--witness", made["chain_head"])
+    assert [f["kind"] for f in printed] == ["witness"]
+
+
+def test_the_witness_log_is_found_where_the_settings_put_it(copy, tmp_path):
+    other = tmp_path / "share" / "qrec-witness.log"
+    config = copy / "qrecords.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "witness_log: witness.log", f"witness_log: {other}"), encoding="utf-8")
+    checkpoint(copy)
+    assert other.exists() and not (copy / "witness.log").exists()
+    recompute_chain(copy, "UPDATE events SET actor = 'mazong' WHERE id = 3")
+    assert [f["kind"] for f in faults(copy)] == ["witness"]
+
+
+def test_an_older_catalog_put_back_is_named_against_the_witness(copy):
+    old = sqlite3.connect(copy / "records" / "catalog.sqlite")
+    backup = sqlite3.connect(copy.parent / "backup.sqlite")
+    old.backup(backup)
+    old.close()
+    backup.close()
+    made = qrec(copy, "new", "complaint", "--data", Path(__file__).parent.parent / "examples"
+                / "complaint.yaml", "--set", "received_date=2029-01-02", user="lina")
+    assert made.exit_code == 0, made.output
+    witnessed = checkpoint(copy)
+    for suffix in ("-wal", "-shm"):
+        (copy / "records" / f"catalog.sqlite{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(copy.parent / "backup.sqlite", copy / "records" / "catalog.sqlite")
+    found = [f for f in faults(copy) if f["kind"] == "witness"]
+    assert len(found) == 1 and f"saw event {witnessed['events']} " in found[0]["problem"]
+    assert "an older catalog was put back (a rollback)" in found[0]["problem"]
+
+
+def test_an_audit_pack_is_a_witness(copy):
+    pack = copy.parent / "pack.zip"
+    made = qrec(copy, "audit-pack", str(pack))
+    assert made.exit_code == 0, made.output
+    import zipfile
+
+    head = zipfile.ZipFile(pack).read("CHAIN_HEAD.txt").decode()
+    assert "chain head " in head
+    recompute_chain(copy, "UPDATE events SET actor = 'mazong' WHERE id = 3")
+    found = faults(copy, "--witness", str(pack))
+    assert [f["kind"] for f in found] == ["witness"]
+    assert found[0]["problem"].startswith(f"{pack} (CHAIN_HEAD.txt): saw event ")
+
+
+def test_a_witness_that_cannot_be_read_is_a_fault(copy):
+    found = faults(copy, "--witness", str(copy / "nothing.log"))
+    assert [f["kind"] for f in found] == ["witness"]
+    assert "cannot be read" in found[0]["problem"]
+
+
+def test_the_disposition_list_is_a_witness(copy):
+    from docx import Document
+
+    listed = copy / "records" / "disposals" / "DL-2029-001.docx"
+    text = "\n".join(cell.text for table in Document(str(listed)).tables
+                     for row in table.rows for cell in row.cells)
+    assert "审计链 Audit chain head" in text
+    clean(copy)
+    assert qrec(copy, "verify", "--witness", str(listed)).exit_code == 0
+    recompute_chain(copy, "UPDATE events SET actor = 'mazong' WHERE id = 3")
+    found = faults(copy, "--witness", str(listed))
+    assert [f["kind"] for f in found] == ["witness"]
+    assert found[0]["problem"].startswith(f"{listed} (word/document.xml): saw event ")
+
+
+def test_the_monthly_report_carries_the_chain_head(copy):
+    made = qrec(copy, "report", "complaints", "--month", "2026-01", "--out",
+                str(copy.parent / "r.docx"), "--json")
+    assert made.exit_code == 0, made.output
+    head = json.loads(made.stdout)
+    from qrecords.api.verify_witness import heads_in
+
+    found = list(heads_in(str(copy.parent / "r.docx")))
+    assert len(found) == 1
+    assert qrec(copy, "verify", "--witness", str(copy.parent / "r.docx")).exit_code == 0, head

@@ -1,0 +1,62 @@
+"""One time zone per workspace (issue 14, line 19): a record's date and numbering period are
+those of the workspace's zone, whatever zone the process runs in."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from zoneinfo import ZoneInfo
+
+
+from qrecords.workspace import create_workspace
+from tests.conftest import example
+
+QREC = [sys.executable, "-c", "from qrecords.cli.app import main; main()"]
+
+
+def qrec(root, zone: str, *args):
+    env = {k: v for k, v in os.environ.items() if k != "QREC_TODAY"}
+    env.update(TZ=zone, QREC_SOFFICE="/nonexistent/soffice")
+    return subprocess.run([*QREC, "-w", str(root), "--as", "lina", *map(str, args)],
+                          capture_output=True, text=True, env=env)
+
+
+def test_processes_in_zones_a_day_apart_give_the_workspace_date(tmp_path):
+    root = create_workspace(tmp_path / "ws")
+    made = []
+    for zone in ("Pacific/Kiritimati", "Etc/GMT+12"):  # UTC+14 and UTC-12: never one date
+        result = qrec(root, zone, "new", "complaint", "--data", example("complaint"),
+                      "--set", "received_date=2026-01-02", "--json")
+        assert result.returncode == 0, result.stderr
+        made.append(json.loads(result.stdout))
+    today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    assert [m["effective_date"] for m in made] == [today, today]
+    assert made[0]["number"][:7] == made[1]["number"][:7]  # one numbering period
+
+
+def test_the_zone_is_a_setting(tmp_path):
+    root = create_workspace(tmp_path / "ws")
+    config = root / "qrecords.yaml"
+    text = config.read_text(encoding="utf-8")
+    assert "time_zone: Asia/Shanghai" in text
+    config.write_text(text.replace("time_zone: Asia/Shanghai", "time_zone: Pacific/Kiritimati"),
+                      encoding="utf-8")
+    result = qrec(root, "UTC", "new", "complaint", "--data", example("complaint"), "--set",
+                  "received_date=2026-01-02", "--json")
+    assert result.returncode == 0, result.stderr
+    today = dt.datetime.now(ZoneInfo("Pacific/Kiritimati")).date().isoformat()
+    assert json.loads(result.stdout)["effective_date"] == today
+
+
+def test_an_unknown_zone_is_one_line_naming_the_setting(tmp_path):
+    root = create_workspace(tmp_path / "ws")
+    config = root / "qrecords.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "time_zone: Asia/Shanghai", "time_zone: Mars/Base"), encoding="utf-8")
+    result = qrec(root, "UTC", "forms")
+    assert result.returncode != 0
+    assert result.stderr.strip() == (f"Error: {config}: options.time_zone 'Mars/Base' is not "
+                                     "a time zone (an IANA name such as Asia/Shanghai)")
