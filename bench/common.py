@@ -16,6 +16,7 @@ REPO = Path(__file__).resolve().parent.parent
 WORK = REPO / "bench" / "work"  # gitignored; wiped and recreated every run
 PYTHON = REPO / ".venv" / "bin" / "python"
 QREC = REPO / ".venv" / "bin" / "qrec"
+EXAMPLE_COMPLAINT = REPO / "examples" / "complaint.yaml"
 TODAY = "2026-11-23"
 USER = "lina"
 TIMEOUT = 900  # seconds any one subprocess may run: the bench stops by itself
@@ -96,7 +97,7 @@ def init_workspace(path: Path, user: str = "wangwen"):
     with the privacy role)."""
     from qrecords.workspace import Workspace, create_workspace
 
-    return Workspace.open(create_workspace(path), user)
+    return Workspace.open(create_workspace(path, demo=True), user)
 
 
 def open_workspace(path: Path, user: str = "wangwen"):

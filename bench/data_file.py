@@ -63,7 +63,7 @@ def _measure(form: str, path: str, env: dict) -> tuple[float, float]:
 def bench_data_file() -> list[Row]:
     step("data files of 10 MB refused")
     root = WORK / "data-ws"
-    subprocess.run([str(QREC), "init", str(root)], check=True, capture_output=True)
+    subprocess.run([str(QREC), "init", "--demo", str(root)], check=True, capture_output=True)
     env = {**os.environ, "QREC_WORKSPACE": str(root), "QREC_USER": USER}
     files = _files()
     base_s, base_mb = min((_measure(*files["small.yaml"], env) for _ in range(3)))

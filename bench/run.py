@@ -24,10 +24,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (QREC, PYTHON, REPO, TODAY, USER, WORK, Row, fmt, median_wall,  # noqa: E402
-                    wall)
+from common import (EXAMPLE_COMPLAINT, QREC, PYTHON, REPO, TODAY, USER, WORK, Row,  # noqa: E402
+                    fmt, median_wall, wall)
 import audit  # noqa: E402
 import data_file  # noqa: E402
+import identity  # noqa: E402
 import imports  # noqa: E402
 import retention_due  # noqa: E402
 import search  # noqa: E402
@@ -35,7 +36,7 @@ import shared  # noqa: E402
 import statements  # noqa: E402
 
 RESULTS = REPO / "bench" / "results.md"
-EXAMPLE = REPO / "examples" / "complaint.yaml"
+EXAMPLE = EXAMPLE_COMPLAINT
 N_RECORDS = 100
 N_PDFS = 50
 
@@ -184,7 +185,8 @@ BENCHMARKS = [bench_docx_records, bench_help_start, bench_pdf_throughput, bench_
               search.bench_analysis, search.bench_search,
               retention_due.bench_retention,  # after bench_search: it reuses its catalog
               audit.bench_verify, audit.bench_audit_pack, data_file.bench_data_file,
-              shared.bench_shared, imports.bench_import]
+              shared.bench_shared, imports.bench_import, identity.bench_password,
+              identity.bench_session_show]
 
 
 # -- output -------------------------------------------------------------------------------

@@ -64,13 +64,13 @@ def bench_shared() -> list[Row]:
     pg, s3, env, new_database = _servers()
     try:
         step(f"{WRITERS} writers × {PER_WRITER} `qrec new` on SQLite + folder")
-        embedded = create_workspace(WORK / "shared-sqlite")
+        embedded = create_workspace(WORK / "shared-sqlite", demo=True)
         sqlite_rate = _writers(embedded, _env({}))
         step(f"{WRITERS} writers × {PER_WRITER} `qrec new` on PostgreSQL + S3")
         backends = {"catalog": new_database(pg, "bench_writers"), "files":
                     f"s3://{s3.make_bucket('qrec-bench-writers')}/acme",
                     "s3_endpoint": s3.endpoint, "machines": "several"}
-        shared = create_workspace(WORK / "shared-pg", backends)
+        shared = create_workspace(WORK / "shared-pg", backends, demo=True)
         pg_rate = _writers(shared, env)
         rows = [Row(f"records/s, {WRITERS} concurrent writers: PostgreSQL + S3 (vs SQLite + "
                     "folder)", pg_rate, sqlite_rate, "rec/s", sqlite_rate / pg_rate,
@@ -93,8 +93,8 @@ def _catch_up(pg, s3, env, new_database) -> Row:
     backends = {"catalog": new_database(pg, "bench_catch_up"), "files":
                 f"s3://{s3.make_bucket('qrec-bench-catch-up')}/acme",
                 "s3_endpoint": s3.endpoint, "machines": "several"}
-    machine_a = create_workspace(WORK / "catch-up-a", backends)
-    machine_b = create_workspace(WORK / "catch-up-b", backends)
+    machine_a = create_workspace(WORK / "catch-up-a", backends, demo=True)
+    machine_b = create_workspace(WORK / "catch-up-b", backends, demo=True)
     subprocess.run([str(QREC), "-w", str(machine_a), "--as", "lina", "search", "华东"],
                    env=env, check=True, capture_output=True)  # A's index is current
     step(f"machine B makes {CATCH_UP} events")

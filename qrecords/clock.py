@@ -45,6 +45,12 @@ def today() -> dt.date:
     return day
 
 
+def local_time(moment: dt.datetime) -> str:
+    """`moment` (aware) in the workspace's time zone, ISO with its offset
+    ("2026-11-23T16:05:00+08:00")."""
+    return moment.astimezone(_zone).isoformat()
+
+
 def utc_now() -> str:
     """Real time, UTC, ISO 8601 — always the wall clock, whatever QREC_TODAY says."""
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -67,6 +67,13 @@ class Forbidden(QrecError):
     http_status = 403
 
 
+class NotAuthenticated(QrecError):
+    """No proof, or a failed one, of who is acting: not logged in, a session expired, a wrong
+    password, a locked account."""
+
+    http_status = 401
+
+
 class Conflict(QrecError):
     """The action does not fit the record's current state: a workflow step not allowed now,
     an amendment that changes nothing, a record already on hold, a number already used."""

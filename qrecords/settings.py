@@ -212,6 +212,13 @@ def today_override() -> str | None:
     return os.environ.get("QREC_TODAY") or None
 
 
+def config_folder() -> Path:
+    """This operating-system user's qrecords folder: $XDG_CONFIG_HOME/qrecords, else
+    ~/.config/qrecords (where the CLI keeps its login sessions)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "qrecords"
+
+
 def fault_point_name() -> str | None:
     """QREC_FAULT: the fault point at which the crash tests kill the process."""
     return os.environ.get("QREC_FAULT") or None

@@ -13,23 +13,26 @@ from __future__ import annotations
 
 import hashlib
 from contextlib import contextmanager
+import json
 import os
 import shutil
 import tempfile
+import uuid
 from pathlib import Path
+from typing import Callable
 
 from . import clock
 from .catalog import create_catalog, open_catalog
 from .catalog.base import Catalog, RecordRow, VersionRow
 from .domain import access
 from .domain.forms import Form
-from .errors import Disposed, Forbidden, NotFound, WorkspaceError
+from .errors import Disposed, Forbidden, NotFound, WorkspaceError, suggest
 from .files import FileStore, open_file_store
 from .formlib import FormLibrary
 from .index.searchindex import SearchIndex
 from .index.source import CatalogSource
 from .settings import (CATALOG_FILES, CONFIG_NAME, DEFAULT_CONFIG, Settings, User,
-                       check_backends, embedded_catalog, load_settings)
+                       check_backends, embedded_catalog, load_settings, today_override)
 
 BUILTIN = Path(__file__).parent
 
@@ -39,7 +42,7 @@ class Workspace:
     warnings for the user that the face prints when the work is done."""
 
     def __init__(self, settings: Settings, catalog: Catalog, files: FileStore,
-                 index: SearchIndex, actor: User):
+                 index: SearchIndex, actor: User | None):
         self.settings = settings
         self.catalog = catalog
         self.files = files
@@ -53,25 +56,55 @@ class Workspace:
         self._index_behind = False
         self._touched: set[str] = set()  # records whose objects' locks follow them at close
         self._putting: list[list[str]] = []  # keys put in the store by each open write()
+        self._demo: bool | None = None
 
     @classmethod
-    def open(cls, root: Path, actor: str) -> "Workspace":
+    def open(cls, root: Path, actor: str | Callable[["Workspace"], str]) -> "Workspace":
         """The workspace at `root`, acting as the user with id `actor` (the face decides who
-        that is; nothing here falls back to a default). Raises WorkspaceError for a broken
-        workspace, NotFound (param "user") for an unknown user."""
-        if not actor:
-            raise Forbidden("no user is acting: name who acts", param="user")
+        that is; nothing here falls back to a default), or as the user id a callable returns
+        when given the opened workspace (the face's proof of identity, api/sessions.py).
+        Raises WorkspaceError for a broken workspace, for users edited in qrecords.yaml after
+        init and for QREC_TODAY in a workspace that is no demonstration; NotFound (param
+        "user") for an unknown user, Forbidden for a disabled one."""
         settings = load_settings(root)
         clock.use_zone(settings.time_zone)
-        user = settings.user(actor)
         catalog = open_catalog(settings.catalog)
+        ws = None
         try:
             files = open_file_store(settings.files, settings.root / "debris", CATALOG_FILES,
                                     settings.s3_endpoint, settings.temp)
+            ws = cls(settings, catalog, files, _search_index(settings, catalog), None)
+            ws._check_settings()
+            ws.actor = ws.acting_user(actor(ws) if callable(actor) else actor)
         except BaseException:
-            catalog.close()
+            ws.close() if ws is not None else catalog.close()
             raise
-        return cls(settings, catalog, files, _search_index(settings, catalog), user)
+        return ws
+
+    @property
+    def demo(self) -> bool:
+        """Whether this is a demonstration workspace (`qrec init --demo`, recorded in the
+        catalog): QREC_TODAY is honoured, proofs are waived, documents carry 演示 DEMO."""
+        if self._demo is None:
+            self._demo = self.catalog.meta_value("demo") == "1"
+        return self._demo
+
+    @property
+    def workspace_id(self) -> str:
+        """The workspace's id, made at init (sessions are filed under it)."""
+        return self.catalog.meta_value("workspace_id") or ""
+
+    def _check_settings(self) -> None:
+        """Refuse what would silently change identity or time: users edited in qrecords.yaml
+        after init (they live in the catalog: `qrec users`), and QREC_TODAY outside a demo."""
+        if users_digest(self.settings.users) != self.catalog.meta_value("users_seed_sha256"):
+            raise WorkspaceError(
+                f"{self.root / CONFIG_NAME}: its users were edited after the workspace was "
+                "made; users and roles live in the catalog — undo the edit and use `qrec users "
+                "add|grant|revoke|disable` (qrecords.yaml 的用户在初始化后不得修改)")
+        if today_override() and not self.demo:
+            raise WorkspaceError("QREC_TODAY is honoured only in a demonstration workspace "
+                                 "(qrec init --demo); unset it (仅演示工作区可设定日期)")
 
     @property
     def root(self) -> Path:
@@ -87,7 +120,43 @@ class Workspace:
         self.index.close()
         self.catalog.close()
 
+    def document(self, content: bytes) -> bytes:
+        """A DOCX this workspace is about to store: in a demonstration workspace, with the
+        visible 演示 DEMO stamp as its first line."""
+        if not self.demo:
+            return content
+        from .render.docx import with_banner
+
+        return with_banner(content)
+
     # -- the acting user ---------------------------------------------------------------------
+
+    def user(self, user_id: str) -> User:
+        """A user of the catalog (disabled or not). Raises NotFound (param "user")."""
+        row = self.catalog.user(user_id)
+        if row is None:
+            known = [u["id"] for u in self.catalog.users()]
+            raise NotFound(f"unknown user '{user_id}'{suggest(user_id, known)}: `qrec users` "
+                           "lists them", param="user")
+        return User(row["id"], row["name"], row["department"], tuple(row["roles"]))
+
+    def acting_user(self, user_id: str) -> User:
+        """A user who may act: NotFound for an unknown one, Forbidden for a disabled one."""
+        user = self.user(user_id)
+        if self.catalog.user(user_id)["disabled"]:
+            raise Forbidden(f"user '{user_id}' is disabled; ask the document controller "
+                            "(用户已停用)")
+        return user
+
+    def authority(self, detail: dict | None = None, actor: User | None = None) -> dict:
+        """An event's detail with the actor's roles and department at this moment, and, in a
+        demonstration workspace, `demo: true` (21 CFR 11.10(e): who, under which authority)."""
+        actor = actor or self.actor
+        stamped = {**(detail or {}), "authority": {"roles": list(actor.roles),
+                                                   "department": actor.department}}
+        if self.demo:
+            stamped["demo"] = True
+        return stamped
 
     def require_role(self, role: str, what: str) -> User:
         """The actor, if they hold `role`; Forbidden naming `what` needs it otherwise."""
@@ -117,7 +186,8 @@ class Workspace:
         if number:
             self._touched.add(number)
         return self.catalog.add_event(clock.utc_now(), clock.today().isoformat(),
-                                      (actor or self.actor).id, action, number, version, detail)
+                                      (actor or self.actor).id, action, number, version,
+                                      self.authority(detail, actor))
 
     @contextmanager
     def write(self):
@@ -239,12 +309,24 @@ def _search_index(settings: Settings, catalog: Catalog) -> SearchIndex:
     return SearchIndex(Path(tempfile.gettempdir()) / f"qrecords-index-{digest}")
 
 
-def create_workspace(path: Path, backends: dict | None = None) -> Path:
+def users_digest(users: dict[str, User]) -> str:
+    """SHA-256 of the users of qrecords.yaml (ids, names, departments, roles): recorded at
+    init, so a later edit of them is noticed."""
+    text = json.dumps(sorted([u.id, u.name, u.department, list(u.roles)]
+                             for u in users.values()), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def create_workspace(path: Path, backends: dict | None = None, demo: bool = False,
+                     os_account: str | None = None) -> Path:
     """Make a workspace with the built-in forms at `path` (a new or empty folder); returns its
     resolved path. `backends` are qrecords.yaml's backend keys (catalog, files, s3_endpoint,
     machines), the embedded SQLite and folder when None; a shared catalog must have been set
     up by its owner (`qrec db setup`). Raises WorkspaceError when the folder is a workspace
-    already or a file, or a backend cannot be reached."""
+    already or a file, or a backend cannot be reached. The users of qrecords.yaml are seeded
+    into a new catalog (each a logged `user.added`); `demo` makes a demonstration workspace
+    (recorded in the catalog); `os_account`, if given, is bound to the default user (the
+    document controller who made it). A machine joining a shared catalog seeds nothing."""
     path = Path(path)
     if (path / CONFIG_NAME).exists():
         raise WorkspaceError(f"{path}: already a workspace ({CONFIG_NAME} exists)")
@@ -270,6 +352,8 @@ def create_workspace(path: Path, backends: dict | None = None) -> Path:
             "# Where the records are kept (README: deployment)\n" + extra if extra else ""),
             encoding="utf-8")
         settings = load_settings(path)
+        if catalog.meta_value("workspace_id") is None:  # a new catalog, not one joined
+            _seed(settings, catalog, demo, os_account)
         index = SearchIndex(settings.index)
         if catalog.record_numbers():  # joining a shared archive in use: this machine's index
             any_user = next(iter(settings.users.values()))
@@ -277,6 +361,34 @@ def create_workspace(path: Path, backends: dict | None = None) -> Path:
         else:
             index.rebuild(CatalogSource(catalog, lambda revision_id: None))
         index.close()
+    except BaseException:
+        (path / CONFIG_NAME).unlink(missing_ok=True)
+        raise
     finally:
         catalog.close()
     return settings.root
+
+
+def _seed(settings: Settings, catalog: Catalog, demo: bool, os_account: str | None) -> None:
+    """The workspace's facts and its users from qrecords.yaml, with their events."""
+    now, today = clock.utc_now(), clock.today().isoformat()
+    by = settings.default_user or "qrec-init"
+    with catalog.write():
+        workspace_id = str(uuid.uuid4())
+        catalog.set_meta("workspace_id", workspace_id)
+        catalog.set_meta("demo", "1" if demo else "0")
+        catalog.set_meta("users_seed_sha256", users_digest(settings.users))
+        marks = {"demo": True} if demo else {}
+        catalog.add_event(now, today, by, "workspace.created", None, None,
+                          {"workspace_id": workspace_id, "demo": demo,
+                           "os_account": os_account})
+        for user in settings.users.values():
+            bound = os_account if os_account and user.id == settings.default_user else None
+            catalog.save_user({"id": user.id, "name": user.name,
+                               "department": user.department, "roles": list(user.roles),
+                               "disabled": False, "password_hash": None, "os_account": bound,
+                               "failed_logins": 0, "locked_until": None})
+            catalog.add_event(now, today, by, "user.added", None, None, {
+                "user": user.id, "name": user.name, "department": user.department,
+                "roles": list(user.roles), "os_account": bound,
+                "reason": f"seeded from {CONFIG_NAME} at init", **marks})

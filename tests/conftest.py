@@ -19,18 +19,21 @@ TODAY = "2026-11-23"
 
 
 @pytest.fixture(autouse=True)
-def _clean_env(monkeypatch):
+def _clean_env(monkeypatch, tmp_path_factory):
     for name in ("QREC_WORKSPACE", "QREC_USER"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("QREC_TODAY", TODAY)
+    # Login sessions are filed under the user's config folder: never the real one in tests.
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
 
 
 DEFAULT_USER = "wangwen"  # the default user of a new workspace (document controller)
 
 
-def init_workspace(path: Path, user: str = DEFAULT_USER) -> Workspace:
-    """A new workspace at `path`, opened as `user`."""
-    return Workspace.open(create_workspace(path), user)
+def init_workspace(path: Path, user: str = DEFAULT_USER, demo: bool = True) -> Workspace:
+    """A new workspace at `path` (a demonstration one unless `demo` is False: the effective
+    date moves with QREC_TODAY and anyone may act as anyone), opened as `user`."""
+    return Workspace.open(create_workspace(path, demo=demo), user)
 
 
 def open_workspace(path: Path, user: str = DEFAULT_USER) -> Workspace:
@@ -42,7 +45,7 @@ def as_user(ws: Workspace, user: str) -> Workspace:
     request to a server does, without opening the catalog again."""
     acting = ws.__dict__.setdefault("_test_actors", {})
     if user not in acting:
-        other = Workspace(ws.settings, ws.catalog, ws.files, ws.index, ws.settings.user(user))
+        other = Workspace(ws.settings, ws.catalog, ws.files, ws.index, ws.acting_user(user))
         other.notices = ws.notices  # one list: what the test reads
         other.mark_index_behind = ws.mark_index_behind  # the original's close() syncs
         acting[user] = other
@@ -106,7 +109,7 @@ def template(tmp_path_factory) -> Path:
     closed complaints, a late one with its reminder, a failed inspection with its notice, and
     a disposal with its list. Copy it (fixture `copy`) before changing it."""
     root = tmp_path_factory.mktemp("template") / "ws"
-    create_workspace(root)
+    create_workspace(root, demo=True)
     env = {"QREC_TODAY": "2026-01-05"}
     steps = [
         ("lina", "new", "complaint", "--data", example("complaint"), "--set",

@@ -397,7 +397,7 @@ CASES = [
          ("quantity", "below the minimum 0", "unknown field 'custmer'"), problems=2, seed=True),
 
     # -- who and where -----------------------------------------------------------------------
-    Case("unknown-user", new("complaint"), ("unknown user 'nobody'", "qrecords.yaml"),
+    Case("unknown-user", new("complaint"), ("unknown user 'nobody'", "qrec users"),
          user="nobody"),
     Case("user-typo", new("complaint"), ("unknown user 'linna' (did you mean 'lina'?)",),
          user="linna"),

@@ -55,7 +55,7 @@ def events(root: Path, action: str) -> list[dict]:
 def test_two_reminds_at_once_make_each_reminder_once(tmp_path):
     from qrecords.workspace import create_workspace
 
-    root = create_workspace(tmp_path / "ws")
+    root = create_workspace(tmp_path / "ws", demo=True)
     new_complaints(root, 3)
     results = run_together(root, "2026-12-02", "remind", "--json")
     assert all(code == 0 for code, _, _ in results), results
@@ -71,7 +71,7 @@ def test_two_reminds_at_once_make_each_reminder_once(tmp_path):
 def test_two_disposals_at_once_dispose_of_each_record_once(tmp_path):
     from qrecords.workspace import create_workspace
 
-    root = create_workspace(tmp_path / "ws")
+    root = create_workspace(tmp_path / "ws", demo=True)
     new_complaints(root, 2)
     for number in ("CC-2611-01", "CC-2611-02"):
         done = subprocess.run([QREC, "-w", str(root), "--as", "zhaomin", "do", number,

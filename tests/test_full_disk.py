@@ -52,7 +52,7 @@ def fill(disk: Path, leave: int) -> Path:
 
 @pytest.mark.parametrize("command", ["new", "amend"])
 def test_a_full_disk_leaves_nothing_the_catalog_does_not_know(small_disk, command):
-    root = create_workspace(small_disk / "ws")
+    root = create_workspace(small_disk / "ws", demo=True)
     first = qrec(root, "new", "complaint", "--data", example("complaint"))
     assert first.exit_code == 0, first.output
     args = ["new", "complaint", "--data", example("complaint")] if command == "new" else \

@@ -25,7 +25,7 @@ def qrec(root, zone: str, *args):
 
 
 def test_processes_in_zones_a_day_apart_give_the_workspace_date(tmp_path):
-    root = create_workspace(tmp_path / "ws")
+    root = create_workspace(tmp_path / "ws", demo=True)
     made = []
     for zone in ("Pacific/Kiritimati", "Etc/GMT+12"):  # UTC+14 and UTC-12: never one date
         result = qrec(root, zone, "new", "complaint", "--data", example("complaint"),
@@ -38,7 +38,7 @@ def test_processes_in_zones_a_day_apart_give_the_workspace_date(tmp_path):
 
 
 def test_the_zone_is_a_setting(tmp_path):
-    root = create_workspace(tmp_path / "ws")
+    root = create_workspace(tmp_path / "ws", demo=True)
     config = root / "qrecords.yaml"
     text = config.read_text(encoding="utf-8")
     assert "time_zone: Asia/Shanghai" in text
@@ -52,7 +52,7 @@ def test_the_zone_is_a_setting(tmp_path):
 
 
 def test_an_unknown_zone_is_one_line_naming_the_setting(tmp_path):
-    root = create_workspace(tmp_path / "ws")
+    root = create_workspace(tmp_path / "ws", demo=True)
     config = root / "qrecords.yaml"
     config.write_text(config.read_text(encoding="utf-8").replace(
         "time_zone: Asia/Shanghai", "time_zone: Mars/Base"), encoding="utf-8")

@@ -4,10 +4,16 @@ every refusal: wrong role, wrong state, missing field, authority by amount, amen
 from __future__ import annotations
 
 import hashlib
+import re
 
 import pytest
 
 from tests.conftest import as_json, example
+
+
+def signed_by(cell: str, name_and_meaning: str) -> bool:
+    """A sign-off cell holds the electronic signature: printed name, meaning, local time."""
+    return re.fullmatch(rf"{name_and_meaning} \d\d:\d\d", cell) is not None
 
 
 def pdf_text(record: dict) -> str:
@@ -73,7 +79,8 @@ def test_contract_review_from_draft_to_closed(run):
     refused(step(run, "huangjun", number, "approve"), "needs conclusion filled first")
     approved = ok(step(run, "huangjun", number, "approve", "--set", "conclusion=accept"))
     assert approved["status"] == "approved" and approved["status_label"] == "已批准 Approved"
-    assert approved["data"]["approver"] == "黄军"
+    # the sign-off row shows the electronic signature: name, meaning, local time
+    assert signed_by(approved["data"]["approver"], "黄军 批准")
     assert approved["data"]["approval_date"] == "2026-11-23"
     # The PDF's draft watermark is gone once the record is approved; the form shows who.
     assert "草稿 DRAFT" in pdf_text(ok(run("show", number, "--version", "1", "--json")))
@@ -130,7 +137,7 @@ def test_signing_is_for_your_own_department_only(run):
             "the decision not_feasible needs a comment")
     sign_as(run, number, "technical")
     refused(run("sign", number, "not_feasible", "--comment", "改主意", user="chengang"),
-            "technical has already signed (feasible, 陈刚, 2026-11-23)",
+            "technical has already signed (feasible, 陈刚 审核 ", ", 2026-11-23)",
             "an amendment re-opens the review")
 
 
@@ -141,8 +148,8 @@ def test_above_the_limit_only_the_general_manager_approves(run):
     ok(step(run, "lina", number, "complete"))
     refused(step(run, "huangjun", number, "approve", "--set", "conclusion=accept"),
             "amount 865,000.00 is above 500,000, so it needs the role general_manager")
-    assert ok(step(run, "mazong", number, "approve", "--set",
-                   "conclusion=accept"))["data"]["approver"] == "马总"
+    assert signed_by(ok(step(run, "mazong", number, "approve", "--set",
+                             "conclusion=accept"))["data"]["approver"], "马总 批准")
 
 
 def _approved(run, *sets) -> str:
@@ -179,7 +186,7 @@ def test_a_repeat_order_beyond_its_approvers_authority_is_reviewed_again(run):
             "needs the role general_manager")
     ok(step(run, "mazong", number, "approve", "--set", "conclusion=accept"))
     kept = ok(run("amend", number, "--set", "quantity=7000", "--reason", "再追加", "--json"))
-    assert kept["status"] == "approved" and kept["data"]["approver"] == "马总"
+    assert kept["status"] == "approved" and signed_by(kept["data"]["approver"], "马总 批准")
 
 
 def test_a_rejecting_conclusion_declines_the_order_instead_of_approving_it(run, ws):
@@ -248,7 +255,7 @@ def test_complaint_from_registration_to_closure(run, ws):
     refused(step(run, "huangjun", number, "decide", "--set", "disposition_amount=100"),
             "decide takes disposition; change disposition_amount with an amendment")
     decided = ok(step(run, "xulei", number, "decide"))
-    assert decided["data"]["decided_by"] == "徐磊" and decided["status"] == "decided"
+    assert signed_by(decided["data"]["decided_by"], "徐磊 核决") and decided["status"] == "decided"
     # the decision stands for a change elsewhere; a new amount needs a new decision
     assert ok(run("amend", number, "--set", "defective_quantity=13", "--reason", "复点",
                   "--json"))["status"] == "decided"
@@ -352,7 +359,7 @@ def test_forms_check_names_roles_and_limits_the_workspace_lacks(ws, run):
                     .replace("limits.complaint_sales_manager", "limits.complaint_sales"),
                     encoding="utf-8")
     output = run("forms", "check", "complaint").output
-    assert "role 'deputy_manager' is held by no user in qrecords.yaml (did you mean " \
+    assert "role 'deputy_manager' is held by no enabled user (qrec users) (did you mean " \
            "'deputy_general_manager'?)" in output, output
     assert "limits.complaint_sales is not set in qrecords.yaml" in output, output
 
@@ -416,7 +423,8 @@ def test_letters_whose_pdf_failed_get_it_later(run, ws, monkeypatch, no_libreoff
     notice = ws.root / "records" / "customer_property" / number / \
         f"{number}_nonconformity_notice_v2.pdf"
     assert "不合格通知单" in pdf_text({"files": {"pdf": str(notice)}})
-    made = [e["detail"] for e in ws.catalog.events() if e["action"] == "file.pdf_made"
+    made = [{k: v for k, v in e["detail"].items() if k not in ("authority", "demo")}
+            for e in ws.catalog.events() if e["action"] == "file.pdf_made"
             and ("reminder" in e["detail"] or "document" in e["detail"])]
     assert [sorted(d) for d in made] == [["files", "reminder", "written"],
                                          ["document", "files", "written"]]

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make demo`: a fresh demo workspace in ./demo, one record of every form (DOCX and PDF), an
 # amendment, workflows, overdue reminders, searches, retention and a disposal, an old ledger
-# imported, controlled blank forms issued, and where the files are. Safe to run again: it starts
-# from a new workspace each time.
+# imported, controlled blank forms issued, a login and an electronic signature in a normal
+# workspace, and where the files are. Safe to run again: it starts from a new workspace each
+# time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 qrec() { .venv/bin/qrec "$@"; }
@@ -11,8 +12,8 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 rm -rf demo
 export QREC_WORKSPACE="$PWD/demo"
 export QREC_TODAY=2026-11-23  # the demo's story is dated; later steps move time on from here
-step "qrec init demo"
-qrec init demo
+step "qrec init --demo demo"
+qrec init --demo demo
 step "qrec forms; qrec forms check"
 qrec forms
 qrec forms check
@@ -96,6 +97,30 @@ qrec history CC-2509-01
 qrec --as wangwen search TS-2025-031
 qrec --as wangwen forms issue complaint --to 生产部 --copies 2
 qrec forms issued
+
+step "Identity in a normal workspace (demo/company, no QREC_TODAY): users, a login, a signature"
+(
+  unset QREC_TODAY
+  export QREC_WORKSPACE="$PWD/demo/company" XDG_CONFIG_HOME="$PWD/demo/config"
+  qrec init demo/company  # this OS account is bound to the document controller, wangwen
+  qrec users
+  # Passwords are asked for at a terminal; here they come on standard input, never as arguments.
+  echo 'lina-demo-2026' | qrec users passwd lina --reason "新员工入职 new starter"
+  echo 'lina-demo-2026' | qrec login lina
+  echo 'a-wrong-password' | qrec login lina || true  # refused, counted and logged
+  contract=$(qrec --as lina new contract_review --data examples/contract_review.yaml --json \
+    | .venv/bin/python -c 'import json,sys; print(json.load(sys.stdin)["number"])')
+  qrec --as lina do "$contract" submit | head -n 2
+  echo 'lina-demo-2026' | qrec --as lina sign "$contract" feasible | head -n 2
+  qrec --as lina history "$contract"
+  pdf=$(qrec --as lina show "$contract" --json \
+    | .venv/bin/python -c 'import json,sys; print(json.load(sys.stdin)["files"]["pdf"])')
+  echo "the signed PDF: $pdf"
+  .venv/bin/python -c 'import sys; from pypdf import PdfReader
+text = " ".join(p.extract_text() for p in PdfReader(sys.argv[1]).pages)
+print("  sign-off row on the PDF:", [line for line in text.splitlines() if "审核" in line][:1])' "$pdf"
+  qrec --as lina logout
+)
 
 step "qrec verify, then an audit pack checked with sha256sum alone"
 qrec --as wangwen verify

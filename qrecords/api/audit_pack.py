@@ -9,8 +9,11 @@ Inside the zip:
     records/...             the PDF and DOCX of each selected record (the current version, or
                             every version with --all-versions) and the letters made for it,
                             under the same paths as in the workspace
-    audit/events.csv        the audit trail of those records and of the period's disposals,
-    audit/events.jsonl      with each event's hash and the hash before it
+    audit/events.csv        the audit trail of those records, of the period's disposals and of
+    audit/events.jsonl      every change of users and roles, with each event's hash and the
+                            hash before it
+    audit/signatures.csv    the electronic signatures in that trail: who, meaning, when, and
+                            the SHA-256 of the version signed
     disposals/tombstones.*  the tombstones of records disposed of in the period, and the
                             disposition lists 记录销毁清单 under records/disposals/
 
@@ -89,6 +92,7 @@ def build(ws: Workspace, out: str, form_id: str | None = None, date_from: str | 
     members["audit/events.csv"] = _events_csv(events)
     members["audit/events.jsonl"] = "".join(
         json.dumps(e, ensure_ascii=False) + "\n" for e in events).encode()
+    members["audit/signatures.csv"] = _signatures_csv(events)
     members["verify.json"] = _json_bytes({**checked, "made_at": clock.utc_now()})
     # A witness of the chain kept outside the catalog (`qrec verify --witness pack.zip`).
     members["CHAIN_HEAD.txt"] = (head_line(checked["chain_head"], checked["counts"]["events"],
@@ -133,8 +137,15 @@ def _in_period(day: str, date_from: str | None, date_to: str | None) -> bool:
     return (date_from is None or day >= date_from) and (date_to is None or day <= date_to)
 
 
+def _access_event(action: str) -> bool:
+    """Events that change who may do what (the workspace's making, users, roles, bindings,
+    passwords, lockouts): in every pack, whatever its period (21 CFR 11.10(d))."""
+    return action.startswith("user.") or action in ("workspace.created", "login.locked")
+
+
 def _trail(ws, numbers: set[str], tombstones: list[dict]) -> list[dict]:
-    """The events of the selected records and of the disposals of the period, as stored."""
+    """The events of the selected records, of the disposals of the period and of access
+    rights, as stored."""
     lists = {t["list_number"] for t in tombstones}
     disposed = {t["number"] for t in tombstones}
     keep = numbers | disposed
@@ -142,7 +153,8 @@ def _trail(ws, numbers: set[str], tombstones: list[dict]) -> list[dict]:
     for row in ws.catalog.raw_events():
         event = dict(row)
         detail = json.loads(event["detail"])
-        if event["record_number"] in keep or detail.get("list") in lists:
+        if event["record_number"] in keep or detail.get("list") in lists or \
+                _access_event(event["action"]):
             trail.append(event)
     return trail
 
@@ -153,6 +165,29 @@ def _events_csv(events: list[dict]) -> bytes:
     writer.writerow(_EVENT_COLUMNS)
     for event in events:
         writer.writerow([event[c] if event[c] is not None else "" for c in _EVENT_COLUMNS])
+    return text.getvalue().encode("utf-8-sig")
+
+
+_SIGNATURE_COLUMNS = ("event", "record", "step", "meaning", "signer", "name", "at_utc",
+                      "at_local", "version_signed", "docx_sha256_signed", "demo")
+
+
+def _signatures_csv(events: list[dict]) -> bytes:
+    """One row per record signed by an electronic signature in `events` (21 CFR 11.50)."""
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(_SIGNATURE_COLUMNS)
+    for event in events:
+        detail = json.loads(event["detail"])
+        signed = detail.get("signature")
+        if not signed:
+            continue
+        step = detail.get("transition") or detail.get("signoff") or event["action"]
+        for number, version in signed["signed"].items():
+            writer.writerow([event["id"], number, step, signed["meaning"], signed["signer"],
+                             signed["name"], signed["at_utc"], signed["at_local"],
+                             version["version"], version["docx_sha256"] or "",
+                             "yes" if signed["demo"] else ""])
     return text.getvalue().encode("utf-8-sig")
 
 
@@ -194,6 +229,8 @@ def _readme(ws, forms, date_from, date_to, all_versions, checked, actor, count) 
     period = f"{date_from or '…'} to {date_to or '…'}"
     state = "通过 passed" if checked["ok"] else \
         f"未通过 FAILED, {len(checked['faults'])} faults (see verify.json)"
+    demo = ("\n演示工作区 DEMONSTRATION WORKSPACE: made for demonstration or training; its "
+            "documents are not records" if ws.demo else "")
     return f"""审核资料包 Audit pack
 {ws.settings.organisation}  {ws.settings.organisation_en}
 
@@ -202,7 +239,7 @@ def _readme(ws, forms, date_from, date_to, all_versions, checked, actor, count) 
 表单 Forms: {', '.join(f"{f.title} ({f.id})" for f in forms)}
 期间 Period (record date): {period}
 记录 Records: {count}, {"every version" if all_versions else "current versions"}
-完整性校验 qrec verify when made: {state}
+完整性校验 qrec verify when made: {state}{demo}
 
 如何核对 How to check this pack without qrecords:
     unzip pack.zip -d pack && cd pack && sha256sum -c MANIFEST.sha256
@@ -213,9 +250,10 @@ workspace's audit log (event audit_pack.made), so the pack can be traced to its 
 内容 Contents:
     registers/     the register 台账 of each form (XLSX and CSV, UTF-8)
     records/       the records' PDF and DOCX as issued, and the letters made for them
-    audit/         the audit trail of these records: every event with its hash and the
-                   hash of the event before it (the chain of the whole log is checked by
-                   qrec verify; see verify.json)
+    audit/         the audit trail of these records and of every change of users and
+                   roles: every event with its hash and the hash of the event before it
+                   (the chain of the whole log is checked by qrec verify; see
+                   verify.json); signatures.csv lists the electronic signatures in it
     disposals/     tombstones of records disposed of in the period, with the SHA-256 of
                    every file destroyed; the disposition lists are in records/disposals/
     verify.json    the result of qrec verify on the whole workspace when the pack was made

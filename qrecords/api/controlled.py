@@ -80,7 +80,7 @@ def issue(ws: Workspace, form_id: str, department: str, copies: int = 1) -> Issu
                 form_number=form.form_number, revision=form.revision,
                 distribution_number=number, department=label, issued_on=today))
             key = f"controlled/{form.id}/{compact}/{number}.docx"
-            written[key] = ws.put_file(key, content)
+            written[key] = ws.put_file(key, ws.document(content))
             made.append({"distribution_number": number, "key": key})
         ws.log(ISSUED, None, None, {
             "form": form.id, "form_number": form.form_number, "revision": form.revision,

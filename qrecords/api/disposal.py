@@ -26,6 +26,7 @@ from ..errors import QrecError, ValidationError
 from ..faults import fault_point
 from ..files.local import write_immutable
 from ..workspace import Workspace
+from .signatures import check_signer, current_version, meaning_of, signature
 from .keys import pdf_key
 from .pdfs import log_letter_pdf
 from .versions import free_text
@@ -107,12 +108,16 @@ def due(ws: Workspace) -> list[DueRecord]:
     return rows
 
 
-def hold(ws: Workspace, numbers: list[str], reason: str, place: bool) -> list[HoldChange]:
-    """Place (or release) a legal hold on records (document controller): all of them or, on
-    any problem, none. [{number, hold, reason}]. Raises Forbidden, ValidationError (already
-    held, or not held), NotFound."""
+def hold(ws: Workspace, numbers: list[str], reason: str, place: bool,
+         password: str | None = None) -> list[HoldChange]:
+    """Place (or release) a legal hold on records (document controller, signing with their
+    `password`, not in a demo): all of them or, on any problem, none. [{number, hold,
+    reason}]. Raises Forbidden, ValidationError (already held, or not held), NotFound,
+    NotAuthenticated."""
     ws.require_role(CONTROLLER, "placing a hold" if place else "releasing a hold")
     reason = _reason(reason)
+    meaning = meaning_of("hold" if place else "release")
+    check_signer(ws, password, meaning, f"{'hold' if place else 'release'} {' '.join(numbers)}")
     done = []
     with ws.catalog.write():
         problems = []
@@ -126,22 +131,29 @@ def hold(ws: Workspace, numbers: list[str], reason: str, place: bool) -> list[Ho
             raise ValidationError(problems, "the hold")
         for record in records:
             ws.catalog.set_hold(record["id"], place)
+            signed = signature(ws, meaning, {record["number"]: current_version(
+                ws, record["number"], None)})
             ws.log("hold.placed" if place else "hold.released", record["number"], None,
-                   {"reason": reason})
+                   {"reason": reason, "signature": signed})
             done.append({"number": record["number"], "hold": place, "reason": reason})
     return done
 
 
 def dispose(ws: Workspace, numbers: list[str], all_due: bool, reason: str,
-            dry_run: bool = False,
-            progress: Callable[[int, int], None] | None = None) -> Disposal:
+            dry_run: bool = False, progress: Callable[[int, int], None] | None = None,
+            password: str | None = None) -> Disposal:
     """Dispose of the given records, or of every due record not on hold (`all_due`), as a
     document controller (DOMAIN.md, Retention: never before the period ends, never while
     held). Returns {list_number, dry_run, records: [...], skipped: [...], docx, pdf}; a dry
     run lists exactly what the real run would dispose of, and changes nothing. Raises
-    Forbidden, ValidationError naming every record that may not go (nothing goes then)."""
+    Forbidden, ValidationError naming every record that may not go (nothing goes then);
+    a real run is signed (批准销毁) with the controller's `password` (not in a demo):
+    NotAuthenticated."""
     actor = ws.require_role(CONTROLLER, "disposal")
     reason = _reason(reason)
+    meaning = meaning_of("dispose")
+    if not dry_run:
+        check_signer(ws, password, meaning, "dispose")
     finish_pending(ws)
     today = clock.today()
     result = {"list_number": None, "dry_run": dry_run, "records": [], "skipped": [],
@@ -158,6 +170,8 @@ def dispose(ws: Workspace, numbers: list[str], all_due: bool, reason: str,
                 return result
             period = period_of(LIST_PATTERN, today)
             list_number = format_number(period, tx.next_seq("disposal_list", period))
+            signed = signature(ws, meaning, {item["number"]: current_version(
+                ws, item["number"], None) for item in plan})
             now = clock.utc_now()
             for done, item in enumerate(plan, start=1):
                 _destroy_in_catalog(ws, item, list_number, actor, reason, now, today, written)
@@ -169,8 +183,9 @@ def dispose(ws: Workspace, numbers: list[str], all_due: bool, reason: str,
             written.append(docx)
             fault_point("dispose.after_list_written")
             tx.add_event(now, today.isoformat(), actor.id, "disposal.listed", None, None,
-                         {"list": list_number, "records": [i["number"] for i in plan],
-                          "reason": reason, "written": {docx: digest}})
+                         ws.authority({"list": list_number, "signature": signed,
+                                       "records": [i["number"] for i in plan],
+                                       "reason": reason, "written": {docx: digest}}, actor))
     except BaseException:
         for item in written:  # nothing of a failed disposal stays behind
             item.unlink(missing_ok=True) if isinstance(item, Path) else ws.files.remove(item)
@@ -284,9 +299,10 @@ def _destroy_in_catalog(ws: Workspace, item: dict, list_number: str, actor, reas
         "effective_date": today.isoformat()}
     ws.catalog.dispose(item["id"], tombstone)
     ws.catalog.add_event(now, today.isoformat(), actor.id, "record.disposed", item["number"],
-                       None, {"list": list_number, "reason": reason, "action": item["action"],
-                              "retention_until": item["retention_until"],
-                              "files": item["files"]})
+                         None, ws.authority({"list": list_number, "reason": reason,
+                                             "action": item["action"],
+                                             "retention_until": item["retention_until"],
+                                             "files": item["files"]}, actor))
 
 
 def _transfer(ws: Workspace, item: dict, list_number: str) -> list[Path]:
@@ -318,7 +334,7 @@ def _write_list(ws: Workspace, list_number: str, plan: list[dict], reason: str,
         list_number=list_number, records=plan, authorised_by=f"{actor.name} ({actor.id})",
         reason=reason, on=today, chain_head=ws.catalog.chain_head())
     key = f"disposals/{list_number}.docx"
-    return key, ws.files.put(key, content)
+    return key, ws.files.put(key, ws.document(content))
 
 
 def _policy_text(policy) -> str:

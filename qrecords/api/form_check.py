@@ -61,9 +61,9 @@ def check_form(ws: Workspace, form_id: str) -> list[str]:
 def _workflow_problems(ws: Workspace, form: Form) -> list[str]:
     """Roles no user of the settings has, and limits they do not set."""
     where = f"schemas/{form.id}.yaml: workflow"
-    users, limits = ws.settings.users, ws.settings.limits
-    held = {r for user in users.values() for r in user.roles}
-    problems = [f"{where}: role '{role}' is held by no user in qrecords.yaml"
+    limits = ws.settings.limits
+    held = {r for user in ws.catalog.users() if not user["disabled"] for r in user["roles"]}
+    problems = [f"{where}: role '{role}' is held by no enabled user (qrec users)"
                 f"{suggest(role, held)}" for role in sorted(form.workflow.roles() - held)]
     return problems + [f"{where}: limits.{name} is not set in qrecords.yaml"
                        f"{suggest(name, limits)}"

@@ -1,6 +1,8 @@
 """`qrec migrate`: copy an embedded workspace (SQLite and records/) into a shared archive
 (PostgreSQL and/or S3), every form revision, record, version, file, event, counter and
-tombstone, verified before and after.
+tombstone, the users (roles, password hashes, bound accounts) and the workspace's facts (its
+id, whether it is a demonstration), verified before and after. Login sessions are not
+copied: each person logs in to the shared archive again.
 
 Order: the source must verify; the target must be empty (no form revision, record, event or
 tombstone in the catalog, no object in the store); every object is written and read back
@@ -23,6 +25,9 @@ from ..errors import Conflict, IntegrityError
 from ..files import open_file_store
 from ..workspace import Workspace, protect_records
 from . import verify as verify_api
+
+
+WORKSPACE_FACTS = ("workspace_id", "demo", "users_seed_sha256")
 
 
 class Migrated(TypedDict):
@@ -57,6 +62,8 @@ def migrate(ws: Workspace, catalog_url: str, files_url: str, endpoint: str | Non
             rows = {table: source.rows(table) for table in ("records", "versions", "files")}
             events, tombstones = source.raw_events(), source.tombstones()
             counters, head = source.counters(), source.chain_head()
+            identity = {"facts": {key: source.meta_value(key) for key in WORKSPACE_FACTS},
+                        "users": source.users()}
             revisions = [source.form_revision_by_id(i) for i in source.form_revision_ids()]
         keys = sorted({row["path"]: row["sha256"] for row in rows["files"]}.items())
         written = _written(events)
@@ -68,6 +75,7 @@ def migrate(ws: Workspace, catalog_url: str, files_url: str, endpoint: str | Non
             if progress:
                 progress(done, total)
         with target.write() as tx:
+            _copy_identity(tx, identity)
             _copy_rows(tx, revisions, rows, counters, events, tombstones, progress,
                        len(objects), total)
         _check_copy(target, store, rows, events, tombstones, head, keys)
@@ -95,6 +103,14 @@ def _written(events: list[dict]) -> dict[str, str]:
     for event in events:
         found.update(json.loads(event["detail"]).get("written", {}))
     return found
+
+
+def _copy_identity(tx, identity: dict) -> None:
+    for key, value in identity["facts"].items():
+        if value is not None:
+            tx.set_meta(key, value)
+    for user in identity["users"]:
+        tx.save_user(user)
 
 
 def _copy_rows(tx, revisions, rows, counters, events, tombstones, progress, done, total):

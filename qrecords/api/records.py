@@ -37,6 +37,7 @@ class HistoryEntry(TypedDict):
     what: str
     reason: str | None
     changed: list[str]
+    signature: dict | None  # the electronic signature (signatures.Signature) or None
 
 
 # {number, from, to, changes: [{field, label, from, to}]} ("from" is no Python name)
@@ -155,7 +156,7 @@ def _still_covers(ws: Workspace, number: str, step, data: dict) -> bool:
     if not taken:
         return False
     try:
-        workflow_rules.check_authority(step, data, ws.settings.user(taken[-1]["actor"]),
+        workflow_rules.check_authority(step, data, ws.user(taken[-1]["actor"]),
                                        ws.settings.limits, number)
     except QrecError:
         return False
@@ -175,7 +176,8 @@ def show(ws: Workspace, number: str, version: int | None = None) -> RecordView |
 
 
 def history(ws: Workspace, number: str) -> list[HistoryEntry]:
-    """Every version, oldest first, with who, when, why and which fields changed."""
+    """Every version, oldest first, with who, when, why, which fields changed and the
+    electronic signature that made it (signatures.Signature, or None)."""
     record = ws.record_row(number)
     form, _ = ws.forms.frozen(record["form_revision_id"])
     steps = {e["version"]: e for e in ws.catalog.events(number)
@@ -193,7 +195,8 @@ def history(ws: Workspace, number: str) -> list[HistoryEntry]:
                       "status": row["status"],
                       "status_label": form.workflow.label(row["status"]),
                       "what": what_happened(form, event), "reason": row["reason"],
-                      "changed": sorted(set(changed))})
+                      "changed": sorted(set(changed)),
+                      "signature": event["detail"].get("signature")})
         previous = row["data"]
     return story
 

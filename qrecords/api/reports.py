@@ -208,7 +208,7 @@ def _issue(ws: Workspace, stats: dict) -> tuple[str, str]:
             number=number, stats=stats, prepared_by=ws.actor.name, issued_on=today,
             chain_head=tx.chain_head())
         docx = f"{REPORTS}/{number}.docx"
-        digest = ws.put_file(docx, content)
+        digest = ws.put_file(docx, ws.document(content))
         ws.log("report.made", None, None,
                {"report": number, "kind": "complaints", "month": stats["month"],
                 "files": {"docx": digest}, "written": {docx: digest}})

@@ -17,6 +17,7 @@ from ..domain.forms import Form, validate_data
 from ..errors import QrecError, WorkflowError, suggest
 from ..workspace import Workspace
 from .pdfs import produced_pdf
+from .signatures import check_signer, current_version, manifestation, meaning_of, signature
 from .versions import RecordView, after_change, free_text, record_view, store_version
 
 
@@ -52,11 +53,18 @@ def actions(ws: Workspace, number: str) -> list[StepOption]:
 
 
 def transition(ws: Workspace, number: str, action: str, changes: dict | None = None,
-               comment: str | None = None, pdf: bool = True) -> RecordView:
+               comment: str | None = None, pdf: bool = True, password: str | None = None,
+               expected_sha256: str | None = None) -> RecordView:
     """Take a workflow step: a new version in the target state, with the fields given and
     those the step sets (who, when). Closing records the days taken against the deadline.
-    Raises WorkflowError (what the step needs), Forbidden (the role), ValidationError."""
+    A step that is a signature (approve, decline, decide, close: signatures.meaning_of) needs
+    the actor's `password` (not in a demo) and records the signature of the current version,
+    which must still be `expected_sha256` when given. Raises WorkflowError (what the step
+    needs), Forbidden (the role), ValidationError, NotAuthenticated, Conflict (a race)."""
     comment = free_text(comment, "comment")
+    meaning = meaning_of(action)
+    if meaning:
+        check_signer(ws, password, meaning, f"{number} {action}")
     changes = changes or {}
     with ws.write() as tx:  # files put in it go if it fails
         record = ws.record_row(number)
@@ -79,11 +87,15 @@ def transition(ws: Workspace, number: str, action: str, changes: dict | None = N
         data = validate_data(form, {**current["data"], **changes}, today.isoformat())
         workflow_rules.check_transition(form, flow, t, record["status"], data, ws.actor,
                                         ws.settings.limits, number)
-        data = validate_data(form, workflow_rules.apply_sets(t, data, ws.actor,
-                                                             today.isoformat()),
-                             today.isoformat())
         detail = {"transition": t.id, "from": record["status"], "to": t.target,
                   "comment": comment}
+        if meaning:
+            detail["signature"] = signature(ws, meaning, {
+                number: current_version(ws, number, expected_sha256)})
+        signed_as = manifestation(detail["signature"]) if meaning else None
+        data = validate_data(form, workflow_rules.apply_sets(t, data, ws.actor,
+                                                             today.isoformat(), signed_as),
+                             today.isoformat())
         if flow.state(t.target).closes:
             detail.update(workflow_rules.closing(flow, data, today))
         version = record["current_version"] + 1
@@ -119,15 +131,21 @@ def _produce(ws: Workspace, form: Form, document, number: str, version: int, dat
                                "how you wish us to proceed.")
     key = f"{form.id}/{number}/{number}_{document.id}_v{version}.docx"
     return {"document": document.id, "title": str(document.label), "docx": key,
-            "sha256": ws.put_file(key, content)}
+            "sha256": ws.put_file(key, ws.document(content))}
 
 
 def sign(ws: Workspace, number: str, decision: str, comment: str | None = None,
-         department: str | None = None, pdf: bool = True) -> RecordView:
+         department: str | None = None, pdf: bool = True, password: str | None = None,
+         expected_sha256: str | None = None) -> RecordView:
     """Sign the record's sign-off row of the actor's department (or `department`, which must
-    be the actor's own): a new version. An objection moves the record as the workflow says.
-    Raises WorkflowError, Forbidden."""
+    be the actor's own): a new version, with the electronic signature (审核 reviewed) of the
+    version signed, which must still be `expected_sha256` when given; the row's signer cell
+    shows name, meaning and local time. Needs the actor's `password` (not in a demo). An
+    objection moves the record as the workflow says. Raises WorkflowError, Forbidden,
+    NotAuthenticated, Conflict (a race with an amendment)."""
     comment = free_text(comment, "comment")
+    meaning = meaning_of("review")
+    check_signer(ws, password, meaning, f"{number} sign")
     actor = ws.actor
     with ws.write() as tx:  # files put in it go if it fails
         record = ws.record_row(number)
@@ -150,8 +168,11 @@ def sign(ws: Workspace, number: str, decision: str, comment: str | None = None,
             raise WorkflowError(f"{number}: decision: {exc}", param="decision") from None
         if decision is None:
             raise WorkflowError(f"{number}: give a decision", param="decision")
-        data, objected = workflow_rules.sign(form, signoff, current["data"], actor, department,
-                                             decision, comment, today.isoformat())
+        signed = signature(ws, meaning, {number: current_version(ws, number,
+                                                                 expected_sha256)})
+        data, objected = workflow_rules.sign(
+            form, signoff, current["data"], actor, department, decision, comment,
+            today.isoformat(), manifestation(signed))
         data = validate_data(form, data, today.isoformat())
         state = signoff.on_objection if objected and signoff.on_objection \
             else record["status"]
@@ -160,6 +181,6 @@ def sign(ws: Workspace, number: str, decision: str, comment: str | None = None,
                                today, "record.signed",
                                {"signoff": signoff.id, "department": department,
                                 "decision": decision, "comment": comment,
-                                "from": record["status"], "to": state})
+                                "from": record["status"], "to": state, "signature": signed})
     after_change(ws, stored, pdf, "sign.after_commit")
     return record_view(ws, number, stored=stored)

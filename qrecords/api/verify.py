@@ -5,6 +5,7 @@ The checks live in small modules, each fault naming the record, version, file or
 - verify_witness.py: the chain against heads kept outside the catalog (the witness log of
   `qrec checkpoint`, audit packs, printed heads): recomputed chains and rollbacks;
 - verify_forms.py: frozen form revisions against the events that froze them;
+- verify_users.py: the users table (roles, bindings, password hashes) against user events;
 - verify_history.py: versions, file rows and each record's derived columns against the
   immutable history; events of records that vanished without a tombstone;
 - verify_files.py: every file present with its SHA-256, the tombstones, debris;
@@ -27,11 +28,12 @@ from .verify_chain import check_chain
 from .verify_files import check_files, check_tombstones, unknown_files
 from .verify_forms import check_forms
 from .verify_history import check_history
+from .verify_users import check_users
 from .verify_witness import check_witnesses
 
 
 class Fault(TypedDict):
-    kind: str  # event, witness, form, version, record, file, tombstone, debris, index
+    kind: str  # event, witness, form, user, version, record, file, tombstone, debris, index
     record: str | None
     version: int | None
     file: str | None  # a file store key
@@ -43,6 +45,7 @@ class Verified(TypedDict):
     ok: bool
     counts: dict  # {records, files, events, tombstones, witnesses}
     chain_head: str | None  # "<event id>:<sha256>" of the newest event
+    demo: bool  # a demonstration or training workspace (`qrec init --demo`): not records
     faults: list[Fault]
 
 
@@ -69,6 +72,7 @@ def verify(ws: Workspace, progress: Callable[[int, int], None] | None = None,
     for event in events:
         event["detail"] = json.loads(event["detail"])
     check_forms(ws.catalog, events, fault)
+    check_users(ws.catalog, events, fault)
     tombstones = {t["number"]: t for t in ws.catalog.tombstones()}
     expected = check_history(ws, events, tombstones, fault)
     for event in events:
@@ -90,7 +94,8 @@ def verify(ws: Workspace, progress: Callable[[int, int], None] | None = None,
     counts = {"records": sum(1 for _ in ws.catalog.rows("records")), "files": len(expected),
               "events": len(events), "tombstones": len(tombstones), "witnesses": witnessed}
     head = f"{events[-1]['id']}:{events[-1]['hash']}" if events else None
-    return {"ok": not faults, "counts": counts, "chain_head": head, "faults": faults}
+    return {"ok": not faults, "counts": counts, "chain_head": head, "demo": ws.demo,
+            "faults": faults}
 
 
 def repair(ws: Workspace) -> list[str]:
@@ -125,6 +130,8 @@ def summary(result: dict) -> str:
             f"{counts['tombstones']} tombstones")
     if counts.get("witnesses"):
         head += f", {counts['witnesses']} witnessed heads"
+    demo = ("; 演示工作区 a DEMONSTRATION workspace: its documents are not records"
+            if result.get("demo") else "")
     if result["ok"]:
-        return f"verified: {head}; hash chain intact, index matches 校验通过"
-    return f"{len(result['faults'])} faults in {head} 校验未通过"
+        return f"verified: {head}; hash chain intact, index matches 校验通过{demo}"
+    return f"{len(result['faults'])} faults in {head} 校验未通过{demo}"

@@ -129,7 +129,8 @@ def store_version(ws: Workspace, form: Form, template: bytes, record: dict, vers
                             version=version, status=state, date=today)
     properties = version_properties(form, number=number, version=version, status=state,
                                     organisation=ws.settings.organisation, user=ws.actor, at=now)
-    content = render_docx(template, context, f"templates/{form.template}", properties)
+    content = ws.document(render_docx(template, context, f"templates/{form.template}",
+                                      properties))
     key = version_key(form.id, number, version)
     digest = ws.put_file(key, content)
     fault_point("version.after_docx")
@@ -150,8 +151,8 @@ def store_version(ws: Workspace, form: Form, template: bytes, record: dict, vers
     ws.catalog.add_file(record["id"], version, "docx", key, digest, len(content), now)
     ws.catalog.add_event(now, (logged_on or day).isoformat(), ws.actor.id, action, number,
                          version,
-                         {"reason": reason, "data_sha256": data_sha,
-                          "files": {"docx": digest}, **(detail or {})})
+                         ws.authority({"reason": reason, "data_sha256": data_sha,
+                                       "files": {"docx": digest}, **(detail or {})}))
     ws.notices += glyph_notices(form, data, f"{number} v{version}")
     files = {"docx": {"record_id": record["id"], "version": version, "kind": "docx",
                       "path": key, "sha256": digest, "size": len(content), "created_at": now}}

@@ -40,14 +40,18 @@ from typing import Iterable, TypedDict
 
 from ..errors import IntegrityError
 from .chain import GENESIS, event_hash
+from .identity import IdentityStore
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Events that change nothing the search index holds (reads, a version's PDF); every other
 # event naming a record makes the index re-read that record.
 INDEX_NEUTRAL = ("record.sensitive_read", "search.sensitive", "file.pdf_made", "reminder.made",
                  "hold.placed", "hold.released", "register.sensitive_read", "report.made",
-                 "form.frozen")
+                 "form.frozen", "workspace.created", "user.added", "user.granted", "user.revoked",
+                 "user.disabled", "user.enabled", "user.password_set", "user.bound",
+                 "login.succeeded", "login.failed", "login.locked", "logout",
+                 "signature.failed")
 
 
 class FormRevisionRow(TypedDict):
@@ -125,7 +129,7 @@ def canonical_json(value) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-class Catalog(ABC):
+class Catalog(IdentityStore, ABC):
     """A catalog backend. See the module docstring for the rules every backend keeps.
 
     `statements` counts the statements sent to the database (for the benchmarks: each one is a

@@ -32,6 +32,7 @@ from psycopg.rows import dict_row
 
 from ..errors import Busy, IntegrityError, WorkspaceError
 from .base import SCHEMA_VERSION, Catalog, canonical_json
+from .postgres_identity import PostgresIdentity
 from .postgres_schema import INDEXED, setup_statements
 
 BUSY_TIMEOUT_MS = 60_000
@@ -75,7 +76,7 @@ def setup_database(owner_url: str, app_role: str = "qrec_app") -> None:
         db.close()
 
 
-class PostgresCatalog(Catalog):
+class PostgresCatalog(PostgresIdentity, Catalog):
     """A PostgreSQL catalog set up by `setup_database`, used with the application role."""
 
     def __init__(self, url: str, busy_timeout_ms: int = BUSY_TIMEOUT_MS):

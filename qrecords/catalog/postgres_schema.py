@@ -7,7 +7,9 @@ its grants, and `qrec_dispose`, a SECURITY DEFINER function owned by the owner t
 application's only way to delete a record. The application role gets:
 
 - SELECT on every table;
-- INSERT on form_revisions, records, versions, files, events, tombstones, counters;
+- INSERT on form_revisions, records, versions, files, events, tombstones, counters, and on
+  meta (workspace facts are set once, never changed);
+- INSERT and UPDATE on users (never DELETE), INSERT and DELETE on sessions;
 - UPDATE of the counter (numbers), of the chain head (the hash chain's lock row) and of the
   records' derived columns (current version, status, title, closure, retention, hold);
 - EXECUTE on qrec_dispose; no DELETE, no TRUNCATE, no UPDATE of history rows at all.
@@ -121,6 +123,25 @@ CREATE TABLE IF NOT EXISTS events (
     hash text NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_record ON events (record_number, id);
+-- Users and roles (seeded from qrecords.yaml at init, then changed only by logged verbs).
+CREATE TABLE IF NOT EXISTS users (
+    id text PRIMARY KEY,
+    name text NOT NULL,
+    department text NOT NULL,
+    roles text NOT NULL,         -- JSON list
+    disabled integer NOT NULL DEFAULT 0,
+    password_hash text,          -- Argon2id PHC string
+    os_account text UNIQUE,      -- an operating-system account bound to the user
+    failed_logins integer NOT NULL DEFAULT 0,
+    locked_until text
+);
+-- Login sessions: only the SHA-256 of each token is kept.
+CREATE TABLE IF NOT EXISTS sessions (
+    token_sha256 text PRIMARY KEY,
+    user_id text NOT NULL REFERENCES users (id),
+    created_at text NOT NULL,
+    expires_at text NOT NULL
+);
 """
 
 GUARD = """
@@ -210,6 +231,9 @@ def setup_statements(app_role: str, schema: str = "public") -> list[str]:
         f"GRANT INSERT ON form_revisions, records, versions, files, events, tombstones, "
         f"counters TO {role}",
         f"GRANT UPDATE ON counters, chain_head TO {role}",
+        f"GRANT INSERT ON meta TO {role}",  # workspace facts: set once, never changed
+        f"GRANT INSERT, UPDATE ON users TO {role}",  # never DELETE: a user's history stays
+        f"GRANT INSERT, DELETE ON sessions TO {role}",
         f"GRANT UPDATE ({', '.join(APP_COLUMNS)}) ON records TO {role}",
         "REVOKE ALL ON FUNCTION qrec_dispose(bigint, text) FROM PUBLIC",
         f"GRANT EXECUTE ON FUNCTION qrec_dispose(bigint, text) TO {role}",

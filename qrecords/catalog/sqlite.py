@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..errors import Busy, IntegrityError, WorkspaceError
 from .base import SCHEMA_VERSION, Catalog, canonical_json
+from .sqlite_identity import SqliteIdentity
 from .sqlite_schema import DDL, INDEXED, triggers
 
 BUSY_TIMEOUT_MS = 60_000
@@ -82,7 +83,7 @@ def _clear(exc: sqlite3.DatabaseError, path, busy_timeout_ms: int) -> Exception:
     return exc
 
 
-class SqliteCatalog(Catalog):
+class SqliteCatalog(SqliteIdentity, Catalog):
     """A SQLite catalog file. `open()` an existing one, `create()` a new one."""
 
     def __init__(self, path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS):

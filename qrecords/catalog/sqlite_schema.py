@@ -96,6 +96,25 @@ CREATE TABLE IF NOT EXISTS events (
     prev_hash TEXT NOT NULL,     -- the hash of the event before (records/chain.py)
     hash TEXT NOT NULL
 );
+-- Users and roles (seeded from qrecords.yaml at init, then changed only by logged verbs).
+CREATE TABLE IF NOT EXISTS users (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    department TEXT NOT NULL,
+    roles TEXT NOT NULL,         -- JSON list
+    disabled INTEGER NOT NULL DEFAULT 0,
+    password_hash TEXT,          -- Argon2id PHC string
+    os_account TEXT UNIQUE,      -- an operating-system account bound to the user
+    failed_logins INTEGER NOT NULL DEFAULT 0,
+    locked_until TEXT
+);
+-- Login sessions: only the SHA-256 of each token is kept.
+CREATE TABLE IF NOT EXISTS sessions (
+    token_sha256 TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users (id),
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
 """
 
 _IMMUTABLE = ("form_revisions", "versions", "files", "events", "tombstones")

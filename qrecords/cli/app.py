@@ -88,8 +88,8 @@ class _Cli(_Group):
 @click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-w", "--workspace", metavar="PATH", help="Workspace folder (else "
               "QREC_WORKSPACE, else the current folder or a parent with qrecords.yaml).")
-@click.option("--as", "user", metavar="USER", help="Acting user (else QREC_USER, else the "
-              "workspace's default_user).")
+@click.option("--as", "user", metavar="USER", help="Acting user, among those you are logged "
+              "in as (else QREC_USER; a demo workspace: anyone, else its default_user).")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @click.version_option(package_name="qrecords")
 @click.pass_context
@@ -102,25 +102,33 @@ def cli(ctx, workspace, user, debug):
 
 
 def open_workspace(ctx, sync_index: bool = True):
-    """The unit of work of the command, acting as the user this face resolves: --as, else
-    QREC_USER, else the workspace's default_user. Opening it brings the search index up to
-    date, so a command that crashed between catalog and index is healed by the next one.
-    Closed (with its notices printed as warnings) when the command ends."""
-    from ..settings import environment_user, find_root, load_settings
+    """The unit of work of the command, acting as a user the person has proved: --as, else
+    QREC_USER, choose among the users they are logged in as (`qrec login`) or the user their
+    operating-system account is bound to; in a demonstration workspace anyone may act as
+    anyone (else the default_user). Opening it brings the search index up to date, so a
+    command that crashed between catalog and index is healed by the next one. Closed (with
+    its notices printed as warnings) when the command ends."""
+    from ..api.sessions import proven_actor
+    from ..settings import find_root
     from ..workspace import Workspace
+    from .identity import os_account, tokens_of
 
     root = find_root(ctx.obj["workspace"])
-    given = ctx.obj["user"]
-    if given is not None and not given.strip():
-        raise QrecError("was given an empty user name", param="user")
-    actor = given or environment_user() or load_settings(root).default_user
-    if not actor:
-        raise QrecError("who is acting? give --as USER or set QREC_USER")
-    ws = Workspace.open(root, actor)
+    ws = Workspace.open(root, proven_actor(claimed_user(ctx), tokens_of, os_account()))
     ctx.call_on_close(lambda: _close(ws))
     if sync_index:  # a damaged index never stops a command that does not search
         ws.try_sync_index()
     return ws
+
+
+def claimed_user(ctx) -> str | None:
+    """The user asked for: --as, else QREC_USER (None when neither)."""
+    from ..settings import environment_user
+
+    given = ctx.obj["user"]
+    if given is not None and not given.strip():
+        raise QrecError("was given an empty user name", param="user")
+    return given or environment_user()
 
 
 def _close(ws) -> None:

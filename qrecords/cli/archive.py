@@ -111,7 +111,11 @@ def _hold_command(place: bool):
     def command(ctx, numbers, reason, as_json):
         from ..api import disposal
 
-        done = disposal.hold(open_workspace(ctx), list(numbers), reason, place)
+        from .identity import signing_password
+
+        ws = open_workspace(ctx)
+        password = signing_password(ws, "hold" if place else "release")
+        done = disposal.hold(ws, list(numbers), reason, place, password=password)
         state = "on hold 保全中" if place else "released 已解除"
         output(done, as_json, lambda items: "\n".join(f"{i['number']}  {state}" for i in items))
     return command
@@ -137,10 +141,13 @@ def dispose(ctx, numbers, all_due, reason, dry_run, as_json):
 
     if bool(numbers) == all_due:
         raise click.UsageError("give record NUMBERs or --due")
+    from .identity import signing_password
+
     ws = open_workspace(ctx)
+    password = None if dry_run else signing_password(ws, "dispose")
     with progress_bar("销毁 dispose") as progress:
         result = disposal.dispose(ws, list(numbers), all_due, reason, dry_run=dry_run,
-                                  progress=progress)
+                                  progress=progress, password=password)
     output(result, as_json, disposal_text)
 
 

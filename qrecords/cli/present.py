@@ -86,9 +86,16 @@ def record_text(record: dict, form: Form) -> str:
 def history_text(number: str, story: list[dict]) -> str:
     rows = [[str(v["version"]), v["created_at"], v["effective_date"], v["author"],
              clip(v["what"], 30), v["status_label"], clip(v["reason"] or "", 30),
-             clip(", ".join(v["changed"]), 40)] for v in story]
+             clip(", ".join(v["changed"]), 40), _signed(v.get("signature"))] for v in story]
     return f"{number}\n" + table(["VER", "AT (UTC)", "DATE", "BY", "STEP", "STATUS",
-                                  "REASON / COMMENT", "CHANGED"], rows)
+                                  "REASON / COMMENT", "CHANGED", "签名 SIGNED"], rows)
+
+
+def _signed(signature: dict | None) -> str:
+    """An electronic signature as one cell: name, meaning, local time."""
+    if not signature:
+        return ""
+    return f"{signature['name']} {signature['meaning']} {signature['at_local'][:16]}"
 
 
 def diff_text(result: dict) -> str:

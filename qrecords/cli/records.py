@@ -18,13 +18,23 @@ from .app import cli, json_option, open_workspace, output, print_json
 @click.option("--s3-endpoint", help="S3 端点 / S3 endpoint URL (omit for AWS)")
 @click.option("--machines", type=click.Choice(["one", "several"]),
               help="使用此档案的机器数 / how many machines use this archive")
-def init(path, catalog, files, s3_endpoint, machines):
-    """Make a workspace with the built-in forms."""
+@click.option("--demo", is_flag=True, help="演示或培训工作区 / a demonstration or training "
+              "workspace: QREC_TODAY is honoured, anyone may act as anyone, documents carry "
+              "演示 DEMO.")
+def init(path, catalog, files, s3_endpoint, machines, demo):
+    """Make a workspace with the built-in forms; its users come from qrecords.yaml, and (in a
+    normal workspace) this operating-system account is bound to the document controller."""
     from ..workspace import create_workspace
+    from .identity import os_account
 
+    account = None if demo else os_account()
     root = create_workspace(path, {"catalog": catalog, "files": files,
-                                   "s3_endpoint": s3_endpoint, "machines": machines})
-    click.echo(f"Workspace ready: {root}")
+                                   "s3_endpoint": s3_endpoint, "machines": machines},
+                            demo=demo, os_account=account)
+    click.echo(f"Workspace ready: {root}" + ("  (演示 DEMO)" if demo else ""))
+    if account:
+        click.echo(f"操作系统账户 OS account {account} is bound to the document controller; "
+                   "set passwords with `qrec users passwd USER`")
     click.echo(f"Forms: {', '.join(sorted(p.stem for p in (root / 'schemas').glob('*.yaml')))}")
 
 
@@ -245,8 +255,12 @@ def do_step(ctx, number, action, data_file, assignments, comment, as_json):
 
         output(steps.actions(ws, number), as_json, lambda found: actions_text(number, found))
         return
-    print_record(ws, steps.transition(ws, number, action, gather(data_file, assignments),
-                                      comment), as_json)
+    from ..api.signatures import meaning_of
+    from .identity import signing
+
+    changes = gather(data_file, assignments)
+    proof = signing(ws, number, meaning_of(action))
+    print_record(ws, steps.transition(ws, number, action, changes, comment, **proof), as_json)
 
 
 @cli.command()
@@ -259,8 +273,12 @@ def sign(ctx, number, decision, comment, as_json):
     """Sign your department's review row: e.g. feasible, conditional, not_feasible. 会签。"""
     from ..api import steps
 
+    from ..api.signatures import meaning_of
+    from .identity import signing
+
     ws = open_workspace(ctx)
-    print_record(ws, steps.sign(ws, number, decision, comment), as_json)
+    proof = signing(ws, number, meaning_of("review"))
+    print_record(ws, steps.sign(ws, number, decision, comment, **proof), as_json)
 
 
 @cli.command()

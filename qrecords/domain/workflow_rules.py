@@ -118,12 +118,14 @@ def _limit(value, limits: dict):
 # -- effects -------------------------------------------------------------------------------
 
 
-def apply_sets(t: Transition, data: dict, user, today: str) -> dict:
+def apply_sets(t: Transition, data: dict, user, today: str,
+               signed_as: str | None = None) -> dict:
     """The transition's `set:` values. They always win over what the record or --set holds:
-    who approved, decided or inspected is the user who took the step, not a typed name."""
+    who approved, decided or inspected is the user who took the step, not a typed name; for
+    a step that is a signature, `signed_as` (name, meaning, time: "黄军 核决 14:05")."""
     out = dict(data)
     for fid, value in t.sets.items():
-        out[fid] = {"today": today, "user": user.name}.get(value, value) \
+        out[fid] = {"today": today, "user": signed_as or user.name}.get(value, value) \
             if isinstance(value, str) else value
     return out
 
@@ -141,8 +143,9 @@ def unsigned(form, workflow: Workflow, signoff_id: str, data: dict) -> list[str]
 
 
 def sign(form, signoff: Signoff, data: dict, user, department: str, decision: str,
-         comment: str | None, today: str) -> tuple[dict, bool]:
-    """The data with one department's row signed; True when the decision is an objection.
+         comment: str | None, today: str, signed_as: str | None = None) -> tuple[dict, bool]:
+    """The data with one department's row signed (the signer cell holds `signed_as`, e.g.
+    "陈刚 审核 14:05", else the user's name); True when the decision is an objection.
     A row is signed once per round: an amendment that re-opens the review clears it."""
     if department not in departments(form, signoff):
         raise WorkflowError(f"department {department or '(none)'} does not sign "
@@ -164,7 +167,8 @@ def sign(form, signoff: Signoff, data: dict, user, department: str, decision: st
         raise WorkflowError(f"{department} has already signed ({row[signoff.decision]}, "
                             f"{row.get(signoff.signer)}, {row.get(signoff.date)}); an "
                             "amendment re-opens the review")
-    row.update({signoff.decision: decision, signoff.signer: user.name, signoff.date: today})
+    row.update({signoff.decision: decision, signoff.signer: signed_as or user.name,
+                signoff.date: today})
     if comment:
         row[signoff.comment] = comment
     else:

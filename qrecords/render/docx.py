@@ -144,3 +144,35 @@ def template_names(template: bytes, name: str = "template") -> tuple[set, dict, 
         if node.ctx == "load" and node.name not in targets:
             names.add(node.name)
     return names, tables, attributes
+
+
+DEMO_BANNER = "演示 DEMO 非正式记录 not a record"
+
+
+def with_banner(content: bytes, text: str = DEMO_BANNER) -> bytes:
+    """The DOCX `content` with `text` in bold red (the demo stamp: a copy of a demonstration
+    record can never pass for a real one). It opens the first line of the page footer, so it
+    is on every page and no line is added (a one-page form stays one page); a document
+    without a footer line gets it as a new first paragraph."""
+    from docx import Document
+    from docx.oxml.ns import qn
+    from docx.shared import Pt, RGBColor
+
+    document = Document(io.BytesIO(content))
+    footer = [p for p in document.sections[0].footer.paragraphs if p.text.strip()] \
+        if document.sections else []
+    if footer:
+        line = footer[0]
+        run = line.add_run(text + "  ")
+        first = line._p.find(qn("w:r"))
+        if first is not None and first is not run._r:
+            first.addprevious(run._r)  # move it to the start of the line
+    else:
+        first = document.paragraphs[0] if document.paragraphs else document.add_paragraph()
+        run = first.insert_paragraph_before().add_run(text)
+    run.font.bold = True
+    run.font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
+    run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "SimHei")
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()

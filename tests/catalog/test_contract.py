@@ -260,3 +260,58 @@ def test_statements_are_counted(catalog):
     catalog.record("CC-2611-01")
     assert catalog.statements == before + 1
 
+
+
+def a_user(user_id: str = "lina", os_account: str | None = None) -> dict:
+    return {"id": user_id, "name": "李娜", "department": "quality", "roles": ["clerk"],
+            "disabled": False, "password_hash": "$argon2id$v=19$m=65536,t=3,p=4$x$y",
+            "os_account": os_account, "failed_logins": 0, "locked_until": None}
+
+
+def test_users_are_saved_changed_and_read_back_with_their_roles(catalog):
+    with catalog.write():
+        catalog.save_user(a_user())
+        catalog.save_user(a_user("wangwen"))
+    with catalog.write():
+        catalog.save_user({**a_user(), "roles": ["clerk", "privacy"], "failed_logins": 2,
+                           "locked_until": "2026-11-23T08:15:00Z"})
+    row = catalog.user("lina")
+    assert row["roles"] == ["clerk", "privacy"] and row["failed_logins"] == 2
+    assert row["locked_until"] == "2026-11-23T08:15:00Z" and row["disabled"] is False
+    assert [u["id"] for u in catalog.users()] == ["lina", "wangwen"]
+    assert catalog.user("nobody") is None
+
+
+def test_an_os_account_is_bound_to_one_user_only(catalog):
+    with catalog.write():
+        catalog.save_user(a_user("lina", os_account="li"))
+    assert catalog.user_by_os_account("li")["id"] == "lina"
+    with pytest.raises(IntegrityError, match="bound to 'lina'"):
+        with catalog.write():
+            catalog.save_user(a_user("wangwen", os_account="li"))
+    assert catalog.user("wangwen") is None  # the write was rolled back whole
+
+
+def test_sessions_are_kept_by_token_hash_and_dropped(catalog):
+    with catalog.write():
+        catalog.save_user(a_user())
+        for token in ("a" * 64, "b" * 64):
+            catalog.add_session({"token_sha256": token, "user_id": "lina", "created_at": NOW,
+                                 "expires_at": "2026-11-23T16:00:00Z"})
+    assert catalog.session("a" * 64)["user_id"] == "lina"
+    with catalog.write():
+        assert catalog.drop_sessions("lina", "a" * 64) == 1
+    assert catalog.session("a" * 64) is None and catalog.session("b" * 64) is not None
+    with catalog.write():
+        assert catalog.drop_sessions("lina") == 1
+    assert catalog.session("b" * 64) is None
+
+
+def test_a_workspace_fact_is_set_once(catalog):
+    with catalog.write():
+        catalog.set_meta("demo", "0")
+        catalog.set_meta("demo", "0")  # the same value again changes nothing
+    with pytest.raises(IntegrityError, match="'demo' is set already"):
+        with catalog.write():
+            catalog.set_meta("demo", "1")
+    assert catalog.meta_value("demo") == "0" and catalog.meta_value("other") is None

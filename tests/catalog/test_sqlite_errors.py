@@ -50,7 +50,7 @@ def test_qrec_on_a_damaged_catalog_prints_one_line_naming_it(tmp_path):
     from qrecords.cli import cli
     from qrecords.workspace import create_workspace
 
-    root = create_workspace(tmp_path / "ws")
+    root = create_workspace(tmp_path / "ws", demo=True)
     path = root / "records" / "catalog.sqlite"
     content = bytearray(path.read_bytes())
     for offset in range(4096, len(content), 4096):

@@ -27,7 +27,7 @@ def qrec(*args, cwd=None, env=None, check=True):
 
 def test_init_new_amend_show(tmp_path):
     ws = tmp_path / "工作区 ws"
-    assert "Workspace ready" in qrec("init", ws).stdout
+    assert "Workspace ready" in qrec("init", "--demo", ws).stdout
     env = {"QREC_WORKSPACE": str(ws), "QREC_USER": "lina"}
     created = json.loads(qrec("new", "complaint", "--data", EXAMPLES / "complaint.yaml",
                               "--json", env=env).stdout)
@@ -89,7 +89,7 @@ def _drive(args, answers, env, timeout=180):
 
 def test_interactive_filling_at_a_terminal(tmp_path):
     ws = tmp_path / "ws"
-    qrec("init", ws)
+    qrec("init", "--demo", ws)
     env = {**os.environ, "QREC_WORKSPACE": str(ws), "QREC_USER": "wangwen",
            "QREC_TODAY": "2026-11-23"}
     answers = [

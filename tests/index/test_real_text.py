@@ -37,7 +37,7 @@ def indexed(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("QREC_TODAY", TODAY)
         root = tmp_path_factory.mktemp("real") / "ws"
-        create_workspace(root)
+        create_workspace(root, demo=True)
         config = root / "qrecords.yaml"
         doc = yaml.safe_load(config.read_text(encoding="utf-8"))
         doc["search"] = {"synonyms": []}

@@ -32,7 +32,7 @@ def test_eight_processes_as_four_machines(pg_server, s3_server, tmp_path, monkey
                 "s3_endpoint": s3_server.endpoint, "machines": "several"}
     roots = []
     for machine in range(MACHINES):
-        root = create_workspace(tmp_path / f"machine-{machine}", backends)
+        root = create_workspace(tmp_path / f"machine-{machine}", backends, demo=True)
         (root / "tmp").mkdir()
         with open(root / "qrecords.yaml", "a", encoding="utf-8") as yaml:
             yaml.write(f"temp: {root / 'tmp'}\n")

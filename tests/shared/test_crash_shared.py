@@ -39,7 +39,7 @@ def shared_root(pg_server, s3_server, monkeypatch, tmp_path):
     return create_workspace(tmp_path / "ws", {
         "catalog": new_database(pg_server, f"crash_{n}"),
         "files": f"s3://{s3_server.make_bucket(f'qrec-crash-{n}', object_lock=False)}/acme",
-        "s3_endpoint": s3_server.endpoint, "machines": "several"})
+        "s3_endpoint": s3_server.endpoint, "machines": "several"}, demo=True)
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s[0])

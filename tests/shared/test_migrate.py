@@ -62,7 +62,8 @@ def test_migrate_copies_everything_and_the_shared_workspace_verifies(target, tmp
     assert result.exit_code == 0, result.output
     source = Workspace.open(tmp_path / "embedded", "wangwen")
     head, numbers = source.catalog.chain_head(), source.catalog.record_numbers()
-    tombstones = source.catalog.tombstones()
+    tombstones, users = source.catalog.tombstones(), source.catalog.users()
+    facts = {key: source.catalog.meta_value(key) for key in migrate.WORKSPACE_FACTS}
     source.close()
     create_workspace(tmp_path / "shared", {"catalog": catalog, "files": files,
                                            "s3_endpoint": endpoint})
@@ -70,6 +71,9 @@ def test_migrate_copies_everything_and_the_shared_workspace_verifies(target, tmp
     try:
         assert ws.catalog.chain_head() == head and ws.catalog.record_numbers() == numbers
         assert ws.catalog.tombstones() == tombstones and made[3] not in numbers
+        # the users with their roles and password hashes, and the facts (a demo stays one)
+        assert ws.catalog.users() == users and ws.demo
+        assert {key: ws.catalog.meta_value(key) for key in migrate.WORKSPACE_FACTS} == facts
         assert ws.catalog.record(made[2])["on_hold"] == 1
         report = verify.verify(ws)
         assert report["ok"], report["faults"]

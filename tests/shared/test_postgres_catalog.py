@@ -38,6 +38,9 @@ def _tombstone(number="CC-2611-01", until="2029-11-23", on="2029-11-23"):
     "SELECT set_config('qrec.disposing', 'on', false); DELETE FROM files",
     "DROP TABLE events", "ALTER TABLE events DISABLE TRIGGER ALL",
     "CREATE TABLE public.mine (x int)", "DROP FUNCTION qrec_dispose(bigint, text)",
+    # identity: a user's row stays (disabled, never deleted); workspace facts never change
+    "DELETE FROM users", "UPDATE meta SET value = '1' WHERE key = 'demo'",
+    "DELETE FROM meta WHERE key = 'demo'", "UPDATE sessions SET expires_at = '2999-01-01'",
 ])
 def test_the_application_role_is_refused(url, statement):
     catalog = open_catalog(url)

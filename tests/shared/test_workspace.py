@@ -33,7 +33,7 @@ def shared(pg_server, s3_server, monkeypatch, tmp_path):
 
 
 def _yaml(tmp_path, extra: str):
-    create_workspace(tmp_path / "ws")
+    create_workspace(tmp_path / "ws", demo=True)
     path = tmp_path / "ws" / "qrecords.yaml"
     path.write_text(path.read_text(encoding="utf-8") + extra, encoding="utf-8")
     return tmp_path / "ws"
@@ -67,7 +67,7 @@ def test_per_machine_index_and_temp_folders(tmp_path, monkeypatch):
 
 def test_init_on_postgres_and_s3_then_records_verify(shared, tmp_path, monkeypatch):
     catalog, files, endpoint = shared
-    result = CliRunner().invoke(cli, ["init", str(tmp_path / "ws"), "--catalog", catalog,
+    result = CliRunner().invoke(cli, ["init", "--demo", str(tmp_path / "ws"), "--catalog", catalog,
                                       "--files", files, "--s3-endpoint", endpoint,
                                       "--machines", "several"])
     assert result.exit_code == 0, result.output
@@ -96,7 +96,7 @@ def test_init_on_postgres_and_s3_then_records_verify(shared, tmp_path, monkeypat
 def test_objects_follow_their_records_lock(shared, tmp_path):
     catalog, files, endpoint = shared
     create_workspace(tmp_path / "ws", {"catalog": catalog, "files": files,
-                                       "s3_endpoint": endpoint})
+                                       "s3_endpoint": endpoint}, demo=True)
     ws = Workspace.open(tmp_path / "ws", "wangwen")
     made = records.new_record(ws, "complaint", load_example("complaint"), pdf=False)
     number, key = made["number"], None
@@ -121,7 +121,7 @@ def test_objects_follow_their_records_lock(shared, tmp_path):
 
 
 def test_init_refuses_sqlite_for_several_machines(tmp_path):
-    result = CliRunner().invoke(cli, ["init", str(tmp_path / "ws"), "--machines", "several"])
+    result = CliRunner().invoke(cli, ["init", "--demo", str(tmp_path / "ws"), "--machines", "several"])
     assert result.exit_code != 0
     assert "machines: several needs a shared catalog" in result.output
     assert not (tmp_path / "ws" / "qrecords.yaml").exists()
@@ -129,7 +129,7 @@ def test_init_refuses_sqlite_for_several_machines(tmp_path):
 
 def test_an_object_store_that_is_down_is_one_line(shared, tmp_path):
     catalog, files, _ = shared
-    result = CliRunner().invoke(cli, ["init", str(tmp_path / "ws"), "--catalog", catalog,
+    result = CliRunner().invoke(cli, ["init", "--demo", str(tmp_path / "ws"), "--catalog", catalog,
                                       "--files", files, "--s3-endpoint",
                                       "http://127.0.0.1:1"])
     assert result.exit_code != 0
