@@ -473,6 +473,8 @@ CASES = [
          ("no record '../x'",), seed=True, user="wangwen"),
     Case("dispose-number-traversal", ("dispose", "../x", "--reason", "期满"),
          ("no record '../x'",), seed=True, user="wangwen"),
+    Case("void-number-traversal", ("void", "../x", "--reason", "误建"),
+         ("no record '../x'",), seed=True, user="wangwen"),
     Case("follows-traversal", ("new", "complaint", "--follows", "../x"),
          ("no record '../x'",), seed=True),
     Case("forms-show-traversal", ("forms", "show", "../schemas/complaint"),
@@ -505,6 +507,8 @@ CASES = [
          ("--reason", "control character U+009B"), seed=True, user="wangwen"),
     Case("dispose-reason-isolate", ("dispose", NUMBER, "--reason", "期满\u2067"),
          ("--reason", "control character U+2067"), seed=True, user="wangwen"),
+    Case("void-reason-escape", ("void", NUMBER, "--reason", "误建\x1b[2J"),
+         ("--reason", "control character U+001B"), seed=True, user="wangwen"),
 
     # -- output file names --------------------------------------------------------------------
     Case("register-out-name-override", ("register", "complaint", "--out",

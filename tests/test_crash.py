@@ -97,6 +97,7 @@ NEW = ("new", "complaint", "--data", str(example("complaint")))
 AMEND = ("amend", "CC-2611-01", "--set", "product=铝合金外壳", "--reason", "客户更正品名")
 REJECT = ("do", "CP-2026-0001", "reject")
 DISPOSE = ("dispose", "CC-2601-01", "--reason", "保存期满")
+VOID = ("void", "CC-2611-01", "--reason", "重复登记")
 NOTICE = "customer_property/CP-2026-0001/CP-2026-0001_nonconformity_notice_v2"
 REMINDER = f"reminders/{LATE}/RM-{LATE.replace('-', '')}-CC-2611-01"
 
@@ -128,6 +129,8 @@ CRASHES = [
     Crash("transition", "transition.after_commit", a_complaint,
           ("do", "CC-2611-01", "investigate"), True, ("search", "包装破损"), user="zhaomin",
           versions=(("CC-2611-01", 2),)),
+    Crash("void", "transition.after_commit", a_complaint, VOID, True, ("search", "*"),
+          user="wangwen", versions=(("CC-2611-01", 2),)),
     Crash("sign", "sign.after_commit", a_review_under_way, ("sign", "CR-2026-0001", "feasible"),
           True, ("history", "CR-2026-0001"), user="chengang",
           versions=(("CR-2026-0001", 3),)),

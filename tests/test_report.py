@@ -165,7 +165,7 @@ def test_the_docx_holds_the_tables_and_a_chart_of_the_causes(run, november, tmp_
     out = tmp_path / "report.docx"
     as_json(run("report", "complaints", "--month", "2026-11", "--out", out, "--json"))
     rows = docx_rows(out)
-    assert ["4", "3", "1", "2", "33.3%", "15.3", "15,000.00", "3", "1"] in rows
+    assert ["4", "3", "1", "2", "33.3%", "15.3", "15,000.00", "3", "1", "0"] in rows
     assert ["生产部 Production", "1", "0", "0", "1"] in rows
     assert ["未定 Not assigned", "1", "0", "1", "2"] in rows
     assert ["合计 Total", "2", "1", "1", "4"] in rows
@@ -252,3 +252,28 @@ def test_out_may_not_replace_a_kept_report_or_write_into_records(run, ws, novemb
     assert sorted(p.name for p in kept.parent.iterdir()) == ["RPT-CC-2611-01.docx",
                                                              "RPT-CC-2611-01.pdf"]
     assert run("verify").exit_code == 0
+
+
+def test_a_void_complaint_counts_as_neither_received_nor_closed(run, ws, november, tmp_path):
+    """Issued by mistake, then voided: the month's figures are what they were without it,
+    and the report names it apart (issue 18: it counted as received and closed on time)."""
+    from qrecords.api import reports, void
+
+    before = reports.complaint_statistics(ws, "2026-11")
+    mistake = records.new_record(as_user(ws, "lina"), "complaint",
+                                 {**load_example("complaint"), "received_date": "2026-11-06"},
+                                 pdf=False)["number"]
+    after_mistake = reports.complaint_statistics(ws, "2026-11")
+    assert after_mistake["received"] == before["received"] + 1  # the test can fail
+    void.void(as_user(ws, "wangwen"), [mistake], "重复登记", pdf=False)
+    after = reports.complaint_statistics(ws, "2026-11")
+    assert after["voided"] == [{"number": mistake, "received_date": "2026-11-06",
+                                "status_label": "作废 Void", "closed_on": "2026-12-05"}]
+    assert {k: v for k, v in after.items() if k != "voided"} == \
+        {k: v for k, v in before.items() if k != "voided"}
+    report = as_json(run("report", "complaints", "--month", "2026-11", "--out",
+                         tmp_path / "统计.docx", "--json", user="zhaomin"))
+    assert report["received"] == 4 and report["closed_on_time"] == 1
+    text = docx_text(report["files"]["docx"])
+    assert "作废（不计） Voided (not counted)" in text and f"{mistake} (作废 voided " \
+        "2026-12-05)" in text

@@ -103,7 +103,8 @@ def due(ws: Workspace) -> list[DueRecord]:
                      "status": row["status"], "closed_on": row["closed_on"],
                      "retention_from": row["retention_from"],
                      "retention_until": row["retention_until"],
-                     "why": retention.explain(form.retention, row["retention_from"]),
+                     "why": retention.explain(form.retention, row["retention_from"],
+                                              form.workflow.state(row["status"]).void),
                      "action": form.retention.action, "on_hold": row["on_hold"]})
     return rows
 
@@ -261,7 +262,8 @@ def _planned(ws: Workspace, number: str, today: str) -> dict:
             "retention_until": record["retention_until"], "action": form.retention.action,
             "versions": record["current_version"], "id": record["id"]}
     start, until = record["retention_from"], record["retention_until"]
-    item["why"] = retention.explain(form.retention, start) if start else ""
+    item["why"] = retention.explain(form.retention, start,
+                                    form.workflow.state(record["status"]).void) if start else ""
     if record["closed_on"] is None:
         item["problem"] = (f"{number} is open ({form.workflow.label(record['status'])}): an "
                            "open record is never due")

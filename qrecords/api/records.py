@@ -108,6 +108,9 @@ def amend(ws: Workspace, number: str, changes_: dict, reason: str,
     with ws.write() as tx:  # files put in it go if it fails
         record = ws.record_row(number)
         form, template = ws.forms.frozen(record["form_revision_id"])
+        if form.workflow.state(record["status"]).void:
+            raise WorkflowError(f"{number} is {form.workflow.label(record['status'])}: a void "
+                                "record is not amended (make a new record)")
         if not form.workflow.is_open(record["status"]):
             raise WorkflowError(
                 f"{number} is {form.workflow.label(record['status'])}: a closed record is "

@@ -8,7 +8,8 @@ Two populations, as the quality manager reads them:
   (the closing step recorded the deadline, the days taken and whether it was late), the
   average days to close, and their dispositions with the amounts (the amount of a closed
   complaint is final; an open one's may still change).
-Plus the backlog at the end of the month (or today, for the month under way).
+Plus the backlog at the end of the month (or today, for the month under way). A void
+complaint 作废 (issued by mistake) is in none of these: it is listed apart, as voided.
 
 The report is a controlled document: numbered RPT-CC-<yymm of the month>-<serial> from the
 catalog's counters (a second report of a month, after late entries, gets the next serial and
@@ -71,12 +72,18 @@ def complaint_statistics(ws: Workspace, month: str) -> dict:
     _check_fields(form)
     start, end, cut = first.isoformat(), last.isoformat(), min(last, today).isoformat()
     closings = ws.catalog.closings(FORM)
-    cases, open_at_end, overdue_at_end = [], 0, 0
+    cases, voided, open_at_end, overdue_at_end = [], [], 0, 0
     for record in ws.catalog.form_records(FORM):
         revision = ws.forms.frozen(record["form_revision_id"])[0]
         if revision is not form:
             _check_fields(revision)
         case = _case(revision, record, closings.get(record["number"], {}), start, end)
+        if revision.workflow.state(record["status"]).void:
+            # Issued by mistake: no complaint was received, none closed (DOMAIN.md, Void).
+            if case["received_in_month"]:
+                voided.append({k: case[k] for k in ("number", "received_date", "status_label",
+                                                    "closed_on")})
+            continue
         if case["received_date"] <= cut and (case["closed_on"] is None
                                              or case["closed_on"] > cut):
             open_at_end += 1
@@ -99,6 +106,9 @@ def complaint_statistics(ws: Workspace, month: str) -> dict:
         "average_days_to_close": round(sum(days) / len(days), 1) if days else None,
         "amount": _money(c[AMOUNT] for c in closed),
         "open_at_month_end": open_at_end, "overdue_at_month_end": overdue_at_end,
+        # complaints of the month voided 作废 (issued by mistake), counted nowhere else:
+        # [{number, received_date, status_label, closed_on (the day voided)}]
+        "voided": voided,
         "by_category": categories,
         # the causes: per department, its count of each category (in by_category's order)
         "by_department": [{**row, "by_category": [

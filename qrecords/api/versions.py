@@ -19,7 +19,8 @@ from ..errors import FormError, QrecError
 from ..faults import fault_point
 from ..files.base import sha256_bytes
 from ..render.context import build_context
-from ..render.docx import render_docx, version_properties
+from ..render.docx import render_docx, version_properties, with_banner
+from ..render.finish import VOID_MARK
 from ..render.glyphs import glyph_notices
 from ..workspace import Workspace
 from .form_check import template_problems
@@ -129,8 +130,10 @@ def store_version(ws: Workspace, form: Form, template: bytes, record: dict, vers
                             version=version, status=state, date=today)
     properties = version_properties(form, number=number, version=version, status=state,
                                     organisation=ws.settings.organisation, user=ws.actor, at=now)
-    content = ws.document(render_docx(template, context, f"templates/{form.template}",
-                                      properties))
+    content = render_docx(template, context, f"templates/{form.template}", properties)
+    if form.workflow.state(state).void:  # 作废 VOID on every page, as on the PDF
+        content = with_banner(content, VOID_MARK)
+    content = ws.document(content)
     key = version_key(form.id, number, version)
     digest = ws.put_file(key, content)
     fault_point("version.after_docx")
@@ -140,7 +143,8 @@ def store_version(ws: Workspace, form: Form, template: bytes, record: dict, vers
         closed_on = today
     created_on = today if version == 1 else \
         ws.catalog.version(record["id"], 1)["effective_date"]
-    start, until = retention.until(form.retention, closed_on, created_on, data)
+    start, until = retention.until(form.retention, closed_on, created_on, data,
+                                   void=form.workflow.state(state).void)
     derived = {"title": form.title_of(data), "closed_on": closed_on, "retention_from": start,
                "retention_until": until}
     row = {"record_id": record["id"], "version": version, "status": state, "data": data,
@@ -233,7 +237,8 @@ def record_view(ws: Workspace, number: str, version: int | None = None,
         "closed_on": record["closed_on"],
         "retention_from": record["retention_from"],
         "retention_until": record["retention_until"],
-        "retention": retention.explain(form.retention, record["retention_from"])
+        "retention": retention.explain(form.retention, record["retention_from"],
+                                       void=flow.state(record["status"]).void)
         if record["retention_from"] else f"{form.retention.text} from "
         f"{form.retention.runs_from}",
         "hold": bool(record["on_hold"]),

@@ -1,5 +1,5 @@
-"""Commands of the document controller's year: import old records from a ledger; issue,
-list, recall and take back controlled blank forms."""
+"""Commands of the document controller's year: import old records from a ledger; void
+records issued by mistake; issue, list, recall and take back controlled blank forms."""
 
 from __future__ import annotations
 
@@ -49,6 +49,34 @@ def import_text(result: dict) -> str:
     else:
         lines.append(f"已导入 Imported {n} record(s) of {result['form']} (DOCX; make the PDFs "
                      "with `qrec render --all`).")
+    return "\n".join(lines)
+
+
+# -- void -----------------------------------------------------------------------------------
+
+
+@cli.command("void")
+@click.argument("numbers", metavar="NUMBER...", nargs=-1, required=True)
+@click.option("--reason", required=True, help="Why the record is void (kept in its history).")
+@json_option
+@click.pass_context
+def void_(ctx, numbers, reason, as_json):
+    """Void records issued by mistake 作废 (document controller, signed): all or none."""
+    from ..api.void import void
+    from .identity import signing_password
+
+    ws = open_workspace(ctx)
+    password = signing_password(ws, "void")
+    output(void(ws, list(numbers), reason, password=password), as_json, void_text)
+
+
+def void_text(records: list[dict]) -> str:
+    lines = []
+    for record in records:
+        lines.append(f"{record['number']}  {record['status_label']} · version "
+                     f"{record['version']} · kept until {record['retention_until']} "
+                     f"({record['retention']})")
+        lines += [f"  {path}" for path in record["files"].values() if path]
     return "\n".join(lines)
 
 

@@ -247,6 +247,7 @@ def complaint_report_text(report: dict) -> str:
                ("结案 closed", f"{report['closed']} (准时 on time {report['closed_on_time']}, "
                               f"逾期 late {report['closed_late']}; {rate})"),
                ("平均天数 average days", str(days)),
+               ("作废 voided (not counted)", str(len(report["voided"]))),
                ("金额 amount", report["amount"]),
                ("月末未结 open at month end", f"{report['open_at_month_end']} (逾期 overdue "
                                            f"{report['overdue_at_month_end']})")]),

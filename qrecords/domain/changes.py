@@ -7,7 +7,7 @@ from .forms import Form
 
 # The events that make a version (every other event only refers to one).
 VERSION_ACTIONS = ("record.created", "record.amended", "record.transition", "record.signed",
-                   "record.imported")
+                   "record.imported", "record.voided")
 
 
 def changes(form: Form, before: dict, after: dict) -> list[dict]:
@@ -55,5 +55,5 @@ def what_happened(form: Form, event: dict) -> str:
         return f"会签 Sign-off {detail['department']}: {decision}"
     if event["action"] == "record.imported":
         return f"导入 Imported from {detail.get('source')} row {detail.get('row')}"
-    return {"record.created": "新建 Created", "record.amended": "修改 Amended"}.get(
-        event["action"], "")
+    return {"record.created": "新建 Created", "record.amended": "修改 Amended",
+            "record.voided": "作废 Voided"}.get(event["action"], "")

@@ -22,7 +22,7 @@ class DerivedRow(TypedDict):
     status: str | None
     current_version: int
     title: str
-    closed_on: str | None  # ISO date: effective date of the first version in a closing state
+    closed_on: str | None  # ISO date: the first version in a closing or void state
     retention_from: str | None  # ISO date
     retention_until: str | None  # ISO date: the first day it may be disposed of
     on_hold: bool
@@ -51,7 +51,8 @@ def derive(form, versions: list[dict], events: Iterable[dict]) -> DerivedRow:
                                   if not form.workflow.is_open(v["status"])), None)
     current = ordered[-1]
     start, until = retention.until(form.retention, closed_on, ordered[0]["effective_date"],
-                                   current["data"])
+                                   current["data"],
+                                   void=form.workflow.state(current["status"]).void)
     return {"status": current["status"], "current_version": current["version"],
             "title": form.title_of(current["data"]), "closed_on": closed_on,
             "retention_from": start, "retention_until": until, "on_hold": on_hold}

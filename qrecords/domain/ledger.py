@@ -169,7 +169,8 @@ def state_of(form: Form, status, closed_on: str | None) -> tuple[str, str | None
             raise Invalid("is a closing date, but the form has no closing state")
     else:
         state = flow.states[0]
-    if state.closes and not closed_on:
+    if state.closes and not closed_on and state.id != flow.initial:
+        # (a form whose records are final when made closes them on the day they were made)
         raise Invalid(f"is {state.label.zh} {state.label.en}: a closed record needs its "
                       "closing date")
     if not state.closes and not state.void and closed_on:

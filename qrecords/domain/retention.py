@@ -27,28 +27,33 @@ def period_end(start: dt.date, policy) -> dt.date:
         return dt.date(year + month // 12, month % 12 + 1, 1)
 
 
-def runs_from(policy, closed_on: str | None, created_on: str, data: dict) -> str | None:
-    """The date the period runs from, or None while its event has not happened."""
-    if policy.runs_from == "closure":
+def runs_from(policy, closed_on: str | None, created_on: str, data: dict,
+              void: bool = False) -> str | None:
+    """The date the period runs from, or None while its event has not happened. A void
+    record's runs from the day it was voided, its `closed_on`, whatever the policy's event
+    (DOMAIN.md, Rules for every record: "its retention runs from the void date")."""
+    if void or policy.runs_from == "closure":
         return closed_on
     if policy.runs_from == "creation":
         return created_on
     return data.get(policy.runs_from[len("field:"):])  # "field:<date field>"
 
 
-def until(policy, closed_on: str | None, created_on: str, data: dict) -> tuple[str | None,
-                                                                               str | None]:
-    """(runs from, retention until) as ISO dates; (None, None) while not started."""
-    start = runs_from(policy, closed_on, created_on, data)
+def until(policy, closed_on: str | None, created_on: str, data: dict,
+          void: bool = False) -> tuple[str | None, str | None]:
+    """(runs from, retention until) as ISO dates; (None, None) while not started. `void`: the
+    record is void, and `closed_on` the day it was voided."""
+    start = runs_from(policy, closed_on, created_on, data, void)
     if start is None:
         return None, None
     return start, period_end(dt.date.fromisoformat(start), policy).isoformat()
 
 
-def explain(policy, start: str) -> str:
-    """'3 years after closure on 2026-01-15', as a refusal says why a record is kept."""
+def explain(policy, start: str, void: bool = False) -> str:
+    """'3 years after closure on 2026-01-15' ('3 years after voiding on …' for a void
+    record), as a refusal says why a record is kept."""
     amount, unit = next((getattr(policy, attr), names) for attr, names in _UNITS.items()
                         if getattr(policy, attr))
-    event = {"closure": "closure", "creation": "creation"}.get(
+    event = "voiding" if void else {"closure": "closure", "creation": "creation"}.get(
         policy.runs_from, policy.runs_from[len("field:"):])
     return f"{amount} {unit[amount != 1]} after {event} on {start}"

@@ -3,6 +3,13 @@ deadline, as data. The rules (workflow_rules.py) are pure (no storage): the verb
 what the record's data and state become, and stores the result as a new version.
 
 Nothing here knows a form: contract review, customer property and complaint are all data.
+
+Two states need no schema (DOMAIN.md, Rules for every record):
+- every workflow has the terminal state 作废 void (`VOID`, unless its schema declares a state
+  with `void: true`), so that a record of any form and any revision, made before or after,
+  can be voided by the document controller (api/void.py) without editing a frozen schema;
+- a form without a workflow (`DEFAULT`), or whose workflow has no transitions, has nothing
+  to wait for: its records are final (closed, no draft mark) when made.
 """
 
 from __future__ import annotations
@@ -109,6 +116,11 @@ class Workflow:
     follow_up: FollowUp | None = None
     amend_roles: tuple[str, ...] = ()   # who may amend (anyone, when empty)
 
+    def __post_init__(self):
+        # The built-in void state, unless the schema has its own (or uses the id).
+        if not any(s.void or s.id == VOID.id for s in self.states):
+            object.__setattr__(self, "states", (*self.states, VOID))
+
     @property
     def initial(self) -> str:
         return self.states[0].id
@@ -116,6 +128,16 @@ class Workflow:
     def state(self, state_id: str) -> State:
         found = next((s for s in self.states if s.id == state_id), None)
         return found or State(state_id, Label(state_id, state_id))
+
+    @property
+    def final_when_made(self) -> bool:
+        """Records start closed: a form without a workflow, or without transitions."""
+        return self.state(self.initial).closes
+
+    @property
+    def void_state(self) -> State:
+        """The state a voided record is in: the schema's own void state, else VOID."""
+        return next(s for s in self.states if s.void)
 
     def label(self, state_id: str) -> str:
         return str(self.state(state_id).label)
@@ -180,4 +202,21 @@ class Workflow:
         return "none (it is final)"
 
 
-DEFAULT = Workflow(states=(State("draft", Label("草稿", "Draft")),))
+VOID = State("void", Label("作废", "Void"), void=True)
+FINAL = State("final", Label("已定稿", "Final"), released=True, closes=True)
+
+
+def final_when_made(states: tuple[State, ...]) -> tuple[State, ...]:
+    """The states of a workflow without transitions: its first state, where every record
+    stays, is final (closed and released) — a record that nothing can move is not a draft."""
+    first = states[0]
+    return (State(first.id, first.label, first.holder, True, first.void, not first.void),
+            *states[1:])
+
+
+# A form without a workflow: records are final when made. Records made before this rule
+# were left in "draft"; the document controller finalises them (a chained step, like any).
+DEFAULT = Workflow(
+    states=(FINAL, State("draft", Label("草稿", "Draft"))),
+    transitions=(Transition("finalise", Label("定稿", "Finalise"), ("draft",), FINAL.id,
+                            roles=("document_controller",)),))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ..errors import suggest
 from .fields import Label
-from .workflow import (DEFAULT, AmendRule, Deadline, Document, FollowUp, Level, Signoff, State,
-                       Transition, Workflow)
+from .workflow import (DEFAULT, VOID, AmendRule, Deadline, Document, FollowUp, Level, Signoff,
+                       State, Transition, Workflow, final_when_made)
 
 
 _KEYS = {
@@ -61,6 +61,12 @@ def parse_workflow(value, fields: dict, bad) -> Workflow:
         ids = [item.id for item in items]
         for twice in sorted({i for i in ids if ids.count(i) > 1}):
             bad(f"workflow.{kind}", f"id '{twice}' is used twice")
+    for state in states:
+        if state.id == VOID.id and not state.void:
+            bad(f"workflow.states '{state.id}'", "the id 'void' is the built-in 作废 state of "
+                "every workflow: give it `void: true` or another id")
+    if not transitions:  # nothing can move a record: it is final when made
+        states = final_when_made(states)
     flow = Workflow(states, transitions, signoffs, amendments,
                     _deadline(value.get("deadline"), fields, bad),
                     _follow_up(value.get("follow_up"), fields, bad),

@@ -151,7 +151,7 @@ DEMO_BANNER = "演示 DEMO 非正式记录 not a record"
 
 def with_banner(content: bytes, text: str = DEMO_BANNER) -> bytes:
     """The DOCX `content` with `text` in bold red (the demo stamp: a copy of a demonstration
-    record can never pass for a real one). It opens the first line of the page footer, so it
+    record can never pass for a real one; the 作废 VOID mark of a void version). It opens the first line of the page footer, so it
     is on every page and no line is added (a one-page form stays one page); a document
     without a footer line gets it as a new first paragraph."""
     from docx import Document

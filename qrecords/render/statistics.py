@@ -42,6 +42,7 @@ def complaint_statistics_docx(*, org: str, org_en: str, title: str, number: str,
         ("结案金额 Amount (closed)", money(stats["amount"])),
         ("月末未结 Open at month end", str(stats["open_at_month_end"])),
         ("其中逾期 Of which overdue", str(stats["overdue_at_month_end"])),
+        ("作废（不计） Voided (not counted)", str(len(stats["voided"]))),
     ]
     _table(document, [label for label, _ in summary], [[value for _, value in summary]])
 
@@ -82,6 +83,11 @@ def complaint_statistics_docx(*, org: str, org_en: str, title: str, number: str,
                 for c in stats["cases"]], size=8)
     else:
         document.add_paragraph("本月无案件。 No cases in the month.")
+    if stats["voided"]:
+        document.add_paragraph(
+            "本月受理后作废、不计入以上统计 Registered in the month and voided, counted in none "
+            "of the above: " + "; ".join(f"{v['number']} (作废 voided {v['closed_on']})"
+                                         for v in stats["voided"]))
 
     document.add_paragraph(
         "说明：准时指在期限内结案（自受理日起国内 13 天、国外 17 天）；原因按调查确定的责任部门"
