@@ -50,15 +50,21 @@ class NotFound(QrecError):
 
 
 class Disposed(NotFound):
-    """A record destroyed at the end of its retention: only its tombstone remains."""
+    """A record destroyed at the end of its retention, or transferred to an archive: only its
+    tombstone remains (with `to`, the archive, for a transfer whose event names it)."""
 
     http_status = 410
 
     def __init__(self, tombstone: dict):
         self.tombstone = tombstone
-        super().__init__(f"{tombstone['number']} was disposed of on "
-                         f"{tombstone['effective_date']} by {tombstone['authorised_by']} "
-                         f"(记录销毁清单 {tombstone['list_number']}: {tombstone['reason']})")
+        if tombstone["action"] == "transfer":
+            to = f" to {tombstone['to']}" if tombstone.get("to") else ""
+            what, listed = f"was transferred{to}", "记录移交清单"
+        else:
+            what, listed = "was destroyed", "记录销毁清单"
+        super().__init__(f"{tombstone['number']} {what} on {tombstone['effective_date']} by "
+                         f"{tombstone['authorised_by']} ({listed} {tombstone['list_number']}: "
+                         f"{tombstone['reason']})")
 
 
 class Forbidden(QrecError):

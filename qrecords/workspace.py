@@ -224,6 +224,10 @@ class Workspace:
         if record is None:
             tombstone = self.catalog.tombstone(number)
             if tombstone is not None:
+                if tombstone["action"] == "transfer":  # the archive: in its chained event
+                    tombstone["to"] = next((e["detail"].get("to") for e in reversed(
+                        self.catalog.events(number)) if e["action"] == "record.transferred"),
+                        None)
                 raise Disposed(tombstone)
             hint = f" (did you mean '{number.upper()}'?)" if number != number.upper() and \
                 self.catalog.record(number.upper()) else ""

@@ -136,3 +136,28 @@ def test_refusals_leave_no_file(copy, tmp_path):
         assert result.stderr.count("\n") == 1
     assert not list(tmp_path.glob("*.zip")) and not list(tmp_path.glob(".*.tmp"))
     assert not (copy / "records" / "pack.zip").exists()
+
+
+def test_a_transfer_of_the_period_is_in_the_pack_as_a_transfer(copy, tmp_path):
+    """Its tombstone (action transfer), its list 记录移交清单 and its events."""
+    closed = CliRunner().invoke(cli, ["-w", str(copy), "--as", "zhaomin", "do", "CC-2601-02",
+                                      "close_unfounded", "--set", "disposition=unfounded",
+                                      "--comment", "非质量问题"], env={"QREC_TODAY": "2029-01-04"})
+    assert closed.exit_code == 0, closed.output
+    moved = CliRunner().invoke(cli, ["-w", str(copy), "--as", "wangwen", "transfer",
+                                     "CC-2601-02", "--to", "集团档案室", "--reason", "移交"],
+                               env={"QREC_TODAY": "2029-01-04"})
+    assert moved.exit_code == 0, moved.output
+    result = pack(copy, tmp_path / "pack.zip", "--from", "2029-01-01")
+    assert result.exit_code == 0, result.output
+    folder = unpack(tmp_path / "pack.zip", tmp_path / "pack")
+    assert sha256sum_check(folder).returncode == 0
+    tombstones = {t["number"]: t for t in json.loads(
+        (folder / "disposals/tombstones.json").read_text(encoding="utf-8"))}
+    assert (tombstones["CC-2601-02"]["action"], tombstones["CC-2601-01"]["action"]) == \
+        ("transfer", "destroy")
+    assert (folder / "records/disposals/TL-2029-001.docx").is_file()
+    assert (folder / "records/disposals/TL-2029-001.pdf").is_file()
+    actions = [json.loads(line)["action"] for line in
+               (folder / "audit/events.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert "record.transferred" in actions and "transfer.listed" in actions

@@ -475,6 +475,8 @@ CASES = [
          ("no record '../x'",), seed=True, user="wangwen"),
     Case("void-number-traversal", ("void", "../x", "--reason", "误建"),
          ("no record '../x'",), seed=True, user="wangwen"),
+    Case("transfer-number-traversal", ("transfer", "../x", "--to", "档案室", "--reason", "移交"),
+         ("no record '../x'",), seed=True, user="wangwen"),
     Case("follows-traversal", ("new", "complaint", "--follows", "../x"),
          ("no record '../x'",), seed=True),
     Case("forms-show-traversal", ("forms", "show", "../schemas/complaint"),
@@ -509,6 +511,9 @@ CASES = [
          ("--reason", "control character U+2067"), seed=True, user="wangwen"),
     Case("void-reason-escape", ("void", NUMBER, "--reason", "误建\x1b[2J"),
          ("--reason", "control character U+001B"), seed=True, user="wangwen"),
+    Case("transfer-archive-override", ("transfer", NUMBER, "--to", "档案室\u202e",
+                                       "--reason", "移交"),
+         ("--to", "control character U+202E"), seed=True, user="wangwen"),
 
     # -- output file names --------------------------------------------------------------------
     Case("register-out-name-override", ("register", "complaint", "--out",

@@ -97,6 +97,8 @@ NEW = ("new", "complaint", "--data", str(example("complaint")))
 AMEND = ("amend", "CC-2611-01", "--set", "product=铝合金外壳", "--reason", "客户更正品名")
 REJECT = ("do", "CP-2026-0001", "reject")
 DISPOSE = ("dispose", "CC-2601-01", "--reason", "保存期满")
+# closed on 2026-01-15 under a destroy policy: transferred to an archive before its period ends
+TRANSFER = ("transfer", "CC-2601-01", "--to", "集团档案室", "--reason", "合同终止，移交")
 VOID = ("void", "CC-2611-01", "--reason", "重复登记")
 NOTICE = "customer_property/CP-2026-0001/CP-2026-0001_nonconformity_notice_v2"
 REMINDER = f"reminders/{LATE}/RM-{LATE.replace('-', '')}-CC-2611-01"
@@ -143,6 +145,8 @@ CRASHES = [
     Crash("dispose-then-dispose", "dispose.after_commit", a_closed_complaint, DISPOSE, True,
           ("dispose", "--due", "--reason", "保存期满"), user="wangwen", today=DUE,
           disposed=("CC-2601-01",)),
+    Crash("transfer-then-search", "dispose.after_commit", a_closed_complaint, TRANSFER, True,
+          ("search", "*"), user="wangwen", repair=True, disposed=("CC-2601-01",)),
 
     # -- before the commit: files written, the transaction rolled back; the retry reuses
     #    the number and the file names --------------------------------------------------
@@ -157,6 +161,10 @@ CRASHES = [
           ("dispose", "CC-2601-01", "--reason", "保存期满，按程序销毁"), user="wangwen",
           today=DUE, office=True, disposed=("CC-2601-01",),
           written=("disposals/DL-2029-001.docx", "disposals/DL-2029-001.pdf")),
+    # the package written before the commit is debris the retry replaces
+    Crash("transfer-list-docx", "dispose.after_list_written", a_closed_complaint, TRANSFER,
+          False, TRANSFER, user="wangwen", office=True, disposed=("CC-2601-01",),
+          written=("disposals/TL-2026-001.docx", "disposals/TL-2026-001.pdf")),
 
     # -- PDFs: on disk, not yet in the catalog -----------------------------------------------
     Crash("version-pdf", "pdf.after_write", a_complaint, NEW, True, ("render", "CC-2611-02"),
@@ -224,7 +232,8 @@ def assert_kept(earlier: dict, later: dict) -> None:
 def assert_numbers_unique_and_gapless(state: dict) -> None:
     """Records, tombstones and disposition lists: every number once, and per period the
     serials 1..n with the counter at n."""
-    lists = [d["list"] for _, action, d in state["events"] if action == "disposal.listed"]
+    lists = [d["list"] for _, action, d in state["events"]
+             if action in ("disposal.listed", "transfer.listed")]
     numbers = state["records"] + list(state["tombstones"]) + lists
     assert len(numbers) == len(set(numbers)), numbers
     serials: dict[str, list[int]] = {}
@@ -242,7 +251,7 @@ def assert_letters_follow_what_they_document(state: dict) -> None:
     a list whose disposal rolled back)."""
     listed = {}
     for event_id, action, detail in state["events"]:
-        if action == "disposal.listed":
+        if action in ("disposal.listed", "transfer.listed"):
             listed[detail["list"]] = event_id
         if action == "file.pdf_made" and "list" in detail:
             assert detail["list"] in listed, f"event {event_id}: PDF of an uncommitted list"
@@ -295,3 +304,13 @@ def test_a_kill_leaves_a_workspace_that_verifies(crash: Crash, tmp_path):
     for number in crash.disposed:
         assert number in final["tombstones"] and not in_flight(root, final)
     assert not list((root / "records").rglob(".*.tmp"))
+    manifests = list((root / "transfers").glob("*/MANIFEST.sha256"))  # transfers' packages
+    assert bool(manifests) == (crash.command[0] == "transfer")
+    for manifest in manifests:
+        checked = subprocess.run(["sha256sum", "-c", "--strict", manifest.name],
+                                 cwd=manifest.parent, capture_output=True, text=True)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        listed = {line.split("  ", 1)[1] for line in manifest.read_text().splitlines()}
+        present = {p.relative_to(manifest.parent).as_posix()
+                   for p in manifest.parent.rglob("*") if p.is_file()}
+        assert present == listed | {"MANIFEST.sha256"}, present ^ listed

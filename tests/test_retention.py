@@ -104,9 +104,11 @@ def test_a_record_is_refused_the_day_before_and_disposed_of_on_the_day(run, ws, 
     assert (tomb["effective_date"], tomb["reason"], tomb["list_number"]) == \
         ("2029-01-15", "保存期满", "DL-2029-001")
     assert tomb["retention"] == "3 years after closure on 2026-01-15"
-    assert "记录已销毁 Disposed of" in run("show", number).output
+    assert tomb["action"] == "destroy"
+    assert "记录已销毁 Destroyed" in run("show", number).output
     _refused(run("amend", number, "--set", "product=x", "--reason", "x"),
-             f"{number} was disposed of on 2029-01-15 by wangwen")
+             f"{number} was destroyed on 2029-01-15 by wangwen (记录销毁清单 DL-2029-001: "
+             "保存期满)")
     assert as_json(run("search", "控制板", "--json", user="zhangwei"))["hits"] == []
     event = [e for e in ws.catalog.events(number) if e["action"] == "record.disposed"][0]
     assert event["effective_date"] == "2029-01-15" and event["at"].startswith(
@@ -122,7 +124,8 @@ def test_a_record_is_refused_the_day_before_and_disposed_of_on_the_day(run, ws, 
     pdf = " ".join(page.extract_text() for page in PdfReader(done["pdf"]).pages)
     assert "DL-2029-001" in pdf and number in pdf
     status = {r["form"]: r for r in as_json(run("retention", "status", "--json"))}
-    assert status["complaint"]["disposed"] == 1 and status["complaint"]["due"] == 0
+    assert (status["complaint"]["disposed"], status["complaint"]["destroyed"],
+            status["complaint"]["transferred"], status["complaint"]["due"]) == (1, 1, 0, 0)
     db = sqlite3.connect(ws.root / "records" / "catalog.sqlite")
     for statement in ("DELETE FROM tombstones", "UPDATE tombstones SET reason = 'x'"):
         with pytest.raises(sqlite3.IntegrityError, match="immutable"):
@@ -164,7 +167,7 @@ def test_the_dry_run_lists_exactly_what_the_real_run_disposes_of(run, ws, monkey
                              "received_date=2026-04-30", "--json"))["number"]
     monkeypatch.setenv("QREC_TODAY", "2029-02-01")
     _refused(run("dispose", still_open, "--reason", "x", user="wangwen"),
-             f"{still_open} is open (已登记 Registered): an open record is never due")
+             f"{still_open} is open (已登记 Registered): an open record is never destroyed")
 
     before = snapshot(ws.root)
     preview = as_json(run("dispose", "--due", "--dry-run", "--reason", "期满", "--json",
@@ -182,7 +185,7 @@ def test_the_dry_run_prints_a_table_of_what_would_go(run, monkeypatch):
         .splitlines()
     assert lines[0].split()[:4] == ["NUMBER", "FORM", "TITLE", "ENDED"]
     assert lines[2].startswith(number) and "2029-01-15" in lines[2]
-    assert lines[-1].startswith("1 records would be disposed of (dry run: nothing changed)")
+    assert lines[-1].startswith("1 records would be destroyed (dry run: nothing changed)")
 
 
 def test_a_revised_policy_applies_to_records_made_under_the_revision(run, ws, monkeypatch):
@@ -205,16 +208,27 @@ def test_a_revised_policy_applies_to_records_made_under_the_revision(run, ws, mo
     # an open record is never due, whatever its dates
     monkeypatch.setenv("QREC_TODAY", "2031-02-01")
     _refused(run("dispose", new["number"], "--reason", "x", user="wangwen"),
-             "an open record is never due")
+             "an open record is never destroyed")
     run("do", new["number"], "close_unfounded", "--set", "disposition=unfounded",
         "--comment", "x", user="zhaomin")
-    done = as_json(run("dispose", new["number"], old, "--reason", "期满",
-                       "--json", user="wangwen"))
-    assert [r["action"] for r in done["records"]] == ["transfer", "destroy"]
-    copied = ws.root / "transfers" / done["list_number"] / new["number"]
+    # its policy says transfer: it is never destroyed, and goes to an archive instead
+    _refused(run("dispose", new["number"], old, "--reason", "期满", user="wangwen"),
+             f"{new['number']} is to be transferred, not destroyed (its policy: 5y from "
+             "field:received_date, then transfer): qrec transfer")
+    assert [(d["number"], d["action"]) for d in as_json(run("retention", "due", "--json"))] \
+        == [(old, "destroy"), (new["number"], "transfer")]
+    done = as_json(run("dispose", "--due", "--reason", "期满", "--json", user="wangwen"))
+    assert [r["number"] for r in done["records"]] == [old]
+    assert done["skipped"] == [{"number": new["number"], "why": "its policy says transfer "
+                                "(qrec transfer --due --to ARCHIVE)"}]
+    moved = as_json(run("transfer", "--due", "--to", "市档案馆", "--reason", "期满移交",
+                        "--json", user="wangwen"))
+    assert [(r["number"], r["action"], r["then"]) for r in moved["records"]] == [
+        (new["number"], "transfer", "transfer")]
+    copied = Path(moved["package"]) / new["number"]
     export = json.loads((copied / f"{new['number']}.json").read_text(encoding="utf-8"))
     assert [v["version"] for v in export["versions"]] == [1, 2, 3]
-    for path, digest in done["records"][0]["files"].items():
+    for path, digest in moved["records"][0]["files"].items():
         name = Path(path).name
         assert hashlib.sha256((copied / name).read_bytes()).hexdigest() == digest
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make demo`: a fresh demo workspace in ./demo, one record of every form (DOCX and PDF), an
 # amendment, workflows, overdue reminders, searches, retention and a disposal, an old ledger
-# imported, controlled blank forms issued, a login and an electronic signature in a normal
+# imported, controlled blank forms issued, a void and a transfer, a login and an electronic signature in a normal
 # workspace, and where the files are. Safe to run again: it starts from a new workspace each
 # time.
 set -euo pipefail
@@ -97,6 +97,17 @@ qrec history CC-2509-01
 qrec --as wangwen search TS-2025-031
 qrec --as wangwen forms issue complaint --to 生产部 --copies 2
 qrec forms issued
+
+step "Void and transfer: a complaint registered twice is voided 作废; a closed old record is transferred 移交"
+dup=$(qrec --as lina new complaint --data examples/complaint.yaml --json \
+  | .venv/bin/python -c 'import json,sys; print(json.load(sys.stdin)["number"])')
+qrec --as wangwen void "$dup" --reason "重复登记 registered twice"
+qrec --as wangwen transfer CC-2509-01 --to "集团档案室 Group archive" \
+  --reason "客户合同终止，移交集团档案 contract ended" --dry-run
+qrec --as wangwen transfer CC-2509-01 --to "集团档案室 Group archive" \
+  --reason "客户合同终止，移交集团档案 contract ended"
+qrec show CC-2509-01
+(cd demo/transfers/TL-2026-001 && sha256sum -c MANIFEST.sha256 | tail -n 2)
 
 step "Identity in a normal workspace (demo/company, no QREC_TODAY): users, a login, a signature"
 (

@@ -14,8 +14,9 @@ Inside the zip:
                             hash before it
     audit/signatures.csv    the electronic signatures in that trail: who, meaning, when, and
                             the SHA-256 of the version signed
-    disposals/tombstones.*  the tombstones of records disposed of in the period, and the
-                            disposition lists 记录销毁清单 under records/disposals/
+    disposals/tombstones.*  the tombstones of records destroyed or transferred in the period,
+                            and their lists 记录销毁清单 and 记录移交清单 under
+                            records/disposals/
 
 Records are chosen by the record's date (the form's date field, else the day it was made);
 disposals by the day they were made. The register masks sensitive columns for users without
@@ -254,8 +255,10 @@ workspace's audit log (event audit_pack.made), so the pack can be traced to its 
                    roles: every event with its hash and the hash of the event before it
                    (the chain of the whole log is checked by qrec verify; see
                    verify.json); signatures.csv lists the electronic signatures in it
-    disposals/     tombstones of records disposed of in the period, with the SHA-256 of
-                   every file destroyed; the disposition lists are in records/disposals/
+    disposals/     tombstones of records destroyed or transferred in the period (their
+                   action says which), with the SHA-256 of every file destroyed or handed
+                   over; the lists 记录销毁清单 DL and 记录移交清单 TL are in
+                   records/disposals/
     verify.json    the result of qrec verify on the whole workspace when the pack was made
     CHAIN_HEAD.txt the audit log's chain head when the pack was made: keep the pack, and
                    `qrec verify --witness pack.zip` proves later that no event up to it was

@@ -26,7 +26,7 @@ MEANINGS = {"prepare": ("编制", "prepared"), "review": ("审核", "reviewed"),
             "approve": ("批准", "approved"), "decline": ("否决", "declined"),
             "decide": ("核决", "decided"),
             "close": ("关闭", "closed"), "dispose": ("批准销毁", "disposal authorised"),
-            "void": ("作废", "voided"),
+            "transfer": ("批准移交", "transfer authorised"), "void": ("作废", "voided"),
             "hold": ("冻结", "hold placed"), "release": ("解冻", "hold released")}
 
 

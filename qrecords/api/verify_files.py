@@ -10,20 +10,24 @@ from ..files import FileMissing, FileStore
 def check_tombstones(ws, tombstones: dict, events: list[dict], fault) -> None:
     """Each tombstone: its record's rows gone, a disposal event naming the same files, the
     files gone from the store."""
-    disposed = {e["record_number"]: e for e in events if e["action"] == "record.disposed"}
+    # record.transferred, or record.disposed (also of a transfer made before transfer was
+    # its own action)
+    disposed = {e["record_number"]: e for e in events
+                if e["action"] in ("record.disposed", "record.transferred")}
     for number, tombstone in tombstones.items():
+        done = "transferred" if tombstone["action"] == "transfer" else "destroyed"
         if ws.catalog.record(number) is not None:
-            fault("tombstone", f"{number} is disposed of, but its record is still in the "
+            fault("tombstone", f"{number} was {done}, but its record is still in the "
                   "catalog", record=number)
         event = disposed.get(number)
         if event is None or event["detail"].get("files") != tombstone["files"]:
-            fault("tombstone", f"{number}: no disposal event matches its tombstone",
+            fault("tombstone", f"{number}: no event of its disposition matches its tombstone",
                   record=number, event=event and event["id"])
         for path in tombstone["files"]:
             if ws.files.exists(path):
-                fault("tombstone", f"{number} was disposed of but records/{path} is still "
-                      "there (`qrec verify --repair` finishes the disposal)", record=number,
-                      file=path)
+                fault("tombstone", f"{number} was {done} but records/{path} is still "
+                      "there (`qrec verify --repair` finishes the disposition)",
+                      record=number, file=path)
 
 
 def check_files(files: FileStore, expected: dict, fault, progress) -> None:

@@ -300,7 +300,10 @@ class Catalog(IdentityStore, ABC):
     @abstractmethod
     def dispose(self, record_id: int, tombstone: dict) -> None:
         """Delete a record's versions, files and row, and keep its tombstone; only inside
-        write(), after the caller re-checked the record there (rule 4)."""
+        write(), after the caller re-checked the record there (rule 4): closed, not on hold,
+        and, when the tombstone's action is destroy, past its retention date on the
+        tombstone's effective date (a transfer may go earlier: it destroys nothing, and the
+        tombstone keeps the date the archive keeps it until)."""
 
     @abstractmethod
     def tombstone(self, number: str) -> dict | None:

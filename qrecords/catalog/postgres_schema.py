@@ -173,8 +173,11 @@ BEGIN
     IF r.closed_on IS NULL THEN
         RAISE EXCEPTION 'record % is not closed; it cannot be disposed of', r.number;
     END IF;
-    IF r.retention_until IS NULL OR r.retention_until > t->>'effective_date'
-       OR r.retention_until IS DISTINCT FROM t->>'retention_until' THEN
+    -- Nothing is destroyed before its period ends. A transfer destroys nothing (the archive
+    -- keeps the record until the date its tombstone names), so it may go earlier.
+    IF r.retention_until IS NULL OR r.retention_until IS DISTINCT FROM t->>'retention_until'
+       OR (r.retention_until > t->>'effective_date'
+           AND t->>'action' IS DISTINCT FROM 'transfer') THEN
         RAISE EXCEPTION 'record % is retained until %', r.number, r.retention_until;
     END IF;
     -- The hold as the record row says, and as the immutable event history says.

@@ -73,14 +73,14 @@ def index_rebuild(ctx, as_json):
 
 @cli.group("retention")
 def retention_group():
-    """What is kept, and what is due for disposal. 保存期限。"""
+    """What is kept, and what is due to be destroyed or transferred. 保存期限。"""
 
 
 @retention_group.command("status")
 @json_option
 @click.pass_context
 def retention_status(ctx, as_json):
-    """Per form: open, retained, due, on hold and disposed records."""
+    """Per form: open, retained, due, on hold, destroyed and transferred records."""
     from ..api import disposal
     from .present import retention_status_text
 
@@ -91,7 +91,8 @@ def retention_status(ctx, as_json):
 @json_option
 @click.pass_context
 def retention_due(ctx, as_json):
-    """Closed records whose retention period has ended, with the date it ended."""
+    """Closed records whose retention period has ended, with the date it ended and what
+    their policy says then (destroy or transfer)."""
     from ..api import disposal
     from .present import retention_due_text
 
@@ -100,7 +101,7 @@ def retention_due(ctx, as_json):
 
 @cli.group("hold")
 def hold_group():
-    """Legal holds: a held record is never disposed of. 保全。"""
+    """Legal holds: a held record is never destroyed or transferred. 保全。"""
 
 
 def _hold_command(place: bool):
@@ -129,13 +130,14 @@ hold_group.command("release", help="Release the hold of records (document contro
 
 @cli.command()
 @click.argument("numbers", metavar="[NUMBER...]", nargs=-1)
-@click.option("--due", "all_due", is_flag=True, help="Every due record not on hold.")
+@click.option("--due", "all_due", is_flag=True,
+              help="Every due record not on hold whose policy says destroy.")
 @click.option("--reason", required=True, help="Why (kept in the tombstones and the list).")
-@click.option("--dry-run", is_flag=True, help="Only list what would be disposed of.")
+@click.option("--dry-run", is_flag=True, help="Only list what would be destroyed.")
 @json_option
 @click.pass_context
 def dispose(ctx, numbers, all_due, reason, dry_run, as_json):
-    """Dispose of records whose retention has ended (document controller). 记录销毁。"""
+    """Destroy records whose retention has ended (document controller). 记录销毁。"""
     from ..api import disposal
     from .present import disposal_text
 
@@ -148,6 +150,32 @@ def dispose(ctx, numbers, all_due, reason, dry_run, as_json):
     with progress_bar("销毁 dispose") as progress:
         result = disposal.dispose(ws, list(numbers), all_due, reason, dry_run=dry_run,
                                   progress=progress, password=password)
+    output(result, as_json, disposal_text)
+
+
+@cli.command()
+@click.argument("numbers", metavar="[NUMBER...]", nargs=-1)
+@click.option("--to", "to", required=True, metavar="ARCHIVE",
+              help="The archive the records go to (printed on the list and the tombstones).")
+@click.option("--due", "all_due", is_flag=True,
+              help="Every due record not on hold whose policy says transfer.")
+@click.option("--reason", required=True, help="Why (kept in the tombstones and the list).")
+@click.option("--dry-run", is_flag=True, help="Only list what would be transferred.")
+@json_option
+@click.pass_context
+def transfer(ctx, numbers, to, all_due, reason, dry_run, as_json):
+    """Transfer closed records to an archive (document controller). 记录移交。"""
+    from ..api.transfer import transfer as hand_over
+    from .identity import signing_password
+    from .present import disposal_text
+
+    if bool(numbers) == all_due:
+        raise click.UsageError("give record NUMBERs or --due")
+    ws = open_workspace(ctx)
+    password = None if dry_run else signing_password(ws, "transfer")
+    with progress_bar("移交 transfer") as progress:
+        result = hand_over(ws, list(numbers), to, reason, all_due=all_due, dry_run=dry_run,
+                           progress=progress, password=password)
     output(result, as_json, disposal_text)
 
 

@@ -108,8 +108,8 @@ def signing(ws, number: str, meaning: str | None) -> dict:
 
 
 def signing_password(ws, verb: str) -> str | None:
-    """The signer's password for a signature by `verb` (hold, release, dispose), asked now;
-    None in a demo."""
+    """The signer's password for a signature by `verb` (hold, release, dispose, transfer,
+    void), asked now; None in a demo."""
     if ws.demo:
         return None
     from ..api.signatures import meaning_of

@@ -176,56 +176,73 @@ def _kept_text(record: dict) -> str:
 
 
 def tombstone_text(tombstone: dict) -> str:
-    lines = [f"{tombstone['number']}  记录已销毁 Disposed of",
+    transferred = tombstone["action"] == "transfer"
+    to = f" to {tombstone['to']}" if tombstone.get("to") else ""
+    lines = [f"{tombstone['number']}  " + (f"记录已移交 Transferred{to}" if transferred else
+                                           "记录已销毁 Destroyed"),
              pairs([("表单 form", f"{tombstone['form_id']} rev {tombstone['form_revision']}"),
                     ("标题 title", tombstone["title"]),
                     ("结案 closed", tombstone["closed_on"]),
-                    ("保存期满 retained until", f"{tombstone['retention_until']} "
-                                            f"({tombstone['retention']})"),
-                    ("处置 disposed", f"{tombstone['effective_date']} ({tombstone['action']}) "
-                                    f"by {tombstone['authorised_by']}"),
+                    ("保存至 kept until" if transferred else "保存期满 retained until",
+                     f"{tombstone['retention_until']} ({tombstone['retention']})"),
+                    ("移交 transferred" if transferred else "销毁 destroyed",
+                     f"{tombstone['effective_date']}{to} by {tombstone['authorised_by']}"),
                     ("理由 reason", tombstone["reason"]),
                     ("清单 list", tombstone["list_number"]),
                     ("版本 versions", str(tombstone["versions"]))]),
-             "files destroyed (SHA-256):"]
+             "files transferred (SHA-256):" if transferred else "files destroyed (SHA-256):"]
     return "\n".join(lines + [f"  {digest}  {path}"
                               for path, digest in tombstone["files"].items()])
 
 
 def retention_status_text(rows: list[dict]) -> str:
     return table(["FORM", "POLICY", "OPEN 未结", "RETAINED 保存中", "DUE 到期", "ON HOLD 保全",
-                  "DISPOSED 已销毁"],
+                  "DESTROYED 已销毁", "TRANSFERRED 已移交"],
                  [[r["form"], r["policy"], str(r["open"]), str(r["retained"]), str(r["due"]),
-                   str(r["on_hold"]), str(r["disposed"])] for r in rows])
+                   str(r["on_hold"]), str(r["destroyed"]), str(r["transferred"])]
+                  for r in rows])
 
 
 def retention_due_text(rows: list[dict]) -> str:
     if not rows:
-        return "Nothing is due for disposal. 无到期记录。"
+        return "Nothing is due to be destroyed or transferred. 无到期记录。"
     return table(["NUMBER", "FORM", "TITLE", "CLOSED", "ENDED 期满", "ACTION", "HOLD"],
                  [[r["number"], r["form"], clip(r["title"], 30), r["closed_on"],
-                   r["retention_until"], r["action"], "on hold 保全" if r["on_hold"] else ""]
+                   r["retention_until"], ACTION_LABELS[r["action"]],
+                   "on hold 保全" if r["on_hold"] else ""]
                   for r in rows]) + f"\n{len(rows)} records due 条到期"
 
 
+ACTION_LABELS = {"destroy": "销毁 destroy", "transfer": "移交 transfer"}
+
+
 def disposal_text(result: dict) -> str:
+    """What `qrec dispose` or `qrec transfer` did (or would do), as it is."""
+    transfer = result["action"] == "transfer"
     if not result["records"]:
-        out = "Nothing to dispose of. 无可销毁记录。"
+        out = "Nothing to transfer. 无可移交记录。" if transfer else \
+            "Nothing to destroy. 无可销毁记录。"
     else:
-        out = table(["NUMBER", "FORM", "TITLE", "ENDED 期满", "ACTION", "FILES"],
+        ended = "KEPT UNTIL 保存至" if transfer else "ENDED 期满"
+        out = table(["NUMBER", "FORM", "TITLE", ended, "THEN 期满处置" if transfer else
+                     "ACTION", "FILES"],
                     [[r["number"], r["form"], clip(r["title"], 30), r["retention_until"],
-                      r["action"], str(len(r["files"]))] for r in result["records"]])
+                      ACTION_LABELS[r["then"] if transfer else r["action"]],
+                      str(len(r["files"]))] for r in result["records"]])
+        to = f" to {result['to']}" if transfer else ""
         if result["dry_run"]:
-            out += f"\n{len(result['records'])} records would be disposed of (dry run: " \
-                   "nothing changed) 预览"
+            out += (f"\n{len(result['records'])} records would be "
+                    f"{'transferred' if transfer else 'destroyed'}{to} (dry run: nothing "
+                    "changed) 预览")
         else:
-            out += (f"\n{len(result['records'])} records disposed of 已销毁 · list "
-                    f"{result['list_number']}\n  {result['docx']}"
-                    + (f"\n  {result['pdf']}" if result["pdf"] else ""))
+            out += (f"\n{len(result['records'])} records "
+                    f"{'transferred' if transfer else 'destroyed'}{to} "
+                    f"{'已移交' if transfer else '已销毁'} · list {result['list_number']}"
+                    f"\n  {result['docx']}" + (f"\n  {result['pdf']}" if result["pdf"] else "")
+                    + (f"\n  package 移交包: {result['package']}" if transfer else ""))
     for item in result["skipped"]:
         out += f"\nskipped {item['number']}: {item['why']}"
     return out
-
 
 
 def register_text(result: dict) -> str:

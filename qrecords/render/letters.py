@@ -1,6 +1,7 @@
 """Bilingual documents qrecords issues besides the forms: the reminder 催办单 for an overdue
 case, documents a step produces (a nonconformity notice to the customer), and the disposition
-list 记录销毁清单. Made with python-docx; their PDFs are made like any record's."""
+lists 记录销毁清单 and 记录移交清单. Made with python-docx; their PDFs are made like any
+record's."""
 
 from __future__ import annotations
 
@@ -38,24 +39,30 @@ def reminder_docx(*, org: str, org_en: str, reminder_no: str, case: dict, to: st
             "department.")
 
 
-def disposal_list_docx(*, org: str, org_en: str, list_number: str, records: list[dict],
-                       authorised_by: str, reason: str, on: str,
-                       chain_head: str | None = None) -> bytes:
-    """The disposition list 记录销毁清单: who authorised what and why, and per record its
-    dates and the SHA-256 of every file destroyed; `chain_head` ('id:sha256') the audit
-    log's head with the disposals in it, a witness for `qrec verify --witness`. Landscape,
+def disposition_list_docx(*, org: str, org_en: str, list_number: str, records: list[dict],
+                          authorised_by: str, reason: str, on: str, to: str | None = None,
+                          chain_head: str | None = None) -> bytes:
+    """The disposition list: 记录销毁清单 of records destroyed, or, with `to` (the archive
+    they went to), 记录移交清单 of records transferred, with the date each is kept until and
+    what is due then, and a row for the receiver's signature. Who authorised it and why,
+    and per record its dates and the SHA-256 of every file destroyed or handed over;
+    `records` as api/disposition.py plans them. `chain_head` ('id:sha256') is the audit
+    log's head with the disposition in it, a witness for `qrec verify --witness`. Landscape,
     so hashes fit."""
     from docx.shared import Pt
 
+    transfer = to is not None
     document = new_document(font_size=9, landscape=True)
-    add_title(document, org, org_en, "记录销毁清单  Record disposition list")
+    add_title(document, org, org_en, LIST_TITLES["TL" if transfer else "DL"])
     add_pairs(document, [("清单编号 List no.", list_number), ("日期 Date", on),
+                         *([("移交至 Transferred to", to)] if transfer else []),
                          ("批准人 Authorised by", authorised_by), ("理由 Reason", reason),
                          ("记录数 Records", str(len(records))),
                          ("审计链 Audit chain head", chain_head or "")])
     document.add_paragraph()
     headings = ["序号 No.", "记录编号 Record", "表单 Form", "标题 Title", "结案 Closed",
-                "保存期满 Retained until", "处置 Action", "文件 SHA-256 Files"]
+                "保存至 Kept until" if transfer else "保存期满 Retained until",
+                "期满处置 Then" if transfer else "处置 Action", "文件 SHA-256 Files"]
     table = document.add_table(rows=1 + len(records), cols=len(headings))
     table.style = "Table Grid"
     for cell, text in zip(table.rows[0].cells, headings):
@@ -65,18 +72,34 @@ def disposal_list_docx(*, org: str, org_en: str, list_number: str, records: list
                           for path, digest in item["files"].items())
         values = [str(index), item["number"], item["form_title"], item["title"],
                   item["closed_on"], f"{item['retention_until']}\n{item['why']}",
-                  {"destroy": "销毁 Destroy", "transfer": "移交 Transfer"}[item["action"]],
-                  files]
+                  ACTIONS[item["then"] if transfer else item["action"]], files]
         for cell, text in zip(row.cells, values):
             cell.text = text
             for paragraph in cell.paragraphs:
                 for run in paragraph.runs:
                     run.font.size = Pt(7 if text is files else 9)
     document.add_paragraph()
-    document.add_paragraph("以上记录已按保存期限处置，本清单永久保存。The records above were "
-                           "disposed of at the end of their retention period; this list is "
-                           "kept permanently.")
+    if not transfer:
+        document.add_paragraph("以上记录已按保存期限销毁，本清单永久保存。The records above were "
+                               "destroyed at the end of their retention period; this list is "
+                               "kept permanently.")
+        return docx_bytes(document)
+    document.add_paragraph(f"以上记录及其文件已移交{to}，由接收方保存至所列日期，期满按所列方式处置；"
+                           f"本清单永久保存。The records above and their files were transferred "
+                           f"to {to}, who keep them until the date listed and then act as "
+                           "listed; this list is kept permanently.")
+    signoff = document.add_table(rows=2, cols=3)
+    signoff.style = "Table Grid"
+    for cell, text in zip(signoff.rows[0].cells, ("移交人 Transferred by",
+                                                  "接收人 Received by", "接收日期 Date received")):
+        cell.text = text
+    signoff.rows[1].cells[0].text = f"{authorised_by}  {on}"
     return docx_bytes(document)
+
+
+LIST_TITLES = {"DL": "记录销毁清单  Record destruction list",
+               "TL": "记录移交清单  Record transfer list"}
+ACTIONS = {"destroy": "销毁 Destroy", "transfer": "移交 Transfer"}
 
 
 # -- the parts every such document is made of ----------------------------------------------

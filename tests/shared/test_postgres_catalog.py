@@ -24,10 +24,10 @@ def url(pg_server):
     return new_database(pg_server, f"pgcat_{next(_NAMES)}")
 
 
-def _tombstone(number="CC-2611-01", until="2029-11-23", on="2029-11-23"):
+def _tombstone(number="CC-2611-01", until="2029-11-23", on="2029-11-23", action="destroy"):
     return {"number": number, "form_id": "complaint", "form_revision": "A/0", "title": "华东",
             "created_at": NOW, "closed_on": TODAY, "retention_from": TODAY,
-            "retention_until": until, "retention": "3y", "action": "destroy", "versions": 1,
+            "retention_until": until, "retention": "3y", "action": action, "versions": 1,
             "files": {}, "list_number": "DL-2029-001", "authorised_by": "wangwen",
             "reason": "保存期满", "at": NOW, "effective_date": on}
 
@@ -56,11 +56,13 @@ def test_the_application_role_is_refused(url, statement):
     catalog.close()
 
 
-@pytest.mark.parametrize("change, refusal", [
-    ("open", "is not closed"), ("early", "is retained until"), ("held", "on hold"),
-    ("held_by_event", "on hold"),
+@pytest.mark.parametrize("change, refusal, action", [
+    ("open", "is not closed", "destroy"), ("early", "is retained until", "destroy"),
+    ("held", "on hold", "destroy"), ("held_by_event", "on hold", "destroy"),
+    ("open", "is not closed", "transfer"), ("held", "on hold", "transfer"),
+    ("held_by_event", "on hold", "transfer"),
 ])
-def test_the_disposal_function_checks_again_in_sql(url, change, refusal):
+def test_the_disposal_function_checks_again_in_sql(url, change, refusal, action):
     catalog = open_catalog(url)
     with catalog.write() as tx:
         record_id = a_record(tx)
@@ -73,8 +75,27 @@ def test_the_disposal_function_checks_again_in_sql(url, change, refusal):
     on = "2029-11-22" if change == "early" else "2029-11-23"
     with pytest.raises(IntegrityError, match=refusal):
         with catalog.write() as tx:
-            tx.dispose(record_id, _tombstone(on=on))
+            tx.dispose(record_id, _tombstone(on=on, action=action))
     assert catalog.record("CC-2611-01") is not None and catalog.tombstones() == []
+    catalog.close()
+
+
+def test_a_transfer_may_go_before_the_retention_date_a_destruction_may_not(url):
+    """A transfer destroys nothing: the archive keeps the record until the date its
+    tombstone names. Destruction stays refused before it, in SQL."""
+    catalog = open_catalog(url)
+    with catalog.write() as tx:
+        record_id = a_record(tx)
+        tx.set_retention(record_id, "华东", TODAY, TODAY, "2029-11-23")
+    with pytest.raises(IntegrityError, match="is retained until"):
+        with catalog.write() as tx:
+            tx.dispose(record_id, _tombstone(on=TODAY))
+    with catalog.write() as tx:
+        tx.dispose(record_id, {**_tombstone(on=TODAY, action="transfer"),
+                               "list_number": "TL-2026-001"})
+    assert catalog.record("CC-2611-01") is None
+    assert [(t["action"], t["retention_until"]) for t in catalog.tombstones()] == [
+        ("transfer", "2029-11-23")]
     catalog.close()
 
 
