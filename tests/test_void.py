@@ -66,6 +66,8 @@ def test_a_void_record_is_final_and_only_the_controller_voids_open_records(run, 
             f"{number} is 作废 Void: a void record is not amended")
     refused(run("do", number, "investigate", user="zhaomin"),
             "not allowed in state 作废 Void; allowed now: none (it is final)")
+    refused(run("new", "complaint", "--follows", number, "--set", "description=x"),
+            f"{number} is 作废 Void: a void record is not followed up")
 
     closed = new_complaint(run)
     run("do", closed, "close_unfounded", "--set", "disposition=unfounded", "--comment", "x",

@@ -243,10 +243,13 @@ def follow_up_data(form, workflow: Workflow, number: str, followed: dict, state:
                    data: dict) -> dict:
     """The data of a record that follows `number` (whose current data is `followed`):
     copied fields, then what the user gave, then the link. Refused unless the followed record
-    is closed and has the values the workflow asks for."""
+    is closed (not void) and has the values the workflow asks for."""
     follow = workflow.follow_up
     if follow is None:
         raise WorkflowError(f"{form.id} records cannot follow another record")
+    if workflow.state(state).void:
+        raise WorkflowError(f"{number} is {workflow.label(state)}: a void record is not "
+                            "followed up")
     if workflow.is_open(state):
         raise WorkflowError(f"{number} is still open ({workflow.label(state)}): a follow-up "
                             "opens only once it is closed")
