@@ -30,6 +30,7 @@ import audit  # noqa: E402
 import data_file  # noqa: E402
 import identity  # noqa: E402
 import imports  # noqa: E402
+import portal  # noqa: E402
 import retention_due  # noqa: E402
 import search  # noqa: E402
 import shared  # noqa: E402
@@ -183,6 +184,7 @@ def bench_first_pdf() -> Row:
 BENCHMARKS = [bench_docx_records, bench_help_start, bench_pdf_throughput, bench_first_pdf,
               statements.bench_statements,
               search.bench_analysis, search.bench_search,
+              portal.bench_portal,  # after bench_search: it serves its workspace
               retention_due.bench_retention,  # after bench_search: it reuses its catalog
               audit.bench_verify, audit.bench_audit_pack, data_file.bench_data_file,
               shared.bench_shared, imports.bench_import, identity.bench_password,

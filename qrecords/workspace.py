@@ -35,6 +35,7 @@ from .settings import (CATALOG_FILES, CONFIG_NAME, DEFAULT_CONFIG, Settings, Use
                        check_backends, embedded_catalog, load_settings, today_override)
 
 BUILTIN = Path(__file__).parent
+LIMITS_SET = "limits.set"  # the approval limits in force from then on (issue 15)
 
 
 class Workspace:
@@ -76,6 +77,7 @@ class Workspace:
             ws = cls(settings, catalog, files, _search_index(settings, catalog), None)
             ws._check_settings()
             ws.actor = ws.acting_user(actor(ws) if callable(actor) else actor)
+            ws._take_in_limits()
         except BaseException:
             ws.close() if ws is not None else catalog.close()
             raise
@@ -105,6 +107,34 @@ class Workspace:
         if today_override() and not self.demo:
             raise WorkspaceError("QREC_TODAY is honoured only in a demonstration workspace "
                                  "(qrec init --demo); unset it (仅演示工作区可设定日期)")
+        zone = self.catalog.meta_value("time_zone")
+        if zone is not None and zone != self.settings.time_zone:
+            raise WorkspaceError(
+                f"{self.root / CONFIG_NAME}: options.time_zone was {zone} when the workspace "
+                f"was made and is {self.settings.time_zone} now; every date depends on it — "
+                "undo the edit (时区在初始化后不得修改)")
+
+    def _take_in_limits(self) -> None:
+        """The approval limits of qrecords.yaml (limits:) decide who may approve what, so a
+        change of them is never silently effective: the document controller's (or an
+        admin's) next command records it as a `limits.set` event with the limits before and
+        after; anyone else is refused until then (issue 15)."""
+        if self.catalog.read_only:
+            return
+        recorded = self.catalog.events_by_action([LIMITS_SET])
+        if not recorded or recorded[-1]["detail"]["limits"] == self.settings.limits:
+            return  # made before limits were recorded, or unchanged
+        if not {"document_controller", "admin"} & set(self.actor.roles):
+            raise WorkspaceError(
+                f"{self.root / CONFIG_NAME}: its approval limits were changed; the document "
+                "controller's next qrec command records the change, then work goes on "
+                "(审批限额已修改，须文控确认)")
+        with self.catalog.write():
+            self.log(LIMITS_SET, detail={"limits": self.settings.limits,
+                                         "before": recorded[-1]["detail"]["limits"],
+                                         "reason": f"{CONFIG_NAME} edited"})
+        self.notices.append(f"the approval limits of {CONFIG_NAME} changed: recorded as "
+                            "yours (审批限额变更已记录)")
 
     @property
     def root(self) -> Path:
@@ -122,7 +152,7 @@ class Workspace:
 
     def document(self, content: bytes) -> bytes:
         """A DOCX this workspace is about to store: in a demonstration workspace, with the
-        visible 演示 DEMO stamp as its first line."""
+        visible 演示 DEMO stamp in its page footer."""
         if not self.demo:
             return content
         from .render.docx import with_banner
@@ -322,7 +352,7 @@ def users_digest(users: dict[str, User]) -> str:
 
 
 def create_workspace(path: Path, backends: dict | None = None, demo: bool = False,
-                     os_account: str | None = None) -> Path:
+                     os_account: str | None = None, time_zone: str | None = None) -> Path:
     """Make a workspace with the built-in forms at `path` (a new or empty folder); returns its
     resolved path. `backends` are qrecords.yaml's backend keys (catalog, files, s3_endpoint,
     machines), the embedded SQLite and folder when None; a shared catalog must have been set
@@ -330,8 +360,12 @@ def create_workspace(path: Path, backends: dict | None = None, demo: bool = Fals
     already or a file, or a backend cannot be reached. The users of qrecords.yaml are seeded
     into a new catalog (each a logged `user.added`); `demo` makes a demonstration workspace
     (recorded in the catalog); `os_account`, if given, is bound to the default user (the
-    document controller who made it). A machine joining a shared catalog seeds nothing."""
+    document controller who made it). A machine joining a shared catalog seeds nothing.
+    `time_zone` (an IANA name; Asia/Shanghai when None) is the zone of every date, fixed at
+    init."""
     path = Path(path)
+    if not (backends or {}).get("catalog"):  # a new embedded catalog: refused before any file
+        _refuse_back_dating(demo)
     if (path / CONFIG_NAME).exists():
         raise WorkspaceError(f"{path}: already a workspace ({CONFIG_NAME} exists)")
     if path.exists() and not path.is_dir():
@@ -352,7 +386,10 @@ def create_workspace(path: Path, backends: dict | None = None, demo: bool = Fals
         files = open_file_store(chosen["files"], path / "debris", CATALOG_FILES,
                                 chosen["s3_endpoint"], chosen["temp"])
         # qrecords.yaml last: its presence is what makes the folder a workspace.
-        (path / CONFIG_NAME).write_text(DEFAULT_CONFIG.read_text(encoding="utf-8") + (
+        config = DEFAULT_CONFIG.read_text(encoding="utf-8")
+        if time_zone:  # checked by load_settings below, like any edit of the file
+            config = config.replace(f"time_zone: {clock.DEFAULT_ZONE}", f"time_zone: {time_zone}")
+        (path / CONFIG_NAME).write_text(config + (
             "# Where the records are kept (README: deployment)\n" + extra if extra else ""),
             encoding="utf-8")
         settings = load_settings(path)
@@ -373,8 +410,17 @@ def create_workspace(path: Path, backends: dict | None = None, demo: bool = Fals
     return settings.root
 
 
+def _refuse_back_dating(demo: bool) -> None:
+    """A normal workspace is made on the clock's date: QREC_TODAY is for demonstrations."""
+    if today_override() and not demo:
+        raise WorkspaceError("QREC_TODAY is honoured only in a demonstration workspace: unset "
+                             "it, or make one with qrec init --demo (仅演示工作区可设定日期)")
+
+
 def _seed(settings: Settings, catalog: Catalog, demo: bool, os_account: str | None) -> None:
-    """The workspace's facts and its users from qrecords.yaml, with their events."""
+    """The workspace's facts and its users from qrecords.yaml, with their events (a machine
+    joining a shared catalog seeds nothing, and takes its facts from it)."""
+    _refuse_back_dating(demo)
     now, today = clock.utc_now(), clock.today().isoformat()
     by = settings.default_user or "qrec-init"
     with catalog.write():
@@ -382,10 +428,14 @@ def _seed(settings: Settings, catalog: Catalog, demo: bool, os_account: str | No
         catalog.set_meta("workspace_id", workspace_id)
         catalog.set_meta("demo", "1" if demo else "0")
         catalog.set_meta("users_seed_sha256", users_digest(settings.users))
+        catalog.set_meta("time_zone", settings.time_zone)
         marks = {"demo": True} if demo else {}
         catalog.add_event(now, today, by, "workspace.created", None, None,
                           {"workspace_id": workspace_id, "demo": demo,
-                           "os_account": os_account})
+                           "os_account": os_account, "time_zone": settings.time_zone})
+        catalog.add_event(now, today, by, LIMITS_SET, None, None,
+                          {"limits": settings.limits, "reason": f"{CONFIG_NAME} at init",
+                           **marks})
         for user in settings.users.values():
             bound = os_account if os_account and user.id == settings.default_user else None
             catalog.save_user({"id": user.id, "name": user.name,

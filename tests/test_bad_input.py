@@ -420,7 +420,7 @@ CASES = [
          env={"QREC_TODAY": "garbage"}),
     Case("today-feb-30", new("complaint"), ("QREC_TODAY='2026-02-30' is not a date",),
          env={"QREC_TODAY": "2026-02-30"}),
-    Case("init-existing-workspace", ("init", "{ws}"), ("already a workspace",),
+    Case("init-existing-workspace", ("init", "--demo", "{ws}"), ("already a workspace",),
          workspace=False, user=None),
     # search: malformed queries and options (each one line, nothing changed)
     # (An unclosed bracket or quote, or an unknown field, is searched as the text it is with
@@ -447,9 +447,9 @@ CASES = [
     Case("search-zero-limit", ("search", "华东", "--limit", "0"), ("--limit: must be at least 1",),
          seed=True),
     Case("search-limit-not-a-number", ("search", "华东", "--limit", "ten"), ("'ten'",), code=2),
-    Case("init-on-a-file", ("init", "{file}"), ("data.yaml", "is a file"), code=2,
+    Case("init-on-a-file", ("init", "--demo", "{file}"), ("data.yaml", "is a file"), code=2,
          file="customer: x\n", workspace=False, user=None),
-    Case("init-under-a-file", ("init", "{file}/sub"), ("Not a directory", "data.yaml"),
+    Case("init-under-a-file", ("init", "--demo", "{file}/sub"), ("Not a directory", "data.yaml"),
          file="customer: x\n", workspace=False, user=None),
 
     # -- path traversal in every number, form and name argument -------------------------------

@@ -37,18 +37,23 @@ def test_processes_in_zones_a_day_apart_give_the_workspace_date(tmp_path):
     assert made[0]["number"][:7] == made[1]["number"][:7]  # one numbering period
 
 
-def test_the_zone_is_a_setting(tmp_path):
-    root = create_workspace(tmp_path / "ws", demo=True)
+def test_the_zone_is_chosen_at_init_and_fixed_then(tmp_path):
+    root = create_workspace(tmp_path / "ws", demo=True, time_zone="Pacific/Kiritimati")
     config = root / "qrecords.yaml"
     text = config.read_text(encoding="utf-8")
-    assert "time_zone: Asia/Shanghai" in text
-    config.write_text(text.replace("time_zone: Asia/Shanghai", "time_zone: Pacific/Kiritimati"),
-                      encoding="utf-8")
+    assert "time_zone: Pacific/Kiritimati" in text
     result = qrec(root, "UTC", "new", "complaint", "--data", example("complaint"), "--set",
                   "received_date=2026-01-02", "--json")
     assert result.returncode == 0, result.stderr
     today = dt.datetime.now(ZoneInfo("Pacific/Kiritimati")).date().isoformat()
     assert json.loads(result.stdout)["effective_date"] == today
+    # an edit afterwards would move every date by a day: refused, in one line
+    config.write_text(text.replace("time_zone: Pacific/Kiritimati", "time_zone: Etc/GMT+12"),
+                      encoding="utf-8")
+    refused = qrec(root, "UTC", "forms")
+    assert refused.returncode == 1 and refused.stderr.count("\n") == 1
+    assert "options.time_zone was Pacific/Kiritimati when the workspace was made" in \
+        refused.stderr
 
 
 def test_an_unknown_zone_is_one_line_naming_the_setting(tmp_path):

@@ -145,3 +145,8 @@ qrec render --all --dry-run
 
 step "Files: every version as DOCX and PDF"
 find demo/records -name '*_v*' | sort
+
+step "The web portal on this demo workspace"
+echo "  QREC_TODAY=2026-11-23 .venv/bin/qrec -w demo serve     then open http://localhost:8080/"
+echo "  登录 Log in as lina (privacy role), zhangwei (no privacy role: *** and masked PDFs)"
+echo "  or wangwen (document controller): a demonstration workspace asks no password."

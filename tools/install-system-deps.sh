@@ -4,9 +4,12 @@
 # boxes in the PDFs. Symbola is a monochrome outline font, which LibreOffice embeds in a PDF
 # like any other, so the PDF's text layer keeps the characters. PostgreSQL 15 for the
 # shared-archive tests, which start a throw-away cluster of their own on loopback
-# (tests/servers.py). Installs only what is missing, so repeated runs cost nothing.
+# (tests/servers.py). Chromium for the web portal's browser tests (tests/web/
+# test_portal_browser.py), which Playwright drives at /usr/bin/chromium: Playwright's own
+# browser download is not used. Installs only what is missing, so repeated runs cost nothing.
 set -euo pipefail
-packages=(libreoffice-writer-nogui fonts-noto-cjk fonts-symbola python3-uno postgresql)
+packages=(libreoffice-writer-nogui fonts-noto-cjk fonts-symbola python3-uno postgresql
+          chromium)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \

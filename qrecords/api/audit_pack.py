@@ -139,9 +139,11 @@ def _in_period(day: str, date_from: str | None, date_to: str | None) -> bool:
 
 
 def _access_event(action: str) -> bool:
-    """Events that change who may do what (the workspace's making, users, roles, bindings,
-    passwords, lockouts): in every pack, whatever its period (21 CFR 11.10(d))."""
-    return action.startswith("user.") or action in ("workspace.created", "login.locked")
+    """Events of who may do what (the workspace's making, users, roles, bindings, passwords,
+    approval limits) and of attempts that failed (wrong passwords, lockouts, failed
+    signatures): in every pack, whatever its period (21 CFR 11.10(d); 11.300(d))."""
+    return action.startswith("user.") or action in (
+        "workspace.created", "limits.set", "login.failed", "login.locked", "signature.failed")
 
 
 def _trail(ws, numbers: set[str], tombstones: list[dict]) -> list[dict]:

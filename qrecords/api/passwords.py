@@ -3,8 +3,8 @@ hashed and checked, for every face.
 
 Parameters: time_cost 3 passes, memory_cost 32 MiB, parallelism 1 lane, 16-byte salt,
 32-byte hash — above OWASP's minimum for Argon2id (19 MiB, 2 passes, 1 lane) and measured by
-`bench/run.py passwords` at 50-250 ms per check on the 2-core reference machine, slow enough
-to make guessing costly, fast enough for a signature prompt. A stored hash made with other
+`bench/run.py password` (target 50-250 ms per check; 70-80 ms measured on the 2-core
+reference machine): slow enough to make guessing costly, fast enough for a signature prompt. A stored hash made with other
 parameters still verifies and is re-hashed with these on the next good proof.
 """
 

@@ -17,7 +17,7 @@ import datetime as dt
 import decimal
 import io
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import Callable, TypedDict
 
 from .. import clock
 from ..domain import workflow_rules
@@ -54,22 +54,42 @@ def export(ws: Workspace, form_id: str, out: str, date_from: str | None = None,
            date_to: str | None = None) -> Register:
     """Write the register of a form to `out` (.xlsx or .csv) and return it:
     {form, form_title, out, from, to, count, masked, columns: [{id, heading}], rows}."""
-    actor = ws.actor
     path = out_path(out, SUFFIXES, ws.files.holds_path)
+    return _deliver(ws, form_id, path.suffix.lower(), date_from, date_to,
+                    str(path.resolve()), lambda content: write_out(path, content))
+
+
+def download(ws: Workspace, form_id: str, suffix: str, date_from: str | None = None,
+             date_to: str | None = None) -> tuple[bytes, Register]:
+    """The register of a form as the bytes of a `suffix` (".xlsx" or ".csv") file, for a face
+    that hands it over itself (the portal), and the register. Raises QrecError (param "out")
+    for another suffix."""
+    if suffix not in SUFFIXES:
+        raise QrecError(f"a register is {' or '.join(SUFFIXES)}, not {suffix!r}", param="out")
+    made: list[bytes] = []
+    result = _deliver(ws, form_id, suffix, date_from, date_to, "downloaded", made.append)
+    return made[0], result
+
+
+def _deliver(ws: Workspace, form_id: str, suffix: str, date_from: str | None,
+             date_to: str | None, out: str, deliver: Callable[[bytes], None]) -> Register:
+    """Build the register and `deliver` its file; a read of sensitive values is logged in the
+    same transaction as the delivery (the event and the file go together, or neither)."""
+    actor = ws.actor
     date_from, date_to = period(date_from, date_to)
     form = ws.forms.current(form_id)
     columns, rows, shown, about = build(ws, form, actor, date_from, date_to)
-    content = xlsx_bytes(columns, rows, about) if path.suffix.lower() == ".xlsx" \
+    content = xlsx_bytes(columns, rows, about) if suffix == ".xlsx" \
         else csv_bytes(columns, rows)
     if not shown["records"]:  # nothing to log (and a read-only workspace can export)
-        write_out(path, content)
+        deliver(content)
     else:
-        with ws.catalog.write():  # the event and the file go together, or neither
+        with ws.catalog.write():
             ws.log("register.sensitive_read", None, None,
                    {"form": form.id, "fields": sorted(shown["fields"]),
-                    "records": shown["records"], "out": str(path.resolve())})
-            write_out(path, content)
-    return {"form": form.id, "form_title": str(form.title), "out": str(path.resolve()),
+                    "records": shown["records"], "out": out})
+            deliver(content)
+    return {"form": form.id, "form_title": str(form.title), "out": out,
             "from": date_from, "to": date_to, "count": len(rows),
             "masked": about["masked"] and any(f.sensitive for f in form.fields),
             "columns": [{"id": c.id, "heading": c.heading} for c in columns], "rows": rows}
@@ -82,7 +102,7 @@ def build(ws, form: Form, actor, date_from: str | None, date_to: str | None):
     sees = ws.sees_personal_data()  # `actor` is the acting user; masked when read-only
     rows, shown = register_rows(ws, form, columns, sees, date_from, date_to)
     about = {"form": form, "actor": actor, "from": date_from, "to": date_to,
-             "organisation": ws.settings.organisation, "masked": not sees}
+             "organisation": ws.settings.organisation, "masked": not sees, "demo": ws.demo}
     return columns, rows, shown, about
 
 
@@ -213,7 +233,8 @@ def xlsx_bytes(columns: list[Column], rows: list[dict], about: dict) -> bytes:
 
     form = about["form"]
     book = Workbook(write_only=True)
-    book.properties.title = f"{form.title.zh} 台账 {form.title.en} register"
+    book.properties.title = f"{form.title.zh} 台账 {form.title.en} register" + (
+        " (演示 DEMO)" if about.get("demo") else "")
     book.properties.creator = "qrecords"
     sheet = book.create_sheet("台账 Register")
     sheet.freeze_panes = "A2"
@@ -245,7 +266,9 @@ def xlsx_bytes(columns: list[Column], rows: list[dict], about: dict) -> bytes:
             ("导出 Exported", f"{clock.today().isoformat()} ({clock.utc_now()} UTC)"),
             ("导出人 By", f"{actor.name} ({actor.id})"),
             ("敏感信息 Sensitive fields", "*** 已隐藏 masked" if about["masked"]
-             else "已显示，已记录 shown, logged")):
+             else "已显示，已记录 shown, logged"),
+            *([("演示 DEMO", "演示工作区：非正式记录 a demonstration workspace: not records")]
+              if about.get("demo") else [])):
         info.append([_text_cell(info, label), _text_cell(info, value)
                      if isinstance(value, str) else value])
     out = io.BytesIO()

@@ -52,6 +52,40 @@ def actions(ws: Workspace, number: str) -> list[StepOption]:
     return found
 
 
+def check_step(ws: Workspace, number: str, action: str, changes: dict | None = None,
+               comment: str | None = None) -> None:
+    """Whether the actor may take the step now, without taking it (a face asks before it
+    asks for a signature's password). Raises what `transition` would: NotFound, Disposed,
+    WorkflowError, Forbidden, ValidationError."""
+    _checked_step(ws, ws.catalog, number, action, changes or {}, free_text(comment, "comment"))
+
+
+def _checked_step(ws: Workspace, catalog, number: str, action: str, changes: dict,
+                  comment: str | None):
+    """(record, form, template, transition, data with the changes) once every rule of the
+    step holds, read from `catalog` (the open write, or the catalog for a check)."""
+    record = ws.record_row(number)
+    form, template = ws.forms.frozen(record["form_revision_id"])
+    flow = form.workflow
+    t = flow.transition(action)
+    if t is None:
+        allowed = ", ".join(x.id for x in flow.allowed(record["status"])) or "none"
+        raise WorkflowError(
+            f"{number}: no step '{action}' in the {form.id} workflow"
+            f"{suggest(action, [x.id for x in flow.transitions])}; allowed now: "
+            f"{allowed}", param="action")
+    if t.comment_required and not comment:
+        raise WorkflowError(f"{number}: {t.id} needs a comment (the reason)", param="comment")
+    workflow_rules.refuse_owned(flow, changes, number)
+    workflow_rules.check_inputs(flow, t, changes, number, form.field_ids)
+    current = catalog.version(record["id"], record["current_version"])
+    today = clock.today().isoformat()
+    data = validate_data(form, {**current["data"], **changes}, today)
+    workflow_rules.check_transition(form, flow, t, record["status"], data, ws.actor,
+                                    ws.settings.limits, number)
+    return record, form, template, t, data
+
+
 def transition(ws: Workspace, number: str, action: str, changes: dict | None = None,
                comment: str | None = None, pdf: bool = True, password: str | None = None,
                expected_sha256: str | None = None) -> RecordView:
@@ -59,34 +93,21 @@ def transition(ws: Workspace, number: str, action: str, changes: dict | None = N
     those the step sets (who, when). Closing records the days taken against the deadline.
     A step that is a signature (approve, decline, decide, close: signatures.meaning_of) needs
     the actor's `password` (not in a demo) and records the signature of the current version,
-    which must still be `expected_sha256` when given. Raises WorkflowError (what the step
-    needs), Forbidden (the role), ValidationError, NotAuthenticated, Conflict (a race)."""
+    which must still be `expected_sha256` when given; the step is checked before the
+    password, so a step that cannot be taken never costs an attempt. Raises WorkflowError
+    (what the step needs), Forbidden (the role), ValidationError, NotAuthenticated, Conflict
+    (a race)."""
     comment = free_text(comment, "comment")
     meaning = meaning_of(action)
-    if meaning:
-        check_signer(ws, password, meaning, f"{number} {action}")
     changes = changes or {}
+    if meaning:
+        check_step(ws, number, action, changes, comment)
+        check_signer(ws, password, meaning, f"{number} {action}")
     with ws.write() as tx:  # files put in it go if it fails
-        record = ws.record_row(number)
-        form, template = ws.forms.frozen(record["form_revision_id"])
+        record, form, template, t, data = _checked_step(ws, tx, number, action, changes,
+                                                        comment)
         flow = form.workflow
-        t = flow.transition(action)
-        if t is None:
-            allowed = ", ".join(x.id for x in flow.allowed(record["status"])) or "none"
-            raise WorkflowError(
-                f"{number}: no step '{action}' in the {form.id} workflow"
-                f"{suggest(action, [x.id for x in flow.transitions])}; allowed now: "
-                f"{allowed}", param="action")
-        if t.comment_required and not comment:
-            raise WorkflowError(f"{number}: {t.id} needs a comment (the reason)",
-                                param="comment")
-        workflow_rules.refuse_owned(flow, changes, number)
-        workflow_rules.check_inputs(flow, t, changes, number, form.field_ids)
-        current = tx.version(record["id"], record["current_version"])
         today = clock.today()
-        data = validate_data(form, {**current["data"], **changes}, today.isoformat())
-        workflow_rules.check_transition(form, flow, t, record["status"], data, ws.actor,
-                                        ws.settings.limits, number)
         detail = {"transition": t.id, "from": record["status"], "to": t.target,
                   "comment": comment}
         if meaning:
@@ -134,6 +155,41 @@ def _produce(ws: Workspace, form: Form, document, number: str, version: int, dat
             "sha256": ws.put_file(key, ws.document(content))}
 
 
+def check_sign(ws: Workspace, number: str, decision: str, comment: str | None = None,
+               department: str | None = None) -> None:
+    """Whether the actor may sign the row now, without signing (a face asks before it asks
+    for the password). Raises what `sign` would: NotFound, WorkflowError."""
+    _checked_sign(ws, ws.catalog, number, decision, free_text(comment, "comment"), department)
+
+
+def _checked_sign(ws: Workspace, catalog, number: str, decision: str, comment: str | None,
+                  department: str | None):
+    """(record, form, template, signoff, department, decision, current version row) once the
+    row may be signed, read from `catalog`."""
+    actor = ws.actor
+    record = ws.record_row(number)
+    form, template = ws.forms.frozen(record["form_revision_id"])
+    flow = form.workflow
+    signoff = flow.signoff(record["status"])
+    if signoff is None:
+        raise WorkflowError(f"{number}: nothing to sign in state "
+                            f"{flow.label(record['status'])}")
+    department = department or actor.department
+    if department != actor.department:
+        raise WorkflowError(f"{number}: {actor.id} belongs to department "
+                            f"{actor.department or 'none'} and cannot sign for {department}")
+    current = catalog.version(record["id"], record["current_version"])
+    try:
+        decision = form.field(signoff.table).column(signoff.decision).parse(decision)
+    except Invalid as exc:
+        raise WorkflowError(f"{number}: decision: {exc}", param="decision") from None
+    if decision is None:
+        raise WorkflowError(f"{number}: give a decision", param="decision")
+    workflow_rules.sign(form, signoff, current["data"], actor, department, decision, comment,
+                        clock.today().isoformat())  # refuses a row signed already
+    return record, form, template, signoff, department, decision, current
+
+
 def sign(ws: Workspace, number: str, decision: str, comment: str | None = None,
          department: str | None = None, pdf: bool = True, password: str | None = None,
          expected_sha256: str | None = None) -> RecordView:
@@ -145,29 +201,13 @@ def sign(ws: Workspace, number: str, decision: str, comment: str | None = None,
     NotAuthenticated, Conflict (a race with an amendment)."""
     comment = free_text(comment, "comment")
     meaning = meaning_of("review")
+    check_sign(ws, number, decision, comment, department)
     check_signer(ws, password, meaning, f"{number} sign")
     actor = ws.actor
     with ws.write() as tx:  # files put in it go if it fails
-        record = ws.record_row(number)
-        form, template = ws.forms.frozen(record["form_revision_id"])
-        flow = form.workflow
-        signoff = flow.signoff(record["status"])
-        if signoff is None:
-            raise WorkflowError(f"{number}: nothing to sign in state "
-                                f"{flow.label(record['status'])}")
-        department = department or actor.department
-        if department != actor.department:
-            raise WorkflowError(f"{number}: {actor.id} belongs to department "
-                                f"{actor.department or 'none'} and cannot sign for "
-                                f"{department}")
+        record, form, template, signoff, department, decision, current = _checked_sign(
+            ws, tx, number, decision, comment, department)
         today = clock.today()
-        current = tx.version(record["id"], record["current_version"])
-        try:
-            decision = form.field(signoff.table).column(signoff.decision).parse(decision)
-        except Invalid as exc:
-            raise WorkflowError(f"{number}: decision: {exc}", param="decision") from None
-        if decision is None:
-            raise WorkflowError(f"{number}: give a decision", param="decision")
         signed = signature(ws, meaning, {number: current_version(ws, number,
                                                                  expected_sha256)})
         data, objected = workflow_rules.sign(

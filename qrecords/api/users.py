@@ -12,13 +12,17 @@ from __future__ import annotations
 import re
 from typing import TypedDict
 
-from ..errors import Conflict, QrecError
+from ..domain.access import CONTROLLER, PRIVACY
+from ..errors import Conflict, QrecError, suggest
 from ..workspace import Workspace
 from .passwords import hash_password
 from .sessions import require_admin
+from .versions import free_text
 from .verify_users import password_sha256
 
 _ID = re.compile(r"[a-z][a-z0-9_.-]{1,31}")
+ADMIN = "admin"
+ADMINISTERING = {CONTROLLER, ADMIN}  # who may change users (require_admin)
 
 
 class UserView(TypedDict):
@@ -40,9 +44,47 @@ def _view(row: dict) -> UserView:
 
 
 def _reason(reason: str | None) -> str:
-    if not reason or not reason.strip():
+    reason = free_text(reason, "reason")
+    if not reason:
         raise QrecError("a change of users needs a reason (须填写原因)", param="reason")
-    return reason.strip()
+    return reason
+
+
+def known_roles(ws: Workspace) -> set[str]:
+    """The roles that mean something here: those the forms' workflows name, privacy, the
+    document controller, admin, and those users hold already."""
+    named = {PRIVACY, CONTROLLER, ADMIN}
+    for form in ws.forms.all_current().values():
+        named |= form.workflow.roles()
+    return named | {r for row in ws.catalog.users() for r in row["roles"]}
+
+
+def _check_role(ws: Workspace, role: str) -> None:
+    known = known_roles(ws)
+    if role not in known:
+        raise QrecError(f"no role '{role}'{suggest(role, known)}; roles: "
+                        f"{', '.join(sorted(known))} (无此角色)", param="role")
+
+
+def _check_department(ws: Workspace, department: str) -> None:
+    if department and department not in ws.settings.departments:
+        raise QrecError(f"no department '{department}'"
+                        f"{suggest(department, ws.settings.departments)}; qrecords.yaml "
+                        f"defines {', '.join(ws.settings.departments)} (无此部门)",
+                        param="department")
+
+
+def _keep_an_administrator(ws: Workspace, user_id: str, roles: list[str],
+                           disabled: bool) -> None:
+    """Refuse a change that would leave no enabled user able to administer users."""
+    for row in ws.catalog.users():
+        if row["id"] == user_id:
+            row = {**row, "roles": roles, "disabled": disabled}
+        if not row["disabled"] and ADMINISTERING & set(row["roles"]):
+            return
+    raise Conflict("no enabled user could administer users after this change; give "
+                   "another user the role document_controller or admin first "
+                   "(须保留至少一名可管理用户的人员)", param="user")
 
 
 def list_users(ws: Workspace) -> list[UserView]:
@@ -58,6 +100,7 @@ def _change(ws: Workspace, user_id: str, action: str, reason: str, what: str, **
         if row is None:
             ws.user(user_id)  # raises NotFound with a suggestion
         new = {**row, **changes}
+        _keep_an_administrator(ws, user_id, new["roles"], new["disabled"])
         ws.catalog.save_user(new)
         if "disabled" in changes and changes["disabled"]:
             ws.catalog.drop_sessions(user_id)
@@ -77,9 +120,13 @@ def add_user(ws: Workspace, user_id: str, name: str, department: str, roles: lis
     if not _ID.fullmatch(user_id):
         raise QrecError(f"user id {user_id!r}: 2-32 lower-case letters, digits, _ . - "
                         "(用户名格式)", param="user")
-    if not name.strip():
+    name = free_text(name, "name") or ""
+    if not name:
         raise QrecError("a user needs a printed name (--name)", param="name")
-    row = {"id": user_id, "name": name.strip(), "department": department, "roles":
+    _check_department(ws, department)
+    for role in roles:
+        _check_role(ws, role)
+    row = {"id": user_id, "name": name, "department": department, "roles":
            sorted(set(roles)), "disabled": False, "password_hash": None, "os_account": None,
            "failed_logins": 0, "locked_until": None}
     with ws.catalog.write():
@@ -95,7 +142,11 @@ def add_user(ws: Workspace, user_id: str, name: str, department: str, roles: lis
 def grant(ws: Workspace, user_id: str, role: str, reason: str) -> UserView:
     """Give a user a role; logged `user.granted`. Forbidden for a non-admin actor."""
     require_admin(ws, "granting a role")
-    roles = sorted(set(ws.user(user_id).roles) | {role})
+    _check_role(ws, role)
+    held = ws.user(user_id).roles
+    if role in held:
+        raise Conflict(f"{user_id} holds the role {role} already", param="role")
+    roles = sorted(set(held) | {role})
     return _change(ws, user_id, "user.granted", _reason(reason), "granting a role",
                    roles=roles)
 
@@ -122,11 +173,24 @@ def disable(ws: Workspace, user_id: str, reason: str, enabled: bool = False) -> 
                    failed_logins=0, locked_until=None)
 
 
-def set_password(ws: Workspace, user_id: str, password: str, reason: str) -> UserView:
-    """Set a user's password (Argon2id; never logged, only that it changed): the user
-    themselves or an admin. Clears a lockout."""
-    if user_id != ws.actor.id:
+def set_password(ws: Workspace, user_id: str, password: str, reason: str | None = None,
+                 current: str | None = None) -> UserView:
+    """Set a user's password (Argon2id; never logged, only the SHA-256 of its hash). Your own
+    needs your `current` password (a session alone must not let someone at your desk take
+    over your signature); another user's needs an admin and a `reason`, and ends that user's
+    sessions. Clears a lockout. Raises NotAuthenticated (a wrong current password, counted
+    toward the lockout), Forbidden, QrecError."""
+    from .sessions import check_password_of
+
+    own = user_id == ws.actor.id
+    if own:
+        row = ws.catalog.user(user_id)
+        if row["password_hash"] is not None and not ws.demo:
+            check_password_of(ws, current or "", "login", {"changing": "password"})
+        reason = free_text(reason, "reason") or "changed by the user"
+    else:
         require_admin(ws, "setting another user's password")
+        reason = _reason(reason)
     password_hash = hash_password(password)
     with ws.catalog.write():
         row = ws.catalog.user(user_id)
@@ -134,8 +198,10 @@ def set_password(ws: Workspace, user_id: str, password: str, reason: str) -> Use
             ws.user(user_id)
         ws.catalog.save_user({**row, "password_hash": password_hash, "failed_logins": 0,
                               "locked_until": None})
-        ws.log("user.password_set", detail={"user": user_id, "reason": _reason(reason),
-                                            "password_sha256": password_sha256(password_hash)})
+        ended = 0 if own else ws.catalog.drop_sessions(user_id)
+        ws.log("user.password_set", detail={"user": user_id, "reason": reason,
+                                            "password_sha256": password_sha256(password_hash),
+                                            "sessions_ended": ended})
         return _view({**row, "password_hash": password_hash, "locked_until": None})
 
 

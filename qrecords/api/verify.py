@@ -5,7 +5,10 @@ The checks live in small modules, each fault naming the record, version, file or
 - verify_witness.py: the chain against heads kept outside the catalog (the witness log of
   `qrec checkpoint`, audit packs, printed heads): recomputed chains and rollbacks;
 - verify_forms.py: frozen form revisions against the events that froze them;
-- verify_users.py: the users table (roles, bindings, password hashes) against user events;
+- verify_users.py: the users table (roles, bindings, password hashes) against user events,
+  each event's authority against the users then, sessions against the logins that made them;
+- verify_facts.py: the demo fact against the workspace's making; effective dates in a normal
+  workspace against the clock;
 - verify_history.py: versions, file rows and each record's derived columns against the
   immutable history; events of records that vanished without a tombstone;
 - verify_files.py: every file present with its SHA-256, the tombstones, debris;
@@ -28,6 +31,7 @@ from .verify_chain import check_chain
 from .verify_files import check_files, check_tombstones, unknown_files
 from .verify_forms import check_forms
 from .verify_history import check_history
+from .verify_facts import check_facts
 from .verify_users import check_users
 from .verify_witness import check_witnesses
 
@@ -73,6 +77,8 @@ def verify(ws: Workspace, progress: Callable[[int, int], None] | None = None,
         event["detail"] = json.loads(event["detail"])
     check_forms(ws.catalog, events, fault)
     check_users(ws.catalog, events, fault)
+    check_facts(ws.catalog, events, ws.catalog.meta_value("time_zone") or
+                ws.settings.time_zone, fault)
     tombstones = {t["number"]: t for t in ws.catalog.tombstones()}
     expected = check_history(ws, events, tombstones, fault)
     for event in events:

@@ -7,6 +7,13 @@ each row must hold, so a role given by editing the table, a user added without a
 password hash swapped for one the attacker knows is named here (issue 15: "a user gave
 himself the general manager's role ... and verify passed"; 21 CFR 11.10(d), (e)).
 Failure counts and lockouts are not access rights and are not derived.
+
+The same replay checks every event that records its actor's authority (roles and department
+at that moment): a role given in the table for one step and taken back after, or a disabled
+user enabled for one step, shows as an event whose authority the history never gave. And every
+login session in the catalog must have been made by a `login.succeeded` event (its token's
+hash, hashed again, and its expiry): a session row written by hand, or one whose expiry was
+moved, is named.
 """
 
 from __future__ import annotations
@@ -23,11 +30,14 @@ def password_sha256(password_hash: str | None) -> str | None:
     return hashlib.sha256(password_hash.encode()).hexdigest() if password_hash else None
 
 
-def derived_users(events: list[dict]) -> dict[str, dict]:
+def derived_users(events: list[dict], check=None) -> dict[str, dict]:
     """{user id: {name, department, roles, disabled, os_account, password_sha256}} as the
-    user events (detail decoded, in chain order) leave them."""
+    user events (detail decoded, in chain order) leave them. `check(event, users)`, if given,
+    is called with each event before it is applied: the users as they stood then."""
     users: dict[str, dict] = {}
     for event in events:
+        if check is not None:
+            check(event, users)
         action, detail = event["action"], event["detail"]
         if not action.startswith("user.") or "user" not in detail:
             continue
@@ -46,9 +56,33 @@ def derived_users(events: list[dict]) -> dict[str, dict]:
     return users
 
 
+def session_digest(token_sha256: str) -> str:
+    """What a `login.succeeded` event records of its session: the SHA-256 of the token's
+    SHA-256 (the catalog's row names the session; the event cannot be used to forge one)."""
+    return hashlib.sha256(token_sha256.encode()).hexdigest()
+
+
 def check_users(catalog, events: list[dict], fault) -> None:
-    """Every user row in `catalog` against the user events (`events` with detail decoded)."""
-    expected = derived_users(events)
+    """Every user row in `catalog` against the user events, every event's recorded authority
+    against the users as the events before it left them, and every session row against the
+    login that made it (`events` with detail decoded)."""
+
+    def authority(event: dict, users: dict) -> None:
+        recorded = event["detail"].get("authority")
+        if recorded is None:
+            return
+        actor = users.get(event["actor"])
+        where = f"event {event['id']} ({event['action']}) by {event['actor']}"
+        if actor is None:
+            fault("user", f"{where}: no user.added event made this user", event=event["id"])
+        elif actor["disabled"]:
+            fault("user", f"{where}: the user was disabled then", event=event["id"])
+        elif sorted(recorded.get("roles", [])) != actor["roles"]:
+            fault("user", f"{where}: acted with the roles {sorted(recorded.get('roles', []))}, "
+                  f"the user events gave {actor['roles']} (changed outside qrecords)",
+                  event=event["id"])
+
+    expected = derived_users(events, authority)
     rows = {row["id"]: row for row in catalog.users()}
     for user_id in sorted(rows.keys() | expected.keys()):
         row, want = rows.get(user_id), expected.get(user_id)
@@ -70,3 +104,13 @@ def check_users(catalog, events: list[dict], fault) -> None:
                          "password_sha256" else f"{key} is {found[key]!r}, the events say "
                          f"{want[key]!r}")
                 fault("user", f"user {user_id}: {shown} (changed outside qrecords)")
+    _check_sessions(catalog, events, fault)
+
+
+def _check_sessions(catalog, events: list[dict], fault) -> None:
+    made = {(e["actor"], e["detail"].get("session"), e["detail"].get("expires_at"))
+            for e in events if e["action"] == "login.succeeded"}
+    for row in catalog.sessions():
+        if (row["user_id"], session_digest(row["token_sha256"]), row["expires_at"]) not in made:
+            fault("user", f"a session of {row['user_id']} (until {row['expires_at']}) was not "
+                  "made by a login (written or extended outside qrecords)")

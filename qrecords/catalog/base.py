@@ -48,10 +48,10 @@ SCHEMA_VERSION = 4
 # event naming a record makes the index re-read that record.
 INDEX_NEUTRAL = ("record.sensitive_read", "search.sensitive", "file.pdf_made", "reminder.made",
                  "hold.placed", "hold.released", "register.sensitive_read", "report.made",
-                 "form.frozen", "workspace.created", "user.added", "user.granted", "user.revoked",
-                 "user.disabled", "user.enabled", "user.password_set", "user.bound",
-                 "login.succeeded", "login.failed", "login.locked", "logout",
-                 "signature.failed")
+                 "form.frozen", "record.downloaded", "access.refused", "workspace.created",
+                 "user.added", "user.granted", "user.revoked", "user.disabled", "user.enabled",
+                 "user.password_set", "user.bound", "login.succeeded", "login.failed",
+                 "login.locked", "logout", "signature.failed", "limits.set")
 
 
 class FormRevisionRow(TypedDict):

@@ -58,6 +58,24 @@ class IdentityStore(ABC):
     def user_by_os_account(self, account: str) -> UserRow | None:
         """The user an operating-system account is bound to, or None."""
 
+    def check_fact(self, key: str, value: str) -> None:
+        """Refuse a second, different value for a workspace fact (IntegrityError)."""
+        from ..errors import IntegrityError
+
+        if self.meta_value(key) not in (None, value):
+            raise IntegrityError(f"the workspace fact '{key}' is set already")
+
+    def check_binding(self, row: UserRow) -> None:
+        """Refuse an OS account already bound to another user (IntegrityError): one account
+        proves one user."""
+        from ..errors import IntegrityError
+
+        if row["os_account"]:
+            holder = self.user_by_os_account(row["os_account"])
+            if holder is not None and holder["id"] != row["id"]:
+                raise IntegrityError(f"the account '{row['os_account']}' is bound to "
+                                     f"'{holder['id']}' already")
+
     @abstractmethod
     def save_user(self, row: UserRow) -> None:
         """Insert or replace a user row; inside write(). An OS account bound to two users
@@ -70,6 +88,10 @@ class IdentityStore(ABC):
     @abstractmethod
     def session(self, token_sha256: str) -> SessionRow | None:
         """The session with this token hash, or None."""
+
+    @abstractmethod
+    def sessions(self) -> list[SessionRow]:
+        """Every session, by user and expiry."""
 
     @abstractmethod
     def drop_sessions(self, user_id: str, token_sha256: str | None = None) -> int:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 
-from ..errors import IntegrityError
 from .identity import IdentityStore, SessionRow, UserRow
 
 _USER_COLUMNS = ("id", "name", "department", "roles", "disabled", "password_hash",
@@ -28,9 +27,7 @@ class PostgresIdentity(IdentityStore):
         return row["value"] if row else None
 
     def set_meta(self, key: str, value: str) -> None:
-        """Workspace facts are set once: a second value for a key raises IntegrityError."""
-        if self.meta_value(key) not in (None, value):
-            raise IntegrityError(f"the workspace fact '{key}' is set already")
+        self.check_fact(key, value)
         self._x("INSERT INTO meta VALUES (%s, %s) ON CONFLICT (key) DO NOTHING", (key, value))
 
     def users(self) -> list[UserRow]:
@@ -44,11 +41,7 @@ class PostgresIdentity(IdentityStore):
                              (account,)).fetchone())
 
     def save_user(self, row: UserRow) -> None:
-        if row["os_account"]:
-            holder = self.user_by_os_account(row["os_account"])
-            if holder is not None and holder["id"] != row["id"]:
-                raise IntegrityError(f"the account '{row['os_account']}' is bound to "
-                                     f"'{holder['id']}' already")
+        self.check_binding(row)
         values = {**row, "roles": json.dumps(list(row["roles"]), ensure_ascii=False),
                   "disabled": int(bool(row["disabled"]))}
         changed = ", ".join(f"{c} = excluded.{c}" for c in _USER_COLUMNS[1:])
@@ -64,6 +57,9 @@ class PostgresIdentity(IdentityStore):
     def session(self, token_sha256: str) -> SessionRow | None:
         return self._x("SELECT * FROM sessions WHERE token_sha256 = %s",
                        (token_sha256,)).fetchone()
+
+    def sessions(self) -> list[SessionRow]:
+        return list(self._x("SELECT * FROM sessions ORDER BY user_id, expires_at"))
 
     def drop_sessions(self, user_id: str, token_sha256: str | None = None) -> int:
         if token_sha256 is None:

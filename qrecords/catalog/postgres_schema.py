@@ -123,6 +123,7 @@ CREATE TABLE IF NOT EXISTS events (
     hash text NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_record ON events (record_number, id);
+CREATE INDEX IF NOT EXISTS events_action ON events (action, id);  -- facts kept as events
 -- Users and roles (seeded from qrecords.yaml at init, then changed only by logged verbs).
 CREATE TABLE IF NOT EXISTS users (
     id text PRIMARY KEY,

@@ -24,11 +24,7 @@ class SqliteIdentity(IdentityStore):
         return row[0] if row else None
 
     def set_meta(self, key: str, value: str) -> None:
-        """Workspace facts are set once: a second value for a key raises IntegrityError."""
-        from ..errors import IntegrityError
-
-        if self.meta_value(key) not in (None, value):
-            raise IntegrityError(f"the workspace fact '{key}' is set already")
+        self.check_fact(key, value)
         self._db.execute("INSERT OR IGNORE INTO meta VALUES (?, ?)", (key, value))
 
     def users(self) -> list[UserRow]:
@@ -43,13 +39,7 @@ class SqliteIdentity(IdentityStore):
                                       (account,)).fetchone())
 
     def save_user(self, row: UserRow) -> None:
-        from ..errors import IntegrityError
-
-        if row["os_account"]:
-            holder = self.user_by_os_account(row["os_account"])
-            if holder is not None and holder["id"] != row["id"]:
-                raise IntegrityError(f"the account '{row['os_account']}' is bound to "
-                                     f"'{holder['id']}' already")
+        self.check_binding(row)
         values = {**row, "roles": json.dumps(list(row["roles"]), ensure_ascii=False),
                   "disabled": int(bool(row["disabled"]))}
         self._db.execute(
@@ -65,6 +55,10 @@ class SqliteIdentity(IdentityStore):
         row = self._db.execute("SELECT * FROM sessions WHERE token_sha256 = ?",
                                (token_sha256,)).fetchone()
         return dict(row) if row else None
+
+    def sessions(self) -> list[SessionRow]:
+        return [dict(r) for r in self._db.execute(
+            "SELECT * FROM sessions ORDER BY user_id, expires_at")]
 
     def drop_sessions(self, user_id: str, token_sha256: str | None = None) -> int:
         if token_sha256 is None:

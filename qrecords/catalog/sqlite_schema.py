@@ -96,6 +96,7 @@ CREATE TABLE IF NOT EXISTS events (
     prev_hash TEXT NOT NULL,     -- the hash of the event before (records/chain.py)
     hash TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS events_action ON events (action, id);  -- facts kept as events
 -- Users and roles (seeded from qrecords.yaml at init, then changed only by logged verbs).
 CREATE TABLE IF NOT EXISTS users (
     id TEXT PRIMARY KEY,

@@ -27,7 +27,13 @@ GLOBAL = {"user": "--as", "workspace": "-w"}
 
 def flag_of(command: click.Command | None, param: str | None) -> str | None:
     """How the command the user ran spells the verb parameter `param` (`--from` for
-    date_from), or None when it has no such option (a positional argument, or none)."""
+    date_from), or None when it has no such option (a positional argument, or none). A
+    command's own argument wins over a global option (`users grant USER` is about USER, not
+    --as)."""
+    arguments = {a.name for a in (command.params if command else [])
+                 if isinstance(a, click.Argument)}
+    if param in arguments or f"{param}_id" in arguments:
+        return None
     if param in GLOBAL:
         return GLOBAL[param]
     for option in (command.params if command and param else []):

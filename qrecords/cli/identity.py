@@ -50,6 +50,22 @@ def tokens_of(workspace_id: str) -> dict[str, str]:
             if isinstance(entry, dict) and isinstance(entry.get("token"), str)}
 
 
+def prepare_session_file(workspace_id: str) -> Path:
+    """The folder of this OS user's session files, made (0700) and checked writable before a
+    login. Raises QrecError naming the folder and what to do."""
+    path = _session_file(workspace_id)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        probe = path.with_name(f".probe.{os.getpid()}")
+        probe.write_text("", encoding="utf-8")
+        probe.unlink()
+    except OSError as exc:
+        raise QrecError(f"cannot keep a session in {path.parent}: {exc.strerror or exc}; "
+                        "fix the folder or set XDG_CONFIG_HOME to a folder of yours "
+                        "(无法保存会话)") from None
+    return path
+
+
 def keep_session(workspace_id: str, user: str, token: str | None, expires_at: str = ""
                  ) -> Path:
     """File a session (None: remove the user's), written whole to a 0600 file."""

@@ -95,7 +95,8 @@ def _signed(signature: dict | None) -> str:
     """An electronic signature as one cell: name, meaning, local time."""
     if not signature:
         return ""
-    return f"{signature['name']} {signature['meaning']} {signature['at_local'][:16]}"
+    local = signature["at_local"]  # 2026-12-07T11:03:27+08:00: shown with its offset
+    return f"{signature['name']} {signature['meaning']} {local[:16]}{local[19:]}"
 
 
 def diff_text(result: dict) -> str:

@@ -21,7 +21,9 @@ from .app import cli, json_option, open_workspace, output, print_json
 @click.option("--demo", is_flag=True, help="演示或培训工作区 / a demonstration or training "
               "workspace: QREC_TODAY is honoured, anyone may act as anyone, documents carry "
               "演示 DEMO.")
-def init(path, catalog, files, s3_endpoint, machines, demo):
+@click.option("--time-zone", metavar="ZONE", help="时区 / the zone of every date, fixed at init "
+              "(IANA name; default Asia/Shanghai)")
+def init(path, catalog, files, s3_endpoint, machines, demo, time_zone):
     """Make a workspace with the built-in forms; its users come from qrecords.yaml, and (in a
     normal workspace) this operating-system account is bound to the document controller."""
     from ..workspace import create_workspace
@@ -30,7 +32,7 @@ def init(path, catalog, files, s3_endpoint, machines, demo):
     account = None if demo else os_account()
     root = create_workspace(path, {"catalog": catalog, "files": files,
                                    "s3_endpoint": s3_endpoint, "machines": machines},
-                            demo=demo, os_account=account)
+                            demo=demo, os_account=account, time_zone=time_zone)
     click.echo(f"Workspace ready: {root}" + ("  (演示 DEMO)" if demo else ""))
     if account:
         click.echo(f"操作系统账户 OS account {account} is bound to the document controller; "
@@ -259,6 +261,8 @@ def do_step(ctx, number, action, data_file, assignments, comment, as_json):
     from .identity import signing
 
     changes = gather(data_file, assignments)
+    if meaning_of(action):  # a step that cannot be taken asks no password
+        steps.check_step(ws, number, action, changes, comment)
     proof = signing(ws, number, meaning_of(action))
     print_record(ws, steps.transition(ws, number, action, changes, comment, **proof), as_json)
 
@@ -277,6 +281,7 @@ def sign(ctx, number, decision, comment, as_json):
     from .identity import signing
 
     ws = open_workspace(ctx)
+    steps.check_sign(ws, number, decision, comment)  # a row that cannot be signed asks none
     proof = signing(ws, number, meaning_of("review"))
     print_record(ws, steps.sign(ws, number, decision, comment, **proof), as_json)
 

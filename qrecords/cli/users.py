@@ -8,7 +8,8 @@ import click
 from ..errors import QrecError
 from ..textfmt import table
 from .app import cli, json_option, open_workspace, output
-from .identity import keep_session, read_password, refuse_password_arguments
+from .identity import (keep_session, prepare_session_file, read_password,
+                       refuse_password_arguments)
 
 
 def _open_unproven(ctx, user: str):
@@ -36,6 +37,7 @@ def login(ctx, user, extra, as_json):
     if ws.demo:
         raise QrecError("a demonstration workspace needs no login: act with --as USER "
                         "(演示工作区无需登录)")
+    prepare_session_file(ws.workspace_id)  # before the catalog keeps a session we'd lose
     session = log_in(ws, read_password(f"{user} 密码 password"))
     keep_session(ws.workspace_id, user, session["token"], session["expires_at"])
     shown = {"user": user, "expires_at": session["expires_at"]}
@@ -156,18 +158,22 @@ def users_enable(ctx, user_id, reason, as_json):
 @users.command("passwd")
 @click.argument("user_id", metavar="USER")
 @click.argument("extra", nargs=-1, metavar="")
-@click.option("--reason", default="password set", show_default=True, help="Why.")
+@click.option("--reason", help="Why (needed for another user's password).")
 @json_option
 @click.pass_context
 def users_passwd(ctx, user_id, extra, reason, as_json):
-    """Set USER's password (your own, or anyone's as an admin): asked twice on a terminal,
-    else read from standard input."""
+    """Set USER's password: your own (your current password first), or anyone's as an admin
+    (with --reason; their sessions end). Asked on a terminal (the new one twice), else read
+    from standard input, one line each."""
     from ..api.users import set_password
 
     refuse_password_arguments(extra)
     ws = open_workspace(ctx, sync_index=False)
+    own = user_id == ws.actor.id and ws.catalog.user(user_id)["password_hash"] is not None
+    current = read_password(f"{user_id} 当前密码 current password") if own and not ws.demo \
+        else None
     password = read_password(f"{user_id} 新密码 new password", confirm=True)
-    _print_user(set_password(ws, user_id, password, reason), as_json)
+    _print_user(set_password(ws, user_id, password, reason, current=current), as_json)
 
 
 @users.command("bind")

@@ -35,9 +35,13 @@ INSTALL_HINT = ("install LibreOffice and the fonts: apt-get install libreoffice-
 class PdfUnavailable(QrecError):
     """LibreOffice (or its Python bridge) is not installed."""
 
+    http_status = 503
+
 
 class PdfFailed(QrecError):
     """LibreOffice could not convert a document, even after a restart."""
+
+    http_status = 503
 
 
 def office_paths() -> tuple[str, str]:

@@ -1,0 +1,36 @@
+"""`qrec serve`: the web portal on this workspace, with waitress (a production WSGI server)."""
+
+from __future__ import annotations
+
+import click
+
+from .app import cli
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="监听地址 / the address to listen on (0.0.0.0: every interface)")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535),
+              help="端口 / the port")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64),
+              help="同时处理的请求数 / requests served at once")
+@click.pass_context
+def serve(ctx, host, port, threads):
+    """Serve the web portal: search, read, download, fill in and sign off in a browser. Users
+    log in with their qrecords password; stop it with Ctrl+C."""
+    from ..settings import find_root
+    from ..web.server import make_server
+
+    root = find_root(ctx.obj["workspace"])
+    server = make_server(root, host, port, threads)
+    shown = "localhost" if host in ("127.0.0.1", "::1") else host
+    click.echo(f"门户 Portal of {root}: http://{shown}:{port}/  (Ctrl+C 停止 stops it)")
+    if host not in ("127.0.0.1", "::1", "localhost"):
+        click.echo("Warning: served without TLS; put it behind an HTTPS reverse proxy before "
+                   "other machines use it (未加密，请经 HTTPS 反向代理提供)", err=True)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        click.echo("已停止 Stopped")
+    finally:
+        server.close()

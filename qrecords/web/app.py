@@ -1,0 +1,124 @@
+"""The portal's Flask application: configuration, security headers, CSRF, the unit of work
+of each request, and errors as pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, g, redirect, render_template, request, session, url_for
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from ..errors import Disposed, Forbidden, NotAuthenticated, NotFound, QrecError
+from ..labels import Label
+
+SESSION_HOURS = 8  # as api/sessions.py: the cookie never outlives the catalog's session
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+
+
+def create_app(root: Path, secret_key: str | None = None) -> Flask:
+    """The portal of the workspace at `root`. `secret_key` signs the session cookie (which
+    holds only the user id and the session token); without it, the workspace's
+    portal.secret (made on first use, 0600), so every worker of one machine agrees."""
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=secret_key or _secret(Path(root)),
+        QREC_ROOT=Path(root),
+        SESSION_COOKIE_NAME="qrec_session", SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=SESSION_HOURS),
+        WTF_CSRF_TIME_LIMIT=SESSION_HOURS * 3600,
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,  # a form's fields; nothing is uploaded
+    )
+    CSRFProtect(app)
+    app.jinja_env.globals.update(label=_label)
+    app.after_request(_headers)
+    app.teardown_request(_close)
+    app.register_error_handler(QrecError, _error)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(404, _not_found)
+    from . import auth, controller, records, work
+
+    for module in (auth, records, work, controller):
+        module.register(app)
+    return app
+
+
+def _secret(root: Path) -> str:
+    path = root / "portal.secret"
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        pass
+    secret = secrets.token_hex(32)
+    try:
+        with open(path, "x", encoding="ascii",
+                  opener=lambda name, flags: os.open(name, flags, 0o600)) as out:
+            out.write(secret)
+    except FileExistsError:  # another worker made it first
+        return path.read_text(encoding="ascii").strip()
+    return secret
+
+
+def _label(value) -> str:
+    return str(value) if isinstance(value, Label) else ("" if value is None else str(value))
+
+
+def _headers(response):
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    if not request.path.startswith("/static/"):
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _close(_exc) -> None:
+    ws = g.pop("ws", None)
+    if ws is not None:
+        ws.close()
+
+
+def _error(exc: QrecError):
+    if isinstance(exc, NotAuthenticated) and exc.param != "password":
+        # the session is gone (expired, logged out elsewhere, the user disabled): log in
+        session.clear()
+        if request.headers.get("HX-Request"):  # a partial update: send the page away
+            return "", 401, {"HX-Redirect": url_for("login")}
+        wanted = request.full_path.rstrip("?") if request.method == "GET" else None
+        return redirect(url_for("login", note=str(exc)[:200], next=wanted))
+    status = 404 if isinstance(exc, (NotFound, Disposed)) else exc.http_status
+    if isinstance(exc, Forbidden):
+        _log_refusal(str(exc))
+    problems = getattr(exc, "problems", None)
+    return render_template("error.html", message=str(exc).splitlines()[0],
+                           problems=problems, status=status), status
+
+
+def _log_refusal(message: str) -> None:
+    """A refused page or download is an event (21 CFR 11.300(d): attempts at unauthorised use
+    are detected and reported)."""
+    ws = g.get("ws")
+    if ws is None or ws.catalog.read_only:
+        return
+    try:
+        with ws.catalog.write():
+            ws.log("access.refused", detail={"path": request.path, "method": request.method,
+                                             "why": message[:300]})
+    except QrecError:
+        pass  # the page still says no
+
+
+def _csrf_error(exc: CSRFError):
+    return render_template("error.html", status=400, problems=None,
+                           message="表单已失效，请刷新页面后重试 The form has expired or was not "
+                                   "sent by this portal: reload the page and try again"), 400
+
+
+def _not_found(_exc):
+    return render_template("error.html", status=404, problems=None,
+                           message="没有此页面 No such page"), 404

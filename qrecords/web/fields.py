@@ -1,0 +1,66 @@
+"""A form's fields as HTML inputs, and a posted HTML form back into record data.
+
+Inputs are named by field id; a table's cells by `<table>-<row>-<column>` (rows numbered as
+the browser sends them; the rows of one table are kept in that order, and a row left empty is
+dropped). Values go to the verbs as the raw text typed, so the portal validates exactly as the
+CLI does (domain/forms.py: validate_data), and a problem is shown beside its field.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..domain.fields import Field
+from ..domain.forms import Form
+from ..domain.ledger import LEGACY_FIELD
+
+_CELL = re.compile(r"(?P<table>[a-z_][a-z0-9_]*)-(?P<row>\d{1,4})-(?P<column>[a-z_][a-z0-9_]*)")
+
+
+def fillable(form: Form) -> list[Field]:
+    """The fields a person types: not those only the workflow writes (who approved, sign-off
+    rows), not computed ones, not an imported record's old number."""
+    owned = form.workflow.owned_fields()
+    return [f for f in form.fields if f.id not in owned and not f.product_of
+            and f.id != LEGACY_FIELD]
+
+
+def raw_text(field: Field, value) -> str:
+    """A stored value as the text an input holds (the inverse of Field.parse)."""
+    if value is None:
+        return ""
+    if field.type == "yesno":
+        return "yes" if value else "no"
+    return str(value)
+
+
+def posted_data(form: Form, posted) -> dict:
+    """{field id: raw text, or [row {column: raw text}] for tables} from a posted form (a
+    MultiDict), for every fillable field that was sent."""
+    data: dict = {}
+    tables = {f.id: f for f in fillable(form) if f.type == "table"}
+    rows: dict[str, dict[int, dict]] = {t: {} for t in tables}
+    for name, value in posted.items(multi=False):
+        cell = _CELL.fullmatch(name)
+        if cell and cell["table"] in tables:
+            column = tables[cell["table"]].column(cell["column"])
+            if column is not None:
+                rows[cell["table"]].setdefault(int(cell["row"]), {})[column.id] = value
+    for field in fillable(form):
+        if field.type == "table":
+            if f"{field.id}-present" in posted or rows[field.id]:
+                data[field.id] = [row for _, row in sorted(rows[field.id].items())
+                                  if any(str(v).strip() for v in row.values())]
+        elif field.id in posted:
+            data[field.id] = posted.get(field.id, "")
+    return data
+
+
+def problems_by_field(problems: list[str]) -> dict[str, list[str]]:
+    """Each problem of a ValidationError under the field it names first ("customer (客户):
+    is required" under customer; "items[2].qty ..." under items); others under ""."""
+    found: dict[str, list[str]] = {}
+    for problem in problems:
+        match = re.match(r"([a-z_][a-z0-9_]*)", problem)
+        found.setdefault(match.group(1) if match else "", []).append(problem)
+    return found
