@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from qrecords.api import records, void
-from qrecords.errors import NotAuthenticated
+from qrecords.errors import NotAuthenticated, ValidationError
 from tests.conftest import as_json, example, load_example, open_workspace, snapshot
 from tests.render.docx_text import docx_text
 from tests.test_identity import PASSWORD, qrec, set_password
@@ -169,8 +169,14 @@ def test_voiding_asks_the_controllers_password_in_a_normal_workspace(tmp_path, m
     assert "签名 Signing as 王文 (wangwen), meaning 作废 voided" in done.stderr
     ws = open_workspace(root, "wangwen")
     try:
+        other = records.new_record(ws, "complaint", load_example("complaint"),
+                                   pdf=False)["number"]
         with pytest.raises(NotAuthenticated):
-            void.void(ws, [number], "again", password=None)
+            void.void(ws, [other], "误建", password=None)
+        failed = ws.catalog.user("wangwen")["failed_logins"]
+        with pytest.raises(ValidationError, match="already void"):  # no password asked
+            void.void(ws, [number], "again", password="not it either")
+        assert ws.catalog.user("wangwen")["failed_logins"] == failed
         story = records.history(ws, number)
         assert story[-1]["signature"]["demo"] is False
         assert story[-1]["signature"]["meaning"] == "作废 voided"

@@ -22,6 +22,22 @@ from .versions import RecordView, after_change, free_text, record_view, store_ve
 VOIDED = "record.voided"
 
 
+def _planned(ws: Workspace, numbers: list[str]) -> list[tuple]:
+    """[(record, form, template)] of the records to void; ValidationError naming every one
+    that cannot be (nothing is voided then), NotFound, Disposed."""
+    planned, problems = [], []
+    for number in dict.fromkeys(numbers):
+        record = ws.record_row(number)
+        form, template = ws.forms.frozen(record["form_revision_id"])
+        problem = _why_not(form.workflow, record["status"], number)
+        if problem:
+            problems.append(problem)
+        planned.append((record, form, template))
+    if problems:
+        raise ValidationError(problems, "the void (nothing was voided)")
+    return planned
+
+
 def void(ws: Workspace, numbers: list[str], reason: str, password: str | None = None,
          pdf: bool = True) -> list[RecordView]:
     """Void the records `numbers` (document controller), all of them or, on any problem,
@@ -38,19 +54,11 @@ def void(ws: Workspace, numbers: list[str], reason: str, password: str | None = 
         raise QrecError("give the reason the record is void (作废原因): it is kept in its "
                         "history", param="reason")
     meaning = meaning_of("void")
+    _planned(ws, numbers)  # what cannot be voided costs no password attempt
     check_signer(ws, password, meaning, f"void {' '.join(numbers)}")
     stored_all = []
     with ws.write() as tx:  # all or none; files put in it go if it fails
-        planned, problems = [], []
-        for number in dict.fromkeys(numbers):
-            record = ws.record_row(number)
-            form, template = ws.forms.frozen(record["form_revision_id"])
-            problem = _why_not(form.workflow, record["status"], number)
-            if problem:
-                problems.append(problem)
-            planned.append((record, form, template))
-        if problems:
-            raise ValidationError(problems, "the void (nothing was voided)")
+        planned = _planned(ws, numbers)  # again, under the write lock
         today = clock.today()
         for record, form, template in planned:
             number, flow = record["number"], form.workflow
