@@ -12,7 +12,7 @@ from .app import cli, json_option, open_workspace, output, print_json, progress_
 
 # A query may start with "-" (`qrec search -2016`): an unknown option is taken as the query.
 @cli.command(context_settings={"ignore_unknown_options": True})
-@click.argument("query")
+@click.argument("words", nargs=-1, required=True, metavar="QUERY...")
 @click.option("--form", "form_id", metavar="FORM", help="Only records of this form.")
 @click.option("--status", "status_", metavar="STATUS", help="Only records in this status.")
 @click.option("--customer", metavar="TEXT", help="Only records whose customer contains TEXT.")
@@ -22,9 +22,11 @@ from .app import cli, json_option, open_workspace, output, print_json, progress_
 @click.option("--all-versions", is_flag=True, help="Earlier versions too, not only current.")
 @json_option
 @click.pass_context
-def search(ctx, query, form_id, status_, customer, date_from, date_to, limit, all_versions,
+def search(ctx, words, form_id, status_, customer, date_from, date_to, limit, all_versions,
            as_json):
-    """Search records (Whoosh query language; see the README). 检索记录。"""
+    """Search records (the query language of the README; words typed apart are one query:
+    `qrec search ISO 9001` is `qrec search "ISO 9001"`). 检索记录。"""
+    query = " ".join(words)
     from ..api.search import search as find
     from .present import search_text
 

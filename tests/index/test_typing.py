@@ -72,6 +72,13 @@ def test_the_cli_prints_the_note_and_takes_a_query_starting_with_a_dash(ws, file
     assert as_json(run("search", "华东", "--json"))["notes"] == []
 
 
+def test_words_typed_apart_without_quotes_are_one_query(ws, filed, run):
+    apart = as_json(run("search", "ISO", "9001", "--json", user="zhangwei"))
+    quoted = as_json(run("search", "ISO 9001", "--json", user="zhangwei"))
+    assert apart["hits"] and apart == quoted
+    assert run("search", user="zhangwei").exit_code == 2  # nothing to search: usage
+
+
 def test_fields_by_their_chinese_label(ws, filed):
     everyone = set(filed.values())
     mainland = everyone - {filed["plain"]}
