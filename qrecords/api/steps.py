@@ -14,7 +14,7 @@ from .. import clock
 from ..domain import workflow_rules
 from ..domain.fields import Invalid
 from ..domain.forms import Form, validate_data
-from ..errors import QrecError, WorkflowError, suggest
+from ..errors import Forbidden, QrecError, WorkflowError, suggest
 from ..workspace import Workspace
 from .pdfs import produced_pdf
 from .signatures import check_signer, current_version, manifestation, meaning_of, signature
@@ -27,6 +27,8 @@ class StepOption(TypedDict):
     to: str
     to_label: str
     problem: str | None  # why the actor may not take it now; None when they may
+    forbidden: bool  # the problem is the actor's roles (no values given with it would help)
+    fields: list[str]  # the fields the step may be given (its requires and inputs)
 
 
 def actions(ws: Workspace, number: str) -> list[StepOption]:
@@ -36,19 +38,21 @@ def actions(ws: Workspace, number: str) -> list[StepOption]:
     data = ws.catalog.version(record["id"], record["current_version"])["data"]
     found: list[StepOption] = []
     for t in form.workflow.allowed(record["status"]):
+        problem, forbidden = None, False
         try:
             workflow_rules.check_transition(form, form.workflow, t, record["status"], data,
                                             ws.actor, ws.settings.limits, number)
-            problem = None
         except QrecError as exc:
-            problem = str(exc)
+            problem, forbidden = str(exc), isinstance(exc, Forbidden)
         found.append({"action": t.id, "label": str(t.label), "to": t.target,
-                      "to_label": form.workflow.label(t.target), "problem": problem})
+                      "to_label": form.workflow.label(t.target), "problem": problem,
+                      "forbidden": forbidden, "fields": form.workflow.inputs(t)})
     exit_rule = form.workflow.amend_exit(record["status"])
     if not found and exit_rule:  # left by an amendment (resolving an objection)
         found.append({"action": "amend", "label": "修改 Amend (qrec amend NUMBER --reason)",
                       "to": exit_rule.target,
-                      "to_label": form.workflow.label(exit_rule.target), "problem": None})
+                      "to_label": form.workflow.label(exit_rule.target), "problem": None,
+                      "forbidden": False, "fields": []})
     return found
 
 

@@ -34,8 +34,8 @@ def my_tasks(ws: Workspace) -> list[Task]:
             form, _ = ws.forms.frozen(row["form_revision_id"])
             flow = form.workflow
             signoff = flow.signoff(row["status"])
-            if signoff and department in workflow_rules.unsigned(form, flow, signoff.id,
-                                                                 row["data"]):
+            if signoff and workflow_rules.may_sign(form, flow, signoff, ws.actor,
+                                                   row["data"]):
                 why = "sign"
             elif workflow_rules.holder(flow, row["status"], row["data"]) == department:
                 why = "held"

@@ -70,8 +70,20 @@ def check_inputs(workflow: Workflow, t: Transition, given: dict, number: str,
                             "an amendment (with a reason)")
 
 
+def may_amend(workflow: Workflow, user) -> bool:
+    """Whether `user`'s roles let them amend records of this workflow (check_amender)."""
+    return not workflow.amend_roles or bool(set(workflow.amend_roles) & set(user.roles))
+
+
+def may_sign(form, workflow: Workflow, signoff: Signoff, user, data: dict) -> bool:
+    """Whether `user` may sign their department's row of `signoff` now: the row is still
+    empty and their roles allow signing (sign)."""
+    roles_allow = not signoff.roles or bool(set(signoff.roles) & set(user.roles))
+    return roles_allow and user.department in unsigned(form, workflow, signoff.id, data)
+
+
 def check_amender(workflow: Workflow, user, number: str) -> None:
-    if workflow.amend_roles and not set(workflow.amend_roles) & set(user.roles):
+    if not may_amend(workflow, user):
         raise Forbidden(f"{number}: amending needs the role "
                         f"{' or '.join(workflow.amend_roles)}; {user.id} has "
                         f"{', '.join(user.roles) or 'no role'}")

@@ -34,7 +34,9 @@ def create_app(root: Path, secret_key: str | None = None) -> Flask:
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,  # a form's fields; nothing is uploaded
     )
     CSRFProtect(app)
-    app.jinja_env.globals.update(label=_label)
+    from .fields import raw_text
+
+    app.jinja_env.globals.update(label=_label, raw_text=raw_text)
     app.after_request(_headers)
     app.teardown_request(_close)
     app.register_error_handler(QrecError, _error)

@@ -8,11 +8,19 @@ ends the catalog's session: a copied cookie proves nothing after it.
 
 from __future__ import annotations
 
+import re
+
 from flask import current_app, g, redirect, render_template, request, session, url_for
 
 from ..api import sessions
 from ..errors import NotAuthenticated, QrecError
 from ..workspace import Workspace
+
+
+LOGIN_REFUSED = ("用户名或密码错误，或账户已停用、已锁定（连续 5 次错误锁定 15 分钟） Wrong user or "
+                 "password, or the user is disabled or locked (5 wrong passwords lock it for "
+                 "15 minutes)")
+_LOCAL_PATH = re.compile(r"/[A-Za-z0-9/_.~%?=&+-]*")  # no scheme, host, space or control
 
 
 def current_ws() -> Workspace:
@@ -42,7 +50,7 @@ def register(app) -> None:
 def login():
     note = request.args.get("note")
     demo = _is_demo()
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD: never a login
         return render_template("login.html", note=note, demo=demo)
     user = request.form.get("user", "").strip()
     password = request.form.get("password", "")
@@ -53,11 +61,7 @@ def login():
     except QrecError as exc:
         # One message for an unknown user, a wrong password, a disabled or locked one: the
         # page does not tell which user ids exist. The catalog logs what it was.
-        locked = "locked" in str(exc)
-        message = ("账户已锁定，请稍后再试或联系文控 This user is locked after repeated wrong "
-                   "passwords: wait, or ask the document controller" if locked else
-                   "用户名或密码错误 Wrong user or password")
-        return render_template("login.html", error=message, user=user, demo=demo), 401
+        return render_template("login.html", error=LOGIN_REFUSED, user=user, demo=demo), 401
     session.clear()
     session.permanent = True
     session.update(user=made["user"], token=made["token"])
@@ -77,9 +81,12 @@ def logout():
 
 
 def _next_page() -> str:
+    """The page asked for before the login: only a path of this portal, never another site
+    (`//evil`, `/\\evil`, a tab or newline that browsers drop from `/\t/evil`)."""
     wanted = request.args.get("next", "")
-    # Only a path of this portal, never another site (an open redirect).
-    return wanted if wanted.startswith("/") and not wanted.startswith("//") else url_for("home")
+    if _LOCAL_PATH.fullmatch(wanted) and not wanted.startswith("//"):
+        return wanted
+    return url_for("home")
 
 
 def _is_demo() -> bool:

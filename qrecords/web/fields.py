@@ -34,6 +34,13 @@ def raw_text(field: Field, value) -> str:
     return str(value)
 
 
+def defaults(form: Form, today: str) -> dict:
+    """{field id: text} of the schema's defaults, as a new form's inputs start (the CLI
+    applies the same defaults to fields not given): `today` for a date default of today."""
+    return {f.id: raw_text(f, today if f.default == "today" else f.default)
+            for f in fillable(form) if f.default is not None and f.type != "table"}
+
+
 def posted_data(form: Form, posted) -> dict:
     """{field id: raw text, or [row {column: raw text}] for tables} from a posted form (a
     MultiDict), for every fillable field that was sent."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Response, render_template, request
 
 from ..api import downloads, records, search, signatures, steps
+from ..domain.workflow_rules import may_amend
 from ..errors import QrecError
 from .auth import current_ws
 
@@ -68,8 +69,14 @@ def find():
 
 
 def record(number: str):
+    return record_page(number, _int(request.args.get("version"), None))
+
+
+def record_page(number: str, version: int | None = None, error: str | None = None,
+                typed: dict | None = None, status: int = 200):
+    """The record page; `error` and `typed` (what was posted, never a password) show a step
+    or signature that was refused with everything typed still in its form."""
     ws = current_ws()
-    version = _int(request.args.get("version"), None)
     shown = records.show(ws, number, version)
     if "disposed" in shown:
         return render_template("tombstone.html", ws=ws, number=number,
@@ -81,8 +88,9 @@ def record(number: str):
         history=records.history(ws, number), letters=downloads.letters(ws, number),
         actions=steps.actions(ws, number) if current else [],
         signoff=_signoff_for(ws, form, shown) if current else None,
-        meaning_of=signatures.meaning_of,
-        docx_sha256=_docx_sha256(ws, number, shown["version"]))
+        meaning_of=signatures.meaning_of, may_amend=may_amend(form.workflow, ws.actor),
+        docx_sha256=_docx_sha256(ws, number, shown["version"]), error=error,
+        typed=typed or {}), status
 
 
 def diff(number: str):
@@ -123,12 +131,12 @@ def highlight(snippet: str):
 
 
 def _signoff_for(ws, form, shown):
-    """The sign-off the actor's department still has to sign in this state, or None."""
-    from ..domain.workflow_rules import unsigned
+    """The sign-off the actor may sign now (their department's row empty, their roles
+    allowed), or None."""
+    from ..domain.workflow_rules import may_sign
 
     signoff = form.workflow.signoff(shown["status"])
-    if signoff and ws.actor.department in unsigned(form, form.workflow, signoff.id,
-                                                   shown["data"]):
+    if signoff and may_sign(form, form.workflow, signoff, ws.actor, shown["data"]):
         return signoff
     return None
 

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from flask import redirect, render_template, request, url_for
 
+from .. import clock
 from ..api import deadlines, records, signatures, steps, tasks
-from ..errors import ValidationError
+from ..errors import (Conflict, Disposed, Forbidden, NotAuthenticated, NotFound, QrecError,
+                      ValidationError, WorkflowError)
 from .auth import current_ws
-from .fields import fillable, posted_data, problems_by_field, raw_text
+from .fields import defaults, fillable, posted_data, problems_by_field, raw_text
+from .records import record_page
 
 
 def register(app) -> None:
@@ -34,7 +37,7 @@ def choose_form():
 def new(form_id: str):
     ws = current_ws()
     form = ws.forms.current(form_id)
-    values, problems = {}, {}
+    values, problems = defaults(form, clock.today().isoformat()), {}
     if request.method == "POST":
         values = posted_data(form, request.form)
         try:
@@ -55,7 +58,7 @@ def amend(number: str):
         else set()
     current = {f.id: _as_text(f, shown["data"].get(f.id)) for f in fillable(form)
                if f.id not in masked}
-    values, problems, reason = current, {}, ""
+    values, problems, reason, status = current, {}, "", 200
     if request.method == "POST":
         posted = posted_data(form, request.form)
         reason = request.form.get("reason", "")
@@ -68,8 +71,12 @@ def amend(number: str):
             records.amend(ws, number, changes, reason)
             return redirect(url_for("record", number=number))
         except ValidationError as exc:
-            problems = problems_by_field(exc.problems)
-    status = 422 if problems else 200
+            problems, status = problems_by_field(exc.problems), exc.http_status
+        except QrecError as exc:  # a reason, a change the workflow refuses, no change
+            if isinstance(exc, (Forbidden, NotFound, Disposed)):
+                raise
+            problems, status = {exc.param or "": [" ".join(str(exc).split())]}, \
+                exc.http_status
     return render_template("fill.html", ws=ws, form=form, fields=fillable(form),
                            values=values, problems=problems, raw=_text, amending=shown,
                            reason=reason, masked=masked), status
@@ -77,21 +84,36 @@ def amend(number: str):
 
 def step(number: str):
     ws = current_ws()
-    action = request.form.get("action", "")
     fields = {k[len("set-"):]: v for k, v in request.form.items() if k.startswith("set-")
               and v.strip()}
-    steps.transition(ws, number, action, fields, comment=request.form.get("comment") or None,
-                     password=request.form.get("password") or None,
-                     expected_sha256=request.form.get("signed_sha256") or None)
-    return redirect(url_for("record", number=number))
+    return _done_or_refused(number, lambda: steps.transition(
+        ws, number, request.form.get("action", ""), fields,
+        comment=request.form.get("comment") or None,
+        password=request.form.get("password") or None,
+        expected_sha256=request.form.get("signed_sha256") or None))
 
 
 def sign(number: str):
     ws = current_ws()
-    steps.sign(ws, number, request.form.get("decision", ""),
-               comment=request.form.get("comment") or None,
-               password=request.form.get("password") or None,
-               expected_sha256=request.form.get("signed_sha256") or None)
+    return _done_or_refused(number, lambda: steps.sign(
+        ws, number, request.form.get("decision", ""),
+        comment=request.form.get("comment") or None,
+        password=request.form.get("password") or None,
+        expected_sha256=request.form.get("signed_sha256") or None), form="sign")
+
+
+def _done_or_refused(number: str, act, form: str = "step"):
+    """Do `act`, then back to the record. Refused for what was typed (a missing comment, a
+    wrong password, a field's value, a race), the record page again with the problem at the
+    top and the values typed kept (never the password). A refusal by role stays a 403."""
+    try:
+        act()
+    except (WorkflowError, ValidationError, Conflict, NotAuthenticated) as exc:
+        if isinstance(exc, NotAuthenticated) and exc.param != "password":
+            raise  # the session ended: to the login
+        typed = {k: v for k, v in request.form.items() if k not in ("password", "csrf_token")}
+        return record_page(number, error=" ".join(str(exc).split()),
+                           typed={**typed, "form": form}, status=exc.http_status)
     return redirect(url_for("record", number=number))
 
 

@@ -223,18 +223,23 @@ def test_a_wrong_password_is_counted_and_the_user_locked_after_five(normal):
     for attempt in range(1, 6):
         response = c.post("/login", data={"user": "lina", "password": "nope-nope",
                                           "csrf_token": csrf(c)})
-        assert response.status_code == 401
-        assert ("locked" if attempt == 5 else "Wrong user or password") in response.text
+        assert response.status_code == 401 and "Wrong user or password" in response.text
     locked = c.post("/login", data={"user": "lina", "password": PASSWORD,
                                     "csrf_token": csrf(c)})
-    assert locked.status_code == 401 and "locked" in locked.text
+    assert locked.status_code == 401 and "Wrong user or password" in locked.text
+    unknown = c.post("/login", data={"user": "nobody", "password": "x", "csrf_token": csrf(c)})
+    assert _page(locked.text).replace("lina", "nobody") == _page(unknown.text)  # no hint
     # five wrong passwords, then the attempt while locked: all logged
     assert [e["detail"].get("locked", False) for e in events(normal, "login.failed")] == \
         [False] * 5 + [True]
-    assert events(normal, "login.locked")
-    unknown = c.post("/login", data={"user": "nobody", "password": "x",
-                                     "csrf_token": csrf(c)})
-    assert unknown.status_code == 401 and "Wrong user or password" in unknown.text
+    assert events(normal, "login.locked") and unknown.status_code == 401
+
+
+def _page(html: str) -> str:
+    """A page without its CSRF tokens (they carry the time)."""
+    import re
+
+    return re.sub(r'name="csrf_token" value="[^"]+"', "", html)
 
 
 def test_logout_ends_the_session_in_the_catalog(normal):
@@ -296,9 +301,12 @@ def test_after_the_login_the_page_asked_for_opens(demo):
     token = csrf(c, login_page)
     done = c.post(login_page, data={"user": "lina", "password": "", "csrf_token": token})
     assert done.status_code == 302 and done.headers["Location"] == f"/records/{number}"
-    evil = c.post("/login?next=//evil.example/x", data={"user": "lina", "password": "",
-                                                        "csrf_token": csrf(c)})
-    assert evil.headers["Location"] == "/"  # never another site
+    for wanted in ("//evil.example/x", "/%09/evil.example", "/\\evil.example", "/%0a/x",
+                   "https://evil.example"):
+        evil = c.post(f"/login?next={wanted}", data={"user": "lina", "password": "",
+                                                     "csrf_token": csrf(c)})
+        assert evil.status_code == 302 and evil.headers["Location"] == "/", wanted
+    assert c.head("/login", data={"user": "lina", "password": ""}).status_code == 200
 
 
 def test_the_sign_form_is_shown_only_while_my_department_has_to_sign(demo):
@@ -391,3 +399,41 @@ def test_a_signing_step_asks_the_password_and_records_the_meaning(tmp_path, monk
                if e["detail"]["transition"] == "decide"][0]
     assert decided["detail"]["signature"]["meaning"] == "核决 decided"
     assert decided["actor"] == "huangjun"
+
+
+def test_a_new_form_starts_with_the_schemas_defaults(demo):
+    root, _ = demo
+    page = log_in(client(root), "lina").get("/new/complaint").text
+    assert 'name="received_date" type="date" value="2026-11-23"' in page  # today
+    assert '<option value="no" selected>否 No</option>' in page  # sample_attached: no
+
+
+def test_a_step_is_given_its_fields_and_a_refusal_keeps_what_was_typed(demo):
+    root, _ = demo
+    number = submitted_contract(root)
+    for department_user in ("lina", "chengang", "zhaomin", "sunli", "zhouqiang", "liuyang"):
+        c = log_in(client(root), department_user)
+        assert post(c, f"/records/{number}/sign", {"decision": "feasible"}).status_code == 302
+    assert post(log_in(client(root), "lina"), f"/records/{number}/step",
+                {"action": "complete"}).status_code == 302
+    manager = log_in(client(root), "huangjun")
+    page = manager.get(f"/records/{number}").text
+    assert 'name="set-conclusion"' in page  # the approve step takes the conclusion
+    refused = post(manager, f"/records/{number}/step",
+                   {"action": "approve", "comment": "同意 agreed"})  # no conclusion given
+    assert refused.status_code == 409 or refused.status_code == 422
+    assert "conclusion" in refused.text and 'value="同意 agreed"' in refused.text
+    done = post(manager, f"/records/{number}/step", {"action": "approve",
+                                                     "set-conclusion": "accept"})
+    assert done.status_code == 302
+    assert "已批准" in manager.get(f"/records/{number}").text
+
+
+def test_a_form_the_roles_do_not_allow_is_not_offered(demo):
+    root, number = demo
+    staff = log_in(client(root), "zhangwei")  # service role, sales department
+    contract = submitted_contract(root)
+    assert "会签 Sign your department" not in staff.get(f"/records/{contract}").text
+    assert contract not in staff.get("/tasks").text
+    controller = log_in(client(root), "wangwen")  # complaints are amended by their roles
+    assert "修改 Amend" not in controller.get(f"/records/{number}").text
