@@ -121,10 +121,18 @@ class _Collector(RankedCollector):
         docnum = self.offset + sub_docnum
         if docnum in self.restrict or (self.allow is not None and docnum not in self.allow):
             return 0
-        if self._postings is None or \
-                not all(_in_order(words, sub_docnum) for words in self._postings):
+        if not self._phrases_in(sub_docnum):
             return 0
         return super().collect(sub_docnum)
+
+    def _phrases_in(self, sub_docnum) -> bool:
+        return self._postings is not None and \
+            all(_in_order(words, sub_docnum) for words in self._postings)
+
+    def _admitted(self) -> tuple:
+        return (self._local(self.restrict),
+                None if self.allow is None else self._local(self.allow),
+                self._phrases_in if self.phrases else None)
 
     def _collect(self, global_docnum, score):
         found = super()._collect(global_docnum, score)

@@ -28,6 +28,8 @@ from whoosh.matching import FilterMatcher, WrappingMatcher
 from whoosh.query import Prefix, TermRange, Wildcard
 from whoosh.scoring import BM25F, BM25FScorer, WeightScorer
 
+from . import postings
+
 ORDER_DIGITS = 6  # scores equal to this many decimals are ties
 
 
@@ -59,9 +61,12 @@ class _LiveScorer(BM25FScorer):
         self.B, self.K1, self.qf = B, K1, qf
         self.setup(searcher, fieldname, text)
         raw = _length_bytes(searcher.reader(), fieldname) if searcher.is_atomic() else None
+        # (the segment's length bytes, byte -> length): postings.py scores from them too
+        self.lengths = None
         if raw is not None:
             table, size = _byte_lengths(), len(raw)
             self.dfl = lambda docnum: table[raw[docnum]] if docnum < size else 0
+            self.lengths = (raw, table)
 
 
 def _live_average_length(searcher, fieldname: str) -> float:
@@ -169,6 +174,33 @@ class RankedCollector(TopCollector):
         if self.offset + sub_docnum in self.restrict:
             return 0
         return super().collect(sub_docnum)
+
+    def collect_matches(self):
+        """The segment's matches scored a block at a time where postings.py can (the same
+        scores, so the same hits), else stepped through by Whoosh."""
+        found = postings.scored(self.matcher, *self._admitted())
+        if found is None:
+            return super().collect_matches()
+        offset, items, limit = self.offset, self.items, self.limit
+        rounded: dict[float, float] = {}  # few distinct scores: round each once
+        for docnum, exact in found.items():
+            score = rounded.get(exact)
+            if score is None:
+                score = rounded[exact] = round(exact, ORDER_DIGITS)
+            if len(items) >= limit and score < items[0][0]:
+                self.total += 1  # counted, but it cannot be among the best
+            else:
+                self._collect(offset + docnum, score)
+
+    def _admitted(self) -> tuple:
+        """postings.scored's leave_out, only and wanted for this segment: what collect()
+        would refuse."""
+        return self._local(self.restrict), None, None
+
+    def _local(self, docnums) -> set:
+        """The top-level document numbers that fall in this segment, as segment numbers."""
+        start, end = self.offset, self.offset + self.subsearcher.reader().doc_count_all()
+        return {d - start for d in docnums if start <= d < end}
 
     def _collect(self, global_docnum, score):
         items = self.items

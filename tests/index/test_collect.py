@@ -69,3 +69,33 @@ def test_best_hits_and_totals_are_whooshs_over_every_match(indexed, options):
         assert {d for s, d in ours if s != cut} == {d for s, d in every[:5] if s != cut}, text
         checked += bool(every)
     assert checked == len(QUERIES) - 2  # all but the two with a word no record has
+
+
+@pytest.mark.parametrize("options", [{}, {"all_versions": True}, {"form": "complaint"}])
+def test_postings_scored_by_block_give_whooshs_hits_in_whooshs_order(indexed, options,
+                                                                     monkeypatch):
+    """index/postings.py scores plain terms, ANDs and ORs from decoded blocks: the same hits,
+    in the same order, with the same scores and totals as Whoosh stepping through them."""
+    from qrecords.index import postings
+
+    taken = []
+    scored = postings.scored
+
+    def counted(*args, **kwargs):
+        found = scored(*args, **kwargs)
+        taken.append(found is not None)
+        return found
+
+    monkeypatch.setattr(postings, "scored", counted)
+    searcher = indexed.index.searcher()
+    chosen = queries.filters(options.get("form"), None, None, None, None,
+                             options.get("all_versions", False))
+    for text in QUERIES + ["华东 OR 锈", "包装破损 数量短缺 华东", "(华东 OR 华南) 包装破损"]:
+        q = _parsed(indexed, text)
+        results = {}
+        for enabled in (True, False):
+            monkeypatch.setattr(postings, "ENABLED", enabled)
+            top, total = top_and_total(searcher, q, 50, **chosen)
+            results[enabled] = ([(h.score, h.docnum) for h in top], total)
+        assert results[True] == results[False], text
+    assert sum(taken) >= len(QUERIES) // 2  # the block path was taken, not only Whoosh's
