@@ -29,6 +29,7 @@ from .domain.forms import Form
 from .errors import Disposed, Forbidden, NotFound, WorkspaceError, suggest
 from .files import FileStore, open_file_store
 from .formlib import FormLibrary
+from .index.pool import IndexPool
 from .index.searchindex import SearchIndex
 from .index.source import CatalogSource
 from .settings import (CATALOG_FILES, CONFIG_NAME, DEFAULT_CONFIG, Settings, User,
@@ -58,12 +59,18 @@ class Workspace:
         self._touched: set[str] = set()  # records whose objects' locks follow them at close
         self._putting: list[list[str]] = []  # keys put in the store by each open write()
         self._demo: bool | None = None
+        self._lent_by: IndexPool | None = None  # lent `index`: given back at close
+        self._index_released = False
 
     @classmethod
-    def open(cls, root: Path, actor: str | Callable[["Workspace"], str]) -> "Workspace":
+    def open(cls, root: Path, actor: str | Callable[["Workspace"], str],
+             indexes: IndexPool | None = None) -> "Workspace":
         """The workspace at `root`, acting as the user with id `actor` (the face decides who
         that is; nothing here falls back to a default), or as the user id a callable returns
         when given the opened workspace (the face's proof of identity, api/sessions.py).
+        `indexes`, a long-lived face's (the portal's), lends the search index with its
+        searcher kept open from an earlier unit of work, and takes it back at close()
+        (index/pool.py says why that finds the same records).
         Raises WorkspaceError for a broken workspace, for users edited in qrecords.yaml after
         init and for QREC_TODAY in a workspace that is no demonstration; NotFound (param
         "user") for an unknown user, Forbidden for a disabled one."""
@@ -74,7 +81,9 @@ class Workspace:
         try:
             files = open_file_store(settings.files, settings.root / "debris", CATALOG_FILES,
                                     settings.s3_endpoint, settings.temp)
-            ws = cls(settings, catalog, files, _search_index(settings, catalog), None)
+            index = _search_index(settings, catalog, indexes)
+            ws = cls(settings, catalog, files, index, None)
+            ws._lent_by = indexes
             ws._check_settings()
             ws.actor = ws.acting_user(actor(ws) if callable(actor) else actor)
             ws._take_in_limits()
@@ -147,7 +156,12 @@ class Workspace:
             self.try_sync_index()
         if self._touched and self.files.locked:
             self.try_protect(sorted(self._touched))
-        self.index.close()
+        if not self._index_released:  # once: a pool may have lent it to another since
+            self._index_released = True
+            if self._lent_by is not None:
+                self._lent_by.give_back(self.index)
+            else:
+                self.index.close()
         self.catalog.close()
 
     def document(self, content: bytes) -> bytes:
@@ -331,16 +345,18 @@ def protect_records(catalog: Catalog, files: FileStore, numbers: list[str]) -> N
             files.protect(row["path"], until, bool(record["on_hold"]))
 
 
-def _search_index(settings: Settings, catalog: Catalog) -> SearchIndex:
-    """The workspace's index; for a workspace whose index folder cannot be written (an
-    archive copy, a read-only mount) the index there if it is current, else a private one in
-    the temporary folder, built by the first command that needs it."""
-    index = SearchIndex(settings.index)
-    folder = settings.index if settings.index.exists() else settings.index.parent
-    if os.access(folder, os.W_OK) or index.is_current(catalog.latest_change_id()):
-        return index
-    digest = hashlib.sha256(str(settings.root).encode()).hexdigest()[:16]
-    return SearchIndex(Path(tempfile.gettempdir()) / f"qrecords-index-{digest}")
+def _search_index(settings: Settings, catalog: Catalog,
+                  indexes: IndexPool | None = None) -> SearchIndex:
+    """The workspace's index (lent by `indexes` if given); for a workspace whose index folder
+    cannot be written (an archive copy, a read-only mount) the index there if it is current,
+    else a private one in the temporary folder, built by the first command that needs it."""
+    folder = settings.index
+    writable = folder if folder.exists() else folder.parent
+    if not os.access(writable, os.W_OK) and \
+            not SearchIndex(folder).is_current(catalog.latest_change_id()):
+        digest = hashlib.sha256(str(settings.root).encode()).hexdigest()[:16]
+        folder = Path(tempfile.gettempdir()) / f"qrecords-index-{digest}"
+    return indexes.lend(folder) if indexes is not None else SearchIndex(folder)
 
 
 def users_digest(users: dict[str, User]) -> str:

@@ -12,6 +12,7 @@ from flask import Flask, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from ..errors import Disposed, Forbidden, NotAuthenticated, NotFound, QrecError
+from ..index.pool import IndexPool
 from ..labels import Label
 
 SESSION_HOURS = 8  # as api/sessions.py: the cookie never outlives the catalog's session
@@ -34,6 +35,9 @@ def create_app(root: Path, secret_key: str | None = None) -> Flask:
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,  # a form's fields; nothing is uploaded
     )
     CSRFProtect(app)
+    # Search indexes with their searchers kept open between requests, one pool per process
+    # (made empty here, before any server forks its workers): index/pool.py.
+    app.extensions["qrec_indexes"] = IndexPool()
     from .fields import raw_text
 
     app.jinja_env.globals.update(label=_label, raw_text=raw_text)

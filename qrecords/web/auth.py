@@ -25,7 +25,8 @@ _LOCAL_PATH = re.compile(r"/[A-Za-z0-9/_.~%?=&+-]*")  # no scheme, host, space o
 
 def current_ws() -> Workspace:
     """The request's unit of work, acting as the logged-in user once their session is
-    checked against the catalog. Raises NotAuthenticated (the face sends them to log in)."""
+    checked against the catalog, its search index lent by the application's pool (given back
+    at the request's teardown). Raises NotAuthenticated (the face sends them to log in)."""
     if "ws" not in g:
         user, token = session.get("user"), session.get("token")
         if not user:
@@ -38,7 +39,8 @@ def current_ws() -> Workspace:
                                        "again")
             return user
 
-        g.ws = Workspace.open(current_app.config["QREC_ROOT"], proved)
+        g.ws = Workspace.open(current_app.config["QREC_ROOT"], proved,
+                              current_app.extensions["qrec_indexes"])
     return g.ws
 
 
