@@ -33,13 +33,10 @@ def scored(matcher, leave_out=frozenset(), only=None, wanted=None) -> dict[int, 
     tree = _tree(matcher) if ENABLED else None
     if tree is None:
         return None
-    for leaf in _leaves(tree):
-        leaf.read()
     if isinstance(tree, _Leaf) and only is None and wanted is None:
+        tree.read()
         return tree.scores(leave_out)
-    docs = _docs(tree) - leave_out
-    if only is not None:
-        docs &= only
+    docs = _docs(tree, only) - leave_out
     found = {}
     for docnum in sorted(docs):
         if wanted is None or wanted(docnum):
@@ -55,11 +52,29 @@ class _Leaf:
         self.weights: dict[int, float] = {}
         self._memo: dict = {}
 
-    def read(self) -> None:
-        """Decode every block: {document number: term frequency}, ascending."""
+    def size(self) -> int:
+        """How large the postings are (bytes): which side of an AND to read first."""
+        return self.postings._length
+
+    def read(self, within=None) -> None:
+        """Decode the blocks into {document number: term frequency}, ascending: every block,
+        or only those that hold a document of `within` (a set), the others passed over by
+        their headers (an AND of a rare term and a common one reads little of the common
+        one's postings, as Whoosh's skip_to would)."""
         postings, weights = self.postings, self.weights
+        wanted = sorted(within) if within is not None else None
+        at = 0  # wanted[:at] lie in blocks already passed
         postings.reset()
         while postings.is_active():
+            if wanted is not None:
+                if at == len(wanted):
+                    break
+                last = postings.block_max_id()
+                if wanted[at] > last:
+                    postings._next_block()
+                    continue
+                while at < len(wanted) and wanted[at] <= last:
+                    at += 1
             if postings._ids is None:
                 postings._read_ids()
             if postings._weights is None:
@@ -117,20 +132,25 @@ def _tree(matcher):
     return _Leaf(matcher, excluded)
 
 
-def _leaves(tree):
+def _size(tree) -> int:
     if isinstance(tree, _Leaf):
-        yield tree
-    else:
-        yield from _leaves(tree[1])
-        yield from _leaves(tree[2])
-
-
-def _docs(tree) -> set[int]:
-    """The documents the tree matches."""
-    if isinstance(tree, _Leaf):
-        return set(tree.weights)
+        return tree.size()
     kind, a, b = tree
-    return _docs(a) & _docs(b) if kind == "and" else _docs(a) | _docs(b)
+    return min(_size(a), _size(b)) if kind == "and" else _size(a) + _size(b)
+
+
+def _docs(tree, within=None) -> set[int]:
+    """The documents of `within` (a set, or None for all) that the tree matches. An AND reads
+    its smaller side first and the larger only where the smaller has documents."""
+    if isinstance(tree, _Leaf):
+        tree.read(within)
+        return set(tree.weights) if within is None else within.intersection(tree.weights)
+    kind, a, b = tree
+    if kind == "or":
+        return _docs(a, within) | _docs(b, within)
+    small, large = sorted((a, b), key=_size)
+    first = _docs(small, within)
+    return first & _docs(large, first)
 
 
 def _score(tree, docnum: int) -> float | None:
