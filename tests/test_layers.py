@@ -26,7 +26,7 @@ LAYERS = {
     "qrecords.cli": 6, "qrecords.web": 6,
     "qrecords": 6,  # the package's __init__
 }
-FACE_ONLY = {"click": "qrecords.cli", "flask": "qrecords.web", "waitress": "qrecords.web"}
+FACE_ONLY = {"click": "qrecords.cli", "flask": "qrecords.web", "gunicorn": "qrecords.web"}
 # What the domain may import: no I/O (DESIGN.md: the domain is pure).
 DOMAIN_IMPORTS_NOT = {"os", "sqlite3", "subprocess", "socket", "shutil", "pathlib", "whoosh",
                       "docx", "docxtpl", "pypdf", "openpyxl", "psycopg", "boto3"}

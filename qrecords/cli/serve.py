@@ -1,4 +1,4 @@
-"""`qrec serve`: the web portal on this workspace, with waitress (a production WSGI server)."""
+"""`qrec serve`: the web portal on this workspace, with gunicorn (a production WSGI server)."""
 
 from __future__ import annotations
 
@@ -13,24 +13,28 @@ from .app import cli
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535),
               help="端口 / the port")
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64),
-              help="同时处理的请求数 / requests served at once")
+              help="每个进程同时处理的请求数 / requests served at once by each worker process")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="工作进程数（默认每个 CPU 一个，最多 8 个）/ worker processes (default: one "
+                   "per CPU, at most 8)")
 @click.pass_context
-def serve(ctx, host, port, threads):
+def serve(ctx, host, port, threads, workers):
     """Serve the web portal: search, read, download, fill in and sign off in a browser. Users
     log in with their qrecords password; stop it with Ctrl+C."""
     from ..settings import find_root
     from ..web.server import make_server
 
     root = find_root(ctx.obj["workspace"])
-    server = make_server(root, host, port, threads)
+    server = make_server(root, host, port, threads, workers)
     shown = "localhost" if host in ("127.0.0.1", "::1") else host
     click.echo(f"门户 Portal of {root}: http://{shown}:{port}/  (Ctrl+C 停止 stops it)")
     if host not in ("127.0.0.1", "::1", "localhost"):
         click.echo("Warning: served without TLS; put it behind an HTTPS reverse proxy before "
                    "other machines use it (未加密，请经 HTTPS 反向代理提供)", err=True)
     try:
-        server.run()
-    except KeyboardInterrupt:
+        server.run()  # returns once stopped (Ctrl+C or SIGTERM)
+        click.echo("已停止 Stopped")
+    except KeyboardInterrupt:  # before the server took over the signals
         click.echo("已停止 Stopped")
     finally:
         server.close()

@@ -1,5 +1,5 @@
 """The portal in a real browser: Debian's Chromium driven by Playwright, against `qrec serve`
-started for real (waitress on a free loopback port) on a demonstration workspace and on a
+started for real (gunicorn on a free loopback port) on a demonstration workspace and on a
 normal one. What only a browser proves: logging in through the form, htmx's search as you
 type, portal.js adding a table row, downloads through the page's links, signing with the
 password, and that the Content-Security-Policy holds with no console error on any page.
