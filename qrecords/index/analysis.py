@@ -64,6 +64,16 @@ def is_cjk(char: str) -> bool:
     return bool(re.fullmatch(f"[{_CJK}]", char))
 
 
+_CJK_RUN = re.compile(f"[{_CJK}]+")
+
+
+def cjk_only(text: str) -> bool:
+    """Whether `text` is Chinese (Japanese, Korean) characters only: every term terms() makes
+    of such characters is a piece of one run of them, so it is found in normalise(text) of
+    any text holding it."""
+    return bool(_CJK_RUN.fullmatch(text))
+
+
 def unpunctuated(text: str) -> str | None:
     """`text` (normalised) without the punctuation between Chinese characters and what is
     next to them ("第(三)条" -> "第三条", "a)生技部" -> "a生技部"), or None if there is none:

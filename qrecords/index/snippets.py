@@ -5,7 +5,7 @@ sensitive value can never show up in a snippet."""
 
 from __future__ import annotations
 
-from .analysis import terms
+from .analysis import COMPOUND, cjk_only, normalise, terms
 from .documents import CONTENT_TYPES
 
 OPEN, CLOSE = "【", "】"
@@ -38,7 +38,7 @@ def snippet(form, texts: dict[str, str], wanted, limit: int = 2) -> str:
         if fid == form.customer_field:
             fields.add("customer")
         looked_for = [(term, prefix) for name, term, prefix in wanted if name in fields]
-        spans = _spans(text, looked_for) if looked_for else []
+        spans = _spans(text, looked_for) if looked_for and _may_hold(text, looked_for) else []
         if spans:
             parts.append(f"{field.label.zh}: {_marked(text, spans)}")
         if len(parts) == limit:
@@ -48,6 +48,22 @@ def snippet(form, texts: dict[str, str], wanted, limit: int = 2) -> str:
     first = next(((fid, t) for fid, t in texts.items()
                   if form.field(fid).type in ("text", "longtext")), None)
     return f"{form.field(first[0]).label.zh}: {_clip(first[1])}" if first else ""
+
+
+def _may_hold(text: str, looked_for) -> bool:
+    """False when no term looked for can be among the text's terms, told without analysing
+    it: a Chinese term (or a prefix of one) that is no piece of the normalised text. Any
+    other term (a code, a word, which analysis joins or stems) may be there."""
+    folded = None
+    for term, _ in looked_for:
+        bare = term.lstrip(COMPOUND)
+        if not cjk_only(bare):
+            return True
+        if folded is None:
+            folded = normalise(text)
+        if bare in folded:
+            return True
+    return False
 
 
 def _spans(text: str, looked_for) -> list[tuple[int, int]]:

@@ -96,3 +96,32 @@ def test_snippets_mark_the_match_and_results_are_best_first(indexed):
     scores = [hit["score"] for hit in hits]
     assert scores == sorted(scores, reverse=True) and len(hits) > len(both) >= 1
     assert {hit["number"] for hit in hits[:len(both)]} == both  # matching both ranks first
+
+
+def test_snippets_are_the_same_when_fields_without_the_words_are_passed_over(indexed,
+                                                                             monkeypatch):
+    """snippets.py skips analysing a field whose normalised text holds none of the Chinese
+    terms looked for; every corpus query gets the same snippets as with every field
+    analysed, and the shortcut is taken."""
+    from qrecords.index import snippets
+
+    ws, records = indexed
+    texts = [text for text, _ in corpus.queries(sorted(records))]
+    texts += ["華東", "包装", "包装破损 OR 锈", "运输*", "PCB-4451-A 包装破损"]
+    checked = snippets._may_hold
+    passed = []
+
+    def counted(text, looked_for):
+        held = checked(text, looked_for)
+        passed.append(not held)
+        return held
+
+    shown = {}
+    for shortcut in (True, False):
+        monkeypatch.setattr(snippets, "_may_hold", counted if shortcut else
+                            lambda text, looked_for: True)
+        shown[shortcut] = [[(h["number"], h["snippet"]) for h in
+                            api_search.search(as_user(ws, "zhangwei"), text, limit=50)["hits"]]
+                           for text in texts]
+    assert shown[True] == shown[False]
+    assert sum(passed) > len(texts)  # fields were passed over, not only analysed
