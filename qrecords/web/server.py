@@ -47,6 +47,11 @@ class PortalServer:
             "worker_class": "gthread", "threads": threads, "proc_name": "qrecords",
             "accesslog": None, "loglevel": "warning", "control_socket_disable": True,
             "graceful_timeout": 20,  # a stop waits this long for requests under way
+            # A worker takes a connection only when one of its threads is free, and closes it
+            # after the answer: waiting requests queue in the kernel for the first free thread
+            # of any worker, not behind a busy worker that took them (with connections kept
+            # alive, one worker held most of 20 users and the other core idled).
+            "worker_connections": threads, "keepalive": 0,
         })
 
     def run(self) -> None:
