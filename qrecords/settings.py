@@ -79,6 +79,14 @@ def safe_yaml(text: str):
     return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
+@lru_cache(maxsize=8)
+def _config_document(text: str):
+    """qrecords.yaml's text parsed, once per process for the same text (a portal worker reads
+    it at every request: about 2 ms of YAML a time). Keyed by the whole text, so an edited
+    file is parsed again; callers read the document and never change it."""
+    return safe_yaml(text)
+
+
 def load_settings(root: Path) -> Settings:
     """The settings of the workspace at `root`, from its qrecords.yaml. Raises WorkspaceError
     naming the file and the key at fault."""
@@ -86,7 +94,7 @@ def load_settings(root: Path) -> Settings:
     path = root / CONFIG_NAME
     where = str(path)
     try:
-        doc = safe_yaml(path.read_text(encoding="utf-8"))
+        doc = _config_document(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise WorkspaceError(f"{where}: cannot read: {exc}") from None
     except yaml.YAMLError as exc:
