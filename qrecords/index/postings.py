@@ -18,6 +18,9 @@ prefix, a NOT, a boost, a phrase, another codec) is left to Whoosh: scored() ret
 
 from __future__ import annotations
 
+from array import array
+from itertools import accumulate, filterfalse, repeat
+
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching import FilterMatcher, IntersectionMatcher, UnionMatcher
 
@@ -75,11 +78,7 @@ class _Leaf:
                     continue
                 while at < len(wanted) and wanted[at] <= last:
                     at += 1
-            if postings._ids is None:
-                postings._read_ids()
-            if postings._weights is None:
-                postings._read_weights()
-            weights.update(zip(postings._ids, postings._weights))
+            weights.update(zip(_block_ids(postings), _block_weights(postings)))
             postings._next_block()
         for docnum in self.excluded:
             weights.pop(docnum, None)
@@ -88,17 +87,18 @@ class _Leaf:
         """{document number: score} of every document with the term but those in
         `leave_out`, ascending (as score() gives each, in one loop)."""
         raw, table = self.postings.scorer.lengths
-        size, score_of, memo = len(raw), self.postings.scorer._score, self._memo
-        found = {}
-        for docnum, weight in self.weights.items():
-            if docnum in leave_out:
-                continue
-            key = (weight, table[raw[docnum]] if docnum < size else 0)
-            score = memo.get(key)
-            if score is None:
-                score = memo[key] = score_of(*key)
-            found[docnum] = score
-        return found
+        docs = list(self.weights)
+        if leave_out:
+            docs = list(filterfalse(leave_out.__contains__, docs))
+        if docs and docs[-1] < len(raw):  # (ascending) every one has its length byte
+            lengths = map(table.__getitem__, map(raw.__getitem__, docs))
+        else:
+            lengths = (table[raw[d]] if d < len(raw) else 0 for d in docs)
+        keys = list(zip(map(self.weights.__getitem__, docs), lengths))
+        memo, score_of = self._memo, self.postings.scorer._score
+        for key in set(keys).difference(memo):
+            memo[key] = score_of(*key)
+        return dict(zip(docs, map(memo.__getitem__, keys)))
 
     def score(self, docnum: int) -> float | None:
         """The document's score as the term's scorer gives it for the document's term
@@ -112,6 +112,32 @@ class _Leaf:
         if score is None:
             score = self._memo[key] = self.postings.scorer._score(*key)
         return score
+
+
+def _block_ids(postings: W3LeafMatcher):
+    """The current block's document numbers (W3LeafMatcher._read_ids, its delta decoding done
+    by itertools.accumulate rather than a Python generator)."""
+    if postings._ids is None:
+        if postings._data is None:
+            postings._read_data()
+        ids = postings._data[0]
+        postings._ids = ids if postings._byteids else tuple(accumulate(ids))
+    return postings._ids
+
+
+def _block_weights(postings: W3LeafMatcher):
+    """The current block's term frequencies, as W3LeafMatcher._read_weights gives them (one
+    value for the whole block repeated, not written out one by one)."""
+    if postings._weights is not None:
+        return postings._weights
+    if postings._data is None:
+        postings._read_data()
+    weights = postings._data[1]
+    if weights is None:
+        return repeat(1.0, postings._blocklength)
+    if isinstance(weights, float):  # stored once for the block, read back as a float32
+        return repeat(array("f", (weights,))[0], postings._blocklength)
+    return weights
 
 
 def _tree(matcher):

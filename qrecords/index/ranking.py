@@ -181,12 +181,26 @@ class RankedCollector(TopCollector):
         found = postings.scored(self.matcher, *self._admitted())
         if found is None:
             return super().collect_matches()
+        # Few distinct scores: each rounded once, and only the documents scoring at least
+        # the segment's limit-th best can be among the best; the others are only counted.
+        rounded = {exact: round(exact, ORDER_DIGITS) for exact in set(found.values())}
+        kept = set(rounded)
+        if len(found) > self.limit:
+            tally = Counter()
+            for exact, count in Counter(found.values()).items():
+                tally[rounded[exact]] += count
+            room, lowest = self.limit, None
+            for lowest in sorted(tally, reverse=True):
+                room -= tally[lowest]
+                if room <= 0:
+                    break
+            kept = {exact for exact, score in rounded.items() if score >= lowest}
+        candidates = [(d, e) for d, e in found.items() if e in kept] if len(kept) < len(
+            rounded) else found.items()
+        self.total += len(found) - len(candidates)
         offset, items, limit = self.offset, self.items, self.limit
-        rounded: dict[float, float] = {}  # few distinct scores: round each once
-        for docnum, exact in found.items():
-            score = rounded.get(exact)
-            if score is None:
-                score = rounded[exact] = round(exact, ORDER_DIGITS)
+        for docnum, exact in candidates:
+            score = rounded[exact]
             if len(items) >= limit and score < items[0][0]:
                 self.total += 1  # counted, but it cannot be among the best
             else:
