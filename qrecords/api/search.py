@@ -66,8 +66,7 @@ def search(ws: Workspace, text: str, form: str | None = None, status: str | None
                              form=form, status=status, customer=customer,
                              date_from=date_from, date_to=date_to, limit=limit,
                              all_versions=all_versions,
-                             snippet_of=lambda number, version: _snippet_source(ws, number,
-                                                                                version),
+                             sources_of=lambda keys: _snippet_sources(ws, keys),
                              forms=forms.values(), synonyms=ws.settings.synonyms)
     try:
         found = run()
@@ -97,10 +96,19 @@ def search(ws: Workspace, text: str, form: str | None = None, status: str | None
     return found
 
 
-def _snippet_source(ws: Workspace, number: str, version: int):
-    record = ws.record_row(number)
-    return (ws.forms.frozen(record["form_revision_id"])[0],
-            ws.catalog.version(record["id"], version)["data"])
+def _snippet_sources(ws: Workspace, keys: list[tuple[str, int]]) -> dict:
+    """{(number, version): (form revision, data)} of the hits, in one catalog statement for a
+    page of hits. A hit the catalog does not hold (the index is behind it) is read alone,
+    which raises as before: Disposed or NotFound for its record, for its version an error
+    the search verb takes for a damaged index."""
+    found = {key: (ws.forms.frozen(revision_id)[0], data)
+             for key, (revision_id, data) in ws.catalog.versions_data(keys).items()}
+    for number, version in keys:
+        if (number, version) not in found:
+            record = ws.record_row(number)
+            found[number, version] = (ws.forms.frozen(record["form_revision_id"])[0],
+                                      ws.catalog.version(record["id"], version)["data"])
+    return found
 
 
 def _sensitive_fields(ws: Workspace) -> dict[int, list[str]]:

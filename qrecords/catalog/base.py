@@ -233,6 +233,12 @@ class Catalog(IdentityStore, ABC):
         """One version, or None when the record has no such version."""
 
     @abstractmethod
+    def versions_data(self, keys: list[tuple[str, int]]) -> dict[tuple[str, int],
+                                                               tuple[int, dict]]:
+        """{(number, version): (form revision id, data)} of those of the given versions that
+        exist, in one statement (a search page's snippets, for 20 hits)."""
+
+    @abstractmethod
     def files(self, record_id: int, version: int) -> dict[str, FileRow]:
         """{kind: file row} of one version."""
 

@@ -236,6 +236,18 @@ class PostgresCatalog(PostgresIdentity, Catalog):
                        (record_id,)).fetchall()
         return [_decoded(row) for row in rows]
 
+    def versions_data(self, keys: list[tuple[str, int]]) -> dict[tuple[str, int],
+                                                               tuple[int, dict]]:
+        if not keys:
+            return {}
+        rows = self._x(
+            "SELECT r.number, v.version, r.form_revision_id, v.data FROM records r "
+            "JOIN versions v ON v.record_id = r.id WHERE (r.number, v.version) IN "
+            "(SELECT * FROM unnest(%s::text[], %s::int[]))",
+            ([number for number, _ in keys], [version for _, version in keys]))
+        return {(row["number"], row["version"]): (row["form_revision_id"],
+                                                  json.loads(row["data"])) for row in rows}
+
     def version(self, record_id: int, version: int) -> dict | None:
         row = self._x(f"SELECT {_VERSION} FROM versions WHERE record_id = %s AND version = %s",
                       (record_id, version)).fetchone()

@@ -296,6 +296,17 @@ class SqliteCatalog(SqliteIdentity, Catalog):
                                 (record_id,)).fetchall()
         return [_version(row) for row in rows]
 
+    def versions_data(self, keys: list[tuple[str, int]]) -> dict[tuple[str, int],
+                                                               tuple[int, dict]]:
+        if not keys:
+            return {}
+        pairs = ", ".join(["(?, ?)"] * len(keys))
+        rows = self._db.execute(
+            "SELECT r.number, v.version, r.form_revision_id, v.data FROM records r "
+            f"JOIN versions v ON v.record_id = r.id WHERE (r.number, v.version) IN "
+            f"(VALUES {pairs})", [value for key in keys for value in key]).fetchall()
+        return {(row[0], row[1]): (row[2], json.loads(row[3])) for row in rows}
+
     def version(self, record_id: int, version: int) -> dict | None:
         row = self._db.execute("SELECT * FROM versions WHERE record_id = ? AND version = ?",
                                (record_id, version)).fetchone()

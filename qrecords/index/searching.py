@@ -37,12 +37,13 @@ def field_labels(forms) -> dict[str, list[str]]:
 
 
 def run(index, text: str, field_types: dict, sensitive_ids, *, form, status, customer,
-        date_from, date_to, limit, all_versions, snippet_of, forms=(), synonyms=()) -> dict:
+        date_from, date_to, limit, all_versions, sources_of, forms=(), synonyms=()) -> dict:
     """Search the live index: {"total", "hits", "notes"}, notes being one-line sentences for
     the user (the query was searched as the text it is, and why). `field_types` maps the
-    forms' (non-sensitive) field ids to their type; `snippet_of(number, version)` gives
-    (form, data) of a hit; the fields of `forms` may be named by their Chinese labels;
-    `synonyms` are groups of words searched as one (config search.synonyms)."""
+    forms' (non-sensitive) field ids to their type; `sources_of([(number, version)])` gives
+    {(number, version): (form, data)} of the hits, for their snippets; the fields of `forms`
+    may be named by their Chinese labels; `synonyms` are groups of words searched as one
+    (config search.synonyms)."""
     from .collect import top_and_total
     from .snippets import needles, snippet
 
@@ -70,9 +71,10 @@ def run(index, text: str, field_types: dict, sensitive_ids, *, form, status, cus
     if total and not together:  # `华东 PCB-4451-A`: not written together, but both are there
         notes.append(SEPARATE_NOTE)
     wanted = needles(parsed)
+    sources = sources_of([(hit["number"], hit["version"]) for hit in top])
     hits = []
     for hit in top:
-        record_form, data = snippet_of(hit["number"], hit["version"])
+        record_form, data = sources[hit["number"], hit["version"]]
         hits.append(_hit(hit, round(hit.score, 3),
                          snippet(record_form, field_texts(record_form, data), wanted)))
     return {"total": total, "hits": hits, "notes": notes}

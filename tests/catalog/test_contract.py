@@ -214,6 +214,22 @@ def test_a_hold_and_the_derived_columns(catalog):
     assert counts == {"open": 0, "retained": 0, "due": 0, "on_hold": 1, "disposed": 0}
 
 
+def test_the_data_of_several_versions_in_one_statement(catalog):
+    with catalog.write() as tx:
+        first = a_record(tx)
+        second = a_record(tx, "CC-2611-02")
+        tx.add_version(second, 2, "registered", {"customer": "华南"}, "e" * 64, NOW, TODAY,
+                       "lina", "更正")
+    revision = catalog.record("CC-2611-01")["form_revision_id"]
+    before = catalog.statements
+    found = catalog.versions_data([("CC-2611-01", 1), ("CC-2611-02", 2), ("CC-2611-02", 3),
+                                   ("CC-2611-09", 1)])
+    assert catalog.statements - before == 1
+    assert found == {("CC-2611-01", 1): (revision, {"customer": "华东"}),
+                     ("CC-2611-02", 2): (revision, {"customer": "华南"})}
+    assert catalog.versions_data([]) == {} and first != second
+
+
 def test_the_index_follows_event_ids_in_one_snapshot(catalog):
     with catalog.write() as tx:
         a_record(tx)
