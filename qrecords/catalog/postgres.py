@@ -242,9 +242,10 @@ class PostgresCatalog(PostgresIdentity, Catalog):
             return {}
         rows = self._x(
             "SELECT r.number, v.version, r.form_revision_id, v.data FROM records r "
-            "JOIN versions v ON v.record_id = r.id WHERE (r.number, v.version) IN "
-            "(SELECT * FROM unnest(%s::text[], %s::int[]))",
-            ([number for number, _ in keys], [version for _, version in keys]))
+            "JOIN versions v ON v.record_id = r.id WHERE r.number = ANY(%s) AND "
+            "(r.number, v.version) IN (SELECT * FROM unnest(%s::text[], %s::int[]))",
+            ([number for number, _ in keys], [number for number, _ in keys],
+             [version for _, version in keys]))
         return {(row["number"], row["version"]): (row["form_revision_id"],
                                                   json.loads(row["data"])) for row in rows}
 

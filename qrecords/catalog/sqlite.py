@@ -300,11 +300,15 @@ class SqliteCatalog(SqliteIdentity, Catalog):
                                                                tuple[int, dict]]:
         if not keys:
             return {}
+        # The records by their numbers' index first, then their versions by primary key.
+        numbers = ", ".join("?" * len(keys))
         pairs = ", ".join(["(?, ?)"] * len(keys))
         rows = self._db.execute(
             "SELECT r.number, v.version, r.form_revision_id, v.data FROM records r "
-            f"JOIN versions v ON v.record_id = r.id WHERE (r.number, v.version) IN "
-            f"(VALUES {pairs})", [value for key in keys for value in key]).fetchall()
+            f"JOIN versions v ON v.record_id = r.id WHERE r.number IN ({numbers}) AND "
+            f"(r.number, v.version) IN (VALUES {pairs})",
+            [number for number, _ in keys] + [value for key in keys for value in key]
+        ).fetchall()
         return {(row[0], row[1]): (row[2], json.loads(row[3])) for row in rows}
 
     def version(self, record_id: int, version: int) -> dict | None:

@@ -230,6 +230,25 @@ def test_the_data_of_several_versions_in_one_statement(catalog):
     assert catalog.versions_data([]) == {} and first != second
 
 
+def test_the_data_of_a_few_versions_is_found_by_index_not_by_a_scan(backend):
+    """A search page asks for 20 versions among 100,000: a scan of the versions table was
+    50 ms a page. SQLite's virtual machine counts the steps."""
+    if not backend[0].startswith("sqlite:"):
+        pytest.skip("SQLite's step counter")
+    catalog = open_catalog(backend[0])
+    try:
+        with catalog.write() as tx:
+            for n in range(1, 2001):
+                a_record(tx, f"CC-2611-{n:04d}")
+        steps = []
+        catalog._db.set_progress_handler(lambda: steps.append(1), 10)
+        assert len(catalog.versions_data([("CC-2611-0007", 1), ("CC-2611-1999", 1)])) == 2
+        catalog._db.set_progress_handler(None, 0)
+        assert len(steps) * 10 < 2000  # a scan steps through every one of 2,000 versions
+    finally:
+        catalog.close()
+
+
 def test_the_index_follows_event_ids_in_one_snapshot(catalog):
     with catalog.write() as tx:
         a_record(tx)
