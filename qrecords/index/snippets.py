@@ -5,7 +5,7 @@ sensitive value can never show up in a snippet."""
 
 from __future__ import annotations
 
-from .analysis import COMPOUND, cjk_only, normalise, terms
+from .analysis import COMPOUND, GRAM, cjk_only, normalise, terms
 from .documents import CONTENT_TYPES
 
 OPEN, CLOSE = "【", "】"
@@ -38,7 +38,11 @@ def snippet(form, texts: dict[str, str], wanted, limit: int = 2) -> str:
         if fid == form.customer_field:
             fields.add("customer")
         looked_for = [(term, prefix) for name, term, prefix in wanted if name in fields]
-        spans = _spans(text, looked_for) if looked_for and _may_hold(text, looked_for) else []
+        spans = []
+        if looked_for and _may_hold(text, looked_for):
+            spans = _found_spans(text, looked_for)
+            if spans is None:
+                spans = _spans(text, looked_for)
         if spans:
             parts.append(f"{field.label.zh}: {_marked(text, spans)}")
         if len(parts) == limit:
@@ -64,6 +68,35 @@ def _may_hold(text: str, looked_for) -> bool:
         if bare in folded:
             return True
     return False
+
+
+def _found_spans(text: str, looked_for) -> list[tuple[int, int]] | None:
+    """_spans(text, looked_for) found with str.find, or None when a term looked for is not
+    one it can find so (a prefix, a single character, a code, a word). terms() makes every
+    bigram and every GRAM-gram (compound) of each run of Chinese characters, so each place
+    such a term is written in the normalised text is a term; no other term is only
+    Chinese characters."""
+    found, folded = [], None
+    for term, prefix in looked_for:
+        compound = term.startswith(COMPOUND)
+        bare = term[1:] if compound else term
+        if prefix or len(bare) < 2 or not cjk_only(bare):
+            return None
+        if len(bare) != (GRAM if compound else 2):
+            continue  # not a term terms() makes: it matches nothing
+        if folded is None:
+            folded = normalise(text)
+        at = folded.find(bare)
+        while at != -1:
+            found.append((at, at + len(bare)))
+            at = folded.find(bare, at + 1)
+    spans: list[tuple[int, int]] = []
+    for start, end in sorted(found):  # as _spans joins them, in the order terms() gives
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(end, spans[-1][1]))
+        else:
+            spans.append((start, end))
+    return spans
 
 
 def _spans(text: str, looked_for) -> list[tuple[int, int]]:

@@ -98,11 +98,11 @@ def test_snippets_mark_the_match_and_results_are_best_first(indexed):
     assert {hit["number"] for hit in hits[:len(both)]} == both  # matching both ranks first
 
 
-def test_snippets_are_the_same_when_fields_without_the_words_are_passed_over(indexed,
+def test_snippets_are_the_same_when_chinese_words_are_found_without_analysis(indexed,
                                                                              monkeypatch):
     """snippets.py skips analysing a field whose normalised text holds none of the Chinese
-    terms looked for; every corpus query gets the same snippets as with every field
-    analysed, and the shortcut is taken."""
+    terms looked for, and finds Chinese terms with str.find; every corpus query gets the
+    same snippets as with every field analysed, and both shortcuts are taken."""
     from qrecords.index import snippets
 
     ws, records = indexed
@@ -116,12 +116,35 @@ def test_snippets_are_the_same_when_fields_without_the_words_are_passed_over(ind
         passed.append(not held)
         return held
 
+    find = snippets._found_spans
+    found = []
+
+    def finding(text, looked_for):
+        spans = find(text, looked_for)
+        found.append(spans is not None)
+        return spans
+
     shown = {}
     for shortcut in (True, False):
         monkeypatch.setattr(snippets, "_may_hold", counted if shortcut else
                             lambda text, looked_for: True)
+        monkeypatch.setattr(snippets, "_found_spans", finding if shortcut else
+                            lambda text, looked_for: None)
         shown[shortcut] = [[(h["number"], h["snippet"]) for h in
                             api_search.search(as_user(ws, "zhangwei"), text, limit=50)["hits"]]
                            for text in texts]
     assert shown[True] == shown[False]
     assert sum(passed) > len(texts)  # fields were passed over, not only analysed
+    assert sum(found) > len(texts)  # and words found without analysis
+
+
+@pytest.mark.parametrize("text", ["哈哈哈哈哈", "包装破损，包装破损包装", "華東電力 华东", "a包装b装破",
+                                  "包装\n破损 包装破损破损"])
+def test_chinese_words_found_with_find_are_where_analysis_finds_them(text):
+    from qrecords.index import snippets
+    from qrecords.index.analysis import COMPOUND
+
+    for looked_for in ([("哈哈", False)], [(COMPOUND + "哈哈哈哈", False)], [("包装", False)],
+                       [("装破", False), (COMPOUND + "包装破损", False)], [("华东", False)],
+                       [("破损", False), ("损包", False)], [(COMPOUND + "包装", False)]):
+        assert snippets._found_spans(text, looked_for) == snippets._spans(text, looked_for)
