@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 
 from ..errors import QrecError
 from .analysis import is_cjk, normalise, terms, unpunctuated
@@ -31,10 +32,24 @@ class QueryError(QrecError):
     """A query that cannot be read; the message says where."""
 
 
+_SCHEMAS = threading.local()  # each thread's schemas: Whoosh objects stay in one thread
+
+
 def query_schema(field_ids, groups=()):
     """What queries are parsed against: the index's fields plus one f_<id> field per form
     field, analysed like the text (to_index() then maps those onto the `fields` field), and
-    one f_<name> per name in `groups` (a label several fields share, see parse())."""
+    one f_<name> per name in `groups` (a label several fields share, see parse()). Made once
+    per thread for the same fields (a portal worker parses a query at every request)."""
+    key = (frozenset(field_ids), tuple(sorted(groups)))
+    made = _SCHEMAS.__dict__.setdefault("made", {})
+    if key not in made:
+        if len(made) >= 16:  # forms changed many times in one long-lived process
+            made.clear()
+        made[key] = _new_query_schema(field_ids, groups)
+    return made[key]
+
+
+def _new_query_schema(field_ids, groups):
     from .searchindex import text_field, whoosh_schema
 
     schema = whoosh_schema()
