@@ -47,6 +47,16 @@ def scored(matcher, leave_out=frozenset(), only=None, wanted=None) -> dict[int, 
     return found
 
 
+def leaf_blocks(matcher, leave_out, floor):
+    """{segment document number: score} of the matches of `matcher`, one term's, a block at a
+    time, ascending, less those in `leave_out`; a block whose best possible score (its
+    highest term frequency at its shortest length) is below floor() (a score, or None for
+    no floor), asked before each block, is passed over undecoded. None when the matcher is
+    not one this module scores, or not one term's."""
+    tree = _tree(matcher) if ENABLED else None
+    return tree.blocks(leave_out, floor) if isinstance(tree, _Leaf) else None
+
+
 class _Leaf:
     """The postings of one term in one segment, less its deleted documents."""
 
@@ -82,6 +92,23 @@ class _Leaf:
             postings._next_block()
         for docnum in self.excluded:
             weights.pop(docnum, None)
+
+    def blocks(self, leave_out, floor):
+        """leaf_blocks() of this term."""
+        postings, scorer = self.postings, self.postings.scorer
+        postings.reset()
+        while postings.is_active():
+            least = floor()
+            # The block's stored highest frequency as its weights array holds it (float32),
+            # so no document in it scores above this.
+            best = None if least is None else scorer._score(
+                array("f", (postings.block_max_weight(),))[0], postings.block_min_length())
+            if best is None or best >= least:
+                self.weights = dict(zip(_block_ids(postings), _block_weights(postings)))
+                for docnum in self.excluded.intersection(self.weights):
+                    del self.weights[docnum]
+                yield self.scores(leave_out)
+            postings._next_block()
 
     def scores(self, leave_out) -> dict[int, float]:
         """{document number: score} of every document with the term but those in

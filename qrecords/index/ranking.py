@@ -177,12 +177,31 @@ class RankedCollector(TopCollector):
 
     def collect_matches(self):
         """The segment's matches scored a block at a time where postings.py can (the same
-        scores, so the same hits), else stepped through by Whoosh."""
+        scores, so the same hits), else stepped through by Whoosh. With `usequality` (one
+        term, its total counted apart: top_and_total), a block whose best possible score
+        cannot reach the best hits so far is passed over undecoded, as Whoosh does."""
+        if self.usequality:
+            blocks = postings.leaf_blocks(self.matcher, self._local(self.restrict),
+                                          self._floor)
+            if blocks is not None:
+                for found in blocks:
+                    self._offer(found)
+                return
         found = postings.scored(self.matcher, *self._admitted())
         if found is None:
             return super().collect_matches()
+        self._offer(found)
+
+    def _floor(self) -> float | None:
+        """A score a document must exceed to be among the best so far (with room for
+        rounding, so ties are kept), or None while there is room."""
+        return self.items[0][0] - 10 ** -ORDER_DIGITS if len(self.items) >= self.limit \
+            else None
+
+    def _offer(self, found: dict) -> None:
+        """Collect {segment document number: exact score}: each counted, the best kept."""
         # Few distinct scores: each rounded once, and only the documents scoring at least
-        # the segment's limit-th best can be among the best; the others are only counted.
+        # the limit-th best among them can be among the best; the others are only counted.
         rounded = {exact: round(exact, ORDER_DIGITS) for exact in set(found.values())}
         kept = set(rounded)
         if len(found) > self.limit:

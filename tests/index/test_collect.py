@@ -99,3 +99,53 @@ def test_postings_scored_by_block_give_whooshs_hits_in_whooshs_order(indexed, op
             results[enabled] = ([(h.score, h.docnum) for h in top], total)
         assert results[True] == results[False], text
     assert sum(taken) >= len(QUERIES) // 2  # the block path was taken, not only Whoosh's
+
+
+def test_blocks_that_cannot_reach_the_best_hits_are_passed_over_and_the_hits_stay(
+        tmp_path, monkeypatch):
+    """One term in 3,000 documents of many lengths in two segments, some deleted, some
+    earlier versions: the block path passes over blocks by their best possible score and
+    still gives Whoosh's hits in Whoosh's order (ties broken by the order column)."""
+    import random
+
+    from whoosh import index as whoosh_index
+    from whoosh.query import Term
+
+    from qrecords.index import postings
+    from qrecords.index.documents import ORDER_WIDTH
+    from qrecords.index.ranking import LiveBM25F
+    from qrecords.index.searchindex import SEPARATE_FILES, whoosh_schema
+
+    rng = random.Random(11)
+    ix = whoosh_index.create_in(str(tmp_path), whoosh_schema())
+    for part in range(2):  # two segments
+        writer = ix.writer(**SEPARATE_FILES)
+        for i in range(1500):
+            number = f"CC-2611-{part}{i:04d}"
+            # the first documents of each segment short, the others long: the blocks of
+            # long ones cannot reach the best (short) ones
+            words = ["华东"] * rng.choice([1, 1, 1, 2]) + \
+                ["破损"] * (rng.randint(0, 2) if i < 40 else rng.randint(20, 60))
+            writer.add_document(key=f"{number}#1", number=number, version=1,
+                                current=rng.random() > 0.1, form="complaint",
+                                status="registered", date="2026-11-23", title=number,
+                                content=" ".join(rng.sample(words, len(words))),
+                                order=rng.randbytes(ORDER_WIDTH // 2) * 2)
+        writer.commit(merge=False)
+    writer = ix.writer(**SEPARATE_FILES)
+    for i in range(0, 1500, 7):
+        writer.delete_by_term("number", f"CC-2611-0{i:04d}")
+    writer.commit(merge=False)
+    decoded = []
+    block_ids = postings._block_ids
+    monkeypatch.setattr(postings, "_block_ids", lambda p: decoded.append(1) or block_ids(p))
+    with ix.searcher(weighting=LiveBM25F()) as searcher:
+        assert len(searcher.leaf_searchers()) >= 2
+        results = {}
+        for enabled in (True, False):
+            monkeypatch.setattr(postings, "ENABLED", enabled)
+            top, total = top_and_total(searcher, Term("content", "华东"), 20,
+                                       mask=Term("current", False))
+            results[enabled] = ([(h.score, h.docnum) for h in top], total)
+    assert results[True] == results[False]
+    assert 0 < len(decoded) < 3000 / 128 / 2  # most blocks passed over
