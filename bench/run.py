@@ -1,7 +1,10 @@
 """qrecords benchmarks: `make bench` (.venv/bin/python bench/run.py).
 
 `bench/run.py NAME...` runs only the named benchmarks (a function name without its `bench_`
-prefix, e.g. `search` or `analysis`); without names it runs them all.
+prefix, e.g. `search` or `analysis`); without names it runs them all. bench/work is wiped first,
+unless `--keep-work` is given: then what an earlier run left there is used again (e.g.
+`bench/run.py --keep-work portal` serves the 100,000 records bench_search made, instead of
+taking ten minutes to make them again).
 
 Each benchmark is one function returning a Row (or a list of them): what is measured, our
 figure, a baseline measured in the same run, the ratio and the target. Add a benchmark by
@@ -239,9 +242,12 @@ def chosen(names: list[str]) -> list:
 
 
 def main(names: list[str]) -> int:
+    keep = "--keep-work" in names
+    names = [name for name in names if name != "--keep-work"]
     benchmarks = chosen(names)
-    shutil.rmtree(WORK, ignore_errors=True)
-    WORK.mkdir(parents=True)
+    if not keep:
+        shutil.rmtree(WORK, ignore_errors=True)
+    WORK.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     rows = []
     for bench in benchmarks:
