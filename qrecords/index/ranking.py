@@ -165,6 +165,7 @@ class RankedCollector(TopCollector):
         super().__init__(limit, usequality=usequality)
         self.restrict = restrict
         self._order = None
+        self._roundings: dict[float, float] = {}
 
     def set_subsearcher(self, subsearcher, offset):
         super().set_subsearcher(subsearcher, offset)
@@ -200,30 +201,41 @@ class RankedCollector(TopCollector):
 
     def _offer(self, found: dict) -> None:
         """Collect {segment document number: exact score}: each counted, the best kept."""
-        # Few distinct scores: each rounded once, and only the documents scoring at least
-        # the limit-th best among them can be among the best; the others are only counted.
-        rounded = {exact: round(exact, ORDER_DIGITS) for exact in set(found.values())}
-        kept = set(rounded)
-        if len(found) > self.limit:
+        floor = self._floor()
+        if floor is not None:  # only those above the floor can be among the best
+            candidates = [(d, e) for d, e in found.items() if e >= floor]
+        elif len(found) > self.limit:
+            # Few distinct scores: only the documents scoring at least the limit-th best
+            # among them (rounded, ties kept) can be among the best.
+            counts = Counter(found.values())
             tally = Counter()
-            for exact, count in Counter(found.values()).items():
-                tally[rounded[exact]] += count
+            for exact, count in counts.items():
+                tally[self._rounded(exact)] += count
             room, lowest = self.limit, None
             for lowest in sorted(tally, reverse=True):
                 room -= tally[lowest]
                 if room <= 0:
                     break
-            kept = {exact for exact, score in rounded.items() if score >= lowest}
-        candidates = [(d, e) for d, e in found.items() if e in kept] if len(kept) < len(
-            rounded) else found.items()
-        self.total += len(found) - len(candidates)
+            kept = {exact for exact in counts if self._rounded(exact) >= lowest}
+            candidates = [(d, e) for d, e in found.items() if e in kept]
+        else:
+            candidates = found.items()
+        self.total += len(found) - len(candidates)  # counted, but not among the best
         offset, items, limit = self.offset, self.items, self.limit
         for docnum, exact in candidates:
-            score = rounded[exact]
+            score = self._rounded(exact)
             if len(items) >= limit and score < items[0][0]:
-                self.total += 1  # counted, but it cannot be among the best
+                self.total += 1
             else:
                 self._collect(offset + docnum, score)
+
+    def _rounded(self, exact: float) -> float:
+        """round(exact, ORDER_DIGITS), each distinct score rounded once."""
+        try:
+            return self._roundings[exact]
+        except KeyError:
+            score = self._roundings[exact] = round(exact, ORDER_DIGITS)
+            return score
 
     def _admitted(self) -> tuple:
         """postings.scored's leave_out, only and wanted for this segment: what collect()
