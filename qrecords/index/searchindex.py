@@ -80,8 +80,9 @@ class SearchIndex:
         return state if (self.folder / f"g{state['generation']}").is_dir() else None
 
     def open(self, generation: int | None = None):
-        """The live Whoosh index (or a given generation). Raises IndexBroken."""
-        from whoosh import index
+        """The live Whoosh index (or a given generation), its files mapped (mapped.py).
+        Raises IndexBroken."""
+        from .mapped import open_index
 
         if generation is None:
             state = self.state()
@@ -89,7 +90,7 @@ class SearchIndex:
                 raise IndexBroken("the search index is missing; run `qrec index rebuild`")
             generation = state["generation"]
         try:
-            return index.open_dir(str(self.folder / f"g{generation}"))
+            return open_index(str(self.folder / f"g{generation}"))
         except Exception as exc:  # Whoosh raises many kinds for a damaged index
             raise IndexBroken(f"the search index is unreadable ({type(exc).__name__}: "
                               f"{exc}); run `qrec index rebuild`") from None

@@ -267,3 +267,23 @@ def test_an_index_ahead_of_a_restored_catalog_is_rebuilt(ws, tmp_path):
     assert any("ahead of the catalog" in n for n in restored.notices)
     assert api_search.check_index(restored)["differences"] == []
     restored.close()
+
+
+def test_a_searcher_still_reads_its_mapped_generation_after_a_rebuild_removed_it(ws):
+    """index/mapped.py maps the index files: a searcher kept open (the portal's pool keeps
+    them between requests) goes on reading its generation after a rebuild removed it, until
+    it is replaced."""
+    from whoosh.query import Every
+
+    from qrecords.index.mapped import MappedStorage
+
+    for form_id, data in corpus.generate(20, 5, 5, seed=3):
+        api_records.new_record(as_user(ws, "lina"), form_id, data, pdf=False)
+    ws.sync_index()
+    assert isinstance(ws.index.open().storage, MappedStorage)
+    searcher = ws.index.searcher()
+    old = ws.index.state()["generation"]
+    api_search.rebuild_index(ws)
+    assert not (ws.index.folder / f"g{old}").exists()
+    assert len(searcher.search(Every(), limit=None)) == 30  # read from the removed files
+    assert ws.index.searcher() is not searcher  # and replaced at the next search
