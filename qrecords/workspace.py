@@ -177,20 +177,24 @@ class Workspace:
 
     def user(self, user_id: str) -> User:
         """A user of the catalog (disabled or not). Raises NotFound (param "user")."""
+        return self._user(user_id)[0]
+
+    def acting_user(self, user_id: str) -> User:
+        """A user who may act: NotFound for an unknown one, Forbidden for a disabled one."""
+        user, row = self._user(user_id)
+        if row["disabled"]:
+            raise Forbidden(f"user '{user_id}' is disabled; ask the document controller "
+                            "(用户已停用)")
+        return user
+
+    def _user(self, user_id: str) -> tuple[User, dict]:
+        """(User, catalog row), read once. Raises NotFound (param "user")."""
         row = self.catalog.user(user_id)
         if row is None:
             known = [u["id"] for u in self.catalog.users()]
             raise NotFound(f"unknown user '{user_id}'{suggest(user_id, known)}: `qrec users` "
                            "lists them", param="user")
-        return User(row["id"], row["name"], row["department"], tuple(row["roles"]))
-
-    def acting_user(self, user_id: str) -> User:
-        """A user who may act: NotFound for an unknown one, Forbidden for a disabled one."""
-        user = self.user(user_id)
-        if self.catalog.user(user_id)["disabled"]:
-            raise Forbidden(f"user '{user_id}' is disabled; ask the document controller "
-                            "(用户已停用)")
-        return user
+        return User(row["id"], row["name"], row["department"], tuple(row["roles"])), row
 
     def authority(self, detail: dict | None = None, actor: User | None = None) -> dict:
         """An event's detail with the actor's roles and department at this moment, and, in a
