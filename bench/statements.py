@@ -20,7 +20,11 @@ from common import PYTHON, REPO, TODAY, WORK, Row, step
 BEFORE = "2ccda17"  # the last commit with the single Workspace class
 
 COUNT = textwrap.dedent("""
-    import sqlite3, sys
+    import os, sqlite3, sys
+    # The code under test comes from QREC_SOURCE, never from the editable install (whose
+    # import hook would win over sys.path and measure today's code twice).
+    sys.meta_path[:] = [f for f in sys.meta_path if "Editable" not in type(f).__name__]
+    sys.path.insert(0, os.environ["QREC_SOURCE"])
     count = [0]
     connect = sqlite3.connect
 
@@ -44,7 +48,7 @@ def _count(source: Path, workspace: Path, init: tuple[str, ...]) -> int:
     """Statements of the second `qrec new` in a fresh workspace made by `qrec init *init`,
     running the code at `source`."""
     shutil.rmtree(workspace, ignore_errors=True)  # run by run.py, which wipes WORK, or alone
-    env = {**os.environ, "PYTHONPATH": str(source), "QREC_TODAY": TODAY}
+    env = {**os.environ, "QREC_SOURCE": str(source), "QREC_TODAY": TODAY}
     example = REPO / "examples" / "complaint.yaml"
     subprocess.run([PYTHON, "-c", COUNT, "init", *init, str(workspace)], env=env, check=True,
                    capture_output=True)
