@@ -28,6 +28,8 @@ from .ranking import RankedCollector, live_count
 def top_and_total(searcher, q, limit: int, filter=None, mask=None) -> tuple[list, int]:
     """([whoosh Hit], exact number of matches) of `q`, only documents matching `filter` (a
     query, or None) and none matching `mask` (a query, or None), best first."""
+    if searcher.doc_count_all() == 0:  # a new workspace: Whoosh's empty reader has no columns
+        return [], 0
     allow = set(_ids(searcher, filter)) if filter is not None else None
     restrict = set(_ids(searcher, mask)) if mask is not None else set()
     if allow is not None and not allow:

@@ -171,3 +171,9 @@ def test_snippets_mark_what_was_found_in_either_script(ws, filed):
     assert [h["snippet"] for h in hits] == ["客户名称: 【臺灣精密】機械股份有限公司"]
     hits = api_search.search(as_user(ws, "zhangwei"), "iso 9001")["hits"]
     assert any("【ＩＳＯ ９００１】认证" in h["snippet"] for h in hits), json.dumps(hits)
+
+
+def test_a_new_workspace_is_searched_before_its_first_record(ws, run):
+    shown = run("search", "华东", "--json", user="zhangwei")
+    assert shown.exit_code == 0, shown.output
+    assert as_json(shown)["total"] == 0 and as_json(shown)["hits"] == []
