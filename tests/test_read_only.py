@@ -38,7 +38,7 @@ def read_only(request, template, tmp_path):
     mount.mkdir()
     done = subprocess.run(["mount", "--bind", str(source), str(mount)], capture_output=True)
     if done.returncode != 0:
-        pytest.skip(f"root without a read-only bind mount here: {done.stderr.decode()}")
+        pytest.fail(f"root could not make a read-only bind mount: {done.stderr.decode()}")
     try:
         subprocess.run(["mount", "-o", "remount,bind,ro", str(mount)], check=True)
         yield mount / "ws"
