@@ -30,7 +30,6 @@ import http.cookies
 import os
 import random
 import re
-import socket
 import subprocess
 import threading
 import time
@@ -43,6 +42,7 @@ from search import N_INDEX, SEED, bulk_catalog
 
 from qrecords.api.search import rebuild_index
 from tests import corpus
+from tests.servers import child_pids, free_port
 
 USERS = 20
 ROUNDS = 15  # counted searches per simulated user, after one warm-up search each
@@ -58,7 +58,7 @@ def bench_portal() -> list[Row]:
         rebuild_index(ws)
         ws.close()
     queries = _queries(root)
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "QREC_WORKSPACE": str(root)}
     log = WORK / "portal-serve.log"  # a file, not a pipe: a full pipe would stall the server
     with open(log, "wb") as out:
@@ -67,7 +67,7 @@ def bench_portal() -> list[Row]:
                                   start_new_session=True)
     try:
         _wait(port, server, log)
-        workers = _children(server.pid)  # none: one process serves (waitress, before)
+        workers = child_pids(server.pid)  # none: one process serves (waitress, before)
         step(f"portal: {USERS} users x {ROUNDS} searches on loopback, {len(workers) or 1} "
              f"processes x {THREADS} threads, load average {os.getloadavg()[0]:.1f}")
         load = _load(port, queries, workers | {server.pid})
@@ -241,25 +241,6 @@ def _cpu_seconds(pids: set[int]) -> float:
             continue
         total += int(fields[11]) + int(fields[12])  # utime, stime
     return total / tick
-
-
-def _children(pid: int) -> set[int]:
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.add(int(entry.name))
-    return found
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _wait(port: int, server: subprocess.Popen, log: Path) -> None:

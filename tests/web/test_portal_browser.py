@@ -27,6 +27,7 @@ from pypdf import PdfReader
 from qrecords.api import records, steps
 from qrecords.workspace import Workspace
 from tests.conftest import TODAY, as_user, init_workspace, load_example
+from tests.servers import free_port
 from tests.web.portal import PASSWORD, events, normal_workspace
 
 # Debian's Chromium (tools/install-system-deps.sh): Playwright cannot download its own here.
@@ -50,12 +51,6 @@ class Portal:
     root: Path
     url: str
     number: str  # the record made before the server started
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _wait_until_listening(server: subprocess.Popen, port: int, log: Path) -> None:
@@ -82,7 +77,7 @@ def serving(root: Path, number: str, today: str | None):
     env["XDG_CONFIG_HOME"] = str(root.parent / "config")  # never the real one
     if today:
         env["QREC_TODAY"] = today
-    port, log = _free_port(), root.parent / "serve.log"
+    port, log = free_port(), root.parent / "serve.log"
     with open(log, "wb") as out:
         server = subprocess.Popen(
             [str(QREC), "-w", str(root), "serve", "--host", "127.0.0.1", "--port", str(port),

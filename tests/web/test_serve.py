@@ -15,21 +15,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import init_workspace
+from tests.servers import child_pids
 
 QREC = Path(sys.executable).with_name("qrec")
-
-
-def _children(pid: int) -> set[int]:
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.add(int(entry.name))
-    return found
 
 
 def _alive(pid: int) -> bool:
@@ -59,9 +47,9 @@ def test_workers_answer_and_sigterm_stops_them_all(root):
     server = _serve(root, port, "--workers", "2", "--threads", "2")
     try:
         deadline = time.monotonic() + 30
-        while len(_children(server.pid)) < 2 and time.monotonic() < deadline:
+        while len(child_pids(server.pid)) < 2 and time.monotonic() < deadline:
             time.sleep(0.1)
-        workers = _children(server.pid)
+        workers = child_pids(server.pid)
         assert len(workers) == 2, server.poll()
         for _ in range(4):  # whichever worker takes it
             page = urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=30)
