@@ -12,7 +12,9 @@ writing a function and appending it to BENCHMARKS. Figures go to stdout and to
 bench/results.md (committed, so the last run's figures travel with the code).
 
 Targets are read by people: a missed one is marked MISS, and the exit status stays 0. Only an
-error (an exception, a failing subprocess) makes the exit status non-zero.
+error (an exception, a failing subprocess) makes the exit status non-zero: the benchmark that
+raised is named, the others still run and print their figures, and bench/results.md is left as
+it was.
 """
 
 from __future__ import annotations
@@ -249,9 +251,14 @@ def main(names: list[str]) -> int:
         shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    rows = []
+    rows, failed = [], []
     for bench in benchmarks:
-        made = bench()
+        try:
+            made = bench()
+        except Exception as exc:  # one broken benchmark must not lose the others' figures
+            failed.append(f"{bench.__name__}: {type(exc).__name__}: {exc}")
+            print(f"FAILED {failed[-1]}", file=sys.stderr, flush=True)
+            continue
         rows += made if isinstance(made, list) else [made]
     took = time.perf_counter() - started
     machine = machine_line()
@@ -259,8 +266,10 @@ def main(names: list[str]) -> int:
     print()
     print(text_table(rows))
     print(f"\n(ratio = our cost / baseline cost; run took {took:.0f} s)")
-    if names:  # a partial run leaves the committed figures of the full one alone
-        return 0
+    for line in failed:
+        print(f"FAILED {line}")
+    if names or failed:  # only a whole, clean run replaces the committed figures
+        return 1 if failed else 0
     RESULTS.write_text(
         "# qrecords benchmarks\n\n"
         f"Last run: {machine}  \n"
