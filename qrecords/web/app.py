@@ -8,7 +8,7 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, g, redirect, render_template, request, session, url_for
+from flask import Flask, current_app, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from ..errors import Disposed, Forbidden, NotAuthenticated, NotFound, QrecError
@@ -20,21 +20,31 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
 
 
-def create_app(root: Path, secret_key: str | None = None) -> Flask:
+def create_app(root: Path, secret_key: str | None = None, https_proxy: bool = False) -> Flask:
     """The portal of the workspace at `root`. `secret_key` signs the session cookie (which
     holds only the user id and the session token); without it, the workspace's
-    portal.secret (made on first use, 0600), so every worker of one machine agrees."""
+    portal.secret (made on first use, 0600), so every worker of one machine agrees.
+
+    `https_proxy`: the portal is reached only through one HTTPS reverse proxy. Its
+    X-Forwarded-Proto/-Host/-For headers are believed (one hop, werkzeug's ProxyFix), the
+    session cookie gets the Secure flag (never sent over plain HTTP) and every answer says
+    Strict-Transport-Security. Without it the portal speaks plain HTTP (loopback, a test)."""
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=secret_key or _secret(Path(root)),
         QREC_ROOT=Path(root),
+        QREC_HTTPS_PROXY=https_proxy,
         SESSION_COOKIE_NAME="qrec_session", SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=https_proxy,
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=SESSION_HOURS),
         WTF_CSRF_TIME_LIMIT=SESSION_HOURS * 3600,
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,  # a form's fields; nothing is uploaded
     )
     CSRFProtect(app)
+    if https_proxy:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     # Search indexes with their searchers kept open between requests, one pool per process
     # (made empty here, before any server forks its workers): index/pool.py.
     app.extensions["qrec_indexes"] = IndexPool()
@@ -77,7 +87,12 @@ def _headers(response):
     response.headers["Content-Security-Policy"] = CSP
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    # Same-origin pages send their address as Referer, and no other site ever sees it:
+    # Flask-WTF refuses a form posted over HTTPS without a same-origin Referer (its CSRF
+    # referrer check), so "no-referrer" would refuse every form behind an HTTPS proxy.
+    response.headers["Referrer-Policy"] = "same-origin"
+    if current_app.config["QREC_HTTPS_PROXY"]:
+        response.headers["Strict-Transport-Security"] = "max-age=31536000"
     if not request.path.startswith("/static/"):
         response.headers["Cache-Control"] = "no-store"
     return response

@@ -71,17 +71,18 @@ class PortalServer:
 
 
 def make_server(root: Path, host: str, port: int, threads: int,
-                workers: int | None = None) -> PortalServer:
+                workers: int | None = None, https_proxy: bool = False) -> PortalServer:
     """The portal of the workspace at `root`, listening on host:port (not yet serving: call
     its run()): `workers` processes (default: default_workers()) of `threads` threads, so
-    workers × threads requests at once. Raises WorkspaceError for a broken workspace (before
-    listening), QrecError (param "port") when the address cannot be listened on."""
+    workers × threads requests at once; `https_proxy` as create_app's. Raises WorkspaceError
+    for a broken workspace (before listening), QrecError (param "port") when the address
+    cannot be listened on."""
     from ..errors import QrecError
     from ..settings import load_settings
     from .app import create_app
 
     load_settings(root)  # a broken qrecords.yaml is said now, not at the first login
-    app = create_app(root)
+    app = create_app(root, https_proxy=https_proxy)
     app.extensions["qrec_indexes"].keep = threads
     try:
         listener = _listen(host, port)
