@@ -214,8 +214,11 @@ def test_amend_needs_a_reason_and_keeps_masked_values(demo):
 def test_my_tasks_lists_the_rows_my_department_must_sign(demo):
     root, _ = demo
     number = submitted_contract(root)
-    page = log_in(client(root), "chengang").get("/tasks").text
+    c = log_in(client(root), "chengang")
+    page = c.get("/tasks").text
     assert number in page and "待本部门会签" in page
+    assert "<small>技术部 Technical</small>" in page  # the department by its name, not its id
+    assert "(技术部 Technical)" in c.get(f"/records/{number}").text
 
 
 def test_a_wrong_password_is_counted_and_the_user_locked_after_five(normal):
