@@ -18,6 +18,7 @@ import json
 import os
 import secrets
 import shutil
+import stat
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
@@ -69,12 +70,14 @@ class SearchIndex:
         self._searcher_generation = None
 
     def state(self) -> dict | None:
-        """{"generation": N, "applied": event id}, or None when there is no index."""
+        """{"generation": N, "applied": event id, "flushed_ns": the newest modification time
+        (ns) of the generation's files flushed to disk}, or None when there is no index."""
         try:
             state = json.loads((self.folder / STATE).read_text(encoding="utf-8"))
             if state.get("format") != FORMAT:
                 return None
-            state = {"generation": int(state["generation"]), "applied": int(state["applied"])}
+            state = {"generation": int(state["generation"]), "applied": int(state["applied"]),
+                     "flushed_ns": int(state.get("flushed_ns", 0))}
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
         return state if (self.folder / f"g{state['generation']}").is_dir() else None
@@ -222,10 +225,15 @@ class SearchIndex:
         never points at segments a power cut could lose). The folder is not fsynced: a
         rename lost in a power cut leaves the older STATE.json, and the changes after it are
         simply applied again."""
-        _fsync_files(self.folder / f"g{generation}")
+        # The files of the generation the last STATE.json pointed at were flushed before it
+        # was written, up to the newest of them; a new generation (a rebuild) is flushed whole.
+        last = self.state()
+        since = last["flushed_ns"] if last and last["generation"] == generation else 0
+        flushed = _fsync_files(self.folder / f"g{generation}", since)
         partial = self.folder / f".{STATE}.{os.getpid()}"
         with open(partial, "w", encoding="utf-8") as out:
-            json.dump({"format": FORMAT, "generation": generation, "applied": applied}, out)
+            json.dump({"format": FORMAT, "generation": generation, "applied": applied,
+                       "flushed_ns": max(flushed, since)}, out)
             out.flush()
             os.fsync(out.fileno())
         os.replace(partial, self.folder / STATE)
@@ -273,9 +281,24 @@ def _bulk_options(count: int) -> dict:
     return {"limitmb": 256 // procs, "procs": procs, "multisegment": True, **SEPARATE_FILES}
 
 
-def _fsync_files(folder: Path) -> None:
-    """Flush every file of an index generation to disk."""
+
+
+def _fsync_files(folder: Path, since_ns: int = 0) -> int:
+    """Flush to disk every file of an index generation modified at or after `since_ns` (ns
+    since the epoch; 0: every file); returns the newest modification time flushed (0: none).
+    Whoosh never rewrites a segment file, and the index is written under one lock, so the
+    files older than the last flush were flushed then: a record's commit flushes its own new
+    segment and table of contents, not the whole index (about 90 files). Were the clock set
+    back between two commits, a power cut could cost the index a segment: it is then found
+    unreadable and rebuilt from the catalog, as any damaged index is."""
+    newest = 0
     for path in folder.iterdir() if folder.is_dir() else ():
-        if path.is_file():
+        try:
+            info = path.stat()
+        except FileNotFoundError:  # merged away meanwhile
+            continue
+        if stat.S_ISREG(info.st_mode) and info.st_mtime_ns >= since_ns:
             with open(path, "rb") as handle:
                 os.fsync(handle.fileno())
+            newest = max(newest, info.st_mtime_ns)
+    return newest
