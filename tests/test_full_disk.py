@@ -67,6 +67,9 @@ def test_a_full_disk_leaves_nothing_the_catalog_does_not_know(small_disk, comman
             break  # stored (the amendment by the attempt before, whose later read failed)
         failures += 1
         assert "Traceback" not in result.output and "internal error" not in result.output
+        errors = [line for line in result.output.splitlines() if line.startswith("Error: ")]
+        assert len(errors) == 1 and str(small_disk) in errors[0], \
+            f"left {leave} bytes: no one line naming the file:\n{result.output}"
         verified = qrec(root, "verify", user="wangwen")
         assert verified.exit_code == 0, f"left {leave} bytes:\n{result.output}\n" \
             f"{verified.output}"

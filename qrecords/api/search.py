@@ -125,6 +125,7 @@ class IndexReport(TypedDict):
     pending: int  # events the index has not applied yet
     documents: int  # documents in the index
     differences: list[dict]  # {number, version, problem}
+    damaged: list[str]  # one line per index file whose content is not what was written
 
 
 def check_index(ws: Workspace) -> IndexReport:

@@ -95,6 +95,8 @@ def verify(ws: Workspace, progress: Callable[[int, int], None] | None = None,
               "command, or put there by hand; `qrec verify --repair` moves it to debris/)",
               file=path)
     report = check_index(ws)
+    for problem in report["damaged"]:
+        fault("index", problem)
     for item in report["differences"]:
         fault("index", item["problem"], record=item["number"], version=item["version"])
     counts = {"records": sum(1 for _ in ws.catalog.rows("records")), "files": len(expected),

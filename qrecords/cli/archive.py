@@ -52,7 +52,7 @@ def index_check(ctx, as_json):
 
     report = check_index(open_workspace(ctx, sync_index=False))
     output(report, as_json, index_check_text)
-    if report["differences"] or report["pending"]:
+    if report["differences"] or report["pending"] or report["damaged"]:
         ctx.exit(1)
 
 

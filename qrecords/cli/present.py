@@ -138,11 +138,12 @@ def index_check_text(report: dict) -> str:
     if report["pending"]:
         out.append(f"{report['pending']} catalog events not yet applied (any command applies "
                    "them)")
+    out += report["damaged"]
     for item in report["differences"]:
         out.append(f"{item['number']} v{item['version']}: {item['problem']}")
     if report["differences"]:
         out.append(f"{len(report['differences'])} differences: run `qrec index rebuild`")
-    elif not report["pending"]:
+    elif not report["pending"] and not report["damaged"]:
         out.append("Index matches the catalog. 索引与目录一致。")
     return "\n".join(out)
 

@@ -53,8 +53,9 @@ class FileStore(ABC):
     def put(self, key: str, content: bytes) -> str:
         """Store `content` under `key`, atomically and read-only; returns its SHA-256 (hex).
         An object already under the key is debris of a crashed attempt (the caller holds the
-        catalog's write lock and knows no committed row names it) and is replaced. Raises
-        OSError when the store cannot take it (a full disk), leaving nothing behind."""
+        catalog's write lock and knows no committed row names it) and is replaced. Raises an
+        error naming the file when the store cannot take it, leaving nothing behind: OSError
+        (an object store's refusal), WorkspaceError (a full or failing local disk)."""
 
     @abstractmethod
     def read(self, key: str) -> bytes:

@@ -7,6 +7,7 @@ made read-only and hashed. `write_immutable` is also what other folders of immut
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import stat
@@ -14,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from ..errors import WorkspaceError
 from ..outputs import temp_name
 from .base import FileMissing, FileStore, check_key, sha256_bytes
 
@@ -24,7 +26,8 @@ def write_immutable(path: Path, content: bytes) -> str:
     """Write content to path atomically and make it read-only; return its SHA-256.
 
     The caller guarantees (under the catalog's write lock) that no committed version owns
-    path, so a file already there is debris of a crashed attempt and is replaced.
+    path, so a file already there is debris of a crashed attempt and is replaced. Raises
+    WorkspaceError naming the file when it cannot be written (a full disk), leaving nothing.
     """
     made = []  # folders this call creates, deepest first
     folder = path.parent
@@ -40,16 +43,26 @@ def write_immutable(path: Path, content: bytes) -> str:
             os.fsync(handle.fileno())
         os.chmod(temp, READ_ONLY)
         os.replace(temp, path)
-    except BaseException:  # a full disk, an I/O error: leave nothing behind
+    except BaseException as exc:  # a full disk, an I/O error: leave nothing behind
         temp.unlink(missing_ok=True)
         for folder in made:
             try:
                 folder.rmdir()
             except OSError:  # no longer empty: another file went in meanwhile
                 break
+        if isinstance(exc, OSError):
+            raise _not_written(path, exc) from None
         raise
     _fsync_dir(path.parent)
     return sha256_bytes(content)
+
+
+def _not_written(path: Path, exc: OSError) -> WorkspaceError:
+    """A write that failed as one line naming the file: the disk full, or failing."""
+    why = "the disk is full 磁盘已满" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else \
+        f"{exc.strerror or exc} 无法写入"
+    return WorkspaceError(f"{path}: cannot be written: {why}; this change was not stored "
+                          "(free some space and run the command again) 本次更改未保存")
 
 
 def _fsync_dir(directory: Path) -> None:

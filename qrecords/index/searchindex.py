@@ -14,6 +14,7 @@ place and switches STATE.json. The source is anything with the methods of Catalo
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import secrets
@@ -71,13 +72,15 @@ class SearchIndex:
 
     def state(self) -> dict | None:
         """{"generation": N, "applied": event id, "flushed_ns": the newest modification time
-        (ns) of the generation's files flushed to disk}, or None when there is no index."""
+        (ns) of the generation's files flushed to disk, "files": {file name: SHA-256 hex of
+        its content when flushed}}, or None when there is no index."""
         try:
             state = json.loads((self.folder / STATE).read_text(encoding="utf-8"))
             if state.get("format") != FORMAT:
                 return None
             state = {"generation": int(state["generation"]), "applied": int(state["applied"]),
-                     "flushed_ns": int(state.get("flushed_ns", 0))}
+                     "flushed_ns": int(state.get("flushed_ns", 0)),
+                     "files": dict(state.get("files", {}))}
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
         return state if (self.folder / f"g{state['generation']}").is_dir() else None
@@ -227,13 +230,21 @@ class SearchIndex:
         simply applied again."""
         # The files of the generation the last STATE.json pointed at were flushed before it
         # was written, up to the newest of them; a new generation (a rebuild) is flushed whole.
+        # Each file's SHA-256 is kept beside it, so `index check` finds a damaged file even
+        # when Whoosh would read it without an error (same size, other bytes).
         last = self.state()
-        since = last["flushed_ns"] if last and last["generation"] == generation else 0
-        flushed = _fsync_files(self.folder / f"g{generation}", since)
+        same = last is not None and last["generation"] == generation
+        since = last["flushed_ns"] if same else 0
+        folder = self.folder / f"g{generation}"
+        flushed, hashes = _fsync_files(folder, since)
+        present = {path.name for path in folder.iterdir()}
+        files = {name: digest for name, digest in (last["files"] if same else {}).items()
+                 if name in present}
+        files.update(hashes)
         partial = self.folder / f".{STATE}.{os.getpid()}"
         with open(partial, "w", encoding="utf-8") as out:
             json.dump({"format": FORMAT, "generation": generation, "applied": applied,
-                       "flushed_ns": max(flushed, since)}, out)
+                       "flushed_ns": max(flushed, since), "files": files}, out)
             out.flush()
             os.fsync(out.fileno())
         os.replace(partial, self.folder / STATE)
@@ -283,15 +294,16 @@ def _bulk_options(count: int) -> dict:
 
 
 
-def _fsync_files(folder: Path, since_ns: int = 0) -> int:
+def _fsync_files(folder: Path, since_ns: int = 0) -> tuple[int, dict[str, str]]:
     """Flush to disk every file of an index generation modified at or after `since_ns` (ns
-    since the epoch; 0: every file); returns the newest modification time flushed (0: none).
-    Whoosh never rewrites a segment file, and the index is written under one lock, so the
-    files older than the last flush were flushed then: a record's commit flushes its own new
-    segment and table of contents, not the whole index (about 90 files). Were the clock set
-    back between two commits, a power cut could cost the index a segment: it is then found
-    unreadable and rebuilt from the catalog, as any damaged index is."""
-    newest = 0
+    since the epoch; 0: every file). Returns (the newest modification time flushed, 0 for
+    none; {file name: SHA-256 hex} of the files flushed). Whoosh never rewrites a segment
+    file, and the index is written under one lock, so the files older than the last flush
+    were flushed then: a record's commit flushes its own new segment and table of contents,
+    not the whole index (about 90 files). Were the clock set back between two commits, a
+    power cut could cost the index a segment: it is then found unreadable and rebuilt from
+    the catalog, as any damaged index is."""
+    newest, hashes = 0, {}
     for path in folder.iterdir() if folder.is_dir() else ():
         try:
             info = path.stat()
@@ -299,6 +311,26 @@ def _fsync_files(folder: Path, since_ns: int = 0) -> int:
             continue
         if stat.S_ISREG(info.st_mode) and info.st_mtime_ns >= since_ns:
             with open(path, "rb") as handle:
+                hashes[path.name] = hashlib.file_digest(handle, "sha256").hexdigest()
                 os.fsync(handle.fileno())
             newest = max(newest, info.st_mtime_ns)
-    return newest
+    return newest, hashes
+
+
+def damaged_files(folder: Path, files: dict[str, str]) -> list[str]:
+    """The files of an index generation whose content is not what was flushed: `files` is
+    STATE.json's {name: SHA-256 hex}. One line each, naming the file (relative to the
+    workspace's index folder)."""
+    problems = []
+    for name, digest in sorted(files.items()):
+        path = folder / name
+        try:
+            with open(path, "rb") as handle:
+                if hashlib.file_digest(handle, "sha256").hexdigest() == digest:
+                    continue
+            problems.append(f"index/{folder.name}/{name}: its content is not what was "
+                            "written (damaged) 索引文件已损坏; run `qrec index rebuild`")
+        except FileNotFoundError:
+            problems.append(f"index/{folder.name}/{name}: missing 索引文件缺失; run "
+                            "`qrec index rebuild`")
+    return problems

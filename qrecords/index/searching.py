@@ -8,7 +8,7 @@ from . import query as queries
 from .analysis import is_cjk
 from .documents import LONG_TYPES, field_texts
 from .literal import code_chinese_apart, typographic_spaces
-from .searchindex import IndexBroken
+from .searchindex import IndexBroken, damaged_files
 
 SENSITIVE_NOTE = "（匹配敏感字段 matched a sensitive field）"
 SEPARATE_NOTE = "没有记录把这些词连在一起写，按分开的词检索 — no record has these words " \
@@ -108,18 +108,28 @@ def _hit(hit, score: float, snippet: str) -> dict:
 
 
 def compare_index(index, store, source) -> dict:
-    """{"pending": catalog events not yet applied, "differences": [{number, version,
-    problem}]} between what the catalog says the index should hold and what it holds."""
+    """{"pending": catalog events not yet applied, "documents": how many it holds,
+    "differences": [{number, version, problem}] between what the catalog says the index
+    should hold and what it holds, "damaged": [one line per index file whose content is not
+    what was written]}."""
     state = index.state()
     if state is None:
         raise IndexBroken("the search index is missing; run `qrec index rebuild`")
+    damaged = damaged_files(index.folder / f"g{state['generation']}", state["files"])
     expected = {}
     for number in source.all_numbers():
         for doc in source.documents(number):
             expected[doc["key"]] = doc
     differences = []
-    with index.open(state["generation"]).searcher() as searcher:
-        held = {fields["key"]: fields for fields in searcher.all_stored_fields()}
+    try:
+        with index.open(state["generation"]).searcher() as searcher:
+            held = {fields["key"]: fields for fields in searcher.all_stored_fields()}
+    except Exception as exc:  # Whoosh raises many kinds for a damaged segment
+        if not damaged:
+            raise IndexBroken(f"the search index is unreadable ({type(exc).__name__}); run "
+                              "`qrec index rebuild`") from None
+        return {"pending": store.changes_after(state["applied"]), "documents": 0,
+                "differences": [], "damaged": damaged}
     for key in sorted(expected.keys() | held.keys(), key=_key_order):
         number, version = key.rsplit("#", 1)
         want, have = expected.get(key), held.get(key)
@@ -136,7 +146,7 @@ def compare_index(index, store, source) -> dict:
             problem = "; ".join(stale)
         differences.append({"number": number, "version": int(version), "problem": problem})
     return {"pending": store.changes_after(state["applied"]),
-            "documents": len(held), "differences": differences}
+            "documents": len(held), "differences": differences, "damaged": damaged}
 
 
 def _key_order(key: str):

@@ -42,3 +42,26 @@ def test_a_damaged_segment_stops_nothing(copy, damage):
     assert "CC-2601-02" in found.stdout
     verified = qrec(copy, "verify")
     assert verified.exit_code == 0, verified.output
+
+
+@pytest.mark.parametrize("damage", ["same size", "truncate", "delete"])
+def test_index_check_and_verify_name_a_damaged_file(copy, damage):
+    """Damage Whoosh may read without an error (the same size, other bytes) is found by the
+    SHA-256 each index file was flushed with; so are a truncated and a deleted file."""
+    victim = next(p for p in segment_files(copy) if p.suffix == ".pst")
+    victim.chmod(0o644)
+    if damage == "same size":
+        victim.write_bytes(bytes(255 - b for b in victim.read_bytes()))
+    elif damage == "truncate":
+        victim.write_bytes(victim.read_bytes()[:-1])
+    else:
+        victim.unlink()
+    checked = qrec(copy, "index", "check")
+    assert checked.exit_code == 1, checked.output
+    assert f"index/{victim.parent.name}/{victim.name}: " in checked.output
+    assert "damaged" in checked.output or "missing" in checked.output
+    as_json = json.loads(qrec(copy, "index", "check", "--json").stdout)
+    assert len(as_json["damaged"]) == 1
+    if damage == "same size":  # nothing else notices it: verify must
+        verified = qrec(copy, "verify")
+        assert verified.exit_code != 0 and victim.name in verified.output, verified.output
