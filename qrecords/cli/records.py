@@ -74,7 +74,8 @@ def forms_show(ctx, form_id, as_json):
 @json_option
 @click.pass_context
 def forms_check(ctx, form_id, as_json):
-    """Lint forms: schema valid, template placeholders match fields. Exit 1 on a problem."""
+    """Lint forms: schema, template (tracked changes, placeholders, a trial fill-in with
+    sample data), number pattern, roles, departments. Exit 1 on an error; warnings only: 0."""
     from ..api.form_check import check_form
 
     ws = open_workspace(ctx)
@@ -82,11 +83,13 @@ def forms_check(ctx, form_id, as_json):
     if as_json:
         print_json(results)
     else:
-        for fid, problems in results.items():
-            click.echo(f"{'✓' if not problems else '✗'} {fid}")
-            for problem in problems:
-                click.echo(f"    {problem}")
-    if any(results.values()):
+        for fid, found in results.items():
+            click.echo(f"{'✗' if found['errors'] else '✓'} {fid}")
+            for problem in found["errors"]:
+                click.echo(f"    错误 error: {problem}")
+            for warning in found["warnings"]:
+                click.echo(f"    警告 warning: {warning}")
+    if any(found["errors"] for found in results.values()):
         ctx.exit(1)
 
 
