@@ -19,6 +19,7 @@ from ..render.controlled import CONTROLLED_MARK, control_line, controlled_copy_d
 from ..render.docx import render_docx
 from ..render.pdf import PdfFailed, PdfUnavailable, make_pdf
 from ..workspace import Workspace
+from .form_revisions import refuse_retired
 from .keys import pdf_key
 from .versions import free_text, freeze_revision
 
@@ -61,6 +62,7 @@ def issue(ws: Workspace, form_id: str, department: str, copies: int = 1) -> Issu
     if not 1 <= copies <= MAX_COPIES:
         raise QrecError(f"must be 1 to {MAX_COPIES}, not {copies}", param="copies")
     form = ws.forms.current(form_id)
+    refuse_retired(ws, form, "controlled issue")
     template = ws.forms.template(form)
     dept = department_id(ws, department)
     label = ws.settings.department(dept)

@@ -37,17 +37,20 @@ class FormSummary(TypedDict):
     revision: str
     number_pattern: str
     fields: int  # how many
+    retired: dict | None  # the current revision's retirement (form_revisions.Retirement)
 
 
-def list_forms(ws: Workspace) -> list[Form]:
-    """The workspace's forms, by id. Raises FormError for a broken schema."""
-    return list(ws.forms.all_current().values())
+def list_forms(ws: Workspace) -> list[FormSummary]:
+    """The workspace's forms, by id, each with its current revision and whether that is
+    retired. Raises FormError for a broken schema."""
+    from .form_revisions import retirements
 
-
-def summary(form: Form) -> FormSummary:
-    return {"id": form.id, "title": {"zh": form.title.zh, "en": form.title.en},
-            "form_number": form.form_number, "revision": form.revision,
-            "number_pattern": form.number_pattern, "fields": len(form.fields)}
+    retired = retirements(ws)
+    return [{"id": form.id, "title": {"zh": form.title.zh, "en": form.title.en},
+             "form_number": form.form_number, "revision": form.revision,
+             "number_pattern": form.number_pattern, "fields": len(form.fields),
+             "retired": retired.get((form.id, form.revision))}
+            for form in ws.forms.all_current().values()]
 
 
 class FormCheck(TypedDict):
