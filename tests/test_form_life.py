@@ -133,3 +133,18 @@ def test_the_portal_offers_no_retired_form(root):
     assert "/new/contract_review" in choose and "/new/complaint" not in choose
     refused = c.get("/new/complaint")
     assert refused.status_code == 409 and "表单已停用" in refused.text
+
+
+def test_controlled_copies_of_a_retired_form_are_to_be_recalled(root):
+    issued = qrec(root, "forms", "issue", "complaint", "--to", "quality", "--json")
+    assert issued.returncode == 0, issued.stderr
+    [copy] = json.loads(issued.stdout)["copies"]
+    assert qrec(root, "forms", "recall", "complaint").returncode == 0  # nothing to recall yet
+    retired = qrec(root, "forms", "retire", "complaint", "--reason", REASON)
+    assert retired.returncode == 0, retired.stderr
+    assert "受控副本待回收 Controlled copies to recall:" in retired.stdout
+    assert copy["distribution_number"] in retired.stdout
+    recall = qrec(root, "forms", "recall", "complaint", "--json")
+    assert recall.returncode == 1
+    assert [c["distribution_number"] for c in json.loads(recall.stdout)] == \
+        [copy["distribution_number"]]

@@ -80,8 +80,9 @@ def check_form(ws: Workspace, form_id: str) -> FormCheck:
 def trial_problems(ws: Workspace, form: Form, template: bytes) -> list[str]:
     """The template filled in, in memory, with the sample records of domain/sample_data.py
     (every field filled, tables with two rows; optional fields empty; all blank): one line
-    per way that fails, naming the placeholder. Nothing is stored."""
-    problems = []
+    per failure, naming the placeholder and the sample data it failed with. Nothing is
+    stored."""
+    failed: dict[str, list[str]] = {}  # the failure -> the samples it happened with
     today = clock.today()
     for what, data in sample_records(form, today).items():
         context = build_context(form, data, org=ws.settings.organisation,
@@ -91,8 +92,9 @@ def trial_problems(ws: Workspace, form: Form, template: bytes) -> list[str]:
         try:
             render_docx(template, context, f"templates/{form.template}")
         except FormError as exc:
-            problems.append(f"{exc} — 示例数据 with sample data: {what}")
-    return problems
+            failed.setdefault(str(exc), []).append(what)
+    return [f"{problem} — 示例数据 with sample data: {'; '.join(samples)}"
+            for problem, samples in failed.items()]
 
 
 def unprinted_fields(form: Form, template: bytes) -> list[str]:
@@ -106,7 +108,13 @@ def unprinted_fields(form: Form, template: bytes) -> list[str]:
 
 
 def _pattern_problems(ws: Workspace, form: Form) -> list[str]:
-    """Another form of the workspace with the same number pattern: their numbers collide."""
+    """Another form with the same number pattern, in schemas/ or only in the catalog (a form
+    whose schema was removed still has records): their numbers collide."""
+    def clash(other_id: str, where: str) -> str:
+        return (f"schemas/{form.id}.yaml: number_pattern: 编号规则重复 '{form.number_pattern}' "
+                f"is also the pattern of form {other_id} ({where}): their record numbers "
+                "would collide")
+
     problems = []
     for other_id in ws.forms.ids():
         if other_id == form.id:
@@ -116,9 +124,15 @@ def _pattern_problems(ws: Workspace, form: Form) -> list[str]:
         except (FormError, NotFound):
             continue  # its own check names what is wrong with it
         if other.number_pattern.strip() == form.number_pattern.strip():
-            problems.append(f"schemas/{form.id}.yaml: number_pattern: 编号规则重复 "
-                            f"'{form.number_pattern}' is also the pattern of form {other_id} "
-                            f"(schemas/{other_id}.yaml): their record numbers would collide")
+            problems.append(clash(other_id, f"schemas/{other_id}.yaml"))
+    gone = {}  # forms frozen in the catalog whose schema is no longer in schemas/
+    for revision_id in ws.catalog.form_revision_ids():
+        other, _ = ws.forms.frozen(revision_id)
+        if other.id not in ws.forms.ids() and \
+                other.number_pattern.strip() == form.number_pattern.strip():
+            gone[other.id] = other.revision
+    problems += [clash(other_id, f"rev {revision} in the catalog, its schema removed")
+                 for other_id, revision in sorted(gone.items())]
     return problems
 
 

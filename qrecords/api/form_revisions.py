@@ -35,6 +35,10 @@ class Retirement(TypedDict):
     reason: str
 
 
+class Retired(Retirement):
+    to_recall: list[dict]  # controlled copies of the form still out (controlled.IssuedCopy)
+
+
 class RevisionEvent(TypedDict):
     what: str  # "frozen" or "retired"
     revision: str
@@ -96,10 +100,13 @@ def refuse_retired(ws: Workspace, form, what: str) -> None:
                        param="form")
 
 
-def retire(ws: Workspace, form_id: str, reason: str) -> Retirement:
+def retire(ws: Workspace, form_id: str, reason: str) -> Retired:
     """Retire the current revision of `form_id` (the document controller): one chained
-    `form.retired` event with the reason. Raises Forbidden, NotFound (param "form"),
+    `form.retired` event with the reason. Returns the retirement and the form's controlled
+    copies still out, now to recall 回收. Raises Forbidden, NotFound (param "form"),
     QrecError (param "reason") without a reason, Conflict when it is retired already."""
+    from .controlled import to_recall
+
     ws.require_role("document_controller", "retiring a form")
     reason = free_text(reason, "reason")
     if not reason:
@@ -108,12 +115,13 @@ def retire(ws: Workspace, form_id: str, reason: str) -> Retirement:
     with ws.write():
         already = retirement(ws, form.id, form.revision)
         if already:
-            raise Conflict(f"form {form.id} rev {form.revision} was retired already on "
-                           f"{already['on']} by {already['by_name']} ({already['by']})",
+            raise Conflict(f"表单已停用 form {form.id} rev {form.revision} was retired "
+                           f"already on {already['on']} by {already['by_name']} "
+                           f"({already['by']})",
                            param="form")
         ws.log(RETIRED, None, None, {"form": form.id, "revision": form.revision,
                                      "form_number": form.form_number, "reason": reason})
-    return retirement(ws, form.id, form.revision)
+    return {**retirement(ws, form.id, form.revision), "to_recall": to_recall(ws, form.id)}
 
 
 def history(ws: Workspace, form_id: str) -> FormHistory:

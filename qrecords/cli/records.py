@@ -114,10 +114,13 @@ def forms_history(ctx, form_id, as_json):
 def forms_retire(ctx, form_id, reason, as_json):
     """Retire FORM 停用 (document controller): no new records; its records stay."""
     from ..api.form_revisions import retire
+    from .controller import copies_text
 
-    output(retire(open_workspace(ctx), form_id, reason), as_json, lambda r: (
+    output(retire(open_workspace(ctx), form_id, reason), as_json, lambda r: "\n".join([
         f"已停用 Retired {r['form']} rev {r['revision']} on {r['on']}: no new records of it; "
-        "its records keep their workflow, retention and search."))
+        "its records keep their workflow, retention and search."] + ([
+            "", "受控副本待回收 Controlled copies to recall:", copies_text(r["to_recall"])]
+            if r["to_recall"] else [])))
 
 
 # -- records ---------------------------------------------------------------------------------
