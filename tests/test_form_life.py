@@ -148,3 +148,21 @@ def test_controlled_copies_of_a_retired_form_are_to_be_recalled(root):
     assert recall.returncode == 1
     assert [c["distribution_number"] for c in json.loads(recall.stdout)] == \
         [copy["distribution_number"]]
+
+
+def test_new_at_a_terminal_says_retired_before_asking_anything(root):
+    import os
+
+    import pexpect
+
+    from tests.test_form_authoring import QREC
+
+    assert qrec(root, "forms", "retire", "complaint", "--reason", REASON).returncode == 0
+    child = pexpect.spawn(QREC, ["-w", str(root), "--as", "lina", "new", "complaint"],
+                          env={**os.environ, "QREC_TODAY": "2026-11-23"}, encoding="utf-8",
+                          timeout=60)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 1
+    assert child.before.strip().startswith("Error: 表单已停用 form complaint")
+    assert len(child.before.strip().splitlines()) == 1  # no prompt came first
