@@ -114,13 +114,19 @@ def forms_history(ctx, form_id, as_json):
 def forms_retire(ctx, form_id, reason, as_json):
     """Retire FORM 停用 (document controller): no new records; its records stay."""
     from ..api.form_revisions import retire
+
+    output(retire(open_workspace(ctx), form_id, reason), as_json, retired_text)
+
+
+def retired_text(retired: dict) -> str:
     from .controller import copies_text
 
-    output(retire(open_workspace(ctx), form_id, reason), as_json, lambda r: "\n".join([
-        f"已停用 Retired {r['form']} rev {r['revision']} on {r['on']}: no new records of it; "
-        "its records keep their workflow, retention and search."] + ([
-            "", "受控副本待回收 Controlled copies to recall:", copies_text(r["to_recall"])]
-            if r["to_recall"] else [])))
+    lines = [f"已停用 Retired {retired['form']} rev {retired['revision']} on {retired['on']}: "
+             "no new records of it; its records keep their workflow, retention and search."]
+    if retired["to_recall"]:
+        lines += ["", "受控副本待回收 Controlled copies to recall:",
+                  copies_text(retired["to_recall"])]
+    return "\n".join(lines)
 
 
 # -- records ---------------------------------------------------------------------------------
