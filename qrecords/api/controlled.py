@@ -19,6 +19,7 @@ from ..render.controlled import CONTROLLED_MARK, control_line, controlled_copy_d
 from ..render.docx import render_docx
 from ..render.pdf import PdfFailed, PdfUnavailable, make_pdf
 from ..workspace import Workspace
+from .form_revisions import RETIRED, refuse_retired
 from .keys import pdf_key
 from .versions import free_text, freeze_revision
 
@@ -61,6 +62,7 @@ def issue(ws: Workspace, form_id: str, department: str, copies: int = 1) -> Issu
     if not 1 <= copies <= MAX_COPIES:
         raise QrecError(f"must be 1 to {MAX_COPIES}, not {copies}", param="copies")
     form = ws.forms.current(form_id)
+    refuse_retired(ws, form, "controlled issue")
     template = ws.forms.template(form)
     dept = department_id(ws, department)
     label = ws.settings.department(dept)
@@ -125,8 +127,11 @@ def _pdf(ws: Workspace, key: str, number: str, form) -> None:
 def issued(ws: Workspace, form_id: str | None = None,
            include_returned: bool = False) -> list[IssuedCopy]:
     """The controlled copies out (returned ones too with `include_returned`), by department
-    and distribution number; `current` says whether each is of its form's revision now."""
-    events = ws.catalog.events_by_action([ISSUED, RETURNED, "file.pdf_made"])
+    and distribution number; `current` says whether each is of its form's revision now (and
+    that revision is not retired: copies of a retired form are recalled too)."""
+    events = ws.catalog.events_by_action([ISSUED, RETURNED, "file.pdf_made", RETIRED])
+    retired = {(e["detail"]["form"], e["detail"]["revision"]) for e in events
+               if e["action"] == RETIRED}
     returned = {e["detail"]["distribution_number"]: e["effective_date"] for e in events
                 if e["action"] == RETURNED}
     pdfs = {e["detail"]["distribution_number"] for e in events
@@ -153,13 +158,15 @@ def issued(ws: Workspace, form_id: str | None = None,
                 "issued_on": event["effective_date"], "issued_by": event["actor"],
                 "docx": ws.files.location(key),
                 "pdf": ws.files.location(pdf_key(key)) if number in pdfs else None,
-                "current": detail["revision"] == current_revisions[fid],
+                "current": detail["revision"] == current_revisions[fid]
+                and (fid, detail["revision"]) not in retired,
                 "returned_on": returned.get(number)})
     return sorted(copies, key=lambda c: (c["department"], c["distribution_number"]))
 
 
 def to_recall(ws: Workspace, form_id: str | None = None) -> list[IssuedCopy]:
-    """Copies still out of a revision that is no longer the form's current one (回收)."""
+    """Copies still out of a revision that is no longer the form's current one, or that is
+    retired (回收)."""
     return [c for c in issued(ws, form_id) if not c["current"]]
 
 

@@ -1,19 +1,25 @@
 """Form verbs: the workspace's forms, and `forms check`, which lints a form before it is used.
 
 A form is data (a YAML schema and a DOCX template) that a document controller writes; a check
-finds what would otherwise fail or misprint in use: a broken schema, placeholders that are no
-field, required fields the template leaves out, roles and limits the settings do not define,
-and fields a report relies on.
+finds what would otherwise fail or misprint in use. Errors: a broken schema, a template with
+tracked changes or comments, placeholders that are no field, required fields the template
+leaves out, a template that fails when filled in with sample data of every field type, a
+number pattern another form has, roles, limits and departments the settings do not define,
+and fields a report relies on. Warnings: optional fields the template leaves out.
 """
 
 from __future__ import annotations
 
 from typing import TypedDict
 
+from .. import clock
 from ..domain.forms import RESERVED, Form
+from ..domain.sample_data import sample_records
 from ..domain.statistics_fields import missing_fields, reports_of
-from ..errors import FormError, suggest
-from ..render.docx import template_names
+from ..errors import FormError, NotFound, suggest
+from ..render.context import build_context
+from ..render.docx import render_docx, template_names
+from ..render.template_marks import marks_problem
 from ..workspace import Workspace
 
 # What a template may use of the context besides the fields (render/context.py).
@@ -31,31 +37,130 @@ class FormSummary(TypedDict):
     revision: str
     number_pattern: str
     fields: int  # how many
+    retired: dict | None  # the current revision's retirement (form_revisions.Retirement)
 
 
-def list_forms(ws: Workspace) -> list[Form]:
-    """The workspace's forms, by id. Raises FormError for a broken schema."""
-    return list(ws.forms.all_current().values())
+def list_forms(ws: Workspace) -> list[FormSummary]:
+    """The workspace's forms, by id, each with its current revision and whether that is
+    retired. Raises FormError for a broken schema."""
+    from .form_revisions import retirements
+
+    retired = retirements(ws)
+    return [{"id": form.id, "title": {"zh": form.title.zh, "en": form.title.en},
+             "form_number": form.form_number, "revision": form.revision,
+             "number_pattern": form.number_pattern, "fields": len(form.fields),
+             "retired": retired.get((form.id, form.revision))}
+            for form in ws.forms.all_current().values()]
 
 
-def summary(form: Form) -> FormSummary:
-    return {"id": form.id, "title": {"zh": form.title.zh, "en": form.title.en},
-            "form_number": form.form_number, "revision": form.revision,
-            "number_pattern": form.number_pattern, "fields": len(form.fields)}
+class FormCheck(TypedDict):
+    errors: list[str]  # one line each, naming the file: the form cannot be used as it is
+    warnings: list[str]  # one line each: the form works, but likely not as meant
 
 
-def check_form(ws: Workspace, form_id: str) -> list[str]:
-    """Every problem of a form, one line each naming the file: schema, template file,
-    placeholders, workflow roles and limits, the fields reports need. Empty when sound.
-    Raises NotFound for an unknown form."""
+def check_form(ws: Workspace, form_id: str) -> FormCheck:
+    """Every problem of a form, one line each naming the file: schema, template file, tracked
+    changes, placeholders, a trial fill-in with sample data, number pattern, workflow roles,
+    limits and departments, the fields reports need (errors); optional fields the template
+    leaves out (warnings). Both lists empty when sound. Raises NotFound for an unknown form."""
     try:
         form = ws.forms.current(form_id)
-        problems = template_problems(form, ws.forms.template(form))
+        template = ws.forms.template(form)
+        errors = template_problems(form, template)
+        errors += trial_problems(ws, form, template)
     except FormError as exc:
-        return str(exc).splitlines()
-    return problems + _workflow_problems(ws, form) + [
-        f"schemas/{form.id}.yaml: report {report}: {problem}"
-        for report in reports_of(form.id) for problem in missing_fields(report, form)]
+        return {"errors": str(exc).splitlines(), "warnings": []}
+    errors += _pattern_problems(ws, form) + _workflow_problems(ws, form) + \
+        _department_problems(ws, form) + [
+            f"schemas/{form.id}.yaml: report {report}: {problem}"
+            for report in reports_of(form.id) for problem in missing_fields(report, form)]
+    return {"errors": errors, "warnings": unprinted_fields(form, template)}
+
+
+def trial_problems(ws: Workspace, form: Form, template: bytes) -> list[str]:
+    """The template filled in, in memory, with the sample records of domain/sample_data.py
+    (every field filled, tables with two rows; optional fields empty; all blank): one line
+    per failure, naming the placeholder and the sample data it failed with. Nothing is
+    stored."""
+    failed: dict[str, list[str]] = {}  # the failure -> the samples it happened with
+    today = clock.today()
+    for what, data in sample_records(form, today).items():
+        context = build_context(form, data, org=ws.settings.organisation,
+                                org_en=ws.settings.organisation_en, number="X-0001",
+                                version=1, status=form.workflow.initial,
+                                date=today.isoformat())
+        try:
+            render_docx(template, context, f"templates/{form.template}")
+        except FormError as exc:
+            failed.setdefault(str(exc), []).append(what)
+    return [f"{problem} — 示例数据 with sample data: {'; '.join(samples)}"
+            for problem, samples in failed.items()]
+
+
+def unprinted_fields(form: Form, template: bytes) -> list[str]:
+    """Warnings: optional fields the template never shows (their values are kept but not
+    printed on the record's document)."""
+    where = f"templates/{form.template}"
+    names, tables, _ = template_names(template, where)
+    return [f"{where}: 可选字段未出现 optional field '{f.id}' ({f.label.zh}) does not appear: "
+            "its value is never printed" for f in form.fields
+            if not f.required and f.id not in names | set(tables)]
+
+
+def _pattern_problems(ws: Workspace, form: Form) -> list[str]:
+    """Another form with the same number pattern, in schemas/ or only in the catalog (a form
+    whose schema was removed still has records): their numbers collide."""
+    def clash(other_id: str, where: str) -> str:
+        return (f"schemas/{form.id}.yaml: number_pattern: 编号规则重复 '{form.number_pattern}' "
+                f"is also the pattern of form {other_id} ({where}): their record numbers "
+                "would collide")
+
+    problems = []
+    for other_id in ws.forms.ids():
+        if other_id == form.id:
+            continue
+        try:
+            other = ws.forms.current(other_id)
+        except (FormError, NotFound):
+            continue  # its own check names what is wrong with it
+        if other.number_pattern.strip() == form.number_pattern.strip():
+            problems.append(clash(other_id, f"schemas/{other_id}.yaml"))
+    gone = {}  # forms frozen in the catalog whose schema is no longer in schemas/
+    for revision_id in ws.catalog.form_revision_ids():
+        other, _ = ws.forms.frozen(revision_id)
+        if other.id not in ws.forms.ids() and \
+                other.number_pattern.strip() == form.number_pattern.strip():
+            gone[other.id] = other.revision
+    problems += [clash(other_id, f"rev {revision} in the catalog, its schema removed")
+                 for other_id, revision in sorted(gone.items())]
+    return problems
+
+
+def _department_problems(ws: Workspace, form: Form) -> list[str]:
+    """Departments the workflow hands a case to or has sign off that qrecords.yaml does not
+    define: a state's holder (an id, or every choice of the field it names) and the key
+    choices of a sign-off table."""
+    named: dict[str, str] = {}  # department id -> where the form names it
+    for state in form.workflow.states:
+        if not state.holder:
+            continue
+        if state.holder.startswith("field:"):
+            field = form.field(state.holder[len("field:"):])
+            for choice in field.choices if field and field.type == "choice" else ():
+                named.setdefault(choice.id, f"state '{state.id}' holder {state.holder} "
+                                 f"(choice '{choice.id}')")
+        else:
+            named.setdefault(state.holder, f"state '{state.id}' holder")
+    for signoff in form.workflow.signoffs:
+        table = form.field(signoff.table)
+        key = table.column(signoff.key) if table else None
+        for choice in key.choices if key else ():
+            named.setdefault(choice.id, f"sign-off '{signoff.id}' ({signoff.table}."
+                             f"{signoff.key} choice '{choice.id}')")
+    known = ws.settings.departments
+    return [f"schemas/{form.id}.yaml: workflow: {place}: 部门未定义 department '{dept}' is not "
+            f"defined in qrecords.yaml (departments:){suggest(dept, known)}"
+            for dept, place in named.items() if dept not in known]
 
 
 def _workflow_problems(ws: Workspace, form: Form) -> list[str]:
@@ -71,12 +176,14 @@ def _workflow_problems(ws: Workspace, form: Form) -> list[str]:
 
 
 def template_problems(form: Form, template: bytes) -> list[str]:
-    """What in a form's template does not fit its schema: placeholders that are no field,
-    attributes the context lacks, loops over what is no table, required fields left out.
+    """What in a form's template does not fit its schema: tracked changes or comments left
+    in it, placeholders that are no field, attributes the context lacks, loops over what is
+    no table, required fields left out.
     Raises FormError when the template is no readable DOCX."""
     where = f"templates/{form.template}"
     names, tables, attributes = template_names(template, where)
-    problems = []
+    marked = marks_problem(template, where)
+    problems = [marked] if marked else []
     fields = {f.id: f for f in form.fields}
     for name in sorted(names - RESERVED):
         if name not in fields:

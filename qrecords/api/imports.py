@@ -18,6 +18,7 @@ from ..domain.forms import Form, validate_data
 from ..domain.numbering import format_number, period_of
 from ..errors import Conflict, IntegrityError, QrecError, ValidationError
 from ..workspace import Workspace
+from .form_revisions import refuse_retired
 from .keys import version_key
 from .ledger_file import Ledger, column_letter, read_ledger, read_map
 from .versions import freeze_revision, store_version
@@ -60,9 +61,10 @@ def import_ledger(ws: Workspace, form_id: str, path: str, map_path: str | None =
     nothing is stored. Then, in one transaction, each record is made in the state its data
     gives with version 1 dated on its original date; DOCX only (PDFs: `render --all`).
     `progress(done, total)` is called per stored row. Raises Forbidden, NotFound (form),
-    QrecError (file, map), ValidationError, FormError."""
+    QrecError (file, map), ValidationError, FormError, Conflict (a retired form)."""
     ws.require_role("document_controller", "importing old records")
     form = ws.forms.current(form_id)
+    refuse_retired(ws, form, "import")
     template = ws.forms.template(form)
     mapping = read_map(map_path) if map_path else None
     source = read_ledger(path, mapping["sheet"] if mapping else None)

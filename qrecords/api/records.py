@@ -18,6 +18,7 @@ from ..domain.numbering import format_number, period_of
 from ..errors import (Conflict, Disposed, IntegrityError, QrecError, ValidationError,
                       WorkflowError)
 from ..workspace import Workspace
+from .form_revisions import refuse_retired
 from .versions import (RecordView, after_change, free_text, freeze_revision, record_view,
                        store_version, visible_data)
 
@@ -44,13 +45,22 @@ class HistoryEntry(TypedDict):
 Diff = TypedDict("Diff", {"number": str, "from": int, "to": int, "changes": list[dict]})
 
 
+def form_for_new(ws: Workspace, form_id: str) -> Form:
+    """The form a new record of `form_id` is made with (its current revision), checked to
+    be in use: for a face that asks for the fields before new_record. Raises NotFound,
+    FormError, Conflict (a retired form)."""
+    form = ws.forms.current(form_id)
+    refuse_retired(ws, form, "new record")
+    return form
+
+
 def new_record(ws: Workspace, form_id: str, data: dict, follows: str | None = None,
                pdf: bool = True) -> RecordView:
     """Validate, number, render and store version 1 of a new record of `form_id`, in one
     transaction: a failure anywhere leaves no record, no number used and no file. `follows`
     opens a follow-up of that record (DOMAIN.md, complaint workflow). The PDF follows (made
     from the committed DOCX; `render` makes it later if it fails). Raises NotFound,
-    ValidationError (every problem), WorkflowError, FormError."""
+    ValidationError (every problem), WorkflowError, FormError, Conflict (a retired form)."""
     form = ws.forms.current(form_id)
     template = ws.forms.template(form)
     if isinstance(data, dict):
@@ -61,6 +71,7 @@ def new_record(ws: Workspace, form_id: str, data: dict, follows: str | None = No
     clean = validate_data(form, data, today.isoformat())
     period = period_of(form.number_pattern, today)
     with ws.write() as tx:  # files put in it go if it fails
+        refuse_retired(ws, form, "new record")  # under the write lock: retire comes first
         revision_id = freeze_revision(ws, form, template)
         number = format_number(period, tx.next_seq(form.id, period))
         state, now = form.workflow.initial, clock.utc_now()

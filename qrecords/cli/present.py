@@ -9,10 +9,31 @@ from ..domain.forms import Form
 from ..textfmt import clip, pairs, table
 
 
-def forms_table(forms: list[Form]) -> str:
-    return table(["FORM", "表单 TITLE", "FORM NO.", "REV", "NUMBERS", "FIELDS"],
-                 [[f.id, str(f.title), f.form_number, f.revision, f.number_pattern,
-                   str(len(f.fields))] for f in forms])
+def forms_table(forms: list[dict]) -> str:
+    """The form summaries of api/form_check.list_forms as an aligned table."""
+    return table(["FORM", "表单 TITLE", "FORM NO.", "REV", "NUMBERS", "FIELDS", "状态 STATUS"],
+                 [[f["id"], f"{f['title']['zh']} {f['title']['en']}", f["form_number"],
+                   f["revision"], f["number_pattern"], str(f["fields"]),
+                   f"已停用 retired {f['retired']['on']}" if f["retired"] else "在用 in use"]
+                  for f in forms])
+
+
+def form_history_text(history: dict) -> str:
+    """A form's revisions and retirements (api/form_revisions.history), one row each."""
+    rows = [[e["on"], e["revision"], "冻结 frozen" if e["what"] == "frozen" else
+             "停用 retired", f"{e['by_name']} ({e['by']})", e["reason"] or "",
+             (e["schema_sha256"] or "")[:16], (e["template_sha256"] or "")[:16]]
+            for e in history["events"]]
+    head = f"{history['form']}  {history['title']}  current rev {history['current_revision']}"
+    if history["retired"]:
+        head += f" · 已停用 retired on {history['retired']['on']}"
+    elif not history["current_frozen"]:
+        head += " · 未冻结 not frozen yet (its first record or issue freezes it)"
+    if not rows:
+        return head + "\n无冻结版次 No revision frozen yet."
+    return head + "\n\n" + table(["DATE 日期", "REV 版次", "EVENT 事件", "BY 操作人",
+                                    "REASON 原因", "SCHEMA SHA-256", "TEMPLATE SHA-256"],
+                                   rows) + "\n(SHA-256 shortened; --json gives them whole)"
 
 
 def form_as_dict(form: Form) -> dict:

@@ -47,14 +47,14 @@ def init(path, catalog, files, s3_endpoint, machines, demo, time_zone):
 @json_option
 @click.pass_context
 def forms(ctx, as_json):
-    """List the workspace's forms (and `forms show`, `forms check`)."""
+    """List the workspace's forms, in use or retired 已停用 (and `forms show`, `check` ...)."""
     if ctx.invoked_subcommand:
         return
-    from ..api.form_check import list_forms, summary
+    from ..api.form_check import list_forms
     from .present import forms_table
 
     found = list_forms(open_workspace(ctx))
-    print_json([summary(f) for f in found]) if as_json else click.echo(forms_table(found))
+    print_json(found) if as_json else click.echo(forms_table(found))
 
 
 @forms.command("show")
@@ -74,7 +74,8 @@ def forms_show(ctx, form_id, as_json):
 @json_option
 @click.pass_context
 def forms_check(ctx, form_id, as_json):
-    """Lint forms: schema valid, template placeholders match fields. Exit 1 on a problem."""
+    """Lint forms: schema, template (tracked changes, placeholders, a trial fill-in with
+    sample data), number pattern, roles, departments. Exit 1 on an error; warnings only: 0."""
     from ..api.form_check import check_form
 
     ws = open_workspace(ctx)
@@ -82,12 +83,50 @@ def forms_check(ctx, form_id, as_json):
     if as_json:
         print_json(results)
     else:
-        for fid, problems in results.items():
-            click.echo(f"{'✓' if not problems else '✗'} {fid}")
-            for problem in problems:
-                click.echo(f"    {problem}")
-    if any(results.values()):
+        for fid, found in results.items():
+            click.echo(f"{'✗' if found['errors'] else '✓'} {fid}")
+            for problem in found["errors"]:
+                click.echo(f"    错误 error: {problem}")
+            for warning in found["warnings"]:
+                click.echo(f"    警告 warning: {warning}")
+    if any(found["errors"] for found in results.values()):
         ctx.exit(1)
+
+
+@forms.command("history")
+@click.argument("form_id", metavar="FORM")
+@json_option
+@click.pass_context
+def forms_history(ctx, form_id, as_json):
+    """Every revision of FORM the catalog froze (when, by whom, SHA-256) and its retirement."""
+    from ..api.form_revisions import history
+    from .present import form_history_text
+
+    output(history(open_workspace(ctx), form_id), as_json, form_history_text)
+
+
+@forms.command("retire")
+@click.argument("form_id", metavar="FORM")
+@click.option("--reason", required=True, help="Why the form is no longer used (kept in the "
+              "audit trail).")
+@json_option
+@click.pass_context
+def forms_retire(ctx, form_id, reason, as_json):
+    """Retire FORM 停用 (document controller): no new records; its records stay."""
+    from ..api.form_revisions import retire
+
+    output(retire(open_workspace(ctx), form_id, reason), as_json, retired_text)
+
+
+def retired_text(retired: dict) -> str:
+    from .controller import copies_text
+
+    lines = [f"已停用 Retired {retired['form']} rev {retired['revision']} on {retired['on']}: "
+             "no new records of it; its records keep their workflow, retention and search."]
+    if retired["to_recall"]:
+        lines += ["", "受控副本待回收 Controlled copies to recall:",
+                  copies_text(retired["to_recall"])]
+    return "\n".join(lines)
 
 
 # -- records ---------------------------------------------------------------------------------
@@ -137,7 +176,8 @@ def new(ctx, form_id, data_file, assignments, follows, as_json):
         from ..clock import today
         from .prompting import prompt_fields
 
-        data = prompt_fields(ws.forms.current(form_id), data, only_missing_required=bool(data),
+        data = prompt_fields(records.form_for_new(ws, form_id), data,
+                             only_missing_required=bool(data),
                              today=today().isoformat())
     print_record(ws, records.new_record(ws, form_id, data, follows=follows), as_json)
 

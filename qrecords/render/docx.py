@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 
 from ..errors import FormError
 
@@ -66,20 +67,65 @@ def render_docx(template: bytes, context: dict, name: str = "template",
                 properties: dict | None = None) -> bytes:
     """Render a DOCX template to bytes. `properties` (see version_properties) replace the
     template's document properties: none of the template's (its author, dates, description)
-    is kept. A broken template raises FormError naming it."""
-    from jinja2 import TemplateError
+    is kept. A broken template, or one that fails on these values (a filter, a missing row),
+    raises FormError naming it and, where it can be found, the placeholder."""
+    from jinja2 import TemplateSyntaxError
 
     tpl = _open(template, name)
     tpl.patch_xml = _patch_once(tpl.patch_xml)
     try:
         tpl.render(context, jinja_env=_environment(), autoescape=True)
-    except TemplateError as exc:
+    except TemplateSyntaxError as exc:
         raise FormError(f"{name}: template error: {exc}") from None
+    except Exception as exc:  # failing on the values: a sum of texts, a row that is not there
+        raise FormError(render_failure(tpl, context, name, exc)) from None
     if properties is not None:
         _set_core_properties(tpl.docx.core_properties, properties)
     out = io.BytesIO()
     tpl.save(out)
     return out.getvalue()
+
+
+_EXPRESSION = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
+_LOOP = re.compile(r"\{%-?\s*(?:tr|tc|p|r)?\s*for\s+(\w+)\s+in\s+(\w+)")
+
+
+def render_failure(tpl, context: dict, name: str, exc: Exception) -> str:
+    """The one line saying why a template cannot be filled in with `context`: the placeholder
+    that fails (each `{{ ... }}` of the template is tried alone, a loop's variable bound to
+    the loop's first row) and the error, e.g. `templates/x.docx: 模板无法填入 cannot fill in
+    {{ lines|sum(attribute="qty") }}: TypeError: unsupported operand ...`."""
+    import html
+
+    xml = _template_xml(tpl)
+    loops = dict(_LOOP.findall(xml))
+    error = f"{type(exc).__name__}: {exc}"
+    for raw in dict.fromkeys(_EXPRESSION.findall(xml)):
+        expression = html.unescape(re.sub(r"<[^>]*>", "", raw)).strip()
+        if expression.startswith(("r ", "p ", "tr ", "tc ")):
+            expression = expression.split(" ", 1)[1].strip()
+        scope = dict(context)
+        for variable, iterable in loops.items():
+            rows = context.get(iterable)
+            scope[variable] = rows[0] if isinstance(rows, list) and rows else {}
+        try:
+            _environment().from_string("{{ " + expression + " }}").render(scope)
+        except Exception as failed:  # the one that fails alone names the placeholder
+            error = f"{{{{ {expression} }}}}: {type(failed).__name__}: {failed}"
+            break
+    return (f"{name}: 模板无法填入 cannot fill in {error} (字段值是打印文本 every field is "
+            "its printed text, a number too)")
+
+
+def _template_xml(tpl) -> str:
+    """The body, headers and footers of an opened template as docxtpl renders them."""
+    from docx.oxml import parse_xml
+
+    xml = tpl.patch_xml(tpl.get_xml())
+    for rel in tpl.docx.part.rels.values():
+        if rel.reltype in (tpl.HEADER_URI, tpl.FOOTER_URI) and rel.target_part.blob:
+            xml += tpl.patch_xml(tpl.xml_to_string(parse_xml(rel.target_part.blob)))
+    return xml
 
 
 def version_properties(form, *, number: str, version: int, status: str, organisation: str,
@@ -114,14 +160,10 @@ def template_names(template: bytes, name: str = "template") -> tuple[set, dict, 
     Walks the Jinja syntax tree of the body, headers and footers: `{{ x }}` gives a name,
     `{%tr for row in items %} {{ row.qty }}` gives items -> {qty}, `{{ record.number }}` gives
     record -> {number}."""
-    from docx.oxml import parse_xml
     from jinja2 import TemplateSyntaxError, nodes
 
     tpl = _open(template, name)
-    xml = tpl.patch_xml(tpl.get_xml())
-    for rel in tpl.docx.part.rels.values():
-        if rel.reltype in (tpl.HEADER_URI, tpl.FOOTER_URI) and rel.target_part.blob:
-            xml += tpl.patch_xml(tpl.xml_to_string(parse_xml(rel.target_part.blob)))
+    xml = _template_xml(tpl)
     try:
         tree = _environment().parse(xml)
     except TemplateSyntaxError as exc:

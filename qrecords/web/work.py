@@ -11,6 +11,7 @@ from flask import redirect, render_template, request, url_for
 
 from .. import clock
 from ..api import deadlines, records, signatures, steps, tasks
+from ..api.form_revisions import forms_in_use
 from ..errors import (Conflict, Disposed, Forbidden, NotAuthenticated, NotFound, QrecError,
                       ValidationError, WorkflowError)
 from .auth import current_ws
@@ -31,12 +32,12 @@ def register(app) -> None:
 
 def choose_form():
     ws = current_ws()
-    return render_template("choose_form.html", ws=ws, forms=ws.forms.all_current().values())
+    return render_template("choose_form.html", ws=ws, forms=forms_in_use(ws))
 
 
 def new(form_id: str):
     ws = current_ws()
-    form = ws.forms.current(form_id)
+    form = records.form_for_new(ws, form_id)
     values, problems = defaults(form, clock.today().isoformat()), {}
     if request.method == "POST":
         values = posted_data(form, request.form)
