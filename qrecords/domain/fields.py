@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from ..clock import FIRST_DATE, LAST_DATE
 from ..labels import Label
 from ..text_rules import control_character
+from .computed import Computed
 
 _TRUE = {"yes", "y", "true", "1", "是", "on"}
 _FALSE = {"no", "n", "false", "0", "否", "off"}
@@ -56,7 +57,7 @@ class Field:
     min_rows: int = 0
     max_rows: int | None = None
     key: str | None = None
-    product_of: tuple[str, ...] = ()
+    computed: "Computed | None" = None  # the value is worked out, never typed (computed.py)
 
     def column(self, column_id: str) -> "Field | None":
         return next((c for c in self.columns if c.id == column_id), None)
@@ -73,10 +74,11 @@ class Field:
         if raw is None or (isinstance(raw, str) and raw.strip() == ""):
             return None
         value = _PARSERS[self.type](self, raw)
-        self._check_limits(value, today)
+        self.check_limits(value, today)
         return value
 
-    def _check_limits(self, value: object, today: dt.date | None) -> None:
+    def check_limits(self, value: object, today: dt.date | None) -> None:
+        """Raises Invalid when a parsed value breaks a length, pattern or min/max rule."""
         if self.type in ("text", "longtext"):
             if self.min_length is not None and len(value) < self.min_length:
                 raise Invalid(f"shorter than {self.min_length} characters")
