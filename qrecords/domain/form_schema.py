@@ -119,10 +119,11 @@ class _SchemaChecker:
         return fid
 
     def label(self, value, place: str) -> Label:
-        if isinstance(value, dict) and set(value) == {"zh", "en"} and all(
+        if isinstance(value, dict) and set(value) in ({"zh"}, {"zh", "en"}) and all(
                 isinstance(v, str) and v.strip() for v in value.values()):
-            return Label(value["zh"].strip(), value["en"].strip())
-        self.bad(place, "must have a Chinese and an English text: {zh: ..., en: ...}")
+            return Label(value["zh"].strip(), value.get("en", "").strip())
+        self.bad(place, "must have a Chinese text and, optionally, an English one: "
+                 "{zh: ..., en: ...}")
         return Label("", "")
 
     def number_pattern(self, pattern: str) -> None:
@@ -252,7 +253,7 @@ class _SchemaChecker:
             if not isinstance(spec, dict) or not _ID.fullmatch(str(spec.get("id", ""))):
                 self.bad(place, f"choice {spec!r} needs an id of lower-case letters, digits, _")
                 continue
-            label = self.label({k: spec.get(k) for k in ("zh", "en")},
+            label = self.label({k: spec[k] for k in ("zh", "en") if k in spec},
                                f"{place} choice '{spec['id']}'")
             made.append(Choice(str(spec["id"]), label))
         if len({c.id for c in made}) != len(made):
