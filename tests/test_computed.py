@@ -114,6 +114,21 @@ def test_amend_computes_again_and_a_typed_value_that_differs_is_refused(ws):
                 "lines=[{item: 铜板, qty: 1, price: 2, amount: 2}]", "--json")
     assert same.returncode == 0, same.stderr  # the value it would be: taken as given
 
+    # A revision frozen with the older spelling product_of keeps its rule: a value typed
+    # while a factor is empty stays through an amendment that changes neither factor.
+    old = SCHEMA.replace("revision: A/0", "revision: A/1").replace(
+        "computed: (total + freight) * 1.13", "product_of: [freight, line_count]")
+    add_form(ws.root, old)
+    kept = made(ws.root, {**DATA, "freight": None, "with_tax": "99.00"})
+    assert kept["data"]["with_tax"] == "99.00"
+    amended = qrec(ws.root, "amend", kept["number"], "--set", "supplier=丙", "--reason", "更名",
+                   "--json")
+    assert amended.returncode == 0, amended.stderr
+    assert json.loads(amended.stdout)["data"]["with_tax"] == "99.00"
+    amended = qrec(ws.root, "amend", kept["number"], "--set", "freight=3", "--reason", "运费",
+                   "--json")
+    assert json.loads(amended.stdout)["data"]["with_tax"] == "6.00"  # 3 × 2 rows
+
 
 def test_a_bad_declaration_is_one_line_naming_the_form_and_the_field(ws):
     cases = {

@@ -127,7 +127,9 @@ def amend(ws: Workspace, number: str, changes_: dict, reason: str,
                                    "it" for k in hidden])
         merged = {**current["data"], **changes_}
         for field in form.fields:  # computed values are computed again from the new data
-            if field.computed is not None and field.id not in changes_:
+            if field.computed is not None and field.id not in changes_ and not (
+                    field.computed.typed_when_empty
+                    and not set(field.computed.inputs()) & set(changes_)):
                 merged[field.id] = None
         today = clock.today()
         clean = validate_data(form, merged, today.isoformat())

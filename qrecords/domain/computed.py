@@ -34,19 +34,24 @@ class ExpressionError(ValueError):
 @dataclass(frozen=True, eq=False)
 class Computed:
     """A parsed expression. `names`: the field (or, in a table, column) ids it reads;
-    `aggregates`: (function, table id, column id or None) it reads."""
+    `aggregates`: (function, table id, column id or None) it reads. `typed_when_empty`: the
+    older `product_of` rule, kept for the revisions frozen with it: a value typed while an
+    operand is empty is kept, and an amendment computes it again only when an operand
+    changes."""
 
     text: str
     tree: ast.expr
     names: tuple[str, ...]
     aggregates: tuple[tuple[str, str, str | None], ...]
+    typed_when_empty: bool = False
 
     def inputs(self) -> list[str]:
         """Every field id the value depends on (tables by their own id)."""
         return list(dict.fromkeys([*self.names, *(t for _, t, _ in self.aggregates)]))
 
 
-def parse_expression(text: object, in_table: bool = False) -> Computed:
+def parse_expression(text: object, in_table: bool = False,
+                     typed_when_empty: bool = False) -> Computed:
     """`text` (str, e.g. "quantity * unit_price" or "sum(items.amount) / count(items)")
     parsed into a Computed. Raises ExpressionError naming what is not allowed."""
     if not isinstance(text, (str, int, float)) or isinstance(text, bool) or \
@@ -63,7 +68,8 @@ def parse_expression(text: object, in_table: bool = False) -> Computed:
     names: list[str] = []
     aggregates: list[tuple[str, str, str | None]] = []
     _check(tree, text, in_table, names, aggregates)
-    return Computed(text, tree, tuple(dict.fromkeys(names)), tuple(dict.fromkeys(aggregates)))
+    return Computed(text, tree, tuple(dict.fromkeys(names)), tuple(dict.fromkeys(aggregates)),
+                    typed_when_empty)
 
 
 def _check(node, text: str, in_table: bool, names: list, aggregates: list) -> None:

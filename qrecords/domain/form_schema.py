@@ -306,7 +306,7 @@ class _SchemaChecker:
         if "default" in spec:
             self.bad(place, "a computed field takes no default (its value is computed)")
         try:
-            return parse_expression(text, in_table)
+            return parse_expression(text, in_table, typed_when_empty="product_of" in spec)
         except ExpressionError as exc:
             self.bad(place, f"computed: {exc}")
             return None

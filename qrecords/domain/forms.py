@@ -153,7 +153,7 @@ def _check_computed(f: Field, clean: dict, place: str, problems: list[str],
         return
     given = clean.get(f.id)
     if exact is None:
-        if given is not None:
+        if given is not None and not f.computed.typed_when_empty:
             problems.append(f"{place} ({f.label.zh}): is computed ({_formula(f)}) and cannot "
                             f"be given while {' or '.join(f.computed.inputs())} is empty")
         elif f.required:
