@@ -22,6 +22,7 @@ from .labels import Label
 from .settings_backends import backends
 
 CONFIG_NAME = "qrecords.yaml"
+DOCUMENT_LANGUAGES = ("zh", "en", "both")
 DEFAULT_CONFIG = Path(__file__).with_name("default_workspace.yaml")
 
 
@@ -59,6 +60,10 @@ class Settings:
     witness_log: Path | None = None
     # The one time zone of every date, period and deadline (options.time_zone, set at init).
     time_zone: str = "Asia/Shanghai"
+    # What the rendered forms (DOCX, PDF) print (options.document_language): "zh" Chinese
+    # only, "en" English only (the Chinese where a label has no English), "both" (Chinese
+    # first, English beside it).
+    document_language: str = "both"
 
     def department(self, department_id: str | None) -> str:
         label = self.departments.get(department_id)
@@ -129,9 +134,9 @@ def load_settings(root: Path) -> Settings:
         raise WorkspaceError(f"{where}: limits must map names to amounts (numbers ≥ 0)")
     departments = {}
     for dept_id, label in (doc.get("departments") or {}).items():
-        if not (isinstance(label, dict) and label.get("zh") and label.get("en")):
-            raise WorkspaceError(f"{where}: departments.{dept_id} needs zh and en")
-        departments[str(dept_id)] = Label(str(label["zh"]), str(label["en"]))
+        if not (isinstance(label, dict) and label.get("zh")):
+            raise WorkspaceError(f"{where}: departments.{dept_id} needs zh (and optionally en)")
+        departments[str(dept_id)] = Label(str(label["zh"]), str(label.get("en") or ""))
     witness = options.get("witness_log", "witness.log")
     if not isinstance(witness, str) or not witness.strip():
         raise WorkspaceError(f"{where}: options.witness_log must be a file name")
@@ -143,10 +148,15 @@ def load_settings(root: Path) -> Settings:
     except (ValueError, KeyError, OSError):
         raise WorkspaceError(f"{where}: options.time_zone '{zone}' is not a time zone (an "
                              "IANA name such as Asia/Shanghai)") from None
+    language = options.get("document_language", "both")
+    if language not in DOCUMENT_LANGUAGES:
+        raise WorkspaceError(f"{where}: options.document_language '{language}' must be one "
+                             f"of {', '.join(DOCUMENT_LANGUAGES)} (文件语言：中文、英文或中英文)")
     return Settings(root, str(org["name"]).strip(), str(org.get("name_en", "")).strip(), users,
                     str(default_user) if default_user is not None else None, dict(limits),
                     departments, synonyms=_synonyms(doc, where),
                     witness_log=root / Path(witness).expanduser(), time_zone=str(zone),
+                    document_language=language,
                     **backends(doc, root, where, os.environ, embedded_catalog(root)))
 
 

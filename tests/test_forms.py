@@ -76,7 +76,7 @@ def test_minimal_schema_parses():
 @pytest.mark.parametrize("change, expected", [
     (("type: text, required", "type: txt, required"), "field 'name': type 'txt' must be one of"),
     (("required: true,", "requird: true,"), "unknown key 'requird' (did you mean 'required'?)"),
-    (("en: Name}", "en: }"), "field 'name' label: must have a Chinese and an English text"),
+    (("en: Name}", "en: }"), "field 'name' label: must have a Chinese text and, optionally, an English one"),
     (('"D-{yyyy}-{seq:03}"', '"D-{yyyy}"'), "number_pattern: 'D-{yyyy}' needs exactly one"),
     (('"D-{yyyy}-{seq:03}"', '"D/{yyyy}-{seq:03}"'), "only letters, digits, - and _"),
     (("template: demo.docx", "template: ../x.docx"), "template: '../x.docx' must be a .docx"),
@@ -118,7 +118,8 @@ def test_a_keyed_table_refuses_a_key_twice():
 
 
 def test_schema_reports_every_mistake_at_once():
-    broken = GOOD.replace("type: text", "type: nope").replace("en: Demo}", "}") \
+    broken = GOOD.replace("type: text", "type: nope").replace("{zh: 演示, en: Demo}",
+                                                              "{en: Demo}") \
         .replace("form_number: QR-0\n", "")
     with pytest.raises(FormError) as caught:
         parse_form(broken, "demo.yaml")

@@ -116,6 +116,10 @@ LAYOUTS = {
     ],
 }
 
+# Fields the built-in templates do not print: an imported record's old number (qrec import)
+# is kept in its data and found by search, not printed on the form.
+UNPRINTED = {"legacy_number"}
+
 # Relative column weights of table-field columns by type; scaled to page width.
 COLUMN_WEIGHT = {"integer": 1.0, "decimal": 1.3, "date": 2.0, "choice": 1.7,
                  "yesno": 1.2, "text": 2.2, "longtext": 4.0}
@@ -225,8 +229,22 @@ def _para(cell_or_container, align=None):
     return p
 
 
-def add_run(paragraph, text: str, size: float, bold: bool = False, color=None):
-    run = paragraph.add_run(text)
+# Character styles marking one language's text: a workspace whose document_language is zh
+# leaves out the runs in LANG_STYLE["en"], one of en those in LANG_STYLE["zh"]
+# (qrecords/render/docx.py, LANGUAGE_STYLES).
+LANG_STYLE = {"zh": "qrec zh", "en": "qrec en"}
+
+
+def add_language_styles(doc) -> None:
+    from docx.enum.style import WD_STYLE_TYPE
+
+    for name in LANG_STYLE.values():
+        doc.styles.add_style(name, WD_STYLE_TYPE.CHARACTER)
+
+
+def add_run(paragraph, text: str, size: float, bold: bool = False, color=None, lang=None):
+    """A run of `text`; `lang` ("zh" or "en") marks it as that language's text."""
+    run = paragraph.add_run(text, LANG_STYLE[lang] if lang else None)
     run.font.size = Pt(size)
     run.font.bold = bold
     if color is not None:
@@ -235,23 +253,25 @@ def add_run(paragraph, text: str, size: float, bold: bool = False, color=None):
 
 
 def write_label(cell, zh: str, en: str, size=LABEL_PT, hint=None, align=None, stacked=False):
-    """Shaded bilingual label: Chinese first, English smaller (same or next line)."""
+    """Shaded bilingual label: Chinese first, English smaller (same or next line); `hint`
+    a (zh, en) pair in small grey below."""
     shade(cell, LABEL_FILL)
     cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
     p = _para(cell, align)
-    add_run(p, zh, size)
+    add_run(p, zh, size, lang="zh")
     if stacked:
         p = cell.add_paragraph()
         p.paragraph_format.space_after = Pt(0)
         p.alignment = align
-        add_run(p, en, size - 1.5)
-    else:
-        add_run(p, " " + en, size - 1.5)
+        add_run(p, en, size - 1.5, lang="en")
+    elif en:
+        add_run(p, " " + en, size - 1.5, lang="en")
     if hint:
         p = cell.add_paragraph()
         p.paragraph_format.space_before = Pt(1)
         p.paragraph_format.space_after = Pt(0)
-        add_run(p, hint, HINT_PT, color=HINT_COLOR)
+        add_run(p, hint[0], HINT_PT, color=HINT_COLOR, lang="zh")
+        add_run(p, " " + hint[1], HINT_PT, color=HINT_COLOR, lang="en")
 
 
 def write_tag(cell, expr: str, size=BODY_PT, align=None, valign=WD_CELL_VERTICAL_ALIGNMENT.CENTER):
@@ -265,14 +285,15 @@ def write_heading(cell, zh: str, en: str) -> None:
     shade(cell, SECTION_FILL)
     cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
     p = _para(cell)
-    add_run(p, zh, BODY_PT, bold=True)
-    add_run(p, "  " + en, LABEL_PT, bold=True)
+    add_run(p, zh, BODY_PT, bold=True, lang="zh")
+    add_run(p, "  " + en, LABEL_PT, bold=True, lang="en")
 
 
-def add_field_run(paragraph, instr: str, size: float) -> None:
-    """Complex Word field (PAGE, NUMPAGES...) so Word/LibreOffice compute the value."""
+def add_field_run(paragraph, instr: str, size: float, lang=None) -> None:
+    """Complex Word field (PAGE, NUMPAGES...) so Word/LibreOffice compute the value; `lang`
+    marks all its runs as that language's text."""
     def fld_run(child):
-        r = paragraph.add_run()
+        r = paragraph.add_run(style=LANG_STYLE[lang] if lang else None)
         r.font.size = Pt(size)
         r._r.append(child)
         return r
@@ -283,7 +304,7 @@ def add_field_run(paragraph, instr: str, size: float) -> None:
     instr_el.text = f" {instr} "
     fld_run(instr_el)
     fld_run(_el("w:fldChar", fldCharType="separate"))
-    add_run(paragraph, "1", size)  # cached result, replaced when fields update
+    add_run(paragraph, "1", size, lang=lang)  # cached result, replaced when fields update
     fld_run(_el("w:fldChar", fldCharType="end"))
 
 
@@ -367,21 +388,23 @@ def build_footer(section) -> None:
     p = _para(section.footer)
     p.paragraph_format.tab_stops.add_tab_stop(Cm(CONTENT_W_CM), WD_TAB_ALIGNMENT.RIGHT)
     size = 8
-    for text in ("{{ form.number }}", " ", "{{ form.revision }}", "\t第 "):
+    for text in ("{{ form.number }}", " ", "{{ form.revision }}", "\t"):
         add_run(p, text, size)
-    add_field_run(p, "PAGE", size)
-    add_run(p, " 页 共 ", size)
-    add_field_run(p, "NUMPAGES", size)
-    add_run(p, " 页   Page ", size)
-    add_field_run(p, "PAGE", size)
-    add_run(p, " of ", size)
-    add_field_run(p, "NUMPAGES", size)
+    add_run(p, "第 ", size, lang="zh")
+    add_field_run(p, "PAGE", size, lang="zh")
+    add_run(p, " 页 共 ", size, lang="zh")
+    add_field_run(p, "NUMPAGES", size, lang="zh")
+    add_run(p, " 页", size, lang="zh")
+    add_run(p, "   Page ", size, lang="en")
+    add_field_run(p, "PAGE", size, lang="en")
+    add_run(p, " of ", size, lang="en")
+    add_field_run(p, "NUMPAGES", size, lang="en")
 
 
 # --- body ---------------------------------------------------------------------
-def _help_text(field) -> str | None:
+def _help_text(field) -> tuple[str, str] | None:
     help_ = field.get("help")
-    return f"{help_['zh']} {help_['en']}" if help_ else None
+    return (help_["zh"], help_["en"]) if help_ else None
 
 
 def build_scalar_section(doc, zh, en, items, fields) -> None:
@@ -423,7 +446,7 @@ def build_scalar_section(doc, zh, en, items, fields) -> None:
             row = new_row(SIGN_ROW_CM)
             sign_rows.append(len(table.rows) - 1)
             # Name cell is marked as a signature; the date label already says date.
-            for col, fid, hint in ((0, name_id, "(签名 Signature)"), (2, date_id, None)):
+            for col, fid, hint in ((0, name_id, ("(签名)", "(Signature)")), (2, date_id, None)):
                 label = fields[fid]["label"]
                 write_label(row.cells[col], label["zh"], label["en"], hint=hint)
                 write_tag(row.cells[col + 1], fid, valign=WD_CELL_VERTICAL_ALIGNMENT.BOTTOM)
@@ -503,7 +526,7 @@ def check_layout(form_id: str, schema) -> None:
                     assert {f["id"]: f for f in schema["fields"]}[item[1]]["type"] == "table"
             else:
                 placed.append(item)
-    schema_ids = [f["id"] for f in schema["fields"]]
+    schema_ids = [f["id"] for f in schema["fields"] if f["id"] not in UNPRINTED]
     dupes = sorted({f for f in placed if placed.count(f) > 1})
     missing = sorted(set(schema_ids) - set(placed))
     unknown = sorted(set(placed) - set(schema_ids))
@@ -519,6 +542,7 @@ def build(form_id: str) -> bytes:
 
     doc = Document()
     set_default_fonts(doc)
+    add_language_styles(doc)
     set_core_properties(doc, schema)
     section = setup_page(doc)
     build_header(section)

@@ -73,9 +73,11 @@ def issue(ws: Workspace, form_id: str, department: str, copies: int = 1) -> Issu
         freeze_revision(ws, form, template)
         context = build_context(form, {}, org=ws.settings.organisation,
                                 org_en=ws.settings.organisation_en, number="", version="",
-                                status=form.workflow.initial, date="")
+                                status=form.workflow.initial, date="",
+                                language=ws.settings.document_language)
         context["record"]["status_label"] = literal(CONTROLLED_MARK)
-        blank = render_docx(template, context, f"templates/{form.template}")
+        blank = render_docx(template, context, f"templates/{form.template}",
+                            language=ws.settings.document_language)
         for _ in range(copies):
             number = f"{form.form_number}-{compact}-{tx.next_seq(f'issue:{form.id}', compact):03d}"
             content = controlled_copy_docx(blank, control_line(
@@ -112,7 +114,7 @@ def _pdf(ws: Workspace, key: str, number: str, form) -> None:
     try:
         with ws.files.local_path(key) as docx:
             content = make_pdf(docx, CONTROLLED_MARK, {
-                "Title": f"{form.title.zh} {form.title.en} {form.form_number} "
+                "Title": f"{form.title} {form.form_number} "
                          f"rev {form.revision} {number}",
                 "Organisation": ws.settings.organisation})
     except (PdfUnavailable, PdfFailed) as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TypedDict
 
 from .. import clock
+from ..labels import Label
 from ..domain import workflow_rules
 from ..workspace import Workspace
 from .keys import pdf_key
@@ -79,9 +80,14 @@ def remind(ws: Workspace) -> list[Reminder]:
         if key in ws.catalog.written_files(case["number"]):
             made.append({**item, "pdf": _earlier_pdf(ws, key, case)})
             continue
+        # From the issuer's department, to the one holding the case (or, for a state
+        # nobody holds, to the issuer's own): both as qrecords.yaml names them.
+        issuer = ws.settings.departments.get(ws.actor.department)
         content = reminder_docx(
             org=ws.settings.organisation, org_en=ws.settings.organisation_en,
-            reminder_no=reminder_no, case=case, to=case["holder_label"] or "质量部 Quality",
+            reminder_no=reminder_no, case=case,
+            to=case["holder_label"] or ws.settings.department(ws.actor.department),
+            reply_to=issuer or Label(ws.actor.name, ws.actor.name),
             issued_by=ws.actor.name, issued_on=today)
         with ws.write():
             mine = key not in ws.catalog.written_files(case["number"])  # else the other's

@@ -73,16 +73,19 @@ def download(ws: Workspace, number: str, version: int | None, kind: str) -> Down
 def _masked(ws: Workspace, form, template: bytes, record: dict, row: dict, kind: str) -> bytes:
     """The masked rendition of a version, from the cache when made before."""
     cache = ws.root / "cache" / "masked"
-    stem = f"{record['number']}_v{row['version']}_{row['data_sha256'][:16]}"
+    language = ws.settings.document_language
+    stem = f"{record['number']}_v{row['version']}_{row['data_sha256'][:16]}" + (
+        "" if language == "both" else f"_{language}")
     cached = cache / f"{stem}.{kind}"
     if cached.exists():
         return cached.read_bytes()
     context = build_context(form, access.masked(form, row["data"]),
                             org=ws.settings.organisation, org_en=ws.settings.organisation_en,
                             number=record["number"], version=row["version"],
-                            status=row["status"], date=row["effective_date"])
-    docx = ws.document(with_banner(render_docx(template, context,
-                                               f"templates/{form.template}"), MASKED_MARK))
+                            status=row["status"], date=row["effective_date"],
+                            language=language)
+    docx = ws.document(with_banner(render_docx(template, context, f"templates/{form.template}",
+                                               language=language), MASKED_MARK))
     content = docx if kind == "docx" else _pdf(docx, form, record, row)
     cache.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=cache, delete=False, suffix=".part") as out:
@@ -99,7 +102,7 @@ def _pdf(docx: bytes, form, record: dict, row: dict) -> bytes:
         path = Path(temp) / f"{record['number']}_v{row['version']}.docx"
         path.write_bytes(docx)
         return make_pdf(path, watermark_for(form.workflow.state(row["status"])),
-                        {"Title": f"{form.title.zh} {form.title.en} {record['number']} "
+                        {"Title": f"{form.title} {record['number']} "
                                   f"v{row['version']} ({MASKED_MARK})", "Creator": "qrecords"})
 
 

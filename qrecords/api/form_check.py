@@ -25,7 +25,7 @@ from ..workspace import Workspace
 # What a template may use of the context besides the fields (render/context.py).
 CONTEXT_ATTRIBUTES = {
     "org": {"name", "name_en"},
-    "form": {"id", "title_zh", "title_en", "number", "revision"},
+    "form": {"id", "title", "title_zh", "title_en", "number", "revision"},
     "record": {"number", "version", "status_label", "date"},
 }
 

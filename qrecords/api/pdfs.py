@@ -150,7 +150,7 @@ def _job_of(ws: Workspace, form, record_id: int, number: str, row: dict,
     version = row["version"]
     org = ws.settings.organisation
     metadata = {
-        "Title": f"{form.title.zh} {form.title.en} {number} v{version}",
+        "Title": f"{form.title} {number} v{version}",
         "Subject": f"{form.form_number} rev {form.revision}",
         "Author": org, "Creator": "qrecords",
         "RecordNumber": number, "Version": str(version), "FormNumber": form.form_number,

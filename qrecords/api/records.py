@@ -137,8 +137,10 @@ def amend(ws: Workspace, number: str, changes_: dict, reason: str,
                                    "without the privacy role; leave the field out to keep "
                                    "it" for k in hidden])
         merged = {**current["data"], **changes_}
-        for field in form.fields:  # a changed factor recomputes its product, unless given
-            if set(field.product_of) & set(changes_) and field.id not in changes_:
+        for field in form.fields:  # computed values are computed again from the new data
+            if field.computed is not None and field.id not in changes_ and not (
+                    field.computed.typed_when_empty
+                    and not set(field.computed.inputs()) & set(changes_)):
                 merged[field.id] = None
         today = clock.today()
         clean = validate_data(form, merged, today.isoformat())

@@ -233,7 +233,8 @@ def xlsx_bytes(columns: list[Column], rows: list[dict], about: dict) -> bytes:
 
     form = about["form"]
     book = Workbook(write_only=True)
-    book.properties.title = f"{form.title.zh} 台账 {form.title.en} register" + (
+    english = f" {form.title.en} register" if form.title.en else ""
+    book.properties.title = f"{form.title.zh} 台账{english}" + (
         " (演示 DEMO)" if about.get("demo") else "")
     book.properties.creator = "qrecords"
     sheet = book.create_sheet("台账 Register")

@@ -15,6 +15,7 @@ from ..domain import workflow_rules
 from ..domain.fields import Invalid
 from ..domain.forms import Form, validate_data
 from ..errors import Forbidden, QrecError, WorkflowError, suggest
+from ..labels import Label
 from ..workspace import Workspace
 from .pdfs import produced_pdf
 from .signatures import check_signer, current_version, manifestation, meaning_of, signature
@@ -141,19 +142,25 @@ def _produce(ws: Workspace, form: Form, document, number: str, version: int, dat
     hash for the step's event; its PDF follows the commit (produced_pdf)."""
     from ..render.letters import letter_docx
 
+    # `to:` may name a department of qrecords.yaml (printed as it names it) or anyone else
+    # (顾客 Customer); the reply goes to the issuer's department.
+    departments = ws.settings.departments
+    reply_to = departments.get(ws.actor.department) or Label(ws.actor.name, ws.actor.name)
     rows = [(f"{document.label.zh} No.", f"{number}-{document.id}-v{version}"),
-            ("致 To", document.to), ("记录编号 Record", f"{number}  {form.title}")]
+            ("致 To", str(departments.get(document.to, document.to))),
+            ("记录编号 Record", f"{number}  {form.title}")]
     for fid in document.fields:
         field = form.field(fid)
         value = data.get(fid)
         shown = "; ".join(field.row_text(r) for r in value) if field.type == "table" \
             and value else field.display(value)
         rows.append((str(field.label), "***" if field.sensitive else shown))
-    rows.append(("签发 Issued", f"{ws.actor.name}  {today.isoformat()}"))
+    rows.append(("签发 Issued", f"{ws.settings.department(ws.actor.department)}  "
+                                f"{ws.actor.name}  {today.isoformat()}".lstrip()))
     content = letter_docx(org=ws.settings.organisation, org_en=ws.settings.organisation_en,
                           title=str(document.label), rows=rows,
-                          body="特此通知，请确认并回复处理意见。Please confirm and tell us "
-                               "how you wish us to proceed.")
+                          body=f"特此通知，请确认并回复{reply_to.zh}处理意见。Please confirm and "
+                               f"tell {reply_to.en or reply_to.zh} how you wish us to proceed.")
     key = f"{form.id}/{number}/{number}_{document.id}_v{version}.docx"
     return {"document": document.id, "title": str(document.label), "docx": key,
             "sha256": ws.put_file(key, ws.document(content))}

@@ -127,10 +127,12 @@ def store_version(ws: Workspace, form: Form, template: bytes, record: dict, vers
     number = record["number"]
     context = build_context(form, data, org=ws.settings.organisation,
                             org_en=ws.settings.organisation_en, number=number,
-                            version=version, status=state, date=today)
+                            version=version, status=state, date=today,
+                            language=ws.settings.document_language)
     properties = version_properties(form, number=number, version=version, status=state,
                                     organisation=ws.settings.organisation, user=ws.actor, at=now)
-    content = render_docx(template, context, f"templates/{form.template}", properties)
+    content = render_docx(template, context, f"templates/{form.template}", properties,
+                          ws.settings.document_language)
     if form.workflow.state(state).void:  # 作废 VOID on every page, as on the PDF
         content = with_banner(content, VOID_MARK)
     content = ws.document(content)

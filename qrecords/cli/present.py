@@ -73,8 +73,8 @@ def _rules(field) -> str:
         value = getattr(field, name)
         if value is not None:
             rules.append(f"{name}={value}")
-    if field.product_of:
-        rules.append("= " + " × ".join(field.product_of))
+    if field.computed is not None:
+        rules.append("= " + field.computed.text)
     if field.type == "table" and field.min_rows:
         rules.append(f"min_rows={field.min_rows}")
     return ", ".join(rules)

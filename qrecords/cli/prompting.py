@@ -21,8 +21,9 @@ def prompt_fields(form: Form, data: dict, only_missing_required: bool, today: st
         if field.id in filled or (only_missing_required and (
                 not field.required or field.default is not None)):
             continue
-        if field.product_of and not only_missing_required:
-            click.echo(f"  {field.label} — {field.help or 'computed'}")
+        if field.computed is not None:  # never typed: computed when the record is stored
+            if not only_missing_required:
+                click.echo(f"  {field.label} = {field.computed.text} (自动计算 computed)")
             continue
         default = today if field.default == "today" else field.default
         day = dt.date.fromisoformat(today)

@@ -15,11 +15,14 @@ from dataclasses import dataclass
 from ..clock import FIRST_DATE, LAST_DATE
 from ..labels import Label
 from ..text_rules import control_character
+from .computed import Computed
 
 _TRUE = {"yes", "y", "true", "1", "是", "on"}
 _FALSE = {"no", "n", "false", "0", "否", "off"}
 
 _THOUSANDS = re.compile(r"([+-]?)(\d{1,3}(?:,\d{3})+)(\.\d*)?")
+
+_YES, _NO, _ROWS = Label("是", "Yes"), Label("否", "No"), Label("行", "rows")
 
 MASK = "***"  # how a sensitive value is shown to users without the `privacy` role
 
@@ -56,7 +59,7 @@ class Field:
     min_rows: int = 0
     max_rows: int | None = None
     key: str | None = None
-    product_of: tuple[str, ...] = ()
+    computed: "Computed | None" = None  # the value is worked out, never typed (computed.py)
 
     def column(self, column_id: str) -> "Field | None":
         return next((c for c in self.columns if c.id == column_id), None)
@@ -73,10 +76,11 @@ class Field:
         if raw is None or (isinstance(raw, str) and raw.strip() == ""):
             return None
         value = _PARSERS[self.type](self, raw)
-        self._check_limits(value, today)
+        self.check_limits(value, today)
         return value
 
-    def _check_limits(self, value: object, today: dt.date | None) -> None:
+    def check_limits(self, value: object, today: dt.date | None) -> None:
+        """Raises Invalid when a parsed value breaks a length, pattern or min/max rule."""
         if self.type in ("text", "longtext"):
             if self.min_length is not None and len(value) < self.min_length:
                 raise Invalid(f"shorter than {self.min_length} characters")
@@ -96,17 +100,18 @@ class Field:
 
     # -- display -----------------------------------------------------------------------------
 
-    def display(self, value: object) -> str:
-        """The value as printed on the form and on screen (choices and yes/no bilingual)."""
+    def display(self, value: object, language: str = "both") -> str:
+        """The value as printed on the form and on screen: choices, yes/no and a table's
+        row count in `language` ("zh", "en" or "both": bilingual)."""
         if value is None:
             return ""
         if self.type == "choice":
             choice = self.choice(value)
-            return str(choice.label) if choice else str(value)
+            return choice.label.text(language) if choice else str(value)
         if self.type == "yesno":
-            return "是 Yes" if value else "否 No"
+            return (_YES if value else _NO).text(language)
         if self.type == "table":
-            return f"{len(value)} 行 rows"
+            return f"{len(value)} " + _ROWS.text(language)
         return str(value)
 
     def row_text(self, row: dict) -> str:
@@ -211,8 +216,8 @@ def check_date_range(day: dt.date) -> dt.date:
 def _parse_choice(f: Field, raw: object) -> str:
     text = str(raw).strip()
     for choice in f.choices:
-        if text.lower() in (choice.id.lower(), choice.label.zh, choice.label.en.lower(),
-                            str(choice.label).lower()):
+        if text.lower() in (choice.id.lower(), choice.label.zh, str(choice.label).lower()) \
+                or (choice.label.en and text.lower() == choice.label.en.lower()):
             return choice.id
     raise Invalid("must be one of " + ", ".join(f"{c.id} ({c.label.zh})" for c in f.choices))
 

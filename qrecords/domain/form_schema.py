@@ -8,6 +8,7 @@ import re
 import yaml
 
 from ..errors import FormError, suggest
+from .computed import NUMERIC, ExpressionError, dependency_order, parse_expression
 from .fields import TYPES, Choice, Field, Invalid, Label
 from .forms import RESERVED, Form, Retention
 from .workflow_schema import parse_workflow
@@ -17,7 +18,7 @@ _TOP_KEYS = {"id", "title", "form_number", "revision", "number_pattern", "retent
              "template", "title_fields", "date_field", "customer_field", "workflow", "fields"}
 _FIELD_KEYS = {"id", "type", "label", "help", "required", "sensitive", "default", "min", "max",
                "min_length", "max_length", "pattern", "places", "choices", "columns",
-               "min_rows", "max_rows", "key", "product_of"}
+               "min_rows", "max_rows", "key", "computed", "product_of"}
 _RETENTION_EVENTS = ("closure", "creation")
 _PATTERN_TOKEN = re.compile(r"\{(yyyy|yy|mm|dd|seq:\d{2})\}")
 
@@ -118,10 +119,11 @@ class _SchemaChecker:
         return fid
 
     def label(self, value, place: str) -> Label:
-        if isinstance(value, dict) and set(value) == {"zh", "en"} and all(
+        if isinstance(value, dict) and set(value) in ({"zh"}, {"zh", "en"}) and all(
                 isinstance(v, str) and v.strip() for v in value.values()):
-            return Label(value["zh"].strip(), value["en"].strip())
-        self.bad(place, "must have a Chinese and an English text: {zh: ..., en: ...}")
+            return Label(value["zh"].strip(), value.get("en", "").strip())
+        self.bad(place, "must have a Chinese text and, optionally, an English one: "
+                 "{zh: ..., en: ...}")
         return Label("", "")
 
     def number_pattern(self, pattern: str) -> None:
@@ -227,6 +229,7 @@ class _SchemaChecker:
                 re.compile(str(spec["pattern"]))
             except re.error as exc:
                 self.bad(place, f"pattern is not a valid regular expression: {exc}")
+        computed = self.computed(spec, ftype, place, in_table)
         if len(self.problems) > before:
             return None
         made = Field(
@@ -237,8 +240,7 @@ class _SchemaChecker:
             pattern=str(spec["pattern"]) if "pattern" in spec else None,
             places=spec.get("places"), choices=choices, columns=columns,
             min_rows=spec.get("min_rows", 1 if spec.get("required") and ftype == "table" else 0),
-            max_rows=spec.get("max_rows"), key=spec.get("key"),
-            product_of=tuple(spec.get("product_of", ())))
+            max_rows=spec.get("max_rows"), key=spec.get("key"), computed=computed)
         self.limits(made, place)
         return made
 
@@ -251,7 +253,7 @@ class _SchemaChecker:
             if not isinstance(spec, dict) or not _ID.fullmatch(str(spec.get("id", ""))):
                 self.bad(place, f"choice {spec!r} needs an id of lower-case letters, digits, _")
                 continue
-            label = self.label({k: spec.get(k) for k in ("zh", "en")},
+            label = self.label({k: spec[k] for k in ("zh", "en") if k in spec},
                                f"{place} choice '{spec['id']}'")
             made.append(Choice(str(spec["id"]), label))
         if len({c.id for c in made}) != len(made):
@@ -283,14 +285,71 @@ class _SchemaChecker:
             if column is None or column.type != "choice":
                 self.bad(place, f"key '{f.key}' must name a choice column of the table")
 
+    def computed(self, spec: dict, ftype: str, place: str, in_table: bool):
+        """The field's `computed:` expression parsed (or None). `product_of: [a, b]`, the
+        older spelling kept in revisions frozen before computed fields, means `a * b`."""
+        if "computed" in spec and "product_of" in spec:
+            self.bad(place, "give computed or product_of, not both")
+            return None
+        text = spec.get("computed")
+        if "product_of" in spec:
+            factors = spec["product_of"]
+            if not isinstance(factors, list) or not factors or \
+                    not all(isinstance(f, str) for f in factors):
+                self.bad(place, "product_of must be a list of field ids")
+                return None
+            text = " * ".join(factors)
+        if text is None:
+            return None
+        if ftype not in NUMERIC:
+            self.bad(place, f"computed is only for integer and decimal fields, not {ftype}")
+        if "default" in spec:
+            self.bad(place, "a computed field takes no default (its value is computed)")
+        try:
+            return parse_expression(text, in_table, typed_when_empty="product_of" in spec)
+        except ExpressionError as exc:
+            self.bad(place, f"computed: {exc}")
+            return None
+
     def cross_checks(self, fields: list[Field]) -> None:
+        """What a computed expression reads exists and is a number; no computed field
+        depends on itself."""
         by_id = {f.id: f for f in fields}
         for f in fields:
-            for source in f.product_of:
-                if source not in by_id or by_id[source].type not in ("integer", "decimal"):
-                    self.bad(f"field '{f.id}'", f"product_of '{source}' must be a number field")
-            if f.product_of and f.type != "decimal":
-                self.bad(f"field '{f.id}'", "product_of is only for decimal fields")
+            if f.computed is not None:
+                self.computed_inputs(f, by_id, f"field '{f.id}'")
+            for column in f.columns:
+                if column.computed is not None:
+                    self.computed_inputs(column, {c.id: c for c in f.columns},
+                                         f"field '{f.id}' column '{column.id}'")
+        scopes = [(fields, "field")] + [(f.columns, f"field '{f.id}' column")
+                                        for f in fields if f.columns]
+        for scope, what in scopes:
+            try:
+                dependency_order(scope, what)
+            except ExpressionError as exc:
+                self.problems.append(f"{self.where}: {exc}")
+
+    def computed_inputs(self, f: Field, by_id: dict, place: str) -> None:
+        for name in f.computed.names:
+            source = by_id.get(name)
+            if source is None:
+                self.bad(place, f"computed: unknown field '{name}'{suggest(name, by_id)}")
+            elif source.type not in NUMERIC:
+                self.bad(place, f"computed: '{name}' is a {source.type} field, not a number")
+        for function, table_id, column_id in f.computed.aggregates:
+            table = by_id.get(table_id)
+            if table is None or table.type != "table":
+                self.bad(place, f"computed: {function}({table_id}...): '{table_id}' is not a "
+                         "table field")
+                continue
+            column = table.column(column_id) if column_id else None
+            if column_id and column is None:
+                self.bad(place, f"computed: table '{table_id}' has no column '{column_id}'"
+                         f"{suggest(column_id, [c.id for c in table.columns])}")
+            elif column is not None and function != "count" and column.type not in NUMERIC:
+                self.bad(place, f"computed: {function}({table_id}.{column_id}): the column "
+                         f"is {column.type}, not a number")
 
 
 # -- record data -----------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from ..errors import ValidationError, suggest
 from ..text_rules import CONTROL_CHARACTERS
+from .computed import ExpressionError, dependency_order, evaluate, rounded
 from .fields import Field, Invalid, Label
 from .workflow import Workflow
 
@@ -77,9 +78,8 @@ def validate_data(form: Form, data: dict, today: str) -> dict:
     for f in form.fields:
         raw = data.get(f.id, _default(f, today))
         clean[f.id] = _check_value(f, raw, f.id, problems, day)
-    for f in form.fields:
-        if f.product_of:
-            _check_product(f, clean, problems)
+    for f in dependency_order(form.fields):
+        _check_computed(f, clean, f.id, problems, day)
     if problems:
         raise ValidationError(problems)
     return clean
@@ -96,7 +96,7 @@ def _check_value(f: Field, raw, place: str, problems: list[str], today: dt.date)
         problems.append(f"{place} ({f.label.zh}): {_show(raw)} {exc}")
         return None
     if value is None:
-        if f.required and not f.product_of:
+        if f.required and f.computed is None:
             problems.append(f"{place} ({f.label.zh}): is required")
         return [] if f.type == "table" else None
     if f.type == "table":
@@ -117,8 +117,11 @@ def _check_table(f: Field, rows: list, place: str, problems: list[str],
         where = f"{place}[{number}]"
         _unknown([str(n) for n in row if f.column(str(n)) is None], f"{where}: unknown column",
                  known, problems)
-        clean_rows.append({c.id: _check_value(c, row.get(c.id), f"{where}.{c.id}", problems,
-                                             today) for c in f.columns})
+        clean_row = {c.id: _check_value(c, row.get(c.id), f"{where}.{c.id}", problems, today)
+                     for c in f.columns}
+        for column in dependency_order(f.columns):
+            _check_computed(column, clean_row, f"{where}.{column.id}", problems, today)
+        clean_rows.append(clean_row)
     if len(clean_rows) < f.min_rows:
         problems.append(f"{place} ({f.label.zh}): needs at least {f.min_rows} row(s)")
     if f.key:
@@ -138,24 +141,40 @@ def _unknown(names: list[str], what: str, known, problems: list[str]) -> None:
         problems.append(f"{what}: {len(names) - _UNKNOWN_LISTED} more not listed")
 
 
-def _check_product(f: Field, clean: dict, problems: list[str]) -> None:
-    factors = [clean.get(source) for source in f.product_of]
-    if any(v is None for v in factors):
-        if f.required and clean.get(f.id) is None:
-            problems.append(f"{f.id} ({f.label.zh}): is required (or give "
-                            f"{' and '.join(f.product_of)})")
+def _check_computed(f: Field, clean: dict, place: str, problems: list[str],
+                    today: dt.date) -> None:
+    """Put the computed value of `f` into `clean` (a record's clean data or one clean table
+    row). A value given for it must be that value (so data shown by `qrec show --json` reads
+    back); a different one is refused, naming the expression and its value."""
+    try:
+        exact = evaluate(f.computed, clean)
+    except ExpressionError as exc:
+        problems.append(f"{place} ({f.label.zh}): cannot be computed: {exc}")
         return
-    places = f.places if f.places is not None else 2
-    with decimal.localcontext(decimal.Context(prec=60)):
-        product = decimal.Decimal(1)
-        for v in factors:
-            product *= decimal.Decimal(str(v))
-        expected = product.quantize(decimal.Decimal(1).scaleb(-places), decimal.ROUND_HALF_UP)
-    if clean.get(f.id) is None:
-        clean[f.id] = str(expected)
-    elif decimal.Decimal(clean[f.id]) != expected:
-        problems.append(f"{f.id} ({f.label.zh}): {clean[f.id]} is not "
-                        f"{' × '.join(f.product_of)} = {expected}")
+    given = clean.get(f.id)
+    if exact is None:
+        if given is not None and not f.computed.typed_when_empty:
+            problems.append(f"{place} ({f.label.zh}): is computed ({_formula(f)}) and cannot "
+                            f"be given while {' or '.join(f.computed.inputs())} is empty")
+        elif f.required:
+            problems.append(f"{place} ({f.label.zh}): is required (it is computed: give "
+                            f"{' and '.join(f.computed.inputs())})")
+        return
+    value = rounded(exact, f.type, f.places)
+    try:
+        f.check_limits(value, today)  # min, max (a computed value may have any length)
+    except Invalid as exc:
+        problems.append(f"{place} ({f.label.zh}): the computed value {value} {exc}")
+        return
+    if given is not None and decimal.Decimal(str(given)) != decimal.Decimal(str(value)):
+        problems.append(f"{place} ({f.label.zh}): {given} is not {_formula(f)} = {value} "
+                        "(a computed field: leave it out)")
+        return
+    clean[f.id] = value
+
+
+def _formula(f: Field) -> str:
+    return f.computed.text.replace("*", "×")
 
 
 def _show(raw) -> str:

@@ -50,7 +50,8 @@ def header_names(form: Form) -> dict[str, str]:
         if field.type == "table":
             continue
         zh, en = field.label.zh, field.label.en
-        for spelling in (field.id, zh, en, f"{zh} {en}", f"{zh}({en})", f"{zh}/{en}"):
+        spellings = (en, f"{zh} {en}", f"{zh}({en})", f"{zh}/{en}") if en else ()
+        for spelling in (field.id, zh, *spellings):
             names[normalise(spelling)] = field.id
     return names
 
@@ -171,9 +172,9 @@ def state_of(form: Form, status, closed_on: str | None) -> tuple[str, str | None
         state = flow.states[0]
     if state.closes and not closed_on and state.id != flow.initial:
         # (a form whose records are final when made closes them on the day they were made)
-        raise Invalid(f"is {state.label.zh} {state.label.en}: a closed record needs its "
+        raise Invalid(f"is {state.label}: a closed record needs its "
                       "closing date")
     if not state.closes and not state.void and closed_on:
-        raise Invalid(f"is {state.label.zh} {state.label.en} (open) but has the closing date "
+        raise Invalid(f"is {state.label} (open) but has the closing date "
                       f"{closed_on}")
     return state.id, closed_on if state.closes or state.void else None

@@ -152,10 +152,10 @@ def _ids(value, place, allowed, bad) -> tuple[str, ...]:
 
 
 def _label(spec, place, bad) -> Label:
-    if not (isinstance(spec.get("zh"), str) and isinstance(spec.get("en"), str)):
-        bad(place, "needs zh and en labels")
+    if not (isinstance(spec.get("zh"), str) and isinstance(spec.get("en", ""), str)):
+        bad(place, "needs a zh label (and optionally an en one)")
         return Label(str(spec.get("id")), str(spec.get("id")))
-    return Label(spec["zh"], spec["en"])
+    return Label(spec["zh"], spec.get("en", ""))
 
 
 def _state(spec, index, fields, bad) -> State | None:

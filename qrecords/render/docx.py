@@ -64,11 +64,13 @@ def _open(template: bytes, name: str):
 
 
 def render_docx(template: bytes, context: dict, name: str = "template",
-                properties: dict | None = None) -> bytes:
+                properties: dict | None = None, language: str = "both") -> bytes:
     """Render a DOCX template to bytes. `properties` (see version_properties) replace the
     template's document properties: none of the template's (its author, dates, description)
-    is kept. A broken template, or one that fails on these values (a filter, a missing row),
-    raises FormError naming it and, where it can be found, the placeholder."""
+    is kept. With `language` "zh" or "en", the template's text in the character style of the
+    other language (LANGUAGE_STYLES) is left out. A broken template, or one that fails on these
+    values (a filter, a missing row), raises FormError naming it and, where it can be found,
+    the placeholder."""
     from jinja2 import TemplateSyntaxError
 
     tpl = _open(template, name)
@@ -81,6 +83,8 @@ def render_docx(template: bytes, context: dict, name: str = "template",
         raise FormError(render_failure(tpl, context, name, exc)) from None
     if properties is not None:
         _set_core_properties(tpl.docx.core_properties, properties)
+    if language in LANGUAGE_STYLES:
+        _drop_other_language(tpl.docx, language)
     out = io.BytesIO()
     tpl.save(out)
     return out.getvalue()
@@ -128,6 +132,38 @@ def _template_xml(tpl) -> str:
     return xml
 
 
+# The character styles a template marks one language's text with: a document language of
+# "zh" leaves out what is in "qrec en", "en" what is in "qrec zh"; "both" prints everything.
+# The built-in templates mark every label's Chinese and English (tools/build_templates.py);
+# a document controller marks their own template's labels the same way in Word.
+LANGUAGE_STYLES = {"zh": "qrec en", "en": "qrec zh"}  # language -> the style left out
+
+
+def _drop_other_language(document, language: str) -> None:
+    """Remove from the body, headers and footers of `document` (python-docx) every run in
+    the style LANGUAGE_STYLES[language]; a paragraph that then starts with spaces loses them."""
+    from docx.oxml.ns import qn
+
+    wanted = LANGUAGE_STYLES[language]
+    ids = {s.style_id for s in document.styles if s.name and s.name.lower() == wanted}
+    if not ids:
+        return
+    parts = [document.part] + [rel.target_part for rel in document.part.rels.values()
+                               if not rel.is_external and rel.reltype.endswith(
+                                   ("/header", "/footer"))]
+    for part in parts:
+        runs = [r for r in part.element.iter(qn("w:r"))
+                if r.find(f"{qn('w:rPr')}/{qn('w:rStyle')}") is not None
+                and r.find(f"{qn('w:rPr')}/{qn('w:rStyle')}").get(qn("w:val")) in ids]
+        paragraphs = {r.getparent() for r in runs}
+        for run in runs:
+            run.getparent().remove(run)
+        for paragraph in paragraphs:
+            first = next(paragraph.iter(qn("w:t")), None)
+            if first is not None and first.text:
+                first.text = first.text.lstrip()
+
+
 def version_properties(form, *, number: str, version: int, status: str, organisation: str,
                        user, at: str) -> dict:
     """The document properties (docProps/core.xml) of a record version's DOCX, as its PDF's
@@ -137,7 +173,7 @@ def version_properties(form, *, number: str, version: int, status: str, organisa
     8601 as the catalog keeps it), the record number as identifier and keyword, the version
     as revision, the state's label as status. Returns {python-docx property name: value}."""
     when = dt.datetime.fromisoformat(at.replace("Z", "+00:00")).replace(tzinfo=None)
-    return {"title": f"{form.title.zh} {form.title.en} {number} v{version}",
+    return {"title": f"{form.title} {number} v{version}",
             "subject": f"{form.form_number} rev {form.revision}",
             "author": organisation, "last_modified_by": f"{user.name} ({user.id})",
             "created": when, "modified": when, "identifier": number, "keywords": number,

@@ -22,8 +22,10 @@ def letter_docx(*, org: str, org_en: str, title: str, rows: list[tuple[str, str]
 
 
 def reminder_docx(*, org: str, org_en: str, reminder_no: str, case: dict, to: str,
-                  issued_by: str, issued_on: str) -> bytes:
-    """`case`: number, form_title, title, status_label, due_date, days_overdue."""
+                  reply_to, issued_by: str, issued_on: str) -> bytes:
+    """`case`: number, form_title, title, status_label, due_date, days_overdue; `to` the
+    department addressed as printed; `reply_to` (a Label) the department the result goes
+    back to, as qrecords.yaml names it."""
     days = case["days_overdue"]
     return letter_docx(org=org, org_en=org_en, title="催办单  Reminder: overdue case", rows=[
         ("催办单编号 Reminder no.", reminder_no),
@@ -34,9 +36,9 @@ def reminder_docx(*, org: str, org_en: str, reminder_no: str, case: dict, to: st
         ("期限 Due date", case["due_date"]),
         ("逾期天数 Days overdue", f"{days} 天 days"),
         ("签发 Issued", f"{issued_by}  {issued_on}"),
-    ], body=f"本案已逾期 {days} 天，请立即处理并将结果回复质量部。This case is {days} days "
-            "overdue: please act on it at once and report the result to the quality "
-            "department.")
+    ], body=f"本案已逾期 {days} 天，请立即处理并将结果回复{reply_to.zh}。This case is {days} days "
+            f"overdue: please act on it at once and report the result to "
+            f"{reply_to.en or reply_to.zh}.")
 
 
 def disposition_list_docx(*, org: str, org_en: str, list_number: str, records: list[dict],

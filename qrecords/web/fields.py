@@ -21,7 +21,7 @@ def fillable(form: Form) -> list[Field]:
     """The fields a person types: not those only the workflow writes (who approved, sign-off
     rows), not computed ones, not an imported record's old number."""
     owned = form.workflow.owned_fields()
-    return [f for f in form.fields if f.id not in owned and not f.product_of
+    return [f for f in form.fields if f.id not in owned and f.computed is None
             and f.id != LEGACY_FIELD]
 
 
