@@ -53,12 +53,8 @@ def new_record(ws: Workspace, form_id: str, data: dict, follows: str | None = No
     ValidationError (every problem), WorkflowError, FormError."""
     form = ws.forms.current(form_id)
     template = ws.forms.template(form)
-    if isinstance(data, dict):
-        workflow_rules.refuse_owned(form.workflow, data, f"new {form.id}")
-    if follows is not None:
-        data = _follow_up(ws, form, follows, data)
     today = clock.today()
-    clean = validate_data(form, data, today.isoformat())
+    clean = _checked(ws, form, data, follows, today.isoformat())
     period = period_of(form.number_pattern, today)
     with ws.write() as tx:  # files put in it go if it fails
         revision_id = freeze_revision(ws, form, template)
@@ -79,6 +75,52 @@ def new_record(ws: Workspace, form_id: str, data: dict, follows: str | None = No
     # Copied values of a follow-up were not typed by the actor: shown (masked, logged) and
     # hashed as any read.
     return record_view(ws, number, own_input=follows is None, stored=stored)
+
+
+class Preview(TypedDict):
+    """What `new` would store, shown before it is stored: no number is used for it."""
+    dry_run: bool            # always True: nothing was stored
+    number: None             # a number is given only when the record is stored
+    form: str
+    form_title: str
+    form_number: str
+    form_revision: str
+    status: str
+    status_label: str
+    title: str
+    effective_date: str      # YYYY-MM-DD
+    author: str
+    data: dict               # the clean data, every field (None where empty)
+    due_date: str | None
+
+
+def preview_record(ws: Workspace, form_id: str, data: dict,
+                   follows: str | None = None) -> Preview:
+    """Check `data` for a new record of `form_id` exactly as new_record does, and return what
+    it would store; nothing is written, no number is used, nothing is logged. Raises
+    NotFound, ValidationError (every problem), WorkflowError, FormError."""
+    form = ws.forms.current(form_id)
+    ws.forms.template(form)  # a form whose template is missing cannot be filled either
+    today = clock.today().isoformat()
+    clean = _checked(ws, form, data, follows, today)
+    flow = form.workflow
+    due = workflow_rules.due_date(flow, clean)
+    return {"dry_run": True, "number": None, "form": form.id, "form_title": str(form.title),
+            "form_number": form.form_number, "form_revision": form.revision,
+            "status": flow.initial, "status_label": flow.label(flow.initial),
+            "title": form.title_of(clean), "effective_date": today, "author": ws.actor.id,
+            "data": clean, "due_date": due.isoformat() if due else None}
+
+
+def _checked(ws: Workspace, form: Form, data: dict, follows: str | None,
+             today: str) -> dict:
+    """The clean data of a new record: owned fields refused, a follow-up's copied values
+    added, every field validated."""
+    if isinstance(data, dict):
+        workflow_rules.refuse_owned(form.workflow, data, f"new {form.id}")
+    if follows is not None:
+        data = _follow_up(ws, form, follows, data)
+    return validate_data(form, data, today)
 
 
 def _follow_up(ws: Workspace, form: Form, follows: str, data: dict) -> dict:

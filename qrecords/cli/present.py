@@ -71,16 +71,31 @@ def record_text(record: dict, form: Form) -> str:
                ("保存 kept", _kept_text(record))]),
         "",
     ]
+    return "\n".join(lines) + "\n" + pairs(_data_items(form, record["data"]))
+
+
+def _data_items(form: Form, data: dict) -> list[tuple[str, str]]:
+    """(label, value as shown) of every field; a table's rows one per line."""
     items = []
     for field in form.fields:
-        value = record["data"].get(field.id)
+        value = data.get(field.id)
         if field.type != "table":
             items.append((str(field.label), value if value == MASK else field.display(value)))
             continue
         items.append((str(field.label), f"{len(value)} 行 rows" if value else ""))
         for index, row in enumerate(value or [], start=1):
             items.append((f"  [{index}]", field.row_text(row)))
-    return "\n".join(lines) + "\n" + pairs(items)
+    return items
+
+
+def preview_text(preview: dict, form: Form) -> str:
+    """What `new` would store (api.records.preview_record): the form, the state it would
+    start in, every field; it has no number yet."""
+    head = [f"未编号 (no number yet)  {preview['form_title']}  {preview['form_number']} rev "
+            f"{preview['form_revision']}",
+            f"{preview['status_label']} · {preview['effective_date']} by {preview['author']}"
+            + (f" · 期限 due {preview['due_date']}" if preview["due_date"] else ""), ""]
+    return "\n".join(head) + "\n" + pairs(_data_items(form, preview["data"]))
 
 
 def history_text(number: str, story: list[dict]) -> str:
