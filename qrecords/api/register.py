@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Callable, TypedDict
 
 from .. import clock
-from ..domain import workflow_rules
+from ..domain import names, workflow_rules
 from ..errors import QrecError
 from ..domain.fields import MASK
 from ..domain.forms import Form
@@ -77,7 +77,7 @@ def _deliver(ws: Workspace, form_id: str, suffix: str, date_from: str | None,
     same transaction as the delivery (the event and the file go together, or neither)."""
     actor = ws.actor
     date_from, date_to = period(date_from, date_to)
-    form = ws.forms.current(form_id)
+    form = ws.forms.current(names.form_id(ws.forms.all_current(), form_id))
     columns, rows, shown, about = build(ws, form, actor, date_from, date_to)
     content = xlsx_bytes(columns, rows, about) if suffix == ".xlsx" \
         else csv_bytes(columns, rows)

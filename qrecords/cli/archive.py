@@ -13,8 +13,10 @@ from .app import cli, json_option, open_workspace, output, print_json, progress_
 # A query may start with "-" (`qrec search -2016`): an unknown option is taken as the query.
 @cli.command(context_settings={"ignore_unknown_options": True})
 @click.argument("words", nargs=-1, required=True, metavar="QUERY...")
-@click.option("--form", "form_id", metavar="FORM", help="Only records of this form.")
-@click.option("--status", "status_", metavar="STATUS", help="Only records in this status.")
+@click.option("--form", "form_id", metavar="FORM", help="Only records of this form (id or "
+              "title: 客户投诉处理单).")
+@click.option("--status", "status_", metavar="STATUS", help="Only records in this status (id "
+              "or label: 已结案).")
 @click.option("--customer", metavar="TEXT", help="Only records whose customer contains TEXT.")
 @click.option("--from", "date_from", metavar="DATE", help="Records dated on or after DATE.")
 @click.option("--to", "date_to", metavar="DATE", help="Records dated on or before DATE.")
@@ -79,26 +81,29 @@ def retention_group():
 
 
 @retention_group.command("status")
+@click.option("--form", "form_id", metavar="FORM", help="Only this form (id or title).")
 @json_option
 @click.pass_context
-def retention_status(ctx, as_json):
+def retention_status(ctx, form_id, as_json):
     """Per form: open, retained, due, on hold, destroyed and transferred records."""
     from ..api import disposal
     from .present import retention_status_text
 
-    output(disposal.status(open_workspace(ctx)), as_json, retention_status_text)
+    output(disposal.status(open_workspace(ctx), form_id), as_json, retention_status_text)
 
 
 @retention_group.command("due")
+@click.option("--form", "form_id", metavar="FORM", help="Only this form's records (id or "
+              "title).")
 @json_option
 @click.pass_context
-def retention_due(ctx, as_json):
+def retention_due(ctx, form_id, as_json):
     """Closed records whose retention period has ended, with the date it ended and what
     their policy says then (destroy or transfer)."""
     from ..api import disposal
     from .present import retention_due_text
 
-    output(disposal.due(open_workspace(ctx)), as_json, retention_due_text)
+    output(disposal.due(open_workspace(ctx), form_id), as_json, retention_due_text)
 
 
 @cli.group("hold")

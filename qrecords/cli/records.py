@@ -317,14 +317,18 @@ def sign(ctx, number, decision, comment, as_json):
 
 
 @cli.command()
+@click.option("--form", "form_id", metavar="FORM", help="Only this form's cases (id or title).")
+@click.option("--department", metavar="DEPT", help="Only cases this department holds (id or "
+              "name in qrecords.yaml).")
 @json_option
 @click.pass_context
-def overdue(ctx, as_json):
+def overdue(ctx, form_id, department, as_json):
     """Open cases past their deadline, most overdue first. 逾期未结案件。"""
     from ..api import deadlines
     from .present import overdue_text
 
-    output(deadlines.overdue(open_workspace(ctx)), as_json, overdue_text)
+    output(deadlines.overdue(open_workspace(ctx), form_id, department), as_json,
+           overdue_text)
 
 
 @cli.command()
