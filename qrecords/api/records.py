@@ -15,8 +15,8 @@ from ..domain.changes import VERSION_ACTIONS, changes, what_happened
 from ..domain.fields import MASK
 from ..domain.forms import Form, validate_data
 from ..domain.numbering import format_number, period_of
-from ..errors import (Conflict, Disposed, IntegrityError, QrecError, ValidationError,
-                      WorkflowError)
+from ..errors import (Conflict, Disposed, IntegrityError, NotFound, QrecError,
+                      ValidationError, WorkflowError)
 from ..workspace import Workspace
 from .versions import (RecordView, after_change, free_text, freeze_revision, record_view,
                        store_version, visible_data)
@@ -31,7 +31,8 @@ class HistoryEntry(TypedDict):
     version: int
     created_at: str
     effective_date: str
-    author: str
+    author: str       # the user id
+    author_name: str  # the user's display name (the id of a user the catalog no longer has)
     status: str
     status_label: str
     what: str
@@ -221,14 +222,16 @@ def show(ws: Workspace, number: str, version: int | None = None) -> RecordView |
 
 
 def history(ws: Workspace, number: str) -> list[HistoryEntry]:
-    """Every version, oldest first, with who, when, why, which fields changed and the
-    electronic signature that made it (signatures.Signature, or None)."""
+    """Every version, oldest first, with who (user id and display name), when, why, which
+    fields changed and the electronic signature that made it (signatures.Signature, or
+    None)."""
     record = ws.record_row(number)
     form, _ = ws.forms.frozen(record["form_revision_id"])
     steps = {e["version"]: e for e in ws.catalog.events(number)
              if e["action"] in VERSION_ACTIONS}
     story, previous = [], None
     sees = ws.sees_personal_data()
+    names: dict[str, str] = {}
     for row in ws.catalog.versions(record["id"]):
         changed = [c["field"] for c in changes(form, previous, row["data"])] \
             if previous is not None else []
@@ -237,6 +240,8 @@ def history(ws: Workspace, number: str) -> list[HistoryEntry]:
             changed += event["detail"].get("sensitive_given", [])
         story.append({"version": row["version"], "created_at": row["created_at"],
                       "effective_date": row["effective_date"], "author": row["author"],
+                      "author_name": names.setdefault(row["author"],
+                                                      _name_of(ws, row["author"])),
                       "status": row["status"],
                       "status_label": form.workflow.label(row["status"]),
                       "what": what_happened(form, event), "reason": row["reason"],
@@ -244,6 +249,13 @@ def history(ws: Workspace, number: str) -> list[HistoryEntry]:
                       "signature": event["detail"].get("signature")})
         previous = row["data"]
     return story
+
+
+def _name_of(ws: Workspace, user_id: str) -> str:
+    try:
+        return ws.user(user_id).name
+    except NotFound:
+        return user_id
 
 
 def diff(ws: Workspace, number: str, a: int | None = None, b: int | None = None) -> Diff:

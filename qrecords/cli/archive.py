@@ -252,18 +252,24 @@ def audit_pack(ctx, out, form_id, date_from, date_to, all_versions, as_json):
 
 @cli.command()
 @click.argument("form_id", metavar="FORM")
-@click.option("--out", required=True, metavar="FILE", help="FILE.xlsx or FILE.csv.")
+@click.option("--out", metavar="FILE", help="FILE.xlsx or FILE.csv (without it: printed).")
 @click.option("--from", "date_from", metavar="DATE", help="Records dated on or after DATE.")
 @click.option("--to", "date_to", metavar="DATE", help="Records dated on or before DATE.")
+@click.option("--columns", metavar="A,B,...", help="Only these columns, in this order (field "
+              "ids or labels, or register headings; the record number always first).")
+@click.option("--long-text", is_flag=True, help="Long-text and table fields too.")
+@click.option("--sort", metavar="COLUMN[:desc]", help="Order the rows by a column.")
 @json_option
 @click.pass_context
-def register(ctx, form_id, out, date_from, date_to, as_json):
-    """Write the register 台账 of FORM: one row per record."""
-    from ..api.register import export
-    from .present import register_text
+def register(ctx, form_id, out, date_from, date_to, columns, long_text, sort, as_json):
+    """The register 台账 of FORM, one row per record: written to --out, else printed."""
+    from ..api.register import View, export
+    from .present import register_table, register_text
 
-    output(export(open_workspace(ctx), form_id, out, date_from, date_to), as_json,
-           register_text)
+    names = tuple(n.strip() for n in columns.split(",") if n.strip()) if columns else ()
+    made = export(open_workspace(ctx), form_id, out, date_from, date_to,
+                  View(names, long_text, sort))
+    output(made, as_json, register_text if out else register_table)
 
 
 @cli.group("report")
