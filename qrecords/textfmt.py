@@ -36,13 +36,47 @@ def clip(text: str, cells: int) -> str:
     return text  # not reached: the whole text is wider than cells
 
 
-def table(headers: list[str], rows: list[list[str]]) -> str:
-    """Rows aligned under their headers, two spaces between columns."""
+def table(headers: list[str], rows: list[list[str]], max_width: int | None = None) -> str:
+    """Rows aligned under their headers, two spaces between columns. With `max_width`
+    (terminal cells), the widest columns are narrowed until the lines fit (none below
+    MIN_COLUMN cells, the first — the number or id a row is known by — never) and the cells
+    cut with … (CJK characters count two cells); columns that still do not fit are left out
+    from the right, and a last line says how many."""
     cells = [headers] + [[str(c) for c in row] for row in rows]
     widths = [max(width(row[i]) for row in cells) for i in range(len(headers))]
+    hidden = 0
+    if max_width is not None:
+        while len(widths) > 1 and sum(_floors(widths)) + 2 * (len(widths) - 1) > max_width:
+            widths.pop()
+            hidden += 1
+        widths = _fitted(widths, max_width)
+        cells = [[c if width(c) <= w else clip(c, w) for c, w in zip(row, widths)]
+                 for row in cells]
     lines = ["  ".join(pad(c, w) for c, w in zip(row, widths)).rstrip() for row in cells]
     lines.insert(1, "  ".join("─" * w for w in widths))
+    if hidden:
+        lines.append(f"（另有 {hidden} 列未显示 {hidden} more columns not shown）")
     return "\n".join(lines)
+
+
+MIN_COLUMN = 10  # cells a narrowed column keeps: a date, a number (narrower ones stay so)
+
+
+def _floors(widths: list[int]) -> list[int]:
+    return [widths[0]] + [min(w, MIN_COLUMN) for w in widths[1:]]
+
+
+def _fitted(widths: list[int], max_width: int) -> list[int]:
+    """Column widths whose line (two cells between columns) fits `max_width`, narrowing the
+    widest column one cell at a time; as close as MIN_COLUMN allows when it cannot fit."""
+    widths = list(widths)
+    floors = _floors(widths)
+    while sum(widths) + 2 * (len(widths) - 1) > max_width:
+        widest = max(range(len(widths)), key=lambda i: widths[i] - floors[i])
+        if widths[widest] <= floors[widest]:
+            break
+        widths[widest] -= 1
+    return widths
 
 
 def pairs(items: list[tuple[str, str]], indent: str = "") -> str:

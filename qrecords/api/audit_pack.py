@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Callable, TypedDict
 
 from .. import clock
+from ..domain import names
 from ..domain.access import CONTROLLER
 from ..outputs import out_path, writing
 from ..workspace import Workspace
@@ -65,7 +66,9 @@ def build(ws: Workspace, out: str, form_id: str | None = None, date_from: str | 
     actor = ws.require_role(CONTROLLER, "an audit pack")
     path = out_path(out, (".zip",), ws.files.holds_path)
     date_from, date_to = register.period(date_from, date_to)
-    forms = [ws.forms.current(form_id)] if form_id else list(ws.forms.all_current().values())
+    every = ws.forms.all_current()
+    form_id = names.form_id(every, form_id) if form_id else None
+    forms = [every[form_id]] if form_id else list(every.values())
     checked = verify.verify(ws)
     members: dict[str, bytes | Callable[[], bytes]] = {}  # name in the zip -> content, or
     # a function that reads it (one stored file in memory at a time)

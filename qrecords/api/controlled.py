@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TypedDict
 
 from .. import clock
+from ..domain import names
 from ..errors import Conflict, NotFound, QrecError, suggest
 from ..render.context import build_context, literal
 from ..render.controlled import CONTROLLED_MARK, control_line, controlled_copy_docx
@@ -61,10 +62,10 @@ def issue(ws: Workspace, form_id: str, department: str, copies: int = 1) -> Issu
     ws.require_role("document_controller", "issuing controlled forms")
     if not 1 <= copies <= MAX_COPIES:
         raise QrecError(f"must be 1 to {MAX_COPIES}, not {copies}", param="copies")
-    form = ws.forms.current(form_id)
+    form = ws.forms.current(names.form_id(ws.forms.all_current(), form_id))
     refuse_retired(ws, form, "controlled issue")
     template = ws.forms.template(form)
-    dept = department_id(ws, department)
+    dept = names.department_id(ws.settings.departments, department, param="to")
     label = ws.settings.department(dept)
     today = clock.today().isoformat()
     compact = "".join(ch for ch in form.revision if ch.isalnum())
@@ -99,16 +100,6 @@ def issue(ws: Workspace, form_id: str, department: str, copies: int = 1) -> Issu
             "to_recall": to_recall(ws, form.id)}
 
 
-def department_id(ws: Workspace, given: str) -> str:
-    """The id of a department qrecords.yaml defines, given its id or either label."""
-    for dept, label in ws.settings.departments.items():
-        if given.strip().lower() in (dept.lower(), label.zh, label.en.lower(),
-                                     str(label).lower()):
-            return dept
-    raise NotFound(f"no department '{given}'{suggest(given, ws.settings.departments)}; "
-                   f"qrecords.yaml defines {', '.join(ws.settings.departments)}", param="to")
-
-
 def _pdf(ws: Workspace, key: str, number: str, form) -> None:
     """The copy's PDF, stamped 受控 CONTROLLED, logged; a notice when it cannot be made."""
     try:
@@ -130,7 +121,10 @@ def issued(ws: Workspace, form_id: str | None = None,
            include_returned: bool = False) -> list[IssuedCopy]:
     """The controlled copies out (returned ones too with `include_returned`), by department
     and distribution number; `current` says whether each is of its form's revision now (and
-    that revision is not retired: copies of a retired form are recalled too)."""
+    that revision is not retired: copies of a retired form are recalled too). `form_id`: an id
+    or title (domain/names.py); NotFound for another."""
+    if form_id:
+        form_id = names.form_id(ws.forms.all_current(), form_id)
     events = ws.catalog.events_by_action([ISSUED, RETURNED, "file.pdf_made", RETIRED])
     retired = {(e["detail"]["form"], e["detail"]["revision"]) for e in events
                if e["action"] == RETIRED}

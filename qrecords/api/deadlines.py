@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import TypedDict
 
 from .. import clock
+from ..domain import names, workflow_rules
 from ..labels import Label
-from ..domain import workflow_rules
 from ..workspace import Workspace
 from .keys import pdf_key
 from .pdfs import log_letter_pdf
@@ -37,11 +37,20 @@ class Reminder(OverdueCase):
     made: bool  # False when it was made earlier today
 
 
-def overdue(ws: Workspace) -> list[OverdueCase]:
-    """Open records past their workflow's deadline, most overdue first."""
+def overdue(ws: Workspace, form: str | None = None,
+            department: str | None = None) -> list[OverdueCase]:
+    """Open records past their workflow's deadline, most overdue first; only those of `form`
+    and held by `department` when given (ids or labels, domain/names.py: NotFound listing
+    the allowed ones for another)."""
     today = clock.today()
     found: list[OverdueCase] = []
-    for form_id, current in ws.forms.all_current().items():
+    forms = ws.forms.all_current()
+    if form is not None:
+        wanted = names.form_id(forms, form)
+        forms = {wanted: forms[wanted]}
+    if department is not None:
+        department = names.department_id(ws.settings.departments, department)
+    for form_id, current in forms.items():
         flow = current.workflow
         if flow.deadline is None:
             continue
@@ -52,6 +61,8 @@ def overdue(ws: Workspace) -> list[OverdueCase]:
             if due is None or today <= due:
                 continue
             holder = workflow_rules.holder(form.workflow, row["status"], row["data"])
+            if department is not None and holder != department:
+                continue
             found.append({
                 "number": row["number"], "form": form.id, "form_title": str(form.title),
                 "title": form.title_of(row["data"]), "status": row["status"],

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Callable, TypedDict
 
 from .. import clock
-from ..domain import retention
+from ..domain import names, retention
 from ..domain.access import CONTROLLER
 from ..errors import ValidationError
 from ..workspace import Workspace
@@ -56,12 +56,13 @@ class HoldChange(TypedDict):
 Disposal = Disposition  # what `dispose` returns (api/disposition.py)
 
 
-def status(ws: Workspace) -> list[RetentionStatus]:
+def status(ws: Workspace, form: str | None = None) -> list[RetentionStatus]:
     """Per form: its policy and how many records are open, retained, due, on hold, destroyed
     and transferred. Due counts closed records past their period that are not on hold; on
     hold counts every held record, whatever its state; disposed is destroyed and
     transferred. [{form, form_title, policy, open, retained, due, on_hold, destroyed,
-    transferred, disposed}]"""
+    transferred, disposed}]; only `form`'s row when given (id or title, domain/names.py)."""
+    wanted = names.form_id(ws.forms.all_current(), form) if form is not None else None
     counts = ws.catalog.retention_counts(clock.today().isoformat())
     gone: dict[str, dict[str, int]] = {}  # form -> action -> tombstones
     for tombstone in ws.catalog.tombstones():
@@ -70,6 +71,8 @@ def status(ws: Workspace) -> list[RetentionStatus]:
     forms = ws.forms.all_current()
     rows = []
     for form_id in sorted(set(forms) | set(counts)):
+        if wanted is not None and form_id != wanted:
+            continue
         form = forms.get(form_id)
         found = counts.get(form_id, {})
         rows.append({"form": form_id, "form_title": str(form.title) if form else form_id,
@@ -81,12 +84,16 @@ def status(ws: Workspace) -> list[RetentionStatus]:
     return rows
 
 
-def due(ws: Workspace) -> list[DueRecord]:
+def due(ws: Workspace, form: str | None = None) -> list[DueRecord]:
     """Closed (or void) records whose retention period has ended, earliest first, held ones
     marked, each with the action its policy says (destroy or transfer): [{number, form,
-    title, status, closed_on, retention_from, retention_until, why, action, on_hold}]."""
+    title, status, closed_on, retention_from, retention_until, why, action, on_hold}];
+    only `form`'s when given (id or title, domain/names.py)."""
+    wanted = names.form_id(ws.forms.all_current(), form) if form is not None else None
     rows = []
     for row in ws.catalog.due_records(clock.today().isoformat()):
+        if wanted is not None and row["form_id"] != wanted:
+            continue
         form, _ = ws.forms.frozen(row["form_revision_id"])
         rows.append({"number": row["number"], "form": row["form_id"], "title": row["title"],
                      "status": row["status"], "closed_on": row["closed_on"],

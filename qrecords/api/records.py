@@ -15,8 +15,8 @@ from ..domain.changes import VERSION_ACTIONS, changes, what_happened
 from ..domain.fields import MASK
 from ..domain.forms import Form, validate_data
 from ..domain.numbering import format_number, period_of
-from ..errors import (Conflict, Disposed, IntegrityError, QrecError, ValidationError,
-                      WorkflowError)
+from ..errors import (Conflict, Disposed, IntegrityError, NotFound, QrecError,
+                      ValidationError, WorkflowError)
 from ..workspace import Workspace
 from .form_revisions import refuse_retired
 from .versions import (RecordView, after_change, free_text, freeze_revision, record_view,
@@ -32,7 +32,8 @@ class HistoryEntry(TypedDict):
     version: int
     created_at: str
     effective_date: str
-    author: str
+    author: str       # the user id
+    author_name: str  # the user's display name (the id of a user the catalog no longer has)
     status: str
     status_label: str
     what: str
@@ -63,12 +64,8 @@ def new_record(ws: Workspace, form_id: str, data: dict, follows: str | None = No
     ValidationError (every problem), WorkflowError, FormError, Conflict (a retired form)."""
     form = ws.forms.current(form_id)
     template = ws.forms.template(form)
-    if isinstance(data, dict):
-        workflow_rules.refuse_owned(form.workflow, data, f"new {form.id}")
-    if follows is not None:
-        data = _follow_up(ws, form, follows, data)
     today = clock.today()
-    clean = validate_data(form, data, today.isoformat())
+    clean = _checked(ws, form, data, follows, today.isoformat())
     period = period_of(form.number_pattern, today)
     with ws.write() as tx:  # files put in it go if it fails
         refuse_retired(ws, form, "new record")  # under the write lock: retire comes first
@@ -90,6 +87,52 @@ def new_record(ws: Workspace, form_id: str, data: dict, follows: str | None = No
     # Copied values of a follow-up were not typed by the actor: shown (masked, logged) and
     # hashed as any read.
     return record_view(ws, number, own_input=follows is None, stored=stored)
+
+
+class Preview(TypedDict):
+    """What `new` would store, shown before it is stored: no number is used for it."""
+    dry_run: bool            # always True: nothing was stored
+    number: None             # a number is given only when the record is stored
+    form: str
+    form_title: str
+    form_number: str
+    form_revision: str
+    status: str
+    status_label: str
+    title: str
+    effective_date: str      # YYYY-MM-DD
+    author: str
+    data: dict               # the clean data, every field (None where empty)
+    due_date: str | None
+
+
+def preview_record(ws: Workspace, form_id: str, data: dict,
+                   follows: str | None = None) -> Preview:
+    """Check `data` for a new record of `form_id` exactly as new_record does, and return what
+    it would store; nothing is written, no number is used, nothing is logged. Raises
+    NotFound, ValidationError (every problem), WorkflowError, FormError."""
+    form = ws.forms.current(form_id)
+    ws.forms.template(form)  # a form whose template is missing cannot be filled either
+    today = clock.today().isoformat()
+    clean = _checked(ws, form, data, follows, today)
+    flow = form.workflow
+    due = workflow_rules.due_date(flow, clean)
+    return {"dry_run": True, "number": None, "form": form.id, "form_title": str(form.title),
+            "form_number": form.form_number, "form_revision": form.revision,
+            "status": flow.initial, "status_label": flow.label(flow.initial),
+            "title": form.title_of(clean), "effective_date": today, "author": ws.actor.id,
+            "data": clean, "due_date": due.isoformat() if due else None}
+
+
+def _checked(ws: Workspace, form: Form, data: dict, follows: str | None,
+             today: str) -> dict:
+    """The clean data of a new record: owned fields refused, a follow-up's copied values
+    added, every field validated."""
+    if isinstance(data, dict):
+        workflow_rules.refuse_owned(form.workflow, data, f"new {form.id}")
+    if follows is not None:
+        data = _follow_up(ws, form, follows, data)
+    return validate_data(form, data, today)
 
 
 def _follow_up(ws: Workspace, form: Form, follows: str, data: dict) -> dict:
@@ -192,14 +235,16 @@ def show(ws: Workspace, number: str, version: int | None = None) -> RecordView |
 
 
 def history(ws: Workspace, number: str) -> list[HistoryEntry]:
-    """Every version, oldest first, with who, when, why, which fields changed and the
-    electronic signature that made it (signatures.Signature, or None)."""
+    """Every version, oldest first, with who (user id and display name), when, why, which
+    fields changed and the electronic signature that made it (signatures.Signature, or
+    None)."""
     record = ws.record_row(number)
     form, _ = ws.forms.frozen(record["form_revision_id"])
     steps = {e["version"]: e for e in ws.catalog.events(number)
              if e["action"] in VERSION_ACTIONS}
     story, previous = [], None
     sees = ws.sees_personal_data()
+    names: dict[str, str] = {}
     for row in ws.catalog.versions(record["id"]):
         changed = [c["field"] for c in changes(form, previous, row["data"])] \
             if previous is not None else []
@@ -208,6 +253,8 @@ def history(ws: Workspace, number: str) -> list[HistoryEntry]:
             changed += event["detail"].get("sensitive_given", [])
         story.append({"version": row["version"], "created_at": row["created_at"],
                       "effective_date": row["effective_date"], "author": row["author"],
+                      "author_name": names.setdefault(row["author"],
+                                                      _name_of(ws, row["author"])),
                       "status": row["status"],
                       "status_label": form.workflow.label(row["status"]),
                       "what": what_happened(form, event), "reason": row["reason"],
@@ -215,6 +262,13 @@ def history(ws: Workspace, number: str) -> list[HistoryEntry]:
                       "signature": event["detail"].get("signature")})
         previous = row["data"]
     return story
+
+
+def _name_of(ws: Workspace, user_id: str) -> str:
+    try:
+        return ws.user(user_id).name
+    except NotFound:
+        return user_id
 
 
 def diff(ws: Workspace, number: str, a: int | None = None, b: int | None = None) -> Diff:

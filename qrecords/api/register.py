@@ -4,7 +4,9 @@ Columns, headed in both languages: record number, the day it was made, the form'
 (what --from/--to filter on; without one, the day it was made), customer, product (when the
 form has a `product` field), status, due date (when the workflow has a deadline), closed on,
 retained until, hold; then the form's other one-line fields, its title fields first and the
-rest in schema order. Long text and tables stay on the form: a cell is no place for them.
+rest in schema order. Long text and tables stay on the form unless asked for (`long_text`,
+or named among the chosen columns). A View chooses the columns (by id, field label or
+heading, in the order given; the record number always first) and the order of the rows.
 
 Sensitive fields are `***` for users without the privacy role. A privacy user's export that
 contains sensitive values is logged as one `register.sensitive_read` event.
@@ -20,12 +22,13 @@ from dataclasses import dataclass
 from typing import Callable, TypedDict
 
 from .. import clock
-from ..domain import workflow_rules
-from ..errors import QrecError
+from ..domain import names, workflow_rules
 from ..domain.fields import MASK
 from ..domain.forms import Form
+from ..errors import QrecError
 from ..index.documents import record_date
 from ..index.query import check_date
+from ..labels import Label
 from ..outputs import out_path, write_out
 from ..textfmt import width
 from ..workspace import Workspace
@@ -43,6 +46,15 @@ class Column:
     field: str | None = None  # the form field it shows, if any
 
 
+@dataclass(frozen=True)
+class View:
+    """Which columns a register shows and how its rows are ordered (the default: every
+    one-line column, in the order of the catalog)."""
+    columns: tuple[str, ...] = ()  # ids, field labels or headings (zh, en or both); () = all
+    long_text: bool = False        # long-text and table fields too
+    sort: str | None = None        # a column, as `columns` names them, + ":desc" for descending
+
+
 # form, form_title, out (the file written), from and to (the period, or None), count (rows),
 # masked (sensitive columns shown as ***), columns [{id, heading}], rows [column id -> value]
 Register = TypedDict("Register", {
@@ -50,13 +62,18 @@ Register = TypedDict("Register", {
     "count": int, "masked": bool, "columns": list[dict], "rows": list[dict]})
 
 
-def export(ws: Workspace, form_id: str, out: str, date_from: str | None = None,
-           date_to: str | None = None) -> Register:
-    """Write the register of a form to `out` (.xlsx or .csv) and return it:
-    {form, form_title, out, from, to, count, masked, columns: [{id, heading}], rows}."""
+def export(ws: Workspace, form_id: str, out: str | None, date_from: str | None = None,
+           date_to: str | None = None, view: View = View()) -> Register:
+    """Write the register of a form (id or title) to `out` (.xlsx or .csv) and return it:
+    {form, form_title, out, from, to, count, masked, columns: [{id, heading}], rows}; with
+    `out` None nothing is written (the rows are for the screen; `out` is "screen").
+    Raises NotFound (param "columns" or "sort") for a column the form has not, QrecError
+    (param "out") for a bad file name."""
+    if out is None:
+        return _deliver(ws, form_id, None, date_from, date_to, "screen", lambda _: None, view)
     path = out_path(out, SUFFIXES, ws.files.holds_path)
     return _deliver(ws, form_id, path.suffix.lower(), date_from, date_to,
-                    str(path.resolve()), lambda content: write_out(path, content))
+                    str(path.resolve()), lambda content: write_out(path, content), view)
 
 
 def download(ws: Workspace, form_id: str, suffix: str, date_from: str | None = None,
@@ -71,16 +88,18 @@ def download(ws: Workspace, form_id: str, suffix: str, date_from: str | None = N
     return made[0], result
 
 
-def _deliver(ws: Workspace, form_id: str, suffix: str, date_from: str | None,
-             date_to: str | None, out: str, deliver: Callable[[bytes], None]) -> Register:
-    """Build the register and `deliver` its file; a read of sensitive values is logged in the
-    same transaction as the delivery (the event and the file go together, or neither)."""
+def _deliver(ws: Workspace, form_id: str, suffix: str | None, date_from: str | None,
+             date_to: str | None, out: str, deliver: Callable[[bytes], None],
+             view: View = View()) -> Register:
+    """Build the register and `deliver` its file (none for the screen: suffix None); a read
+    of sensitive values is logged in the same transaction as the delivery (the event and the
+    file go together, or neither)."""
     actor = ws.actor
     date_from, date_to = period(date_from, date_to)
-    form = ws.forms.current(form_id)
-    columns, rows, shown, about = build(ws, form, actor, date_from, date_to)
-    content = xlsx_bytes(columns, rows, about) if suffix == ".xlsx" \
-        else csv_bytes(columns, rows)
+    form = ws.forms.current(names.form_id(ws.forms.all_current(), form_id))
+    columns, rows, shown, about = build(ws, form, actor, date_from, date_to, view)
+    content = b"" if suffix is None else xlsx_bytes(columns, rows, about) \
+        if suffix == ".xlsx" else csv_bytes(columns, rows)
     if not shown["records"]:  # nothing to log (and a read-only workspace can export)
         deliver(content)
     else:
@@ -95,12 +114,20 @@ def _deliver(ws: Workspace, form_id: str, suffix: str, date_from: str | None,
             "columns": [{"id": c.id, "heading": c.heading} for c in columns], "rows": rows}
 
 
-def build(ws, form: Form, actor, date_from: str | None, date_to: str | None):
-    """(columns, rows, shown, about) of a form's register as `actor` may see it; `shown`
-    names the sensitive values it reveals (to be logged by whoever writes it out)."""
-    columns = register_columns(form)
+def build(ws, form: Form, actor, date_from: str | None, date_to: str | None,
+          view: View = View()):
+    """(columns, rows, shown, about) of a form's register as `actor` may see it, its columns
+    and order as `view` says; `shown` names the sensitive values it reveals (to be logged by
+    whoever writes it out)."""
+    every = register_columns(form, long_text=True)
+    columns = chosen_columns(form, every, view)
+    key, descending = sort_key(form, every, view.sort)
+    wanted = columns + ([key] if key is not None and key not in columns else [])
     sees = ws.sees_personal_data()  # `actor` is the acting user; masked when read-only
-    rows, shown = register_rows(ws, form, columns, sees, date_from, date_to)
+    rows, shown = register_rows(ws, form, wanted, sees, date_from, date_to)
+    if key is not None:
+        rows = sorted_rows(rows, key, descending)
+        rows = [{c.id: row[c.id] for c in columns} for row in rows]
     about = {"form": form, "actor": actor, "from": date_from, "to": date_to,
              "organisation": ws.settings.organisation, "masked": not sees, "demo": ws.demo}
     return columns, rows, shown, about
@@ -117,8 +144,9 @@ def period(date_from: str | None, date_to: str | None) -> tuple[str | None, str 
     return date_from, date_to
 
 
-def register_columns(form: Form) -> list[Column]:
-    """The columns of a form's register, in order (see the module's docstring)."""
+def register_columns(form: Form, long_text: bool = False) -> list[Column]:
+    """The columns of a form's register, in order (see the module's docstring); long-text
+    and table fields too with `long_text`."""
     placed = [fid for fid in (form.date_field, form.customer_field, "product")
               if fid and form.field(fid) is not None]
     columns = [Column("number", "记录编号 Number"), Column("created_on", "建档日期 Created",
@@ -133,7 +161,7 @@ def register_columns(form: Form) -> list[Column]:
     rest = list(form.title_fields) + [f.id for f in form.fields if f.id not in form.title_fields]
     taken = {c.id for c in columns}
     for fid in rest:
-        if fid in placed or form.field(fid).type in LONG_TYPES:
+        if fid in placed or (form.field(fid).type in LONG_TYPES and not long_text):
             continue
         column = _field_column(form, fid)
         if column.id in taken:  # a field named like a register column keeps its own key
@@ -141,6 +169,61 @@ def register_columns(form: Form) -> list[Column]:
         taken.add(column.id)
         columns.append(column)
     return columns
+
+
+def chosen_columns(form: Form, every: list[Column], view: View) -> list[Column]:
+    """The columns `view` asks for, among `every` (register_columns with long text): the
+    record number first, then those named in their order; without names, the default ones
+    (with long text when asked). Raises NotFound (param "columns") in one line listing the
+    columns the form has."""
+    if not view.columns:
+        return register_columns(form, long_text=view.long_text)
+    chosen = [every[0]]
+    for name in view.columns:
+        column = _column_named(form, every, name, "columns")
+        if column not in chosen:
+            chosen.append(column)
+    return chosen
+
+
+def sort_key(form: Form, every: list[Column], sort: str | None) -> tuple[Column | None, bool]:
+    """(column, descending) of a sort such as `received_date:desc` or `受理日期`; (None,
+    False) for none. Raises NotFound (param "sort") for a column the form has not, QrecError
+    for an order other than asc or desc."""
+    if sort is None or not sort.strip():
+        return None, False
+    name, _, order = sort.strip().rpartition(":") if ":" in sort else (sort, "", "asc")
+    if order.strip().lower() not in ("asc", "desc"):
+        raise QrecError(f"'{sort}': the order after ':' is asc or desc", param="sort")
+    return _column_named(form, every, name, "sort"), order.strip().lower() == "desc"
+
+
+def _column_named(form: Form, every: list[Column], name: str, param: str) -> Column:
+    """The column `name` names: its id, its field's label or its heading (zh, en, both)."""
+    labels = {}
+    for column in every:
+        field = form.field(column.field) if column.field else None
+        if field is not None:
+            labels[column.id] = field.label
+        else:
+            zh, _, en = column.heading.partition(" ")
+            labels[column.id] = Label(zh, en)
+    found = names.resolve(name, labels, "column", param)
+    return next(c for c in every if c.id == found)
+
+
+def sorted_rows(rows: list[dict], column: Column, descending: bool) -> list[dict]:
+    """Rows ordered by one column (dates and numbers as such, text as text); empty and
+    masked cells last either way; rows with equal cells keep their order."""
+    def value(row):
+        cell = row[column.id]
+        if column.kind in ("integer", "decimal"):
+            return decimal.Decimal(str(cell))
+        return str(cell)
+
+    filled = [r for r in rows if r[column.id] not in (None, MASK)]
+    empty = [r for r in rows if r[column.id] in (None, MASK)]
+    return sorted(filled, key=value, reverse=descending) + empty
 
 
 def _field_column(form: Form, fid: str) -> Column:
@@ -188,6 +271,8 @@ def register_rows(ws, form: Form, columns: list[Column], privacy: bool,
 
 
 def _cell(field, value):
+    if field.type == "table":  # one line per row: 名称=铜板; 数量=40
+        return "\n".join(field.row_text(row) for row in value) if value else None
     return field.display(value) if field.type in ("choice", "yesno") else value
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Callable, TypedDict
 
-from ..errors import NotFound, QrecError, suggest
+from ..domain import names
+from ..errors import QrecError
 from ..files.base import sha256_bytes
 from ..index import searching
 from ..index.searchindex import IndexBroken
@@ -42,19 +43,17 @@ def search(ws: Workspace, text: str, form: str | None = None, status: str | None
            date_to: str | None = None, limit: int = 20,
            all_versions: bool = False) -> Found:
     """Records matching `text` (the query language of the README), best first, filtered by
-    form, status, customer and date (YYYY-MM-DD, inclusive). Raises QrecError naming the
+    form, status (ids or labels, domain/names.py), customer and date (YYYY-MM-DD,
+    inclusive). Raises QrecError naming the
     parameter at fault (param "text", "form", "status", "date_from" ...)."""
     if len(text) > MAX_QUERY:
         raise QrecError(f"the query is longer than {MAX_QUERY} characters ({len(text)})",
                         param="text")
     forms = ws.forms.all_current()
-    if form is not None and form not in forms:
-        raise NotFound(f"no form '{form}'{suggest(form, forms)}; forms: {', '.join(forms)}",
-                       param="form")
-    states = {s.id for f in forms.values() for s in f.workflow.states}
-    if status is not None and status not in states:
-        raise QrecError(f"'{status}' is not a status{suggest(status, states)}; statuses: "
-                        f"{', '.join(sorted(states))}", param="status")
+    if form is not None:
+        form = names.form_id(forms, form)
+    if status is not None:
+        status = names.status_id([forms[form]] if form else forms.values(), status)
     ws.sync_index()
     fields = [f for each in forms.values() for f in each.fields]
     types = {}

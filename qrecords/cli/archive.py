@@ -13,8 +13,10 @@ from .app import cli, json_option, open_workspace, output, print_json, progress_
 # A query may start with "-" (`qrec search -2016`): an unknown option is taken as the query.
 @cli.command(context_settings={"ignore_unknown_options": True})
 @click.argument("words", nargs=-1, required=True, metavar="QUERY...")
-@click.option("--form", "form_id", metavar="FORM", help="Only records of this form.")
-@click.option("--status", "status_", metavar="STATUS", help="Only records in this status.")
+@click.option("--form", "form_id", metavar="FORM", help="Only records of this form (id or "
+              "title: 客户投诉处理单).")
+@click.option("--status", "status_", metavar="STATUS", help="Only records in this status (id "
+              "or label: 已结案).")
 @click.option("--customer", metavar="TEXT", help="Only records whose customer contains TEXT.")
 @click.option("--from", "date_from", metavar="DATE", help="Records dated on or after DATE.")
 @click.option("--to", "date_to", metavar="DATE", help="Records dated on or before DATE.")
@@ -79,26 +81,29 @@ def retention_group():
 
 
 @retention_group.command("status")
+@click.option("--form", "form_id", metavar="FORM", help="Only this form (id or title).")
 @json_option
 @click.pass_context
-def retention_status(ctx, as_json):
+def retention_status(ctx, form_id, as_json):
     """Per form: open, retained, due, on hold, destroyed and transferred records."""
     from ..api import disposal
     from .present import retention_status_text
 
-    output(disposal.status(open_workspace(ctx)), as_json, retention_status_text)
+    output(disposal.status(open_workspace(ctx), form_id), as_json, retention_status_text)
 
 
 @retention_group.command("due")
+@click.option("--form", "form_id", metavar="FORM", help="Only this form's records (id or "
+              "title).")
 @json_option
 @click.pass_context
-def retention_due(ctx, as_json):
+def retention_due(ctx, form_id, as_json):
     """Closed records whose retention period has ended, with the date it ended and what
     their policy says then (destroy or transfer)."""
     from ..api import disposal
     from .present import retention_due_text
 
-    output(disposal.due(open_workspace(ctx)), as_json, retention_due_text)
+    output(disposal.due(open_workspace(ctx), form_id), as_json, retention_due_text)
 
 
 @cli.group("hold")
@@ -247,18 +252,24 @@ def audit_pack(ctx, out, form_id, date_from, date_to, all_versions, as_json):
 
 @cli.command()
 @click.argument("form_id", metavar="FORM")
-@click.option("--out", required=True, metavar="FILE", help="FILE.xlsx or FILE.csv.")
+@click.option("--out", metavar="FILE", help="FILE.xlsx or FILE.csv (without it: printed).")
 @click.option("--from", "date_from", metavar="DATE", help="Records dated on or after DATE.")
 @click.option("--to", "date_to", metavar="DATE", help="Records dated on or before DATE.")
+@click.option("--columns", metavar="A,B,...", help="Only these columns, in this order (field "
+              "ids or labels, or register headings; the record number always first).")
+@click.option("--long-text", is_flag=True, help="Long-text and table fields too.")
+@click.option("--sort", metavar="COLUMN[:desc]", help="Order the rows by a column.")
 @json_option
 @click.pass_context
-def register(ctx, form_id, out, date_from, date_to, as_json):
-    """Write the register 台账 of FORM: one row per record."""
-    from ..api.register import export
-    from .present import register_text
+def register(ctx, form_id, out, date_from, date_to, columns, long_text, sort, as_json):
+    """The register 台账 of FORM, one row per record: written to --out, else printed."""
+    from ..api.register import View, export
+    from .present import register_table, register_text
 
-    output(export(open_workspace(ctx), form_id, out, date_from, date_to), as_json,
-           register_text)
+    names = tuple(n.strip() for n in columns.split(",") if n.strip()) if columns else ()
+    made = export(open_workspace(ctx), form_id, out, date_from, date_to,
+                  View(names, long_text, sort))
+    output(made, as_json, register_text if out else register_table)
 
 
 @cli.group("report")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from ..textfmt import table
+from .present import table
 from .app import cli, json_option, open_workspace, output, progress_bar
 
 

@@ -3,10 +3,25 @@
 from __future__ import annotations
 
 import dataclasses
+import shutil
+import sys
 
+from .. import textfmt
 from ..domain.fields import MASK
 from ..domain.forms import Form
-from ..textfmt import clip, pairs, table
+from ..textfmt import clip, pairs
+
+
+def terminal_width() -> int | None:
+    """The cells of a line of the terminal stdout goes to (shutil.get_terminal_size: COLUMNS,
+    else the terminal's own); None when stdout is a file or a pipe (whole cells, for the
+    program that reads them)."""
+    return shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+
+
+def table(headers: list[str], rows: list[list[str]]) -> str:
+    """An aligned table (textfmt.table) that fits the terminal's width."""
+    return textfmt.table(headers, rows, terminal_width())
 
 
 def forms_table(forms: list[dict]) -> str:
@@ -92,20 +107,35 @@ def record_text(record: dict, form: Form) -> str:
                ("保存 kept", _kept_text(record))]),
         "",
     ]
+    return "\n".join(lines) + "\n" + pairs(_data_items(form, record["data"]))
+
+
+def _data_items(form: Form, data: dict) -> list[tuple[str, str]]:
+    """(label, value as shown) of every field; a table's rows one per line."""
     items = []
     for field in form.fields:
-        value = record["data"].get(field.id)
+        value = data.get(field.id)
         if field.type != "table":
             items.append((str(field.label), value if value == MASK else field.display(value)))
             continue
         items.append((str(field.label), f"{len(value)} 行 rows" if value else ""))
         for index, row in enumerate(value or [], start=1):
             items.append((f"  [{index}]", field.row_text(row)))
-    return "\n".join(lines) + "\n" + pairs(items)
+    return items
+
+
+def preview_text(preview: dict, form: Form) -> str:
+    """What `new` would store (api.records.preview_record): the form, the state it would
+    start in, every field; it has no number yet."""
+    head = [f"未编号 (no number yet)  {preview['form_title']}  {preview['form_number']} rev "
+            f"{preview['form_revision']}",
+            f"{preview['status_label']} · {preview['effective_date']} by {preview['author']}"
+            + (f" · 期限 due {preview['due_date']}" if preview["due_date"] else ""), ""]
+    return "\n".join(head) + "\n" + pairs(_data_items(form, preview["data"]))
 
 
 def history_text(number: str, story: list[dict]) -> str:
-    rows = [[str(v["version"]), v["created_at"], v["effective_date"], v["author"],
+    rows = [[str(v["version"]), v["created_at"], v["effective_date"], v["author_name"],
              clip(v["what"], 30), v["status_label"], clip(v["reason"] or "", 30),
              clip(", ".join(v["changed"]), 40), _signed(v.get("signature"))] for v in story]
     return f"{number}\n" + table(["VER", "AT (UTC)", "DATE", "BY", "STEP", "STATUS",
@@ -275,6 +305,17 @@ def register_text(result: dict) -> str:
     masked = "\n敏感信息已隐藏 sensitive fields masked (***)" if result["masked"] else ""
     return (f"台账 Register: {result['form_title']}{period}, {result['count']} records 条记录 "
             f"→ {result['out']}{masked}")
+
+
+def register_table(result: dict) -> str:
+    """The register's rows as a table fitting the terminal (a long text on one line), then
+    the count."""
+    headers = [c["heading"] for c in result["columns"]]
+    rows = [[" ".join(str(row[c["id"]]).split()) if row[c["id"]] is not None else ""
+             for c in result["columns"]] for row in result["rows"]]
+    masked = "  敏感信息已隐藏 sensitive fields masked (***)" if result["masked"] else ""
+    return (table(headers, rows) + f"\n{result['count']} 条记录 records · "
+            f"{result['form_title']}{masked}")
 
 
 def complaint_report_text(report: dict) -> str:

@@ -164,22 +164,53 @@ def print_record(ws, record: dict, as_json: bool) -> None:
 @data_options
 @click.option("--follows", metavar="NUMBER", help="Open a follow-up of a closed record whose "
               "outcome was rejected (copies its customer and product).")
+@click.option("--dry-run", is_flag=True, help="Check and show what would be stored; store "
+              "nothing and use no number. 试填，不保存。")
 @json_option
 @click.pass_context
-def new(ctx, form_id, data_file, assignments, follows, as_json):
-    """Fill a new record of FORM (prompts for fields at a terminal without --data/--set)."""
+def new(ctx, form_id, data_file, assignments, follows, dry_run, as_json):
+    """Fill a new record of FORM. At a terminal without --data: asks the fields a person
+    fills (not those a workflow step fills later), checks each answer, shows a summary and
+    asks before saving."""
     from ..api import records
 
     ws = open_workspace(ctx)
     data = gather(data_file, assignments)
     if sys.stdin.isatty() and data_file != "-" and not follows:
-        from ..clock import today
-        from .prompting import prompt_fields
+        data = _fill_in(ctx, ws, form_id, data, dry_run)
+    if dry_run:
+        from .present import preview_text
 
-        data = prompt_fields(records.form_for_new(ws, form_id), data,
-                             only_missing_required=bool(data),
-                             today=today().isoformat())
+        form = ws.forms.current(form_id)
+        output(records.preview_record(ws, form_id, data, follows), as_json,
+               lambda preview: preview_text(preview, form))
+        return
     print_record(ws, records.new_record(ws, form_id, data, follows=follows), as_json)
+
+
+def _fill_in(ctx, ws, form_id: str, data: dict, dry_run: bool) -> dict:
+    """The data typed at the terminal; with something typed, its summary and 保存？ before
+    it is saved. Ctrl-C, end of input or "no" end the command (exit 1) with nothing stored."""
+    from ..api import records
+    from ..clock import today
+    from .present import preview_text
+    from .prompting import prompt_fields
+
+    form = records.form_for_new(ws, form_id)  # a retired form is said before any question
+    try:
+        typed = prompt_fields(form, data, only_missing_required=bool(data),
+                              today=today().isoformat())
+        if typed == data or dry_run:  # nothing asked; or the dry run shows it on stdout
+            return typed
+        click.echo("\n" + preview_text(records.preview_record(ws, form_id, typed), form)
+                   + "\n", err=True)
+        if click.confirm("保存？ save?", default=False, err=True):
+            return typed
+        message = "未保存 not saved: nothing was stored"
+    except (click.Abort, KeyboardInterrupt):
+        message = "已取消，未保存 cancelled: nothing was stored"
+    click.echo(f"\nError: {message}", err=True)
+    ctx.exit(1)
 
 
 @cli.command()
@@ -327,14 +358,18 @@ def sign(ctx, number, decision, comment, as_json):
 
 
 @cli.command()
+@click.option("--form", "form_id", metavar="FORM", help="Only this form's cases (id or title).")
+@click.option("--department", metavar="DEPT", help="Only cases this department holds (id or "
+              "name in qrecords.yaml).")
 @json_option
 @click.pass_context
-def overdue(ctx, as_json):
+def overdue(ctx, form_id, department, as_json):
     """Open cases past their deadline, most overdue first. 逾期未结案件。"""
     from ..api import deadlines
     from .present import overdue_text
 
-    output(deadlines.overdue(open_workspace(ctx)), as_json, overdue_text)
+    output(deadlines.overdue(open_workspace(ctx), form_id, department), as_json,
+           overdue_text)
 
 
 @cli.command()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from ..errors import QrecError
-from ..textfmt import table
+from .present import table
 from .app import cli, json_option, open_workspace, output
 from .identity import (keep_session, prepare_session_file, read_password,
                        refuse_password_arguments)

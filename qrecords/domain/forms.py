@@ -85,6 +85,19 @@ def validate_data(form: Form, data: dict, today: str) -> dict:
     return clean
 
 
+def check_value(f: Field, raw, today: str, place: str | None = None):
+    """One field's value (a table: its rows, but not the other fields) checked as
+    validate_data checks it: the clean value (None, or [] for a table, when empty). `today`
+    is the effective date YYYY-MM-DD; `place` names the value in a problem (default the
+    field id). Raises ValidationError listing the value's problems (a required field left
+    empty is one)."""
+    problems: list[str] = []
+    value = _check_value(f, raw, place or f.id, problems, dt.date.fromisoformat(today))
+    if problems:
+        raise ValidationError(problems)
+    return value
+
+
 def _default(f: Field, today: str):
     return today if f.default == "today" else f.default
 

@@ -12,17 +12,9 @@ import re
 
 from ..domain.fields import Field
 from ..domain.forms import Form
-from ..domain.ledger import LEGACY_FIELD
+from ..domain.entry import typed_fields
 
 _CELL = re.compile(r"(?P<table>[a-z_][a-z0-9_]*)-(?P<row>\d{1,4})-(?P<column>[a-z_][a-z0-9_]*)")
-
-
-def fillable(form: Form) -> list[Field]:
-    """The fields a person types: not those only the workflow writes (who approved, sign-off
-    rows), not computed ones, not an imported record's old number."""
-    owned = form.workflow.owned_fields()
-    return [f for f in form.fields if f.id not in owned and f.computed is None
-            and f.id != LEGACY_FIELD]
 
 
 def raw_text(field: Field, value) -> str:
@@ -38,14 +30,14 @@ def defaults(form: Form, today: str) -> dict:
     """{field id: text} of the schema's defaults, as a new form's inputs start (the CLI
     applies the same defaults to fields not given): `today` for a date default of today."""
     return {f.id: raw_text(f, today if f.default == "today" else f.default)
-            for f in fillable(form) if f.default is not None and f.type != "table"}
+            for f in typed_fields(form) if f.default is not None and f.type != "table"}
 
 
 def posted_data(form: Form, posted) -> dict:
     """{field id: raw text, or [row {column: raw text}] for tables} from a posted form (a
-    MultiDict), for every fillable field that was sent."""
+    MultiDict), for every typed field that was sent."""
     data: dict = {}
-    tables = {f.id: f for f in fillable(form) if f.type == "table"}
+    tables = {f.id: f for f in typed_fields(form) if f.type == "table"}
     rows: dict[str, dict[int, dict]] = {t: {} for t in tables}
     for name, value in posted.items(multi=False):
         cell = _CELL.fullmatch(name)
@@ -53,7 +45,7 @@ def posted_data(form: Form, posted) -> dict:
             column = tables[cell["table"]].column(cell["column"])
             if column is not None:
                 rows[cell["table"]].setdefault(int(cell["row"]), {})[column.id] = value
-    for field in fillable(form):
+    for field in typed_fields(form):
         if field.type == "table":
             if f"{field.id}-present" in posted or rows[field.id]:
                 data[field.id] = [row for _, row in sorted(rows[field.id].items())

@@ -12,10 +12,11 @@ from flask import redirect, render_template, request, url_for
 from .. import clock
 from ..api import deadlines, records, signatures, steps, tasks
 from ..api.form_revisions import forms_in_use
+from ..domain.entry import typed_fields
 from ..errors import (Conflict, Disposed, Forbidden, NotAuthenticated, NotFound, QrecError,
                       ValidationError, WorkflowError)
 from .auth import current_ws
-from .fields import defaults, fillable, posted_data, problems_by_field, raw_text
+from .fields import defaults, posted_data, problems_by_field, raw_text
 from .records import record_page
 
 
@@ -46,7 +47,7 @@ def new(form_id: str):
             return redirect(url_for("record", number=made["number"], made=1))
         except ValidationError as exc:
             problems = problems_by_field(exc.problems)
-    return render_template("fill.html", ws=ws, form=form, fields=fillable(form),
+    return render_template("fill.html", ws=ws, form=form, fields=typed_fields(form),
                            values=values, problems=problems, raw=_text, amending=None,
                            masked=set()), 422 if problems else 200
 
@@ -57,7 +58,7 @@ def amend(number: str):
     form = ws.form_of(number)
     masked = {f.id for f in form.fields if f.sensitive} if not ws.sees_personal_data() \
         else set()
-    current = {f.id: _as_text(f, shown["data"].get(f.id)) for f in fillable(form)
+    current = {f.id: _as_text(f, shown["data"].get(f.id)) for f in typed_fields(form)
                if f.id not in masked}
     values, problems, reason, status = current, {}, "", 200
     if request.method == "POST":
@@ -78,7 +79,7 @@ def amend(number: str):
                 raise
             problems, status = {exc.param or "": [" ".join(str(exc).split())]}, \
                 exc.http_status
-    return render_template("fill.html", ws=ws, form=form, fields=fillable(form),
+    return render_template("fill.html", ws=ws, form=form, fields=typed_fields(form),
                            values=values, problems=problems, raw=_text, amending=shown,
                            reason=reason, masked=masked), status
 

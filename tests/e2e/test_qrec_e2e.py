@@ -57,7 +57,8 @@ def test_help_lists_the_commands():
 
 
 def _drive(args, answers, env, timeout=180):
-    """Run qrec on a pseudo-terminal, answering each prompt (a line ending in ': ' or '?').
+    """Run qrec on a pseudo-terminal, answering each prompt (a line ending in ': ', '?' or,
+    a line of long text, '> ').
     A qrec still running at the deadline (waiting for an answer it was not given) is killed,
     so the test fails instead of hanging."""
     pid, fd = pty.fork()
@@ -78,7 +79,7 @@ def _drive(args, answers, env, timeout=180):
         output += chunk
         tail = output.decode("utf-8", "replace").rstrip(" ").splitlines()[-1:]
         if pending and tail and (tail[0].endswith(":") or tail[0].endswith("]:")
-                                 or tail[0].endswith("[y/N]:")):
+                                 or tail[0].endswith("[y/N]:") or tail[0].endswith(">")):
             os.write(fd, (pending.pop(0) + "\n").encode())
     done, status = os.waitpid(pid, os.WNOHANG)
     if done == 0:
@@ -100,14 +101,13 @@ def test_interactive_filling_at_a_terminal(tmp_path):
         "y",                                           # add a row
         "2", "模具", "equipment", "", "1", "套", "", "", "",  # items row 2
         "n",                                           # no more rows
-        "", "", "", "",                                # inspection date/inspector/result/remarks
-        "n",                                           # no incidents
-        "", "", "",                                    # return date/to/how
+        "", "",                                        # inspection result, remarks (long text)
+        "y",                                           # 保存？ save?
     ]
     code, output, left = _drive(["new", "customer_property", "--json"], answers, env)
     assert code == 0, output
     assert left == []
-    assert "客户名称 Customer *:" in output and "必填 required" in output
+    assert "客户名称 Customer *:" in output and "is required" in output
     assert "is not a real calendar date" in output and "请重新输入" in output
     assert "must be a whole number" in output      # item_no "x"
     assert "must be one of" in output              # category "9"

@@ -1,0 +1,153 @@
+"""Filters by label, the register's columns and order, names in history, tables that fit the
+terminal (issue 18, "Entering data"): the real `qrec` in a subprocess or on a
+pseudo-terminal, a real demonstration workspace."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from qrecords.textfmt import width
+from qrecords.workspace import create_workspace
+from tests.conftest import TODAY
+
+QREC = str(Path(sys.executable).with_name("qrec"))
+LATER = "2026-12-30"  # every complaint made on TODAY is overdue by then
+
+
+def environment(today: str = TODAY) -> dict:
+    return {**os.environ, "QREC_TODAY": today, "QREC_SOFFICE": "/nonexistent/soffice"}
+
+
+def qrec(root: Path, *args, user: str = "lina", today: str = TODAY) -> subprocess.CompletedProcess:
+    return subprocess.run([QREC, "-w", str(root), "--as", user, *map(str, args)],
+                          env=environment(today), capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL)
+
+
+def ok(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def one_error(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode != 0, result.stdout
+    assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1, \
+        result.stderr
+    return result.stderr
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory) -> Path:
+    """Three complaints (quantities 40, none, 7; the second closed as unfounded)."""
+    made = create_workspace(tmp_path_factory.mktemp("filters") / "ws", demo=True)
+    for customer, quantity in (("华东电子", "40"), ("星河贸易", ""), ("北方机械", "7")):
+        ok(qrec(made, "new", "complaint", "--set", "market=domestic",
+                "--set", f"customer={customer}", "--set", f"quantity={quantity}",
+                "--set", "description=包装破损，外箱压坏",
+                "--set", "complaint_reason=" + "客户认为包装不符合合同约定" * 4))
+    ok(qrec(made, "do", "CC-2611-02", "close_unfounded", "--set", "disposition=unfounded",
+            "--comment", "运输途中损坏，不属我司责任", user="zhaomin"))
+    return made
+
+
+def test_filters_take_the_chinese_labels_and_names(root):
+    by_label = json.loads(ok(qrec(root, "search", "破损", "--status", "已结案", "--json")))
+    assert [hit["number"] for hit in by_label["hits"]] == ["CC-2611-02"]
+    for given in ("closed", "Closed", "已结案 Closed"):
+        again = json.loads(ok(qrec(root, "search", "破损", "--status", given, "--json")))
+        assert [hit["number"] for hit in again["hits"]] == ["CC-2611-02"]
+    titled = json.loads(ok(qrec(root, "search", "破损", "--form", "客户投诉处理单",
+                                "--status", "已登记", "--json")))
+    assert sorted(hit["number"] for hit in titled["hits"]) == ["CC-2611-01", "CC-2611-03"]
+
+    held = json.loads(ok(qrec(root, "overdue", "--department", "质量部", "--json",
+                              today=LATER)))
+    assert sorted(case["number"] for case in held) == ["CC-2611-01", "CC-2611-03"]
+    assert json.loads(ok(qrec(root, "overdue", "--department", "业务部", "--json",
+                              today=LATER))) == []
+    assert len(json.loads(ok(qrec(root, "overdue", "--form", "客户投诉处理单", "--json",
+                                  today=LATER)))) == 2
+    status = json.loads(ok(qrec(root, "retention", "status", "--form", "客户投诉处理单",
+                                "--json")))
+    assert [row["form"] for row in status] == ["complaint"] and status[0]["open"] == 2
+    assert json.loads(ok(qrec(root, "retention", "due", "--form", "合同评审单", "--json"))) == []
+    made = json.loads(ok(qrec(root, "register", "客户投诉处理单", "--out",
+                              root.parent / "r.csv", "--json")))
+    assert made["form"] == "complaint" and made["count"] == 3
+
+
+@pytest.mark.parametrize("args, names", [
+    (("search", "破损", "--status", "已关"), ("--status: no status '已关'", "closed (已结案)")),
+    (("search", "破损", "--form", "投诉单"), ("--form: no form '投诉单'",
+                                           "complaint (客户投诉处理单)")),
+    (("overdue", "--department", "质检部"), ("--department: no department '质检部'",
+                                          "quality (质量部)")),
+    (("register", "complaint", "--columns", "客户,数量"), ("--columns: no column '客户'",
+                                                       "customer (客户名称)")),
+    (("register", "complaint", "--sort", "数量:up"), ("--sort: '数量:up'", "asc or desc")),
+])
+def test_an_unknown_filter_value_is_one_line_listing_the_allowed(root, args, names):
+    message = one_error(qrec(root, *args))
+    for name in names:
+        assert name in message, message
+
+
+def test_register_chooses_columns_includes_long_text_and_sorts(root):
+    chosen = json.loads(ok(qrec(root, "register", "complaint", "--columns",
+                                "客户名称, quantity,状态", "--sort", "数量:desc", "--json")))
+    assert [c["id"] for c in chosen["columns"]] == ["number", "customer", "quantity", "status"]
+    assert [(r["number"], r["quantity"]) for r in chosen["rows"]] == [
+        ("CC-2611-01", 40), ("CC-2611-03", 7), ("CC-2611-02", None)]  # empty last
+    ascending = json.loads(ok(qrec(root, "register", "complaint", "--sort", "quantity",
+                                   "--json")))
+    assert [r["number"] for r in ascending["rows"]] == ["CC-2611-03", "CC-2611-01",
+                                                         "CC-2611-02"]
+    plain = json.loads(ok(qrec(root, "register", "complaint", "--json")))
+    assert "description" not in {c["id"] for c in plain["columns"]}
+    long = json.loads(ok(qrec(root, "register", "complaint", "--long-text", "--json")))
+    ids = [c["id"] for c in long["columns"]]
+    assert {"description", "complaint_reason", "cause_analysis"} <= set(ids)
+    assert long["rows"][0]["description"] == "包装破损，外箱压坏"
+    named = json.loads(ok(qrec(root, "register", "complaint", "--columns", "异常描述",
+                               "--json")))
+    assert [c["id"] for c in named["columns"]] == ["number", "description"]
+    out = root.parent / "chosen.csv"
+    ok(qrec(root, "register", "complaint", "--out", out, "--columns", "customer,投诉理由",
+            "--sort", "customer"))
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        lines = list(csv.reader(handle))
+    assert lines[0] == ["记录编号 Number", "客户名称 Customer", "投诉理由 Reason for complaint"]
+    assert [line[1] for line in lines[1:]] == sorted(["华东电子", "星河贸易", "北方机械"])
+
+
+def test_history_shows_names_not_user_ids(root):
+    story = json.loads(ok(qrec(root, "history", "CC-2611-02", "--json")))
+    assert [(v["author"], v["author_name"]) for v in story] == [("lina", "李娜"),
+                                                                 ("zhaomin", "赵敏")]
+    text = ok(qrec(root, "history", "CC-2611-02"))
+    rows = text.splitlines()[3:]
+    assert "李娜" in rows[0] and "赵敏" in rows[1]
+    assert not any(user in text for user in ("lina", "zhaomin"))
+
+
+@pytest.mark.parametrize("args", [("history", "CC-2611-02"),
+                                  ("register", "complaint", "--long-text")])
+def test_printed_tables_fit_the_terminal(root, args):
+    child = pexpect.spawn(QREC, ["-w", str(root), "--as", "lina", *args], env=environment(),
+                          encoding="utf-8", timeout=60, dimensions=(40, 72))
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before
+    lines = child.before.replace("\r", "").splitlines()
+    assert max(width(line) for line in lines) <= 72, lines
+    assert any("…" in line for line in lines)  # long cells were cut, not wrapped
+    whole = ok(qrec(root, *args))  # to a pipe: whole cells
+    assert max(width(line) for line in whole.splitlines()) > 72
