@@ -602,10 +602,12 @@ CASES = [
          ("Read-only file system", f"records/complaint/{NUMBER}/"), seed=True,
          disk="read-only"),
     # Full: writing a record's file fails half-way with ENOSPC, in-process.
-    Case("disk-full-first-record", new("complaint"), ("No space left on device",),
+    Case("disk-full-first-record", new("complaint"),
+         ("cannot be written: the disk is full (No space left on device)",),
          disk="full"),
     Case("disk-full-amend", ("amend", NUMBER, "--set", "quantity=3", "--reason", "x"),
-         ("No space left on device",), seed=True, disk="full"),
+         ("cannot be written: the disk is full (No space left on device)",), seed=True,
+         disk="full"),
 ]
 
 

@@ -59,8 +59,8 @@ def write_immutable(path: Path, content: bytes) -> str:
 
 def _not_written(path: Path, exc: OSError) -> WorkspaceError:
     """A write that failed as one line naming the file: the disk full, or failing."""
-    why = "the disk is full 磁盘已满" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else \
-        f"{exc.strerror or exc} 无法写入"
+    why = f"the disk is full ({exc.strerror}) 磁盘已满" if exc.errno in (
+        errno.ENOSPC, errno.EDQUOT) else f"{exc.strerror or exc} 无法写入"
     return WorkspaceError(f"{path}: cannot be written: {why}; this change was not stored "
                           "(free some space and run the command again) 本次更改未保存")
 
