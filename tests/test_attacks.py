@@ -5,8 +5,11 @@ must name it; disposal must not be fooled by an edited record row."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -21,6 +24,21 @@ TODAY = "2029-01-05"
 def qrec(root: Path, *args: str, user: str = "wangwen", today: str = TODAY):
     return CliRunner().invoke(cli, ["-w", str(root), "--as", user, *map(str, args)],
                               env={"QREC_TODAY": today})
+
+
+def qrec_process(root: Path, *args: str, user: str = "wangwen",
+                 today: str = TODAY) -> subprocess.CompletedProcess:
+    """The real `qrec` in its own process (as an auditor runs it on a tampered workspace)."""
+    command = [str(Path(sys.executable).parent / "qrec"), "-w", str(root), "--as", user,
+               *map(str, args)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "QREC_TODAY": today})
+
+
+def process_faults(root: Path, *more: str) -> list[str]:
+    done = qrec_process(root, "verify", "--json", *more)
+    assert done.returncode == 1, done.stdout + done.stderr
+    return [f["problem"] for f in json.loads(done.stdout)["faults"]]
 
 
 def faults(root: Path, *more: str) -> list[dict]:
@@ -131,6 +149,119 @@ def test_a_held_record_whose_hold_was_cleared_in_its_row_is_not_disposed_of(copy
     result = qrec(copy, "dispose", "CC-2601-02", "--reason", "到期", today="2029-02-01")
     assert result.exit_code != 0
     assert "CC-2601-02 is on hold" in result.output
+
+
+# -- 2b. version rows and the form revision, their triggers dropped (review of issue 14) -----
+
+
+def rows_to_match(root: Path, number: str) -> None:
+    """Edit the record row's derived columns to what its (edited) versions derive, as an
+    attacker covering the tracks does, and rebuild the index."""
+    from qrecords.domain import derived
+    from qrecords.workspace import Workspace
+
+    ws = Workspace.open(root, "wangwen")
+    try:
+        row = ws.catalog.record(number)
+        form, _ = ws.forms.frozen(row["form_revision_id"])
+        want = derived.derive(form, ws.catalog.versions(row["id"]), ws.catalog.events(number))
+    finally:
+        ws.close()
+    sql(root, "UPDATE records SET status = ?, closed_on = ?, retention_from = ?, "
+        "retention_until = ? WHERE number = ?",
+        params=(want["status"], want["closed_on"], want["retention_from"],
+                want["retention_until"], number))
+    rebuilt = qrec_process(root, "index", "rebuild")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+
+
+def test_an_open_complaint_closed_in_its_version_row_is_named_and_not_destroyed(copy):
+    sql(copy, "DROP TRIGGER versions_no_update",
+        "UPDATE versions SET status = 'closed_unfounded', effective_date = '2026-01-02' "
+        "WHERE record_id = (SELECT id FROM records WHERE number = 'CC-2601-02')")
+    rows_to_match(copy, "CC-2601-02")
+    found = process_faults(copy)
+    assert "CC-2601-02 v1: status is 'closed_unfounded' in its row but 'registered' by its " \
+        "event" in "\n".join(found), found
+    assert any(p.startswith("CC-2601-02 v1: effective_date is '2026-01-02' in its row")
+               for p in found), found
+    done = qrec_process(copy, "dispose", "CC-2601-02", "--reason", "到期")
+    assert done.returncode != 0
+    assert "CC-2601-02 does not match its history" in done.stderr, done.stderr
+    assert "status is 'closed_unfounded' in its row" in done.stderr
+    assert (copy / "records" / "complaint/CC-2601-02/CC-2601-02_v1.docx").exists()
+
+
+def close_02(root: Path) -> None:
+    """CC-2601-02 closed on 2026-01-10 (v2): kept 3 years, until 2029-01-10."""
+    done = qrec(root, "do", "CC-2601-02", "close_unfounded", "--set", "disposition=unfounded",
+                "--comment", "非质量问题", user="zhaomin", today="2026-01-10")
+    assert done.exit_code == 0, done.output
+
+
+def test_a_back_dated_closing_version_is_named_and_not_destroyed_early(copy):
+    close_02(copy)
+    sql(copy, "DROP TRIGGER versions_no_update",
+        "UPDATE versions SET effective_date = '2025-01-02' WHERE record_id = (SELECT id FROM "
+        "records WHERE number = 'CC-2601-02') AND version = 2")
+    rows_to_match(copy, "CC-2601-02")
+    found = process_faults(copy)
+    assert any("CC-2601-02 v2: effective_date is '2025-01-02' in its row but '2026-01-10' by "
+               "its event" in p for p in found), found
+    done = qrec_process(copy, "dispose", "CC-2601-02", "--reason", "到期", today="2028-06-01")
+    assert done.returncode != 0 and "CC-2601-02 does not match its history" in done.stderr
+    transfer = qrec_process(copy, "transfer", "CC-2601-02", "--to", "城建档案馆", "--reason",
+                            "移交", today="2028-06-01")
+    assert transfer.returncode != 0, transfer.stdout
+    assert "CC-2601-02 does not match its history" in transfer.stderr
+
+
+@pytest.mark.parametrize("column, value", [
+    ("author", "'zhaomin'"), ("reason", "'另一个原因'"),
+    ("created_at", "'2026-01-01T00:00:00Z'")])
+def test_every_edited_version_column_is_named(copy, column, value):
+    sql(copy, "DROP TRIGGER versions_no_update",
+        f"UPDATE versions SET {column} = {value} WHERE version = 1 AND record_id = "
+        "(SELECT id FROM records WHERE number = 'CC-2601-02')")
+    found = [p for p in process_faults(copy) if p.startswith(f"CC-2601-02 v1: {column} is ")]
+    assert found and "by its event (id " in found[0] and "(the row was edited)" in found[0]
+
+
+def test_an_older_catalog_without_anchors_still_has_its_status_checked(copy):
+    """Events written before version_row: the status is checked against `to`, the initial
+    state, and the version before an amend; the author, reason, times as they were."""
+    recompute_chain(copy, "UPDATE events SET detail = json_remove(detail, '$.version_row', "
+                    "'$.form_revision')")
+    clean(copy)
+    sql(copy, "DROP TRIGGER versions_no_update",
+        "UPDATE versions SET status = 'closed_unfounded', author = 'zhaomin' WHERE "
+        "record_id = (SELECT id FROM records WHERE number = 'CC-2601-02')")
+    rows_to_match(copy, "CC-2601-02")
+    found = process_faults(copy)
+    assert "CC-2601-02 v1: status is 'closed_unfounded' in its row but 'registered'" in \
+        "\n".join(found), found
+    assert any("CC-2601-02 v1: author is 'zhaomin' in its row" in p for p in found), found
+
+
+def test_a_record_moved_to_a_revision_with_a_shorter_retention_is_not_destroyed(copy):
+    close_02(copy)
+    schema = copy / "schemas" / "complaint.yaml"
+    text = schema.read_text(encoding="utf-8")
+    schema.write_text(text.replace("revision: A/0", "revision: A/1").replace(
+        "period: 3y", "period: 1d"), encoding="utf-8")
+    made = qrec(copy, "new", "complaint", "--data", Path(__file__).parent.parent / "examples"
+                / "complaint.yaml", "--set", "received_date=2026-01-02", user="lina",
+                today="2026-01-06")
+    assert made.exit_code == 0, made.output
+    sql(copy, "UPDATE records SET form_revision_id = (SELECT id FROM form_revisions WHERE "
+        "form_id = 'complaint' AND revision = 'A/1') WHERE number = 'CC-2601-02'")
+    rows_to_match(copy, "CC-2601-02")
+    found = process_faults(copy)
+    assert any(p.startswith("CC-2601-02: form_revision_id is ") and "by its event (id " in p
+               for p in found), found
+    done = qrec_process(copy, "dispose", "CC-2601-02", "--reason", "到期", today="2026-06-01")
+    assert done.returncode != 0 and "CC-2601-02 does not match its history" in done.stderr
+    assert "form_revision_id is" in done.stderr
 
 
 # -- 3. the frozen form revision --------------------------------------------------------------
