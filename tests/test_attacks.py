@@ -82,6 +82,17 @@ def recompute_chain(root: Path, edit: str) -> None:
     db.execute("UPDATE meta SET value = ? WHERE key = 'chain_head'", (f"{last}:{prev}",))
     db.commit()
     db.close()
+    restore_triggers(root)
+
+
+def restore_triggers(root: Path) -> None:
+    """Put the dropped triggers back as qrecords installs them (an attacker covering the
+    tracks: a missing trigger is named by verify)."""
+    from qrecords.catalog.sqlite_schema import triggers
+
+    db = sqlite3.connect(root / "records" / "catalog.sqlite")
+    db.executescript(triggers())
+    db.close()
 
 
 # -- 1. a forged file with its row edited to match --------------------------------------------
@@ -346,14 +357,15 @@ def test_a_recomputed_chain_passes_alone_but_not_against_the_witness_log(copy):
                     "OR id = 3")
     moved = copy.parent / "elsewhere.log"
     (copy / "witness.log").rename(moved)
-    clean(copy)  # nothing inside the catalog shows it
+    alone = faults(copy)  # inside the catalog, only that the witness log is gone
+    assert [f["kind"] for f in alone] == ["witness"] and "it is missing" in alone[0]["problem"]
     found = faults(copy, "--witness", str(moved))
-    assert [f["kind"] for f in found] == ["witness"]
+    assert [f["kind"] for f in found] == ["witness", "witness"]  # and the log is not in place
     assert found[0]["problem"].startswith(f"{moved}, line 1: saw event "
                                           f"{made['events']} as ")
     assert "rewritten" in found[0]["problem"]
     printed = faults(copy, "--witness", made["chain_head"])
-    assert [f["kind"] for f in printed] == ["witness"]
+    assert [f["kind"] for f in printed] == ["witness", "witness"]
 
 
 def test_the_witness_log_is_found_where_the_settings_put_it(copy, tmp_path):
@@ -383,6 +395,73 @@ def test_an_older_catalog_put_back_is_named_against_the_witness(copy):
     found = [f for f in faults(copy) if f["kind"] == "witness"]
     assert len(found) == 1 and f"saw event {witnessed['events']} " in found[0]["problem"]
     assert "an older catalog was put back (a rollback)" in found[0]["problem"]
+
+
+def truncate_to(root: Path, last: int) -> None:
+    """Delete the events after `last` and move the chain head to it (a truncation)."""
+    db = sqlite3.connect(root / "records" / "catalog.sqlite")
+    digest = db.execute("SELECT hash FROM events WHERE id = ?", (last,)).fetchone()[0]
+    db.close()
+    sql(root, "DROP TRIGGER events_no_delete", f"DELETE FROM events WHERE id > {last}",
+        f"UPDATE meta SET value = '{last}:{digest}' WHERE key = 'chain_head'")
+    restore_triggers(root)
+
+
+def test_a_truncation_after_a_checkpoint_with_the_witness_log_deleted_is_named(copy):
+    checkpoint(copy)
+    held = qrec(copy, "hold", "add", "CC-2601-02", "--reason", "诉讼")
+    assert held.exit_code == 0, held.output
+    witnessed = checkpoint(copy)  # the hold's event is witnessed, then taken away
+    truncate_to(copy, witnessed["events"] - 1)  # and the second checkpoint event with it
+    sql(copy, "UPDATE records SET on_hold = 0 WHERE number = 'CC-2601-02'")
+    (copy / "witness.log").unlink()
+    found = process_faults(copy)
+    assert len(found) == 1, found
+    assert found[0].startswith(f"witness log {copy / 'witness.log'}: 1 checkpoint in the "
+                               "audit log"), found
+    assert "but it is missing" in found[0]
+
+
+def test_a_witness_log_on_a_share_not_mounted_is_named(copy, tmp_path):
+    share = tmp_path / "share"
+    share.mkdir()
+    config = copy / "qrecords.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "witness_log: witness.log", f"witness_log: {share / 'witness.log'}"), encoding="utf-8")
+    checkpoint(copy)
+    shutil.rmtree(share)  # as a share that is not mounted
+    found = process_faults(copy)
+    assert len(found) == 1 and f"witness log {share / 'witness.log'}: " in found[0], found
+
+
+def test_a_witness_log_that_lacks_a_checkpoint_is_named(copy):
+    first = checkpoint(copy)
+    checkpoint(copy)
+    (copy / "witness.log").write_text(first["line"] + "\n", encoding="utf-8")
+    found = process_faults(copy)
+    assert len(found) == 1 and "which the witness log does not hold" in found[0], found
+
+
+def test_an_index_ahead_of_the_catalog_is_a_possible_rollback_and_kept(copy):
+    old = sqlite3.connect(copy / "records" / "catalog.sqlite")
+    backup = sqlite3.connect(copy.parent / "backup.sqlite")
+    old.backup(backup)
+    old.close()
+    backup.close()
+    made = qrec(copy, "new", "complaint", "--data", Path(__file__).parent.parent / "examples"
+                / "complaint.yaml", "--set", "received_date=2029-01-02", user="lina")
+    assert made.exit_code == 0, made.output
+    for suffix in ("-wal", "-shm"):
+        (copy / "records" / f"catalog.sqlite{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(copy.parent / "backup.sqlite", copy / "records" / "catalog.sqlite")
+    for _ in range(2):  # reported, and left as it is for the next look
+        found = [p for p in process_faults(copy) if "debris" not in p]  # CC-2901-01's files
+        assert len(found) == 1 and found[0].startswith("the search index had applied event "), \
+            found
+        assert "possible rollback" in found[0]
+    repaired = qrec_process(copy, "verify", "--repair")
+    assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+    assert "rebuilt the search index" in repaired.stdout
 
 
 def test_an_audit_pack_is_a_witness(copy):

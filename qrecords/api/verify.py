@@ -15,7 +15,9 @@ The checks live in small modules, each fault naming the record, version, file or
 - the search index against the catalog (search.check_index).
 
 `repair` does only what the catalog says was in flight: it finishes interrupted disposals and
-moves unknown files to debris/<time>/; it never touches a file the catalog knows.
+moves unknown files to debris/<time>/, and rebuilds an index that is ahead of the catalog
+(which verify alone reports as a possible rollback and leaves as it is); it never touches a
+file the catalog knows.
 """
 
 from __future__ import annotations
@@ -26,14 +28,14 @@ from typing import Callable, Iterable, TypedDict
 from .. import clock
 from ..domain.access import CONTROLLER
 from ..workspace import Workspace
-from .search import check_index
+from .search import check_index, rebuild_index
 from .verify_chain import check_chain
 from .verify_files import check_files, check_tombstones, unknown_files
 from .verify_forms import check_forms
 from .verify_history import check_history
 from .verify_facts import check_facts
 from .verify_users import check_users
-from .verify_witness import check_witnesses
+from .verify_witness import check_checkpoints, check_witnesses
 
 
 class Fault(TypedDict):
@@ -75,6 +77,7 @@ def verify(ws: Workspace, progress: Callable[[int, int], None] | None = None,
     witnessed = check_witnesses(events, sources, fault)
     for event in events:
         event["detail"] = json.loads(event["detail"])
+    check_checkpoints(events, log, fault)
     check_forms(ws.catalog, events, fault)
     check_users(ws.catalog, events, fault)
     check_facts(ws.catalog, events, ws.catalog.meta_value("time_zone") or
@@ -94,9 +97,18 @@ def verify(ws: Workspace, progress: Callable[[int, int], None] | None = None,
         fault("debris", f"records/{path}: not in the catalog (debris of an interrupted "
               "command, or put there by hand; `qrec verify --repair` moves it to debris/)",
               file=path)
-    report = check_index(ws)
-    for item in report["differences"]:
-        fault("index", item["problem"], record=item["number"], version=item["version"])
+    ahead = index_ahead(ws)
+    if ahead is not None:  # the one in-workspace trace of a rollback: kept, not rebuilt
+        applied, latest = ahead
+        fault("index", f"the search index had applied event {applied}, but the catalog's "
+              f"last such event is {latest}: possible rollback (an older catalog put back); "
+              "`qrec index rebuild` or `qrec verify --repair` rebuilds the index once that is "
+              "explained 索引领先于目录：可能被回滚", event=applied)
+    else:
+        ws.try_sync_index()
+        report = check_index(ws)
+        for item in report["differences"]:
+            fault("index", item["problem"], record=item["number"], version=item["version"])
     counts = {"records": sum(1 for _ in ws.catalog.rows("records")), "files": len(expected),
               "events": len(events), "tombstones": len(tombstones), "witnesses": witnessed}
     head = f"{events[-1]['id']}:{events[-1]['hash']}" if events else None
@@ -104,9 +116,19 @@ def verify(ws: Workspace, progress: Callable[[int, int], None] | None = None,
             "faults": faults}
 
 
+def index_ahead(ws: Workspace) -> tuple[int, int] | None:
+    """(event the index applied, the catalog's latest indexed event) when the index is ahead
+    of the catalog (an older catalog was put back), else None."""
+    state = ws.index.state()
+    latest = ws.catalog.latest_change_id()
+    if state is not None and state["applied"] > latest:
+        return state["applied"], latest
+    return None
+
+
 def repair(ws: Workspace) -> list[str]:
     """Finish interrupted disposals; move files the catalog does not know to debris/<time>/;
-    with a store that locks objects, lock every record's objects as the record stands.
+    rebuild a search index that is ahead of the catalog; with a store that locks objects, lock every record's objects as the record stands.
     Returns what was done, one line per file. Touches no file the catalog knows: it runs as
     the document controller, under the catalog's write lock, so no command is between
     putting a file and committing its row. Raises Forbidden."""
@@ -123,6 +145,10 @@ def repair(ws: Workspace) -> list[str]:
         tombstones = {t["number"]: t for t in ws.catalog.tombstones()}
         for key in unknown_files(ws.files, known, tombstones):
             done.append(f"moved records/{key} to {ws.files.quarantine(key, stamp)}")
+    if index_ahead(ws) is not None:
+        count = rebuild_index(ws)
+        done.append(f"rebuilt the search index, which was ahead of the catalog, from the "
+                    f"catalog ({count} records) 已重建索引")
     if ws.files.locked:  # objects whose lock a crash left behind their record
         numbers = ws.catalog.record_numbers()
         ws.protect(numbers)

@@ -73,3 +73,36 @@ def check_witnesses(events: list[dict], sources: list[str], fault) -> int:
                       "removed or re-hashed)", event=event_id)
                 break
     return checked
+
+
+def check_checkpoints(events: list[dict], log, fault) -> None:
+    """Every `chain.checkpointed` event (`events` with detail decoded) names a head its
+    witness log must hold: a log that is missing, unreadable or lacks one is a fault (a
+    deleted log, or a share not mounted, would otherwise let a truncation pass). `log`: the
+    workspace's witness log (a Path, or None when none is set)."""
+    from .checkpoint import CHECKPOINTED
+
+    made = [e for e in events if e["action"] == CHECKPOINTED and e["detail"].get("head")]
+    if not made:
+        return
+    newest = made[-1]
+    where = log if log is not None else newest["detail"].get("witness_log")
+    try:
+        kept = {f"{event_id}:{digest}" for _, event_id, digest in heads_in(str(where))} \
+            if where is not None else set()
+    except (OSError, ValueError) as exc:
+        reason = "it is missing" if isinstance(exc, FileNotFoundError) else \
+            f"it cannot be read ({getattr(exc, 'strerror', None) or exc})"
+        fault("witness", f"witness log {where}: {len(made)} checkpoint"
+              f"{'s' if len(made) != 1 else ''} in the audit log (the newest, event "
+              f"{newest['id']}, wrote down head {newest['detail']['head'].split(':')[0]}), but "
+              f"{reason}: the chain cannot be checked against what was written down "
+              "见证日志缺失或不可读", event=newest["id"])
+        return
+    for event in made:
+        if event["detail"]["head"] not in kept:
+            head_id = event["detail"]["head"].split(":")[0]
+            fault("witness", f"witness log {where}: checkpoint event {event['id']} of the "
+                  f"audit log wrote down head {head_id}, which the witness log does not hold "
+                  "(the witness log was replaced or edited) 见证日志缺少校验点",
+                  event=event["id"])
