@@ -110,6 +110,8 @@ def test_a_forged_pdf_with_its_row_edited_is_named_and_the_pack_does_not_certify
         "UPDATE files SET sha256 = ?, size = ? WHERE path = ?",
         params=(hashlib.sha256(forged).hexdigest(), len(forged), key))
     found = faults(copy)
+    assert [f["kind"] for f in found] == ["catalog", "file"]  # files_no_update is missing
+    found = found[1:]
     assert [(f["kind"], f["file"]) for f in found] == [("file", key)]
     assert "its catalog row and the event that wrote it" in found[0]["problem"]
     pack = qrec(copy.parent, "-w", str(copy), "audit-pack", str(copy.parent / "p.zip"))
@@ -328,6 +330,49 @@ def test_an_event_naming_a_record_that_never_existed_is_named(copy):
                     "(SELECT max(id) FROM events WHERE action = 'reminder.made')")
     assert any(p.startswith("CC-2601-09: ") and "neither rows nor a tombstone" in p
                for p in problems(copy))
+
+
+# -- 4b. the catalog's own safeguards and the tombstones (review of issue 14) ----------------
+
+
+def test_an_edited_tombstone_is_named_column_by_column(copy):
+    sql(copy, "DROP TRIGGER tombstones_no_update",
+        "UPDATE tombstones SET retention_until = '2020-01-01', reason = '别的原因' "
+        "WHERE number = 'CC-2601-01'")
+    found = process_faults(copy)
+    assert "catalog: the trigger tombstones_no_update is missing (dropped)" in found[0], found
+    assert any(p.startswith("CC-2601-01: the tombstone's reason is '别的原因' but '保存期满' "
+                            "by its event (id ") for p in found), found
+    assert any(p.startswith("CC-2601-01: the tombstone's retention_until is '2020-01-01' but ")
+               for p in found), found
+
+
+def test_a_stray_disposal_gate_row_is_named_and_repair_removes_it(copy):
+    sql(copy, "INSERT INTO disposal_gate VALUES ('DL-FAKE')")
+    found = process_faults(copy)
+    assert len(found) == 1 and "the disposal_gate table holds 1 row (DL-FAKE)" in found[0], \
+        found
+    repaired = qrec_process(copy, "verify", "--repair")
+    assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+    assert "removed 1 stray disposal_gate row" in repaired.stdout
+    clean(copy)
+
+
+@pytest.mark.parametrize("trigger", ["events_no_update", "versions_no_delete",
+                                     "form_revisions_no_update", "files_no_update"])
+def test_a_dropped_immutability_trigger_is_named(copy, trigger):
+    sql(copy, f"DROP TRIGGER {trigger}")
+    found = process_faults(copy)
+    assert found == [f"catalog: the trigger {trigger} is missing (dropped): its table's rows "
+                     "can be changed 目录保护被篡改"], found
+
+
+def test_a_trigger_replaced_by_one_that_does_nothing_is_named(copy):
+    sql(copy, "DROP TRIGGER versions_no_update",
+        "CREATE TRIGGER versions_no_update BEFORE UPDATE ON versions BEGIN SELECT 1; END")
+    found = process_faults(copy)
+    assert len(found) == 1 and "versions_no_update is not the one qrecords installs" in \
+        found[0], found
 
 
 # -- 5. witnesses outside the catalog ---------------------------------------------------------

@@ -39,7 +39,8 @@ from .verify_witness import check_checkpoints, check_witnesses
 
 
 class Fault(TypedDict):
-    kind: str  # event, witness, form, user, version, record, file, tombstone, debris, index
+    kind: str  # catalog, event, witness, form, user, version, record, file, tombstone, debris,
+    # index
     record: str | None
     version: int | None
     file: str | None  # a file store key
@@ -68,6 +69,8 @@ def verify(ws: Workspace, progress: Callable[[int, int], None] | None = None,
         faults.append({"kind": kind, "record": record, "version": version, "file": file,
                        "event": event, "problem": problem})
 
+    for problem in ws.catalog.guard_problems():  # what keeps qrecords' own rows immutable
+        fault("catalog", f"catalog: {problem} 目录保护被篡改")
     events = ws.catalog.raw_events()
     check_chain(events, ws.catalog.chain_head(), fault)
     sources = list(witnesses)
@@ -128,7 +131,8 @@ def index_ahead(ws: Workspace) -> tuple[int, int] | None:
 
 def repair(ws: Workspace) -> list[str]:
     """Finish interrupted disposals; move files the catalog does not know to debris/<time>/;
-    rebuild a search index that is ahead of the catalog; with a store that locks objects, lock every record's objects as the record stands.
+    remove stray disposal_gate rows; rebuild a search index that is ahead of the catalog;
+    with a store that locks objects, lock every record's objects as the record stands.
     Returns what was done, one line per file. Touches no file the catalog knows: it runs as
     the document controller, under the catalog's write lock, so no command is between
     putting a file and committing its row. Raises Forbidden."""
@@ -142,6 +146,10 @@ def repair(ws: Workspace) -> list[str]:
         known = {row["path"] for row in ws.catalog.rows("files")}
         for row in ws.catalog.raw_events():
             known.update(json.loads(row["detail"]).get("written", {}))
+        gate = ws.catalog.clear_disposal_gate()
+        if gate:
+            done.append(f"removed {gate} stray disposal_gate row{'s' if gate != 1 else ''}: "
+                        "delete protection is on again 已恢复删除保护")
         tombstones = {t["number"]: t for t in ws.catalog.tombstones()}
         for key in unknown_files(ws.files, known, tombstones):
             done.append(f"moved records/{key} to {ws.files.quarantine(key, stamp)}")
