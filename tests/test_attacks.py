@@ -406,7 +406,7 @@ def test_a_recomputed_chain_passes_alone_but_not_against_the_witness_log(copy):
     assert [f["kind"] for f in alone] == ["witness"] and "it is missing" in alone[0]["problem"]
     found = faults(copy, "--witness", str(moved))
     assert [f["kind"] for f in found] == ["witness", "witness"]  # and the log is not in place
-    assert found[0]["problem"].startswith(f"{moved}, line 1: saw event "
+    assert found[0]["problem"].startswith(f"{moved}, line 1: the witness saw event "
                                           f"{made['events']} as ")
     assert "rewritten" in found[0]["problem"]
     printed = faults(copy, "--witness", made["chain_head"])
@@ -438,7 +438,8 @@ def test_an_older_catalog_put_back_is_named_against_the_witness(copy):
         (copy / "records" / f"catalog.sqlite{suffix}").unlink(missing_ok=True)
     shutil.copyfile(copy.parent / "backup.sqlite", copy / "records" / "catalog.sqlite")
     found = [f for f in faults(copy) if f["kind"] == "witness"]
-    assert len(found) == 1 and f"saw event {witnessed['events']} " in found[0]["problem"]
+    assert len(found) == 1
+    assert f"the witness saw event {witnessed['events']} " in found[0]["problem"]
     assert "an older catalog was put back (a rollback)" in found[0]["problem"]
 
 
@@ -520,7 +521,7 @@ def test_an_audit_pack_is_a_witness(copy):
     recompute_chain(copy, "UPDATE events SET actor = 'mazong' WHERE id = 3")
     found = faults(copy, "--witness", str(pack))
     assert [f["kind"] for f in found] == ["witness"]
-    assert found[0]["problem"].startswith(f"{pack} (CHAIN_HEAD.txt): saw event ")
+    assert found[0]["problem"].startswith(f"{pack} (CHAIN_HEAD.txt): the witness saw event ")
 
 
 def test_a_witness_that_cannot_be_read_is_a_fault(copy):
@@ -541,7 +542,8 @@ def test_the_disposition_list_is_a_witness(copy):
     recompute_chain(copy, "UPDATE events SET actor = 'mazong' WHERE id = 3")
     found = faults(copy, "--witness", str(listed))
     assert [f["kind"] for f in found] == ["witness"]
-    assert found[0]["problem"].startswith(f"{listed} (word/document.xml): saw event ")
+    assert found[0]["problem"].startswith(f"{listed} (word/document.xml): the witness saw "
+                                          "event ")
 
 
 def test_the_monthly_report_carries_the_chain_head(copy):
@@ -554,3 +556,31 @@ def test_the_monthly_report_carries_the_chain_head(copy):
     found = list(heads_in(str(copy.parent / "r.docx")))
     assert len(found) == 1
     assert qrec(copy, "verify", "--witness", str(copy.parent / "r.docx")).exit_code == 0, head
+
+
+# -- messages (review of issue 14) -------------------------------------------------------------
+
+
+def test_one_fault_is_counted_in_the_singular(copy):
+    sql(copy, "DROP TRIGGER events_no_update")
+    done = qrec_process(copy, "verify")
+    assert done.returncode == 1
+    last = done.stdout.strip().splitlines()[-1]
+    assert last.startswith("1 fault in 2 records, ") and ", 1 tombstone 校验未通过" in last, last
+
+
+def test_a_witness_typed_wrong_is_one_line_naming_it(copy):
+    done = qrec_process(copy, "verify", "--witness", "20:abc")
+    assert done.returncode != 0
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "20:abc: not a chain head (EVENT:SHA256" in lines[0], lines
+    assert "Errno" not in done.stderr
+
+
+def test_a_rewritten_chain_names_the_witness_and_the_audit_log_apart(copy):
+    made = checkpoint(copy)
+    recompute_chain(copy, "UPDATE events SET actor = 'mazong' WHERE id = 3")
+    found = process_faults(copy)
+    assert len(found) == 1, found
+    assert f"the witness saw event {made['events']} as " in found[0]
+    assert "the audit log in the catalog has " in found[0]

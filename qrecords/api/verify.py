@@ -23,10 +23,14 @@ file the catalog knows.
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Callable, Iterable, TypedDict
 
 from .. import clock
 from ..domain.access import CONTROLLER
+from ..errors import QrecError
+from ..textfmt import counted
 from ..workspace import Workspace
 from .search import check_index, rebuild_index
 from .verify_chain import check_chain
@@ -35,7 +39,10 @@ from .verify_forms import check_forms
 from .verify_history import check_history
 from .verify_facts import check_facts
 from .verify_users import check_users
-from .verify_witness import check_checkpoints, check_witnesses
+from .verify_witness import HEAD, check_checkpoints, check_witnesses
+
+
+NOT_A_HEAD = re.compile(r"\d+:\S*")  # typed as a head, but not one (HEAD: 64 hex digits)
 
 
 class Fault(TypedDict):
@@ -62,7 +69,14 @@ def verify(ws: Workspace, progress: Callable[[int, int], None] | None = None,
     "faults": [{"kind", "record", "version", "file", "event", "problem"}]};
     `progress(done, total)` as files are hashed. `witnesses`: files or `id:hash` heads to
     check the chain against, besides the workspace's witness log when it exists. Every fault
-    is named, none raised: verify is what an auditor runs on a damaged archive."""
+    is named, none raised: verify is what an auditor runs on a damaged archive. Raises
+    QrecError (param "witness") for a witness typed as `id:...` that is no chain head."""
+    for given in witnesses:
+        typed = given.strip()
+        if NOT_A_HEAD.fullmatch(typed) and not HEAD.fullmatch(typed) and \
+                not Path(given).exists():
+            raise QrecError(f"{given}: not a chain head (EVENT:SHA256, an event id and the 64 "
+                            "hex digits of its hash) nor a file 不是链头", param="witness")
     faults: list[dict] = []
 
     def fault(kind: str, problem: str, record=None, version=None, file=None, event=None):
@@ -148,7 +162,7 @@ def repair(ws: Workspace) -> list[str]:
             known.update(json.loads(row["detail"]).get("written", {}))
         gate = ws.catalog.clear_disposal_gate()
         if gate:
-            done.append(f"removed {gate} stray disposal_gate row{'s' if gate != 1 else ''}: "
+            done.append(f"removed {counted(gate, 'stray disposal_gate row')}: "
                         "delete protection is on again 已恢复删除保护")
         tombstones = {t["number"]: t for t in ws.catalog.tombstones()}
         for key in unknown_files(ws.files, known, tombstones):
@@ -166,12 +180,12 @@ def repair(ws: Workspace) -> list[str]:
 
 def summary(result: dict) -> str:
     counts = result["counts"]
-    head = (f"{counts['records']} records, {counts['files']} files, {counts['events']} events, "
-            f"{counts['tombstones']} tombstones")
+    head = ", ".join(counted(counts[key], key[:-1]) for key in
+                     ("records", "files", "events", "tombstones"))
     if counts.get("witnesses"):
-        head += f", {counts['witnesses']} witnessed heads"
+        head += f", {counted(counts['witnesses'], 'witnessed head')}"
     demo = ("; 演示工作区 a DEMONSTRATION workspace: its documents are not records"
             if result.get("demo") else "")
     if result["ok"]:
         return f"verified: {head}; hash chain intact, index matches 校验通过{demo}"
-    return f"{len(result['faults'])} faults in {head} 校验未通过{demo}"
+    return f"{counted(len(result['faults']), 'fault')} in {head} 校验未通过{demo}"

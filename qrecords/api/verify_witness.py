@@ -15,6 +15,8 @@ import zipfile
 from pathlib import Path
 from typing import Iterator
 
+from ..textfmt import counted
+
 HEAD = re.compile(r"\b(\d+):([0-9a-f]{64})\b")
 _IN_ZIP = ("CHAIN_HEAD.txt", "word/document.xml")  # an audit pack; a DOCX list or report
 
@@ -63,14 +65,17 @@ def check_witnesses(events: list[dict], sources: list[str], fault) -> int:
         for where, event_id, digest in heads:
             checked += 1
             if event_id not in hashes and event_id > last:
-                fault("witness", f"{where}: saw event {event_id} ({digest[:12]}…) but the log "
-                      f"ends at event {last}: events were removed or an older catalog was "
-                      "put back (a rollback)", event=event_id)
+                fault("witness", f"{where}: the witness saw event {event_id} ({digest[:12]}…) "
+                      f"but the audit log in the catalog ends at event {last}: events were "
+                      "removed or an older catalog was put back (a rollback) 审计日志被截断或回滚",
+                      event=event_id)
                 break
             if hashes.get(event_id) != digest:
-                fault("witness", f"{where}: saw event {event_id} as {digest[:12]}…, the log "
-                      "has another: the chain up to it was rewritten (events edited, "
-                      "removed or re-hashed)", event=event_id)
+                fault("witness", f"{where}: the witness saw event {event_id} as "
+                      f"{digest[:12]}…, the audit log in the catalog has "
+                      f"{(hashes.get(event_id) or 'no such event')[:12]}: the chain up to it "
+                      "was rewritten (events edited, removed or re-hashed) 审计日志被改写",
+                      event=event_id)
                 break
     return checked
 
@@ -93,8 +98,8 @@ def check_checkpoints(events: list[dict], log, fault) -> None:
     except (OSError, ValueError) as exc:
         reason = "it is missing" if isinstance(exc, FileNotFoundError) else \
             f"it cannot be read ({getattr(exc, 'strerror', None) or exc})"
-        fault("witness", f"witness log {where}: {len(made)} checkpoint"
-              f"{'s' if len(made) != 1 else ''} in the audit log (the newest, event "
+        fault("witness", f"witness log {where}: {counted(len(made), 'checkpoint')} in the "
+              f"audit log (the newest, event "
               f"{newest['id']}, wrote down head {newest['detail']['head'].split(':')[0]}), but "
               f"{reason}: the chain cannot be checked against what was written down "
               "见证日志缺失或不可读", event=newest["id"])
