@@ -9,7 +9,7 @@ What disposal and verify trust about a record must therefore be in the hash chai
   date its own but for an import);
 - the record's form revision (its id and revision_sha256) against its record.created or
   record.imported event (`form_revision`); for an older record, only that the revision is
-  of the record's form and was frozen by an event before the record's first event.
+  of the record's form.
 
 verify_history.py names every difference; disposition.py refuses a record with any.
 """
@@ -58,7 +58,7 @@ def revision_problems(catalog, record: dict, events: list[dict]) -> tuple[int, l
     """(the form revision id the record's history names, problems): the record row's
     form_revision_id against its first event (`events`: the record's, detail decoded, in id
     order). Without a `form_revision` in that event (an older record), the row's revision,
-    checked to be of the record's form and frozen before the record was made."""
+    checked to be of the record's form."""
     number = record["number"]
     first = next((e for e in events if e["action"] in FIRST_ACTIONS), None)
     named = first and first["detail"].get("form_revision")
