@@ -90,3 +90,8 @@ def pairs(items: list[tuple[str, str]], indent: str = "") -> str:
         lines.append(f"{indent}{pad(label, label_width)}  {first}".rstrip())
         lines += [f"{indent}{' ' * label_width}  {line}".rstrip() for line in rest]
     return "\n".join(lines)
+
+
+def counted(count: int, noun: str) -> str:
+    """"1 fault", "2 faults": `count` and the English `noun`, plural (an s) unless 1."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"

@@ -2,7 +2,9 @@
 transferred 移交 to an archive (`qrec transfer`). One engine for both (DOMAIN.md, Retention).
 
 The rules, checked again under the catalog's write lock from the record's immutable history
-(its versions and hold events, domain/derived.py), never from its mutable row:
+(its versions and hold events, domain/derived.py), never from its mutable row; its version
+rows and form revision are first compared with the chained events that wrote them
+(api/anchors.py), and a record that differs is refused:
 - only a closed (or void) record, never one on hold;
 - destruction never before the retention period ends, and never of a record whose policy
   says transfer (it goes to an archive, not to the shredder);
@@ -38,7 +40,7 @@ from ..domain.numbering import format_number, period_of
 from ..errors import QrecError, ValidationError
 from ..faults import fault_point
 from ..workspace import Workspace
-from . import transfer_package
+from . import anchors, transfer_package
 from .keys import pdf_key
 from .pdfs import log_letter_pdf
 from .signatures import check_signer, current_version, meaning_of, signature
@@ -221,9 +223,13 @@ def _planned(ws: Workspace, kind: Kind, number: str, today: str) -> dict:
     """What destroying or transferring one record means, with "problem" when it may not
     go (yet). Status, closure, retention and hold are derived from the record's history."""
     row = ws.record_row(number)
-    form, _ = ws.forms.frozen(row["form_revision_id"])
     events = ws.catalog.events(number)
-    record = {**row, **derived.derive(form, ws.catalog.versions(row["id"]), events)}
+    versions = ws.catalog.versions(row["id"])
+    # The rows disposal trusts, against the chained events that wrote them (api/anchors.py):
+    # the form revision its history names, and its versions, or no disposition.
+    revision_id, tampered = anchors.record_problems(ws, row, versions, events)
+    form, _ = ws.forms.frozen(revision_id)
+    record = {**row, **derived.derive(form, versions, events)}
     policy = form.retention
     void = form.workflow.state(record["status"]).void
     start, until = record["retention_from"], record["retention_until"]
@@ -235,7 +241,12 @@ def _planned(ws: Workspace, kind: Kind, number: str, today: str) -> dict:
             "action": kind.action, "then": policy.action,
             "versions": record["current_version"], "id": record["id"],
             "files": _files_of(ws, record["id"], events)}
-    if record["closed_on"] is None:
+    if tampered:
+        item["problem"] = (f"{number} does not match its history, so it is not "
+                           f"{kind.done.split()[0]}: {tampered[0]}"
+                           + (f"; and {len(tampered) - 1} more" if len(tampered) > 1 else "")
+                           + " (`qrec verify` names them) 记录与其历史不符")
+    elif record["closed_on"] is None:
         item["problem"] = (f"{number} is open ({form.workflow.label(record['status'])}): an "
                            f"open record is never {kind.done.split()[0]}")
     elif record["on_hold"]:

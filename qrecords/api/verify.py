@@ -15,29 +15,39 @@ The checks live in small modules, each fault naming the record, version, file or
 - the search index against the catalog (search.check_index).
 
 `repair` does only what the catalog says was in flight: it finishes interrupted disposals and
-moves unknown files to debris/<time>/; it never touches a file the catalog knows.
+moves unknown files to debris/<time>/, and rebuilds an index that is ahead of the catalog
+(which verify alone reports as a possible rollback and leaves as it is); it never touches a
+file the catalog knows.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Callable, Iterable, TypedDict
 
 from .. import clock
 from ..domain.access import CONTROLLER
+from ..errors import QrecError
+from ..textfmt import counted
 from ..workspace import Workspace
-from .search import check_index
+from .search import check_index, rebuild_index
 from .verify_chain import check_chain
 from .verify_files import check_files, check_tombstones, unknown_files
 from .verify_forms import check_forms
 from .verify_history import check_history
 from .verify_facts import check_facts
 from .verify_users import check_users
-from .verify_witness import check_witnesses
+from .verify_witness import HEAD, check_checkpoints, check_witnesses
+
+
+NOT_A_HEAD = re.compile(r"\d+:\S*")  # typed as a head, but not one (HEAD: 64 hex digits)
 
 
 class Fault(TypedDict):
-    kind: str  # event, witness, form, user, version, record, file, tombstone, debris, index
+    kind: str  # catalog, event, witness, form, user, version, record, file, tombstone, debris,
+    # index
     record: str | None
     version: int | None
     file: str | None  # a file store key
@@ -59,13 +69,22 @@ def verify(ws: Workspace, progress: Callable[[int, int], None] | None = None,
     "faults": [{"kind", "record", "version", "file", "event", "problem"}]};
     `progress(done, total)` as files are hashed. `witnesses`: files or `id:hash` heads to
     check the chain against, besides the workspace's witness log when it exists. Every fault
-    is named, none raised: verify is what an auditor runs on a damaged archive."""
+    is named, none raised: verify is what an auditor runs on a damaged archive. Raises
+    QrecError (param "witness") for a witness typed as `id:...` that is no chain head."""
+    for given in witnesses:
+        typed = given.strip()
+        if NOT_A_HEAD.fullmatch(typed) and not HEAD.fullmatch(typed) and \
+                not Path(given).exists():
+            raise QrecError(f"{given}: not a chain head (EVENT:SHA256, an event id and the 64 "
+                            "hex digits of its hash) nor a file 不是链头", param="witness")
     faults: list[dict] = []
 
     def fault(kind: str, problem: str, record=None, version=None, file=None, event=None):
         faults.append({"kind": kind, "record": record, "version": version, "file": file,
                        "event": event, "problem": problem})
 
+    for problem in ws.catalog.guard_problems():  # what keeps qrecords' own rows immutable
+        fault("catalog", f"catalog: {problem} 目录保护被篡改")
     events = ws.catalog.raw_events()
     check_chain(events, ws.catalog.chain_head(), fault)
     sources = list(witnesses)
@@ -75,6 +94,7 @@ def verify(ws: Workspace, progress: Callable[[int, int], None] | None = None,
     witnessed = check_witnesses(events, sources, fault)
     for event in events:
         event["detail"] = json.loads(event["detail"])
+    check_checkpoints(events, log, fault)
     check_forms(ws.catalog, events, fault)
     check_users(ws.catalog, events, fault)
     check_facts(ws.catalog, events, ws.catalog.meta_value("time_zone") or
@@ -94,11 +114,20 @@ def verify(ws: Workspace, progress: Callable[[int, int], None] | None = None,
         fault("debris", f"records/{path}: not in the catalog (debris of an interrupted "
               "command, or put there by hand; `qrec verify --repair` moves it to debris/)",
               file=path)
-    report = check_index(ws)
-    for problem in report["damaged"]:
-        fault("index", problem)
-    for item in report["differences"]:
-        fault("index", item["problem"], record=item["number"], version=item["version"])
+    ahead = index_ahead(ws)
+    if ahead is not None:  # the one in-workspace trace of a rollback: kept, not rebuilt
+        applied, latest = ahead
+        fault("index", f"the search index had applied event {applied}, but the catalog's "
+              f"last such event is {latest}: possible rollback (an older catalog put back); "
+              "`qrec index rebuild` or `qrec verify --repair` rebuilds the index once that is "
+              "explained 索引领先于目录：可能被回滚", event=applied)
+    else:
+        ws.try_sync_index()
+        report = check_index(ws)
+        for problem in report["damaged"]:
+            fault("index", problem)
+        for item in report["differences"]:
+            fault("index", item["problem"], record=item["number"], version=item["version"])
     counts = {"records": sum(1 for _ in ws.catalog.rows("records")), "files": len(expected),
               "events": len(events), "tombstones": len(tombstones), "witnesses": witnessed}
     head = f"{events[-1]['id']}:{events[-1]['hash']}" if events else None
@@ -106,8 +135,19 @@ def verify(ws: Workspace, progress: Callable[[int, int], None] | None = None,
             "faults": faults}
 
 
+def index_ahead(ws: Workspace) -> tuple[int, int] | None:
+    """(event the index applied, the catalog's latest indexed event) when the index is ahead
+    of the catalog (an older catalog was put back), else None."""
+    state = ws.index.state()
+    latest = ws.catalog.latest_change_id()
+    if state is not None and state["applied"] > latest:
+        return state["applied"], latest
+    return None
+
+
 def repair(ws: Workspace) -> list[str]:
     """Finish interrupted disposals; move files the catalog does not know to debris/<time>/;
+    remove stray disposal_gate rows; rebuild a search index that is ahead of the catalog;
     with a store that locks objects, lock every record's objects as the record stands.
     Returns what was done, one line per file. Touches no file the catalog knows: it runs as
     the document controller, under the catalog's write lock, so no command is between
@@ -122,9 +162,17 @@ def repair(ws: Workspace) -> list[str]:
         known = {row["path"] for row in ws.catalog.rows("files")}
         for row in ws.catalog.raw_events():
             known.update(json.loads(row["detail"]).get("written", {}))
+        gate = ws.catalog.clear_disposal_gate()
+        if gate:
+            done.append(f"removed {counted(gate, 'stray disposal_gate row')}: "
+                        "delete protection is on again 已恢复删除保护")
         tombstones = {t["number"]: t for t in ws.catalog.tombstones()}
         for key in unknown_files(ws.files, known, tombstones):
             done.append(f"moved records/{key} to {ws.files.quarantine(key, stamp)}")
+    if index_ahead(ws) is not None:
+        count = rebuild_index(ws)
+        done.append(f"rebuilt the search index, which was ahead of the catalog, from the "
+                    f"catalog ({count} records) 已重建索引")
     if ws.files.locked:  # objects whose lock a crash left behind their record
         numbers = ws.catalog.record_numbers()
         ws.protect(numbers)
@@ -134,12 +182,12 @@ def repair(ws: Workspace) -> list[str]:
 
 def summary(result: dict) -> str:
     counts = result["counts"]
-    head = (f"{counts['records']} records, {counts['files']} files, {counts['events']} events, "
-            f"{counts['tombstones']} tombstones")
+    head = ", ".join(counted(counts[key], key[:-1]) for key in
+                     ("records", "files", "events", "tombstones"))
     if counts.get("witnesses"):
-        head += f", {counts['witnesses']} witnessed heads"
+        head += f", {counted(counts['witnesses'], 'witnessed head')}"
     demo = ("; 演示工作区 a DEMONSTRATION workspace: its documents are not records"
             if result.get("demo") else "")
     if result["ok"]:
         return f"verified: {head}; hash chain intact, index matches 校验通过{demo}"
-    return f"{len(result['faults'])} faults in {head} 校验未通过{demo}"
+    return f"{counted(len(result['faults']), 'fault')} in {head} 校验未通过{demo}"

@@ -17,8 +17,9 @@ def check_chain(events: list[dict], head: str | None, fault) -> None:
         where = f"event {event['id']} ({event['action']}"
         where += f" {event['record_number']})" if event["record_number"] else ")"
         if event["id"] != prev_id + 1:
-            fault("event", f"events {prev_id + 1} to {event['id'] - 1} are missing (deleted)",
-                  event=prev_id + 1)
+            gone = f"event {prev_id + 1} is" if event["id"] == prev_id + 2 else \
+                f"events {prev_id + 1} to {event['id'] - 1} are"
+            fault("event", f"{gone} missing (deleted) 审计事件缺失", event=prev_id + 1)
         if event["prev_hash"] != prev_hash:
             fault("event", f"{where}: does not follow the event before it (one was removed, "
                   "inserted or altered)", record=event["record_number"], event=event["id"])

@@ -20,14 +20,35 @@ def check_tombstones(ws, tombstones: dict, events: list[dict], fault) -> None:
             fault("tombstone", f"{number} was {done}, but its record is still in the "
                   "catalog", record=number)
         event = disposed.get(number)
-        if event is None or event["detail"].get("files") != tombstone["files"]:
+        if event is None:
             fault("tombstone", f"{number}: no event of its disposition matches its tombstone",
-                  record=number, event=event and event["id"])
+                  record=number)
+        else:
+            for difference in tombstone_differences(tombstone, event):
+                fault("tombstone", f"{number}: the tombstone's {difference} (the tombstone "
+                      "was edited)", record=number, event=event["id"])
         for path in tombstone["files"]:
             if ws.files.exists(path):
                 fault("tombstone", f"{number} was {done} but records/{path} is still "
                       "there (`qrec verify --repair` finishes the disposition)",
                       record=number, file=path)
+
+
+def tombstone_differences(tombstone: dict, event: dict) -> list[str]:
+    """["retention_until is '2020-01-01' but '2029-01-10' by its event (id 40)", ...]: every
+    column of a tombstone that its record.disposed / record.transferred event (detail
+    decoded) also says, where the two differ."""
+    detail = event["detail"]
+    said = {"files": detail.get("files"), "list_number": detail.get("list"),
+            "reason": detail.get("reason"), "retention_until": detail.get("retention_until"),
+            "action": detail.get("action", "destroy"), "authorised_by": event["actor"],
+            "at": event["at"], "effective_date": event["effective_date"]}
+    if "retention_until" not in detail:  # an older event did not say it
+        del said["retention_until"]
+    return [("files differ from those" if column == "files" else
+             f"{column} is {tombstone[column]!r} but {want!r}") + f" by its event "
+            f"(id {event['id']})"
+            for column, want in said.items() if tombstone.get(column) != want]
 
 
 def check_files(files: FileStore, expected: dict, fault, progress) -> None:

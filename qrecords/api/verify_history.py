@@ -1,6 +1,8 @@
 """verify: every version, file row and record row against the immutable history.
 
-- a version's data against its SHA-256 and the event that wrote it;
+- a version's data against its SHA-256 and the event that wrote it, and every other column
+  of the version row against that event; the record's form revision against its first
+  event (api/anchors.py);
 - every file row against the event that wrote it (a version's DOCX, `file.pdf_made`), and
   every file an event names against a row (issue 14, line 1);
 - each record row's derived columns recomputed from its versions and hold events
@@ -16,6 +18,7 @@ import json
 from ..catalog.base import canonical_json
 from ..domain import derived
 from ..domain.changes import VERSION_ACTIONS
+from . import anchors
 
 
 def check_history(ws, events: list[dict], tombstones: dict, fault) -> dict:
@@ -48,12 +51,30 @@ def check_history(ws, events: list[dict], tombstones: dict, fault) -> dict:
             continue
         row["data"] = json.loads(row["data"])
         versions.setdefault(row["record_id"], []).append(row)
-        _check_version(record["number"], row, written, fault)
     expected = _check_file_rows(ws.catalog.rows("files"), records, written, tombstones, fault)
     for record_id, record in records.items():
-        _check_derived(ws, record, versions.get(record_id, []),
-                       by_record.get(record["number"], []), fault)
+        number = record["number"]
+        history = by_record.get(number, [])
+        revision_id, problems = anchors.revision_problems(ws.catalog, record, history)
+        for problem in problems:
+            fault("record", f"{problem} (the row was edited)", record=number)
+        form = _frozen(ws, revision_id)
+        before = None
+        for row in sorted(versions.get(record_id, []), key=lambda v: v["version"]):
+            _check_version(number, row, before, form, written, fault)
+            before = row
+        if form is not None:
+            _check_derived(record, form, versions.get(record_id, []), history, fault)
     return expected
+
+
+def _frozen(ws, revision_id: int):
+    from ..errors import QrecError
+
+    try:
+        return ws.forms.frozen(revision_id)[0]
+    except QrecError:
+        return None  # named by revision_problems or check_forms
 
 
 def _version_file_kind(event: dict) -> str | None:
@@ -68,7 +89,8 @@ def _version_file_kind(event: dict) -> str | None:
     return None
 
 
-def _check_version(number: str, row: dict, written: dict, fault) -> None:
+def _check_version(number: str, row: dict, before: dict | None, form, written: dict,
+                   fault) -> None:
     version = row["version"]
     digest = hashlib.sha256(canonical_json(row["data"]).encode()).hexdigest()
     if digest != row["data_sha256"]:
@@ -78,9 +100,14 @@ def _check_version(number: str, row: dict, written: dict, fault) -> None:
     if event is None or event["action"] not in VERSION_ACTIONS:
         fault("version", f"{number} v{version}: no event records it", record=number,
               version=version)
-    elif event["detail"].get("data_sha256") != row["data_sha256"]:
+        return
+    if event["detail"].get("data_sha256") != row["data_sha256"]:
         fault("version", f"{number} v{version}: its event (id {event['id']}) names other "
               "data", record=number, version=version, event=event["id"])
+    initial = form.workflow.initial if form is not None else None
+    for difference in anchors.version_differences(row, event, before, initial):
+        fault("version", f"{number} v{version}: {difference} (the row was edited)",
+              record=number, version=version, event=event["id"])
 
 
 def _check_file_rows(file_rows: list[dict], records: dict, written: dict, tombstones: dict,
@@ -109,13 +136,15 @@ def _check_file_rows(file_rows: list[dict], records: dict, written: dict, tombst
     return expected
 
 
-def _check_derived(ws, record: dict, versions: list[dict], events: list[dict], fault) -> None:
+def _check_derived(record: dict, form, versions: list[dict], events: list[dict],
+                   fault) -> None:
+    """The record row's derived columns against its history, with `form` the revision its
+    history names."""
     number = record["number"]
     found = sorted(v["version"] for v in versions)
     if found != list(range(1, record["current_version"] + 1)):
         fault("record", f"{number}: versions {found} but the record says 1 to "
               f"{record['current_version']}", record=number)
-    form, _ = ws.forms.frozen(record["form_revision_id"])
     for column, have, want in derived.differences(record, derived.derive(form, versions,
                                                                          events)):
         fault("record", f"{number}: {column} is {have!r} in its row but {want!r} by its "

@@ -15,6 +15,8 @@ import zipfile
 from pathlib import Path
 from typing import Iterator
 
+from ..textfmt import counted
+
 HEAD = re.compile(r"\b(\d+):([0-9a-f]{64})\b")
 _IN_ZIP = ("CHAIN_HEAD.txt", "word/document.xml")  # an audit pack; a DOCX list or report
 
@@ -63,13 +65,49 @@ def check_witnesses(events: list[dict], sources: list[str], fault) -> int:
         for where, event_id, digest in heads:
             checked += 1
             if event_id not in hashes and event_id > last:
-                fault("witness", f"{where}: saw event {event_id} ({digest[:12]}…) but the log "
-                      f"ends at event {last}: events were removed or an older catalog was "
-                      "put back (a rollback)", event=event_id)
+                fault("witness", f"{where}: the witness saw event {event_id} ({digest[:12]}…) "
+                      f"but the audit log in the catalog ends at event {last}: events were "
+                      "removed or an older catalog was put back (a rollback) 审计日志被截断或回滚",
+                      event=event_id)
                 break
             if hashes.get(event_id) != digest:
-                fault("witness", f"{where}: saw event {event_id} as {digest[:12]}…, the log "
-                      "has another: the chain up to it was rewritten (events edited, "
-                      "removed or re-hashed)", event=event_id)
+                fault("witness", f"{where}: the witness saw event {event_id} as "
+                      f"{digest[:12]}…, the audit log in the catalog has "
+                      f"{(hashes.get(event_id) or 'no such event')[:12]}: the chain up to it "
+                      "was rewritten (events edited, removed or re-hashed) 审计日志被改写",
+                      event=event_id)
                 break
     return checked
+
+
+def check_checkpoints(events: list[dict], log, fault) -> None:
+    """Every `chain.checkpointed` event (`events` with detail decoded) names a head its
+    witness log must hold: a log that is missing, unreadable or lacks one is a fault (a
+    deleted log, or a share not mounted, would otherwise let a truncation pass). `log`: the
+    workspace's witness log (a Path, or None when none is set)."""
+    from .checkpoint import CHECKPOINTED
+
+    made = [e for e in events if e["action"] == CHECKPOINTED and e["detail"].get("head")]
+    if not made:
+        return
+    newest = made[-1]
+    where = log if log is not None else newest["detail"].get("witness_log")
+    try:
+        kept = {f"{event_id}:{digest}" for _, event_id, digest in heads_in(str(where))} \
+            if where is not None else set()
+    except (OSError, ValueError) as exc:
+        reason = "it is missing" if isinstance(exc, FileNotFoundError) else \
+            f"it cannot be read ({getattr(exc, 'strerror', None) or exc})"
+        fault("witness", f"witness log {where}: {counted(len(made), 'checkpoint')} in the "
+              f"audit log (the newest, event "
+              f"{newest['id']}, wrote down head {newest['detail']['head'].split(':')[0]}), but "
+              f"{reason}: the chain cannot be checked against what was written down "
+              "见证日志缺失或不可读", event=newest["id"])
+        return
+    for event in made:
+        if event["detail"]["head"] not in kept:
+            head_id = event["detail"]["head"].split(":")[0]
+            fault("witness", f"witness log {where}: checkpoint event {event['id']} of the "
+                  f"audit log wrote down head {head_id}, which the witness log does not hold "
+                  "(the witness log was replaced or edited) 见证日志缺少校验点",
+                  event=event["id"])

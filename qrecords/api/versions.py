@@ -23,6 +23,7 @@ from ..render.docx import render_docx, version_properties, with_banner
 from ..render.finish import VOID_MARK
 from ..render.glyphs import glyph_notices
 from ..workspace import Workspace
+from .anchors import version_anchor
 from .form_check import template_problems
 from .keys import version_key
 from .pdfs import try_pdf
@@ -155,10 +156,17 @@ def store_version(ws: Workspace, form: Form, template: bytes, record: dict, vers
     ws.catalog.add_version(record["id"], version, state, data, data_sha, now, today,
                            ws.actor.id, reason, derived)
     ws.catalog.add_file(record["id"], version, "docx", key, digest, len(content), now)
+    # Every column of the version row, and a new record's form revision, in the chained
+    # event: a row edited with its trigger dropped no longer matches it (api/anchors.py).
+    anchored = {"version_row": version_anchor(state, today, ws.actor.id, reason, now)}
+    if version == 1:
+        revision = ws.catalog.form_revision_by_id(record["form_revision_id"])
+        anchored["form_revision"] = {"id": revision["id"], "sha256": revision["sha256"]}
     ws.catalog.add_event(now, (logged_on or day).isoformat(), ws.actor.id, action, number,
                          version,
                          ws.authority({"reason": reason, "data_sha256": data_sha,
-                                       "files": {"docx": digest}, **(detail or {})}))
+                                       "files": {"docx": digest}, **(detail or {}),
+                                       **anchored}))
     ws.notices += glyph_notices(form, data, f"{number} v{version}")
     files = {"docx": {"record_id": record["id"], "version": version, "kind": "docx",
                       "path": key, "sha256": digest, "size": len(content), "created_at": now}}

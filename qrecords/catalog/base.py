@@ -406,6 +406,19 @@ class Catalog(IdentityStore, ABC):
         """How many events after `event_id` change what the index holds."""
 
     @abstractmethod
+    def guard_problems(self) -> list[str]:
+        """One line per safeguard of the catalog's own that is missing or switched off: an
+        immutability trigger its schema installs that is gone or altered (SQLite:
+        sqlite_master; PostgreSQL: pg_trigger, and the guard function), a stray
+        disposal_gate row (SQLite: it lets rows be deleted). [] when all are in place."""
+
+    @abstractmethod
+    def clear_disposal_gate(self) -> int:
+        """Remove stray disposal_gate rows (inside write(); none outside a disposal's own
+        transaction). Returns how many were removed (always 0 on PostgreSQL, which has no
+        such table)."""
+
+    @abstractmethod
     def written_files(self, record_number: str | None) -> set[str]:
         """The file store keys that events of a record (with None: of no record, as
         disposition lists and reports) name under `written`."""

@@ -382,6 +382,30 @@ class PostgresCatalog(PostgresIdentity, Catalog):
         row = self._x("SELECT * FROM tombstones WHERE number = %s", (number,)).fetchone()
         return _tombstone(row) if row else None
 
+    def guard_problems(self) -> list[str]:
+        from .postgres_schema import IMMUTABLE
+
+        rows = self._x("SELECT t.tgname AS name, t.tgenabled AS enabled FROM pg_trigger t "
+                       "JOIN pg_class c ON c.oid = t.tgrelid WHERE NOT t.tgisinternal AND "
+                       "c.relnamespace = current_schema()::regnamespace").fetchall()
+        found = {row["name"]: row["enabled"] for row in rows}
+        problems = []
+        for table in IMMUTABLE:
+            for name in (f"{table}_immutable", f"{table}_no_truncate"):
+                if name not in found:
+                    problems.append(f"the trigger {name} is missing (dropped): its table's "
+                                    "rows can be changed")
+                elif found[name] == "D":
+                    problems.append(f"the trigger {name} is disabled: its table's rows can "
+                                    "be changed")
+        guard = self._x("SELECT 1 FROM pg_proc WHERE proname = 'qrec_refuse_change'").fetchone()
+        if guard is None:
+            problems.append("the function qrec_refuse_change is missing (dropped)")
+        return problems
+
+    def clear_disposal_gate(self) -> int:
+        return 0  # qrec_dispose() lets a disposal pass; there is no gate table
+
     def tombstones(self) -> list[dict]:
         rows = self._x("SELECT * FROM tombstones ORDER BY at, number").fetchall()
         return [_tombstone(row) for row in rows]

@@ -431,6 +431,30 @@ class SqliteCatalog(SqliteIdentity, Catalog):
         self._db.execute("DELETE FROM disposal_gate")
         self.add_tombstone(tombstone)
 
+    def guard_problems(self) -> list[str]:
+        from .sqlite_schema import trigger_sql
+
+        found = dict(self._db.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall())
+        problems = []
+        for name, statement in trigger_sql().items():
+            if name not in found:
+                problems.append(f"the trigger {name} is missing (dropped): its table's rows "
+                                "can be changed")
+            elif " ".join(found[name].split()) != " ".join(statement.split()):
+                problems.append(f"the trigger {name} is not the one qrecords installs "
+                                "(replaced)")
+        gate = self._db.execute("SELECT list_number FROM disposal_gate").fetchall()
+        if gate:
+            problems.append(f"the disposal_gate table holds {len(gate)} row"
+                            f"{'s' if len(gate) != 1 else ''} ({gate[0][0]}) outside a "
+                            "disposal: the delete protection of versions and files is off "
+                            "(`qrec verify --repair` removes them)")
+        return problems
+
+    def clear_disposal_gate(self) -> int:
+        return self._db.execute("DELETE FROM disposal_gate").rowcount
+
     def counters(self) -> dict[tuple[str, str], int]:
         return {(row[0], row[1]): row[2] for row in
                 self._db.execute("SELECT form_id, period, last_seq FROM counters")}

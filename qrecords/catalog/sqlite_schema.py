@@ -123,10 +123,17 @@ _DISPOSABLE = ("versions", "files")  # deleted only by a disposal, through dispo
 INDEXED = f"action NOT IN ({', '.join(repr(a) for a in INDEX_NEUTRAL)})"  # constant SQL
 
 
-def triggers() -> str:
-    return "".join(
-        f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
+def trigger_sql() -> dict[str, str]:
+    """{trigger name: its CREATE TRIGGER statement as sqlite_master keeps it}."""
+    return {
+        f"{table}_no_{op.lower()}":
+        f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} "
         + ("WHEN NOT EXISTS (SELECT 1 FROM disposal_gate) "
            if op == "DELETE" and table in _DISPOSABLE else "")
-        + f"BEGIN SELECT RAISE(ABORT, '{table} rows are immutable'); END;\n"
-        for table in _IMMUTABLE for op in ("UPDATE", "DELETE"))
+        + f"BEGIN SELECT RAISE(ABORT, '{table} rows are immutable'); END"
+        for table in _IMMUTABLE for op in ("UPDATE", "DELETE")}
+
+
+def triggers() -> str:
+    return "".join(statement.replace("CREATE TRIGGER ", "CREATE TRIGGER IF NOT EXISTS ", 1)
+                   + ";\n" for statement in trigger_sql().values())

@@ -349,3 +349,61 @@ def test_a_workspace_fact_is_set_once(catalog):
         with catalog.write():
             catalog.set_meta("demo", "1")
     assert catalog.meta_value("demo") == "0" and catalog.meta_value("other") is None
+
+
+def _as_owner(url: str, statement: str) -> None:
+    """Run `statement` as whoever may change the schema: the SQLite file's writer, or
+    PostgreSQL's owner role (the application role may not drop triggers)."""
+    if url.startswith("sqlite:"):
+        db = sqlite3.connect(url.removeprefix("sqlite:"))
+        db.execute(statement)
+        db.commit()
+        db.close()
+        return
+    import psycopg
+
+    from tests.shared.pg import APP, OWNER
+
+    with psycopg.connect(url.replace(f"{APP}@", f"{OWNER}@"), autocommit=True) as db:
+        db.execute(statement)
+
+
+def test_the_guards_are_in_place_and_a_dropped_or_disabled_trigger_is_named(backend):
+    url, _ = backend
+    catalog = open_catalog(url)
+    try:
+        assert catalog.guard_problems() == []
+        sqlite = url.startswith("sqlite:")
+        _as_owner(url, "DROP TRIGGER events_no_update" if sqlite else
+                  "DROP TRIGGER events_immutable ON events")
+        _as_owner(url, "DROP TRIGGER versions_no_delete" if sqlite else
+                  "ALTER TABLE versions DISABLE TRIGGER versions_immutable")
+        found = catalog.guard_problems()
+        if sqlite:
+            assert found == [
+                "the trigger versions_no_delete is missing (dropped): its table's rows can be "
+                "changed",
+                "the trigger events_no_update is missing (dropped): its table's rows can be "
+                "changed"]
+        else:
+            assert found == [
+                "the trigger versions_immutable is disabled: its table's rows can be changed",
+                "the trigger events_immutable is missing (dropped): its table's rows can be "
+                "changed"]
+    finally:
+        catalog.close()
+
+
+def test_a_stray_disposal_gate_row_is_named_and_cleared(tmp_path):
+    url, raw = _sqlite(tmp_path)
+    raw("INSERT INTO disposal_gate VALUES ('DL-FAKE')")
+    catalog = open_catalog(url)
+    try:
+        assert catalog.guard_problems() == [
+            "the disposal_gate table holds 1 row (DL-FAKE) outside a disposal: the delete "
+            "protection of versions and files is off (`qrec verify --repair` removes them)"]
+        with catalog.write():
+            assert catalog.clear_disposal_gate() == 1
+        assert catalog.guard_problems() == []
+    finally:
+        catalog.close()
