@@ -2,7 +2,7 @@
 
 Each takes the unit of work (`ws`, whose actor acts) and returns a typed result; each change
 is one catalog transaction (number, version, DOCX, event) whose PDF and index update follow
-the commit. DOMAIN.md, "Rules for every record": a record is never edited in place.
+the commit; a new record's DOCX is rendered before that transaction, its number stamped in. DOMAIN.md, "Rules for every record": a record is never edited in place.
 """
 
 from __future__ import annotations
