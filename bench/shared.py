@@ -3,6 +3,9 @@
 - records per second with 8 concurrent writers (8 streams of `qrec new complaint`, each its
   own process per record, PDFs left to `qrec render`, as on a machine without LibreOffice):
   PostgreSQL + SeaweedFS against SQLite + folder. Target: PostgreSQL at least 1.5× SQLite.
+- `qrec new` on each backend, one at a time: its wall time (median of LATENCY runs), the
+  CPU time of its process, and the catalog statements it sends (each a round trip on a
+  networked catalog), counted in-process from opening the workspace to closing it.
 - catching up 1,000 events made elsewhere: machine B makes records (in-process, through the
   verbs), then machine A's next `qrec search` brings its own index up to date from the shared
   log. Target: under 5 s.
@@ -13,6 +16,8 @@ The servers are the tests' throw-away ones (tests/servers.py), started and stopp
 from __future__ import annotations
 
 import os
+import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -22,6 +27,7 @@ from common import QREC, REPO, TODAY, WORK, Row, step
 
 WRITERS, PER_WRITER = 8, 4
 CATCH_UP = 1000
+LATENCY = 5  # `qrec new` runs, one at a time, per backend
 
 
 def _env(extra: dict) -> dict:
@@ -30,8 +36,9 @@ def _env(extra: dict) -> dict:
     return env
 
 
-def _writers(root, env) -> float:
-    """Records per second of WRITERS streams of PER_WRITER `qrec new` each."""
+def _writers(root, env) -> tuple[float, float]:
+    """(records per second, CPU s per record of the `qrec` processes) of WRITERS streams of
+    PER_WRITER `qrec new` each (the servers' CPU is not counted)."""
     example = str(REPO / "examples" / "complaint.yaml")
 
     def stream(_):
@@ -39,10 +46,61 @@ def _writers(root, env) -> float:
             subprocess.run([str(QREC), "-w", str(root), "--as", "lina", "new", "complaint",
                             "--data", example], env=env, check=True, capture_output=True)
 
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     with ThreadPoolExecutor(WRITERS) as pool:
         list(pool.map(stream, range(WRITERS)))
-    return WRITERS * PER_WRITER / (time.perf_counter() - start)
+    took = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return WRITERS * PER_WRITER / took, cpu / (WRITERS * PER_WRITER)
+
+
+def _run(argv: list[str], env: dict) -> tuple[float, float]:
+    """(wall s, CPU s of the process and its children) of one command, which must succeed."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(argv, env=env, check=True, capture_output=True)
+    took = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return took, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def _new_once(root, env) -> tuple[float, float]:
+    """(wall s, CPU s of the process) of one `qrec new complaint`."""
+    return _run([str(QREC), "-w", str(root), "--as", "lina", "new", "complaint", "--data",
+                 str(REPO / "examples" / "complaint.yaml")], env)
+
+
+def _round_trips(root) -> int:
+    """Catalog statements of one new record, from opening the workspace to closing it."""
+    from qrecords.api import records
+    from qrecords.workspace import Workspace
+    from tests.conftest import load_example
+
+    ws = Workspace.open(root, "lina")
+    try:
+        records.new_record(ws, "complaint", load_example("complaint"), pdf=False)
+    finally:
+        ws.close()
+    return ws.catalog.statements
+
+
+def _latency_rows(embedded, shared, env) -> list[Row]:
+    """`qrec new` wall, process CPU and catalog round trips: PostgreSQL + S3 vs SQLite."""
+    figures = {}
+    for name, root, run_env in (("sqlite", embedded, _env({})), ("pg", shared, env)):
+        runs = [_new_once(root, run_env) for _ in range(LATENCY)]
+        figures[name] = (statistics.median(r[0] for r in runs),
+                         statistics.median(r[1] for r in runs), _round_trips(root))
+    pg, sq = figures["pg"], figures["sqlite"]
+    what = "PostgreSQL + S3 (vs SQLite + folder)"
+    return [Row(f"`qrec new` latency, one writer, median of {LATENCY}: {what}", pg[0], sq[0],
+                "s", pg[0] / sq[0]),
+            Row(f"`qrec new` CPU time of its process, median of {LATENCY}: {what}", pg[1],
+                sq[1], "s", pg[1] / sq[1]),
+            Row(f"catalog round trips (statements) per new record, open to close: {what}",
+                pg[2], sq[2], "stmt", pg[2] / sq[2])]
 
 
 def _servers():
@@ -65,24 +123,28 @@ def bench_shared() -> list[Row]:
     try:
         step(f"{WRITERS} writers × {PER_WRITER} `qrec new` on SQLite + folder")
         embedded = create_workspace(WORK / "shared-sqlite", demo=True)
-        sqlite_rate = _writers(embedded, _env({}))
+        sqlite_rate, sqlite_cpu = _writers(embedded, _env({}))
         step(f"{WRITERS} writers × {PER_WRITER} `qrec new` on PostgreSQL + S3")
         backends = {"catalog": new_database(pg, "bench_writers"), "files":
                     f"s3://{s3.make_bucket('qrec-bench-writers')}/acme",
                     "s3_endpoint": s3.endpoint, "machines": "several"}
         shared = create_workspace(WORK / "shared-pg", backends, demo=True)
-        pg_rate = _writers(shared, env)
+        pg_rate, pg_cpu = _writers(shared, env)
         rows = [Row(f"records/s, {WRITERS} concurrent writers: PostgreSQL + S3 (vs SQLite + "
                     "folder)", pg_rate, sqlite_rate, "rec/s", sqlite_rate / pg_rate,
-                    "≥ 1.5× SQLite", pg_rate >= 1.5 * sqlite_rate)]
-        rows.append(_catch_up(pg, s3, env, new_database))
+                    "≥ 1.5× SQLite", pg_rate >= 1.5 * sqlite_rate),
+                Row(f"CPU time per record of the {WRITERS} writers' `qrec` processes: PostgreSQL "
+                    "+ S3 (vs SQLite + folder)", pg_cpu, sqlite_cpu, "s", pg_cpu / sqlite_cpu)]
+        step("`qrec new` one at a time on each backend")
+        rows += _latency_rows(embedded, shared, env)
+        rows += _catch_up(pg, s3, env, new_database)
         return rows
     finally:
         s3.stop()
         pg.stop()
 
 
-def _catch_up(pg, s3, env, new_database) -> Row:
+def _catch_up(pg, s3, env, new_database) -> list[Row]:
     from qrecords.api import records
     from qrecords.workspace import Workspace, create_workspace
     from common import open_workspace  # noqa: F401  (the path set-up)
@@ -105,17 +167,14 @@ def _catch_up(pg, s3, env, new_database) -> Row:
     made = ws.catalog.latest_change_id() - before
     ws.close()
     step(f"machine A catches up {made} events in its next `qrec search`")
-    start = time.perf_counter()
-    subprocess.run([str(QREC), "-w", str(machine_a), "--as", "lina", "search", "华东"],
-                   env=env, check=True, capture_output=True)
-    caught = time.perf_counter() - start
-    start = time.perf_counter()
-    subprocess.run([str(QREC), "-w", str(machine_a), "--as", "lina", "search", "华东"],
-                   env=env, check=True, capture_output=True)
-    current = time.perf_counter() - start
-    return Row(f"`qrec search` catching up {made} events made on another machine (vs "
-               "with nothing to catch up)", caught, current, "s", caught / current, "< 5 s",
-               caught < 5)
+    search = [str(QREC), "-w", str(machine_a), "--as", "lina", "search", "华东"]
+    caught, caught_cpu = _run(search, env)
+    current, current_cpu = _run(search, env)
+    what = f"`qrec search` catching up {made} events made on another machine (vs with nothing " \
+        "to catch up)"
+    return [Row(what, caught, current, "s", caught / current, "< 5 s", caught < 5),
+            Row(f"{what}: CPU time of its process", caught_cpu, current_cpu, "s",
+                caught_cpu / current_cpu)]
 
 
 if __name__ == "__main__":

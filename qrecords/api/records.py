@@ -2,7 +2,7 @@
 
 Each takes the unit of work (`ws`, whose actor acts) and returns a typed result; each change
 is one catalog transaction (number, version, DOCX, event) whose PDF and index update follow
-the commit. DOMAIN.md, "Rules for every record": a record is never edited in place.
+the commit; a new record's DOCX is rendered before that transaction, its number stamped in. DOMAIN.md, "Rules for every record": a record is never edited in place.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from ..errors import (Conflict, Disposed, IntegrityError, NotFound, QrecError,
 from ..workspace import Workspace
 from .form_revisions import refuse_retired
 from .versions import (RecordView, after_change, free_text, freeze_revision, record_view,
-                       store_version, visible_data)
+                       render_draft, store_version, visible_data)
 
 
 class TombstoneView(TypedDict):
@@ -57,8 +57,9 @@ def form_for_new(ws: Workspace, form_id: str) -> Form:
 
 def new_record(ws: Workspace, form_id: str, data: dict, follows: str | None = None,
                pdf: bool = True) -> RecordView:
-    """Validate, number, render and store version 1 of a new record of `form_id`, in one
-    transaction: a failure anywhere leaves no record, no number used and no file. `follows`
+    """Validate, render, number and store version 1 of a new record of `form_id`: rendered
+    first, then numbered and stored in one short transaction (the number stamped into the
+    rendered DOCX): a failure anywhere leaves no record, no number used and no file. `follows`
     opens a follow-up of that record (DOMAIN.md, complaint workflow). The PDF follows (made
     from the committed DOCX; `render` makes it later if it fails). Raises NotFound,
     ValidationError (every problem), WorkflowError, FormError, Conflict (a retired form)."""
@@ -67,11 +68,15 @@ def new_record(ws: Workspace, form_id: str, data: dict, follows: str | None = No
     today = clock.today()
     clean = _checked(ws, form, data, follows, today.isoformat())
     period = period_of(form.number_pattern, today)
+    state = form.workflow.initial
+    # Rendered before the write lock, with a stand-in for the number the lock hands out:
+    # the other writers wait only for the number, the stamp, the store and the rows.
+    draft = render_draft(ws, form, template, 1, state, clean, today)
     with ws.write() as tx:  # files put in it go if it fails
         refuse_retired(ws, form, "new record")  # under the write lock: retire comes first
         revision_id = freeze_revision(ws, form, template)
         number = format_number(period, tx.next_seq(form.id, period))
-        state, now = form.workflow.initial, clock.utc_now()
+        now = draft["at"] if draft is not None else clock.utc_now()
         try:
             record_id = tx.add_record(number, form.id, revision_id, now, ws.actor.id, state)
         except IntegrityError:
@@ -82,7 +87,7 @@ def new_record(ws: Workspace, form_id: str, data: dict, follows: str | None = No
                   "form_revision_id": revision_id, "created_at": now,
                   "created_by": ws.actor.id, "closed_on": None, "on_hold": 0}
         stored = store_version(ws, form, template, record, 1, state, clean, None, today,
-                               "record.created")
+                               "record.created", draft=draft)
     after_change(ws, stored, pdf, "new.after_commit")
     # Copied values of a follow-up were not typed by the actor: shown (masked, logged) and
     # hashed as any read.

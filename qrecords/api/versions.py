@@ -19,7 +19,8 @@ from ..errors import FormError, QrecError
 from ..faults import fault_point
 from ..files.base import sha256_bytes
 from ..render.context import build_context
-from ..render.docx import render_docx, version_properties, with_banner
+from ..render.docx import (number_mark, render_docx, stamp_number, version_properties,
+                           with_banner)
 from ..render.finish import VOID_MARK
 from ..render.glyphs import glyph_notices
 from ..workspace import Workspace
@@ -107,6 +108,48 @@ def freeze_revision(ws: Workspace, form: Form, template: bytes) -> int:
     return frozen["id"]
 
 
+class Draft(TypedDict):
+    """A version's DOCX rendered before the catalog's write lock is taken (render_draft),
+    with a stand-in where the record number goes: store_version stamps the number in."""
+
+    docx: bytes
+    mark: str  # the stand-in (render.docx.number_mark)
+    at: str  # the version's time, which the document's properties carry (UTC ISO 8601)
+
+
+def render_version(ws: Workspace, form: Form, template: bytes, number: str, version: int,
+                   state: str, data: dict, day: dt.date, at: str) -> bytes:
+    """The DOCX of version `version` of record `number` in state `state`, made at `at` (UTC
+    ISO 8601) on the effective date `day`: the record's form revision's template filled
+    in, its document properties set, 作废 VOID and 演示 DEMO marks added where they belong.
+    Raises FormError for a template that does not render."""
+    context = build_context(form, data, org=ws.settings.organisation,
+                            org_en=ws.settings.organisation_en, number=number,
+                            version=version, status=state, date=day.isoformat(),
+                            language=ws.settings.document_language)
+    properties = version_properties(form, number=number, version=version, status=state,
+                                    organisation=ws.settings.organisation, user=ws.actor, at=at)
+    content = render_docx(template, context, f"templates/{form.template}", properties,
+                          ws.settings.document_language)
+    if form.workflow.state(state).void:  # 作废 VOID on every page, as on the PDF
+        content = with_banner(content, VOID_MARK)
+    return ws.document(content)
+
+
+def render_draft(ws: Workspace, form: Form, template: bytes, version: int, state: str,
+                 data: dict, day: dt.date) -> Draft | None:
+    """The DOCX of a version whose record number is not known yet (a new record: the number
+    is reserved under the catalog's write lock, which is not held while this renders), made
+    now. None when the template does not render: store_version then renders it under the
+    lock, after freeze_revision has said what is wrong with the template."""
+    at, mark = clock.utc_now(), number_mark()
+    try:
+        content = render_version(ws, form, template, mark, version, state, data, day, at)
+    except FormError:
+        return None
+    return {"docx": content, "mark": mark, "at": at}
+
+
 class Stored(TypedDict):
     """What store_version wrote: the record row, version row and file rows as they now are
     in the catalog (so that what follows reads nothing back)."""
@@ -118,25 +161,22 @@ class Stored(TypedDict):
 
 def store_version(ws: Workspace, form: Form, template: bytes, record: dict, version: int,
                   state: str, data: dict, reason: str | None, day: dt.date, action: str,
-                  detail: dict | None = None, logged_on: dt.date | None = None) -> Stored:
+                  detail: dict | None = None, logged_on: dt.date | None = None,
+                  draft: Draft | None = None) -> Stored:
     """Render and store version `version` of `record` (a RecordRow, or for a new record the
     row as it will be) in state `state`, with its DOCX, file row, event and the record's
     derived columns; inside catalog.write(). `day` is the version's effective date, and the
     event's unless `logged_on` (an imported record: dated as it was, imported today).
-    Returns what it stored."""
-    now, today = clock.utc_now(), day.isoformat()
-    number = record["number"]
-    context = build_context(form, data, org=ws.settings.organisation,
-                            org_en=ws.settings.organisation_en, number=number,
-                            version=version, status=state, date=today,
-                            language=ws.settings.document_language)
-    properties = version_properties(form, number=number, version=version, status=state,
-                                    organisation=ws.settings.organisation, user=ws.actor, at=now)
-    content = render_docx(template, context, f"templates/{form.template}", properties,
-                          ws.settings.document_language)
-    if form.workflow.state(state).void:  # 作废 VOID on every page, as on the PDF
-        content = with_banner(content, VOID_MARK)
-    content = ws.document(content)
+    `draft` (render_draft, made before the write began with these same arguments) is the
+    DOCX with the number still to stamp in, and the version's time: nothing is rendered
+    under the lock. Returns what it stored."""
+    today, number = day.isoformat(), record["number"]
+    if draft is not None:
+        now = draft["at"]
+        content = stamp_number(draft["docx"], draft["mark"], number)
+    else:
+        now = clock.utc_now()
+        content = render_version(ws, form, template, number, version, state, data, day, now)
     key = version_key(form.id, number, version)
     digest = ws.put_file(key, content)
     fault_point("version.after_docx")

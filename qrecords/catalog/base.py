@@ -229,6 +229,13 @@ class Catalog(IdentityStore, ABC):
         """Every version of a record, oldest first."""
 
     @abstractmethod
+    def records_with_versions(self, numbers: list[str]) -> dict[str, tuple[RecordRow,
+                                                                            list[VersionRow]]]:
+        """{number: (record row, its versions oldest first)} of those of `numbers` that
+        exist (a disposed record is left out), in two statements whatever their count (the
+        index catching up with many records changed elsewhere)."""
+
+    @abstractmethod
     def version(self, record_id: int, version: int) -> VersionRow | None:
         """One version, or None when the record has no such version."""
 

@@ -236,6 +236,18 @@ class PostgresCatalog(PostgresIdentity, Catalog):
                        (record_id,)).fetchall()
         return [_decoded(row) for row in rows]
 
+    def records_with_versions(self, numbers: list[str]) -> dict[str, tuple[dict, list[dict]]]:
+        if not numbers:
+            return {}
+        records = {row["id"]: row for row in self._x(
+            "SELECT * FROM records WHERE number = ANY(%s)", (list(numbers),))}
+        found = {record["number"]: (record, []) for record in records.values()}
+        for row in self._x(
+                f"SELECT {_VERSION} FROM versions WHERE record_id = ANY(%s) "
+                "ORDER BY record_id, version", (list(records),)):
+            found[records[row["record_id"]]["number"]][1].append(_decoded(row))
+        return found
+
     def versions_data(self, keys: list[tuple[str, int]]) -> dict[tuple[str, int],
                                                                tuple[int, dict]]:
         if not keys:

@@ -296,6 +296,19 @@ class SqliteCatalog(SqliteIdentity, Catalog):
                                 (record_id,)).fetchall()
         return [_version(row) for row in rows]
 
+    def records_with_versions(self, numbers: list[str]) -> dict[str, tuple[dict, list[dict]]]:
+        if not numbers:
+            return {}
+        marks = ", ".join("?" * len(numbers))
+        records = {row["id"]: dict(row) for row in self._db.execute(
+            f"SELECT * FROM records WHERE number IN ({marks})", list(numbers))}
+        found = {record["number"]: (record, []) for record in records.values()}
+        for row in self._db.execute(
+                "SELECT v.* FROM versions v JOIN records r ON r.id = v.record_id WHERE "
+                f"r.number IN ({marks}) ORDER BY v.record_id, v.version", list(numbers)):
+            found[records[row["record_id"]]["number"]][1].append(_version(row))
+        return found
+
     def versions_data(self, keys: list[tuple[str, int]]) -> dict[tuple[str, int],
                                                                tuple[int, dict]]:
         if not keys:

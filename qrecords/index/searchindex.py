@@ -211,7 +211,7 @@ class SearchIndex:
 
     @staticmethod
     def _write(ix, source, numbers) -> None:
-        docs = {number: source.documents(number) for number in numbers}
+        docs = source.documents_of(list(numbers))
         writer = ix.writer(**SEPARATE_FILES)
         try:
             for number, found in docs.items():

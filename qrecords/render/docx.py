@@ -6,6 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import secrets
+import zipfile
+from xml.sax.saxutils import escape as xml_escape
 
 from ..errors import FormError
 
@@ -162,6 +165,34 @@ def _drop_other_language(document, language: str) -> None:
             first = next(paragraph.iter(qn("w:t")), None)
             if first is not None and first.text:
                 first.text = first.text.lstrip()
+
+
+def number_mark() -> str:
+    """A stand-in for a record number, unique to this call (24 letters and digits, which no
+    escaping changes and no typed value can foresee): render with it, then `stamp_number`
+    puts the number in, so the slow rendering needs no number reserved yet."""
+    return f"QRECNO{secrets.token_hex(9)}"
+
+
+def stamp_number(content: bytes, mark: str, number: str) -> bytes:
+    """The DOCX `content` with every occurrence of `mark` (number_mark) in its XML parts
+    (body, headers, footers, document properties) replaced by `number`, XML-escaped. Parts
+    without it are copied as they are; order, names, dates and compression are kept.
+    Costs a few milliseconds (a re-zip), against a rendering's tens to hundreds. Raises
+    ValueError when `mark` is nowhere in `content` (it was not rendered with it)."""
+    needle, found = mark.encode(), False
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(content)) as source, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            part = source.read(info)
+            if info.filename.endswith((".xml", ".rels")) and needle in part:
+                found = True
+                part = part.replace(needle, xml_escape(number).encode())
+            target.writestr(info, part)
+    if not found:
+        raise ValueError("the DOCX was not rendered with this number mark")
+    return out.getvalue()
 
 
 def version_properties(form, *, number: str, version: int, status: str, organisation: str,

@@ -230,6 +230,26 @@ def test_the_data_of_several_versions_in_one_statement(catalog):
     assert catalog.versions_data([]) == {} and first != second
 
 
+def test_records_and_their_versions_in_two_statements(catalog):
+    """The index catching up with records changed elsewhere reads them in batches."""
+    with catalog.write() as tx:
+        a_record(tx)
+        second = a_record(tx, "CC-2611-02")
+        tx.add_version(second, 2, "registered", {"customer": "华南"}, "e" * 64, NOW, TODAY,
+                       "lina", "更正")
+    before = catalog.statements
+    found = catalog.records_with_versions(["CC-2611-02", "CC-2611-01", "CC-2611-09"])
+    assert catalog.statements - before == 2
+    assert sorted(found) == ["CC-2611-01", "CC-2611-02"]
+    for number in found:
+        record, versions = found[number]
+        assert record == catalog.record(number)
+        assert versions == catalog.versions(record["id"])
+    assert [v["data"] for v in found["CC-2611-02"][1]] == [{"customer": "华东"},
+                                                           {"customer": "华南"}]
+    assert catalog.records_with_versions([]) == {}
+
+
 def test_the_data_of_a_few_versions_is_found_by_index_not_by_a_scan(tmp_path):
     """A search page asks for 20 versions among 100,000: a scan of the versions table was
     50 ms a page. SQLite's virtual machine counts the steps (SQLite only: PostgreSQL's plan

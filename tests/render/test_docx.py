@@ -148,3 +148,35 @@ def test_each_version_has_its_own_document_properties(ws, run):
         assert (core.revision, core.content_status) == (version, status)
         assert core.comments == "" and core.last_printed is None  # no template description
         assert core.author != template.author and core.created != template.created
+
+
+def test_a_number_stamped_into_a_rendered_draft(ws, tmp_path):
+    """A new record is rendered before its number is reserved, with a stand-in the number
+    then replaces in body, headers and properties (api/versions.py: render_draft); a value
+    that looks like a stand-in is left alone, and a number is XML-escaped."""
+    import datetime as dt
+    import io
+
+    from docx import Document
+
+    from qrecords.api.versions import render_version
+    from qrecords.domain.forms import validate_data
+    from qrecords.render.docx import number_mark, stamp_number
+
+    form = ws.forms.current("complaint")
+    template = ws.forms.template(form)
+    data = {**load_example("complaint"), "description": "QRECNO0123456789abcdef01 typed"}
+    clean = validate_data(form, data, "2026-11-23")
+    mark = number_mark()
+    assert mark != number_mark() and mark.isalnum()
+    draft = render_version(ws, form, template, mark, 1, "registered", clean,
+                           dt.date(2026, 11, 23), "2026-11-23T08:00:00Z")
+    stamped = stamp_number(draft, mark, "CC<&>-0001")
+    path = tmp_path / "stamped.docx"
+    path.write_bytes(stamped)
+    text = docx_text(path)
+    assert "CC<&>-0001" in text and mark not in text
+    assert "QRECNO0123456789abcdef01 typed" in text
+    assert Document(io.BytesIO(stamped)).core_properties.identifier == "CC<&>-0001"
+    with pytest.raises(ValueError):
+        stamp_number(stamped, number_mark(), "CC-2611-0002")
