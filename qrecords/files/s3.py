@@ -224,8 +224,8 @@ class S3FileStore(FileStore):
             self.put(key, content, lock["until"])
             return (f"put the stored version of {self.location(key)} back on top of "
                     f"{at} newer {'entry' if at == 1 else 'entries'}")
-        return (f"deleted {at} {'delete marker or version' if at == 1 else 'delete markers or versions'} "
-                f"hiding the stored version of {self.location(key)}")
+        what = "delete marker or version" if at == 1 else "delete markers or versions"
+        return f"deleted {at} {what} hiding the stored version of {self.location(key)}"
 
     def exists(self, key: str) -> bool:
         try:
@@ -251,9 +251,12 @@ class S3FileStore(FileStore):
         name = self._name(key)
         for entry in self._entries(key):
             if self.locked and not entry["marker"]:
-                self.s3.put_object_legal_hold(Bucket=self.bucket, Key=name,
-                                              VersionId=entry["id"],
-                                              LegalHold={"Status": "OFF"})
+                try:
+                    self.s3.put_object_legal_hold(Bucket=self.bucket, Key=name,
+                                                  VersionId=entry["id"],
+                                                  LegalHold={"Status": "OFF"})
+                except ClientError:
+                    pass  # the delete below says whether the version could go
             try:
                 self.s3.delete_object(Bucket=self.bucket, Key=name, VersionId=entry["id"])
             except ClientError as exc:
