@@ -232,10 +232,15 @@ class Workspace:
         """Append an event by the actor, now, on the effective date; inside catalog.write().
         Returns the event id."""
         if number:
-            self._touched.add(number)
+            self.touch(number)
         return self.catalog.add_event(clock.utc_now(), clock.today().isoformat(),
                                       (actor or self.actor).id, action, number, version,
                                       self.authority(detail, actor))
+
+    def touch(self, number: str) -> None:
+        """The record `number` changed: when the work ends (`close`), its objects' locks are
+        brought in step with it (extended to its retention date once it is closed)."""
+        self._touched.add(number)
 
     @contextmanager
     def write(self):

@@ -154,6 +154,7 @@ def store_version(ws: Workspace, form: Form, template: bytes, record: dict, vers
     ws.catalog.add_version(record["id"], version, state, data, data_sha, now, today,
                            ws.actor.id, reason, derived)
     ws.catalog.add_file(record["id"], version, "docx", key, digest, len(content), now)
+    ws.touch(number)  # its objects' locks follow it when the work ends
     ws.catalog.add_event(now, (logged_on or day).isoformat(), ws.actor.id, action, number,
                          version,
                          ws.authority({"reason": reason, "data_sha256": data_sha,

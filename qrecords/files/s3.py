@@ -296,13 +296,14 @@ class S3FileStore(FileStore):
         nothing. Nothing happens without Object Lock."""
         if not self.locked:
             return
-        name = self._name(key)
+        name, lock = self._name(key), self.lock_of(key)  # one HEAD when all is in step
         date = _utc_date(until)
-        if date and date.date().isoformat() > (self.lock_of(key)["until"] or ""):
+        if date and date.date().isoformat() > (lock["until"] or ""):
             self.s3.put_object_retention(Bucket=self.bucket, Key=name, Retention={
                 "Mode": LOCK_MODE, "RetainUntilDate": date})
-        self.s3.put_object_legal_hold(Bucket=self.bucket, Key=name, LegalHold={
-            "Status": "ON" if held else "OFF"})
+        if lock["legal_hold"] != held:
+            self.s3.put_object_legal_hold(Bucket=self.bucket, Key=name, LegalHold={
+                "Status": "ON" if held else "OFF"})
 
     def lock_of(self, key: str) -> dict:
         """{"mode", "until", "legal_hold"} of the object's current version (verify, tests)."""

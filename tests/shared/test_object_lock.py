@@ -14,7 +14,7 @@ import itertools
 import pytest
 from botocore.exceptions import ClientError
 
-from qrecords.api import downloads, records, verify
+from qrecords.api import downloads, records, steps, verify
 from qrecords.domain.retention import period_end
 from qrecords.workspace import Workspace, create_workspace
 from tests.conftest import load_example
@@ -111,3 +111,16 @@ def test_a_locked_newer_version_is_covered_by_the_original_put_back(made):
     assert report["ok"], report["faults"]
     assert raw.get_object(Bucket=ws.files.bucket, Key=name)["Body"].read() == original
     assert ws.files.lock_of(key)["mode"] == "COMPLIANCE"
+
+
+def test_closing_a_record_extends_its_objects_lock_to_the_retention_date(made, monkeypatch):
+    ws, raw, number, key, name = made
+    earliest = ws.files.lock_of(key)["until"]
+    monkeypatch.setenv("QREC_TODAY", "2027-03-01")  # closed three months after it was made
+    closer = Workspace.open(ws.root, "zhaomin")
+    steps.transition(closer, number, "close_unfounded", {"disposition": "unfounded"},
+                     comment="非质量问题", pdf=False)
+    closer.close()  # the work ends: the record's objects are locked as it now stands
+    until = ws.catalog.record(number)["retention_until"]
+    assert until == "2030-03-01" > earliest
+    assert ws.files.lock_of(key) == {"mode": "COMPLIANCE", "until": until, "legal_hold": False}
