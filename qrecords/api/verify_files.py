@@ -43,7 +43,7 @@ def check_files(files: FileStore, expected: dict, fault, progress) -> None:
             fault("file", f"records/{path} is missing", **where)
             continue
         if hiding:
-            fault("file", f"records/{path}: {hiding} (`qrec verify --repair` makes it "
+            fault("file", f"records/{path}: {hiding} (`qrec verify --repair` 可恢复 makes it "
                   "current again)", **where)
         if (want["size"] is not None and len(content) != want["size"]) or \
                 hashlib.sha256(content).hexdigest() != want["sha256"]:

@@ -194,9 +194,10 @@ class S3FileStore(FileStore):
                 raise failure
             return content, None  # no version has it: altered, as the caller sees
         at, original = found
-        hider = "a delete marker" if entries[0]["marker"] else "a newer version"
-        return original, (f"the version stored is hidden by {hider} put over it "
-                          f"({at} newer {'entry' if at == 1 else 'entries'})")
+        zh, hider = ("删除标记", "a delete marker") if entries[0]["marker"] else \
+            ("新版本", "a newer version")
+        return original, (f"存储的版本被{zh}遮盖 the version stored is hidden by {hider} put "
+                          f"over it ({at} newer {'entry' if at == 1 else 'entries'})")
 
     def uncover(self, key: str, sha256: str) -> str | None:
         """Make the version with `sha256` the current one again: delete the delete markers

@@ -73,8 +73,9 @@ def test_a_delete_marker_over_a_record_is_read_through_named_and_repaired(made):
     got = downloads.download(ws, number, 1, "docx")
     assert not got["masked"] and got["content"][:2] == b"PK"  # read the locked version
     assert _file_faults(ws) == [
-        f"records/{key}: the version stored is hidden by a delete marker put over it "
-        "(1 newer entry) (`qrec verify --repair` makes it current again)"]
+        f"records/{key}: 存储的版本被删除标记遮盖 the version stored is hidden by a delete "
+        "marker put over it (1 newer entry) (`qrec verify --repair` 可恢复 makes it current "
+        "again)"]
     done = verify.repair(ws)
     assert f"deleted 1 delete marker or version hiding the stored version of " \
            f"{ws.files.location(key)}" in done
@@ -90,8 +91,9 @@ def test_a_newer_version_put_over_a_record_is_read_through_named_and_repaired(ma
                    Metadata={"sha256": got["sha256"]})  # even claiming the right hash
     assert downloads.download(ws, number, 1, "docx")["content"] == original
     assert _file_faults(ws) == [
-        f"records/{key}: the version stored is hidden by a newer version put over it "
-        "(1 newer entry) (`qrec verify --repair` makes it current again)"]
+        f"records/{key}: 存储的版本被新版本遮盖 the version stored is hidden by a newer "
+        "version put over it (1 newer entry) (`qrec verify --repair` 可恢复 makes it current "
+        "again)"]
     assert any("hiding the stored version" in line for line in verify.repair(ws))
     report = verify.verify(ws)
     assert report["ok"], report["faults"]
