@@ -24,7 +24,7 @@ from typing import Callable
 from . import clock
 from .catalog import create_catalog, open_catalog
 from .catalog.base import Catalog, RecordRow, VersionRow
-from .domain import access
+from .domain import access, retention
 from .domain.forms import Form
 from .errors import Disposed, Forbidden, NotFound, WorkspaceError, suggest
 from .files import FileStore, open_file_store
@@ -232,10 +232,15 @@ class Workspace:
         """Append an event by the actor, now, on the effective date; inside catalog.write().
         Returns the event id."""
         if number:
-            self._touched.add(number)
+            self.touch(number)
         return self.catalog.add_event(clock.utc_now(), clock.today().isoformat(),
                                       (actor or self.actor).id, action, number, version,
                                       self.authority(detail, actor))
+
+    def touch(self, number: str) -> None:
+        """The record `number` changed: when the work ends (`close`), its objects' locks are
+        brought in step with it (extended to its retention date once it is closed)."""
+        self._touched.add(number)
 
     @contextmanager
     def write(self):
@@ -257,14 +262,21 @@ class Workspace:
         finally:
             self._putting.remove(put)
 
-    def put_file(self, key: str, content: bytes) -> str:
-        """files.put, remembered by the write() it is inside of. Returns the SHA-256."""
-        digest = self.files.put(key, content)
+    def put_file(self, key: str, content: bytes, keep_until: str | None = None) -> str:
+        """files.put, remembered by the write() it is inside of; `keep_until` as files.put
+        takes it (`keep_until(number)` for a record's file). Returns the SHA-256."""
+        digest = self.files.put(key, content, keep_until)
         for put in self._putting:
             put.append(key)
         return digest
 
     # -- records -----------------------------------------------------------------------------
+
+    def keep_until(self, number: str | None) -> str | None:
+        """The earliest day (ISO) the record `number` could be disposed of: what its objects
+        are locked until from the moment they are stored. None for no record (a list, a
+        report) or one not yet in the catalog."""
+        return earliest_disposal(self.catalog, self.forms, number) if number else None
 
     def record_row(self, number: str) -> RecordRow:
         """The catalog row of a record. Raises Disposed (with its tombstone) or NotFound."""
@@ -316,7 +328,7 @@ class Workspace:
     def protect(self, numbers: list[str]) -> None:
         """Lock every object of these records as the catalog has them: held while open or on
         hold, retained until the retention date once closed (files/base.py: protect)."""
-        protect_records(self.catalog, self.files, numbers)
+        protect_records(self.catalog, self.files, numbers, self.forms)
 
     def try_protect(self, numbers: list[str]) -> None:
         """The locking that ends the work: a failure leaves the objects under their legal
@@ -337,16 +349,33 @@ class Workspace:
                                 "command will update it")
 
 
-def protect_records(catalog: Catalog, files: FileStore, numbers: list[str]) -> None:
-    """Lock every object of the records `numbers` in `files` as `catalog` has them (records
-    disposed of meanwhile are passed over)."""
+def protect_records(catalog: Catalog, files: FileStore, numbers: list[str],
+                    forms: FormLibrary | None = None) -> None:
+    """Lock every object of the records `numbers` in `files` as `catalog` has them: retained
+    until the retention date once closed; until the earliest disposal and held while open;
+    held while on hold (records disposed of meanwhile are passed over). `forms`: a library
+    caching the catalog's form revisions (one is made if None)."""
+    forms = forms or FormLibrary(Path(), catalog)  # frozen revisions come from the catalog
     for number in numbers:
         record = catalog.record(number)
         if record is None:
             continue
-        until = record["retention_until"] if record["closed_on"] else None
+        closed = bool(record["closed_on"])
+        until = record["retention_until"] if closed else \
+            earliest_disposal(catalog, forms, number)
         for row in catalog.record_files(record["id"]):
-            files.protect(row["path"], until, bool(record["on_hold"]))
+            files.protect(row["path"], until, bool(record["on_hold"]) or not closed)
+
+
+def earliest_disposal(catalog: Catalog, forms: FormLibrary, number: str) -> str | None:
+    """The earliest day (ISO) the record `number` could be disposed of (its creation plus its
+    form's retention period: domain.retention.earliest_end); None if no such record."""
+    record = catalog.record(number)
+    if record is None:
+        return None
+    form = forms.frozen(record["form_revision_id"])[0]
+    first = catalog.version(record["id"], 1)
+    return retention.earliest_end(form.retention, first["effective_date"], first["data"])
 
 
 def _search_index(settings: Settings, catalog: Catalog,

@@ -103,7 +103,8 @@ def remind(ws: Workspace) -> list[Reminder]:
         with ws.write():
             mine = key not in ws.catalog.written_files(case["number"])  # else the other's
             if mine:
-                digest = ws.put_file(key, ws.document(content))
+                digest = ws.put_file(key, ws.document(content),
+                                     ws.keep_until(case["number"]))
                 ws.log("reminder.made", case["number"], None,
                        {"reminder": reminder_no, "to": case["holder"],
                         "days_overdue": case["days_overdue"], "files": {"docx": digest},

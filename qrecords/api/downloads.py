@@ -54,7 +54,7 @@ def download(ws: Workspace, number: str, version: int | None, kind: str) -> Down
         if stored is None:
             raise NotFound(f"{number} v{version} has no {kind.upper()} yet (`qrec render "
                            f"{number}` makes it)", param="kind")
-        content = ws.files.read(stored["path"])
+        content = ws.files.read(stored["path"], stored["sha256"])
         if hashlib.sha256(content).hexdigest() != stored["sha256"]:
             raise IntegrityError(f"records/{stored['path']}: its content does not match the "
                                  "SHA-256 in the catalog; run `qrec verify`")
@@ -126,7 +126,7 @@ def letter(ws: Workspace, number: str, key: str) -> Download:
                for k, v in e["detail"].get("written", {}).items()}
     if key not in written:
         raise NotFound(f"{number} has no letter '{key}'", param="key")
-    content = ws.files.read(key)
+    content = ws.files.read(key, written[key])
     digest = hashlib.sha256(content).hexdigest()
     if digest != written[key]:
         raise IntegrityError(f"records/{key}: its content does not match the SHA-256 in the "

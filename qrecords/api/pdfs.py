@@ -170,7 +170,7 @@ def _store(ws: Workspace, job: dict, content: bytes) -> dict | None:
     with ws.write():
         if "pdf" in ws.catalog.files(job["record_id"], job["version"]):
             return None
-        digest = ws.put_file(job["key"], content)
+        digest = ws.put_file(job["key"], content, ws.keep_until(job["number"]))
         fault_point("pdf.after_write")
         now = clock.utc_now()
         ws.catalog.add_file(job["record_id"], job["version"], "pdf", job["key"], digest,
@@ -198,7 +198,7 @@ def letter_pdf(ws: Workspace, docx_key: str, title: str, number: str,
     content = _letter_pdf_bytes(ws, docx_key, title, number, retry)
     if content is None:
         return None
-    digest = ws.files.put(pdf_key(docx_key), content)
+    digest = ws.files.put(pdf_key(docx_key), content, ws.keep_until(number))
     fault_point("letter.after_pdf")
     return digest
 
@@ -231,7 +231,7 @@ def log_letter_pdf(ws: Workspace, docx_key: str, title: str, retry: str,
     with ws.write():  # stored and logged under one lock: a second maker reuses
         if key in ws.catalog.written_files(number):
             return sha256_bytes(ws.files.read(key))
-        digest = ws.put_file(key, content)
+        digest = ws.put_file(key, content, ws.keep_until(number))
         fault_point("letter.after_pdf")
         ws.log("file.pdf_made", number, version,
                {**detail, "files": {"pdf": digest}, "written": {key: digest}})

@@ -163,7 +163,7 @@ def _produce(ws: Workspace, form: Form, document, number: str, version: int, dat
                                f"tell {reply_to.en or reply_to.zh} how you wish us to proceed.")
     key = f"{form.id}/{number}/{number}_{document.id}_v{version}.docx"
     return {"document": document.id, "title": str(document.label), "docx": key,
-            "sha256": ws.put_file(key, ws.document(content))}
+            "sha256": ws.put_file(key, ws.document(content), ws.keep_until(number))}
 
 
 def check_sign(ws: Workspace, number: str, decision: str, comment: str | None = None,

@@ -60,7 +60,7 @@ def _intact(ws: Workspace, number: str, key: str, digest: str) -> bytes:
     """A file handed over, as the catalog knows it. Raises IntegrityError when it is missing
     or altered: an archive is never given a damaged record (nor is it then removed here)."""
     try:
-        content = ws.files.read(key)
+        content = ws.files.read(key, digest)  # under a delete marker too
     except FileMissing:
         content = None
     if content is None or hashlib.sha256(content).hexdigest() != digest:

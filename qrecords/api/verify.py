@@ -34,7 +34,7 @@ from ..textfmt import counted
 from ..workspace import Workspace
 from .search import check_index, rebuild_index
 from .verify_chain import check_chain
-from .verify_files import check_files, check_tombstones, unknown_files
+from .verify_files import check_files, check_tombstones, uncover_files, unknown_files
 from .verify_forms import check_forms
 from .verify_history import check_history
 from .verify_facts import check_facts
@@ -146,9 +146,11 @@ def index_ahead(ws: Workspace) -> tuple[int, int] | None:
 
 
 def repair(ws: Workspace) -> list[str]:
-    """Finish interrupted disposals; move files the catalog does not know to debris/<time>/;
-    remove stray disposal_gate rows; rebuild a search index that is ahead of the catalog;
-    with a store that locks objects, lock every record's objects as the record stands.
+    """Finish interrupted disposals; make files the catalog knows that a delete marker or a
+    newer version hides current again (a store that keeps versions); move files the catalog
+    does not know to debris/<time>/; remove stray disposal_gate rows; rebuild a search index
+    that is ahead of the catalog; with a store that locks objects, lock every record's
+    objects as the record stands.
     Returns what was done, one line per file. Touches no file the catalog knows: it runs as
     the document controller, under the catalog's write lock, so no command is between
     putting a file and committing its row. Raises Forbidden."""
@@ -159,14 +161,18 @@ def repair(ws: Workspace) -> list[str]:
     done = []
     stamp = clock.utc_now().replace(":", "")
     with ws.catalog.write():
-        known = {row["path"] for row in ws.catalog.rows("files")}
+        known = {row["path"]: row["sha256"] for row in ws.catalog.rows("files")}
         for row in ws.catalog.raw_events():
-            known.update(json.loads(row["detail"]).get("written", {}))
+            for path, digest in json.loads(row["detail"]).get("written", {}).items():
+                known.setdefault(path, digest)
         gate = ws.catalog.clear_disposal_gate()
         if gate:
             done.append(f"removed {counted(gate, 'stray disposal_gate row')}: "
                         "delete protection is on again 已恢复删除保护")
         tombstones = {t["number"]: t for t in ws.catalog.tombstones()}
+        destroyed = {key for t in tombstones.values() for key in t["files"]}
+        done += uncover_files(ws.files, {path: digest for path, digest in known.items()
+                                         if path not in destroyed})
         for key in unknown_files(ws.files, known, tombstones):
             done.append(f"moved records/{key} to {ws.files.quarantine(key, stamp)}")
     if index_ahead(ws) is not None:

@@ -52,21 +52,36 @@ def tombstone_differences(tombstone: dict, event: dict) -> list[str]:
 
 
 def check_files(files: FileStore, expected: dict, fault, progress) -> None:
-    """Every expected file present, of its size and SHA-256 (`expected`: key -> {sha256,
+    """Every expected file present, of its size and SHA-256, and not hidden under a delete
+    marker or a newer version (a store that keeps versions) (`expected`: key -> {sha256,
     size or None, record, version, event})."""
     for done, (path, want) in enumerate(sorted(expected.items()), start=1):
         where = {"record": want["record"], "version": want["version"], "file": path,
                  "event": want["event"]}
         try:
-            content = files.read(path)
+            content, hiding = files.find(path, want["sha256"])
         except FileMissing:
             fault("file", f"records/{path} is missing", **where)
             continue
+        if hiding:
+            fault("file", f"records/{path}: {hiding} (`qrec verify --repair` 可恢复 makes it "
+                  "current again)", **where)
         if (want["size"] is not None and len(content) != want["size"]) or \
                 hashlib.sha256(content).hexdigest() != want["sha256"]:
             fault("file", f"records/{path} does not match its SHA-256 (altered)", **where)
         if progress:
             progress(done, len(expected))
+
+
+def uncover_files(files: FileStore, expected: dict[str, str]) -> list[str]:
+    """Make every expected file (`expected`: key -> SHA-256) that something hides in the
+    store current again (FileStore.uncover); returns what was done, one line each."""
+    done = []
+    for path, digest in sorted(expected.items()):
+        line = files.uncover(path, digest)
+        if line:
+            done.append(line)
+    return done
 
 
 def unknown_files(files: FileStore, expected, tombstones: dict) -> list[str]:

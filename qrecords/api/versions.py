@@ -178,14 +178,15 @@ def store_version(ws: Workspace, form: Form, template: bytes, record: dict, vers
         now = clock.utc_now()
         content = render_version(ws, form, template, number, version, state, data, day, now)
     key = version_key(form.id, number, version)
-    digest = ws.put_file(key, content)
+    first = None if version == 1 else ws.catalog.version(record["id"], 1)
+    created_on = today if first is None else first["effective_date"]
+    digest = ws.put_file(key, content, retention.earliest_end(
+        form.retention, created_on, data if first is None else first["data"]))
     fault_point("version.after_docx")
     data_sha = sha256_bytes(canonical_json(data).encode())
     closed_on = record["closed_on"]
     if closed_on is None and not form.workflow.is_open(state):
         closed_on = today
-    created_on = today if version == 1 else \
-        ws.catalog.version(record["id"], 1)["effective_date"]
     start, until = retention.until(form.retention, closed_on, created_on, data,
                                    void=form.workflow.state(state).void)
     derived = {"title": form.title_of(data), "closed_on": closed_on, "retention_from": start,
@@ -202,6 +203,7 @@ def store_version(ws: Workspace, form: Form, template: bytes, record: dict, vers
     if version == 1:
         revision = ws.catalog.form_revision_by_id(record["form_revision_id"])
         anchored["form_revision"] = {"id": revision["id"], "sha256": revision["sha256"]}
+    ws.touch(number)  # its objects' locks follow it when the work ends
     ws.catalog.add_event(now, (logged_on or day).isoformat(), ws.actor.id, action, number,
                          version,
                          ws.authority({"reason": reason, "data_sha256": data_sha,

@@ -49,6 +49,19 @@ def until(policy, closed_on: str | None, created_on: str, data: dict,
     return start, period_end(dt.date.fromisoformat(start), policy).isoformat()
 
 
+def earliest_end(policy, created_on: str, data: dict) -> str:
+    """The earliest day (ISO) a record created on `created_on` (ISO) could be disposed of:
+    its period run from creation (closure and voiding come no earlier), or from its date
+    field when that is earlier. What an object is locked until from the moment it is
+    stored; its retention date, once known, is never earlier."""
+    start = created_on
+    if policy.runs_from.startswith("field:"):
+        value = data.get(policy.runs_from[len("field:"):])
+        if isinstance(value, str) and len(value) == 10 and value < start:
+            start = value
+    return period_end(dt.date.fromisoformat(start), policy).isoformat()
+
+
 def explain(policy, start: str, void: bool = False) -> str:
     """'3 years after closure on 2026-01-15' ('3 years after voiding on …' for a void
     record), as a refusal says why a record is kept."""

@@ -50,16 +50,34 @@ class FileStore(ABC):
     locked: bool = False
 
     @abstractmethod
-    def put(self, key: str, content: bytes) -> str:
+    def put(self, key: str, content: bytes, keep_until: str | None = None) -> str:
         """Store `content` under `key`, atomically and read-only; returns its SHA-256 (hex).
+        `keep_until` (YYYY-MM-DD): the earliest day the object may be deleted (a record's
+        creation plus its form's retention period); a store with Object Lock locks it in
+        COMPLIANCE mode until then from the moment it is written, a folder ignores it.
         An object already under the key is debris of a crashed attempt (the caller holds the
         catalog's write lock and knows no committed row names it) and is replaced. Raises an
         error naming the file when the store cannot take it, leaving nothing behind: OSError
         (an object store's refusal), WorkspaceError (a full or failing local disk)."""
 
     @abstractmethod
-    def read(self, key: str) -> bytes:
-        """The content under `key`. Raises FileMissing."""
+    def read(self, key: str, sha256: str | None = None) -> bytes:
+        """The content under `key`; with `sha256` (hex, the catalog's), the stored version
+        that has it where the store keeps versions (S3: even under a delete marker or a newer
+        version put over it), else the current content. Raises FileMissing."""
+
+    def find(self, key: str, sha256: str) -> tuple[bytes, str | None]:
+        """(content, hiding): what `read(key, sha256)` returns, and None, or one line saying
+        what hides the version with `sha256` (a delete marker or a newer version put over it)
+        in a store that keeps versions. A folder keeps one version: (content, None). Raises
+        FileMissing."""
+        return self.read(key), None
+
+    def uncover(self, key: str, sha256: str) -> str | None:
+        """Make the stored version with `sha256` the current one again where something hides
+        it (`find`); returns one line saying what was done, or None (nothing hid it, or no
+        version has it). A folder keeps one version: None."""
+        return None
 
     @abstractmethod
     def exists(self, key: str) -> bool:
@@ -89,9 +107,11 @@ class FileStore(ABC):
         be taken for debris, so outputs are refused there)."""
 
     def protect(self, key: str, until: str | None, held: bool) -> None:
-        """Lock the object as its record stands (S3 Object Lock: a legal hold while the
-        record is open or `held`, a retention until the date `until` once it is closed).
-        A local folder has no lock: nothing happens."""
+        """Lock the object as its record stands (S3 Object Lock): a COMPLIANCE retention
+        until the date `until` (YYYY-MM-DD; the record's retention date once it is closed, the
+        earliest it could be disposed of while open), extended, never shortened; a legal hold
+        while `held` (the record is open or on hold). A local folder has no lock: nothing
+        happens."""
 
     @abstractmethod
     def local_path(self, key: str) -> AbstractContextManager[Path]:

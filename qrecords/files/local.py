@@ -86,10 +86,10 @@ class LocalFileStore(FileStore):
     def path(self, key: str) -> Path:
         return self.root / check_key(key)
 
-    def put(self, key: str, content: bytes) -> str:
+    def put(self, key: str, content: bytes, keep_until: str | None = None) -> str:
         return write_immutable(self.path(key), content)
 
-    def read(self, key: str) -> bytes:
+    def read(self, key: str, sha256: str | None = None) -> bytes:
         try:
             return self.path(key).read_bytes()
         except FileNotFoundError:

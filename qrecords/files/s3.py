@@ -4,12 +4,19 @@ come from boto3's own chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, or the c
 file named by AWS_SHARED_CREDENTIALS_FILE), never from the workspace's YAML.
 
 Objects are written before the catalog commits (the contract's `put`), each with its SHA-256
-given to the server (ChecksumSHA256: the server refuses a body that does not match) and read
-back checked against it. With a bucket that has Object Lock, every object is put under a
-legal hold, which `protect` replaces by a COMPLIANCE-mode retention until the record's
-retention date once the record is closed (and keeps while the record is held): in compliance
-mode nobody, the storage administrator included, can shorten the lock or delete a locked
-version before its date. Disposal deletes every version of an object the lock allows.
+given to the server (ChecksumSHA256: the server refuses a body that does not match) and kept
+as the object's metadata `sha256`, and read back checked against it. With a bucket that has
+Object Lock, every object is put under a COMPLIANCE-mode retention until the earliest day its
+record could be disposed of (`keep_until`) and a legal hold; `protect` extends the retention to
+the record's retention date once it is closed and keeps the legal hold only while the record is
+open or held. In compliance mode nobody, the storage administrator included, can shorten the
+lock or delete a locked version before its date, whatever legal-hold permission the key has.
+Disposal deletes every version of an object the lock allows.
+
+A bucket with versioning keeps the version qrecords stored when someone puts a delete marker
+or a newer version over its key: `find` and `read(key, sha256)` read the version with the
+catalog's SHA-256 (found by the `sha256` metadata, without downloading the others) and name
+what hides it; `uncover` (verify --repair) makes it the current version again.
 """
 
 from __future__ import annotations
@@ -28,9 +35,19 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..errors import IntegrityError, WorkspaceError
-from .base import FileMissing, FileStore, check_key
+from .base import FileMissing, FileStore, check_key, sha256_bytes
 
 LOCK_MODE = "COMPLIANCE"
+_MISSING = ("NoSuchKey", "404", "NotFound", "NoSuchVersion", "MethodNotAllowed")
+
+
+def _utc_date(day: str | None) -> datetime.datetime | None:
+    """Midnight UTC of the ISO date `day`, if it is still to come (the object store keeps the
+    real clock: a date already past locks nothing); None otherwise."""
+    if not day:
+        return None
+    date = datetime.datetime.fromisoformat(day).replace(tzinfo=datetime.timezone.utc)
+    return date if date > datetime.datetime.now(datetime.timezone.utc) else None
 
 
 def parse_url(url: str) -> tuple[str, str]:
@@ -91,24 +108,37 @@ class S3FileStore(FileStore):
 
     # -- the contract ------------------------------------------------------------------------
 
-    def put(self, key: str, content: bytes) -> str:
+    def put(self, key: str, content: bytes, keep_until: str | None = None) -> str:
         digest = hashlib.sha256(content)
-        extra = {"ObjectLockLegalHoldStatus": "ON"} if self.locked else {}
+        extra = {}
+        if self.locked:
+            extra["ObjectLockLegalHoldStatus"] = "ON"
+            until = _utc_date(keep_until)
+            if until:
+                extra.update(ObjectLockMode=LOCK_MODE, ObjectLockRetainUntilDate=until)
         try:
             self._call(self.s3.put_object, Bucket=self.bucket, Key=self._name(key),
                        Body=content, ChecksumSHA256=base64.b64encode(digest.digest()).decode(),
-                       **extra)
+                       Metadata={"sha256": digest.hexdigest()}, **extra)
         except ClientError as exc:
             raise OSError(f"{self.location(key)}: the object store refused it "
                           f"({exc.response['Error'].get('Code')})") from None
         return digest.hexdigest()
 
-    def read(self, key: str) -> bytes:
+    def read(self, key: str, sha256: str | None = None) -> bytes:
+        if sha256 is not None:
+            return self.find(key, sha256)[0]
+        return self._get(key)
+
+    def _get(self, key: str, version: str | None = None) -> bytes:
+        """The content of the current version of `key` (or of `version`), checked against the
+        checksum the server keeps. Raises FileMissing, IntegrityError."""
+        extra = {"VersionId": version} if version else {}
         try:
             answer = self._call(self.s3.get_object, Bucket=self.bucket, Key=self._name(key),
-                                ChecksumMode="ENABLED")
+                                ChecksumMode="ENABLED", **extra)
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            if exc.response.get("Error", {}).get("Code") in _MISSING:
                 raise FileMissing(f"{self.location(key)} is missing") from None
             raise
         content = answer["Body"].read()
@@ -117,6 +147,86 @@ class S3FileStore(FileStore):
             raise IntegrityError(f"{self.location(key)}: the content read back does not match "
                                  "its SHA-256")
         return content
+
+    def _entries(self, key: str) -> list[dict]:
+        """Every version and delete marker of `key`, newest first: [{"id", "marker"}]."""
+        name, found = self._name(key), []
+        pages = self.s3.get_paginator("list_object_versions").paginate(Bucket=self.bucket,
+                                                                       Prefix=name)
+        for page in self._call(list, pages):
+            for kind in ("Versions", "DeleteMarkers"):  # each newest first
+                found += [(item.get("IsLatest", False), item["LastModified"], -at,
+                           {"id": item["VersionId"], "marker": kind == "DeleteMarkers"})
+                          for at, item in enumerate(page.get(kind, []))
+                          if item["Key"] == name]
+        found.sort(key=lambda entry: entry[:3], reverse=True)  # the latest first
+        return [entry[3] for entry in found]
+
+    def _stored(self, key: str, sha256: str, entries: list[dict]) -> tuple[int, bytes] | None:
+        """(index in `entries`, content) of the newest version whose content has `sha256`,
+        or None. Versions whose `sha256` metadata names another content are not downloaded."""
+        for at, entry in enumerate(entries):
+            if entry["marker"]:
+                continue
+            head = self._call(self.s3.head_object, Bucket=self.bucket, Key=self._name(key),
+                              VersionId=entry["id"])
+            if head.get("Metadata", {}).get("sha256", sha256) != sha256:
+                continue
+            try:
+                content = self._get(key, entry["id"])
+            except (FileMissing, IntegrityError):
+                continue
+            if sha256_bytes(content) == sha256:
+                return at, content
+        return None
+
+    def find(self, key: str, sha256: str) -> tuple[bytes, str | None]:
+        try:
+            content = self._get(key)
+        except (FileMissing, IntegrityError) as exc:
+            content, failure = None, exc
+        if content is not None and sha256_bytes(content) == sha256:
+            return content, None
+        entries = self._entries(key)
+        found = self._stored(key, sha256, entries)
+        if found is None:
+            if content is None:
+                raise failure
+            return content, None  # no version has it: altered, as the caller sees
+        at, original = found
+        zh, hider = ("删除标记", "a delete marker") if entries[0]["marker"] else \
+            ("新版本", "a newer version")
+        return original, (f"存储的版本被{zh}遮盖 the version stored is hidden by {hider} put "
+                          f"over it ({at} newer {'entry' if at == 1 else 'entries'})")
+
+    def uncover(self, key: str, sha256: str) -> str | None:
+        """Make the version with `sha256` the current one again: delete the delete markers
+        and newer versions over it where the lock allows, else put its content back on top
+        (under the lock the original has). Returns what was done, or None."""
+        try:
+            if sha256_bytes(self._get(key)) == sha256:
+                return None
+        except (FileMissing, IntegrityError):
+            pass
+        entries = self._entries(key)
+        found = self._stored(key, sha256, entries)
+        if found is None:
+            return None  # missing or altered for good: verify says so
+        at, content = found
+        kept = 0
+        for entry in entries[:at]:
+            try:
+                self.s3.delete_object(Bucket=self.bucket, Key=self._name(key),
+                                      VersionId=entry["id"])
+            except ClientError:
+                kept += 1  # a newer version someone locked: put the original over it
+        if kept:
+            lock = self._lock_of(key, entries[at]["id"])
+            self.put(key, content, lock["until"])
+            return (f"put the stored version of {self.location(key)} back on top of "
+                    f"{at} newer {'entry' if at == 1 else 'entries'}")
+        what = "delete marker or version" if at == 1 else "delete markers or versions"
+        return f"deleted {at} {what} hiding the stored version of {self.location(key)}"
 
     def exists(self, key: str) -> bool:
         try:
@@ -135,27 +245,21 @@ class S3FileStore(FileStore):
             names += [item["Key"][len(start):] for item in page.get("Contents", [])]
         yield from sorted(name for name in names if name and not name.endswith("/"))
 
-    def _versions(self, key: str) -> list[str]:
-        name = self._name(key)
-        answer = self._call(self.s3.list_object_versions, Bucket=self.bucket, Prefix=name)
-        return [item["VersionId"] for kind in ("Versions", "DeleteMarkers")
-                for item in answer.get(kind, []) if item["Key"] == name]
-
     def remove(self, key: str) -> None:
         """Delete every version of the object that the lock allows (a version under a
         compliance retention stays until its date). The catalog has checked the record is not
         on hold, so the legal hold put with the object is released first."""
         name = self._name(key)
-        for version in self._versions(key):
-            try:
-                if self.locked:
+        for entry in self._entries(key):
+            if self.locked and not entry["marker"]:
+                try:
                     self.s3.put_object_legal_hold(Bucket=self.bucket, Key=name,
-                                                  VersionId=version,
+                                                  VersionId=entry["id"],
                                                   LegalHold={"Status": "OFF"})
-            except ClientError:
-                pass  # a delete marker has no hold
+                except ClientError:
+                    pass  # the delete below says whether the version could go
             try:
-                self.s3.delete_object(Bucket=self.bucket, Key=name, VersionId=version)
+                self.s3.delete_object(Bucket=self.bucket, Key=name, VersionId=entry["id"])
             except ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") != "AccessDenied":
                     raise
@@ -165,6 +269,8 @@ class S3FileStore(FileStore):
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(self.read(key))
         self.remove(key)
+        if self.exists(key):  # locked until its date: out of sight under a delete marker
+            self.s3.delete_object(Bucket=self.bucket, Key=self._name(key))
         return str(target)
 
     def location(self, key: str) -> str:
@@ -184,32 +290,31 @@ class S3FileStore(FileStore):
             shutil.rmtree(folder, ignore_errors=True)
 
     def protect(self, key: str, until: str | None, held: bool) -> None:
-        """Lock the object as its record stands: a legal hold while the record is open or
-        held; a COMPLIANCE retention until `until` (YYYY-MM-DD, the record's retention date)
-        once it is closed. A lock is only ever extended; a date already past (by the real
-        clock, which the object store keeps) locks nothing. Nothing happens without Object
-        Lock."""
+        """Lock the object as its record stands: a COMPLIANCE retention until `until`
+        (YYYY-MM-DD: the record's retention date once closed, the earliest it could be disposed
+        of while open), only ever extended; a legal hold while `held` (the record is open or
+        on hold). A date already past (by the real clock, which the object store keeps) locks
+        nothing. Nothing happens without Object Lock."""
         if not self.locked:
             return
-        name = self._name(key)
-        date = datetime.datetime.fromisoformat(until).replace(
-            tzinfo=datetime.timezone.utc) if until else None
-        if date and date > datetime.datetime.now(datetime.timezone.utc):  # else: past, free
-            try:
-                self.s3.put_object_retention(Bucket=self.bucket, Key=name, Retention={
-                    "Mode": LOCK_MODE, "RetainUntilDate": date})
-            except ClientError as exc:  # a date earlier than the lock in force is refused
-                if exc.response.get("Error", {}).get("Code") != "AccessDenied":
-                    raise
-        self.s3.put_object_legal_hold(Bucket=self.bucket, Key=name, LegalHold={
-            "Status": "ON" if held or not until else "OFF"})
+        name, lock = self._name(key), self.lock_of(key)  # one HEAD when all is in step
+        date = _utc_date(until)
+        if date and date.date().isoformat() > (lock["until"] or ""):
+            self.s3.put_object_retention(Bucket=self.bucket, Key=name, Retention={
+                "Mode": LOCK_MODE, "RetainUntilDate": date})
+        if lock["legal_hold"] != held:
+            self.s3.put_object_legal_hold(Bucket=self.bucket, Key=name, LegalHold={
+                "Status": "ON" if held else "OFF"})
 
     def lock_of(self, key: str) -> dict:
         """{"mode", "until", "legal_hold"} of the object's current version (verify, tests)."""
-        head = self.s3.head_object(Bucket=self.bucket, Key=self._name(key))
+        return self._lock_of(key)
+
+    def _lock_of(self, key: str, version: str | None = None) -> dict:
+        extra = {"VersionId": version} if version else {}
+        head = self.s3.head_object(Bucket=self.bucket, Key=self._name(key), **extra)
         until = head.get("ObjectLockRetainUntilDate")
         return {"mode": head.get("ObjectLockMode"),
                 "until": until.astimezone(datetime.timezone.utc).date().isoformat()
                 if until else None,
                 "legal_hold": head.get("ObjectLockLegalHoldStatus") == "ON"}
-

@@ -139,3 +139,25 @@ def test_objects_are_held_while_open_or_held_and_deletable_when_free(backend):
     assert not store.exists(KEY) and raw.list_object_versions(
         Bucket=store.bucket, Prefix=name).get("Versions", []) == []
 
+
+
+def test_a_version_hidden_under_the_key_is_found_named_and_uncovered(backend):
+    store, raw = backend
+    content = b"the committed content"
+    digest = store.put(KEY, content, keep_until=(
+        datetime.date.today() + datetime.timedelta(days=30)).isoformat())
+    assert store.find(KEY, digest) == (content, None) and store.uncover(KEY, digest) is None
+    if raw is None:  # a folder keeps one version: nothing can hide under it
+        return
+    assert store.lock_of(KEY)["mode"] == "COMPLIANCE"  # locked from the put
+    name = f"{store.prefix}/{KEY}"
+    raw.delete_object(Bucket=store.bucket, Key=name)
+    assert not store.exists(KEY) and store.read(KEY, digest) == content
+    found, hiding = store.find(KEY, digest)
+    assert found == content and "hidden by a delete marker" in hiding
+    assert "deleted 1 delete marker" in store.uncover(KEY, digest)
+    assert store.find(KEY, digest) == (content, None)
+    raw.put_object(Bucket=store.bucket, Key=name, Body=b"forged")
+    assert "hidden by a newer version" in store.find(KEY, digest)[1]
+    store.uncover(KEY, digest)
+    assert store.read(KEY) == content

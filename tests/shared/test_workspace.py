@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from qrecords.api import disposal, records, search, verify
 from qrecords.cli import cli
+from qrecords.domain.retention import earliest_end
 from qrecords.errors import WorkspaceError
 from qrecords.settings import load_settings
 from qrecords.workspace import Workspace, create_workspace
@@ -104,7 +105,9 @@ def test_objects_follow_their_records_lock(shared, tmp_path):
     ws = Workspace.open(tmp_path / "ws", "wangwen")
     record = ws.catalog.record(number)
     key = ws.catalog.record_files(record["id"])[0]["path"]
-    assert ws.files.lock_of(key) == {"mode": None, "until": None, "legal_hold": True}
+    created = ws.catalog.version(record["id"], 1)["effective_date"]  # locked from the start
+    assert ws.files.lock_of(key) == {"mode": "COMPLIANCE", "until": earliest_end(
+        ws.form_of(number).retention, created, {}), "legal_hold": True}
     with ws.catalog.write() as tx:  # as a closing step sets them
         tx.set_retention(record["id"], "t", "2026-11-23", "2026-11-23", "2036-11-23")
         ws.log("record.transition", number, 1, {"closed": "2026-11-23"})

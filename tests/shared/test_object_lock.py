@@ -1,0 +1,128 @@
+"""Object Lock against someone holding the application's own S3 key (boto3 as the attacker):
+an open record's object is locked in COMPLIANCE mode from the moment it is written, so lifting
+its legal hold does not let it be deleted; a delete marker or a newer version put over a
+record's object neither breaks reads nor goes unnoticed: verify names it, --repair mends it.
+
+The catalog is SQLite (a workspace with S3 files alone), the store a real SeaweedFS with
+Object Lock (tests/servers.py)."""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+
+import pytest
+from botocore.exceptions import ClientError
+
+from qrecords.api import downloads, records, steps, verify
+from qrecords.domain.retention import period_end
+from qrecords.workspace import Workspace, create_workspace
+from tests.conftest import load_example
+
+_NAMES = itertools.count(1)
+
+
+@pytest.fixture
+def made(s3_server, monkeypatch, tmp_path):
+    """(workspace as wangwen, raw S3 client, record number, version 1's DOCX key, object
+    name in the bucket) of a new open complaint in a workspace whose files are in S3."""
+    bucket = s3_server.make_bucket(f"qrec-lock-{next(_NAMES)}")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", s3_server.access_key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", s3_server.secret_key)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    create_workspace(tmp_path / "ws", {"files": f"s3://{bucket}/acme",
+                                       "s3_endpoint": s3_server.endpoint}, demo=True)
+    ws = Workspace.open(tmp_path / "ws", "wangwen")
+    number = records.new_record(ws, "complaint", load_example("complaint"), pdf=False)["number"]
+    key = ws.catalog.record_files(ws.catalog.record(number)["id"])[0]["path"]
+    ws.sync_index()  # as closing the command does: verify compares the index too
+    yield ws, s3_server.client(), number, key, f"acme/{key}"
+    ws.close()
+
+
+def _file_faults(ws) -> list[str]:
+    return [f["problem"] for f in verify.verify(ws)["faults"] if f["kind"] == "file"]
+
+
+def test_an_open_records_object_is_locked_from_the_moment_it_is_written(made):
+    ws, raw, number, key, name = made
+    created = datetime.date.fromisoformat(ws.catalog.version(
+        ws.catalog.record(number)["id"], 1)["effective_date"])
+    earliest = period_end(created, ws.form_of(number).retention).isoformat()  # 3 years
+    assert ws.files.lock_of(key)["legal_hold"] is True  # open: held as well
+    version = raw.head_object(Bucket=ws.files.bucket, Key=name)["VersionId"]
+    # The key may lift a legal hold (PutObjectLegalHold): the retention still refuses.
+    raw.put_object_legal_hold(Bucket=ws.files.bucket, Key=name, VersionId=version,
+                              LegalHold={"Status": "OFF"})
+    with pytest.raises(ClientError, match="AccessDenied"):
+        raw.delete_object(Bucket=ws.files.bucket, Key=name, VersionId=version)
+    with pytest.raises(ClientError):  # and compliance retention cannot be shortened
+        raw.put_object_retention(Bucket=ws.files.bucket, Key=name, VersionId=version,
+                                 Retention={"Mode": "COMPLIANCE",
+                                            "RetainUntilDate": datetime.datetime(2020, 1, 1)})
+    assert raw.get_object(Bucket=ws.files.bucket, Key=name, VersionId=version)["Body"].read()
+    assert ws.files.lock_of(key) == {"mode": "COMPLIANCE", "until": earliest,
+                                     "legal_hold": False}
+    report = verify.verify(ws)
+    assert report["ok"], report["faults"]
+
+
+def test_a_delete_marker_over_a_record_is_read_through_named_and_repaired(made):
+    ws, raw, number, key, name = made
+    raw.delete_object(Bucket=ws.files.bucket, Key=name)  # a delete marker: the lock allows it
+    got = downloads.download(ws, number, 1, "docx")
+    assert not got["masked"] and got["content"][:2] == b"PK"  # read the locked version
+    assert _file_faults(ws) == [
+        f"records/{key}: 存储的版本被删除标记遮盖 the version stored is hidden by a delete "
+        "marker put over it (1 newer entry) (`qrec verify --repair` 可恢复 makes it current "
+        "again)"]
+    done = verify.repair(ws)
+    assert f"deleted 1 delete marker or version hiding the stored version of " \
+           f"{ws.files.location(key)}" in done
+    assert verify.verify(ws)["ok"] and ws.files.exists(key)
+    assert raw.get_object(Bucket=ws.files.bucket, Key=name)["Body"].read() == got["content"]
+
+
+def test_a_newer_version_put_over_a_record_is_read_through_named_and_repaired(made):
+    ws, raw, number, key, name = made
+    got = downloads.download(ws, number, 1, "docx")
+    original = got["content"]
+    raw.put_object(Bucket=ws.files.bucket, Key=name, Body=b"forged record",
+                   Metadata={"sha256": got["sha256"]})  # even claiming the right hash
+    assert downloads.download(ws, number, 1, "docx")["content"] == original
+    assert _file_faults(ws) == [
+        f"records/{key}: 存储的版本被新版本遮盖 the version stored is hidden by a newer "
+        "version put over it (1 newer entry) (`qrec verify --repair` 可恢复 makes it current "
+        "again)"]
+    assert any("hiding the stored version" in line for line in verify.repair(ws))
+    report = verify.verify(ws)
+    assert report["ok"], report["faults"]
+    assert raw.get_object(Bucket=ws.files.bucket, Key=name)["Body"].read() == original
+
+
+def test_a_locked_newer_version_is_covered_by_the_original_put_back(made):
+    ws, raw, number, key, name = made
+    original = downloads.download(ws, number, 1, "docx")["content"]
+    tomorrow = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)
+    raw.put_object(Bucket=ws.files.bucket, Key=name, Body=b"forged and locked",
+                   ObjectLockMode="COMPLIANCE", ObjectLockRetainUntilDate=tomorrow)
+    assert len(_file_faults(ws)) == 1
+    assert f"put the stored version of {ws.files.location(key)} back on top of 1 newer " \
+           "entry" in verify.repair(ws)
+    report = verify.verify(ws)
+    assert report["ok"], report["faults"]
+    assert raw.get_object(Bucket=ws.files.bucket, Key=name)["Body"].read() == original
+    assert ws.files.lock_of(key)["mode"] == "COMPLIANCE"
+
+
+def test_closing_a_record_extends_its_objects_lock_to_the_retention_date(made, monkeypatch):
+    ws, raw, number, key, name = made
+    earliest = ws.files.lock_of(key)["until"]
+    monkeypatch.setenv("QREC_TODAY", "2027-03-01")  # closed three months after it was made
+    closer = Workspace.open(ws.root, "zhaomin")
+    steps.transition(closer, number, "close_unfounded", {"disposition": "unfounded"},
+                     comment="非质量问题", pdf=False)
+    closer.close()  # the work ends: the record's objects are locked as it now stands
+    until = ws.catalog.record(number)["retention_until"]
+    assert until == "2030-03-01" > earliest
+    assert ws.files.lock_of(key) == {"mode": "COMPLIANCE", "until": until, "legal_hold": False}
