@@ -5,7 +5,9 @@
   a term in one document. Most terms of records (codes, numbers, Chinese 4-grams) are in a
   few documents, so their postings go into the term's entry in the term file instead
   (W3's own inline form, which its writer never reaches: it calls `set_inline`, the term
-  info's method is `set_inlined`). Whoosh reads them as a ListMatcher; postings.py too.
+  info's method is `set_inlined`), pickled with the highest protocol (W3 uses protocol 2,
+  which writes bytes as a call to _codecs.encode). Whoosh reads them as a ListMatcher
+  (_InlineMatcher), postings.py as one block.
 - **Field lengths from memory.** For every posting, W3's writer asks the document's field
   length from the segment's length column, a seek and a read each; here each column is read
   once into memory.
