@@ -115,3 +115,19 @@ def test_positions_past_65535_are_kept_for_phrases(tmp_path):
         assert [hit["number"] for hit in found] == ["D-0"]
         assert searcher.search(Phrase("content", ["beta", "alpha"]), limit=None)[0]["number"] \
             == "D-2"
+
+
+def test_term_positions_are_what_the_tokenizers_yield_when_indexing(ws):
+    from qrecords.index.analysis import FieldsTokenizer, analyzer, pack_content, pack_fields
+    from qrecords.index.documents import field_texts
+
+    checked = 0
+    for form_id, data in corpus.generate(30, 10, 10, seed=3, wide=True):
+        texts = field_texts(ws.forms.current(form_id), data)
+        for tokenizer, value in ((analyzer(), pack_content(texts.values())),
+                                 (analyzer(compound=False), next(iter(texts.values()))),
+                                 (FieldsTokenizer(), pack_fields(texts))):
+            expected = [(t.text, t.pos) for t in tokenizer(value, positions=True, mode="index")]
+            assert list(tokenizer.term_positions(value)) == expected
+            checked += len(expected)
+    assert checked > 5000
