@@ -85,9 +85,11 @@ def measure(module, path: Path, docs: list[tuple[str, str]], queries: list[str],
 
 
 def compare(ours: Figures, docs: list[tuple[str, str]], queries: list[str],
-            expected: list[tuple[str, set[str]]], scale: str) -> list[Row]:
+            expected: list[tuple[str, set[str]]], scale: str,
+            targets: dict[str, tuple[str, bool]] | None = None) -> list[Row]:
     """Rows of qrecords' figures beside each peer's, grouped by measure. `docs` are the
-    records as (number, text: the number and the searchable values, one per line)."""
+    records as (number, text: the number and the searchable values, one per line);
+    `targets` maps a Figures attribute to (the target as printed, whether it is met)."""
     theirs = {}
     for name, module, file in PEERS:
         step(f"search: {name} peer over {scale} records")
@@ -108,5 +110,6 @@ def compare(ours: Figures, docs: list[tuple[str, str]], queries: list[str],
             mine, base = getattr(ours, attr) * factor, getattr(theirs[name], attr) * factor
             worse, better = (mine, base) if cost else (base, mine)
             ratio = worse / better if better else float("inf")  # as everywhere: > 1 is worse
-            rows.append(Row(f"{label} ({name}{suffix} base)", mine, base, unit, ratio))
+            rows.append(Row(f"{label} ({name}{suffix} base)", mine, base, unit, ratio,
+                            *(targets or {}).get(attr, ("—", None))))
     return rows

@@ -296,6 +296,12 @@ class QrecTokenizer(Tokenizer):
                 token.endchar = start_char + endchar
             yield token
 
+    def term_positions(self, value: str):
+        """(term, position) of what __call__ yields when indexing `value` (codec.py reads
+        them so, without a Whoosh Token each)."""
+        for text, position, _, _ in terms(value, "index", self.compound):
+            yield text, position
+
 
 def analyzer(compound: bool = True) -> QrecTokenizer:
     """The analyzer of `content`, or without compound terms (`customer`, the form fields:
@@ -343,4 +349,15 @@ class FieldsTokenizer(Tokenizer):
                     token.original = token.text
                 last = token.pos = base + position
                 yield token
+            base = last + FIELD_GAP
+
+    def term_positions(self, value: str):
+        """(term, position) of what __call__ yields when indexing `value`."""
+        base = 0
+        for part in value.split(FIELD_SEP):
+            fid, _, text = part.partition(VALUE_SEP)
+            last = base
+            for term, position, _, _ in terms(text, compound=False):
+                last = base + position
+                yield f"{fid}:{term}", last
             base = last + FIELD_GAP

@@ -9,7 +9,8 @@ each distinct (term frequency, field length) pair scored once by the term's own 
 same floats, added in the order Whoosh's matcher tree adds them, so the same hits come in
 the same order with the same total.
 
-Only a tree of IntersectionMatcher and UnionMatcher over terms of the W3 codec scored by
+Only a tree of IntersectionMatcher and UnionMatcher over terms of the W3 codec (a term whose
+postings are inline, codec.py, read as one block) scored by
 ranking._LiveScorer (deleted documents filtered out, no boost) is taken; anything else (a
 prefix, a NOT, a boost, a phrase, another codec) is left to Whoosh: scored() returns None.
 
@@ -23,6 +24,8 @@ from itertools import accumulate, filterfalse, repeat
 
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching import FilterMatcher, IntersectionMatcher, UnionMatcher
+
+from .codec import _InlineMatcher
 
 ENABLED = True  # tests compare the scores here with Whoosh's by turning this off
 
@@ -67,7 +70,8 @@ class _Leaf:
 
     def size(self) -> int:
         """How large the postings are (bytes): which side of an AND to read first."""
-        return self.postings._length
+        length = self.postings._length  # W3's term info, read back, gives it as a 1-tuple
+        return length[0] if isinstance(length, tuple) else length
 
     def read(self, within=None) -> None:
         """Decode the blocks into {document number: term frequency}, ascending: every block,
@@ -180,9 +184,45 @@ def _tree(matcher):
         if not matcher._exclude or matcher.boost != 1.0:
             return None
         excluded, matcher = matcher._ids, matcher.child
-    if type(matcher) is not W3LeafMatcher or getattr(matcher.scorer, "lengths", None) is None:
+    if type(matcher) is _InlineMatcher:
+        matcher = _InlineBlock(matcher)
+    elif type(matcher) is not W3LeafMatcher:
+        return None
+    if getattr(matcher.scorer, "lengths", None) is None:
         return None
     return _Leaf(matcher, excluded)
+
+
+class _InlineBlock:
+    """The postings of a term held inline in its term info (codec.py) as the one block of a
+    W3LeafMatcher: the parts of it that _Leaf, _block_ids and _block_weights read."""
+
+    _byteids = False
+
+    def __init__(self, matcher: _InlineMatcher):
+        self.scorer, self._terminfo = matcher._scorer, matcher._terminfo
+        self._ids, self._weights = tuple(matcher._ids), tuple(matcher._weights)
+        self._length = 8 * len(self._ids)  # about what its postings would take in a block
+        self._blocklength = len(self._ids)
+        self._done = False
+
+    def reset(self) -> None:
+        self._done = False
+
+    def is_active(self) -> bool:
+        return not self._done
+
+    def _next_block(self) -> None:
+        self._done = True
+
+    def block_max_id(self) -> int:
+        return self._ids[-1]
+
+    def block_max_weight(self) -> float:
+        return max(self._weights)
+
+    def block_min_length(self) -> int:
+        return self._terminfo.min_length()
 
 
 def _size(tree) -> int:

@@ -50,11 +50,12 @@ def query_schema(field_ids, groups=()):
 
 
 def _new_query_schema(field_ids, groups):
+    from .analysis import analyzer
     from .searchindex import text_field, whoosh_schema
 
     schema = whoosh_schema()
-    for fid in sorted(field_ids) + sorted(groups):
-        schema.add(f"f_{fid}", text_field(compound=False))  # as `fields` holds them
+    for fid in sorted(field_ids) + sorted(groups):  # as `fields` holds them
+        schema.add(f"f_{fid}", text_field(analyzer(compound=False), multitoken_query="phrase"))
     return schema
 
 

@@ -29,19 +29,22 @@ from ..faults import fault_point
 STATE = "STATE.json"
 LOCK = ".lock"
 # What the documents and their analysis look like: an index of another format is rebuilt.
-FORMAT = 6  # 6: data_sha256 of a version with sensitive values leaves them out
+FORMAT = 7  # 6: data_sha256 of a version with sensitive values leaves them out; 7: codec.py
 
 
 class IndexBroken(QrecError):
     """The index is missing or unreadable: it must be rebuilt from the store."""
 
 
-def text_field(compound: bool = True):
+def text_field(analyzer, **options):
+    """A free-text field of `analyzer`, its positions packed (codec.CompactPositions)."""
     from whoosh.fields import TEXT
 
-    from .analysis import analyzer
+    from .codec import CompactPositions
 
-    return TEXT(analyzer=analyzer(compound), multitoken_query="phrase")
+    field = TEXT(analyzer=analyzer, **options)
+    field.format = CompactPositions(field_boost=field.format.field_boost)
+    return field
 
 
 def whoosh_schema():
@@ -51,16 +54,17 @@ def whoosh_schema():
     nine terms a document (a NUMERIC field writes one per 4 bits of the value). `order` is a
     column only: how hits with equal scores are ordered (documents.order_key)."""
     from whoosh.columns import FixedBytesColumn
-    from whoosh.fields import BOOLEAN, COLUMN, ID, STORED, TEXT, Schema
+    from whoosh.fields import BOOLEAN, COLUMN, ID, STORED, Schema
 
-    from .analysis import FieldsTokenizer
+    from .analysis import FieldsTokenizer, analyzer
     from .documents import ORDER_WIDTH
 
     return Schema(key=ID(unique=True, stored=True), number=ID(stored=True), version=STORED(),
                   current=BOOLEAN(stored=True), form=ID(stored=True), status=ID(stored=True),
                   date=ID(stored=True), title=STORED(), data_sha256=STORED(),
-                  customer=text_field(compound=False), content=text_field(),
-                  fields=TEXT(analyzer=FieldsTokenizer()),
+                  customer=text_field(analyzer(compound=False), multitoken_query="phrase"),
+                  content=text_field(analyzer(), multitoken_query="phrase"),
+                  fields=text_field(FieldsTokenizer()),
                   order=COLUMN(FixedBytesColumn(ORDER_WIDTH)))
 
 
@@ -212,7 +216,7 @@ class SearchIndex:
     @staticmethod
     def _write(ix, source, numbers) -> None:
         docs = source.documents_of(list(numbers))
-        writer = ix.writer(**SEPARATE_FILES)
+        writer = ix.writer(**writer_options())
         try:
             for number, found in docs.items():
                 writer.delete_by_term("number", number)
@@ -275,6 +279,13 @@ MERGE_AT = 16  # segments
 SEPARATE_FILES = {"compound": False}
 
 
+def writer_options() -> dict:
+    """Options of every Whoosh writer of the index: separate files, codec.QrecCodec."""
+    from .codec import QrecCodec
+
+    return {**SEPARATE_FILES, "codec": QrecCodec()}
+
+
 def _merge_when_many(writer, segments):
     """Whoosh merges small segments at every commit by default, which doubles the cost of
     indexing one record; merge only once there are MERGE_AT of them."""
@@ -288,10 +299,8 @@ def _bulk_options(count: int) -> dict:
     writing its own segment (merging them would cost as much again)."""
     procs = min(os.cpu_count() or 1, 4)
     if count < 5000 or procs < 2:
-        return {"limitmb": 256, **SEPARATE_FILES}
-    return {"limitmb": 256 // procs, "procs": procs, "multisegment": True, **SEPARATE_FILES}
-
-
+        return {"limitmb": 256, **writer_options()}
+    return {"limitmb": 256 // procs, "procs": procs, "multisegment": True, **writer_options()}
 
 
 def _fsync_files(folder: Path, since_ns: int = 0) -> tuple[int, dict[str, str]]:

@@ -114,12 +114,12 @@ def test_blocks_that_cannot_reach_the_best_hits_are_passed_over_and_the_hits_sta
     from qrecords.index import postings
     from qrecords.index.documents import ORDER_WIDTH
     from qrecords.index.ranking import LiveBM25F
-    from qrecords.index.searchindex import SEPARATE_FILES, whoosh_schema
+    from qrecords.index.searchindex import whoosh_schema, writer_options
 
     rng = random.Random(11)
     ix = whoosh_index.create_in(str(tmp_path), whoosh_schema())
     for part in range(2):  # two segments
-        writer = ix.writer(**SEPARATE_FILES)
+        writer = ix.writer(**writer_options())
         for i in range(1500):
             number = f"CC-2611-{part}{i:04d}"
             # the first documents of each segment short, the others long: the blocks of
@@ -132,7 +132,7 @@ def test_blocks_that_cannot_reach_the_best_hits_are_passed_over_and_the_hits_sta
                                 content=" ".join(rng.sample(words, len(words))),
                                 order=rng.randbytes(ORDER_WIDTH // 2) * 2)
         writer.commit(merge=False)
-    writer = ix.writer(**SEPARATE_FILES)
+    writer = ix.writer(**writer_options())
     for i in range(0, 1500, 7):
         writer.delete_by_term("number", f"CC-2611-0{i:04d}")
     writer.commit(merge=False)

@@ -1,0 +1,199 @@
+"""How the index's segments are written: Whoosh's W3 codec with three costs taken out.
+
+- **Rare terms' postings inline.** W3 writes every term's postings as a block of its own in
+  the postings file: a header, a pickled block info and a zlib'd pickle, about 200 bytes for
+  a term in one document. Most terms of records (codes, numbers, Chinese 4-grams) are in a
+  few documents, so their postings go into the term's entry in the term file instead
+  (W3's own inline form, which its writer never reaches: it calls `set_inline`, the term
+  info's method is `set_inlined`), pickled with the highest protocol (W3 uses protocol 2,
+  which writes bytes as a call to _codecs.encode). Whoosh reads them as a ListMatcher
+  (_InlineMatcher), postings.py as one block.
+- **Field lengths from memory.** For every posting, W3's writer asks the document's field
+  length from the segment's length column, a seek and a read each; here each column is read
+  once into memory.
+- **Positions packed.** Whoosh's Positions format pickles each posting's list of position
+  deltas behind a 4-byte count (about 17 bytes for two positions); CompactPositions writes
+  them as an array of 16-bit deltas (32-bit when one is larger), decoded by the array module.
+
+Segments name their codec and fields their format by class (pickled in the index's table of
+contents), so these classes stay importable here for as long as an index of this FORMAT
+(searchindex.py) may exist.
+"""
+
+from __future__ import annotations
+
+import sys
+from array import array
+from collections import defaultdict
+
+from pickle import HIGHEST_PROTOCOL, dumps
+
+from whoosh.codec.whoosh3 import (LENGTHS_COLUMN, W3Codec, W3FieldWriter, W3PostingsWriter,
+                                  W3TermInfo, _lenfield)
+from whoosh.formats import Positions, tokens
+from whoosh.matching import ListMatcher
+from whoosh.util.numeric import byte_to_length
+
+INLINE_BELOW = 8  # a term in fewer documents than this has its postings in its term entry
+_LENGTHS = [byte_to_length(b) for b in range(256)]
+_SWAP = sys.byteorder != "little"  # positions are written little-endian
+_ONE = tuple(b"H" + n.to_bytes(2, "little") for n in range(4096))  # a posting of one position
+
+
+class QrecCodec(W3Codec):
+    """W3Codec writing as the module's docstring says; it reads every W3 segment."""
+
+    def __init__(self, blocklimit=128, compression=3, inlinelimit=INLINE_BELOW):
+        super().__init__(blocklimit, compression, inlinelimit)
+
+    def field_writer(self, storage, segment):
+        return _FieldWriter(self, storage, segment)
+
+    def postings_writer(self, dbfile, byteids=False):
+        return _PostingsWriter(dbfile, blocklimit=self._blocklimit, byteids=byteids,
+                               compression=self._compression, inlinelimit=self._inlinelimit)
+
+    def postings_reader(self, dbfile, terminfo, format_, term=None, scorer=None):
+        if terminfo.is_inlined():
+            ids, weights, values = terminfo.inlined_postings()
+            return _InlineMatcher(ids, weights, values, format_, scorer=scorer, term=term,
+                                  terminfo=terminfo)
+        return super().postings_reader(dbfile, terminfo, format_, term, scorer)
+
+
+class _InlineMatcher(ListMatcher):
+    """Whoosh's matcher of inline postings, whose copy() keeps the term and its term info
+    (ListMatcher's loses them, and block_min_length() then fails)."""
+
+    def copy(self):
+        return _InlineMatcher(self._ids, self._weights, self._values, self._format,
+                              self._scorer, self._i, self._all_weights, self._term,
+                              self._terminfo)
+
+
+class _TermInfo(W3TermInfo):
+    """W3's term info, its inline postings pickled with the highest protocol (W3 pickles
+    them with protocol 2, which writes bytes as a call to _codecs.encode: about 30 bytes
+    more a posting) and whole-number weights as ints; W3TermInfo.from_bytes reads it."""
+
+    def set_inlined(self, ids, weights, values):
+        self._inlined = (tuple(ids), tuple(int(w) if w.is_integer() else w for w in weights),
+                         tuple(values))
+
+    def to_bytes(self):
+        if not self.is_inlined():
+            return super().to_bytes()
+        inlined, self._inlined = self._inlined, ()
+        try:  # the struct part, then the postings (W3 tells them apart by the flag)
+            head = super().to_bytes()
+        finally:
+            self._inlined = inlined
+        return head[:self._struct.size] + dumps(inlined, HIGHEST_PROTOCOL)
+
+
+class _PostingsWriter(W3PostingsWriter):
+    def add_posting(self, id_, weight, vbytes, length=None):
+        """W3's add_posting without its four type assertions a posting (a few per cent of a
+        build; the values come from Whoosh's own writer)."""
+        if len(self._ids) >= self._blocklimit:
+            self._write_block()
+        self._ids.append(id_)
+        self._weights.append(weight)
+        if weight > self._maxweight:
+            self._maxweight = weight
+        if vbytes:
+            self._values.append(vbytes)
+        if length:
+            if self._minlength is None or length < self._minlength:
+                self._minlength = length
+            if length > self._maxlength:
+                self._maxlength = length
+
+    def finish_postings(self):
+        terminfo = self._terminfo
+        if not self.written() and len(self) < self._inlinelimit:
+            terminfo.add_block(self)
+            terminfo.set_inlined(self._ids, self._weights, self._values)
+            self._terminfo = None
+            return terminfo
+        return super().finish_postings()
+
+
+class _FieldWriter(W3FieldWriter):
+    def start_term(self, btext):
+        if self._postwriter is None:
+            raise Exception("Called start_term before start_field")
+        self._btext = btext
+        self._postwriter.start_postings(self._fieldobj.format, _TermInfo())
+
+    def add_postings(self, schema, lengths, items):
+        super().add_postings(schema, _LengthsInMemory(lengths) if lengths else None, items)
+
+
+class _LengthsInMemory:
+    """doc_field_length() of a per-document reader, each field's column read once."""
+
+    def __init__(self, reader):
+        self.reader = reader
+        self.columns: dict[str, bytes] = {}
+
+    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int:
+        column = self.columns.get(fieldname)
+        if column is None:
+            found = self.reader._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+            column = self.columns[fieldname] = \
+                bytes(found._dbfile.get(found._basepos, found._count)) if found else b""
+        if docnum < len(column):
+            return _LENGTHS[column[docnum]] or default
+        return default
+
+
+class CompactPositions(Positions):
+    """Whoosh's Positions format (frequency and positions of each posting), its values
+    written as a typecode byte ("H" or "I") and the position deltas as a little-endian
+    array of that type."""
+
+    def word_values(self, value, analyzer, **kwargs):
+        """(term, frequency, weight, encoded positions) of each term of `value`. An analyzer
+        with term_positions(value) (analysis.py's) gives (term, position) pairs without a
+        Whoosh Token for each."""
+        boost = self.field_boost
+        positions = defaultdict(list)
+        if hasattr(analyzer, "term_positions") and isinstance(value, str):
+            for term, position in analyzer.term_positions(value):
+                positions[term].append(position)
+        else:
+            kwargs["positions"] = True
+            for token in tokens(value, analyzer, kwargs):
+                positions[token.text].append(token.pos)
+        encode = self.encode
+        for term, found in positions.items():
+            yield term, len(found), len(found) * boost, encode(found)
+
+    def encode(self, poslist) -> bytes:
+        if len(poslist) == 1 and poslist[0] < len(_ONE):  # most postings: one small position
+            return _ONE[poslist[0]]
+        deltas = [b - a for a, b in zip([0, *poslist], poslist)]
+        kind = "H" if max(deltas) < 65536 else "I"
+        packed = array(kind, deltas)
+        if _SWAP:
+            packed.byteswap()
+        return kind.encode() + packed.tobytes()
+
+    def decode_positions(self, valuestring: bytes) -> list[int]:
+        packed = array(chr(valuestring[0]))
+        packed.frombytes(valuestring[1:])
+        if _SWAP:
+            packed.byteswap()
+        total, positions = 0, []
+        for delta in packed:
+            total += delta
+            positions.append(total)
+        return positions
+
+    def decode_frequency(self, valuestring: bytes) -> int:
+        return (len(valuestring) - 1) // (2 if valuestring[:1] == b"H" else 4)
+
+    def decode_weight(self, valuestring: bytes) -> float:
+        return self.decode_frequency(valuestring) * self.field_boost
+

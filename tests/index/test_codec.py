@@ -1,0 +1,133 @@
+"""The index's own codec (index/codec.py): rare terms' postings inline, positions packed, and
+an index written before it (Whoosh's W3 defaults, FORMAT 6) rebuilt with one line (real
+Whoosh indexes on disk, the real `qrec` for the rebuild)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+from tests import corpus
+from tests.conftest import as_user
+from tests.index.test_index import QREC
+from qrecords.api import records as api_records
+from qrecords.api import search as api_search
+
+
+def _with_whoosh_defaults(schema):
+    """The schema as the code before codec.py wrote it: Whoosh's own Positions format."""
+    from whoosh.formats import Positions
+
+    for name in ("content", "customer", "fields"):
+        schema[name].format = Positions(field_boost=schema[name].format.field_boost)
+    return schema
+
+
+def _write_index(folder, schema, source, options) -> int:
+    """Every document of `source` into a new Whoosh index in `folder`; returns its bytes."""
+    from whoosh import index as whoosh_index
+
+    folder.mkdir(parents=True)
+    ix = whoosh_index.create_in(str(folder), schema)
+    writer = ix.writer(**options)
+    for number in source.all_numbers():
+        for doc in source.documents(number):
+            writer.add_document(**doc)
+    writer.commit()
+    return sum(path.stat().st_size for path in folder.iterdir())
+
+
+def _corpus(ws, *sizes) -> list[str]:
+    return [api_records.new_record(as_user(ws, "lina"), form_id, data, pdf=False)["number"]
+            for form_id, data in corpus.generate(*sizes, seed=5)]
+
+
+def test_an_index_written_by_the_previous_format_is_rebuilt_with_one_line(ws):
+    from qrecords.index.searchindex import STATE, whoosh_schema
+
+    number = _corpus(ws, 1, 0, 0)[0]
+    source, folder = ws.index_source(), ws.index.folder
+    for path in folder.glob("g*"):
+        os.rename(path, folder / f"old-{path.name}")
+    _write_index(folder / "g9", _with_whoosh_defaults(whoosh_schema()), source,
+                 {"compound": False})
+    (folder / STATE).write_text(json.dumps({"format": 6, "generation": 9,
+                                            "applied": source.latest_change()}))
+    env = {**os.environ, "QREC_WORKSPACE": str(ws.root), "QREC_USER": "lina"}
+    result = subprocess.run([*QREC, "search", number, "--json"], env=env, capture_output=True,
+                            text=True)
+    assert result.returncode == 0, result.stderr
+    assert [hit["number"] for hit in json.loads(result.stdout)["hits"]] == [number]
+    assert result.stderr.splitlines() == [
+        "Warning: the search index was missing (or of an older format): rebuilt it from the "
+        "catalog (1 records)"]
+    state = json.loads((folder / STATE).read_text())
+    assert state["format"] == 7 and state["generation"] == 10
+
+
+def test_a_term_of_few_records_has_its_postings_inline_and_is_found(ws):
+    from whoosh.query import Term
+
+    numbers = _corpus(ws, 12, 4, 4)
+    api_search.rebuild_index(ws)
+    lina = as_user(ws, "lina")
+    with ws.index.open().searcher() as searcher:
+        reader = searcher.reader()
+        rare = [(term, reader.doc_frequency("number", term))
+                for term in reader.lexicon("number")]
+        assert len(rare) == len(numbers) and all(df == 1 for _, df in rare)
+        for term, _ in rare:
+            assert reader.term_info("number", term).is_inlined()
+        assert [searcher.stored_fields(d)["number"]
+                for d in searcher.search(Term("number", numbers[3])).docs()] == [numbers[3]]
+    for number in numbers:  # its number is in `content` too, a term of one record
+        assert [hit["number"] for hit in api_search.search(lina, number)["hits"]] == [number]
+
+
+def test_the_index_is_smaller_than_with_whooshs_defaults(ws, tmp_path):
+    from qrecords.index.searchindex import whoosh_schema, writer_options
+
+    _corpus(ws, 60, 20, 20)
+    source = ws.index_source()
+    before = _write_index(tmp_path / "defaults", _with_whoosh_defaults(whoosh_schema()),
+                          source, {"compound": False})
+    now = _write_index(tmp_path / "ours", whoosh_schema(), source, writer_options())
+    assert now < 0.8 * before, (now, before)
+
+
+def test_positions_past_65535_are_kept_for_phrases(tmp_path):
+    from whoosh import index as whoosh_index
+    from whoosh.query import Phrase
+
+    from qrecords.index.searchindex import whoosh_schema, writer_options
+
+    ix = whoosh_index.create_in(str(tmp_path), whoosh_schema())
+    writer = ix.writer(**writer_options())
+    far = " ".join(["filler"] * 70000)
+    for n, content in enumerate([f"{far} alpha beta", f"alpha {far} beta", "beta alpha"]):
+        writer.add_document(key=f"D-{n}#1", number=f"D-{n}", version=1, current=True,
+                            form="complaint", status="draft", date="2026-11-23", title="",
+                            content=content, order=bytes(48))
+    writer.commit()
+    with ix.searcher() as searcher:
+        found = searcher.search(Phrase("content", ["alpha", "beta"]), limit=None)
+        assert [hit["number"] for hit in found] == ["D-0"]
+        assert searcher.search(Phrase("content", ["beta", "alpha"]), limit=None)[0]["number"] \
+            == "D-2"
+
+
+def test_term_positions_are_what_the_tokenizers_yield_when_indexing(ws):
+    from qrecords.index.analysis import FieldsTokenizer, analyzer, pack_content, pack_fields
+    from qrecords.index.documents import field_texts
+
+    checked = 0
+    for form_id, data in corpus.generate(30, 10, 10, seed=3, wide=True):
+        texts = field_texts(ws.forms.current(form_id), data)
+        for tokenizer, value in ((analyzer(), pack_content(texts.values())),
+                                 (analyzer(compound=False), next(iter(texts.values()))),
+                                 (FieldsTokenizer(), pack_fields(texts))):
+            expected = [(t.text, t.pos) for t in tokenizer(value, positions=True, mode="index")]
+            assert list(tokenizer.term_positions(value)) == expected
+            checked += len(expected)
+    assert checked > 5000
