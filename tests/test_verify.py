@@ -148,7 +148,9 @@ def test_an_index_difference_is_named(copy):
     from whoosh import index
 
     ix = index.open_dir(str(copy / "index" / f"g{ws.index.state()['generation']}"))
-    with ix.writer() as writer:
+    from qrecords.index.searchindex import writer_options
+
+    with ix.writer(**writer_options()) as writer:
         writer.delete_by_term("key", "CC-2601-02#1")
     ws.close()
     found = faults(copy)
