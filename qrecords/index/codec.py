@@ -63,7 +63,13 @@ class QrecCodec(W3Codec):
 
 class _InlineMatcher(ListMatcher):
     """Whoosh's matcher of inline postings, whose copy() keeps the term and its term info
-    (ListMatcher's loses them, and block_min_length() then fails)."""
+    (ListMatcher's loses them, and block_min_length() then fails) and whose value() is bytes
+    (segments with inline postings are merged, at MERGE_AT segments)."""
+
+    def value(self):
+        """The current posting's encoded value: b"" for a field whose postings carry none
+        (ListMatcher returns the text "", which Whoosh's merge of segments refuses)."""
+        return super().value() if self._values else b""
 
     def copy(self):
         return _InlineMatcher(self._ids, self._weights, self._values, self._format,

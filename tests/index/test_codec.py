@@ -131,3 +131,25 @@ def test_term_positions_are_what_the_tokenizers_yield_when_indexing(ws):
             assert list(tokenizer.term_positions(value)) == expected
             checked += len(expected)
     assert checked > 5000
+
+
+def test_segments_with_inline_postings_are_merged(tmp_path):
+    """At MERGE_AT segments Whoosh merges the small ones, reading their postings back through
+    the codec: inline postings of a field without values must read as bytes."""
+    from qrecords.api import records, search
+    from qrecords.index.searchindex import MERGE_AT
+    from tests.conftest import init_workspace, load_example
+
+    ws = init_workspace(tmp_path / "ws")
+    for _ in range(MERGE_AT + 1):  # a segment a record: the last commit merges
+        records.new_record(ws, "complaint", load_example("complaint"), pdf=False)
+        ws.sync_index()
+    # merged in place: not found unreadable and rebuilt (a new generation, a notice)
+    assert [p.name for p in (tmp_path / "ws" / "index").glob("g*")] == ["g1"]
+    assert not [n for n in ws.notices if "index" in n]
+    generation = tmp_path / "ws" / "index" / "g1"
+    assert len({p.name.split(".")[0] for p in generation.glob("MAIN_*.trm")}) < MERGE_AT
+    assert search.search(ws, "包装")["total"] == MERGE_AT + 1
+    report = search.check_index(ws)
+    assert report["differences"] == report["damaged"] == [] and not report["pending"]
+    ws.close()
