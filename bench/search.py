@@ -13,6 +13,7 @@ import time
 import peers
 from common import QREC, TODAY, USER, WORK, Row, median_wall, step, wall
 
+from qrecords.domain import access
 from qrecords.domain.forms import validate_data
 from qrecords.files.base import sha256_bytes
 from qrecords.catalog.sqlite import canonical_json
@@ -207,7 +208,8 @@ def bulk_catalog(root, count: int) -> list[str]:
             number = f"{prefix[form_id]}-{seq:06d}"
             record_id = tx.add_record(number, form_id, revision[form_id], now, USER, "draft")
             digest = sha256_bytes(canonical_json(clean).encode())
-            tx.add_version(record_id, 1, "draft", clean, digest, now, TODAY, USER, None)
+            tx.add_version(record_id, 1, "draft", clean, digest, now, TODAY, USER, None,
+                           sensitive=access.sensitive_values(form[form_id], clean))
             tx.add_event(now, TODAY, USER, "record.created", number, 1,
                          {"data_sha256": digest})
             numbers.append(number)

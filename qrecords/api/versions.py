@@ -151,7 +151,8 @@ def store_version(ws: Workspace, form: Form, template: bytes, record: dict, vers
            "data_sha256": data_sha, "created_at": now, "effective_date": today,
            "author": ws.actor.id, "reason": reason}
     ws.catalog.add_version(record["id"], version, state, data, data_sha, now, today,
-                           ws.actor.id, reason, derived)
+                           ws.actor.id, reason, derived,
+                           sensitive=access.sensitive_values(form, data))
     ws.catalog.add_file(record["id"], version, "docx", key, digest, len(content), now)
     ws.catalog.add_event(now, (logged_on or day).isoformat(), ws.actor.id, action, number,
                          version,
