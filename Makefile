@@ -13,6 +13,7 @@ system-deps:
 $(BIN)/qrec: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/python -m compileall -q qrecords  # bytecode before the first command, not by it
 	@touch $@
 
 demo: deps
@@ -27,6 +28,7 @@ nightly: deps
 
 bench: deps
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,bench]'
+	$(BIN)/python -m compileall -q qrecords
 	$(BIN)/python bench/run.py
 
 clean:

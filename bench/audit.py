@@ -14,6 +14,7 @@ import os
 
 from common import PYTHON, QREC, TODAY, USER, WORK, Row, median_wall, step
 
+from qrecords.domain import access
 from qrecords.domain.forms import validate_data
 from qrecords.files.base import sha256_bytes
 from qrecords.catalog.sqlite import canonical_json
@@ -80,7 +81,8 @@ def filed_workspace(root, count: int) -> int:
             clean = validate_data(form, data, TODAY)
             record_id = tx.add_record(number, form_id, spec["revision"], now, USER, state)
             digest = sha256_bytes(canonical_json(clean).encode())
-            tx.add_version(record_id, 1, state, clean, digest, now, TODAY, USER, None)
+            tx.add_version(record_id, 1, state, clean, digest, now, TODAY, USER, None,
+                           sensitive=access.sensitive_values(form, clean))
             hashes = {}
             for kind in ("docx", "pdf"):
                 relative = f"{form_id}/{number}/{number}_v1.{kind}"

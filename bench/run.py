@@ -190,6 +190,7 @@ def bench_first_pdf() -> Row:
 BENCHMARKS = [bench_docx_records, docx_new.bench_docx_new, bench_help_start, bench_pdf_throughput, bench_first_pdf,
               statements.bench_statements,
               search.bench_analysis, search.bench_search,
+              search.bench_cold,  # after bench_search, before others change its records
               portal.bench_portal,  # after bench_search: it serves its workspace
               retention_due.bench_retention,  # after bench_search: it reuses its catalog
               audit.bench_verify, audit.bench_audit_pack, data_file.bench_data_file,

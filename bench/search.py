@@ -13,6 +13,7 @@ import time
 import peers
 from common import QREC, TODAY, USER, WORK, Row, median_wall, step, wall
 
+from qrecords.domain import access
 from qrecords.domain.forms import validate_data
 from qrecords.files.base import sha256_bytes
 from qrecords.catalog.sqlite import canonical_json
@@ -220,9 +221,49 @@ def bulk_catalog(root, count: int) -> list[str]:
             number = f"{prefix[form_id]}-{seq:06d}"
             record_id = tx.add_record(number, form_id, revision[form_id], now, USER, "draft")
             digest = sha256_bytes(canonical_json(clean).encode())
-            tx.add_version(record_id, 1, "draft", clean, digest, now, TODAY, USER, None)
+            tx.add_version(record_id, 1, "draft", clean, digest, now, TODAY, USER, None,
+                           sensitive=access.sensitive_values(form[form_id], clean))
             tx.add_event(now, TODAY, USER, "record.created", number, 1,
                          {"data_sha256": digest})
             numbers.append(number)
     ws.close()
     return numbers
+
+
+# -- cold commands at 100,000 records, and the privacy user's cost (issue 20) ---------------
+
+
+def bench_cold() -> list[Row]:
+    """Cold `qrec show` and `qrec search` (a fresh process each, as a person runs them) beside
+    `python -c pass`, on bench_search's workspace (made here when run alone); and the same
+    `qrec search` as a privacy user (who also looks sensitive values up in the catalog) beside
+    a user without that role."""
+    root = WORK / "search"
+    if not (root / "index").exists() or not any((root / "index").iterdir()):
+        if not root.exists():
+            bulk_catalog(root, N_INDEX)
+        ws = open_workspace(root, "zhangwei")
+        api_search.rebuild_index(ws)
+        ws.close()
+    ws = open_workspace(root, "zhangwei")
+    number = ws.catalog.record_numbers()[-1]
+    ws.close()
+    step("cold: `qrec show`, `qrec search` and `python -c pass`, fresh processes")
+    python = str(QREC.parent / "python")
+    bare = median_wall([python, "-c", "pass"], runs=7, warmups=1)
+    clerk = {**os.environ, "QREC_WORKSPACE": str(root), "QREC_USER": "zhangwei"}
+    privacy = {**clerk, "QREC_USER": USER}  # lina: the privacy role
+    show = median_wall([str(QREC), "show", number], runs=7, warmups=1, env=clerk)
+    find = median_wall([str(QREC), "search", peers.COLD_QUERY], runs=7, warmups=1, env=clerk)
+    step("cold: `qrec search` as a privacy user and as another user")
+    private = median_wall([str(QREC), "search", peers.COLD_QUERY], runs=7, warmups=1,
+                          env=privacy)
+    n = f"{N_INDEX // 1000}k"
+    return [
+        Row(f"cold `qrec show` wall, {n} (`python -c pass` base)", show, bare, "s",
+            show / bare, "≤ 100 ms", show <= 0.1),
+        Row(f"cold `qrec search` wall, {n} (`python -c pass` base)", find, bare, "s",
+            find / bare, "≤ 100 ms", find <= 0.1),
+        Row(f"`qrec search` as a privacy user, {n} (another user base)", private, find, "s",
+            private / find, "≤ 1.2×", private <= 1.2 * find),
+    ]

@@ -9,15 +9,21 @@ from .catalog.base import Catalog
 from .domain.form_schema import parse_form
 from .domain.forms import Form
 from .errors import FormError, NotFound, suggest
+from .settings import cached_yaml, yaml_cache
 
 
-def load_form(path: Path) -> Form:
-    """Load and check one schema file. Raises FormError listing every mistake."""
+def load_form(path: Path, cache: Path | None = None) -> Form:
+    """Load and check one schema file, its YAML document from `cache` when parsed before
+    (settings.cached_yaml). Raises FormError listing every mistake."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise FormError(f"{path}: cannot read schema: {exc}") from None
-    return parse_form(text, str(path))
+    return parse_form(text, str(path), _loader(cache))
+
+
+def _loader(cache: Path | None):
+    return None if cache is None else lambda text: cached_yaml(text, cache)
 
 
 class FormLibrary:
@@ -46,7 +52,7 @@ class FormLibrary:
         if "/" in form_id or "\\" in form_id or form_id.startswith(".") or not path.is_file():
             raise NotFound(f"no form '{form_id}'{suggest(form_id, self.ids())}; forms: "
                            f"{', '.join(self.ids())}", param="form")
-        form = load_form(path)
+        form = load_form(path, yaml_cache(self.root))
         if form.id != form_id:
             raise FormError(f"{path}: id '{form.id}' does not match the file name")
         self._current[form_id] = form
@@ -76,7 +82,9 @@ class FormLibrary:
         if revision_id not in self._frozen:
             row = self.catalog.form_revision_by_id(revision_id)
             where = f"catalog copy of {row['form_id']} rev {row['revision']}"
-            self.remember(revision_id, parse_form(row["schema_text"], where), row["template"])
+            self.remember(revision_id, parse_form(row["schema_text"], where,
+                                                  _loader(yaml_cache(self.root))),
+                          row["template"])
         return self._frozen[revision_id]
 
     def revision(self, form_id: str, revision: str) -> Form:

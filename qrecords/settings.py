@@ -10,12 +10,12 @@ settings_backends.py, which is given the environment from here.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-
-import yaml
 
 from .errors import NotFound, WorkspaceError, suggest
 from .labels import Label
@@ -80,16 +80,68 @@ class Settings:
 
 def safe_yaml(text: str):
     """YAML's safe loader, with libyaml's C implementation where PyYAML has it (ten times
-    faster: every command and every portal request reads qrecords.yaml)."""
+    faster: every command and every portal request reads qrecords.yaml). PyYAML is imported
+    here, when a text is parsed: a command whose texts are all in the cache never loads it."""
+    import yaml
+
     return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
+def yaml_error() -> type[Exception]:
+    """PyYAML's error class (imported when asked: name it in an `except` clause, which is
+    evaluated only when something was raised)."""
+    import yaml
+
+    return yaml.YAMLError
+
+
+def yaml_cache(root: Path) -> Path:
+    """The folder of a workspace's cache of parsed YAML texts (see cached_yaml)."""
+    return Path(root) / "cache" / "yaml"
+
+
+def cached_yaml(text: str, cache: Path | None):
+    """The safe-YAML document of `text`, from `cache`/<SHA-256 of text>.json when a process
+    before left it there, else parsed (safe_yaml; about 3 ms a form schema, and importing
+    PyYAML about 15 ms) and left there for the next one. The file is never trusted blindly: one
+    that is not this user's own, that others may write, that is not JSON or that names another
+    text's hash is ignored and written again. A document JSON does not hold as it is (a date,
+    a set) is not cached; a cache that cannot be written costs the next process the parse.
+    Raises what safe_yaml raises (yaml_error()) for a text that is not YAML."""
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    path = cache / f"{digest}.json" if cache is not None else None
+    if path is not None:
+        try:
+            info = path.stat()
+            if info.st_uid == os.getuid() and not info.st_mode & 0o022:
+                kept = json.loads(path.read_text(encoding="utf-8"))
+                if isinstance(kept, dict) and kept.get("sha256") == digest and \
+                        "document" in kept:
+                    return kept["document"]
+        except (OSError, ValueError):
+            pass  # missing, unreadable or damaged: parsed again below, and rewritten
+    doc = safe_yaml(text)
+    if path is not None:
+        try:
+            encoded = json.dumps({"sha256": digest, "document": doc}, ensure_ascii=False)
+            if json.loads(encoded)["document"] == doc:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                part = path.with_name(f"{digest}.{os.getpid()}.part")
+                part.write_text(encoded, encoding="utf-8")
+                os.chmod(part, 0o644)
+                os.replace(part, path)  # whole or not at all, for a concurrent reader
+        except (OSError, TypeError, ValueError):
+            pass
+    return doc
+
+
 @lru_cache(maxsize=8)
-def _config_document(text: str):
+def _config_document(text: str, cache: Path | None = None):
     """qrecords.yaml's text parsed, once per process for the same text (a portal worker reads
-    it at every request: about 2 ms of YAML a time). Keyed by the whole text, so an edited
-    file is parsed again; callers read the document and never change it."""
-    return safe_yaml(text)
+    it at every request: about 2 ms of YAML a time), and across processes through `cache`.
+    Keyed by the whole text, so an edited file is parsed again; callers read the document and
+    never change it."""
+    return cached_yaml(text, cache)
 
 
 def load_settings(root: Path) -> Settings:
@@ -99,10 +151,10 @@ def load_settings(root: Path) -> Settings:
     path = root / CONFIG_NAME
     where = str(path)
     try:
-        doc = _config_document(path.read_text(encoding="utf-8"))
+        doc = _config_document(path.read_text(encoding="utf-8"), yaml_cache(root))
     except (OSError, UnicodeDecodeError) as exc:
         raise WorkspaceError(f"{where}: cannot read: {exc}") from None
-    except yaml.YAMLError as exc:
+    except yaml_error() as exc:
         raise WorkspaceError(f"{where}: invalid YAML: {exc}") from None
     if not isinstance(doc, dict):
         raise WorkspaceError(f"{where}: must be a mapping with organisation, users, options")

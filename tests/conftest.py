@@ -93,9 +93,12 @@ def load_example(form_id: str) -> dict:
 def snapshot(root: Path) -> dict[str, str]:
     """SHA-256 of every file under root (catalog included): to prove nothing changed. The
     SQLite -shm file is left out: it is the WAL's shared-memory index, whose read marks move
-    with any transaction, even one rolled back; it holds no data."""
+    with any transaction, even one rolled back; it holds no data. So is the workspace's
+    cache/yaml/ of parsed YAML texts (settings.cached_yaml): any command that reads a schema
+    for the first time fills it, a refused one too."""
     return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file() and not p.name.endswith("-shm")}
+            for p in sorted(root.rglob("*")) if p.is_file() and not p.name.endswith("-shm")
+            and p.parent.parts[-2:] != ("cache", "yaml")}
 
 
 def as_json(result) -> dict:

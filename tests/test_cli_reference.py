@@ -7,11 +7,12 @@ import re
 
 import click
 
-from qrecords.cli import cli
+from qrecords.cli import cli, load_commands
 from tests.conftest import ROOT
 
 
 def command_paths(group: click.Group, prefix: str = "") -> list[str]:
+    load_commands()  # loaded when run, else
     paths = []
     for name, command in sorted(group.commands.items()):
         path = f"{prefix}{name}"

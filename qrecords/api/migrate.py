@@ -60,6 +60,7 @@ def migrate(ws: Workspace, catalog_url: str, files_url: str, endpoint: str | Non
         _refuse_non_empty(target, store, catalog_url, files_url)
         with source.read():
             rows = {table: source.rows(table) for table in ("records", "versions", "files")}
+            rows["sensitive_values"] = source.sensitive_rows()
             events, tombstones = source.raw_events(), source.tombstones()
             counters, head = source.counters(), source.chain_head()
             identity = {"facts": {key: source.meta_value(key) for key in WORKSPACE_FACTS},
@@ -124,6 +125,10 @@ def _copy_rows(tx, revisions, rows, counters, events, tombstones, progress, done
     versions: dict[int, list[dict]] = {}
     for row in rows["versions"]:
         versions.setdefault(row["record_id"], []).append(row)
+    sensitive: dict[tuple[int, int], dict[str, str]] = {}
+    for row in rows["sensitive_values"]:
+        sensitive.setdefault((row["record_id"], row["version"]), {})[row["field"]] = \
+            row["folded"]
     files: dict[tuple[int, int], list[dict]] = {}
     for row in rows["files"]:
         files.setdefault((row["record_id"], row["version"]), []).append(row)
@@ -135,7 +140,8 @@ def _copy_rows(tx, revisions, rows, counters, events, tombstones, progress, done
             tx.add_version(new_id, version["version"], version["status"],
                            _decode(version["data"]), version["data_sha256"],
                            version["created_at"], version["effective_date"],
-                           version["author"], version["reason"])
+                           version["author"], version["reason"],
+                           sensitive=sensitive.get((record["id"], version["version"]), {}))
             for file in files.get((record["id"], version["version"]), []):
                 tx.add_file(new_id, file["version"], file["kind"], file["path"],
                             file["sha256"], file["size"], file["created_at"])

@@ -77,7 +77,7 @@ def search(ws: Workspace, text: str, form: str | None = None, status: str | None
                           f"it from the catalog ({count} records)")
         found = run()
     if ws.sees_personal_data() and searching.is_plain(text):
-        numbers = ws.catalog.sensitive_matches(_sensitive_fields(ws), text)
+        numbers = ws.catalog.sensitive_matches(text)
         extra = searching.sensitive_hits(ws.index, numbers, found, form=form, status=status,
                                          customer=customer, date_from=date_from,
                                          date_to=date_to, limit=limit)
@@ -108,16 +108,6 @@ def _snippet_sources(ws: Workspace, keys: list[tuple[str, int]]) -> dict:
             found[number, version] = (ws.forms.frozen(record["form_revision_id"])[0],
                                       ws.catalog.version(record["id"], version)["data"])
     return found
-
-
-def _sensitive_fields(ws: Workspace) -> dict[int, list[str]]:
-    fields = {}
-    for revision_id in ws.catalog.form_revision_ids():
-        form = ws.forms.frozen(revision_id)[0]
-        sensitive = [f.id for f in form.fields if f.sensitive]
-        if sensitive:
-            fields[revision_id] = sensitive
-    return fields
 
 
 class IndexReport(TypedDict):

@@ -7,7 +7,10 @@
   every file an event names against a row (issue 14, line 1);
 - each record row's derived columns recomputed from its versions and hold events
   (domain/derived.py), every difference named (line 2);
-- events naming a record that has neither rows nor a tombstone (line 4).
+- events naming a record that has neither rows nor a tombstone (line 4);
+- the sensitive-values table (what a privacy user's search looks up) against the values each
+  version's data holds in its form's sensitive fields: a row edited, added or removed is
+  named by record, version and field, never by the value.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import hashlib
 import json
 
 from ..catalog.base import canonical_json
-from ..domain import derived
+from ..domain import access, derived
 from ..domain.changes import VERSION_ACTIONS
 from . import anchors
 
@@ -65,6 +68,7 @@ def check_history(ws, events: list[dict], tombstones: dict, fault) -> dict:
             before = row
         if form is not None:
             _check_derived(record, form, versions.get(record_id, []), history, fault)
+    _check_sensitive(ws, records, versions, fault)
     return expected
 
 
@@ -149,3 +153,31 @@ def _check_derived(record: dict, form, versions: list[dict], events: list[dict],
                                                                          events)):
         fault("record", f"{number}: {column} is {have!r} in its row but {want!r} by its "
               "history (the row was edited)", record=number)
+
+
+def _check_sensitive(ws, records: dict, versions: dict[int, list[dict]], fault) -> None:
+    """The catalog's sensitive-values rows against those each version derives to
+    (domain/access.sensitive_values with its record's frozen form)."""
+    have: dict[tuple[int, int], dict[str, str]] = {}
+    for row in ws.catalog.sensitive_rows():
+        have.setdefault((row["record_id"], row["version"]), {})[row["field"]] = row["folded"]
+    for record_id, rows in versions.items():
+        form, _ = ws.forms.frozen(records[record_id]["form_revision_id"])
+        for row in rows:
+            want = access.sensitive_values(form, row["data"])
+            got = have.pop((record_id, row["version"]), {})
+            for field in sorted(set(want) | set(got)):
+                if want.get(field) != got.get(field):
+                    why = "missing" if field not in got else "not in the version's data" \
+                        if field not in want else "differs from the version's data"
+                    _sensitive_fault(fault, records[record_id]["number"], row["version"],
+                                     field, why)
+    for (record_id, version), fields in have.items():  # rows of no version
+        number = records.get(record_id, {"number": f"record id {record_id}"})["number"]
+        for field in sorted(fields):
+            _sensitive_fault(fault, number, version, field, "belongs to no version")
+
+
+def _sensitive_fault(fault, number: str, version: int, field: str, why: str) -> None:
+    fault("sensitive", f"{number} v{version}: its sensitive value of '{field}' in the "
+          f"search table {why} (the table was edited)", record=number, version=version)

@@ -195,7 +195,8 @@ def store_version(ws: Workspace, form: Form, template: bytes, record: dict, vers
            "data_sha256": data_sha, "created_at": now, "effective_date": today,
            "author": ws.actor.id, "reason": reason}
     ws.catalog.add_version(record["id"], version, state, data, data_sha, now, today,
-                           ws.actor.id, reason, derived)
+                           ws.actor.id, reason, derived,
+                           sensitive=access.sensitive_values(form, data))
     ws.catalog.add_file(record["id"], version, "docx", key, digest, len(content), now)
     # Every column of the version row, and a new record's form revision, in the chained
     # event: a row edited with its trigger dropped no longer matches it (api/anchors.py).

@@ -42,7 +42,7 @@ from ..errors import IntegrityError
 from .chain import GENESIS, event_hash
 from .identity import IdentityStore
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Events that change nothing the search index holds (reads, a version's PDF); every other
 # event naming a record makes the index re-read that record.
@@ -202,9 +202,12 @@ class Catalog(IdentityStore, ABC):
     @abstractmethod
     def add_version(self, record_id: int, version: int, status: str, data: dict,
                     data_sha256: str, at: str, effective_date: str, author: str,
-                    reason: str | None, derived: Derived | None = None) -> None:
+                    reason: str | None, derived: Derived | None = None, *,
+                    sensitive: dict[str, str]) -> None:
         """Store version `version` of a record and make it current, with the record's
-        `derived` columns as of this version when given (inside write())."""
+        `derived` columns as of this version when given, and its `sensitive` values
+        ({field id: folded value}, domain/access.sensitive_values) in the sensitive-values
+        table, in the same transaction (inside write())."""
 
     @abstractmethod
     def add_file(self, record_id: int, version: int, kind: str, path: str, sha256: str,
@@ -267,10 +270,15 @@ class Catalog(IdentityStore, ABC):
         """{number, form_id, version, status} of every version without a file of `kind`."""
 
     @abstractmethod
-    def sensitive_matches(self, fields_by_revision: dict[int, list[str]],
-                          text: str) -> list[str]:
-        """Numbers of records whose current version holds `text` in one of the sensitive
-        fields given per form revision, ignoring case, spaces and dashes."""
+    def sensitive_matches(self, text: str) -> list[str]:
+        """Numbers of records, oldest first, whose current version holds `text` in one of its
+        sensitive fields, ignoring case, spaces and dashes (domain/access.fold): looked up in
+        the sensitive-values table, not in the versions' data."""
+
+    @abstractmethod
+    def sensitive_rows(self) -> list[dict]:
+        """Every row of the sensitive-values table: {record_id, version, field, folded},
+        by record and version (for verify)."""
 
     # -- registers and reports ---------------------------------------------------------------
 

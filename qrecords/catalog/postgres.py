@@ -31,9 +31,11 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
 from ..errors import Busy, IntegrityError, WorkspaceError
+from ..domain.access import fold
 from .base import SCHEMA_VERSION, Catalog, canonical_json
 from .postgres_identity import PostgresIdentity
 from .postgres_schema import INDEXED, setup_statements
+from .upgrade import UPGRADABLE_FROM, sensitive_rows
 
 BUSY_TIMEOUT_MS = 60_000
 _ORDER = {"records": "id", "versions": "ord", "files": "ord", "tombstones": "ord"}
@@ -67,13 +69,30 @@ def setup_database(owner_url: str, app_role: str = "qrec_app") -> None:
     db = connect(owner_url, autocommit=False)
     try:
         with db.transaction():
+            db.execute("SET LOCAL lock_timeout = '60s'")
+            db.execute("CREATE TABLE IF NOT EXISTS meta (key text PRIMARY KEY, "
+                       "value text NOT NULL)")
+            db.execute("LOCK TABLE meta IN EXCLUSIVE MODE")  # one setup at a time
+            row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
             for statement in setup_statements(app_role):
                 db.execute(statement)
+            if row is not None and UPGRADABLE_FROM <= int(row["value"]) < SCHEMA_VERSION:
+                _fill_sensitive_values(db)
     except psycopg.Error as exc:
         raise WorkspaceError(f"catalog {safe_url(owner_url)}: setup failed: "
                              f"{str(exc).strip().splitlines()[0]}") from None
     finally:
         db.close()
+
+
+def _fill_sensitive_values(db: psycopg.Connection) -> None:
+    """Upgrade to schema 5: the sensitive-values rows of every version stored before."""
+    revisions = db.execute("SELECT id, form_id, revision, schema_text FROM form_revisions")
+    versions = db.execute("SELECT v.record_id, v.version, r.form_revision_id, v.data "
+                          "FROM versions v JOIN records r ON r.id = v.record_id").fetchall()
+    rows = sensitive_rows(revisions.fetchall(), versions)
+    with db.cursor() as cursor:
+        cursor.executemany("INSERT INTO sensitive_values VALUES (%s, %s, %s, %s)", rows)
 
 
 class PostgresCatalog(PostgresIdentity, Catalog):
@@ -118,8 +137,10 @@ class PostgresCatalog(PostgresIdentity, Catalog):
                                  "database owner runs `qrec db setup` once") from None
         if version != SCHEMA_VERSION:
             catalog.close()
+            upgrade = " (the database owner runs `qrec db setup` to upgrade it)" \
+                if UPGRADABLE_FROM <= version < SCHEMA_VERSION else ""
             raise WorkspaceError(f"catalog {safe_url(url)}: schema version {version}; this "
-                                 f"qrec reads version {SCHEMA_VERSION}")
+                                 f"qrec reads version {SCHEMA_VERSION}{upgrade}")
         return catalog
 
     def schema_version(self) -> int:
@@ -202,12 +223,17 @@ class PostgresCatalog(PostgresIdentity, Catalog):
             raise IntegrityError(f"record {number} exists already ({exc})") from None
 
     def add_version(self, record_id, version, status, data, data_sha256, at, effective_date,
-                    author, reason, derived=None) -> None:
+                    author, reason, derived=None, *, sensitive) -> None:
         self._x("INSERT INTO versions (record_id, version, status, data, data_sha256, "
                 "created_at, effective_date, author, reason) VALUES "
                 "(%s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 (record_id, version, status, canonical_json(data), data_sha256, at,
                  effective_date, author, reason))
+        if sensitive:
+            self._x("INSERT INTO sensitive_values (record_id, version, field, folded) VALUES "
+                    + ", ".join(["(%s, %s, %s, %s)"] * len(sensitive)),
+                    [v for fid, folded in sensitive.items()
+                     for v in (record_id, version, fid, folded)])
         if derived is None:
             self._x("UPDATE records SET current_version = %s, status = %s WHERE id = %s",
                     (version, status, record_id))
@@ -297,24 +323,17 @@ class PostgresCatalog(PostgresIdentity, Catalog):
             "f.record_id = v.record_id AND f.version = v.version AND f.kind = %s) "
             "ORDER BY r.id, v.version", (kind,)).fetchall()
 
-    def sensitive_matches(self, fields_by_revision, text: str) -> list[str]:
-        folded = text.lower().replace(" ", "").replace("-", "")
-        needle = "%" + folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        clauses, params = [], []
-        for revision_id, fields in fields_by_revision.items():
-            tests = " OR ".join(
-                "replace(replace(lower(v.data::jsonb ->> %s), ' ', ''), '-', '') "
-                "LIKE %s ESCAPE '\\'" for _ in fields)
-            clauses.append(f"(r.form_revision_id = %s AND ({tests}))")
-            params.append(revision_id)
-            for fid in fields:
-                params += [fid, needle]
-        if not clauses:
-            return []
-        rows = self._x("SELECT r.number FROM records r JOIN versions v ON v.record_id = r.id "
-                       f"AND v.version = r.current_version WHERE {' OR '.join(clauses)} "
-                       "ORDER BY r.id", params).fetchall()
+    def sensitive_matches(self, text: str) -> list[str]:
+        """See the contract: strpos over the sensitive-values table (no LIKE escaping)."""
+        rows = self._x("SELECT DISTINCT r.id, r.number FROM sensitive_values s JOIN records r "
+                       "ON r.id = s.record_id AND r.current_version = s.version "
+                       "WHERE strpos(s.folded, %s) > 0 ORDER BY r.id",
+                       (fold(text),)).fetchall()
         return [row["number"] for row in rows]
+
+    def sensitive_rows(self) -> list[dict]:
+        return self._x("SELECT record_id, version, field, folded FROM sensitive_values "
+                       "ORDER BY record_id, version, field").fetchall()
 
     # -- registers and reports ---------------------------------------------------------------
 

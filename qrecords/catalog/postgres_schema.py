@@ -7,7 +7,8 @@ its grants, and `qrec_dispose`, a SECURITY DEFINER function owned by the owner t
 application's only way to delete a record. The application role gets:
 
 - SELECT on every table;
-- INSERT on form_revisions, records, versions, files, events, tombstones, counters, and on
+- INSERT on form_revisions, records, versions, files, events, tombstones, counters,
+  sensitive_values, and on
   meta (workspace facts are set once, never changed);
 - INSERT and UPDATE on users (never DELETE), INSERT and DELETE on sessions;
 - UPDATE of the counter (numbers), of the chain head (the hash chain's lock row) and of the
@@ -19,7 +20,8 @@ from __future__ import annotations
 
 from .base import INDEX_NEUTRAL, SCHEMA_VERSION
 
-IMMUTABLE = ("form_revisions", "versions", "files", "events", "tombstones")
+IMMUTABLE = ("form_revisions", "versions", "files", "events", "tombstones",
+             "sensitive_values")
 INDEXED = f"action NOT IN ({', '.join(repr(a) for a in INDEX_NEUTRAL)})"  # constant SQL
 
 TABLES = """
@@ -110,6 +112,18 @@ CREATE TABLE IF NOT EXISTS files (
     PRIMARY KEY (record_id, version, kind),
     FOREIGN KEY (record_id, version) REFERENCES versions (record_id, version)
 );
+-- The normalised sensitive values of each version (domain/access.sensitive_values), written
+-- with the version and searched by a privacy user's query; derived, checked by verify.
+CREATE TABLE IF NOT EXISTS sensitive_values (
+    record_id bigint NOT NULL,
+    version integer NOT NULL,
+    field text NOT NULL,
+    folded text NOT NULL,
+    PRIMARY KEY (record_id, version, field),
+    FOREIGN KEY (record_id, version) REFERENCES versions (record_id, version)
+);
+CREATE INDEX IF NOT EXISTS sensitive_values_folded
+    ON sensitive_values (folded, record_id, version);
 CREATE TABLE IF NOT EXISTS events (
     id bigint PRIMARY KEY,
     at text NOT NULL,
@@ -148,7 +162,7 @@ CREATE TABLE IF NOT EXISTS sessions (
 GUARD = """
 CREATE OR REPLACE FUNCTION qrec_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'DELETE' AND TG_TABLE_NAME IN ('versions', 'files')
+    IF TG_OP = 'DELETE' AND TG_TABLE_NAME IN ('versions', 'files', 'sensitive_values')
        AND current_setting('qrec.disposing', true) = 'on' THEN
         RETURN OLD;  -- inside qrec_dispose only
     END IF;
@@ -189,6 +203,7 @@ BEGIN
     END IF;
     PERFORM set_config('qrec.disposing', 'on', true);
     DELETE FROM files WHERE record_id = r.id;
+    DELETE FROM sensitive_values WHERE record_id = r.id;
     DELETE FROM versions WHERE record_id = r.id;
     DELETE FROM records WHERE id = r.id;
     PERFORM set_config('qrec.disposing', 'off', true);
@@ -233,7 +248,7 @@ def setup_statements(app_role: str, schema: str = "public") -> list[str]:
         f"REVOKE ALL ON ALL TABLES IN SCHEMA {_ident(schema)} FROM {role}",
         f"GRANT SELECT ON ALL TABLES IN SCHEMA {_ident(schema)} TO {role}",
         f"GRANT INSERT ON form_revisions, records, versions, files, events, tombstones, "
-        f"counters TO {role}",
+        f"counters, sensitive_values TO {role}",
         f"GRANT UPDATE ON counters, chain_head TO {role}",
         f"GRANT INSERT ON meta TO {role}",  # workspace facts: set once, never changed
         f"GRANT INSERT, UPDATE ON users TO {role}",  # never DELETE: a user's history stays

@@ -17,9 +17,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import Busy, IntegrityError, WorkspaceError
+from ..domain.access import fold
 from .base import SCHEMA_VERSION, Catalog, canonical_json
 from .sqlite_identity import SqliteIdentity
 from .sqlite_schema import DDL, INDEXED, triggers
+from .upgrade import UPGRADABLE_FROM, sensitive_rows
 
 BUSY_TIMEOUT_MS = 60_000
 
@@ -138,11 +140,39 @@ class SqliteCatalog(SqliteIdentity, Catalog):
                 raise
             why = "file is not a database" if isinstance(exc, IntegrityError) else exc
             raise WorkspaceError(f"{path}: not a qrecords catalog ({why})") from None
-        if version != SCHEMA_VERSION:
+        if UPGRADABLE_FROM <= version < SCHEMA_VERSION and not catalog.read_only:
+            catalog._upgrade()
+        elif version != SCHEMA_VERSION:
             catalog.close()
             raise WorkspaceError(f"{path}: catalog schema version {version}; this qrec reads "
                                  f"version {SCHEMA_VERSION} (make a new workspace)")
         return catalog
+
+    def _upgrade(self) -> None:
+        """Bring a catalog of an older schema version up to this one, in one transaction:
+        the new tables, indexes and triggers (DDL is idempotent) and what they derive from
+        the history (upgrade.py)."""
+        # executescript commits a pending transaction first: so it begins this one itself.
+        self._db.executescript("BEGIN IMMEDIATE;" + DDL + triggers())
+        try:
+            if self.schema_version() == SCHEMA_VERSION:  # another process did it meanwhile
+                self._db.execute("COMMIT")
+                return
+            revisions = self._db.execute(
+                "SELECT id, form_id, revision, schema_text FROM form_revisions").fetchall()
+            versions = self._db.execute(
+                "SELECT v.record_id, v.version, r.form_revision_id, v.data FROM versions v "
+                "JOIN records r ON r.id = v.record_id").fetchall()
+            for row in sensitive_rows(revisions, versions):
+                self._db.execute("INSERT INTO sensitive_values VALUES (?, ?, ?, ?)", row)
+            self._db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'",
+                             (str(SCHEMA_VERSION),))
+            self._db.execute("COMMIT")
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            self.close()
+            raise
 
     def schema_version(self) -> int:
         row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
@@ -234,12 +264,19 @@ class SqliteCatalog(SqliteIdentity, Catalog):
 
     def add_version(self, record_id: int, version: int, status: str, data: dict,
                     data_sha256: str, at: str, effective_date: str, author: str,
-                    reason: str | None, derived: dict | None = None) -> None:
+                    reason: str | None, derived: dict | None = None, *,
+                    sensitive: dict[str, str]) -> None:
         self._db.execute(
             "INSERT INTO versions (record_id, version, status, data, data_sha256, created_at, "
             "effective_date, author, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (record_id, version, status, canonical_json(data), data_sha256, at, effective_date,
              author, reason))
+        if sensitive:
+            self._db.execute(
+                "INSERT INTO sensitive_values (record_id, version, field, folded) VALUES "
+                + ", ".join(["(?, ?, ?, ?)"] * len(sensitive)),
+                [v for fid, folded in sensitive.items()
+                 for v in (record_id, version, fid, folded)])
         if derived is None:
             self._db.execute("UPDATE records SET current_version = ?, status = ? WHERE id = ?",
                              (version, status, record_id))
@@ -269,27 +306,21 @@ class SqliteCatalog(SqliteIdentity, Catalog):
     def record_numbers(self) -> list[str]:
         return [row[0] for row in self._db.execute("SELECT number FROM records ORDER BY id")]
 
-    def sensitive_matches(self, fields_by_revision: dict[int, list[str]], text: str) -> list[str]:
-        """Numbers of records whose current version has `text` in one of the given sensitive
-        fields (per form revision), ignoring case, spaces and dashes."""
-        needle = "%" + _fold(text).replace("\\", "\\\\").replace("%", "\\%") \
-            .replace("_", "\\_") + "%"
-        clauses, params = [], []
-        for revision_id, fields in fields_by_revision.items():
-            tests = " OR ".join(
-                "replace(replace(lower(json_extract(v.data, ?)), ' ', ''), '-', '') "
-                "LIKE ? ESCAPE '\\'" for _ in fields)
-            clauses.append(f"(r.form_revision_id = ? AND ({tests}))")
-            params.append(revision_id)
-            for fid in fields:
-                params += [f'$."{fid}"', needle]
-        if not clauses:
-            return []
+    def sensitive_matches(self, text: str) -> list[str]:
+        """Numbers of records whose current version holds `text` in a sensitive field,
+        ignoring case, spaces and dashes: a scan of the covering index of the
+        sensitive-values table (instr, not LIKE: no escaping, no ASCII-only case)."""
         rows = self._db.execute(
-            "SELECT r.number FROM records r JOIN versions v ON v.record_id = r.id "
-            f"AND v.version = r.current_version WHERE {' OR '.join(clauses)} ORDER BY r.id",
-            params).fetchall()
-        return [row[0] for row in rows]
+            "SELECT DISTINCT r.id, r.number FROM sensitive_values s INDEXED BY "
+            "sensitive_values_folded JOIN records r ON r.id = s.record_id AND "
+            "r.current_version = s.version WHERE instr(s.folded, ?) > 0 ORDER BY r.id",
+            (fold(text),)).fetchall()
+        return [row[1] for row in rows]
+
+    def sensitive_rows(self) -> list[dict]:
+        return [dict(row) for row in self._db.execute(
+            "SELECT record_id, version, field, folded FROM sensitive_values "
+            "ORDER BY record_id, version, field")]
 
     def versions(self, record_id: int) -> list[dict]:
         rows = self._db.execute("SELECT * FROM versions WHERE record_id = ? ORDER BY version",
@@ -439,6 +470,7 @@ class SqliteCatalog(SqliteIdentity, Catalog):
         # The gate row lets the immutability triggers pass for this transaction only.
         self._db.execute("INSERT INTO disposal_gate VALUES (?)", (tombstone["list_number"],))
         self._db.execute("DELETE FROM files WHERE record_id = ?", (record_id,))
+        self._db.execute("DELETE FROM sensitive_values WHERE record_id = ?", (record_id,))
         self._db.execute("DELETE FROM versions WHERE record_id = ?", (record_id,))
         self._db.execute("DELETE FROM records WHERE id = ?", (record_id,))
         self._db.execute("DELETE FROM disposal_gate")
@@ -559,10 +591,6 @@ class SqliteCatalog(SqliteIdentity, Catalog):
             f"SELECT * FROM events WHERE action IN ({', '.join('?' * len(actions))}) "
             "ORDER BY id", actions).fetchall()
         return [dict(row, detail=json.loads(row["detail"])) for row in rows]
-
-
-def _fold(text: str) -> str:
-    return text.lower().replace(" ", "").replace("-", "")
 
 
 def _version(row: sqlite3.Row) -> dict:

@@ -84,6 +84,20 @@ CREATE TABLE IF NOT EXISTS files (
     PRIMARY KEY (record_id, version, kind),
     FOREIGN KEY (record_id, version) REFERENCES versions (record_id, version)
 );
+-- The normalised sensitive values of each version (domain/access.sensitive_values), written
+-- with the version: a privacy user's search looks them up here instead of in every record's
+-- JSON. Derived from the versions; verify checks it against them.
+CREATE TABLE IF NOT EXISTS sensitive_values (
+    record_id INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    field TEXT NOT NULL,
+    folded TEXT NOT NULL,
+    PRIMARY KEY (record_id, version, field),
+    FOREIGN KEY (record_id, version) REFERENCES versions (record_id, version)
+);
+-- Covering: a substring search reads this index alone, not the table.
+CREATE INDEX IF NOT EXISTS sensitive_values_folded
+    ON sensitive_values (folded, record_id, version);
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY,
     at TEXT NOT NULL,
@@ -118,8 +132,9 @@ CREATE TABLE IF NOT EXISTS sessions (
 );
 """
 
-_IMMUTABLE = ("form_revisions", "versions", "files", "events", "tombstones")
-_DISPOSABLE = ("versions", "files")  # deleted only by a disposal, through disposal_gate
+_IMMUTABLE = ("form_revisions", "versions", "files", "events", "tombstones",
+              "sensitive_values")
+_DISPOSABLE = ("versions", "files", "sensitive_values")  # deleted only by a disposal, through disposal_gate
 INDEXED = f"action NOT IN ({', '.join(repr(a) for a in INDEX_NEUTRAL)})"  # constant SQL
 
 

@@ -1,6 +1,8 @@
-"""The command-line face: `qrec`. Parses, prompts and prints; every command calls one verb."""
+"""The command-line face: `qrec`. Parses, prompts and prints; every command calls one verb.
 
-from . import archive, controller, records, serve, shared, users  # noqa: F401  (their commands)
-from .app import cli, main
+A command's module is imported when the command runs (app.COMMAND_MODULES); load_commands()
+imports them all (what `qrec --help` does)."""
 
-__all__ = ["cli", "main"]
+from .app import cli, load_commands, main
+
+__all__ = ["cli", "load_commands", "main"]

@@ -73,11 +73,48 @@ class _Group(click.Group):
     group_class = type  # subgroups are of this class too
 
 
+# The modules of this package that define each command (and add subcommands to it): a
+# command's modules are imported when it runs, so a cold `qrec search` loads archive.py
+# alone. tests/test_cold_start.py checks this table against the commands the modules make.
+COMMAND_MODULES = {
+    "amend": ("records",), "diff": ("records",), "do": ("records",),
+    "forms": ("records", "controller"), "history": ("records",), "init": ("records",),
+    "new": ("records",), "overdue": ("records",), "remind": ("records",),
+    "render": ("records",), "show": ("records",), "sign": ("records",),
+    "audit-pack": ("archive",), "checkpoint": ("archive",), "dispose": ("archive",),
+    "hold": ("archive",), "index": ("archive",), "register": ("archive",),
+    "report": ("archive",), "retention": ("archive",), "search": ("archive",),
+    "transfer": ("archive",), "verify": ("archive",),
+    "import": ("controller",), "void": ("controller",),
+    "db": ("shared",), "migrate": ("shared",),
+    "login": ("users",), "logout": ("users",), "users": ("users",),
+    "serve": ("serve",),
+}
+
+
+def load_commands(names=None) -> None:
+    """Import the modules defining the commands `names` (all commands when None)."""
+    from importlib import import_module
+
+    for name in COMMAND_MODULES if names is None else names:
+        for module in COMMAND_MODULES.get(name, ()):
+            import_module(f"{__package__}.{module}")
+
+
 class _Cli(_Group):
     """Maps errors to `Error: ...` on stderr and the error's exit code (a traceback only
-    with --debug); click's own usage errors keep exit 2."""
+    with --debug); click's own usage errors keep exit 2. Commands are loaded when asked for
+    (COMMAND_MODULES)."""
 
     group_class = _Group
+
+    def get_command(self, ctx, name):
+        load_commands([name])
+        return super().get_command(ctx, name)
+
+    def list_commands(self, ctx):
+        load_commands()
+        return super().list_commands(ctx)
 
     def invoke(self, ctx):
         try:

@@ -4,8 +4,7 @@ the field and what is wrong."""
 from __future__ import annotations
 
 import re
-
-import yaml
+from typing import Callable
 
 from ..errors import FormError, suggest
 from .computed import NUMERIC, ExpressionError, dependency_order, parse_expression
@@ -26,18 +25,33 @@ _PATTERN_TOKEN = re.compile(r"\{(yyyy|yy|mm|dd|seq:\d{2})\}")
 _parsed: dict[str, Form] = {}
 
 
-def parse_form(text: str, where: str) -> Form:
+def parse_form(text: str, where: str, load: Callable[[str], object] | None = None) -> Form:
     """Parse and check schema text; `where` names it in errors. A text is parsed once per
-    process, whether it comes from the workspace's file or the catalog's frozen copy."""
+    process, whether it comes from the workspace's file or the catalog's frozen copy.
+    `load(text)` gives the YAML document (the workspace's cross-process cache, which the
+    checks below then see as they see a fresh parse); PyYAML's safe loader when None.
+    Raises FormError listing every problem."""
     if text not in _parsed:
-        _parsed[text] = _parse_schema(text, where)
+        _parsed[text] = _parse_schema(text, where, load or _safe_load)
     return _parsed[text]
 
 
-def _parse_schema(text: str, where: str) -> Form:
+def _safe_load(text: str):
+    import yaml
+
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def _yaml_error() -> type[Exception]:
+    import yaml
+
+    return yaml.YAMLError
+
+
+def _parse_schema(text: str, where: str, load: Callable[[str], object]) -> Form:
     try:
-        doc = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError as exc:
+        doc = load(text)
+    except _yaml_error() as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" line {mark.line + 1}" if mark else ""
         raise FormError(f"{where}:{at}: invalid YAML: {getattr(exc, 'problem', exc)}") from None

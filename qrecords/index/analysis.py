@@ -43,35 +43,43 @@ from functools import lru_cache
 from whoosh.analysis import Token, Tokenizer
 from whoosh.lang.porter import stem
 
-_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_HAN_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
 # Written without spaces between words, so indexed by characters: Chinese, Japanese kana
 # (without the middle dot ・), Korean hangul syllables and letters.
-_CJK = _HAN + "\u3041-\u309f\u30a1-\u30fa\u30fc-\u30ff\u31f0-\u31ff\uac00-\ud7af" \
-    "\u1100-\u11ff\u3131-\u318e"
-_ALNUM = rf"[^\W_{_CJK}]"  # letters and digits of any script but those above
-_LETTER = rf"[^\W\d_{_CJK}]"
+_CJK_RANGES = _HAN_RANGES + ((0x3041, 0x309F), (0x30A1, 0x30FA), (0x30FC, 0x30FF),
+                             (0x31F0, 0x31FF), (0xAC00, 0xD7AF), (0x1100, 0x11FF),
+                             (0x3131, 0x318E))
+_CJK = "".join(f"{chr(low)}-{chr(high)}" for low, high in _CJK_RANGES)
+# A character class of these ranges costs `re` about 15 M instructions to compile (a Python
+# loop over its 40,000 characters), in every process: so they are in _TOKEN alone. What
+# _TOKEN's `code` group holds has none of them, so the patterns applied to a code need not
+# exclude them, and single characters are tested by their code point.
+_ALNUM = rf"(?:(?![{_CJK}])[^\W_])"  # a letter or digit of any script but those above
 _TOKEN = re.compile(rf"(?P<cjk>[{_CJK}]+)|(?P<code>{_ALNUM}+"
-                    rf"(?:(?:[-_/.]|(?<={_LETTER})[ \t]+(?=\d)){_ALNUM}+)*)")
-_PART = re.compile(rf"{_LETTER}+|\d+")  # letters and digits are separate parts
+                    rf"(?:(?:[-_/.]|(?<=[^\W\d_])[ \t]+(?=\d)){_ALNUM}+)*)")
+_PART = re.compile(r"[^\W\d_]+|\d+")  # letters and digits are separate parts (of a code)
 _ALPHA = re.compile(r"[a-z]+")
 _SPACES = re.compile(r"[ \t\u3000]*")
-_ALNUM_RUN = re.compile(rf"{_ALNUM}+")
+_ALNUM_RUN = re.compile(r"[^\W_]+")  # a code typed without separators
 _FIELD_BREAK = re.compile("\x1e")  # FIELD_SEP
-_IS_HAN = re.compile(f"[{_HAN}]")
 
 
+@lru_cache(maxsize=None)
 def is_cjk(char: str) -> bool:
-    return bool(re.fullmatch(f"[{_CJK}]", char))
+    """Whether `char` is one character written without spaces between words (above)."""
+    return len(char) == 1 and any(low <= ord(char) <= high for low, high in _CJK_RANGES)
 
 
-_CJK_RUN = re.compile(f"[{_CJK}]+")
+@lru_cache(maxsize=None)
+def _is_han(char: str) -> bool:
+    return any(low <= ord(char) <= high for low, high in _HAN_RANGES)
 
 
 def cjk_only(text: str) -> bool:
     """Whether `text` is Chinese (Japanese, Korean) characters only: every term terms() makes
     of such characters is a piece of one run of them, so it is found in normalise(text) of
     any text holding it."""
-    return bool(_CJK_RUN.fullmatch(text))
+    return bool(text) and all(map(is_cjk, text))
 
 
 def unpunctuated(text: str) -> str | None:
@@ -117,7 +125,7 @@ def to_simplified(text: str) -> str:
     new = set(text)
     new.difference_update(_SEEN)
     if new:
-        han = [c for c in new if _IS_HAN.match(c)]
+        han = [c for c in new if _is_han(c)]
         if han:
             for char, simple in zip(han, _t2s(_t2s("\n".join(han))).split("\n")):
                 if simple != char and len(simple) == 1:

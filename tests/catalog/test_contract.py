@@ -76,14 +76,15 @@ def catalog(backend):
     opened.close()
 
 
-def a_record(tx: Catalog, number: str = "CC-2611-01", status: str = "registered") -> int:
+def a_record(tx: Catalog, number: str = "CC-2611-01", status: str = "registered",
+             sensitive: dict | None = None) -> int:
     """A record with version 1 and its DOCX row, as `new` stores it (inside write())."""
     revision = tx.form_revision("complaint", "A/0")
     revision_id = revision["id"] if revision else tx.add_form_revision(
         "complaint", "A/0", "id: complaint", b"docx", "f" * 64, NOW)
     record_id = tx.add_record(number, "complaint", revision_id, NOW, "lina", status)
     tx.add_version(record_id, 1, status, {"customer": "华东"}, "d" * 64, NOW, TODAY, "lina",
-                   None)
+                   None, sensitive=sensitive or {})
     tx.add_file(record_id, 1, "docx", f"complaint/{number}/{number}_v1.docx", "a" * 64, 10, NOW)
     tx.add_event(NOW, TODAY, "lina", "record.created", number, 1, {"files": {"docx": "a" * 64}})
     return record_id
@@ -171,18 +172,20 @@ def test_an_event_outside_a_write_is_refused(catalog):
     "UPDATE files SET sha256 = 'x'", "DELETE FROM files",
     "UPDATE events SET actor = 'x'", "DELETE FROM events",
     "UPDATE form_revisions SET template = 'x'", "DELETE FROM form_revisions",
+    "UPDATE sensitive_values SET folded = 'x'", "DELETE FROM sensitive_values",
 ])
 def test_history_rows_are_refused_change_by_the_backend_itself(catalog, backend, statement):
     with catalog.write() as tx:
-        a_record(tx)
+        a_record(tx, sensitive={"customer_phone": "13800001234"})
     with pytest.raises(Exception, match=REFUSED):
         backend[1](statement)
+    assert len(catalog.sensitive_rows()) == 1
     assert len(catalog.rows("versions")) == 1 and len(catalog.raw_events()) == 1
 
 
 def test_disposal_is_the_one_way_out_and_leaves_a_tombstone(catalog, backend):
     with catalog.write() as tx:
-        record_id = a_record(tx)
+        record_id = a_record(tx, sensitive={"customer_contact": "王磊"})
         tx.set_retention(record_id, "华东", TODAY, TODAY, "2029-11-23")
     assert catalog.due_records("2029-11-22") == []
     assert [r["number"] for r in catalog.due_records("2029-11-23")] == ["CC-2611-01"]
@@ -196,10 +199,34 @@ def test_disposal_is_the_one_way_out_and_leaves_a_tombstone(catalog, backend):
     with catalog.write() as tx:
         tx.dispose(record_id, tombstone)
     assert catalog.record("CC-2611-01") is None and catalog.rows("versions") == []
+    assert catalog.sensitive_rows() == [] and catalog.sensitive_matches("王磊") == []
     assert catalog.tombstone("CC-2611-01")["files"] == tombstone["files"]
     for statement in ("DELETE FROM tombstones", "UPDATE tombstones SET reason = 'x'"):
         with pytest.raises(Exception, match=REFUSED):
             backend[1](statement)
+
+
+def test_sensitive_values_are_kept_per_version_and_matched_on_the_current_one(catalog):
+    with catalog.write() as tx:
+        first = a_record(tx, sensitive={"customer_contact": "王磊",
+                                        "customer_phone": "13800001234"})
+        second = a_record(tx, "CC-2611-02", sensitive={"customer_phone": "13800001234"})
+        tx.add_version(second, 2, "registered", {"customer": "华南"}, "e" * 64, NOW, TODAY,
+                       "lina", "更正", sensitive={"customer_phone": "13912345678"})
+        third = a_record(tx, "CC-2611-03", sensitive={"customer_contact": "li_ming%"})
+    assert catalog.sensitive_rows() == [
+        {"record_id": first, "version": 1, "field": "customer_contact", "folded": "王磊"},
+        {"record_id": first, "version": 1, "field": "customer_phone", "folded": "13800001234"},
+        {"record_id": second, "version": 1, "field": "customer_phone", "folded": "13800001234"},
+        {"record_id": second, "version": 2, "field": "customer_phone", "folded": "13912345678"},
+        {"record_id": third, "version": 1, "field": "customer_contact", "folded": "li_ming%"}]
+    before = catalog.statements
+    assert catalog.sensitive_matches("138 0000-1234") == ["CC-2611-01"]  # v2 is current
+    assert catalog.statements - before == 1
+    assert catalog.sensitive_matches("1391234") == ["CC-2611-02"]
+    assert catalog.sensitive_matches("LI_MING%") == ["CC-2611-03"]
+    assert catalog.sensitive_matches("g%") == ["CC-2611-03"]
+    assert catalog.sensitive_matches("l%") == []  # no LIKE wildcards
 
 
 def test_a_hold_and_the_derived_columns(catalog):
@@ -219,7 +246,7 @@ def test_the_data_of_several_versions_in_one_statement(catalog):
         first = a_record(tx)
         second = a_record(tx, "CC-2611-02")
         tx.add_version(second, 2, "registered", {"customer": "华南"}, "e" * 64, NOW, TODAY,
-                       "lina", "更正")
+                       "lina", "更正", sensitive={})
     revision = catalog.record("CC-2611-01")["form_revision_id"]
     before = catalog.statements
     found = catalog.versions_data([("CC-2611-01", 1), ("CC-2611-02", 2), ("CC-2611-02", 3),

@@ -152,3 +152,39 @@ def test_event_ids_become_visible_in_id_order_under_concurrent_writers(url):
     events = reader.raw_events()
     assert all(b["prev_hash"] == a["hash"] for a, b in zip(events, events[1:]))
     reader.close()
+
+
+def test_db_setup_upgrades_a_schema_4_catalog_with_its_sensitive_values(pg_server, url):
+    from pathlib import Path
+
+    from qrecords.catalog.postgres import setup_database
+
+    schema = (Path(__file__).parents[2] / "qrecords" / "schemas" / "complaint.yaml").read_text(
+        encoding="utf-8")
+    catalog = open_catalog(url)
+    with catalog.write() as tx:
+        revision = tx.add_form_revision("complaint", "A/0", schema, b"docx", "f" * 64, NOW)
+        record_id = tx.add_record("CC-2611-01", "complaint", revision, NOW, "lina", "registered")
+        tx.add_version(record_id, 1, "registered", {"customer_contact": "Wang Lei",
+                                                    "customer_phone": "138-0000 1234"},
+                       "d" * 64, NOW, TODAY, "lina", None,
+                       sensitive={"customer_contact": "wanglei"})  # as a schema 4 had none
+    catalog.close()
+    owner_url = pg_server.url(url.rsplit("/", 1)[1], OWNER)
+    with psycopg.connect(owner_url, autocommit=True) as db:  # what a schema 4 catalog was
+        db.execute("DROP TABLE sensitive_values")
+        db.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
+    with pytest.raises(WorkspaceError, match=r"schema version 4; .* `qrec db setup` to "
+                                             r"upgrade it"):
+        open_catalog(url)
+    setup_database(owner_url)
+    catalog = open_catalog(url)
+    try:
+        assert catalog.sensitive_rows() == [
+            {"record_id": record_id, "version": 1, "field": "customer_contact",
+             "folded": "wanglei"},
+            {"record_id": record_id, "version": 1, "field": "customer_phone",
+             "folded": "13800001234"}]
+        assert catalog.sensitive_matches("1380000") == ["CC-2611-01"]
+    finally:
+        catalog.close()

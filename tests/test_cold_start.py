@@ -1,0 +1,70 @@
+"""A cold command costs its work, not its imports (issue 20): what a cold `qrec search` and
+`qrec show` import, read from Python's own import log (-X importtime, PYTHONPROFILEIMPORTTIME)
+of the real `qrec` in a subprocess; and the table of lazily loaded commands."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+
+from qrecords.cli import app, cli, load_commands
+from tests.conftest import TODAY, example
+
+QREC = Path(sys.executable).with_name("qrec")
+
+# Modules a search never uses, and what pulled each in before: whoosh.compat's urlretrieve
+# (urllib.request: http.client, email, ssl), the cached_property package whoosh.reading
+# takes its decorator from (asyncio), the other commands' modules, the portal, the renderers.
+# PyYAML: qrecords.yaml and the form schemas come from the workspace's cache of parsed texts.
+HEAVY = ("urllib.request", "http.client", "email.parser", "ssl", "asyncio", "cached_property",
+         "qrecords.cli.users", "qrecords.cli.controller", "qrecords.cli.shared",
+         "qrecords.cli.serve", "flask", "docx", "docxtpl", "psycopg", "boto3", "yaml")
+
+
+def imported(root: Path, *args: str) -> set[str]:
+    """The modules `qrec -w root ARGS` imports, as its import log names them."""
+    env = {**os.environ, "QREC_TODAY": TODAY, "PYTHONPROFILEIMPORTTIME": "1"}
+    done = subprocess.run([str(QREC), "-w", str(root), "--as", "lina", *args],
+                          capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    names = set(re.findall(r"^import time:\s+\d+ \|\s+\d+ \|\s*(\S+)$", done.stderr, re.M))
+    assert "qrecords.api.search" in names or "qrecords.api.records" in names  # the log works
+    return names
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("cold") / "ws"
+    env = {**os.environ, "QREC_TODAY": TODAY}
+    for args in (["init", "--demo", str(root)],
+                 ["-w", str(root), "--as", "lina", "new", "complaint", "--data",
+                  str(example("complaint"))]):
+        done = subprocess.run([str(QREC), *args], capture_output=True, text=True, env=env)
+        assert done.returncode == 0, done.stderr
+    return root
+
+
+@pytest.mark.parametrize("args", [("search", "包装破损"), ("search", "王磊"),
+                                  ("show", "CC-2611-01")])
+def test_a_cold_command_imports_none_of_the_heavy_modules(workspace, args):
+    first = imported(workspace, *args)  # may parse a schema no command had parsed yet
+    assert sorted(first & set(HEAVY) - {"yaml"}) == []
+    names = imported(workspace, *args)  # a new process, as every later command is
+    assert sorted(names & set(HEAVY)) == []
+
+
+def test_the_lazy_command_table_names_every_command_and_its_modules():
+    load_commands()
+    assert sorted(cli.commands) == sorted(app.COMMAND_MODULES)
+    for name, command in cli.commands.items():
+        defined = {command.callback.__module__.rsplit(".", 1)[1]}
+        if isinstance(command, click.Group):
+            defined |= {sub.callback.__module__.rsplit(".", 1)[1]
+                        for sub in command.commands.values()}
+        assert defined == set(app.COMMAND_MODULES[name]), name
