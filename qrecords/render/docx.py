@@ -86,6 +86,7 @@ def render_docx(template: bytes, context: dict, name: str = "template",
         raise FormError(render_failure(tpl, context, name, exc)) from None
     if properties is not None:
         _set_core_properties(tpl.docx.core_properties, properties)
+        _set_app_properties(tpl.docx, properties["author"])
     if language in LANGUAGE_STYLES:
         _drop_other_language(tpl.docx, language)
     out = io.BytesIO()
@@ -219,6 +220,19 @@ def _set_core_properties(core, properties: dict) -> None:
         core._element.remove(child)
     for key, value in properties.items():
         setattr(core, key, value)
+
+
+_APP_XML = ("<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n<Properties xmlns="
+            '"http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
+            "<Application>qrecords</Application><Company>{company}</Company></Properties>")
+
+
+def _set_app_properties(document, organisation: str) -> None:
+    """docProps/app.xml as qrecords made it: the application and the organisation, nothing
+    of the template's (its editor, company, manager, word counts)."""
+    for part in document.part.package.iter_parts():
+        if str(part.partname) == "/docProps/app.xml":
+            part._blob = _APP_XML.format(company=xml_escape(organisation)).encode()
 
 
 def template_names(template: bytes, name: str = "template") -> tuple[set, dict, dict]:

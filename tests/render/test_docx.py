@@ -123,6 +123,7 @@ def test_each_version_has_its_own_document_properties(ws, run):
     description) is left."""
     import datetime as dt
     import json
+    import zipfile
 
     import docx
 
@@ -148,6 +149,10 @@ def test_each_version_has_its_own_document_properties(ws, run):
         assert (core.revision, core.content_status) == (version, status)
         assert core.comments == "" and core.last_printed is None  # no template description
         assert core.author != template.author and core.created != template.created
+        with zipfile.ZipFile(made["files"]["docx"]) as package:  # nor the template's editor
+            app = package.read("docProps/app.xml").decode()
+        assert "<Application>qrecords</Application>" in app and "Word" not in app
+        assert "<Company>华东精密制造有限公司</Company>" in app and "<Manager>" not in app
 
 
 def test_a_number_stamped_into_a_rendered_draft(ws, tmp_path):
