@@ -15,7 +15,9 @@ The checks live in small modules, each fault naming the record, version, file or
 - the search index against the catalog (search.check_index).
 
 `repair` does only what the catalog says was in flight: it finishes interrupted disposals and
-moves unknown files to debris/<time>/; it never touches a file the catalog knows.
+moves unknown files to debris/<time>/; it never touches a file the catalog knows, nor one under
+the number of a record the catalog knows by its events or tombstone but has no rows of (named
+as a fault, "objects of a destroyed record remain", for a person to decide).
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from ..domain.access import CONTROLLER
 from ..workspace import Workspace
 from .search import check_index
 from .verify_chain import check_chain
-from .verify_files import check_files, check_tombstones, unknown_files
+from .verify_files import (check_files, check_tombstones, gone_record_of, gone_records,
+                           unknown_files)
 from .verify_forms import check_forms
 from .verify_history import check_history
 from .verify_facts import check_facts
@@ -90,7 +93,14 @@ def verify(ws: Workspace, progress: Callable[[int, int], None] | None = None,
                                        "event": event["id"]})
     check_tombstones(ws, tombstones, events, fault)
     check_files(ws.files, expected, fault, progress)
+    gone = gone_records(ws.catalog, events, tombstones)
     for path in unknown_files(ws.files, expected, tombstones):
+        number = gone_record_of(path, gone)
+        if number:
+            fault("debris", f"records/{path}: objects of a destroyed record remain: {number} "
+                  "has no rows, but the catalog knows it; `qrec verify --repair` leaves them, "
+                  "a person decides", record=number, file=path)
+            continue
         fault("debris", f"records/{path}: not in the catalog (debris of an interrupted "
               "command, or put there by hand; `qrec verify --repair` moves it to debris/)",
               file=path)
@@ -120,10 +130,16 @@ def repair(ws: Workspace) -> list[str]:
     stamp = clock.utc_now().replace(":", "")
     with ws.catalog.write():
         known = {row["path"] for row in ws.catalog.rows("files")}
-        for row in ws.catalog.raw_events():
+        events = ws.catalog.raw_events()
+        for row in events:
             known.update(json.loads(row["detail"]).get("written", {}))
         tombstones = {t["number"]: t for t in ws.catalog.tombstones()}
+        gone = gone_records(ws.catalog, events, tombstones)
         for key in unknown_files(ws.files, known, tombstones):
+            if gone_record_of(key, gone):  # never removed: a person decides
+                done.append(f"left records/{key}: objects of a destroyed record remain: "
+                            f"{gone_record_of(key, gone)}")
+                continue
             done.append(f"moved records/{key} to {ws.files.quarantine(key, stamp)}")
     if ws.files.locked:  # objects whose lock a crash left behind their record
         numbers = ws.catalog.record_numbers()

@@ -120,6 +120,48 @@ def test_objects_follow_their_records_lock(shared, tmp_path):
     ws.close()
 
 
+def test_repair_leaves_the_objects_of_a_record_the_catalog_knows_without_rows(shared, tmp_path):
+    """Objects under a destroyed record's number (a tombstone, or only events) are no debris:
+    verify names them, `--repair` leaves them and their legal hold for a person to decide."""
+    catalog, files, endpoint = shared
+    create_workspace(tmp_path / "ws", {"catalog": catalog, "files": files,
+                                       "s3_endpoint": endpoint}, demo=True)
+    ws = Workspace.open(tmp_path / "ws", "wangwen")
+    try:
+        made = records.new_record(ws, "complaint", load_example("complaint"), pdf=False)
+        tombstone = {"number": "CC-2001-01", "form_id": "complaint", "form_revision": "A/0",
+                     "title": "旧", "created_at": "2020-01-02T08:00:00Z",
+                     "closed_on": "2020-01-03", "retention_from": "2020-01-03",
+                     "retention_until": "2023-01-03", "retention": "3 years", "action":
+                     "destroy", "versions": 1, "files": {}, "list_number": "DL-2023-001",
+                     "authorised_by": "wangwen", "reason": "保存期满",
+                     "at": "2023-01-04T08:00:00Z", "effective_date": "2023-01-04"}
+        with ws.write() as tx:
+            tx.add_tombstone(tombstone)
+            ws.log("record.disposed", "CC-2001-01", None, {"files": {}})
+            ws.log("record.created", "CC-2002-01", 1, {})  # events, no rows, no tombstone
+        left = ["complaint/CC-2001-01/CC-2001-01_v2.pdf", "complaint/CC-2002-01/x.docx"]
+        for key in left:
+            ws.put_file(key, b"%PDF-1.4 kept")
+        ws.put_file(f"complaint/{made['number']}/{made['number']}_v9.docx", b"debris")
+        faults = [f for f in verify.verify(ws)["faults"] if f["kind"] == "debris"]
+        assert sorted((f["record"] or "", f["problem"].split(": ")[1]) for f in faults) == [
+            ("", "not in the catalog (debris of an interrupted command, or put there by "
+                   "hand; `qrec verify --repair` moves it to debris/)"),
+            ("CC-2001-01", "objects of a destroyed record remain"),
+            ("CC-2002-01", "objects of a destroyed record remain")]
+        done = verify.repair(ws)
+        assert [line for line in done if line.startswith("left ")] == [
+            f"left records/{left[0]}: objects of a destroyed record remain: CC-2001-01",
+            f"left records/{left[1]}: objects of a destroyed record remain: CC-2002-01"]
+        for key in left:
+            assert ws.files.read(key) == b"%PDF-1.4 kept"
+            assert ws.files.lock_of(key)["legal_hold"] is True
+        assert f"complaint/{made['number']}/{made['number']}_v9.docx" not in ws.files.keys()
+    finally:
+        ws.close()
+
+
 def test_init_refuses_sqlite_for_several_machines(tmp_path):
     result = CliRunner().invoke(cli, ["init", "--demo", str(tmp_path / "ws"), "--machines", "several"])
     assert result.exit_code != 0
