@@ -11,6 +11,7 @@ The checks live in small modules, each fault naming the record, version, file or
   workspace against the clock;
 - verify_history.py: versions, file rows and each record's derived columns against the
   immutable history; events of records that vanished without a tombstone;
+- verify_counters.py: every number counter at least the highest number issued in its period;
 - verify_files.py: every file present with its SHA-256, the tombstones, debris;
 - the search index against the catalog (search.check_index).
 
@@ -30,6 +31,7 @@ from ..domain.access import CONTROLLER
 from ..workspace import Workspace
 from .search import check_index
 from .verify_chain import check_chain
+from .verify_counters import check_counters
 from .verify_files import (check_files, check_tombstones, gone_record_of, gone_records,
                            unknown_files)
 from .verify_forms import check_forms
@@ -84,6 +86,7 @@ def verify(ws: Workspace, progress: Callable[[int, int], None] | None = None,
                 ws.settings.time_zone, fault)
     tombstones = {t["number"]: t for t in ws.catalog.tombstones()}
     expected = check_history(ws, events, tombstones, fault)
+    check_counters(ws, tombstones, fault)
     for event in events:
         if event["record_number"] in tombstones:
             continue  # its files were destroyed; the tombstone lists them

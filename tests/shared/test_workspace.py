@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from qrecords.api import disposal, records, search, verify
 from qrecords.cli import cli
-from qrecords.errors import WorkspaceError
+from qrecords.errors import Conflict, WorkspaceError
 from qrecords.settings import load_settings
 from qrecords.workspace import Workspace, create_workspace
 from tests.conftest import load_example
@@ -178,3 +178,75 @@ def test_an_object_store_that_is_down_is_one_line(shared, tmp_path):
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and "cannot be reached" in lines[0], result.output
     assert not (tmp_path / "ws" / "qrecords.yaml").exists()  # no workspace half-made
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def raw_sql(request, tmp_path):
+    """(settings for create_workspace, run(statement) with the application's own
+    connection) for a normal workspace on each catalog."""
+    if request.param == "sqlite":
+        import sqlite3
+
+        def run(statement: str) -> None:
+            db = sqlite3.connect(tmp_path / "ws" / "records" / "catalog.sqlite")
+            db.execute(statement)
+            db.commit()
+            db.close()
+        return {}, run
+    from qrecords.catalog.postgres import connect
+
+    url = new_database(request.getfixturevalue("pg_server"), f"raw_{next(_NAMES)}")
+
+    def run(statement: str) -> None:
+        db = connect(url)
+        try:
+            db.execute(statement)
+        finally:
+            db.close()
+    return {"catalog": url}, run
+
+
+def _a_normal_workspace_with_a_record(settings, tmp_path) -> str:
+    create_workspace(tmp_path / "ws", settings, demo=False)
+    ws = Workspace.open(tmp_path / "ws", "lina")
+    try:
+        return records.new_record(ws, "complaint", load_example("complaint"),
+                                  pdf=False)["number"]
+    finally:
+        ws.close()
+
+
+def test_verify_names_an_event_time_that_is_none(raw_sql, tmp_path, monkeypatch):
+    settings, run = raw_sql
+    monkeypatch.delenv("QREC_TODAY", raising=False)  # a normal workspace
+    _a_normal_workspace_with_a_record(settings, tmp_path)
+    run("INSERT INTO events (id, at, effective_date, actor, action, record_number, version, "
+        "detail, prev_hash, hash) VALUES (9999, 'x', '2026-12-07', 'lina', 'note', NULL, "
+        "NULL, '{}', '0', '0')")
+    ws = Workspace.open(tmp_path / "ws", "lina")
+    try:
+        problems = [f["problem"] for f in verify.verify(ws)["faults"]]
+        assert "event 9999 (note) has a time that is none: 'x' (not an ISO 8601 UTC time; " \
+               "written outside qrecords)" in problems, problems
+    finally:
+        ws.close()
+
+
+def test_a_counter_set_back_is_named_by_verify_and_by_new(raw_sql, tmp_path, monkeypatch):
+    settings, run = raw_sql
+    monkeypatch.delenv("QREC_TODAY", raising=False)  # a normal workspace
+    number = _a_normal_workspace_with_a_record(settings, tmp_path)
+    run("UPDATE counters SET last_seq = 0")
+    ws = Workspace.open(tmp_path / "ws", "lina")
+    try:
+        problems = [f["problem"] for f in verify.verify(ws)["faults"]]
+        period = number.rsplit("-", 1)[0] + "-{seq:02}"
+        assert problems == [f"the number counter of complaint for {period} is at 0, but "
+                            f"{number} was issued (set back outside qrecords: the next `qrec "
+                            "new` would give a number already used)"]
+        with pytest.raises(Conflict, match=r"^编号计数器落后于已发编号 the number counter of "
+                                           rf"complaint is behind the numbers issued: it gave "
+                                           rf"{number}, .*run `qrec verify`\)$"):
+            records.new_record(ws, "complaint", load_example("complaint"), pdf=False)
+    finally:
+        ws.close()
