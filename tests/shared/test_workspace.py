@@ -48,6 +48,15 @@ def _yaml(tmp_path, extra: str):
     ("catalog: mysql://db/q\n", "catalog must be sqlite:<path> or postgresql://"),
     ("s3_endpoint: ftp://x\n", "s3_endpoint must be an http"),
     ("machines: many\n", "machines must be one or several"),
+    ("catalog: postgresql://qrec_app@db:5432/q?password=s3cret\n",
+     "no password in qrecords.yaml"),
+    ("catalog: postgresql://qrec_app@db/q?sslmode=require&PASSWORD=x\n",
+     "no password in qrecords.yaml"),
+    ("aws_secret_access_key: abc\n", "aws_secret_access_key: no credentials in qrecords.yaml"),
+    ("password: abc\n", "password: no credentials in qrecords.yaml"),
+    ("s3:\n  secret: abc\n", "s3.secret: no credentials in qrecords.yaml"),
+    ("users:\n  - {id: lina, name: 李娜, password: x}\n",
+     "users#1.password: no credentials in qrecords.yaml"),
 ])
 def test_bad_backend_settings_are_one_line_naming_the_key(tmp_path, extra, problem):
     root = _yaml(tmp_path, extra)
