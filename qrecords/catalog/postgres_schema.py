@@ -190,7 +190,8 @@ BEGIN
     -- updatable by the application).
     SELECT f.policy::jsonb INTO policy FROM form_revisions f WHERE f.id = r.form_revision_id;
     IF policy IS NULL THEN
-        RAISE EXCEPTION 'record %: its form revision has no retention policy the database can read', r.number;
+        RAISE EXCEPTION 'record %: its form revision has no retention policy the database '
+            'can read (frozen before qrec db setup added it)', r.number;
     END IF;
     SELECT effective_date::date INTO first_day FROM versions WHERE record_id = r.id
         ORDER BY version LIMIT 1;
@@ -232,8 +233,9 @@ BEGIN
     END IF;
     IF t->>'closed_on' IS DISTINCT FROM closed::text
        OR t->>'retention_until' IS DISTINCT FROM until::text THEN
-        RAISE EXCEPTION 'record %: the tombstone says closed on %, retained until %; its history says closed on %, retained until %',
-            r.number, t->>'closed_on', t->>'retention_until', closed, until;
+        RAISE EXCEPTION 'record %: the tombstone says closed on %, retained until %; its '
+            'history says closed on %, retained until %', r.number, t->>'closed_on',
+            t->>'retention_until', closed, until;
     END IF;
     -- The effective date is the caller's word: never later than the server's today (+1 day
     -- for time zones), except in a demonstration workspace (its fact in meta, set once),

@@ -172,10 +172,30 @@ def test_repair_leaves_the_objects_of_a_record_the_catalog_knows_without_rows(sh
 
 
 def test_init_refuses_sqlite_for_several_machines(tmp_path):
-    result = CliRunner().invoke(cli, ["init", "--demo", str(tmp_path / "ws"), "--machines", "several"])
+    result = CliRunner().invoke(cli, ["init", "--demo", str(tmp_path / "ws"),
+                                      "--machines", "several"])
     assert result.exit_code != 0
     assert "machines: several needs a shared catalog" in result.output
-    assert not (tmp_path / "ws" / "qrecords.yaml").exists()
+    assert not (tmp_path / "ws").exists()  # nothing half-made
+
+
+@pytest.mark.parametrize("options, problem", [
+    (["--machines", "several"], "machines: several needs a shared catalog"),
+    (["--catalog", "postgresql://qrec_app@db/q?password=x"], "no password in qrecords.yaml"),
+])
+def test_a_refused_init_leaves_a_given_folder_as_it_was(tmp_path, options, problem):
+    (tmp_path / "ws").mkdir()
+    (tmp_path / "ws" / "notes.txt").write_text("mine", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["init", "--demo", str(tmp_path / "ws"), *options])
+    assert result.exit_code != 0 and problem in result.output
+    assert [p.name for p in (tmp_path / "ws").iterdir()] == ["notes.txt"]
+
+
+def test_an_init_whose_catalog_is_down_leaves_no_folder(tmp_path):
+    result = CliRunner().invoke(cli, ["init", "--demo", str(tmp_path / "ws"), "--catalog",
+                                      "postgresql://qrec_app@127.0.0.1:1/x"])
+    assert result.exit_code != 0 and "cannot connect" in result.output
+    assert not (tmp_path / "ws").exists()
 
 
 def test_an_object_store_that_is_down_is_one_line(shared, tmp_path):
@@ -186,7 +206,7 @@ def test_an_object_store_that_is_down_is_one_line(shared, tmp_path):
     assert result.exit_code != 0
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and "cannot be reached" in lines[0], result.output
-    assert not (tmp_path / "ws" / "qrecords.yaml").exists()  # no workspace half-made
+    assert not (tmp_path / "ws").exists()  # no workspace half-made
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
