@@ -4,6 +4,7 @@ SQLite is refused for several machines, and records made on PostgreSQL + S3 veri
 from __future__ import annotations
 
 import itertools
+import json
 
 import pytest
 from click.testing import CliRunner
@@ -279,3 +280,20 @@ def test_a_counter_set_back_is_named_by_verify_and_by_new(raw_sql, tmp_path, mon
             records.new_record(ws, "complaint", load_example("complaint"), pdf=False)
     finally:
         ws.close()
+
+
+def test_index_check_on_a_machine_whose_index_is_not_built_yet(tmp_path, monkeypatch):
+    """A new machine's index folder (QREC_INDEX) is empty until a command builds it: `index
+    check` says so (no error), and the next other command builds it."""
+    create_workspace(tmp_path / "ws", demo=True)
+    monkeypatch.setenv("QREC_INDEX", str(tmp_path / "machine-2-index"))
+    runner, at = CliRunner(), ["-w", str(tmp_path / "ws")]
+    result = runner.invoke(cli, [*at, "index", "check"])
+    assert (result.exit_code, result.output) == (0, (
+        "索引尚未建立 the search index is not built yet on this machine: run `qrec index "
+        "rebuild` (any other command builds it)\n"))
+    result = runner.invoke(cli, [*at, "index", "check", "--json"])
+    assert result.exit_code == 0 and json.loads(result.output)["built"] is False
+    assert runner.invoke(cli, [*at, "search", "客户"]).exit_code == 0
+    result = runner.invoke(cli, [*at, "index", "check"])
+    assert result.exit_code == 0 and "Index matches the catalog" in result.output
