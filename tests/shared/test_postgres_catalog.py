@@ -102,6 +102,21 @@ def test_the_disposal_function_derives_closure_and_retention_not_from_the_row(ur
     catalog.close()
 
 
+def test_a_record_whose_revision_has_no_policy_is_not_disposed_of(url):
+    """A revision whose schema is no valid form (or was frozen before the policy column)
+    gives the function nothing to derive retention from: refused."""
+    catalog = open_catalog(url)
+    with catalog.write() as tx:
+        record_id = a_record(tx)  # its revision's schema is "id: complaint"
+        tx.set_meta("demo", "1")
+        tx.set_retention(record_id, "华东", TODAY, TODAY, "2029-11-23")
+    with pytest.raises(IntegrityError, match="its form revision has no retention policy"):
+        with catalog.write() as tx:
+            tx.dispose(record_id, _tombstone())
+    assert catalog.record("CC-2611-01") is not None
+    catalog.close()
+
+
 def test_the_disposal_function_refuses_a_tombstone_that_differs_from_the_history(url):
     catalog = open_catalog(url)
     with catalog.write() as tx:
