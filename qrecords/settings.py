@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .errors import NotFound, WorkspaceError, suggest
 from .labels import Label
-from .settings_backends import backends
+from .settings_backends import backends, refuse_credentials
 
 CONFIG_NAME = "qrecords.yaml"
 DOCUMENT_LANGUAGES = ("zh", "en", "both")
@@ -158,6 +158,7 @@ def load_settings(root: Path) -> Settings:
         raise WorkspaceError(f"{where}: invalid YAML: {exc}") from None
     if not isinstance(doc, dict):
         raise WorkspaceError(f"{where}: must be a mapping with organisation, users, options")
+    refuse_credentials(doc, where)
     org = doc.get("organisation")
     if not isinstance(org, dict) or not str(org.get("name", "")).strip():
         raise WorkspaceError(f"{where}: organisation.name is required")

@@ -8,7 +8,9 @@ machine's own folders. Read only through settings.load_settings.
     index: /var/lib/qrec/index # this machine's search index (default: index/ here)
     temp: /var/tmp/qrec        # this machine's temporary files (default: the system's)
 
-Credentials are never in the YAML: a password in the catalog URL is refused; PostgreSQL takes
+Credentials are never in the YAML: a password in the catalog URL (user:password@ or
+?password=) is refused, and so is any key that looks like a credential (password, secret,
+aws_secret_access_key, token…; `refuse_credentials`) rather than ignored; PostgreSQL takes
 it from PGPASSWORD or a password file (PGPASSFILE), S3 from AWS_ACCESS_KEY_ID and
 AWS_SECRET_ACCESS_KEY or a credentials file (AWS_SHARED_CREDENTIALS_FILE). QREC_INDEX and
 QREC_TEMP set this machine's folders when several machines read one qrecords.yaml.
@@ -26,7 +28,11 @@ from typing import Mapping
 
 from .errors import WorkspaceError
 
-_PASSWORD = re.compile(r"^postgres(ql)?://[^/@:]*:[^/@]*@")
+_PASSWORD = re.compile(r"^postgres(ql)?://[^/@:]*:[^/@]*@|[?&]password=", re.IGNORECASE)
+# Keys that would hold a credential: never read from qrecords.yaml, refused rather than ignored.
+_CREDENTIAL = re.compile(r"(^|_)pass(word|wd)?$|passw|secret|token|credential|access_key|api_key|"
+                         r"private_key|^pgpass", re.IGNORECASE)
+_ID_MAPS = ("limits", "departments")  # mappings whose keys are names the workspace chose
 
 
 def backends(doc: dict, root: Path, where: str, env: Mapping[str, str],
@@ -41,9 +47,10 @@ def backends(doc: dict, root: Path, where: str, env: Mapping[str, str],
     if machines not in ("one", "several"):
         raise WorkspaceError(f"{where}: machines must be one or several, not {machines!r}")
     if catalog.startswith(("postgresql://", "postgres://")):
-        if _PASSWORD.match(catalog):
-            raise WorkspaceError(f"{where}: catalog: no password in qrecords.yaml; give it in "
-                                 "PGPASSWORD or a password file (PGPASSFILE)")
+        if _PASSWORD.search(catalog):
+            raise WorkspaceError(f"{where}: catalog: no password in qrecords.yaml (neither "
+                                 "user:password@ nor ?password=); give it in PGPASSWORD or a "
+                                 "password file (PGPASSFILE)")
     elif catalog.startswith("sqlite:"):
         path = Path(catalog.removeprefix("sqlite:"))
         catalog = f"sqlite:{path if path.is_absolute() else root / path}"
@@ -74,3 +81,25 @@ def backends(doc: dict, root: Path, where: str, env: Mapping[str, str],
     return {"catalog": catalog, "files": files, "index": index if index.is_absolute()
             else root / index, "s3_endpoint": str(endpoint) if endpoint else None,
             "temp": Path(temp) if temp else None, "several_machines": machines == "several"}
+
+
+def refuse_credentials(doc, where: str, path: str = "") -> None:
+    """Refuse (WorkspaceError, one line naming the key) a key in the YAML mapping `doc`, at
+    any depth but the keys of limits and departments, that looks like it holds a credential
+    (password, secret, aws_secret_access_key, token…): qrecords never reads one from the
+    YAML, and ignoring it would leave a secret in a file copied to every machine."""
+    if isinstance(doc, list):
+        for index, item in enumerate(doc, start=1):
+            refuse_credentials(item, where, f"{path}#{index}")
+        return
+    if not isinstance(doc, dict):
+        return
+    for key, value in doc.items():
+        name = f"{path}.{key}" if path else str(key)
+        if _CREDENTIAL.search(str(key)):
+            raise WorkspaceError(f"{where}: {name}: no credentials in qrecords.yaml (qrecords "
+                                 "never reads them from it); give PostgreSQL's in PGPASSWORD "
+                                 "or PGPASSFILE, S3's in AWS_ACCESS_KEY_ID/"
+                                 "AWS_SECRET_ACCESS_KEY or a credentials file")
+        if not (path == "" and key in _ID_MAPS):
+            refuse_credentials(value, where, name)

@@ -419,44 +419,62 @@ def create_workspace(path: Path, backends: dict | None = None, demo: bool = Fals
         raise WorkspaceError(f"{path}: already a workspace ({CONFIG_NAME} exists)")
     if path.exists() and not path.is_dir():
         raise WorkspaceError(f"{path}: exists and is not a folder")
-    for sub in ("schemas", "templates", "records", "index"):
-        (path / sub).mkdir(parents=True, exist_ok=True)
-    for source in sorted((BUILTIN / "schemas").glob("*.yaml")):
-        shutil.copyfile(source, path / "schemas" / source.name)
-    for source in sorted((BUILTIN / "templates").glob("*.docx")):
-        shutil.copyfile(source, path / "templates" / source.name)
     extra = "".join(f"{key}: {value}\n" for key, value in (backends or {}).items() if value)
-    chosen = check_backends(extra, path)
-    if not extra:
-        create_catalog(embedded_catalog(path)).close()
-    # Reachable, with these credentials, before anything makes the folder a workspace.
-    catalog = create_catalog(chosen["catalog"])
+    chosen = check_backends(extra, path)  # refused before any file is made
+    before = set(os.listdir(path)) if path.is_dir() else None
     try:
-        files = open_file_store(chosen["files"], path / "debris", CATALOG_FILES,
-                                chosen["s3_endpoint"], chosen["temp"])
-        # qrecords.yaml last: its presence is what makes the folder a workspace.
-        config = DEFAULT_CONFIG.read_text(encoding="utf-8")
-        if time_zone:  # checked by load_settings below, like any edit of the file
-            config = config.replace(f"time_zone: {clock.DEFAULT_ZONE}", f"time_zone: {time_zone}")
-        (path / CONFIG_NAME).write_text(config + (
-            "# Where the records are kept (README: deployment)\n" + extra if extra else ""),
-            encoding="utf-8")
-        settings = load_settings(path)
-        if catalog.meta_value("workspace_id") is None:  # a new catalog, not one joined
-            _seed(settings, catalog, demo, os_account)
-        index = SearchIndex(settings.index)
-        if catalog.record_numbers():  # joining a shared archive in use: this machine's index
-            any_user = next(iter(settings.users.values()))
-            Workspace(settings, catalog, files, index, any_user).sync_index()
-        else:
-            index.rebuild(CatalogSource(catalog, lambda revision_id: None))
-        index.close()
-    except BaseException:
-        (path / CONFIG_NAME).unlink(missing_ok=True)
+        for sub in ("schemas", "templates", "records", "index"):
+            (path / sub).mkdir(parents=True, exist_ok=True)
+        for source in sorted((BUILTIN / "schemas").glob("*.yaml")):
+            shutil.copyfile(source, path / "schemas" / source.name)
+        for source in sorted((BUILTIN / "templates").glob("*.docx")):
+            shutil.copyfile(source, path / "templates" / source.name)
+        if not extra:
+            create_catalog(embedded_catalog(path)).close()
+        # Reachable, with these credentials, before anything makes the folder a workspace.
+        catalog = create_catalog(chosen["catalog"])
+        try:
+            files = open_file_store(chosen["files"], path / "debris", CATALOG_FILES,
+                                    chosen["s3_endpoint"], chosen["temp"])
+            # qrecords.yaml last: its presence is what makes the folder a workspace.
+            config = DEFAULT_CONFIG.read_text(encoding="utf-8")
+            if time_zone:  # checked by load_settings below, like any edit of the file
+                config = config.replace(f"time_zone: {clock.DEFAULT_ZONE}",
+                                        f"time_zone: {time_zone}")
+            (path / CONFIG_NAME).write_text(config + (
+                "# Where the records are kept (README: deployment)\n" + extra if extra else ""),
+                encoding="utf-8")
+            settings = load_settings(path)
+            if catalog.meta_value("workspace_id") is None:  # a new catalog, not one joined
+                _seed(settings, catalog, demo, os_account)
+            index = SearchIndex(settings.index)
+            if catalog.record_numbers():  # joining a shared archive in use: this machine's
+                # index catches up
+                any_user = next(iter(settings.users.values()))
+                Workspace(settings, catalog, files, index, any_user).sync_index()
+            else:
+                index.rebuild(CatalogSource(catalog, lambda revision_id: None))
+            index.close()
+        finally:
+            catalog.close()
+    except BaseException:  # a refused or failed init leaves the folder as it found it
+        _unmake(path, before)
         raise
-    finally:
-        catalog.close()
     return settings.root
+
+
+def _unmake(path: Path, before: set[str] | None) -> None:
+    """Remove what a failed init made at `path`: the folder itself when it was not there
+    (`before` None), else the entries that were not in `before`."""
+    if before is None:
+        shutil.rmtree(path, ignore_errors=True)
+        return
+    for name in set(os.listdir(path)) - before:
+        target = path / name
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target, ignore_errors=True)
+        else:
+            target.unlink(missing_ok=True)
 
 
 def _refuse_back_dating(demo: bool) -> None:

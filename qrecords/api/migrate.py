@@ -4,9 +4,13 @@ tombstone, the users (roles, password hashes, bound accounts) and the workspace'
 id, whether it is a demonstration), verified before and after. Login sessions are not
 copied: each person logs in to the shared archive again.
 
-Order: the source must verify; the target must be empty (no form revision, record, event or
-tombstone in the catalog, no object in the store); every object is written and read back
-first (objects before the catalog commits, as everywhere); then one catalog transaction
+Order: the source must verify; the target catalog must be empty (no form revision, record,
+event or tombstone) and so must the store, but for objects an interrupted migration of this
+workspace left (killed before its catalog transaction committed: the catalog is empty, the
+objects are under a legal hold nobody can lift early): each one that is one of this
+workspace's keys with the same SHA-256 is taken over, any other object is refused; every
+other object is written and read back first (objects before the catalog commits, as
+everywhere); then one catalog transaction
 copies the rows, events by `copy_event` so the chain is the same chain; then the target is
 checked: the same chain head, the same counts, every file row's object read back with the
 same SHA-256. Last, the objects are locked as their records stand.
@@ -57,7 +61,7 @@ def migrate(ws: Workspace, catalog_url: str, files_url: str, endpoint: str | Non
     target = open_catalog(catalog_url)
     try:
         store = open_file_store(files_url, ws.root / "debris", (), endpoint, ws.settings.temp)
-        _refuse_non_empty(target, store, catalog_url, files_url)
+        _refuse_non_empty_catalog(target, catalog_url)
         with source.read():
             rows = {table: source.rows(table) for table in ("records", "versions", "files")}
             rows["sensitive_values"] = source.sensitive_rows()
@@ -69,9 +73,10 @@ def migrate(ws: Workspace, catalog_url: str, files_url: str, endpoint: str | Non
         keys = sorted({row["path"]: row["sha256"] for row in rows["files"]}.items())
         written = _written(events)
         objects = keys + sorted(written.items())
+        there = _taken_over(store, dict(objects), files_url)
         total = len(objects) + len(rows["records"])
         for done, (key, digest) in enumerate(objects, start=1):
-            if store.put(key, ws.files.read(key)) != digest:
+            if key not in there and store.put(key, ws.files.read(key)) != digest:
                 raise IntegrityError(f"records/{key}: its content does not match its SHA-256")
             if progress:
                 progress(done, total)
@@ -88,14 +93,33 @@ def migrate(ws: Workspace, catalog_url: str, files_url: str, endpoint: str | Non
         target.close()
 
 
-def _refuse_non_empty(target, store, catalog_url: str, files_url: str) -> None:
+def _refuse_non_empty_catalog(target, catalog_url: str) -> None:
     if target.form_revision_ids() or target.record_numbers() or target.chain_head() or \
             target.tombstones():
         raise Conflict(f"catalog {catalog_url}: not empty; qrec migrate fills an empty "
-                       "catalog only", param="catalog")
-    if next(iter(store.keys()), None) is not None:
-        raise Conflict(f"files {files_url}: not empty; qrec migrate fills an empty store only",
-                       param="files")
+                       "catalog only (if a migrate of this workspace was cut off after its "
+                       "copy committed, `qrec init` a workspace on the target and run `qrec "
+                       "verify --repair` there)", param="catalog")
+
+
+def _taken_over(store, objects: dict[str, str], files_url: str) -> set[str]:
+    """The keys already in the target store, each one of `objects` ({key: SHA-256}, what
+    this migration writes) read back with its SHA-256: what an interrupted migration of this
+    workspace wrote (locked, so they could not be removed), taken over rather than written
+    again. Raises Conflict for any other object, or one whose content differs."""
+    there = set()
+    for key in store.keys():
+        if key not in objects:
+            raise Conflict(f"files {files_url}: not empty ({key} is not one of this "
+                           "workspace's files); qrec migrate fills an empty store only, or "
+                           "takes over what an interrupted migrate of this workspace wrote",
+                           param="files")
+        if hashlib.sha256(store.read(key)).hexdigest() != objects[key]:
+            raise Conflict(f"files {files_url}: {key} is there with another SHA-256 than "
+                           "this workspace's; qrec migrate fills an empty store only",
+                           param="files")
+        there.add(key)
+    return there
 
 
 def _written(events: list[dict]) -> dict[str, str]:

@@ -72,22 +72,28 @@ def new_record(ws: Workspace, form_id: str, data: dict, follows: str | None = No
     # Rendered before the write lock, with a stand-in for the number the lock hands out:
     # the other writers wait only for the number, the stamp, the store and the rows.
     draft = render_draft(ws, form, template, 1, state, clean, today)
-    with ws.write() as tx:  # files put in it go if it fails
-        refuse_retired(ws, form, "new record")  # under the write lock: retire comes first
-        revision_id = freeze_revision(ws, form, template)
-        number = format_number(period, tx.next_seq(form.id, period))
-        now = draft["at"] if draft is not None else clock.utc_now()
-        try:
-            record_id = tx.add_record(number, form.id, revision_id, now, ws.actor.id, state)
-        except IntegrityError:
-            raise Conflict(f"number {number} is already used by another record: the "
-                           f"number_pattern of {form.id} must not produce numbers of another "
-                           "form or an earlier pattern") from None
-        record = {"id": record_id, "number": number, "form_id": form.id,
-                  "form_revision_id": revision_id, "created_at": now,
-                  "created_by": ws.actor.id, "closed_on": None, "on_hold": 0}
-        stored = store_version(ws, form, template, record, 1, state, clean, None, today,
-                               "record.created", draft=draft)
+    taken = None  # a number the counter gave that a record has already
+    try:
+        with ws.write() as tx:  # files put in it go if it fails
+            refuse_retired(ws, form, "new record")  # under the write lock: retire comes first
+            revision_id = freeze_revision(ws, form, template)
+            number = format_number(period, tx.next_seq(form.id, period))
+            now = draft["at"] if draft is not None else clock.utc_now()
+            try:
+                record_id = tx.add_record(number, form.id, revision_id, now, ws.actor.id,
+                                          state)
+            except IntegrityError:
+                taken = number
+                raise
+            record = {"id": record_id, "number": number, "form_id": form.id,
+                      "form_revision_id": revision_id, "created_at": now,
+                      "created_by": ws.actor.id, "closed_on": None, "on_hold": 0}
+            stored = store_version(ws, form, template, record, 1, state, clean, None, today,
+                                   "record.created", draft=draft)
+    except IntegrityError:
+        if taken is None:
+            raise
+        raise Conflict(_number_taken(ws, form.id, taken)) from None
     after_change(ws, stored, pdf, "new.after_commit")
     # Copied values of a follow-up were not typed by the actor: shown (masked, logged) and
     # hashed as any read.
@@ -138,6 +144,19 @@ def _checked(ws: Workspace, form: Form, data: dict, follows: str | None,
     if follows is not None:
         data = _follow_up(ws, form, follows, data)
     return validate_data(form, data, today)
+
+
+def _number_taken(ws: Workspace, form_id: str, number: str) -> str:
+    """Why the counter gave a number a record has already (read after the rollback): the
+    form's own record (or tombstone) means its counter was set back; another form's means
+    the two number patterns collide."""
+    holder = ws.catalog.record(number) or ws.catalog.tombstone(number)
+    if holder is not None and holder["form_id"] == form_id:
+        return (f"编号计数器落后于已发编号 the number counter of {form_id} is behind the numbers "
+                f"issued: it gave {number}, which a {form_id} record has already (set back "
+                "outside qrecords; run `qrec verify`)")
+    return (f"number {number} is already used by another record: the number_pattern of "
+            f"{form_id} must not produce numbers of another form or an earlier pattern")
 
 
 def _follow_up(ws: Workspace, form: Form, follows: str, data: dict) -> dict:

@@ -111,6 +111,7 @@ def _snippet_sources(ws: Workspace, keys: list[tuple[str, int]]) -> dict:
 
 
 class IndexReport(TypedDict):
+    built: bool  # False: this machine has no index yet (any command but `index check` builds it)
     pending: int  # events the index has not applied yet
     documents: int  # documents in the index
     differences: list[dict]  # {number, version, problem}
@@ -118,8 +119,13 @@ class IndexReport(TypedDict):
 
 
 def check_index(ws: Workspace) -> IndexReport:
-    """Every difference between catalog and index (see index.searching.compare_index)."""
-    return searching.compare_index(ws.index, ws.catalog, ws.index_source())
+    """Every difference between catalog and index (see index.searching.compare_index):
+    {built, pending, documents, differences, damaged}. An index not built yet on this machine
+    (a new machine joining a shared archive) is no fault: {built: False}, nothing else.
+    Raises IndexBroken for an index that is there but unreadable."""
+    if ws.index.state() is None:
+        return {"built": False, "pending": 0, "documents": 0, "differences": [], "damaged": []}
+    return {"built": True, **searching.compare_index(ws.index, ws.catalog, ws.index_source())}
 
 
 def rebuild_index(ws: Workspace, progress: Callable[[int, int], None] | None = None) -> int:

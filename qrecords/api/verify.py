@@ -11,13 +11,16 @@ The checks live in small modules, each fault naming the record, version, file or
   workspace against the clock;
 - verify_history.py: versions, file rows and each record's derived columns against the
   immutable history; events of records that vanished without a tombstone;
+- verify_counters.py: every number counter at least the highest number issued in its period;
 - verify_files.py: every file present with its SHA-256, the tombstones, debris;
 - the search index against the catalog (search.check_index).
 
 `repair` does only what the catalog says was in flight: it finishes interrupted disposals and
 moves unknown files to debris/<time>/, and rebuilds an index that is ahead of the catalog
 (which verify alone reports as a possible rollback and leaves as it is); it never touches a
-file the catalog knows.
+file the catalog knows, nor one under the number of a record the catalog knows by its events
+or tombstone but has no rows of (named as a fault, "objects of a destroyed record remain",
+for a person to decide).
 """
 
 from __future__ import annotations
@@ -34,7 +37,9 @@ from ..textfmt import counted
 from ..workspace import Workspace
 from .search import check_index, rebuild_index
 from .verify_chain import check_chain
-from .verify_files import check_files, check_tombstones, uncover_files, unknown_files
+from .verify_counters import check_counters
+from .verify_files import (check_files, check_tombstones, gone_record_of, gone_records,
+                           uncover_files, unknown_files)
 from .verify_forms import check_forms
 from .verify_history import check_history
 from .verify_facts import check_facts
@@ -101,6 +106,7 @@ def verify(ws: Workspace, progress: Callable[[int, int], None] | None = None,
                 ws.settings.time_zone, fault)
     tombstones = {t["number"]: t for t in ws.catalog.tombstones()}
     expected = check_history(ws, events, tombstones, fault)
+    check_counters(ws, tombstones, fault)
     for event in events:
         if event["record_number"] in tombstones:
             continue  # its files were destroyed; the tombstone lists them
@@ -110,7 +116,14 @@ def verify(ws: Workspace, progress: Callable[[int, int], None] | None = None,
                                        "event": event["id"]})
     check_tombstones(ws, tombstones, events, fault)
     check_files(ws.files, expected, fault, progress)
+    gone = gone_records(ws.catalog, events, tombstones)
     for path in unknown_files(ws.files, expected, tombstones):
+        number = gone_record_of(path, gone)
+        if number:
+            fault("debris", f"records/{path}: objects of a destroyed record remain: {number} "
+                  "has no rows, but the catalog knows it; `qrec verify --repair` leaves them, "
+                  "a person decides", record=number, file=path)
+            continue
         fault("debris", f"records/{path}: not in the catalog (debris of an interrupted "
               "command, or put there by hand; `qrec verify --repair` moves it to debris/)",
               file=path)
@@ -162,7 +175,8 @@ def repair(ws: Workspace) -> list[str]:
     stamp = clock.utc_now().replace(":", "")
     with ws.catalog.write():
         known = {row["path"]: row["sha256"] for row in ws.catalog.rows("files")}
-        for row in ws.catalog.raw_events():
+        events = ws.catalog.raw_events()
+        for row in events:
             for path, digest in json.loads(row["detail"]).get("written", {}).items():
                 known.setdefault(path, digest)
         gate = ws.catalog.clear_disposal_gate()
@@ -170,10 +184,15 @@ def repair(ws: Workspace) -> list[str]:
             done.append(f"removed {counted(gate, 'stray disposal_gate row')}: "
                         "delete protection is on again 已恢复删除保护")
         tombstones = {t["number"]: t for t in ws.catalog.tombstones()}
+        gone = gone_records(ws.catalog, events, tombstones)
         destroyed = {key for t in tombstones.values() for key in t["files"]}
         done += uncover_files(ws.files, {path: digest for path, digest in known.items()
                                          if path not in destroyed})
         for key in unknown_files(ws.files, known, tombstones):
+            if gone_record_of(key, gone):  # never removed: a person decides
+                done.append(f"left records/{key}: objects of a destroyed record remain: "
+                            f"{gone_record_of(key, gone)}")
+                continue
             done.append(f"moved records/{key} to {ws.files.quarantine(key, stamp)}")
     if index_ahead(ws) is not None:
         count = rebuild_index(ws)

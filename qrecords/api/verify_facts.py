@@ -32,7 +32,14 @@ def check_facts(catalog, events: list[dict], zone: str, fault) -> None:
         if event["detail"].get("demo"):
             fault("event", f"event {event['id']} ({event['action']}) says demo in a normal "
                   "workspace (made while its demo fact was changed)", event=event["id"])
-        at = dt.datetime.fromisoformat(event["at"].replace("Z", "+00:00"))
+        try:
+            at = dt.datetime.fromisoformat(event["at"].replace("Z", "+00:00"))
+            at.astimezone(tz)
+        except (ValueError, TypeError, AttributeError, OverflowError):
+            fault("event", f"event {event['id']} ({event['action']}) has a time that is none: "
+                  f"{event['at']!r} (not an ISO 8601 UTC time; written outside qrecords)",
+                  event=event["id"])
+            continue
         dates = {(at - slack).astimezone(tz).date().isoformat() for slack in (dt.timedelta(),
                                                                              _SLACK)}
         if event["effective_date"] not in dates:

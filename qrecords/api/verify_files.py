@@ -89,3 +89,16 @@ def unknown_files(files: FileStore, expected, tombstones: dict) -> list[str]:
     by a tombstone: debris."""
     destroyed = {key for t in tombstones.values() for key in t["files"]}
     return [key for key in files.keys() if key not in expected and key not in destroyed]
+
+
+def gone_records(catalog, events: list[dict], tombstones: dict) -> set[str]:
+    """Record numbers the catalog knows (by events or a tombstone) that have no record row:
+    destroyed, transferred, or lost. Objects under them are never debris (`repair` leaves
+    them; a person decides)."""
+    named = {e["record_number"] for e in events if e["record_number"]} | set(tombstones)
+    return named - set(catalog.record_numbers())
+
+
+def gone_record_of(key: str, gone: set[str]) -> str | None:
+    """The number in `gone` that a key's folders name (complaint/CC-2611-01/…), or None."""
+    return next((part for part in key.split("/")[:-1] if part in gone), None)

@@ -10,7 +10,9 @@ Many writers on several machines keep the contract's rules like this:
    row lock held until commit: gapless, a rollback gives the number back.
 3. The chain's tail is the locked head row, never max(id)+1.
 4. `dispose` calls `qrec_dispose`, a SECURITY DEFINER function owned by the database owner,
-   which checks again in SQL that the record is closed, past retention and not on hold. The
+   which derives again in SQL, from the immutable versions, events and the frozen form
+   revision's policy (postgres_policy.py), that the record is closed, past retention and not
+   on hold, and refuses an effective date after the server's today (+1 day). The
    application role has no UPDATE or DELETE on history rows (postgres_schema.py), and triggers
    refuse them even to the owner.
 5. The head lock is taken before an event id is allocated and held until commit, so ids
@@ -33,6 +35,7 @@ from psycopg.rows import dict_row
 from ..errors import Busy, IntegrityError, WorkspaceError
 from ..domain.access import fold
 from .base import SCHEMA_VERSION, Catalog, canonical_json
+from .postgres_policy import sql_policy
 from .postgres_identity import PostgresIdentity
 from .postgres_schema import INDEXED, setup_statements
 from .upgrade import UPGRADABLE_FROM, sensitive_rows
@@ -196,8 +199,9 @@ class PostgresCatalog(PostgresIdentity, Catalog):
     def add_form_revision(self, form_id, revision, schema_text, template, sha256, at) -> int:
         return self._x(
             "INSERT INTO form_revisions (form_id, revision, schema_text, template, sha256, "
-            "created_at) VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
-            (form_id, revision, schema_text, template, sha256, at)).fetchone()["id"]
+            "created_at, policy) VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
+            (form_id, revision, schema_text, template, sha256, at,
+             sql_policy(schema_text))).fetchone()["id"]
 
     def next_seq(self, counter: str, period: str) -> int:
         return self._x(

@@ -4,7 +4,10 @@
 owner: the tables (owned by that owner), triggers that refuse UPDATE and DELETE of history
 rows even to the owner, the application role (created when missing, without a password) and
 its grants, and `qrec_dispose`, a SECURITY DEFINER function owned by the owner that is the
-application's only way to delete a record. The application role gets:
+application's only way to delete a record: it derives closure and retention from the
+immutable versions, events and the form revision's frozen policy (postgres_policy.py), never
+from the record row, and refuses an effective date after the server's today (+1 day) outside
+a demonstration workspace. The application role gets:
 
 - SELECT on every table;
 - INSERT on form_revisions, records, versions, files, events, tombstones, counters,
@@ -42,8 +45,10 @@ CREATE TABLE IF NOT EXISTS form_revisions (
     template bytea NOT NULL,
     sha256 text NOT NULL,
     created_at text NOT NULL,
+    policy text,  -- postgres_policy.py: what qrec_dispose reads; NULL: no valid form
     UNIQUE (form_id, revision)
 );
+ALTER TABLE form_revisions ADD COLUMN IF NOT EXISTS policy text;
 CREATE TABLE IF NOT EXISTS counters (
     form_id text NOT NULL,
     period text NOT NULL,
@@ -176,7 +181,15 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = {schema}, pg_temp AS $$
 DECLARE
     r records;
     t jsonb := p_tombstone::jsonb;
+    policy jsonb;
+    first_day date;
+    closed date;
+    current_status text;
+    current_data jsonb;
+    start_day date;
+    until date;
     held boolean;
+    demo boolean;
 BEGIN
     SELECT * INTO r FROM records WHERE id = p_record_id FOR UPDATE;
     IF NOT FOUND THEN
@@ -185,15 +198,71 @@ BEGIN
     IF r.number IS DISTINCT FROM t->>'number' THEN
         RAISE EXCEPTION 'the tombstone names %, not record %', t->>'number', r.number;
     END IF;
-    IF r.closed_on IS NULL THEN
+    -- Nothing here trusts the record row's derived columns (the application may UPDATE
+    -- them): closure and retention are derived again from the immutable versions and events
+    -- and the policy frozen with the record's form revision (form_revision_id is not
+    -- updatable by the application).
+    SELECT f.policy::jsonb INTO policy FROM form_revisions f WHERE f.id = r.form_revision_id;
+    IF policy IS NULL THEN
+        RAISE EXCEPTION 'record %: its form revision has no retention policy the database '
+            'can read (frozen before qrec db setup added it)', r.number;
+    END IF;
+    SELECT effective_date::date INTO first_day FROM versions WHERE record_id = r.id
+        ORDER BY version LIMIT 1;
+    SELECT status, data::jsonb INTO current_status, current_data FROM versions
+        WHERE record_id = r.id ORDER BY version DESC LIMIT 1;
+    -- A record brought in from an old ledger closed on the day its record.imported event
+    -- names; any other on the effective date of its first closing (or void) version.
+    SELECT (detail::jsonb ->> 'closed')::date INTO closed FROM events
+        WHERE record_number = r.number AND action = 'record.imported'
+          AND detail::jsonb ? 'closed' ORDER BY id LIMIT 1;
+    IF closed IS NULL THEN
+        SELECT effective_date::date INTO closed FROM versions WHERE record_id = r.id
+            AND status IN (SELECT jsonb_array_elements_text(policy->'closing'))
+            ORDER BY version LIMIT 1;
+    END IF;
+    IF closed IS NULL THEN
         RAISE EXCEPTION 'record % is not closed; it cannot be disposed of', r.number;
+    END IF;
+    IF current_status IN (SELECT jsonb_array_elements_text(policy->'void'))
+       OR policy->>'from' = 'closure' THEN
+        start_day := closed;
+    ELSIF policy->>'from' = 'creation' THEN
+        start_day := first_day;
+    ELSE
+        start_day := (current_data ->> substr(policy->>'from', 7))::date;
+    END IF;
+    IF start_day IS NULL THEN
+        RAISE EXCEPTION 'record %: its retention period has not started', r.number;
+    END IF;
+    IF (policy->>'days')::int > 0 THEN
+        until := start_day + (policy->>'days')::int;
+    ELSE
+        until := start_day + make_interval(years => (policy->>'years')::int,
+                                           months => (policy->>'months')::int);
+        IF extract(day FROM until) <> extract(day FROM start_day) THEN
+            -- no such day in that month: the first of the next (domain/retention.py)
+            until := (date_trunc('month', until) + interval '1 month')::date;
+        END IF;
+    END IF;
+    IF t->>'closed_on' IS DISTINCT FROM closed::text
+       OR t->>'retention_until' IS DISTINCT FROM until::text THEN
+        RAISE EXCEPTION 'record %: the tombstone says closed on %, retained until %; its '
+            'history says closed on %, retained until %', r.number, t->>'closed_on',
+            t->>'retention_until', closed, until;
+    END IF;
+    -- The effective date is the caller's word: never later than the server's today (+1 day
+    -- for time zones), except in a demonstration workspace (its fact in meta, set once),
+    -- whose dates move with QREC_TODAY.
+    SELECT coalesce(bool_or(value = '1'), false) INTO demo FROM meta WHERE key = 'demo';
+    IF NOT demo AND (t->>'effective_date')::date > current_date + 1 THEN
+        RAISE EXCEPTION 'record %: the effective date % is later than the server''s date %',
+            r.number, t->>'effective_date', current_date;
     END IF;
     -- Nothing is destroyed before its period ends. A transfer destroys nothing (the archive
     -- keeps the record until the date its tombstone names), so it may go earlier.
-    IF r.retention_until IS NULL OR r.retention_until IS DISTINCT FROM t->>'retention_until'
-       OR (r.retention_until > t->>'effective_date'
-           AND t->>'action' IS DISTINCT FROM 'transfer') THEN
-        RAISE EXCEPTION 'record % is retained until %', r.number, r.retention_until;
+    IF until > (t->>'effective_date')::date AND t->>'action' IS DISTINCT FROM 'transfer' THEN
+        RAISE EXCEPTION 'record % is retained until %', r.number, until;
     END IF;
     -- The hold as the record row says, and as the immutable event history says.
     SELECT action = 'hold.placed' INTO held FROM events WHERE record_number = r.number

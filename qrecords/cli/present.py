@@ -185,6 +185,9 @@ def search_text(found: dict, all_versions: bool) -> str:
 
 
 def index_check_text(report: dict) -> str:
+    if not report.get("built", True):
+        return ("索引尚未建立 the search index is not built yet on this machine: run `qrec index "
+                "rebuild` (any other command builds it)")
     out = [f"{report['documents']} documents in the index 索引文档数"]
     if report["pending"]:
         out.append(f"{report['pending']} catalog events not yet applied (any command applies "

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import sqlite3
+from importlib import resources
 
 import pytest
 
@@ -21,6 +22,7 @@ from qrecords.catalog.chain import event_hash
 from qrecords.errors import Busy, IntegrityError
 
 NOW, TODAY = "2026-11-23T08:00:00Z", "2026-11-23"
+SCHEMA = (resources.files("qrecords") / "schemas" / "complaint.yaml").read_text(encoding="utf-8")
 # SQLite's triggers say "immutable"; PostgreSQL refuses the application role the privilege.
 REFUSED = "immutable|permission denied"
 
@@ -87,6 +89,31 @@ def a_record(tx: Catalog, number: str = "CC-2611-01", status: str = "registered"
                    None, sensitive=sensitive or {})
     tx.add_file(record_id, 1, "docx", f"complaint/{number}/{number}_v1.docx", "a" * 64, 10, NOW)
     tx.add_event(NOW, TODAY, "lina", "record.created", number, 1, {"files": {"docx": "a" * 64}})
+    return record_id
+
+
+def a_complaint(tx, closed_on: str | None = TODAY, period: str = "3y", demo: bool = True,
+                number: str = "CC-2611-01", sensitive: dict | None = None) -> int:
+    """A complaint record made with the real form (its policy frozen with the revision):
+    version 1 registered on TODAY, version 2 closed on `closed_on` (none when None), the row's
+    derived columns set (until 2029-11-23 whatever the period: PostgreSQL's disposal function
+    does not read them); the catalog a demonstration's when `demo` (its effective dates may
+    be later than the server's today). Inside write(); returns the record id."""
+    schema = SCHEMA.replace("period: 3y", f"period: {period}")
+    revision = tx.form_revision("complaint", "A/0")
+    revision_id = revision["id"] if revision else tx.add_form_revision(
+        "complaint", "A/0", schema, b"docx", "f" * 64, NOW)
+    if tx.meta_value("demo") is None:
+        tx.set_meta("demo", "1" if demo else "0")
+    record_id = tx.add_record(number, "complaint", revision_id, NOW, "lina", "registered")
+    tx.add_version(record_id, 1, "registered", {"customer": "华东"}, "d" * 64, NOW, TODAY,
+                   "lina", None, sensitive=sensitive or {})
+    tx.add_event(NOW, TODAY, "lina", "record.created", number, 1, {})
+    if closed_on:
+        tx.add_version(record_id, 2, "closed", {"customer": "华东"}, "d" * 64, NOW, closed_on,
+                       "lina", None, sensitive=sensitive or {})
+        tx.add_event(NOW, closed_on, "lina", "record.closed", number, 2, {})
+        tx.set_retention(record_id, "华东", closed_on, closed_on, "2029-11-23")
     return record_id
 
 
@@ -184,15 +211,14 @@ def test_history_rows_are_refused_change_by_the_backend_itself(catalog, backend,
 
 
 def test_disposal_is_the_one_way_out_and_leaves_a_tombstone(catalog, backend):
-    with catalog.write() as tx:
-        record_id = a_record(tx, sensitive={"customer_contact": "王磊"})
-        tx.set_retention(record_id, "华东", TODAY, TODAY, "2029-11-23")
+    with catalog.write() as tx:  # a demonstration's: its effective dates may lie ahead
+        record_id = a_complaint(tx, sensitive={"customer_contact": "王磊"})
     assert catalog.due_records("2029-11-22") == []
     assert [r["number"] for r in catalog.due_records("2029-11-23")] == ["CC-2611-01"]
     tombstone = {"number": "CC-2611-01", "form_id": "complaint", "form_revision": "A/0",
                  "title": "华东", "created_at": NOW, "closed_on": TODAY,
                  "retention_from": TODAY, "retention_until": "2029-11-23", "retention": "3y",
-                 "action": "destroy", "versions": 1,
+                 "action": "destroy", "versions": 2,
                  "files": {"complaint/CC-2611-01/CC-2611-01_v1.docx": "a" * 64},
                  "list_number": "DL-2029-001", "authorised_by": "wangwen", "reason": "保存期满",
                  "at": NOW, "effective_date": "2029-11-23"}

@@ -156,7 +156,7 @@ def test_a_crash_between_catalog_and_index_is_healed_by_the_next_command(ws, poi
     assert [h["number"] for h in json.loads(healed.stdout)["hits"]] == [
         "CC-2611-01" if "amend" in point else "CC-2611-02"]
     after = _check(ws.root)
-    assert after == {"exit": 0, "pending": 0, "differences": [], "damaged": [],
+    assert after == {"exit": 0, "built": True, "pending": 0, "differences": [], "damaged": [],
                      "documents": after["documents"]}
     assert after["documents"] == 2  # two records, or one with two versions: no duplicates
 

@@ -10,7 +10,9 @@ from click.testing import CliRunner
 
 from qrecords.api import disposal, migrate, records, search, steps, verify
 from qrecords.cli import cli
+from qrecords.catalog import open_catalog
 from qrecords.errors import Conflict
+from qrecords.files import open_file_store
 from qrecords.workspace import Workspace, create_workspace
 from tests.conftest import as_user, init_workspace, load_example
 from tests.shared.pg import new_database
@@ -101,5 +103,54 @@ def test_migrate_refuses_a_store_that_is_not_empty(target, tmp_path, s3_server):
     try:
         with pytest.raises(Conflict, match=r"files s3://.*: not empty"):
             migrate.migrate(ws, catalog, files, endpoint)
+    finally:
+        ws.close()
+
+
+def _interrupted(ws, files: str, endpoint: str, count: int) -> list[str]:
+    """What a migrate killed after its first `count` objects leaves: those objects in the
+    store (under the store's legal hold), an empty catalog. Returns their keys."""
+    store = open_file_store(files, ws.root / "debris", (), endpoint, None)
+    keys = sorted(row["path"] for row in ws.catalog.rows("files"))[:count]
+    for key in keys:
+        store.put(key, ws.files.read(key))
+    return keys
+
+
+def test_a_rerun_after_an_interrupted_migrate_takes_over_the_objects_it_wrote(
+        target, tmp_path, monkeypatch):
+    catalog, files, endpoint = target
+    _embedded(tmp_path / "embedded", monkeypatch)
+    ws = Workspace.open(tmp_path / "embedded", "wangwen")
+    try:
+        left = _interrupted(ws, files, endpoint, 2)
+        done = migrate.migrate(ws, catalog, files, endpoint)
+        head = ws.catalog.chain_head()
+    finally:
+        ws.close()
+    assert done["chain_head"] == head
+    create_workspace(tmp_path / "shared", {"catalog": catalog, "files": files,
+                                           "s3_endpoint": endpoint})
+    shared = Workspace.open(tmp_path / "shared", "wangwen")
+    try:
+        report = verify.verify(shared)
+        assert report["ok"], report["faults"]
+        assert all(key in set(shared.files.keys()) for key in left)
+    finally:
+        shared.close()
+
+
+def test_a_rerun_refuses_an_object_that_is_not_what_it_would_write(target, tmp_path,
+                                                                   monkeypatch, s3_server):
+    catalog, files, endpoint = target
+    _embedded(tmp_path / "embedded", monkeypatch)
+    ws = Workspace.open(tmp_path / "embedded", "wangwen")
+    try:
+        key = _interrupted(ws, files, endpoint, 1)[0]
+        bucket, prefix = files[5:].split("/", 1)
+        s3_server.client().put_object(Bucket=bucket, Key=f"{prefix}/{key}", Body=b"other")
+        with pytest.raises(Conflict, match=rf"{key} is there with another SHA-256"):
+            migrate.migrate(ws, catalog, files, endpoint)
+        assert ws.catalog.record_numbers() and open_catalog(catalog).record_numbers() == []
     finally:
         ws.close()

@@ -4,7 +4,9 @@ that become visible in id order while writers in other processes commit."""
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
+import json
 import multiprocessing
 
 import psycopg
@@ -13,7 +15,7 @@ import pytest
 from qrecords.catalog import open_catalog
 from qrecords.catalog.postgres import connect
 from qrecords.errors import IntegrityError, WorkspaceError
-from tests.catalog.test_contract import NOW, TODAY, a_record
+from tests.catalog.test_contract import NOW, TODAY, a_complaint, a_record
 from tests.shared.pg import OWNER, new_database
 
 _NAMES = itertools.count(1)
@@ -24,9 +26,10 @@ def url(pg_server):
     return new_database(pg_server, f"pgcat_{next(_NAMES)}")
 
 
-def _tombstone(number="CC-2611-01", until="2029-11-23", on="2029-11-23", action="destroy"):
+def _tombstone(number="CC-2611-01", until="2029-11-23", on="2029-11-23", action="destroy",
+               closed=TODAY):
     return {"number": number, "form_id": "complaint", "form_revision": "A/0", "title": "华东",
-            "created_at": NOW, "closed_on": TODAY, "retention_from": TODAY,
+            "created_at": NOW, "closed_on": closed, "retention_from": closed,
             "retention_until": until, "retention": "3y", "action": action, "versions": 1,
             "files": {}, "list_number": "DL-2029-001", "authorised_by": "wangwen",
             "reason": "保存期满", "at": NOW, "effective_date": on}
@@ -65,9 +68,7 @@ def test_the_application_role_is_refused(url, statement):
 def test_the_disposal_function_checks_again_in_sql(url, change, refusal, action):
     catalog = open_catalog(url)
     with catalog.write() as tx:
-        record_id = a_record(tx)
-        if change != "open":
-            tx.set_retention(record_id, "华东", TODAY, TODAY, "2029-11-23")
+        record_id = a_complaint(tx, closed_on=None if change == "open" else TODAY)
         if change == "held":
             tx.set_hold(record_id, True)
         if change == "held_by_event":  # the row says free, the history says held
@@ -80,13 +81,97 @@ def test_the_disposal_function_checks_again_in_sql(url, change, refusal, action)
     catalog.close()
 
 
+def test_the_disposal_function_derives_closure_and_retention_not_from_the_row(url):
+    """The review's attack: as the application role, the row of an open record is made to
+    say closed long ago, and the tombstone claims today. The history says open: refused."""
+    catalog = open_catalog(url)
+    with catalog.write() as tx:
+        record_id = a_complaint(tx, closed_on=None, demo=False)
+    db = connect(url)  # the application's own role and credentials
+    try:
+        db.execute("UPDATE records SET status = 'closed', closed_on = '2000-01-01', "
+                   "retention_from = '2000-01-01', retention_until = '2001-01-01' "
+                   "WHERE id = %s", (record_id,))
+        tombstone = _tombstone(closed="2000-01-01", until="2001-01-01",
+                               on=dt.date.today().isoformat())
+        with pytest.raises(psycopg.Error, match="CC-2611-01 is not closed"):
+            db.execute("SELECT qrec_dispose(%s, %s)", (record_id, json.dumps(tombstone)))
+    finally:
+        db.close()
+    assert catalog.record("CC-2611-01") is not None and catalog.tombstones() == []
+    catalog.close()
+
+
+def test_a_record_whose_revision_has_no_policy_is_not_disposed_of(url):
+    """A revision whose schema is no valid form (or was frozen before the policy column)
+    gives the function nothing to derive retention from: refused."""
+    catalog = open_catalog(url)
+    with catalog.write() as tx:
+        record_id = a_record(tx)  # its revision's schema is "id: complaint"
+        tx.set_meta("demo", "1")
+        tx.set_retention(record_id, "华东", TODAY, TODAY, "2029-11-23")
+    with pytest.raises(IntegrityError, match="its form revision has no retention policy"):
+        with catalog.write() as tx:
+            tx.dispose(record_id, _tombstone())
+    assert catalog.record("CC-2611-01") is not None
+    catalog.close()
+
+
+def test_the_disposal_function_refuses_a_tombstone_that_differs_from_the_history(url):
+    catalog = open_catalog(url)
+    with catalog.write() as tx:
+        record_id = a_complaint(tx)  # closed TODAY, 3 years: until 2029-11-23
+        tx.set_retention(record_id, "华东", TODAY, TODAY, "2027-01-01")  # the row lies
+    with pytest.raises(IntegrityError, match="its history says closed on 2026-11-23, "
+                                             "retained until 2029-11-23"):
+        with catalog.write() as tx:
+            tx.dispose(record_id, _tombstone(until="2027-01-01", on="2027-01-01"))
+    assert catalog.record("CC-2611-01") is not None
+    catalog.close()
+
+
+def test_an_effective_date_after_the_servers_today_is_refused_outside_a_demo(url):
+    """The caller names the effective date: later than the server's today (+1 day for time
+    zones) only a demonstration workspace may (its dates move with QREC_TODAY)."""
+    today = dt.date.today()
+    catalog = open_catalog(url)
+    with catalog.write() as tx:  # closed on TODAY with 1 day: due the day after
+        record_id = a_complaint(tx, period="1d", demo=False)
+    far = (today + dt.timedelta(days=2)).isoformat()
+    with pytest.raises(IntegrityError, match=f"the effective date {far} is later than the "
+                                             "server's date"):
+        with catalog.write() as tx:
+            tx.dispose(record_id, _tombstone(until="2026-11-24", on=far))
+    with catalog.write() as tx:  # today itself is fine
+        tx.dispose(record_id, _tombstone(until="2026-11-24", on=today.isoformat()))
+    assert catalog.record("CC-2611-01") is None
+    catalog.close()
+
+
+@pytest.mark.parametrize("period, closed, until", [
+    ("3y", "2028-02-29", "2031-03-01"), ("1m", "2027-01-31", "2027-03-01"),
+    ("10d", "2026-12-25", "2027-01-04"), ("2y", "2027-06-15", "2029-06-15")])
+def test_the_disposal_function_ends_a_period_as_the_domain_does(url, period, closed, until):
+    """A day the month lacks ends the period on the first of the next (domain/retention.py)."""
+    catalog = open_catalog(url)
+    with catalog.write() as tx:
+        record_id = a_complaint(tx, closed_on=closed, period=period)
+    before = (dt.date.fromisoformat(until) - dt.timedelta(days=1)).isoformat()
+    with pytest.raises(IntegrityError, match=f"retained until {until}"):
+        with catalog.write() as tx:
+            tx.dispose(record_id, _tombstone(closed=closed, until=until, on=before))
+    with catalog.write() as tx:
+        tx.dispose(record_id, _tombstone(closed=closed, until=until, on=until))
+    assert [t["retention_until"] for t in catalog.tombstones()] == [until]
+    catalog.close()
+
+
 def test_a_transfer_may_go_before_the_retention_date_a_destruction_may_not(url):
     """A transfer destroys nothing: the archive keeps the record until the date its
     tombstone names. Destruction stays refused before it, in SQL."""
     catalog = open_catalog(url)
     with catalog.write() as tx:
-        record_id = a_record(tx)
-        tx.set_retention(record_id, "华东", TODAY, TODAY, "2029-11-23")
+        record_id = a_complaint(tx)
     with pytest.raises(IntegrityError, match="is retained until"):
         with catalog.write() as tx:
             tx.dispose(record_id, _tombstone(on=TODAY))

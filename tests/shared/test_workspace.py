@@ -4,6 +4,7 @@ SQLite is refused for several machines, and records made on PostgreSQL + S3 veri
 from __future__ import annotations
 
 import itertools
+import json
 
 import pytest
 from click.testing import CliRunner
@@ -11,7 +12,7 @@ from click.testing import CliRunner
 from qrecords.api import disposal, records, search, verify
 from qrecords.cli import cli
 from qrecords.domain.retention import earliest_end
-from qrecords.errors import WorkspaceError
+from qrecords.errors import Conflict, WorkspaceError
 from qrecords.settings import load_settings
 from qrecords.workspace import Workspace, create_workspace
 from tests.conftest import load_example
@@ -49,6 +50,15 @@ def _yaml(tmp_path, extra: str):
     ("catalog: mysql://db/q\n", "catalog must be sqlite:<path> or postgresql://"),
     ("s3_endpoint: ftp://x\n", "s3_endpoint must be an http"),
     ("machines: many\n", "machines must be one or several"),
+    ("catalog: postgresql://qrec_app@db:5432/q?password=s3cret\n",
+     "no password in qrecords.yaml"),
+    ("catalog: postgresql://qrec_app@db/q?sslmode=require&PASSWORD=x\n",
+     "no password in qrecords.yaml"),
+    ("aws_secret_access_key: abc\n", "aws_secret_access_key: no credentials in qrecords.yaml"),
+    ("password: abc\n", "password: no credentials in qrecords.yaml"),
+    ("s3:\n  secret: abc\n", "s3.secret: no credentials in qrecords.yaml"),
+    ("users:\n  - {id: lina, name: 李娜, password: x}\n",
+     "users#1.password: no credentials in qrecords.yaml"),
 ])
 def test_bad_backend_settings_are_one_line_naming_the_key(tmp_path, extra, problem):
     root = _yaml(tmp_path, extra)
@@ -123,11 +133,73 @@ def test_objects_follow_their_records_lock(shared, tmp_path):
     ws.close()
 
 
+def test_repair_leaves_the_objects_of_a_record_the_catalog_knows_without_rows(shared, tmp_path):
+    """Objects under a destroyed record's number (a tombstone, or only events) are no debris:
+    verify names them, `--repair` leaves them and their legal hold for a person to decide."""
+    catalog, files, endpoint = shared
+    create_workspace(tmp_path / "ws", {"catalog": catalog, "files": files,
+                                       "s3_endpoint": endpoint}, demo=True)
+    ws = Workspace.open(tmp_path / "ws", "wangwen")
+    try:
+        made = records.new_record(ws, "complaint", load_example("complaint"), pdf=False)
+        tombstone = {"number": "CC-2001-01", "form_id": "complaint", "form_revision": "A/0",
+                     "title": "旧", "created_at": "2020-01-02T08:00:00Z",
+                     "closed_on": "2020-01-03", "retention_from": "2020-01-03",
+                     "retention_until": "2023-01-03", "retention": "3 years", "action":
+                     "destroy", "versions": 1, "files": {}, "list_number": "DL-2023-001",
+                     "authorised_by": "wangwen", "reason": "保存期满",
+                     "at": "2023-01-04T08:00:00Z", "effective_date": "2023-01-04"}
+        with ws.write() as tx:
+            tx.add_tombstone(tombstone)
+            ws.log("record.disposed", "CC-2001-01", None, {"files": {}})
+            ws.log("record.created", "CC-2002-01", 1, {})  # events, no rows, no tombstone
+        left = ["complaint/CC-2001-01/CC-2001-01_v2.pdf", "complaint/CC-2002-01/x.docx"]
+        for key in left:
+            ws.put_file(key, b"%PDF-1.4 kept")
+        ws.put_file(f"complaint/{made['number']}/{made['number']}_v9.docx", b"debris")
+        faults = [f for f in verify.verify(ws)["faults"] if f["kind"] == "debris"]
+        assert sorted((f["record"] or "", f["problem"].split(": ")[1]) for f in faults) == [
+            ("", "not in the catalog (debris of an interrupted command, or put there by "
+                   "hand; `qrec verify --repair` moves it to debris/)"),
+            ("CC-2001-01", "objects of a destroyed record remain"),
+            ("CC-2002-01", "objects of a destroyed record remain")]
+        done = verify.repair(ws)
+        assert [line for line in done if line.startswith("left ")] == [
+            f"left records/{left[0]}: objects of a destroyed record remain: CC-2001-01",
+            f"left records/{left[1]}: objects of a destroyed record remain: CC-2002-01"]
+        for key in left:
+            assert ws.files.read(key) == b"%PDF-1.4 kept"
+            assert ws.files.lock_of(key)["legal_hold"] is True
+        assert f"complaint/{made['number']}/{made['number']}_v9.docx" not in ws.files.keys()
+    finally:
+        ws.close()
+
+
 def test_init_refuses_sqlite_for_several_machines(tmp_path):
-    result = CliRunner().invoke(cli, ["init", "--demo", str(tmp_path / "ws"), "--machines", "several"])
+    result = CliRunner().invoke(cli, ["init", "--demo", str(tmp_path / "ws"),
+                                      "--machines", "several"])
     assert result.exit_code != 0
     assert "machines: several needs a shared catalog" in result.output
-    assert not (tmp_path / "ws" / "qrecords.yaml").exists()
+    assert not (tmp_path / "ws").exists()  # nothing half-made
+
+
+@pytest.mark.parametrize("options, problem", [
+    (["--machines", "several"], "machines: several needs a shared catalog"),
+    (["--catalog", "postgresql://qrec_app@db/q?password=x"], "no password in qrecords.yaml"),
+])
+def test_a_refused_init_leaves_a_given_folder_as_it_was(tmp_path, options, problem):
+    (tmp_path / "ws").mkdir()
+    (tmp_path / "ws" / "notes.txt").write_text("mine", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["init", "--demo", str(tmp_path / "ws"), *options])
+    assert result.exit_code != 0 and problem in result.output
+    assert [p.name for p in (tmp_path / "ws").iterdir()] == ["notes.txt"]
+
+
+def test_an_init_whose_catalog_is_down_leaves_no_folder(tmp_path):
+    result = CliRunner().invoke(cli, ["init", "--demo", str(tmp_path / "ws"), "--catalog",
+                                      "postgresql://qrec_app@127.0.0.1:1/x"])
+    assert result.exit_code != 0 and "cannot connect" in result.output
+    assert not (tmp_path / "ws").exists()
 
 
 def test_an_object_store_that_is_down_is_one_line(shared, tmp_path):
@@ -138,4 +210,93 @@ def test_an_object_store_that_is_down_is_one_line(shared, tmp_path):
     assert result.exit_code != 0
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and "cannot be reached" in lines[0], result.output
-    assert not (tmp_path / "ws" / "qrecords.yaml").exists()  # no workspace half-made
+    assert not (tmp_path / "ws").exists()  # no workspace half-made
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def raw_sql(request, tmp_path):
+    """(settings for create_workspace, run(statement) with the application's own
+    connection) for a normal workspace on each catalog."""
+    if request.param == "sqlite":
+        import sqlite3
+
+        def run(statement: str) -> None:
+            db = sqlite3.connect(tmp_path / "ws" / "records" / "catalog.sqlite")
+            db.execute(statement)
+            db.commit()
+            db.close()
+        return {}, run
+    from qrecords.catalog.postgres import connect
+
+    url = new_database(request.getfixturevalue("pg_server"), f"raw_{next(_NAMES)}")
+
+    def run(statement: str) -> None:
+        db = connect(url)
+        try:
+            db.execute(statement)
+        finally:
+            db.close()
+    return {"catalog": url}, run
+
+
+def _a_normal_workspace_with_a_record(settings, tmp_path) -> str:
+    create_workspace(tmp_path / "ws", settings, demo=False)
+    ws = Workspace.open(tmp_path / "ws", "lina")
+    try:
+        return records.new_record(ws, "complaint", load_example("complaint"),
+                                  pdf=False)["number"]
+    finally:
+        ws.close()
+
+
+def test_verify_names_an_event_time_that_is_none(raw_sql, tmp_path, monkeypatch):
+    settings, run = raw_sql
+    monkeypatch.delenv("QREC_TODAY", raising=False)  # a normal workspace
+    _a_normal_workspace_with_a_record(settings, tmp_path)
+    run("INSERT INTO events (id, at, effective_date, actor, action, record_number, version, "
+        "detail, prev_hash, hash) VALUES (9999, 'x', '2026-12-07', 'lina', 'note', NULL, "
+        "NULL, '{}', '0', '0')")
+    ws = Workspace.open(tmp_path / "ws", "lina")
+    try:
+        problems = [f["problem"] for f in verify.verify(ws)["faults"]]
+        assert "event 9999 (note) has a time that is none: 'x' (not an ISO 8601 UTC time; " \
+               "written outside qrecords)" in problems, problems
+    finally:
+        ws.close()
+
+
+def test_a_counter_set_back_is_named_by_verify_and_by_new(raw_sql, tmp_path, monkeypatch):
+    settings, run = raw_sql
+    monkeypatch.delenv("QREC_TODAY", raising=False)  # a normal workspace
+    number = _a_normal_workspace_with_a_record(settings, tmp_path)
+    run("UPDATE counters SET last_seq = 0")
+    ws = Workspace.open(tmp_path / "ws", "lina")
+    try:
+        problems = [f["problem"] for f in verify.verify(ws)["faults"]]
+        period = number.rsplit("-", 1)[0] + "-{seq:02}"
+        assert problems == [f"the number counter of complaint for {period} is at 0, but "
+                            f"{number} was issued (set back outside qrecords: the next `qrec "
+                            "new` would give a number already used)"]
+        with pytest.raises(Conflict, match=r"^编号计数器落后于已发编号 the number counter of "
+                                           rf"complaint is behind the numbers issued: it gave "
+                                           rf"{number}, .*run `qrec verify`\)$"):
+            records.new_record(ws, "complaint", load_example("complaint"), pdf=False)
+    finally:
+        ws.close()
+
+
+def test_index_check_on_a_machine_whose_index_is_not_built_yet(tmp_path, monkeypatch):
+    """A new machine's index folder (QREC_INDEX) is empty until a command builds it: `index
+    check` says so (no error), and the next other command builds it."""
+    create_workspace(tmp_path / "ws", demo=True)
+    monkeypatch.setenv("QREC_INDEX", str(tmp_path / "machine-2-index"))
+    runner, at = CliRunner(), ["-w", str(tmp_path / "ws")]
+    result = runner.invoke(cli, [*at, "index", "check"])
+    assert (result.exit_code, result.output) == (0, (
+        "索引尚未建立 the search index is not built yet on this machine: run `qrec index "
+        "rebuild` (any other command builds it)\n"))
+    result = runner.invoke(cli, [*at, "index", "check", "--json"])
+    assert result.exit_code == 0 and json.loads(result.output)["built"] is False
+    assert runner.invoke(cli, [*at, "search", "客户"]).exit_code == 0
+    result = runner.invoke(cli, [*at, "index", "check"])
+    assert result.exit_code == 0 and "Index matches the catalog" in result.output
