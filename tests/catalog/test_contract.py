@@ -289,7 +289,7 @@ def test_records_and_their_versions_in_two_statements(catalog):
         a_record(tx)
         second = a_record(tx, "CC-2611-02")
         tx.add_version(second, 2, "registered", {"customer": "华南"}, "e" * 64, NOW, TODAY,
-                       "lina", "更正")
+                       "lina", "更正", sensitive={})
     before = catalog.statements
     found = catalog.records_with_versions(["CC-2611-02", "CC-2611-01", "CC-2611-09"])
     assert catalog.statements - before == 2
