@@ -82,7 +82,10 @@ def test_verify_names_a_tampered_missing_or_stray_row(copy):
     assert ("sensitive", "CC-2601-02", 1, "CC-2601-02 v1: its sensitive value of 'note' in "
             "the search table not in the version's data (the table was edited)") in found
     assert "15512345678" not in result.stdout and "13800001234" not in result.stdout
-    assert {kind for kind, *_ in found} == {"sensitive"}
+    # and the two triggers dropped to edit it (api/verify: the catalog's guards)
+    assert {kind for kind, *_ in found} == {"sensitive", "catalog"}
+    guards = [problem for kind, _, _, problem in found if kind == "catalog"]
+    assert len(guards) == 2 and all("sensitive_values_no_" in p for p in guards), guards
 
 
 def test_a_disposal_removes_the_records_sensitive_values(copy):
