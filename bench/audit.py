@@ -10,12 +10,14 @@ exactly as `qrec new` writes them. verify reads and hashes every file all the sa
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 
 from common import PYTHON, QREC, TODAY, USER, WORK, Row, median_wall, step
 
 from qrecords.domain import access
 from qrecords.domain.forms import validate_data
+from qrecords.domain.numbering import format_number, period_of
 from qrecords.files.base import sha256_bytes
 from qrecords.catalog.sqlite import canonical_json
 from common import init_workspace
@@ -65,18 +67,19 @@ def filed_workspace(root, count: int) -> int:
     for form_id in SHARES:  # one real record per form: its files are the others' content
         data = next(d for f, d in records if f == form_id)
         record = api_records.new_record(ws, form_id, data)
-        real[form_id] = {"prefix": record["number"].rsplit("-", 1)[0],
-                         "revision": ws.catalog.record(record["number"])["form_revision_id"],
+        real[form_id] = {"revision": ws.catalog.record(record["number"])["form_revision_id"],
                          "form": ws.forms.current(form_id),
                          "docx": open(record["files"]["docx"], "rb").read(),
                          "pdf": open(record["files"]["pdf"], "rb").read()}
         made += 2
     now = f"{TODAY}T00:00:00Z"
     with ws.catalog.write() as tx:
-        for seq, (form_id, data) in enumerate(records, 2):
+        for form_id, data in records:
             spec = real[form_id]
             form = spec["form"]
-            number = f"{spec['prefix']}-{seq:06d}"
+            # numbered through the counter, as `qrec new` numbers (verify checks the counters)
+            period = period_of(form.number_pattern, dt.date.fromisoformat(TODAY))
+            number = format_number(period, tx.next_seq(form_id, period))
             state = form.workflow.initial
             clean = validate_data(form, data, TODAY)
             record_id = tx.add_record(number, form_id, spec["revision"], now, USER, state)

@@ -72,16 +72,17 @@ def wall(argv: list[str], env: dict | None = None, ok=(0,), timeout: float = TIM
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True)  # its own group, to stop it whole
     try:
-        _, err = proc.communicate(timeout=timeout)
+        out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate()
         raise RuntimeError(f"{' '.join(map(str, argv))} still ran after {timeout:.0f} s; "
                            "stopped") from None
     elapsed = time.perf_counter() - start
-    if proc.returncode not in ok:
+    if proc.returncode not in ok:  # what it said, on either stream (verify: on stdout)
+        said = "\n".join(text.decode(errors="replace").strip()[-2000:] for text in (err, out))
         raise RuntimeError(f"{' '.join(map(str, argv))} exited {proc.returncode}: "
-                           f"{err.decode(errors='replace').strip()}")
+                           f"{said.strip()}")
     return elapsed
 
 
