@@ -34,8 +34,8 @@ def write_ledger(path: Path, count: int) -> Path:
 
 def bench_import() -> Row:
     env = {**os.environ, "QREC_SOFFICE": "/nonexistent/soffice"}  # DOCX only, both sides
-    for name in ("import", "loop"):
-        wall([str(QREC), "init", str(WORK / name)], env=env)
+    for name in ("import", "loop"):  # demonstrations: the bench's date (QREC_TODAY) holds
+        wall([str(QREC), "init", "--demo", str(WORK / name)], env=env)
     ledger = write_ledger(WORK / "ledger.xlsx", N_ROWS)
     step(f"qrec import of {N_ROWS} rows")
     took = wall([str(QREC), "-w", str(WORK / "import"), "--as", "wangwen", "import",
