@@ -184,6 +184,11 @@ def _plan(ws: Workspace, form: Form, source: Ledger, header_row: int, columns: d
             for text in exc.problems:
                 problem(text.split(" ", 1)[0].split("[", 1)[0], text)
             clean = None
+        early = clean is not None and closed_on and \
+            workflow_rules.closed_too_early(form, clean, closed_on)
+        if early:
+            problem(ledger.CLOSED_ON if ledger.CLOSED_ON in where_of else closing_field,
+                    early)
         if found:
             problems += found
             continue

@@ -15,7 +15,7 @@ from ..catalog.base import canonical_json
 from ..domain import access, retention, workflow_rules
 from ..text_rules import control_character
 from ..domain.forms import Form
-from ..errors import FormError, QrecError
+from ..errors import FormError, QrecError, ValidationError
 from ..faults import fault_point
 from ..files.base import sha256_bytes
 from ..render.context import build_context
@@ -171,6 +171,13 @@ def store_version(ws: Workspace, form: Form, template: bytes, record: dict, vers
     DOCX with the number still to stamp in, and the version's time: nothing is rendered
     under the lock. Returns what it stored."""
     today, number = day.isoformat(), record["number"]
+    closed_on = record["closed_on"]
+    if closed_on is None and not form.workflow.is_open(state):
+        closed_on = today
+    early = closed_on and not form.workflow.state(state).void and \
+        workflow_rules.closed_too_early(form, data, closed_on)
+    if early:
+        raise ValidationError([early if version == 1 else f"{number}: {early}"])
     if draft is not None:
         now = draft["at"]
         content = stamp_number(draft["docx"], draft["mark"], number)
@@ -184,9 +191,6 @@ def store_version(ws: Workspace, form: Form, template: bytes, record: dict, vers
         form.retention, created_on, data if first is None else first["data"]))
     fault_point("version.after_docx")
     data_sha = sha256_bytes(canonical_json(data).encode())
-    closed_on = record["closed_on"]
-    if closed_on is None and not form.workflow.is_open(state):
-        closed_on = today
     start, until = retention.until(form.retention, closed_on, created_on, data,
                                    void=form.workflow.state(state).void)
     derived = {"title": form.title_of(data), "closed_on": closed_on, "retention_from": start,
