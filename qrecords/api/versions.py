@@ -191,8 +191,15 @@ def store_version(ws: Workspace, form: Form, template: bytes, record: dict, vers
         form.retention, created_on, data if first is None else first["data"]))
     fault_point("version.after_docx")
     data_sha = sha256_bytes(canonical_json(data).encode())
-    start, until = retention.until(form.retention, closed_on, created_on, data,
-                                   void=form.workflow.state(state).void)
+    void = form.workflow.state(state).void
+    # A void record's period runs from the void date, not from an earlier closure (a record
+    # final when made, or imported closed): the first void version's date.
+    voided_on = None
+    if void:
+        was_void = record.get("status") and form.workflow.state(record["status"]).void
+        voided_on = record["retention_from"] if was_void else today
+    start, until = retention.until(form.retention, voided_on or closed_on, created_on, data,
+                                   void=void)
     derived = {"title": form.title_of(data), "closed_on": closed_on, "retention_from": start,
                "retention_until": until}
     row = {"record_id": record["id"], "version": version, "status": state, "data": data,
