@@ -25,7 +25,7 @@ from ..render.finish import VOID_MARK
 from ..render.glyphs import glyph_notices
 from ..workspace import Workspace
 from .anchors import version_anchor
-from .form_check import template_problems
+from .form_check import template_problems, trial_problems
 from .keys import version_key
 from .pdfs import try_pdf
 from .verify_forms import FROZEN, revision_sha256
@@ -83,8 +83,9 @@ def freeze_revision(ws: Workspace, form: Form, template: bytes) -> int:
     digest = revision_sha256(form.source, template)
     frozen = ws.catalog.form_revision(form.id, form.revision)
     if frozen is None:
-        # Frozen for good by its first record: a template that does not fit the schema (a
-        # foreign DOCX, a typo in a placeholder) would print records without their data.
+        # Frozen for good by its first record or controlled copy: a template that does not
+        # fit the schema (a foreign DOCX, a typo in a placeholder) or fails on real data (a
+        # filter the trial fill-in of `forms check` breaks) would print records wrongly.
         problems = template_problems(form, template)
         if problems:
             where = f"templates/{form.template}: "
@@ -92,6 +93,11 @@ def freeze_revision(ws: Workspace, form: Form, template: bytes) -> int:
             more = f"; and {len(problems) - 3} more" if len(problems) > 3 else ""
             raise FormError(f"{where}does not fit form {form.id} rev {form.revision}: "
                             f"{shown}{more} (`qrec forms check {form.id}` lists them)")
+        failed = trial_problems(ws, form, template)
+        if failed:
+            more = f"; and {len(failed) - 1} more" if len(failed) > 1 else ""
+            raise FormError(f"{failed[0]}{more}: 未冻结 nothing frozen "
+                            f"(`qrec forms check {form.id}`)")
         revision_id = ws.catalog.add_form_revision(form.id, form.revision, form.source,
                                                    template, digest, clock.utc_now())
         # Chained, so an edit of the frozen schema or template is seen (verify_forms.py).
