@@ -96,8 +96,12 @@ def test_a_draft_left_by_the_old_rule_is_finalised_by_the_controller(run, ws, tm
     template(ws)
     (ws.root / "schemas" / "memo.yaml").write_text(MEMO, encoding="utf-8")
     ledger = tmp_path / "memo.csv"
-    ledger.write_text("主题,状态\n旧备忘,草稿\n", encoding="utf-8")
-    [old] = as_json(run("import", "memo", ledger, "--json", user="wangwen"))["records"]
+    ledger.write_text("主题,状态,日期\n旧备忘,草稿,2026-11-02\n", encoding="utf-8")
+    mapped = tmp_path / "memo-map.yaml"
+    mapped.write_text("columns: {日期: date}\n", encoding="utf-8")  # memo has no date_field
+    [old] = as_json(run("import", "memo", ledger, "--map", mapped, "--json",
+                        user="wangwen"))["records"]
+    assert (old["created_on"], old["number"]) == ("2026-11-02", "M-2026-001")
     shown = as_json(run("show", old["number"], "--json"))
     assert (shown["status"], shown["closed_on"], shown["retention_until"]) == \
         ("draft", None, None)

@@ -70,3 +70,39 @@ def test_new_cannot_make_a_record_final_before_its_date(ws):
                 "visitor=宁波", "--json")
     assert made.returncode == 0, made.stderr
     assert json.loads(made.stdout)["closed_on"] == TODAY
+
+
+def test_a_form_without_date_field_needs_the_ledgers_date_column(ws, tmp_path):
+    """Review of issue 18: the visit form without `date_field:` dated old records today
+    (number, date, retention). The import now refuses unless a map names the date column."""
+    add_visit(ws.root)
+    schema = ws.root / "schemas" / "visit.yaml"
+    schema.write_text(VISIT.replace("date_field: visited_on\n", "").replace(
+        "  - {id: visited_on, type: date, required: true, label: {zh: 来访日期, en: Visit date}}\n",
+        ""), encoding="utf-8")
+    document = Document()
+    document.add_paragraph("{{ record.number }} {{ visitor }}")
+    document.save(ws.root / "templates" / "visit.docx")
+    path = tmp_path / "来访.csv"
+    path.write_text("编号,来访日期,来访单位\nA1,2024-01-02,宁波\nA2,,绍兴\n", encoding="utf-8")
+    undated = qrec(ws.root, "import", "visit", str(path))
+    assert undated.returncode == 1, undated.stdout
+    assert undated.stderr == (
+        "Error: --map: 表单无记录日期 visit has no date_field, so its old records would be "
+        "dated today: add `date_field: FIELD` (a date field) to schemas/visit.yaml in a new "
+        "revision, or name the ledger's date column in a map file (columns: {HEADER: date}, "
+        "--map)\n")
+    assert ws.catalog.record_numbers() == []
+    mapped = tmp_path / "map.yaml"
+    mapped.write_text("columns: {编号: null, 来访日期: date, 来访单位: visitor}\n",
+                      encoding="utf-8")
+    empty = qrec(ws.root, "import", "visit", str(path), "--map", str(mapped))
+    assert empty.returncode == 1
+    assert "row 3, column B (来访日期): the record's date is empty" in empty.stderr
+    path.write_text("来访日期,来访单位\n2024-01-02,宁波\n", encoding="utf-8")
+    mapped.write_text("columns: {来访日期: date, 来访单位: visitor}\n", encoding="utf-8")
+    done = qrec(ws.root, "import", "visit", str(path), "--map", str(mapped), "--json")
+    assert done.returncode == 0, done.stderr
+    [row] = json.loads(done.stdout)["records"]
+    assert (row["number"], row["created_on"], row["retention_until"]) == \
+        ("V-2024-001", "2024-01-02", "2025-01-02")
