@@ -108,8 +108,9 @@ def freeze_revision(ws: Workspace, form: Form, template: bytes) -> int:
             where = f"templates/{form.template}: "
             shown = "; ".join(p.removeprefix(where) for p in problems[:3])
             more = f"; and {len(problems) - 3} more" if len(problems) > 3 else ""
-            raise FormError(f"{where}does not fit form {form.id} rev {form.revision}: "
-                            f"{shown}{more} (`qrec forms check {form.id}` lists them)")
+            raise FormError(f"{where}模板与表单不符 does not fit form {form.id} rev "
+                            f"{form.revision}: {shown}{more} (`qrec forms check {form.id}` "
+                            "lists them)")
         failed = trial_problems(ws, form, template)
         if failed:
             more = f"; and {len(failed) - 1} more" if len(failed) > 1 else ""
@@ -127,9 +128,10 @@ def freeze_revision(ws: Workspace, form: Form, template: bytes) -> int:
         raise FormError(went_back(form, later))
     if frozen["sha256"] != digest:
         raise FormError(
-            f"form {form.id} rev {form.revision} was changed after records were made with "
-            f"it (schemas/{form.id}.yaml or templates/{form.template}); a controlled form "
-            "that changes needs a new revision: edit `revision:` in its schema")
+            f"表单已冻结，修改须换修订版本 form {form.id} rev {form.revision} was changed "
+            f"after records were made with it (schemas/{form.id}.yaml or "
+            f"templates/{form.template}); a controlled form that changes needs a new "
+            "revision: edit `revision:` in its schema")
     ws.forms.remember(frozen["id"], form, template)
     return frozen["id"]
 
