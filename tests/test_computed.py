@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pexpect
 from docx import Document
 
 from tests.conftest import TODAY
@@ -148,3 +149,38 @@ def test_a_bad_declaration_is_one_line_naming_the_form_and_the_field(ws):
         lines = [line for line in done.stderr.splitlines() if line.strip()]
         assert len(lines) == 1 and "schemas/purchase.yaml" in lines[0], done.stderr
         assert expected in lines[0], done.stderr
+
+
+def test_a_computed_table_column_is_not_asked_at_the_terminal_and_yes_no_take_chinese(ws):
+    """At a terminal the computed column is shown, never asked; 是/否 answer the yes/no
+    questions and a wrong answer is said in both languages, then asked again."""
+    add_form(ws.root)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QREC_")}
+    env.update(QREC_WORKSPACE=str(ws.root), QREC_TODAY=TODAY,
+               QREC_SOFFICE="/nonexistent/soffice")
+    child = pexpect.spawn(QREC, ["--as", "wangwen", "new", "purchase"], env=env,
+                          encoding="utf-8", timeout=60, dimensions=(50, 200))
+    child.expect_exact("供应商 Supplier *")
+    child.sendline("宁波铜材")
+    for label, text in (("品名 Item", "铜板"), ("数量 Quantity", "3"), ("单价 Unit price", "2.50")):
+        child.expect_exact(label)
+        child.sendline(text)
+    child.expect_exact("金额 Amount = qty * price (自动计算 computed)")
+    child.expect_exact("添加一行 Add a row (1 so far)? [y/N]")
+    child.sendline("maybe")
+    child.expect_exact("请回答 是/否 (y/n)")
+    child.expect_exact("answer yes or no")
+    child.expect_exact("添加一行 Add a row (1 so far)? [y/N]")
+    child.sendline("否")
+    child.expect_exact("运费 Freight")
+    child.sendline("")
+    child.expect_exact("保存？ save? [y/N]")
+    child.sendline("是")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before
+    shown = qrec(ws.root, "show", "PO-2026-001", "--json")
+    assert shown.returncode == 0, shown.stderr
+    data = json.loads(shown.stdout)["data"]
+    assert data["lines"] == [{"item": "铜板", "qty": 3, "price": "2.50", "amount": "7.50"}]
+    assert data["total"] == "7.50"

@@ -119,6 +119,21 @@ def test_a_filter_failing_on_real_data_is_named_by_check_and_by_new(root):
     assert qrec(root, "show", "CP-2026-0001").returncode == 1
 
 
+def test_issuing_a_blank_form_runs_the_trial_fill_in_and_freezes_nothing(root):
+    """Review of issue 18: the blank controlled copy has no table rows, so a filter failing
+    on real data printed fine; the issue freezes the revision for good, so it must refuse."""
+    add_line(root / "templates" / "customer_property.docx", SUM)
+    before = snapshot(root)
+    issued = qrec(root, "forms", "issue", "customer_property", "--to", "quality")
+    assert issued.returncode == 1, issued.stdout
+    assert issued.stderr.startswith('Error: templates/customer_property.docx: 模板无法填入 '
+                                    'cannot fill in {{ items|sum(attribute="quantity") }}')
+    assert "未冻结 nothing frozen" in issued.stderr
+    assert issued.stderr.count("\n") == 1 and "Traceback" not in issued.stderr
+    assert snapshot(root) == before
+    assert json.loads(qrec(root, "forms", "issued", "--json").stdout) == []
+
+
 def test_a_filter_failing_only_on_an_empty_table_is_found(root):
     add_line(root / "templates" / "customer_property.docx", "首项 {{ incidents[0].item_no }}")
     found = json.loads(qrec(root, "forms", "check", "customer_property", "--json").stdout)

@@ -166,3 +166,33 @@ def test_new_at_a_terminal_says_retired_before_asking_anything(root):
     assert child.exitstatus == 1
     assert child.before.strip().startswith("Error: 表单已停用 form complaint")
     assert len(child.before.strip().splitlines()) == 1  # no prompt came first
+
+
+def test_a_schema_set_back_to_an_older_frozen_revision_is_refused(root):
+    """Review of issue 18: A/1 retired, the schema set back to A/0 (frozen before A/1) made
+    records again and the copies of A/0 to recall vanished. Revisions only move forward."""
+    issued = qrec(root, "forms", "issue", "complaint", "--to", "quality", "--json")
+    assert issued.returncode == 0, issued.stderr
+    [old_copy] = json.loads(issued.stdout)["copies"]
+    new_revision(root, "A/1")
+    assert qrec(root, "new", "complaint", "--data", COMPLAINT, user="lina").returncode == 0
+    assert qrec(root, "forms", "retire", "complaint", "--reason", REASON).returncode == 0
+    schema = root / "schemas" / "complaint.yaml"
+    schema.write_text(schema.read_text(encoding="utf-8").replace(
+        "revision: A/1", "revision: A/0", 1), encoding="utf-8")
+    def stored() -> dict:  # the index may catch up meanwhile: not what is compared
+        return {k: v for k, v in snapshot(root).items() if not k.startswith("index/")}
+
+    before = stored()
+    for args in (["new", "complaint", "--data", COMPLAINT],
+                 ["forms", "issue", "complaint", "--to", "quality"]):
+        refused = qrec(root, *args, user="lina" if args[0] == "new" else "wangwen")
+        assert refused.returncode == 1, refused.stdout
+        assert refused.stderr == (
+            "Error: schemas/complaint.yaml: 修订版本只能向前 revision A/0 was frozen before "
+            "A/1; revisions only move forward: give the schema a new revision label (not "
+            "A/0)\n")
+    assert stored() == before
+    recall = qrec(root, "forms", "recall", "complaint", "--json")
+    assert [c["distribution_number"] for c in json.loads(recall.stdout)] == \
+        [old_copy["distribution_number"]]

@@ -96,8 +96,12 @@ def test_a_draft_left_by_the_old_rule_is_finalised_by_the_controller(run, ws, tm
     template(ws)
     (ws.root / "schemas" / "memo.yaml").write_text(MEMO, encoding="utf-8")
     ledger = tmp_path / "memo.csv"
-    ledger.write_text("主题,状态\n旧备忘,草稿\n", encoding="utf-8")
-    [old] = as_json(run("import", "memo", ledger, "--json", user="wangwen"))["records"]
+    ledger.write_text("主题,状态,日期\n旧备忘,草稿,2026-11-02\n", encoding="utf-8")
+    mapped = tmp_path / "memo-map.yaml"
+    mapped.write_text("columns: {日期: date}\n", encoding="utf-8")  # memo has no date_field
+    [old] = as_json(run("import", "memo", ledger, "--map", mapped, "--json",
+                        user="wangwen"))["records"]
+    assert (old["created_on"], old["number"]) == ("2026-11-02", "M-2026-001")
     shown = as_json(run("show", old["number"], "--json"))
     assert (shown["status"], shown["closed_on"], shown["retention_until"]) == \
         ("draft", None, None)
@@ -107,3 +111,38 @@ def test_a_draft_left_by_the_old_rule_is_finalised_by_the_controller(run, ws, tm
     assert (done["status"], done["closed_on"], done["retention_until"]) == \
         ("final", "2026-11-23", "2027-11-23")
     assert as_json(run("verify", "--json", user="wangwen"))["ok"] is True
+
+
+def test_a_final_record_voided_later_is_kept_from_the_void_date(ws, tmp_path):
+    """Review of issue 18: a memo made on 2026-01-05 (final when made) and voided on
+    2026-12-07 is kept a year from the void, and `qrec void` and `show` name that date."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    template(ws)
+    (ws.root / "schemas" / "memo.yaml").write_text(MEMO, encoding="utf-8")
+    qrec = str(Path(sys.executable).parent / "qrec")
+
+    def run_qrec(today: str, *args: str) -> subprocess.CompletedProcess:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("QREC_")}
+        env.update(QREC_WORKSPACE=str(ws.root), QREC_TODAY=today,
+                   QREC_SOFFICE="/nonexistent/soffice")
+        return subprocess.run([qrec, "--as", "wangwen", *args], capture_output=True,
+                              text=True, env=env, timeout=300, stdin=subprocess.DEVNULL)
+
+    made = run_qrec("2026-01-05", "new", "memo", "--set", "subject=写错了", "--json")
+    assert made.returncode == 0, made.stderr
+    number = json.loads(made.stdout)["number"]
+    voided = run_qrec("2026-12-07", "void", number, "--reason", "主题写错")
+    assert voided.returncode == 0, voided.stderr
+    assert "2027-12-07" in voided.stdout and "voiding on 2026-12-07" in voided.stdout, \
+        voided.stdout
+    shown = json.loads(run_qrec("2026-12-07", "show", number, "--json").stdout)
+    assert (shown["retention_from"], shown["retention_until"]) == ("2026-12-07", "2027-12-07")
+    assert shown["retention"] == "1 year after voiding on 2026-12-07"
+    assert run_qrec("2027-12-06", "retention", "due", "--json").stdout.strip() == "[]"
+    checked = run_qrec("2026-12-07", "verify", "--json")
+    assert json.loads(checked.stdout)["ok"] is True, checked.stdout

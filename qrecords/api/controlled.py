@@ -22,7 +22,7 @@ from ..render.pdf import PdfFailed, PdfUnavailable, make_pdf
 from ..workspace import Workspace
 from .form_revisions import RETIRED, refuse_retired
 from .keys import pdf_key
-from .versions import free_text, freeze_revision
+from .versions import free_text, freeze_revision, later_frozen
 
 MAX_COPIES = 200
 ISSUED, RETURNED = "form.issued", "form.copy_returned"
@@ -140,8 +140,10 @@ def issued(ws: Workspace, form_id: str | None = None,
             continue
         fid = detail["form"]
         if fid not in current_revisions:
-            current_revisions[fid] = ws.forms.current(fid).revision \
-                if fid in ws.forms.ids() else None
+            current = ws.forms.current(fid).revision if fid in ws.forms.ids() else None
+            # a schema set back to an older frozen revision makes no copy current again
+            current_revisions[fid] = None if current and later_frozen(ws, fid, current) \
+                else current
         for key in detail["written"]:
             number = key.rsplit("/", 1)[-1].removesuffix(".docx")
             if number in returned and not include_returned:

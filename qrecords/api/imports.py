@@ -25,6 +25,7 @@ from .versions import freeze_revision, store_version
 
 HEADER_SEARCH_ROWS = 20  # a ledger's header row is among its first rows (titles above it)
 _DATE = Field("closed_on", "date", Label("结案日期", "Closed on"))
+_RECORD_DATE = Field("date", "date", Label("记录日期", "Record date"))
 
 
 class ImportedRow(TypedDict):
@@ -69,6 +70,9 @@ def import_ledger(ws: Workspace, form_id: str, path: str, map_path: str | None =
     mapping = read_map(map_path) if map_path else None
     source = read_ledger(path, mapping["sheet"] if mapping else None)
     header_row, columns, skipped = _columns(form, source, mapping, path)
+    undated = ledger.undated_problem(form, {target for _, target in columns.values()})
+    if undated:
+        raise QrecError(undated, param="map")
     plans = _plan(ws, form, source, header_row, columns)
     result: ImportResult = {
         "form": form.id, "source": source["name"], "sha256": source["sha256"],
@@ -165,6 +169,15 @@ def _plan(ws: Workspace, form: Form, source: Ledger, header_row: int, columns: d
             else:
                 data[target] = ledger.cell_value(form.field(target), value)
         closed_on = _closing_date(form, data, pseudo, closing_field, problem)
+        dated = None
+        if not form.date_field:
+            raw = pseudo.get(ledger.DATE)
+            try:
+                dated = _RECORD_DATE.parse(ledger.cell_value(_RECORD_DATE, raw))
+                if dated is None:
+                    problem(ledger.DATE, "the record's date is empty (记录日期必填 required)")
+            except Invalid as exc:
+                problem(ledger.DATE, f"'{raw}' {exc}")
         try:
             state, closed_on = ledger.state_of(form, pseudo.get(ledger.STATUS), closed_on)
         except Invalid as exc:
@@ -184,11 +197,18 @@ def _plan(ws: Workspace, form: Form, source: Ledger, header_row: int, columns: d
             for text in exc.problems:
                 problem(text.split(" ", 1)[0].split("[", 1)[0], text)
             clean = None
+        early = clean is not None and closed_on and \
+            workflow_rules.closed_too_early(form, clean, closed_on)
+        if early:
+            problem(ledger.CLOSED_ON if ledger.CLOSED_ON in where_of else closing_field,
+                    early)
         if found:
             problems += found
             continue
         created = (clean.get(form.date_field) if form.date_field else None) or closed_on \
             or today.isoformat()
+        if not form.date_field:  # its own date column (ledger.undated_problem)
+            created = dated
         plans.append({"row": number, "data": clean, "state": state, "closed_on": closed_on,
                       "created_on": created, "original": original,
                       "number": original if kept else None})

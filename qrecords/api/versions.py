@@ -15,7 +15,7 @@ from ..catalog.base import canonical_json
 from ..domain import access, retention, workflow_rules
 from ..text_rules import control_character
 from ..domain.forms import Form
-from ..errors import FormError, QrecError
+from ..errors import FormError, QrecError, ValidationError
 from ..faults import fault_point
 from ..files.base import sha256_bytes
 from ..render.context import build_context
@@ -25,7 +25,7 @@ from ..render.finish import VOID_MARK
 from ..render.glyphs import glyph_notices
 from ..workspace import Workspace
 from .anchors import version_anchor
-from .form_check import template_problems
+from .form_check import template_problems, trial_problems
 from .keys import version_key
 from .pdfs import try_pdf
 from .verify_forms import FROZEN, revision_sha256
@@ -76,6 +76,23 @@ def free_text(text: str | None, param: str) -> str | None:
     return text
 
 
+def later_frozen(ws: Workspace, form_id: str, revision: str) -> str | None:
+    """The form's latest frozen revision label when `revision` was frozen before it (the
+    schema went back to an older revision), else None. One catalog read."""
+    order = [e["detail"]["revision"] for e in ws.catalog.events_by_action([FROZEN])
+             if e["detail"].get("form") == form_id]
+    if revision not in order or order[-1] == revision:
+        return None
+    return order[-1]
+
+
+def went_back(form: Form, later: str) -> str:
+    """The one line refusing a schema set back to an older frozen revision."""
+    return (f"schemas/{form.id}.yaml: 修订版本只能向前 revision {form.revision} was frozen "
+            f"before {later}; revisions only move forward: give the schema a new revision "
+            f"label (not {form.revision})")
+
+
 def freeze_revision(ws: Workspace, form: Form, template: bytes) -> int:
     """The catalog's copy of this form revision (inside catalog.write()); made by its first
     record. A revision that changed after records were made with it is refused: it needs a
@@ -83,15 +100,22 @@ def freeze_revision(ws: Workspace, form: Form, template: bytes) -> int:
     digest = revision_sha256(form.source, template)
     frozen = ws.catalog.form_revision(form.id, form.revision)
     if frozen is None:
-        # Frozen for good by its first record: a template that does not fit the schema (a
-        # foreign DOCX, a typo in a placeholder) would print records without their data.
+        # Frozen for good by its first record or controlled copy: a template that does not
+        # fit the schema (a foreign DOCX, a typo in a placeholder) or fails on real data (a
+        # filter the trial fill-in of `forms check` breaks) would print records wrongly.
         problems = template_problems(form, template)
         if problems:
             where = f"templates/{form.template}: "
             shown = "; ".join(p.removeprefix(where) for p in problems[:3])
             more = f"; and {len(problems) - 3} more" if len(problems) > 3 else ""
-            raise FormError(f"{where}does not fit form {form.id} rev {form.revision}: "
-                            f"{shown}{more} (`qrec forms check {form.id}` lists them)")
+            raise FormError(f"{where}模板与表单不符 does not fit form {form.id} rev "
+                            f"{form.revision}: {shown}{more} (`qrec forms check {form.id}` "
+                            "lists them)")
+        failed = trial_problems(ws, form, template)
+        if failed:
+            more = f"; and {len(failed) - 1} more" if len(failed) > 1 else ""
+            raise FormError(f"{failed[0]}{more}: 未冻结 nothing frozen "
+                            f"(`qrec forms check {form.id}`)")
         revision_id = ws.catalog.add_form_revision(form.id, form.revision, form.source,
                                                    template, digest, clock.utc_now())
         # Chained, so an edit of the frozen schema or template is seen (verify_forms.py).
@@ -99,11 +123,15 @@ def freeze_revision(ws: Workspace, form: Form, template: bytes) -> int:
                                     "revision_id": revision_id, "sha256": digest})
         ws.forms.remember(revision_id, form, template)
         return revision_id
+    later = later_frozen(ws, form.id, form.revision)
+    if later:
+        raise FormError(went_back(form, later))
     if frozen["sha256"] != digest:
         raise FormError(
-            f"form {form.id} rev {form.revision} was changed after records were made with "
-            f"it (schemas/{form.id}.yaml or templates/{form.template}); a controlled form "
-            "that changes needs a new revision: edit `revision:` in its schema")
+            f"表单已冻结，修改须换修订版本 form {form.id} rev {form.revision} was changed "
+            f"after records were made with it (schemas/{form.id}.yaml or "
+            f"templates/{form.template}); a controlled form that changes needs a new "
+            "revision: edit `revision:` in its schema")
     ws.forms.remember(frozen["id"], form, template)
     return frozen["id"]
 
@@ -171,6 +199,13 @@ def store_version(ws: Workspace, form: Form, template: bytes, record: dict, vers
     DOCX with the number still to stamp in, and the version's time: nothing is rendered
     under the lock. Returns what it stored."""
     today, number = day.isoformat(), record["number"]
+    closed_on = record["closed_on"]
+    if closed_on is None and not form.workflow.is_open(state):
+        closed_on = today
+    early = closed_on and not form.workflow.state(state).void and \
+        workflow_rules.closed_too_early(form, data, closed_on)
+    if early:
+        raise ValidationError([early if version == 1 else f"{number}: {early}"])
     if draft is not None:
         now = draft["at"]
         content = stamp_number(draft["docx"], draft["mark"], number)
@@ -184,11 +219,15 @@ def store_version(ws: Workspace, form: Form, template: bytes, record: dict, vers
         form.retention, created_on, data if first is None else first["data"]))
     fault_point("version.after_docx")
     data_sha = sha256_bytes(canonical_json(data).encode())
-    closed_on = record["closed_on"]
-    if closed_on is None and not form.workflow.is_open(state):
-        closed_on = today
-    start, until = retention.until(form.retention, closed_on, created_on, data,
-                                   void=form.workflow.state(state).void)
+    void = form.workflow.state(state).void
+    # A void record's period runs from the void date, not from an earlier closure (a record
+    # final when made, or imported closed): the first void version's date.
+    voided_on = None
+    if void:
+        was_void = record.get("status") and form.workflow.state(record["status"]).void
+        voided_on = record["retention_from"] if was_void else today
+    start, until = retention.until(form.retention, voided_on or closed_on, created_on, data,
+                                   void=void)
     derived = {"title": form.title_of(data), "closed_on": closed_on, "retention_from": start,
                "retention_until": until}
     row = {"record_id": record["id"], "version": version, "status": state, "data": data,

@@ -224,8 +224,13 @@ BEGIN
     IF closed IS NULL THEN
         RAISE EXCEPTION 'record % is not closed; it cannot be disposed of', r.number;
     END IF;
-    IF current_status IN (SELECT jsonb_array_elements_text(policy->'void'))
-       OR policy->>'from' = 'closure' THEN
+    IF current_status IN (SELECT jsonb_array_elements_text(policy->'void')) THEN
+        -- a void record's period runs from the day it was voided (its first void version),
+        -- even when it was final (closed) before
+        SELECT effective_date::date INTO start_day FROM versions WHERE record_id = r.id
+            AND status IN (SELECT jsonb_array_elements_text(policy->'void'))
+            ORDER BY version LIMIT 1;
+    ELSIF policy->>'from' = 'closure' THEN
         start_day := closed;
     ELSIF policy->>'from' = 'creation' THEN
         start_day := first_day;

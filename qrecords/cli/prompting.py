@@ -15,6 +15,8 @@ from ..domain.forms import Form, check_value
 from ..errors import ValidationError
 
 LONG_TEXT_END = "（多行文本，空行结束 several lines: an empty line ends it）"
+YES = {"y", "yes", "是", "是的", "好"}
+NO = {"n", "no", "否", "不"}
 
 
 def prompt_fields(form: Form, data: dict, only_missing_required: bool, today: str) -> dict:
@@ -85,14 +87,34 @@ def prompt_table(field: Field, today: str) -> list:
     click.echo(f"{field.label}:", err=True)
     while (field.max_rows is None or len(rows) < field.max_rows) and (
             len(rows) < field.min_rows
-            or click.confirm(f"  添加一行 Add a row ({len(rows)} so far)?", default=False,
-                             err=True)):
+            or confirm(f"  添加一行 Add a row ({len(rows)} so far)?")):
         click.echo(f"  第 {len(rows) + 1} 行 Row {len(rows) + 1}", err=True)
         row = {}
         for column in field.columns:
+            if column.computed is not None:  # worked out when the record is stored
+                click.echo(f"    {column.label} = {column.computed.text} (自动计算 computed)",
+                           err=True)
+                continue
             value = prompt_value(column, "    ", lambda raw, c=column: check_cell(
                 field, c, raw, rows, today))
             if value is not None:
                 row[column.id] = value
         rows.append(row)
     return rows
+
+
+def confirm(text: str, default: bool = False) -> bool:
+    """Ask a yes/no question: y, yes, 是 or n, no, 否 (any case); Enter takes `default`.
+    Any other answer is said to be wrong (bilingual) and the question asked again. Returns
+    the answer as a bool; Ctrl-C or end of input raise click.Abort."""
+    choices = "[Y/n]" if default else "[y/N]"
+    while True:
+        raw = click.prompt(f"{text} {choices}", default="", show_default=False, err=True)
+        answer = raw.strip().lower()
+        if not answer:
+            return default
+        if answer in YES:
+            return True
+        if answer in NO:
+            return False
+        click.echo(f"  ✗ 请回答 是/否 (y/n)：{raw.strip()!r} — answer yes or no", err=True)

@@ -194,7 +194,7 @@ def _fill_in(ctx, ws, form_id: str, data: dict, dry_run: bool) -> dict:
     from ..api import records
     from ..clock import today
     from .present import preview_text
-    from .prompting import prompt_fields
+    from .prompting import confirm, prompt_fields
 
     form = records.form_for_new(ws, form_id)  # a retired form is said before any question
     try:
@@ -204,7 +204,7 @@ def _fill_in(ctx, ws, form_id: str, data: dict, dry_run: bool) -> dict:
             return typed
         click.echo("\n" + preview_text(records.preview_record(ws, form_id, typed), form)
                    + "\n", err=True)
-        if click.confirm("保存？ save?", default=False, err=True):
+        if confirm("保存？ save?"):
             return typed
         message = "未保存 not saved: nothing was stored"
     except (click.Abort, KeyboardInterrupt):

@@ -50,9 +50,13 @@ def derive(form, versions: list[dict], events: Iterable[dict]) -> DerivedRow:
     closed_on = imported or next((v["effective_date"] for v in ordered
                                   if not form.workflow.is_open(v["status"])), None)
     current = ordered[-1]
-    start, until = retention.until(form.retention, closed_on, ordered[0]["effective_date"],
-                                   current["data"],
-                                   void=form.workflow.state(current["status"]).void)
+    void = form.workflow.state(current["status"]).void
+    # A void record's period runs from the day it was voided, even when it was final (or
+    # closed, imported so) before: its first void version.
+    voided_on = next((v["effective_date"] for v in ordered
+                      if form.workflow.state(v["status"]).void), None) if void else None
+    start, until = retention.until(form.retention, voided_on or closed_on,
+                                   ordered[0]["effective_date"], current["data"], void=void)
     return {"status": current["status"], "current_version": current["version"],
             "title": form.title_of(current["data"]), "closed_on": closed_on,
             "retention_from": start, "retention_until": until, "on_hold": on_hold}

@@ -16,12 +16,14 @@ from .forms import Form
 
 # Columns that are no field of the form: the record's original number, its state, the day it
 # closed. Named so in a map file; recognised by these headers (normalised) in a ledger.
-NUMBER, STATUS, CLOSED_ON = "number", "status", "closed_on"
+NUMBER, STATUS, CLOSED_ON, DATE = "number", "status", "closed_on", "date"
 PSEUDO = {
     NUMBER: {"number", "no", "no.", "编号", "记录编号", "单号", "表单编号记录编号", "原编号",
              "recordnumber", "recordno", "recordno.", "originalnumber"},
     STATUS: {"status", "state", "状态", "记录状态", "处理状态"},
     CLOSED_ON: {"closedon", "dateclosed", "closingdate", "结案日期", "关闭日期", "结案时间"},
+    # The record's own date, for a form without `date_field:`: named in a map file only.
+    DATE: set(),
 }
 # The field that keeps an original number which cannot be the record number.
 LEGACY_FIELD = "legacy_number"
@@ -70,11 +72,14 @@ def target_of(names: dict[str, str], header) -> str | None:
 
 def target_problem(form: Form, target: str) -> str | None:
     """Why a map file's target is no column an import can fill, or None."""
+    if target == DATE and form.date_field:
+        return (f"{form.id} dates its records by its field {form.date_field}: map the "
+                f"column to {form.date_field}")
     if target in PSEUDO:
         return None
     field = form.field(target)
     if field is None:
-        return f"'{target}' is no field of {form.id} (nor number, status, closed_on)"
+        return f"'{target}' is no field of {form.id} (nor number, status, closed_on, date)"
     if field.type == "table":
         return f"'{target}' is a table; a ledger column cannot fill one"
     return None
@@ -178,3 +183,15 @@ def state_of(form: Form, status, closed_on: str | None) -> tuple[str, str | None
         raise Invalid(f"is {state.label} (open) but has the closing date "
                       f"{closed_on}")
     return state.id, closed_on if state.closes or state.void else None
+
+
+def undated_problem(form: Form, targets) -> str | None:
+    """Why a ledger whose columns fill `targets` (field ids and pseudo-columns) cannot be
+    imported into `form`: the form has no date_field and no column is mapped to `date`, so
+    its records would be dated (numbered, retained) from today. None when dated."""
+    if form.date_field or DATE in targets:
+        return None
+    return (f"表单无记录日期 {form.id} has no date_field, so its old records would be dated "
+            f"today: add `date_field: FIELD` (a date field) to schemas/{form.id}.yaml in a "
+            "new revision, or name the ledger's date column in a map file "
+            "(columns: {HEADER: date}, --map)")

@@ -241,6 +241,22 @@ def closing(workflow: Workflow, data: dict, day: dt.date) -> dict:
     return found
 
 
+def closed_too_early(form, data: dict, closed_on: str) -> str | None:
+    """Why a record of `form` with `data` cannot close (or be final) on `closed_on`
+    (YYYY-MM-DD): a date it runs from (the form's date_field, the deadline's start) is
+    later. Returns the bilingual reason, or None when the closing date is not before them.
+    The one rule for new, steps, amend and import: nothing closes before it began."""
+    deadline = form.workflow.deadline
+    starts = [form.date_field, deadline.start if deadline is not None else None]
+    for fid in dict.fromkeys(f for f in starts if f):
+        begun = data.get(fid)
+        if isinstance(begun, str) and begun > closed_on:
+            field = form.field(fid)
+            return (f"结案日期 {closed_on} 早于{field.label.zh} {begun} — closed on {closed_on}, "
+                    f"before {fid} {begun}: a record cannot close before it began")
+    return None
+
+
 def holder(workflow: Workflow, state: str, data: dict) -> str | None:
     held = workflow.state(state).holder
     if held and held.startswith("field:"):

@@ -273,3 +273,22 @@ def test_db_setup_upgrades_a_schema_4_catalog_with_its_sensitive_values(pg_serve
         assert catalog.sensitive_matches("1380000") == ["CC-2611-01"]
     finally:
         catalog.close()
+
+
+def test_a_record_closed_then_voided_is_kept_from_the_void_date_in_sql(url):
+    """Review of issue 18: a record final (closed) before it was voided is kept from the void
+    date; the disposal function derives the same, and refuses the period from the closure."""
+    catalog = open_catalog(url)
+    with catalog.write() as tx:
+        record_id = a_complaint(tx)  # closed on TODAY (2026-11-23)
+        tx.add_version(record_id, 3, "void", {"customer": "华东"}, "d" * 64, NOW,
+                       "2027-01-10", "wangwen", "误建", sensitive={})
+        tx.add_event(NOW, "2027-01-10", "wangwen", "record.voided", "CC-2611-01", 3, {})
+    with catalog.write() as tx:
+        with pytest.raises(IntegrityError, match="retained until 2030-01-10"):
+            tx.dispose(record_id, _tombstone(until="2029-11-23", on="2029-11-23"))
+    with catalog.write() as tx:
+        tx.dispose(record_id, {**_tombstone(until="2030-01-10", on="2030-01-10"),
+                               "retention_from": "2027-01-10"})
+    assert [t["number"] for t in catalog.tombstones()] == ["CC-2611-01"]
+    catalog.close()
