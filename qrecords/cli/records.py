@@ -183,7 +183,8 @@ def new(ctx, form_id, data_file, assignments, follows, dry_run, as_json):
 
         form = ws.forms.current(form_id)
         output(records.preview_record(ws, form_id, data, follows), as_json,
-               lambda preview: preview_text(preview, form))
+               lambda preview: preview_text(preview, form)
+               + "\n试运行，未保存 Dry run: nothing was stored, no number used")
         return
     print_record(ws, records.new_record(ws, form_id, data, follows=follows), as_json)
 

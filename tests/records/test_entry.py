@@ -196,6 +196,7 @@ def test_dry_run_shows_what_would_be_stored_without_a_number(root, tmp_path):
     assert preview["due_date"] == "2026-12-10"  # 17 days for a foreign market
     text = qrec(root, "new", "complaint", "--data", str(data), "--dry-run")
     assert "未编号 (no number yet)" in text.stdout and "国外 Foreign" in text.stdout
+    assert "试运行，未保存 Dry run: nothing was stored" in text.stdout
     bad = qrec(root, "new", "complaint", "--data", str(data), "--set", "quantity=-1",
                "--dry-run")
     assert bad.returncode != 0 and "quantity (数量)" in bad.stderr
