@@ -424,7 +424,9 @@ def test_the_witness_log_is_found_where_the_settings_put_it(copy, tmp_path):
     assert [f["kind"] for f in faults(copy)] == ["witness"]
 
 
-def test_an_older_catalog_put_back_is_named_against_the_witness(copy):
+def backed_up_then_a_complaint(copy: Path) -> None:
+    """A backup of the catalog taken now (backup.sqlite beside the workspace), then one more
+    complaint: what putting the backup back loses."""
     old = sqlite3.connect(copy / "records" / "catalog.sqlite")
     backup = sqlite3.connect(copy.parent / "backup.sqlite")
     old.backup(backup)
@@ -433,10 +435,19 @@ def test_an_older_catalog_put_back_is_named_against_the_witness(copy):
     made = qrec(copy, "new", "complaint", "--data", Path(__file__).parent.parent / "examples"
                 / "complaint.yaml", "--set", "received_date=2029-01-02", user="lina")
     assert made.exit_code == 0, made.output
-    witnessed = checkpoint(copy)
+
+
+def put_the_backup_back(copy: Path) -> None:
+    """The older catalog put back in place of the current one (a rollback)."""
     for suffix in ("-wal", "-shm"):
         (copy / "records" / f"catalog.sqlite{suffix}").unlink(missing_ok=True)
     shutil.copyfile(copy.parent / "backup.sqlite", copy / "records" / "catalog.sqlite")
+
+
+def test_an_older_catalog_put_back_is_named_against_the_witness(copy):
+    backed_up_then_a_complaint(copy)
+    witnessed = checkpoint(copy)
+    put_the_backup_back(copy)
     found = [f for f in faults(copy) if f["kind"] == "witness"]
     assert len(found) == 1
     assert f"the witness saw event {witnessed['events']} " in found[0]["problem"]
@@ -489,17 +500,8 @@ def test_a_witness_log_that_lacks_a_checkpoint_is_named(copy):
 
 
 def test_an_index_ahead_of_the_catalog_is_a_possible_rollback_and_kept(copy):
-    old = sqlite3.connect(copy / "records" / "catalog.sqlite")
-    backup = sqlite3.connect(copy.parent / "backup.sqlite")
-    old.backup(backup)
-    old.close()
-    backup.close()
-    made = qrec(copy, "new", "complaint", "--data", Path(__file__).parent.parent / "examples"
-                / "complaint.yaml", "--set", "received_date=2029-01-02", user="lina")
-    assert made.exit_code == 0, made.output
-    for suffix in ("-wal", "-shm"):
-        (copy / "records" / f"catalog.sqlite{suffix}").unlink(missing_ok=True)
-    shutil.copyfile(copy.parent / "backup.sqlite", copy / "records" / "catalog.sqlite")
+    backed_up_then_a_complaint(copy)
+    put_the_backup_back(copy)
     for _ in range(2):  # reported, and left as it is for the next look
         found = [p for p in process_faults(copy) if "debris" not in p]  # CC-2901-01's files
         assert len(found) == 1 and found[0].startswith("the search index had applied event "), \
