@@ -136,12 +136,16 @@ def cached_yaml(text: str, cache: Path | None):
 
 
 @lru_cache(maxsize=8)
-def _config_document(text: str, cache: Path | None = None):
-    """qrecords.yaml's text parsed, once per process for the same text (a portal worker reads
-    it at every request: about 2 ms of YAML a time), and across processes through `cache`.
+def _config_document(text: str, cache: Path | None, where: str):
+    """qrecords.yaml's text parsed and refused if it holds credentials (refuse_credentials
+    walks the whole document), once per process for the same text (a portal worker reads it
+    at every request: about 2 ms of YAML a time), and across processes through `cache`.
     Keyed by the whole text, so an edited file is parsed again; callers read the document and
     never change it."""
-    return cached_yaml(text, cache)
+    doc = cached_yaml(text, cache)
+    if isinstance(doc, dict):
+        refuse_credentials(doc, where)
+    return doc
 
 
 def load_settings(root: Path) -> Settings:
@@ -151,14 +155,13 @@ def load_settings(root: Path) -> Settings:
     path = root / CONFIG_NAME
     where = str(path)
     try:
-        doc = _config_document(path.read_text(encoding="utf-8"), yaml_cache(root))
+        doc = _config_document(path.read_text(encoding="utf-8"), yaml_cache(root), where)
     except (OSError, UnicodeDecodeError) as exc:
         raise WorkspaceError(f"{where}: cannot read: {exc}") from None
     except yaml_error() as exc:
         raise WorkspaceError(f"{where}: invalid YAML: {exc}") from None
     if not isinstance(doc, dict):
         raise WorkspaceError(f"{where}: must be a mapping with organisation, users, options")
-    refuse_credentials(doc, where)
     org = doc.get("organisation")
     if not isinstance(org, dict) or not str(org.get("name", "")).strip():
         raise WorkspaceError(f"{where}: organisation.name is required")
