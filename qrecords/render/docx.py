@@ -9,6 +9,8 @@ import re
 import secrets
 import zipfile
 
+from markupsafe import escape  # XML-safe text (xml.sax.saxutils would import urllib)
+
 from ..errors import FormError
 
 
@@ -188,7 +190,7 @@ def stamp_number(content: bytes, mark: str, number: str) -> bytes:
             part = source.read(info)
             if info.filename.endswith((".xml", ".rels")) and needle in part:
                 found = True
-                part = part.replace(needle, _xml_text(number).encode())
+                part = part.replace(needle, escape(number).encode())
             target.writestr(info, part)
     if not found:
         raise ValueError("the DOCX was not rendered with this number mark")
@@ -226,18 +228,12 @@ _APP_XML = ("<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n<Propertie
             "<Application>qrecords</Application><Company>{company}</Company></Properties>")
 
 
-def _xml_text(text: str) -> str:
-    """`text` escaped for an XML text node (xml.sax.saxutils imports urllib.request, and with
-    it http, email and ssl: a cold `qrec show` would pay for them)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _set_app_properties(document, organisation: str) -> None:
     """docProps/app.xml as qrecords made it: the application and the organisation, nothing
     of the template's (its editor, company, manager, word counts)."""
     for part in document.part.package.iter_parts():
         if str(part.partname) == "/docProps/app.xml":
-            part._blob = _APP_XML.format(company=_xml_text(organisation)).encode()
+            part._blob = _APP_XML.format(company=escape(organisation)).encode()
 
 
 def template_names(template: bytes, name: str = "template") -> tuple[set, dict, dict]:
