@@ -309,7 +309,8 @@ class Workspace:
     # -- the search index: derived from the catalog, brought up to date after each change ---
 
     def index_source(self) -> CatalogSource:
-        return CatalogSource(self.catalog, lambda revision_id: self.forms.frozen(revision_id)[0])
+        return CatalogSource(self.catalog, lambda revision_id: self.forms.frozen(revision_id)[0],
+                             reopen=lambda: _own_source(self.settings))
 
     def mark_index_behind(self) -> None:
         """Records changed: the index is brought up to date when the work ends."""
@@ -376,6 +377,14 @@ def earliest_disposal(catalog: Catalog, forms: FormLibrary, number: str) -> str 
     form = forms.frozen(record["form_revision_id"])[0]
     first = catalog.version(record["id"], 1)
     return retention.earliest_end(form.retention, first["effective_date"], first["data"])
+
+
+def _own_source(settings: Settings) -> CatalogSource:
+    """An index source on a catalog connection of its own (a rebuild's forked worker)."""
+    catalog = open_catalog(settings.catalog)
+    forms = FormLibrary(settings.root, catalog)
+    return CatalogSource(catalog, lambda revision_id: forms.frozen(revision_id)[0],
+                         owned=True)
 
 
 def _search_index(settings: Settings, catalog: Catalog,

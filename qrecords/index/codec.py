@@ -37,6 +37,7 @@ from whoosh.util.numeric import byte_to_length
 INLINE_BELOW = 8  # a term in fewer documents than this has its postings in its term entry
 _LENGTHS = [byte_to_length(b) for b in range(256)]
 _SWAP = sys.byteorder != "little"  # positions are written little-endian
+_WEIGHTS = tuple(float(n) for n in range(64))
 _ONE = tuple(b"H" + n.to_bytes(2, "little") for n in range(4096))  # a posting of one position
 
 
@@ -115,6 +116,22 @@ class _PostingsWriter(W3PostingsWriter):
             if length > self._maxlength:
                 self._maxlength = length
 
+    def add_postings(self, postings: list, lengths_of) -> None:
+        """The postings of one term at once, in blocks of the block limit: `postings` is
+        [docnum, weight, value bytes (empty for formats without), ...], docnums ascending
+        (bulk.TermPool); `lengths_of(docnums)` the documents' field lengths (0: none)."""
+        step = 3 * self._blocklimit
+        for start in range(0, len(postings), step):
+            if self._ids:
+                self._write_block()
+            ids = self._ids = array("I", postings[start:start + step:3])
+            self._weights = weights = array("f", postings[start + 1:start + step:3])
+            self._values = [value for value in postings[start + 2:start + step:3] if value]
+            self._maxweight = max(weights)
+            present = [length for length in lengths_of(ids) if length]
+            if present:
+                self._minlength, self._maxlength = min(present), max(present)
+
     def finish_postings(self):
         terminfo = self._terminfo
         if not self.written() and len(self) < self._inlinelimit:
@@ -135,6 +152,24 @@ class _FieldWriter(W3FieldWriter):
     def add_postings(self, schema, lengths, items):
         super().add_postings(schema, _LengthsInMemory(lengths) if lengths else None, items)
 
+    def add_pooled(self, schema, lengths, fields: dict) -> None:
+        """Write the postings of a bulk.TermPool ({field name: {term bytes: [docnum,
+        weight, value, ...]}}), fields and terms in byte order as Whoosh reads them;
+        `lengths` is the segment's per-document reader (None when the codec keeps none)."""
+        in_memory = _LengthsInMemory(lengths) if lengths else None
+        for fieldname in sorted(fields):
+            terms = fields[fieldname]
+            self.start_field(fieldname, schema[fieldname])
+            column = in_memory.column(fieldname) if in_memory else b""
+            lengths_of = (lambda ids: [_LENGTHS[column[d]] if d < len(column) else 0
+                                       for d in ids]) if column else \
+                (lambda ids: [0] * len(ids))
+            for btext in sorted(terms):
+                self.start_term(btext)
+                self._postwriter.add_postings(terms[btext], lengths_of)
+                self.finish_term()
+            self.finish_field()
+
 
 class _LengthsInMemory:
     """doc_field_length() of a per-document reader, each field's column read once."""
@@ -143,12 +178,17 @@ class _LengthsInMemory:
         self.reader = reader
         self.columns: dict[str, bytes] = {}
 
-    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int:
+    def column(self, fieldname: str) -> bytes:
+        """The field's length column: a byte a document (Whoosh's length_to_byte)."""
         column = self.columns.get(fieldname)
         if column is None:
             found = self.reader._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
             column = self.columns[fieldname] = \
                 bytes(found._dbfile.get(found._basepos, found._count)) if found else b""
+        return column
+
+    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int:
+        column = self.column(fieldname)
         if docnum < len(column):
             return _LENGTHS[column[docnum]] or default
         return default
@@ -173,8 +213,11 @@ class CompactPositions(Positions):
             for token in tokens(value, analyzer, kwargs):
                 positions[token.text].append(token.pos)
         encode = self.encode
+        weights = _WEIGHTS if boost == 1 else ()  # one float object each, not one a posting
         for term, found in positions.items():
-            yield term, len(found), len(found) * boost, encode(found)
+            count = len(found)
+            yield term, count, weights[count] if count < len(weights) else count * boost, \
+                encode(found)
 
     def encode(self, poslist) -> bytes:
         if len(poslist) == 1 and poslist[0] < len(_ONE):  # most postings: one small position

@@ -174,6 +174,8 @@ class SearchIndex:
     def _build(self, source, progress, locked: bool) -> int:
         from whoosh import index
 
+        from . import bulk
+
         self.folder.mkdir(parents=True, exist_ok=True)
         building = self.folder / f".build-{os.getpid()}-{secrets.token_hex(4)}"
         building.mkdir()
@@ -181,13 +183,7 @@ class SearchIndex:
             snapshot = source.latest_change()
             numbers = source.all_numbers()
             ix = index.create_in(str(building), whoosh_schema())
-            writer = ix.writer(**_bulk_options(len(numbers)))
-            for count, number in enumerate(numbers, 1):
-                for doc in source.documents(number):
-                    writer.add_document(**doc)
-                if progress:
-                    progress(count, len(numbers))
-            writer.commit()
+            bulk.build(ix, writer_options(), source, numbers, progress)
             fault_point("index.rebuild_midway")
             with nullcontext() if locked else self._lock():
                 latest, changed = source.changed_since(snapshot)
@@ -292,15 +288,6 @@ def _merge_when_many(writer, segments):
     from whoosh.writing import MERGE_SMALL
 
     return MERGE_SMALL(writer, segments) if len(segments) >= MERGE_AT else segments
-
-
-def _bulk_options(count: int) -> dict:
-    """Whoosh writer options for a build: large builds index on every CPU, each worker
-    writing its own segment (merging them would cost as much again)."""
-    procs = min(os.cpu_count() or 1, 4)
-    if count < 5000 or procs < 2:
-        return {"limitmb": 256, **writer_options()}
-    return {"limitmb": 256 // procs, "procs": procs, "multisegment": True, **writer_options()}
 
 
 def _fsync_files(folder: Path, since_ns: int = 0) -> tuple[int, dict[str, str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..errors import QrecError
 from .documents import documents
 
 
@@ -9,9 +10,26 @@ BATCH = 500  # records read in one go: bounded statements and memory
 
 
 class CatalogSource:
-    def __init__(self, store, form_of_revision):
+    def __init__(self, store, form_of_revision, reopen=None, owned: bool = False):
+        """`store`: the catalog; `form_of_revision(revision id)`: its Form as frozen in the
+        catalog; `reopen()`: the same source on a catalog connection of its own (None: this
+        source cannot be reopened); `owned`: close() closes `store`."""
         self.store = store
-        self.form_of_revision = form_of_revision  # revision id -> Form, as frozen in the catalog
+        self.form_of_revision = form_of_revision
+        self.reopen = reopen
+        self._owned = owned
+
+    def reopened(self) -> "CatalogSource":
+        """The same source on a catalog connection of its own, for a process forked from
+        this one (a connection must not be used across fork): close() it after. Raises
+        QrecError when this source cannot be reopened."""
+        if self.reopen is None:
+            raise QrecError("this index source cannot open a catalog connection of its own")
+        return self.reopen()
+
+    def close(self) -> None:
+        if self._owned:
+            self.store.close()
 
     def latest_change(self) -> int:
         return self.store.latest_change_id()

@@ -300,3 +300,30 @@ def test_index_check_on_a_machine_whose_index_is_not_built_yet(tmp_path, monkeyp
     assert runner.invoke(cli, [*at, "search", "客户"]).exit_code == 0
     result = runner.invoke(cli, [*at, "index", "check"])
     assert result.exit_code == 0 and "Index matches the catalog" in result.output
+
+
+def test_a_rebuild_in_worker_processes_reads_postgresql_on_connections_of_its_own(
+        shared, tmp_path, monkeypatch):
+    from qrecords.index import bulk
+
+    catalog, files, endpoint = shared
+    create_workspace(tmp_path / "ws", {"catalog": catalog, "files": files,
+                                       "s3_endpoint": endpoint, "machines": "several"},
+                     demo=True)
+    ws = Workspace.open(tmp_path / "ws", "lina")
+    try:
+        made = [records.new_record(ws, "complaint", load_example("complaint"), pdf=False)
+                for _ in range(3)]
+        monkeypatch.setattr(bulk, "PARALLEL_FROM", 2)
+        forked, in_processes = [], bulk._in_processes
+        monkeypatch.setattr(bulk, "_in_processes",
+                            lambda *args: forked.append(1) or in_processes(*args))
+        assert search.rebuild_index(ws) == 3 and forked == [1]
+        assert {h["number"] for h in search.search(ws, "包装")["hits"]} == \
+            {m["number"] for m in made}
+        assert search.check_index(ws)["differences"] == []
+        records.amend(ws, made[0]["number"], {"description": "外箱受潮"}, "补充描述")
+        ws.sync_index()  # the parent's own connection still works after the fork
+        assert [h["number"] for h in search.search(ws, "受潮")["hits"]] == [made[0]["number"]]
+    finally:
+        ws.close()
