@@ -151,7 +151,7 @@ def test_an_index_difference_is_named(copy):
     from qrecords.index.searchindex import writer_options
 
     with ix.writer(**writer_options()) as writer:
-        writer.delete_by_term("key", "CC-2601-02#1")
+        writer.delete_by_term("number", "CC-2601-02")
     ws.close()
     found = faults(copy)
     # the document's absence, and the file the writer replaced (its table of contents)

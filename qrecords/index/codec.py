@@ -1,4 +1,4 @@
-"""How the index's segments are written: Whoosh's W3 codec with three costs taken out.
+"""How the index's segments are written: Whoosh's W3 codec with these costs taken out.
 
 - **Rare terms' postings inline.** W3 writes every term's postings as a block of its own in
   the postings file: a header, a pickled block info and a zlib'd pickle, about 200 bytes for
@@ -6,11 +6,15 @@
   few documents, so their postings go into the term's entry in the term file instead
   (W3's own inline form, which its writer never reaches: it calls `set_inline`, the term
   info's method is `set_inlined`), pickled with the highest protocol (W3 uses protocol 2,
-  which writes bytes as a call to _codecs.encode). Whoosh reads them as a ListMatcher
-  (_InlineMatcher), postings.py as one block.
+  which writes bytes as a call to _codecs.encode); a term in one document is 8 bytes and
+  its value instead of W3's 23 bytes of statistics and a pickle (_TermInfo, read by
+  _TermsReader). Whoosh reads them as a ListMatcher (_InlineMatcher), postings.py as one
+  block.
 - **Field lengths from memory.** For every posting, W3's writer asks the document's field
   length from the segment's length column, a seek and a read each; here each column is read
   once into memory.
+- **Term tables denser.** W3's term file keeps a hash table of twice as many 12-byte slots
+  as terms; here 5/4 as many (_TermTable), Whoosh's reader probing as before.
 - **Positions packed.** Whoosh's Positions format pickles each posting's list of position
   deltas behind a 4-byte count (about 17 bytes for two positions); CompactPositions writes
   them as an array of 16-bit deltas (32-bit when one is larger), decoded by the array module.
@@ -22,21 +26,27 @@ contents), so these classes stay importable here for as long as an index of this
 
 from __future__ import annotations
 
+import struct
 import sys
 from array import array
 from collections import defaultdict
 
 from pickle import HIGHEST_PROTOCOL, dumps
 
-from whoosh.codec.whoosh3 import (LENGTHS_COLUMN, W3Codec, W3FieldWriter, W3PostingsWriter,
-                                  W3TermInfo, _lenfield)
+from whoosh.codec.whoosh3 import (LENGTHS_COLUMN, W3Codec, W3FieldCursor, W3FieldWriter,
+                                  W3PostingsWriter, W3TermInfo, W3TermsReader, _lenfield)
+from whoosh.filedb.filetables import OrderedHashWriter, _pointer as _POINTER
 from whoosh.formats import Positions, tokens
 from whoosh.matching import ListMatcher
-from whoosh.util.numeric import byte_to_length
+from whoosh.reading import TermNotFound
+from whoosh.util.numeric import byte_to_length, length_to_byte
 
 INLINE_BELOW = 8  # a term in fewer documents than this has its postings in its term entry
 _LENGTHS = [byte_to_length(b) for b in range(256)]
 _SWAP = sys.byteorder != "little"  # positions are written little-endian
+_EMPTY_SLOT = _POINTER.pack(0, 0)
+ONE_VALUE, ONE_NO_VALUE = 3, 4  # flags of a term in one document (W3 writes 0 or 1)
+_ONE_POSTING = struct.Struct("<BBBIB")  # flag, min and max length bytes, docnum, weight
 _WEIGHTS = tuple(float(n) for n in range(64))
 _ONE = tuple(b"H" + n.to_bytes(2, "little") for n in range(4096))  # a posting of one position
 
@@ -49,6 +59,11 @@ class QrecCodec(W3Codec):
 
     def field_writer(self, storage, segment):
         return _FieldWriter(self, storage, segment)
+
+    def terms_reader(self, storage, segment):
+        name = segment.make_filename(self.TERMS_EXT)
+        return _TermsReader(self, storage.open_file(name), storage.file_length(name),
+                            segment.open_file(storage, self.POSTS_EXT))
 
     def postings_writer(self, dbfile, byteids=False):
         return _PostingsWriter(dbfile, blocklimit=self._blocklimit, byteids=byteids,
@@ -79,9 +94,15 @@ class _InlineMatcher(ListMatcher):
 
 
 class _TermInfo(W3TermInfo):
-    """W3's term info, its inline postings pickled with the highest protocol (W3 pickles
-    them with protocol 2, which writes bytes as a call to _codecs.encode: about 30 bytes
-    more a posting) and whole-number weights as ints; W3TermInfo.from_bytes reads it."""
+    """W3's term info, written shorter where most terms are:
+
+    - a term in one document (most of a record's codes, numbers and 4-grams) is 8 bytes and
+      its value: a flag (ONE_VALUE or ONE_NO_VALUE), the length bytes, the docnum and the
+      weight, the rest derived from them (W3 writes 23 bytes of statistics and a pickle);
+    - other inline postings are pickled with the highest protocol (W3 pickles them with
+      protocol 2, which writes bytes as a call to _codecs.encode: about 30 bytes more a
+      posting), whole-number weights as ints.
+    _TermsReader reads them with from_bytes()."""
 
     def set_inlined(self, ids, weights, values):
         self._inlined = (tuple(ids), tuple(int(w) if w.is_integer() else w for w in weights),
@@ -90,12 +111,72 @@ class _TermInfo(W3TermInfo):
     def to_bytes(self):
         if not self.is_inlined():
             return super().to_bytes()
+        ids, weights, values = self._inlined
+        if len(ids) == 1 and type(weights[0]) is int and 0 < weights[0] < 256:
+            head = _ONE_POSTING.pack(ONE_VALUE if values else ONE_NO_VALUE,
+                                     length_to_byte(self._minlength or 0),
+                                     length_to_byte(self._maxlength), ids[0], weights[0])
+            return head + (values[0] if values else b"")
         inlined, self._inlined = self._inlined, ()
         try:  # the struct part, then the postings (W3 tells them apart by the flag)
             head = super().to_bytes()
         finally:
             self._inlined = inlined
         return head[:self._struct.size] + dumps(inlined, HIGHEST_PROTOCOL)
+
+    @classmethod
+    def from_bytes(cls, s):
+        if s[0] not in (ONE_VALUE, ONE_NO_VALUE):
+            return super().from_bytes(s)
+        flag, shortest, longest, docnum, weight = _ONE_POSTING.unpack_from(s)
+        info = cls()
+        info._weight = info._maxweight = float(weight)
+        info._df = 1
+        info._minlength, info._maxlength = byte_to_length(shortest), byte_to_length(longest)
+        info._minid = info._maxid = docnum
+        info._inlined = ((docnum,), (weight,),
+                         (bytes(s[_ONE_POSTING.size:]),) if flag == ONE_VALUE else ())
+        return info
+
+
+class _FieldCursor(W3FieldCursor):
+    def term_info(self):
+        if self._pos is None:
+            return None
+        return _TermInfo.from_bytes(self._tindex.dbfile.get(self._datapos, self._datalen))
+
+
+class _TermsReader(W3TermsReader):
+    """W3's terms reader, reading term infos with _TermInfo.from_bytes (W3's reads the
+    statistics of a term at fixed offsets, which a term of one document does not have)."""
+
+    def cursor(self, fieldname, fieldobj):
+        return _FieldCursor(self._tindex, fieldname, self._keycoder, self._keydecoder,
+                            fieldobj)
+
+    def items(self):
+        return ((self._keydecoder(key), _TermInfo.from_bytes(value))
+                for key, value in self._tindex.items())
+
+    def items_from(self, fieldname, prefix):
+        return ((self._keydecoder(key), _TermInfo.from_bytes(value))
+                for key, value in self._tindex.items_from(self._keycoder(fieldname, prefix)))
+
+    def _info(self, fieldname, tbytes):
+        """Raises KeyError for a term the segment does not hold."""
+        return _TermInfo.from_bytes(self._tindex[self._keycoder(fieldname, tbytes)])
+
+    def term_info(self, fieldname, tbytes):
+        try:
+            return self._info(fieldname, tbytes)
+        except KeyError:
+            raise TermNotFound(f"No term {fieldname}:{tbytes!r}") from None
+
+    def frequency(self, fieldname, tbytes):
+        return self._info(fieldname, tbytes).weight()
+
+    def doc_frequency(self, fieldname, tbytes):
+        return self._info(fieldname, tbytes).doc_frequency()
 
 
 class _PostingsWriter(W3PostingsWriter):
@@ -142,7 +223,31 @@ class _PostingsWriter(W3PostingsWriter):
         return super().finish_postings()
 
 
+class _TermTable(OrderedHashWriter):
+    """Whoosh's term file, its hash tables 4/5 full instead of half: a term costs one 12-byte
+    slot and a quarter instead of two. Whoosh's reader takes each table's size from the file
+    and probes until it meets an empty slot, which a table less than full always has."""
+
+    def _write_hashes(self):
+        for entries in self.buckets:
+            slots = len(entries) + len(entries) // 4 + 1 if entries else 0
+            self.directory.append((self.dbfile.tell(), slots))
+            table = [None] * slots
+            for hashval, position in entries:
+                slot = (hashval >> 8) % slots
+                while table[slot] is not None:
+                    slot = (slot + 1) % slots
+                table[slot] = (hashval, position)
+            self.dbfile.write(b"".join(_POINTER.pack(*entry) if entry else _EMPTY_SLOT
+                                       for entry in table))
+
+
 class _FieldWriter(W3FieldWriter):
+    def __init__(self, codec, storage, segment):
+        super().__init__(codec, storage, segment)
+        self._tindex.__class__ = _TermTable  # made by W3's __init__, nothing written yet but
+        # its header, which is the same
+
     def start_term(self, btext):
         if self._postwriter is None:
             raise Exception("Called start_term before start_field")

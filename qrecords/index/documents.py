@@ -81,7 +81,6 @@ def documents(form: Form, number: str, versions: list[dict], current_version: in
         data = row["data"]
         texts = field_texts(form, data)
         doc = {
-            "key": f"{number}#{row['version']}",
             "number": number,
             "version": row["version"],
             "current": row["version"] == current_version,

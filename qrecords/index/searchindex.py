@@ -29,7 +29,8 @@ from ..faults import fault_point
 STATE = "STATE.json"
 LOCK = ".lock"
 # What the documents and their analysis look like: an index of another format is rebuilt.
-FORMAT = 7  # 6: data_sha256 of a version with sensitive values leaves them out; 7: codec.py
+FORMAT = 8  # 6: data_sha256 of a version with sensitive values leaves them out; 7: codec.py;
+# 8: no `key` field (a document is its number and version), term tables 4/5 full
 
 
 class IndexBroken(QrecError):
@@ -59,7 +60,7 @@ def whoosh_schema():
     from .analysis import FieldsTokenizer, analyzer
     from .documents import ORDER_WIDTH
 
-    return Schema(key=ID(unique=True, stored=True), number=ID(stored=True), version=STORED(),
+    return Schema(number=ID(stored=True), version=STORED(),
                   current=BOOLEAN(stored=True), form=ID(stored=True), status=ID(stored=True),
                   date=ID(stored=True), title=STORED(), data_sha256=STORED(),
                   customer=text_field(analyzer(compound=False), multitoken_query="phrase"),

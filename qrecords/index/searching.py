@@ -116,23 +116,21 @@ def compare_index(index, store, source) -> dict:
     if state is None:
         raise IndexBroken("the search index is missing; run `qrec index rebuild`")
     damaged = damaged_files(index.folder / f"g{state['generation']}", state["files"])
-    expected = {}
-    for number in source.all_numbers():
-        for doc in source.documents(number):
-            expected[doc["key"]] = doc
+    expected = {(doc["number"], doc["version"]): doc
+                for docs in source.documents_of(source.all_numbers()).values() for doc in docs}
     differences = []
     try:
         with index.open(state["generation"]).searcher() as searcher:
-            held = {fields["key"]: fields for fields in searcher.all_stored_fields()}
+            held = {(fields["number"], fields["version"]): fields
+                    for fields in searcher.all_stored_fields()}
     except Exception as exc:  # Whoosh raises many kinds for a damaged segment
         if not damaged:
             raise IndexBroken(f"the search index is unreadable ({type(exc).__name__}); run "
                               "`qrec index rebuild`") from None
         return {"pending": store.changes_after(state["applied"]), "documents": 0,
                 "differences": [], "damaged": damaged}
-    for key in sorted(expected.keys() | held.keys(), key=_key_order):
-        number, version = key.rsplit("#", 1)
-        want, have = expected.get(key), held.get(key)
+    for number, version in sorted(expected.keys() | held.keys()):
+        want, have = expected.get((number, version)), held.get((number, version))
         if have is None:
             problem = "missing from the index"
         elif want is None:
@@ -144,11 +142,6 @@ def compare_index(index, store, source) -> dict:
             if not stale:
                 continue
             problem = "; ".join(stale)
-        differences.append({"number": number, "version": int(version), "problem": problem})
+        differences.append({"number": number, "version": version, "problem": problem})
     return {"pending": store.changes_after(state["applied"]),
             "documents": len(held), "differences": differences, "damaged": damaged}
-
-
-def _key_order(key: str):
-    number, version = key.rsplit("#", 1)
-    return number, int(version)

@@ -40,9 +40,6 @@ class CatalogSource:
     def all_numbers(self) -> list[str]:
         return self.store.record_numbers()
 
-    def documents(self, number: str) -> list[dict]:
-        return self.documents_of([number])[number]
-
     def documents_of(self, numbers: list[str]) -> dict[str, list[dict]]:
         """{number: its index documents} ([] for a record disposed of: its documents leave
         the index), read BATCH records at a time: two catalog statements a batch, not two a

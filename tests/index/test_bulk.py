@@ -27,7 +27,8 @@ def _contents(folder) -> dict:
 
     with whoosh_index.open_dir(str(folder)).searcher() as searcher:
         reader = searcher.reader()
-        keys = {docnum: fields["key"] for docnum, fields in reader.iter_docs()}
+        keys = {docnum: (fields["number"], fields["version"])
+                for docnum, fields in reader.iter_docs()}
         stored = {keys[docnum]: fields for docnum, fields in reader.iter_docs()}
         lengths = {(keys[docnum], name): reader.doc_field_length(docnum, name)
                    for docnum in keys for name in ("content", "customer", "fields")}

@@ -31,8 +31,8 @@ def _write_index(folder, schema, source, options) -> int:
     folder.mkdir(parents=True)
     ix = whoosh_index.create_in(str(folder), schema)
     writer = ix.writer(**options)
-    for number in source.all_numbers():
-        for doc in source.documents(number):
+    for docs in source.documents_of(source.all_numbers()).values():
+        for doc in docs:
             writer.add_document(**doc)
     writer.commit()
     return sum(path.stat().st_size for path in folder.iterdir())
@@ -44,7 +44,7 @@ def _corpus(ws, *sizes) -> list[str]:
 
 
 def test_an_index_written_by_the_previous_format_is_rebuilt_with_one_line(ws):
-    from qrecords.index.searchindex import STATE, whoosh_schema
+    from qrecords.index.searchindex import FORMAT, STATE, whoosh_schema
 
     number = _corpus(ws, 1, 0, 0)[0]
     source, folder = ws.index_source(), ws.index.folder
@@ -63,7 +63,7 @@ def test_an_index_written_by_the_previous_format_is_rebuilt_with_one_line(ws):
         "Warning: the search index was missing (or of an older format): rebuilt it from the "
         "catalog (1 records)"]
     state = json.loads((folder / STATE).read_text())
-    assert state["format"] == 7 and state["generation"] == 10
+    assert state["format"] == FORMAT and state["generation"] == 10
 
 
 def test_a_term_of_few_records_has_its_postings_inline_and_is_found(ws):
@@ -106,7 +106,7 @@ def test_positions_past_65535_are_kept_for_phrases(tmp_path):
     writer = ix.writer(**writer_options())
     far = " ".join(["filler"] * 70000)
     for n, content in enumerate([f"{far} alpha beta", f"alpha {far} beta", "beta alpha"]):
-        writer.add_document(key=f"D-{n}#1", number=f"D-{n}", version=1, current=True,
+        writer.add_document(number=f"D-{n}", version=1, current=True,
                             form="complaint", status="draft", date="2026-11-23", title="",
                             content=content, order=bytes(48))
     writer.commit()
@@ -153,3 +153,26 @@ def test_segments_with_inline_postings_are_merged(tmp_path):
     report = search.check_index(ws)
     assert report["differences"] == report["damaged"] == [] and not report["pending"]
     ws.close()
+
+
+def test_the_term_tables_are_four_fifths_full_and_every_term_is_found(ws):
+    """...and a term in one document takes 8 bytes and its value (W3: 23 and a pickle)."""
+    from whoosh.query import Term
+
+    _corpus(ws, 30, 10, 10)
+    api_search.rebuild_index(ws)
+    with ws.index.open().searcher() as searcher:
+        reader = searcher.reader()
+        table = reader._terms._tindex  # the segment's term file (Whoosh's OrderedHashReader)
+        terms = list(reader.all_terms())
+        slots = sum(count for _, count in table.tables)
+        assert len(terms) < slots <= len(terms) * 5 // 4 + 256  # W3 writes 2 slots a term
+        for field, term in terms:  # every one found through the hash tables
+            assert reader.term_info(field, term).doc_frequency() >= 1
+            assert (field, term) in reader
+        numbers = [(key, value) for key, value in table.items()
+                   if key[:2] == table.extras["fieldmap"]["number"].to_bytes(2, "big")]
+        assert len(numbers) == 50 and {len(value) for _, value in numbers} == {8}
+        for absent in ("不存在的词", "zzzz", "cc-9999-000000"):
+            assert ("content", absent) not in reader
+            assert searcher.search(Term("content", absent)).is_empty()

@@ -126,7 +126,7 @@ def test_blocks_that_cannot_reach_the_best_hits_are_passed_over_and_the_hits_sta
             # long ones cannot reach the best (short) ones
             words = ["华东"] * rng.choice([1, 1, 1, 2]) + \
                 ["破损"] * (rng.randint(0, 2) if i < 40 else rng.randint(20, 60))
-            writer.add_document(key=f"{number}#1", number=number, version=1,
+            writer.add_document(number=number, version=1,
                                 current=rng.random() > 0.1, form="complaint",
                                 status="registered", date="2026-11-23", title=number,
                                 content=" ".join(rng.sample(words, len(words))),

@@ -170,11 +170,12 @@ def test_index_check_names_every_difference_and_rebuild_repairs_them(ws, run):
 
     ix = index.open_dir(str(ws.root / "index" / f"g{ws.index.state()['generation']}"))
     with ix.writer() as writer:
-        writer.delete_by_term("key", "CC-2611-01#1")
-        writer.update_document(key="CC-2611-02#1", number="CC-2611-02", version=1,
-                               current=True, form="complaint", status="approved",
-                               date="2026-11-16", title="x", data_sha256="0" * 64)
-        writer.add_document(key="CC-2611-99#1", number="CC-2611-99", version=1, current=True,
+        writer.delete_by_term("number", "CC-2611-01")
+        writer.delete_by_term("number", "CC-2611-02")
+        writer.add_document(number="CC-2611-02", version=1, current=True, form="complaint",
+                            status="approved", date="2026-11-16", title="x",
+                            data_sha256="0" * 64)
+        writer.add_document(number="CC-2611-99", version=1, current=True,
                             form="complaint", status="draft", date="2026-11-16", title="x",
                             data_sha256="0" * 64)
     result = run("index", "check")
