@@ -213,3 +213,43 @@ def test_a_number_pattern_of_a_form_whose_schema_was_removed(root):
         "schemas/complaint_v2.yaml: number_pattern: 编号规则重复 'CC-{yy}{mm}-{seq:02}' is also "
         "the pattern of form complaint (rev A/0 in the catalog, its schema removed): their "
         "record numbers would collide"]
+
+
+def test_check_names_a_frozen_form_edited_without_a_new_revision(root):
+    """Review 18b: `forms check` passed a frozen form edited in place, which `forms issue`
+    and `new` then refused; it names the same problem, in one line."""
+    issued = qrec(root, "forms", "issue", "complaint", "--to", "sales")
+    assert issued.returncode == 0, issued.stderr
+    schema = root / "schemas" / "complaint.yaml"
+    schema.write_text(schema.read_text(encoding="utf-8").replace("客户名称", "顾客名称"),
+                      encoding="utf-8")
+    refusal = ("表单已冻结，修改须换修订版本 form complaint rev A/0 was changed after records "
+               "were made with it (schemas/complaint.yaml or templates/complaint.docx); a "
+               "controlled form that changes needs a new revision: edit `revision:` in its "
+               "schema")
+    checked = qrec(root, "forms", "check", "complaint")
+    assert checked.returncode == 1, checked.stdout
+    assert checked.stdout.startswith(f"✗ complaint\n    错误 error: {refusal}\n")
+    assert json.loads(qrec(root, "forms", "check", "complaint", "--json").stdout)[
+        "complaint"]["errors"] == [refusal]
+    issued = qrec(root, "forms", "issue", "complaint", "--to", "sales")
+    assert issued.returncode == 1 and issued.stderr == f"Error: {refusal}\n"
+
+    schema.write_text(schema.read_text(encoding="utf-8").replace("revision: A/0", "revision: A/1"),
+                      encoding="utf-8")
+    assert qrec(root, "forms", "check", "complaint").returncode == 0
+
+
+def test_every_place_naming_an_undefined_department_is_listed_at_once(root):
+    """Review 18b: a department named by a state holder hid the same department named by the
+    holder field's choices (and by later states) until the first place was fixed."""
+    settings = root / "qrecords.yaml"
+    settings.write_text(settings.read_text(encoding="utf-8").replace(
+        "\n  quality: {zh: 质量部", "\n  qa: {zh: 质量部", 1), encoding="utf-8")
+    checked = qrec(root, "forms", "check", "complaint", "--json")
+    assert checked.returncode == 1
+    places = [e.split(": 部门未定义")[0].removeprefix("schemas/complaint.yaml: workflow: ")
+              for e in json.loads(checked.stdout)["complaint"]["errors"] if "部门未定义" in e]
+    assert places == ["state 'registered' holder", "state 'investigating' holder",
+                      "state 'countermeasure' holder field:responsible_department "
+                      "(choice 'quality')", "state 'decided' holder"]

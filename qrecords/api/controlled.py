@@ -22,7 +22,8 @@ from ..render.pdf import PdfFailed, PdfUnavailable, make_pdf
 from ..workspace import Workspace
 from .form_revisions import RETIRED, refuse_retired
 from .keys import pdf_key
-from .versions import free_text, freeze_revision, later_frozen
+from .form_check import later_frozen
+from .versions import free_text, freeze_revision
 
 MAX_COPIES = 200
 ISSUED, RETURNED = "form.issued", "form.copy_returned"

@@ -5,7 +5,7 @@ finds what would otherwise fail or misprint in use. Errors: a broken schema, a t
 tracked changes or comments, placeholders that are no field, required fields the template
 leaves out, a template that fails when filled in with sample data of every field type, a
 number pattern another form has, roles, limits and departments the settings do not define,
-and fields a report relies on. Warnings: optional fields the template leaves out.
+fields a report relies on, and a frozen revision changed without a new revision label. Warnings: optional fields the template leaves out.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from ..render.context import build_context
 from ..render.docx import render_docx, template_names
 from ..render.template_marks import marks_problem
 from ..workspace import Workspace
+from .verify_forms import FROZEN, revision_sha256
 
 # What a template may use of the context besides the fields (render/context.py).
 CONTEXT_ATTRIBUTES = {
@@ -59,14 +60,17 @@ class FormCheck(TypedDict):
 
 
 def check_form(ws: Workspace, form_id: str) -> FormCheck:
-    """Every problem of a form, one line each naming the file: schema, template file, tracked
+    """Every problem of a form, one line each naming the file: schema, template file, a frozen
+    revision changed without a new revision label (what `new` and `forms issue` refuse), tracked
     changes, placeholders, a trial fill-in with sample data, number pattern, workflow roles,
     limits and departments, the fields reports need (errors); optional fields the template
     leaves out (warnings). Both lists empty when sound. Raises NotFound for an unknown form."""
     try:
         form = ws.forms.current(form_id)
         template = ws.forms.template(form)
-        errors = template_problems(form, template)
+        frozen = frozen_problem(ws, form, template)
+        errors = [frozen] if frozen else []
+        errors += template_problems(form, template)
         errors += trial_problems(ws, form, template)
     except FormError as exc:
         return {"errors": str(exc).splitlines(), "warnings": []}
@@ -75,6 +79,44 @@ def check_form(ws: Workspace, form_id: str) -> FormCheck:
             f"schemas/{form.id}.yaml: report {report}: {problem}"
             for report in reports_of(form.id) for problem in missing_fields(report, form)]
     return {"errors": errors, "warnings": unprinted_fields(form, template)}
+
+
+def later_frozen(ws: Workspace, form_id: str, revision: str) -> str | None:
+    """The form's latest frozen revision label when `revision` was frozen before it (the
+    schema went back to an older revision), else None. One catalog read."""
+    order = [e["detail"]["revision"] for e in ws.catalog.events_by_action([FROZEN])
+             if e["detail"].get("form") == form_id]
+    if revision not in order or order[-1] == revision:
+        return None
+    return order[-1]
+
+
+def went_back(form: Form, later: str) -> str:
+    """The one line refusing a schema set back to an older frozen revision."""
+    return (f"schemas/{form.id}.yaml: 修订版本只能向前 revision {form.revision} was frozen "
+            f"before {later}; revisions only move forward: give the schema a new revision "
+            f"label (not {form.revision})")
+
+
+def frozen_problem(ws: Workspace, form: Form, template: bytes,
+                   frozen: dict | None = None) -> str | None:
+    """The one line refusing the form's current schema and template (`template`, its bytes)
+    against the catalog's frozen copy of its revision (`frozen`, the catalog row when the
+    caller has read it): the schema set back to an older frozen revision, or the revision
+    changed since it was frozen without a new revision label. None when it is not frozen
+    yet or unchanged."""
+    frozen = frozen or ws.catalog.form_revision(form.id, form.revision)
+    if frozen is None:
+        return None
+    later = later_frozen(ws, form.id, form.revision)
+    if later:
+        return went_back(form, later)
+    if frozen["sha256"] != revision_sha256(form.source, template):
+        return (f"表单已冻结，修改须换修订版本 form {form.id} rev {form.revision} was changed "
+                f"after records were made with it (schemas/{form.id}.yaml or "
+                f"templates/{form.template}); a controlled form that changes needs a new "
+                "revision: edit `revision:` in its schema")
+    return None
 
 
 def trial_problems(ws: Workspace, form: Form, template: bytes) -> list[str]:
@@ -139,28 +181,28 @@ def _pattern_problems(ws: Workspace, form: Form) -> list[str]:
 def _department_problems(ws: Workspace, form: Form) -> list[str]:
     """Departments the workflow hands a case to or has sign off that qrecords.yaml does not
     define: a state's holder (an id, or every choice of the field it names) and the key
-    choices of a sign-off table."""
-    named: dict[str, str] = {}  # department id -> where the form names it
+    choices of a sign-off table; one line per place that names one, so every place to
+    change is listed at once."""
+    named: list[tuple[str, str]] = []  # (department id, where the form names it), each place
     for state in form.workflow.states:
         if not state.holder:
             continue
         if state.holder.startswith("field:"):
             field = form.field(state.holder[len("field:"):])
-            for choice in field.choices if field and field.type == "choice" else ():
-                named.setdefault(choice.id, f"state '{state.id}' holder {state.holder} "
-                                 f"(choice '{choice.id}')")
+            named += [(choice.id, f"state '{state.id}' holder {state.holder} "
+                       f"(choice '{choice.id}')")
+                      for choice in (field.choices if field and field.type == "choice" else ())]
         else:
-            named.setdefault(state.holder, f"state '{state.id}' holder")
+            named.append((state.holder, f"state '{state.id}' holder"))
     for signoff in form.workflow.signoffs:
         table = form.field(signoff.table)
         key = table.column(signoff.key) if table else None
-        for choice in key.choices if key else ():
-            named.setdefault(choice.id, f"sign-off '{signoff.id}' ({signoff.table}."
-                             f"{signoff.key} choice '{choice.id}')")
+        named += [(choice.id, f"sign-off '{signoff.id}' ({signoff.table}.{signoff.key} "
+                   f"choice '{choice.id}')") for choice in (key.choices if key else ())]
     known = ws.settings.departments
     return [f"schemas/{form.id}.yaml: workflow: {place}: 部门未定义 department '{dept}' is not "
             f"defined in qrecords.yaml (departments:){suggest(dept, known)}"
-            for dept, place in named.items() if dept not in known]
+            for dept, place in dict.fromkeys(named) if dept not in known]
 
 
 def _workflow_problems(ws: Workspace, form: Form) -> list[str]:

@@ -25,7 +25,7 @@ from ..render.finish import VOID_MARK
 from ..render.glyphs import glyph_notices
 from ..workspace import Workspace
 from .anchors import version_anchor
-from .form_check import template_problems, trial_problems
+from .form_check import frozen_problem, template_problems, trial_problems
 from .keys import version_key
 from .pdfs import try_pdf
 from .verify_forms import FROZEN, revision_sha256
@@ -76,23 +76,6 @@ def free_text(text: str | None, param: str) -> str | None:
     return text
 
 
-def later_frozen(ws: Workspace, form_id: str, revision: str) -> str | None:
-    """The form's latest frozen revision label when `revision` was frozen before it (the
-    schema went back to an older revision), else None. One catalog read."""
-    order = [e["detail"]["revision"] for e in ws.catalog.events_by_action([FROZEN])
-             if e["detail"].get("form") == form_id]
-    if revision not in order or order[-1] == revision:
-        return None
-    return order[-1]
-
-
-def went_back(form: Form, later: str) -> str:
-    """The one line refusing a schema set back to an older frozen revision."""
-    return (f"schemas/{form.id}.yaml: 修订版本只能向前 revision {form.revision} was frozen "
-            f"before {later}; revisions only move forward: give the schema a new revision "
-            f"label (not {form.revision})")
-
-
 def freeze_revision(ws: Workspace, form: Form, template: bytes) -> int:
     """The catalog's copy of this form revision (inside catalog.write()); made by its first
     record. A revision that changed after records were made with it is refused: it needs a
@@ -123,15 +106,9 @@ def freeze_revision(ws: Workspace, form: Form, template: bytes) -> int:
                                     "revision_id": revision_id, "sha256": digest})
         ws.forms.remember(revision_id, form, template)
         return revision_id
-    later = later_frozen(ws, form.id, form.revision)
-    if later:
-        raise FormError(went_back(form, later))
-    if frozen["sha256"] != digest:
-        raise FormError(
-            f"表单已冻结，修改须换修订版本 form {form.id} rev {form.revision} was changed "
-            f"after records were made with it (schemas/{form.id}.yaml or "
-            f"templates/{form.template}); a controlled form that changes needs a new "
-            "revision: edit `revision:` in its schema")
+    problem = frozen_problem(ws, form, template, frozen)
+    if problem:
+        raise FormError(problem)
     ws.forms.remember(frozen["id"], form, template)
     return frozen["id"]
 
