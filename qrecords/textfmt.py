@@ -36,20 +36,23 @@ def clip(text: str, cells: int) -> str:
     return text  # not reached: the whole text is wider than cells
 
 
-def table(headers: list[str], rows: list[list[str]], max_width: int | None = None) -> str:
+def table(headers: list[str], rows: list[list[str]], max_width: int | None = None,
+          whole: frozenset[int] = frozenset({0})) -> str:
     """Rows aligned under their headers, two spaces between columns. With `max_width`
     (terminal cells), the widest columns are narrowed until the lines fit (none below
-    MIN_COLUMN cells, the first — the number or id a row is known by — never) and the cells
-    cut with … (CJK characters count two cells); columns that still do not fit are left out
-    from the right, and a last line says how many."""
+    MIN_COLUMN cells; the columns at the indexes `whole` never, by default the first — the
+    number or id a row is known by) and the cells cut with … (CJK characters count two
+    cells); columns that still do not fit are left out from the right, and a last line says
+    how many. Without `max_width` (a file or a pipe) no cell is cut."""
     cells = [headers] + [[str(c) for c in row] for row in rows]
     widths = [max(width(row[i]) for row in cells) for i in range(len(headers))]
     hidden = 0
     if max_width is not None:
-        while len(widths) > 1 and sum(_floors(widths)) + 2 * (len(widths) - 1) > max_width:
+        while len(widths) > 1 and \
+                sum(_floors(widths, whole)) + 2 * (len(widths) - 1) > max_width:
             widths.pop()
             hidden += 1
-        widths = _fitted(widths, max_width)
+        widths = _fitted(widths, max_width, whole)
         cells = [[c if width(c) <= w else clip(c, w) for c, w in zip(row, widths)]
                  for row in cells]
     lines = ["  ".join(pad(c, w) for c, w in zip(row, widths)).rstrip() for row in cells]
@@ -62,15 +65,16 @@ def table(headers: list[str], rows: list[list[str]], max_width: int | None = Non
 MIN_COLUMN = 10  # cells a narrowed column keeps: a date, a number (narrower ones stay so)
 
 
-def _floors(widths: list[int]) -> list[int]:
-    return [widths[0]] + [min(w, MIN_COLUMN) for w in widths[1:]]
+def _floors(widths: list[int], whole: frozenset[int]) -> list[int]:
+    return [w if i in whole else min(w, MIN_COLUMN) for i, w in enumerate(widths)]
 
 
-def _fitted(widths: list[int], max_width: int) -> list[int]:
+def _fitted(widths: list[int], max_width: int, whole: frozenset[int]) -> list[int]:
     """Column widths whose line (two cells between columns) fits `max_width`, narrowing the
-    widest column one cell at a time; as close as MIN_COLUMN allows when it cannot fit."""
+    widest column one cell at a time (those at the indexes `whole` never); as close as
+    MIN_COLUMN allows when it cannot fit."""
     widths = list(widths)
-    floors = _floors(widths)
+    floors = _floors(widths, whole)
     while sum(widths) + 2 * (len(widths) - 1) > max_width:
         widest = max(range(len(widths)), key=lambda i: widths[i] - floors[i])
         if widths[widest] <= floors[widest]:

@@ -19,9 +19,18 @@ def terminal_width() -> int | None:
     return shutil.get_terminal_size().columns if sys.stdout.isatty() else None
 
 
-def table(headers: list[str], rows: list[list[str]]) -> str:
-    """An aligned table (textfmt.table) that fits the terminal's width."""
-    return textfmt.table(headers, rows, terminal_width())
+def table(headers: list[str], rows: list[list[str]],
+          whole: frozenset[int] = frozenset({0})) -> str:
+    """An aligned table (textfmt.table) that fits the terminal's width (the columns at the
+    indexes `whole` never cut); to a file or a pipe every cell whole."""
+    return textfmt.table(headers, rows, terminal_width(), whole)
+
+
+def cell(text: str, cells: int) -> str:
+    """`text` on one line for a table cell: at a terminal cut to `cells` cells with …
+    (textfmt.clip), to a file or a pipe whole (README: "Output to a file or a pipe keeps every
+    cell whole")."""
+    return clip(text, cells) if terminal_width() is not None else " ".join(text.split())
 
 
 def forms_table(forms: list[dict]) -> str:
@@ -136,10 +145,12 @@ def preview_text(preview: dict, form: Form) -> str:
 
 def history_text(number: str, story: list[dict]) -> str:
     rows = [[str(v["version"]), v["created_at"], v["effective_date"], v["author_name"],
-             clip(v["what"], 30), v["status_label"], clip(v["reason"] or "", 30),
-             clip(", ".join(v["changed"]), 40), _signed(v.get("signature"))] for v in story]
+             cell(v["what"], 30), v["status_label"], cell(v["reason"] or "", 30),
+             cell(", ".join(v["changed"]), 40), _signed(v.get("signature"))] for v in story]
+    # The version and its time stay whole; the long texts take the cut (README).
     return f"{number}\n" + table(["VER", "AT (UTC)", "DATE", "BY", "STEP", "STATUS",
-                                  "REASON / COMMENT", "CHANGED", "签名 SIGNED"], rows)
+                                  "REASON / COMMENT", "CHANGED", "签名 SIGNED"], rows,
+                                 whole=frozenset({0, 1}))
 
 
 def _signed(signature: dict | None) -> str:
@@ -154,7 +165,7 @@ def diff_text(result: dict) -> str:
     head = f"{result['number']}: version {result['from']} → {result['to']}"
     if not result["changes"]:
         return head + "\n(no changes 无变化)"
-    rows = [[c["label"], clip(c["from"] or "—", 40), clip(c["to"] or "—", 40)]
+    rows = [[c["label"], cell(c["from"] or "—", 40), cell(c["to"] or "—", 40)]
             for c in result["changes"]]
     return head + "\n" + table(["FIELD", "FROM", "TO"], rows)
 
@@ -172,13 +183,13 @@ def search_text(found: dict, all_versions: bool) -> str:
     if not hits:
         return "No records found. 未找到记录。"
     rows = [[h["number"] + (f" v{h['version']}" if all_versions else ""), h["form"],
-             clip(h["title"], 34), h["status_label"], h["date"], h["retention_until"] or ""]
+             cell(h["title"], 34), h["status_label"], h["date"], h["retention_until"] or ""]
             for h in hits]
     lines = table(["NUMBER", "FORM", "TITLE", "STATUS", "DATE", "KEPT UNTIL 保存至"],
                   rows).splitlines()
     out = lines[:2]  # heading and rule
     for line, hit in zip(lines[2:], hits):
-        out += [line, f"    {clip(hit['snippet'], 100)}"]
+        out += [line, f"    {cell(hit['snippet'], 100)}"]
     shown = f"{len(hits)} of {found['total']}" if found["total"] > len(hits) else str(len(hits))
     out.append(f"{shown} records 条记录")
     return "\n".join(out)
@@ -206,14 +217,14 @@ def actions_text(number: str, steps: list[dict]) -> str:
     if not steps:
         return f"{number}: no further steps (final state) 流程已结束"
     rows = [[s["action"], s["label"], s["to_label"], "ok" if s["problem"] is None
-             else clip(s["problem"].split(": ", 1)[-1], 60)] for s in steps]
+             else cell(s["problem"].split(": ", 1)[-1], 60)] for s in steps]
     return table(["ACTION", "STEP", "TO", "NOW"], rows)
 
 
 def overdue_text(cases: list[dict], files: bool = False) -> str:
     if not cases:
         return "No overdue cases. 无逾期案件。"
-    rows = [[c["number"], clip(c["title"], 30), c["status_label"], c["holder_label"] or "",
+    rows = [[c["number"], cell(c["title"], 30), c["status_label"], c["holder_label"] or "",
              c["due_date"], str(c["days_overdue"])] + ([c["reminder"]] if files else [])
             for c in cases]
     headers = ["NUMBER", "TITLE", "STEP", "HELD BY", "DUE", "DAYS LATE"]
@@ -263,7 +274,7 @@ def retention_due_text(rows: list[dict]) -> str:
     if not rows:
         return "Nothing is due to be destroyed or transferred. 无到期记录。"
     return table(["NUMBER", "FORM", "TITLE", "CLOSED", "ENDED 期满", "ACTION", "HOLD"],
-                 [[r["number"], r["form"], clip(r["title"], 30), r["closed_on"],
+                 [[r["number"], r["form"], cell(r["title"], 30), r["closed_on"],
                    r["retention_until"], ACTION_LABELS[r["action"]],
                    "on hold 保全" if r["on_hold"] else ""]
                   for r in rows]) + f"\n{len(rows)} records due 条到期"
@@ -282,7 +293,7 @@ def disposal_text(result: dict) -> str:
         ended = "KEPT UNTIL 保存至" if transfer else "ENDED 期满"
         out = table(["NUMBER", "FORM", "TITLE", ended, "THEN 期满处置" if transfer else
                      "ACTION", "FILES"],
-                    [[r["number"], r["form"], clip(r["title"], 30), r["retention_until"],
+                    [[r["number"], r["form"], cell(r["title"], 30), r["retention_until"],
                       ACTION_LABELS[r["then"] if transfer else r["action"]],
                       str(len(r["files"]))] for r in result["records"]])
         to = f" to {result['to']}" if transfer else ""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -151,3 +152,56 @@ def test_printed_tables_fit_the_terminal(root, args):
     assert any("…" in line for line in lines)  # long cells were cut, not wrapped
     whole = ok(qrec(root, *args))  # to a pipe: whole cells
     assert max(width(line) for line in whole.splitlines()) > 72
+
+
+LONG_COMMENT = "调查开始，请生产部、仓库提供出货记录和检验记录以便确认不良原因，并在三日内书面回复质量部"
+
+
+@pytest.fixture(scope="module")
+def investigated(tmp_path_factory) -> Path:
+    """A complaint under investigation, its step's comment longer than any cut."""
+    made = create_workspace(tmp_path_factory.mktemp("cells") / "ws", demo=True)
+    ok(qrec(made, "new", "complaint", "--set", "market=domestic", "--set",
+            "customer=苏州恒通机电有限公司华东区域销售服务中心", "--set", "quantity=40",
+            "--set", "description=包装破损，外箱压坏", "--set", "complaint_reason=包装不符合约定"))
+    ok(qrec(made, "do", "CC-2611-01", "investigate", "--comment", LONG_COMMENT,
+            user="zhaomin"))
+    return made
+
+
+def test_a_pipe_or_a_file_keeps_every_cell_whole(investigated, tmp_path):
+    """Review 18b: `history | cat`, `history > file` and `do | cat` cut long cells with …;
+    the README says output to a file or a pipe keeps every cell whole."""
+    piped = ok(qrec(investigated, "history", "CC-2611-01"))
+    assert LONG_COMMENT in piped and "…" not in piped
+    assert "开始调查 Start the investigation" in piped
+    out = tmp_path / "history.txt"
+    with out.open("w", encoding="utf-8") as handle:
+        written = subprocess.run([QREC, "-w", str(investigated), "--as", "lina", "history",
+                                  "CC-2611-01"], env=environment(), stdout=handle,
+                                 stderr=subprocess.PIPE, text=True)
+    assert written.returncode == 0, written.stderr
+    assert LONG_COMMENT in out.read_text(encoding="utf-8")
+    steps = ok(qrec(investigated, "do", "CC-2611-01", user="wangwen"))
+    assert "…" not in steps
+    assert "assign needs the role quality; wangwen has document_controller, privacy" in steps
+    found = ok(qrec(investigated, "search", "包装", "--status", "调查中"))
+    assert "苏州恒通机电有限公司华东区域销售服务中心" in found and "…" not in found
+
+
+def test_history_at_80_columns_keeps_the_time_whole_and_cuts_the_long_text(investigated):
+    child = pexpect.spawn(QREC, ["-w", str(investigated), "--as", "lina", "history",
+                                 "CC-2611-01"], env=environment(), encoding="utf-8",
+                          timeout=60, dimensions=(40, 80))
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before
+    lines = child.before.replace("\r", "").splitlines()
+    assert max(width(line) for line in lines) <= 80, lines
+    assert lines[1].split()[:3] == ["VER", "AT", "(UTC)"]
+    rows = [line for line in lines[3:] if line[:1].isdigit()]
+    assert len(rows) == 2
+    for row in rows:
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", row.split()[1]), row
+    assert LONG_COMMENT[:5] in rows[1] and LONG_COMMENT not in rows[1]
+    assert "…" in rows[1]
