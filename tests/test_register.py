@@ -146,9 +146,9 @@ def test_a_form_without_a_date_field_is_filed_by_the_day_records_were_made(
     ids = [c["id"] for c in printed["columns"]]
     # no deadline in this workflow, no date field; title fields lead the form's own fields
     assert "due_date" not in ids and "received_date" not in ids
-    assert ids[:8] == ["number", "created_on", "customer", "product", "status", "closed_on",
-                       "retention_until", "hold"]
-    assert ids[8] == "contract_no" and "specification" not in ids
+    assert ids[:9] == ["number", "created_on", "customer", "product", "status", "closed_on",
+                       "voided_on", "retention_until", "hold"]
+    assert ids[9] == "contract_no" and "specification" not in ids
     assert "department_reviews" not in ids
     rows = read_xlsx(out)[2]
     assert rows[0]["金额 Amount"] == 103800 and rows[0]["建档日期 Created"].month == 11

@@ -39,7 +39,8 @@ class DueRecord(TypedDict):
     form: str
     title: str
     status: str
-    closed_on: str | None
+    closed_on: str | None  # its first version not open (a void one too)
+    voided_on: str | None  # None unless void
     retention_from: str | None
     retention_until: str | None
     why: str  # the rule, e.g. "3 years after closure on 2026-01-15"
@@ -87,20 +88,21 @@ def status(ws: Workspace, form: str | None = None) -> list[RetentionStatus]:
 def due(ws: Workspace, form: str | None = None) -> list[DueRecord]:
     """Closed (or void) records whose retention period has ended, earliest first, held ones
     marked, each with the action its policy says (destroy or transfer): [{number, form,
-    title, status, closed_on, retention_from, retention_until, why, action, on_hold}];
-    only `form`'s when given (id or title, domain/names.py)."""
+    title, status, closed_on, voided_on, retention_from, retention_until, why, action,
+    on_hold}]; only `form`'s when given (id or title, domain/names.py)."""
     wanted = names.form_id(ws.forms.all_current(), form) if form is not None else None
     rows = []
     for row in ws.catalog.due_records(clock.today().isoformat()):
         if wanted is not None and row["form_id"] != wanted:
             continue
         form, _ = ws.forms.frozen(row["form_revision_id"])
+        void = form.workflow.state(row["status"]).void
         rows.append({"number": row["number"], "form": row["form_id"], "title": row["title"],
                      "status": row["status"], "closed_on": row["closed_on"],
+                     "voided_on": row["retention_from"] if void else None,
                      "retention_from": row["retention_from"],
                      "retention_until": row["retention_until"],
-                     "why": retention.explain(form.retention, row["retention_from"],
-                                              form.workflow.state(row["status"]).void),
+                     "why": retention.explain(form.retention, row["retention_from"], void),
                      "action": form.retention.action, "on_hold": row["on_hold"]})
     return rows
 

@@ -72,8 +72,9 @@ class Disposition(TypedDict):
     dry_run: bool
     to: str | None  # the archive a transfer went to
     records: list[dict]  # per record: number, form, form_title, form_revision, title,
-    # created_at, closed_on, retention_from, retention_until, why, action, then (the
-    # policy's action at retention_until), versions, files {key: sha256}
+    # created_at, closed_on (its first version not open, a void one too), voided_on (None
+    # unless void), retention_from, retention_until, why, action, then (the policy's action
+    # at retention_until), versions, files {key: sha256}
     skipped: list[dict]  # {number, why}: what --due left alone (held, or the other action)
     docx: str | None  # where the list is
     pdf: str | None
@@ -236,6 +237,7 @@ def _planned(ws: Workspace, kind: Kind, number: str, today: str) -> dict:
     item = {"number": number, "form": form.id, "form_title": str(form.title),
             "form_revision": form.revision, "title": record["title"],
             "created_at": record["created_at"], "closed_on": record["closed_on"],
+            "voided_on": start if void else None,
             "retention_from": start, "retention_until": until,
             "why": retention.explain(policy, start, void) if start else "",
             "action": kind.action, "then": policy.action,

@@ -2,8 +2,8 @@
 
 Columns, headed in both languages: record number, the day it was made, the form's date field
 (what --from/--to filter on; without one, the day it was made), customer, product (when the
-form has a `product` field), status, due date (when the workflow has a deadline), closed on,
-retained until, hold; then the form's other one-line fields, its title fields first and the
+form has a `product` field), status, due date (when the workflow has a deadline), closed on
+(a void record's only when it closed before it was voided), voided on, retained until, hold; then the form's other one-line fields, its title fields first and the
 rest in schema order. Long text and tables stay on the form unless asked for (`long_text`,
 or named among the chosen columns). A View chooses the columns (by id, field label or
 heading, in the order given; the record number always first) and the order of the rows.
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Callable, TypedDict
 
 from .. import clock
-from ..domain import names, workflow_rules
+from ..domain import names, retention, workflow_rules
 from ..domain.fields import MASK
 from ..domain.forms import Form
 from ..errors import QrecError
@@ -156,6 +156,7 @@ def register_columns(form: Form, long_text: bool = False) -> list[Column]:
     if form.workflow.deadline is not None:
         columns.append(Column("due_date", "期限 Due date", "date"))
     columns += [Column("closed_on", "关闭日期 Closed on", "date"),
+                Column("voided_on", "作废日期 Voided on", "date"),
                 Column("retention_until", "保存至 Retained until", "date"),
                 Column("hold", "冻结 Hold")]
     rest = list(form.title_fields) + [f.id for f in form.fields if f.id not in form.title_fields]
@@ -245,10 +246,13 @@ def register_rows(ws, form: Form, columns: list[Column], privacy: bool,
         if (date_from and day < date_from) or (date_to and day > date_to):
             continue
         due = workflow_rules.due_date(frozen.workflow, data)
+        closed_on, voided_on = retention.closed_and_voided(
+            record["closed_on"], record["retention_from"],
+            frozen.workflow.state(record["status"]).void)
         row = {"number": record["number"], "created_on": record["created_on"],
                "status": frozen.workflow.label(record["status"]),
-               "due_date": due.isoformat() if due else None,
-               "closed_on": record["closed_on"], "retention_until": record["retention_until"],
+               "due_date": due.isoformat() if due else None, "closed_on": closed_on,
+               "voided_on": voided_on, "retention_until": record["retention_until"],
                "hold": YES if record["on_hold"] else NO}
         revealed = []
         for column in columns:

@@ -343,8 +343,9 @@ class PostgresCatalog(PostgresIdentity, Catalog):
 
     def form_records(self, form_id: str) -> list[dict]:
         rows = self._x(
-            "SELECT r.number, r.form_revision_id, r.status, r.closed_on, r.retention_until, "
-            "r.on_hold, first.effective_date AS created_on, v.data FROM records r "
+            "SELECT r.number, r.form_revision_id, r.status, r.closed_on, r.retention_from, "
+            "r.retention_until, r.on_hold, first.effective_date AS created_on, v.data "
+            "FROM records r "
             "JOIN versions v ON v.record_id = r.id AND v.version = r.current_version "
             "JOIN versions first ON first.record_id = r.id AND first.version = 1 "
             "WHERE r.form_id = %s ORDER BY r.id", (form_id,)).fetchall()

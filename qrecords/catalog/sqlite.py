@@ -397,11 +397,12 @@ class SqliteCatalog(SqliteIdentity, Catalog):
 
     def form_records(self, form_id: str) -> list[dict]:
         """Every record of a form, oldest first: number, form_revision_id, status, closed_on,
-        retention_until, on_hold, created_on (the effective date of version 1) and the data
+        retention_from, retention_until, on_hold, created_on (the effective date of version 1) and the data
         of its current version."""
         rows = self._db.execute(
-            "SELECT r.number, r.form_revision_id, r.status, r.closed_on, r.retention_until, "
-            "r.on_hold, first.effective_date AS created_on, v.data FROM records r "
+            "SELECT r.number, r.form_revision_id, r.status, r.closed_on, r.retention_from, "
+            "r.retention_until, r.on_hold, first.effective_date AS created_on, v.data "
+            "FROM records r "
             "JOIN versions v ON v.record_id = r.id AND v.version = r.current_version "
             "JOIN versions first ON first.record_id = r.id AND first.version = 1 "
             "WHERE r.form_id = ? ORDER BY r.id", (form_id,)).fetchall()

@@ -273,14 +273,32 @@ def retention_status_text(rows: list[dict]) -> str:
 def retention_due_text(rows: list[dict]) -> str:
     if not rows:
         return "Nothing is due to be destroyed or transferred. 无到期记录。"
-    return table(["NUMBER", "FORM", "TITLE", "CLOSED", "ENDED 期满", "ACTION", "HOLD"],
-                 [[r["number"], r["form"], cell(r["title"], 30), r["closed_on"],
+    return table(["NUMBER", "FORM", "TITLE", "CLOSED/VOID 结案/作废", "ENDED 期满", "ACTION",
+                  "HOLD"],
+                 [[r["number"], r["form"], cell(r["title"], 30), _ended(r),
                    r["retention_until"], ACTION_LABELS[r["action"]],
                    "on hold 保全" if r["on_hold"] else ""]
                   for r in rows]) + f"\n{len(rows)} records due 条到期"
 
 
 ACTION_LABELS = {"destroy": "销毁 destroy", "transfer": "移交 transfer"}
+
+
+def _ended(record: dict) -> str:
+    """A listed record's closure, or '作废 Void' and the day it was voided, on one line."""
+    from ..render.letters import ended_text
+
+    return " ".join(ended_text(record).split("\n"))
+
+
+def _kept_and_then(record: dict, transfer: bool) -> list[str]:
+    """The retention date and the action of a disposed-of record's row; a record transferred
+    because its retention here ended says that it ended, not a transfer still to come."""
+    if not transfer:
+        return [record["retention_until"], ACTION_LABELS[record["action"]]]
+    if record["then"] == "transfer":
+        return [f"{record['retention_until']} 已期满 ended", "— 由接收方保存 kept by the archive"]
+    return [record["retention_until"], ACTION_LABELS[record["then"]]]
 
 
 def disposal_text(result: dict) -> str:
@@ -293,9 +311,9 @@ def disposal_text(result: dict) -> str:
         ended = "KEPT UNTIL 保存至" if transfer else "ENDED 期满"
         out = table(["NUMBER", "FORM", "TITLE", ended, "THEN 期满处置" if transfer else
                      "ACTION", "FILES"],
-                    [[r["number"], r["form"], cell(r["title"], 30), r["retention_until"],
-                      ACTION_LABELS[r["then"] if transfer else r["action"]],
-                      str(len(r["files"]))] for r in result["records"]])
+                    [[r["number"], r["form"], cell(r["title"], 30),
+                      *_kept_and_then(r, transfer), str(len(r["files"]))]
+                     for r in result["records"]])
         to = f" to {result['to']}" if transfer else ""
         if result["dry_run"]:
             out += (f"\n{len(result['records'])} records would be "

@@ -70,3 +70,17 @@ def explain(policy, start: str, void: bool = False) -> str:
     event = "voiding" if void else {"closure": "closure", "creation": "creation"}.get(
         policy.runs_from, policy.runs_from[len("field:"):])
     return f"{amount} {unit[amount != 1]} after {event} on {start}"
+
+
+def closed_and_voided(closed_on: str | None, retention_from: str | None,
+                      void: bool) -> tuple[str | None, str | None]:
+    """(closed on, voided on) as ISO dates, for what lists a record's end (registers,
+    disposition lists): a record's derived `closed_on` is its first version that is not
+    open, a void one too, and a void record's period runs from the day it was voided
+    (`retention_from`). So a void record shows as closed only when it closed before it was
+    voided; one closed and voided on the same day shows the voiding only. Not void: (closed_on,
+    None)."""
+    if not void:
+        return closed_on, None
+    return (closed_on if closed_on and retention_from and closed_on < retention_from
+            else None), retention_from

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import io
 
+from ..domain.retention import closed_and_voided
+
 FONT_LATIN, FONT_CJK = "Arial", "SimSun"
 
 
@@ -46,7 +48,9 @@ def disposition_list_docx(*, org: str, org_en: str, list_number: str, records: l
                           chain_head: str | None = None) -> bytes:
     """The disposition list: 记录销毁清单 of records destroyed, or, with `to` (the archive
     they went to), 记录移交清单 of records transferred, with the date each is kept until and
-    what is due then, and a row for the receiver's signature. Who authorised it and why,
+    what is due then (or, for one transferred because its retention here ended, that date and
+    the transfer), and a row for the receiver's signature. A void record says 作废 Void and
+    the day it was voided where others say when they closed. Who authorised it and why,
     and per record its dates and the SHA-256 of every file destroyed or handed over;
     `records` as api/disposition.py plans them. `chain_head` ('id:sha256') is the audit
     log's head with the disposition in it, a witness for `qrec verify --witness`. Landscape,
@@ -62,7 +66,8 @@ def disposition_list_docx(*, org: str, org_en: str, list_number: str, records: l
                          ("记录数 Records", str(len(records))),
                          ("审计链 Audit chain head", chain_head or "")])
     document.add_paragraph()
-    headings = ["序号 No.", "记录编号 Record", "表单 Form", "标题 Title", "结案 Closed",
+    headings = ["序号 No.", "记录编号 Record", "表单 Form", "标题 Title",
+                "结案/作废 Closed/Void",
                 "保存至 Kept until" if transfer else "保存期满 Retained until",
                 "期满处置 Then" if transfer else "处置 Action", "文件 SHA-256 Files"]
     table = document.add_table(rows=1 + len(records), cols=len(headings))
@@ -73,8 +78,7 @@ def disposition_list_docx(*, org: str, org_en: str, list_number: str, records: l
         files = "\n".join(f"{path.rsplit('/', 1)[-1]}  {digest}"
                           for path, digest in item["files"].items())
         values = [str(index), item["number"], item["form_title"], item["title"],
-                  item["closed_on"], f"{item['retention_until']}\n{item['why']}",
-                  ACTIONS[item["then"] if transfer else item["action"]], files]
+                  ended_text(item), *_kept_and_then(item, transfer, on), files]
         for cell, text in zip(row.cells, values):
             cell.text = text
             for paragraph in cell.paragraphs:
@@ -86,10 +90,13 @@ def disposition_list_docx(*, org: str, org_en: str, list_number: str, records: l
                                "destroyed at the end of their retention period; this list is "
                                "kept permanently.")
         return docx_bytes(document)
-    document.add_paragraph(f"以上记录及其文件已移交{to}，由接收方保存至所列日期，期满按所列方式处置；"
-                           f"本清单永久保存。The records above and their files were transferred "
-                           f"to {to}, who keep them until the date listed and then act as "
-                           "listed; this list is kept permanently.")
+    document.add_paragraph(f"以上记录及其文件已移交{to}：列有保存期限的，由接收方保存至所列日期，"
+                           "期满按所列方式处置；保存期满后移交的，由接收方按其规定保存。本清单永久保存。"
+                           f"The records above and their files were transferred to {to}: "
+                           "those with a date kept until are kept by the receiver until then "
+                           "and handled as listed; those transferred when their retention here "
+                           "ended are kept as the receiver's own rules say. This list is kept "
+                           "permanently.")
     signoff = document.add_table(rows=2, cols=3)
     signoff.style = "Table Grid"
     for cell, text in zip(signoff.rows[0].cells, ("移交人 Transferred by",
@@ -97,6 +104,27 @@ def disposition_list_docx(*, org: str, org_en: str, list_number: str, records: l
         cell.text = text
     signoff.rows[1].cells[0].text = f"{authorised_by}  {on}"
     return docx_bytes(document)
+
+
+def ended_text(item: dict) -> str:
+    """How a listed record ended (`item` with closed_on, and voided_on: None unless void):
+    '2026-01-15', '作废 Void 2026-03-02', or both on two lines when it closed before it was
+    voided."""
+    voided = item.get("voided_on")
+    closed, voided = closed_and_voided(item["closed_on"], voided, voided is not None)
+    return "\n".join(([closed] if closed else []) + ([f"作废 Void {voided}"] if voided else []))
+
+
+def _kept_and_then(item: dict, transfer: bool, on: str) -> list[str]:
+    """The list's 'kept until' and 'then' cells of a record. A record transferred because its
+    policy says transfer was kept here until its retention ended: it says so and when it was
+    transferred, not a date already past and a transfer still to come."""
+    until = f"{item['retention_until']}\n{item['why']}"
+    if not transfer:
+        return [until, ACTIONS[item["action"]]]
+    if item["then"] == "transfer":
+        return [f"保存期满 Retention ended {until}", f"移交日期 Transferred on {on}"]
+    return [until, ACTIONS[item["then"]]]
 
 
 LIST_TITLES = {"DL": "记录销毁清单  Record destruction list",

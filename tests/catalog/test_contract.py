@@ -265,6 +265,9 @@ def test_a_hold_and_the_derived_columns(catalog):
         ("华东 / 控制板", TODAY, "2029-11-23", 1)
     counts = catalog.retention_counts("2029-11-23")["complaint"]
     assert counts == {"open": 0, "retained": 0, "due": 0, "on_hold": 1, "disposed": 0}
+    [listed] = catalog.form_records("complaint")  # the register's rows
+    assert (listed["closed_on"], listed["retention_from"], listed["retention_until"],
+            listed["on_hold"]) == (TODAY, TODAY, "2029-11-23", True)
 
 
 def test_the_data_of_several_versions_in_one_statement(catalog):
