@@ -184,3 +184,20 @@ def test_a_computed_table_column_is_not_asked_at_the_terminal_and_yes_no_take_ch
     data = json.loads(shown.stdout)["data"]
     assert data["lines"] == [{"item": "铜板", "qty": 3, "price": "2.50", "amount": "7.50"}]
     assert data["total"] == "7.50"
+
+
+def test_a_sum_or_an_average_of_no_values_is_empty_and_a_count_is_zero(ws):
+    """Review 18b: the sum of an empty table was 0.00 while the README says an empty
+    operand leaves the field empty (as the average of no values already was)."""
+    add_form(ws.root, SCHEMA.replace("    min_rows: 1\n", ""))
+    empty = made(ws.root, {"supplier": "宁波铜材", "freight": "10.00"})["data"]
+    assert (empty["line_count"], empty.get("total"), empty.get("mean_price"),
+            empty.get("with_tax")) == (0, None, None, None)
+    unpriced = made(ws.root, {"supplier": "宁波铜材", "lines": [{"item": "铜板"},
+                                                             {"item": "铜棒"}]})["data"]
+    assert (unpriced["line_count"], unpriced.get("total"), unpriced.get("mean_price")) == \
+        (2, None, None)
+    given = qrec(ws.root, "new", "purchase", "--set", "supplier=甲", "--set", "total=0")
+    assert given.returncode == 1
+    assert "total (合计): is computed (sum(lines.amount)) and cannot be given while lines is " \
+        "empty" in given.stderr

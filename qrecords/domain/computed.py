@@ -9,8 +9,9 @@ the row's other columns and aggregates are not allowed.
 
 Arithmetic is exact: decimal.Decimal with 60 significant digits; only the final value is
 rounded, half up, to the field's places (a decimal field without places: 2; an integer field:
-a whole number). An empty operand makes the value empty; an average of no values is empty;
-division by zero is refused (ExpressionError at evaluation).
+a whole number). An empty operand makes the value empty: a sum or an average of no values
+(an empty table, or a column empty in every row) is empty; a count of none is 0. Division by
+zero is refused (ExpressionError at evaluation).
 """
 
 from __future__ import annotations
@@ -173,11 +174,10 @@ def _aggregate_value(node: ast.Call, values: dict) -> decimal.Decimal:
     cells = [decimal.Decimal(str(c)) for c in cells if c is not None]
     if node.func.id == "count":
         return decimal.Decimal(len(cells))
-    if node.func.id == "sum":
-        return sum(cells, decimal.Decimal(0))
-    if not cells:  # the average of nothing
+    if not cells:  # the sum or the average of nothing: an empty operand (README)
         raise _Empty
-    return sum(cells, decimal.Decimal(0)) / len(cells)
+    total = sum(cells, decimal.Decimal(0))
+    return total if node.func.id == "sum" else total / len(cells)
 
 
 def rounded(value: decimal.Decimal, field_type: str, places: int | None) -> object:
