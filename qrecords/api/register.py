@@ -48,11 +48,12 @@ class Column:
 
 @dataclass(frozen=True)
 class View:
-    """Which columns a register shows and how its rows are ordered (the default: every
-    one-line column, in the order of the catalog)."""
+    """Which columns a register shows, which records and how its rows are ordered (the
+    default: every one-line column, every record, in the order of the catalog)."""
     columns: tuple[str, ...] = ()  # ids, field labels or headings (zh, en or both); () = all
     long_text: bool = False        # long-text and table fields too
     sort: str | None = None        # a column, as `columns` names them, + ":desc" for descending
+    status: str | None = None      # only records in this workflow state (id or label: 已结案)
 
 
 # form, form_title, out (the file written), from and to (the period, or None), count (rows),
@@ -67,8 +68,8 @@ def export(ws: Workspace, form_id: str, out: str | None, date_from: str | None =
     """Write the register of a form (id or title) to `out` (.xlsx or .csv) and return it:
     {form, form_title, out, from, to, count, masked, columns: [{id, heading}], rows}; with
     `out` None nothing is written (the rows are for the screen; `out` is "screen").
-    Raises NotFound (param "columns" or "sort") for a column the form has not, QrecError
-    (param "out") for a bad file name."""
+    Raises NotFound (param "columns" or "sort") for a column the form has not, or (param
+    "status") for a state it has not, QrecError (param "out") for a bad file name."""
     if out is None:
         return _deliver(ws, form_id, None, date_from, date_to, "screen", lambda _: None, view)
     path = out_path(out, SUFFIXES, ws.files.holds_path)
@@ -122,13 +123,15 @@ def build(ws, form: Form, actor, date_from: str | None, date_to: str | None,
     every = register_columns(form, long_text=True)
     columns = chosen_columns(form, every, view)
     key, descending = sort_key(form, every, view.sort)
+    status = names.status_id([form], view.status) if view.status is not None else None
     wanted = columns + ([key] if key is not None and key not in columns else [])
     sees = ws.sees_personal_data()  # `actor` is the acting user; masked when read-only
-    rows, shown = register_rows(ws, form, wanted, sees, date_from, date_to)
+    rows, shown = register_rows(ws, form, wanted, sees, date_from, date_to, status)
     if key is not None:
         rows = sorted_rows(rows, key, descending)
         rows = [{c.id: row[c.id] for c in columns} for row in rows]
     about = {"form": form, "actor": actor, "from": date_from, "to": date_to,
+             "status": form.workflow.label(status) if status else None,
              "organisation": ws.settings.organisation, "masked": not sees, "demo": ws.demo}
     return columns, rows, shown, about
 
@@ -234,12 +237,16 @@ def _field_column(form: Form, fid: str) -> Column:
 
 
 def register_rows(ws, form: Form, columns: list[Column], privacy: bool,
-                  date_from: str | None, date_to: str | None) -> tuple[list[dict], dict]:
-    """(rows, {"fields", "records"}: the sensitive values shown unmasked). A row maps column
+                  date_from: str | None, date_to: str | None,
+                  status: str | None = None) -> tuple[list[dict], dict]:
+    """(rows, {"fields", "records"}: the sensitive values shown unmasked) of the records
+    dated in the period and, with `status` (a state id), in that state. A row maps column
     ids to cells: text (choices and yes/no in both languages), ISO dates, integers, decimals
     as text ("3000.00"), None when empty, `***` when masked."""
     rows, shown = [], {"fields": set(), "records": []}
     for record in ws.catalog.form_records(form.id):
+        if status is not None and record["status"] != status:
+            continue
         frozen = ws.forms.frozen(record["form_revision_id"])[0]  # as the record was made
         data = record["data"]
         day = record_date(frozen, data, record["created_on"])
@@ -352,6 +359,7 @@ def xlsx_bytes(columns: list[Column], rows: list[dict], about: dict) -> bytes:
             ("期间 Period", f"{about['from'] or '…'} – {about['to'] or '…'}"),
             ("按日期 Filed by", str(form.field(form.date_field).label) if form.date_field
              else "建档日期 Created"),
+            *([("状态 Status", about["status"])] if about.get("status") else []),
             ("记录数 Records", len(rows)),
             ("导出 Exported", f"{clock.today().isoformat()} ({clock.utc_now()} UTC)"),
             ("导出人 By", f"{actor.name} ({actor.id})"),

@@ -261,16 +261,19 @@ def audit_pack(ctx, out, form_id, date_from, date_to, all_versions, as_json):
               "ids or labels, or register headings; the record number always first).")
 @click.option("--long-text", is_flag=True, help="Long-text and table fields too.")
 @click.option("--sort", metavar="COLUMN[:desc]", help="Order the rows by a column.")
+@click.option("--status", "status_", metavar="STATUS", help="Only records in this status (id "
+              "or label: 已结案).")
 @json_option
 @click.pass_context
-def register(ctx, form_id, out, date_from, date_to, columns, long_text, sort, as_json):
+def register(ctx, form_id, out, date_from, date_to, columns, long_text, sort, status_,
+             as_json):
     """The register 台账 of FORM, one row per record: written to --out, else printed."""
     from ..api.register import View, export
     from .present import register_table, register_text
 
     names = tuple(n.strip() for n in columns.split(",") if n.strip()) if columns else ()
     made = export(open_workspace(ctx), form_id, out, date_from, date_to,
-                  View(names, long_text, sort))
+                  View(names, long_text, sort, status_))
     output(made, as_json, register_text if out else register_table)
 
 

@@ -91,6 +91,8 @@ def test_filters_take_the_chinese_labels_and_names(root):
                                            "complaint (客户投诉处理单)")),
     (("overdue", "--department", "质检部"), ("--department: no department '质检部'",
                                           "quality (质量部)")),
+    (("register", "complaint", "--status", "已关"), ("--status: no status '已关'",
+                                                   "closed (已结案)")),
     (("register", "complaint", "--columns", "客户,数量"), ("--columns: no column '客户'",
                                                        "customer (客户名称)")),
     (("register", "complaint", "--sort", "数量:up"), ("--sort: '数量:up'", "asc or desc")),
@@ -127,6 +129,27 @@ def test_register_chooses_columns_includes_long_text_and_sorts(root):
         lines = list(csv.reader(handle))
     assert lines[0] == ["记录编号 Number", "客户名称 Customer", "投诉理由 Reason for complaint"]
     assert [line[1] for line in lines[1:]] == sorted(["华东电子", "星河贸易", "北方机械"])
+
+
+def test_register_filters_by_status_as_search_does(root, tmp_path):
+    """Review 18b: the README's filter paragraph names `register`, which had no --status."""
+    closed = json.loads(ok(qrec(root, "register", "complaint", "--status", "已结案", "--json")))
+    assert [r["number"] for r in closed["rows"]] == ["CC-2611-02"] and closed["count"] == 1
+    for given in ("registered", "Registered", "已登记 Registered"):
+        still = json.loads(ok(qrec(root, "register", "complaint", "--status", given,
+                                   "--json")))
+        assert [r["number"] for r in still["rows"]] == ["CC-2611-01", "CC-2611-03"]
+    out = tmp_path / "closed.xlsx"
+    ok(qrec(root, "register", "complaint", "--status", "已结案", "--out", out))
+    from openpyxl import load_workbook
+
+    book = load_workbook(out)
+    assert [r[0] for r in book["台账 Register"].iter_rows(min_row=2, values_only=True)] == \
+        ["CC-2611-02"]
+    about = dict(book["说明 About"].iter_rows(values_only=True))
+    assert about["状态 Status"] == "已结案 Closed" and about["记录数 Records"] == 1
+    printed = ok(qrec(root, "register", "complaint", "--status", "closed"))
+    assert "CC-2611-02" in printed and "CC-2611-01" not in printed
 
 
 def test_history_shows_names_not_user_ids(root):
