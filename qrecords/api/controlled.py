@@ -42,6 +42,7 @@ class IssuedCopy(TypedDict):
     pdf: str | None  # None when LibreOffice could not make it
     current: bool  # of the form's current revision (else: to be recalled)
     returned_on: str | None
+    return_note: str | None  # the remark `forms return --note` kept with the return
 
 
 class Issue(TypedDict):
@@ -129,7 +130,7 @@ def issued(ws: Workspace, form_id: str | None = None,
     events = ws.catalog.events_by_action([ISSUED, RETURNED, "file.pdf_made", RETIRED])
     retired = {(e["detail"]["form"], e["detail"]["revision"]) for e in events
                if e["action"] == RETIRED}
-    returned = {e["detail"]["distribution_number"]: e["effective_date"] for e in events
+    returned = {e["detail"]["distribution_number"]: e for e in events
                 if e["action"] == RETURNED}
     pdfs = {e["detail"]["distribution_number"] for e in events
             if e["action"] == "file.pdf_made" and "distribution_number" in e["detail"]}
@@ -159,7 +160,10 @@ def issued(ws: Workspace, form_id: str | None = None,
                 "pdf": ws.files.location(pdf_key(key)) if number in pdfs else None,
                 "current": detail["revision"] == current_revisions[fid]
                 and (fid, detail["revision"]) not in retired,
-                "returned_on": returned.get(number)})
+                "returned_on": returned[number]["effective_date"] if number in returned
+                else None,
+                "return_note": returned[number]["detail"].get("note") if number in returned
+                else None})
     return sorted(copies, key=lambda c: (c["department"], c["distribution_number"]))
 
 
@@ -171,8 +175,9 @@ def to_recall(ws: Workspace, form_id: str | None = None) -> list[IssuedCopy]:
 
 def return_copies(ws: Workspace, numbers: list[str], note: str | None = None
                   ) -> list[IssuedCopy]:
-    """Record the return (回收) of controlled copies by distribution number, by the document
-    controller; one `form.copy_returned` event each. Raises Forbidden, NotFound for a number
+    """Record the return (回收) of controlled copies by distribution number (in any case:
+    qr-9.1.2-01-a0-001 is QR-9.1.2-01-A0-001), by the document controller, with `note` kept
+    with each; one `form.copy_returned` event each. Raises Forbidden, NotFound for a number
     never issued, Conflict for one returned already."""
     ws.require_role("document_controller", "recording returned controlled forms")
     if not numbers:
@@ -180,14 +185,18 @@ def return_copies(ws: Workspace, numbers: list[str], note: str | None = None
     note = free_text(note, "note")
     with ws.catalog.write():
         every = {c["distribution_number"]: c for c in issued(ws, include_returned=True)}
+        by_case = {number.upper(): number for number in every}
+        named = []
+        for given in numbers:
+            number = by_case.get(" ".join(given.split()).upper())
+            if number is None:
+                raise NotFound(f"no controlled copy with distribution number {given}"
+                               f"{suggest(given, every)}")
+            if every[number]["returned_on"]:
+                raise Conflict(f"{number} was returned on {every[number]['returned_on']}")
+            named.append(number)
+        numbers = list(dict.fromkeys(named))
         for number in numbers:
-            copy = every.get(number)
-            if copy is None:
-                raise NotFound(f"no controlled copy with distribution number {number}"
-                               f"{suggest(number, every)}")
-            if copy["returned_on"]:
-                raise Conflict(f"{number} was returned on {copy['returned_on']}")
-        for number in dict.fromkeys(numbers):
             copy = every[number]
             ws.log(RETURNED, None, None, {
                 "distribution_number": number, "form": copy["form"],

@@ -143,8 +143,8 @@ def copies_text(copies: list[dict]) -> str:
     if not copies:
         return "无受控表单在外 No controlled copies out."
     rows = [[c["department_label"], c["distribution_number"], c["form"], c["revision"],
-             c["issued_on"], c["returned_on"] or ("" if c["current"] else "回收 RECALL")]
-            for c in copies]
+             c["issued_on"], " ".join(filter(None, (c["returned_on"], c["return_note"])))
+             if c["returned_on"] else "" if c["current"] else "回收 RECALL"] for c in copies]
     return table(["DEPARTMENT 部门", "DISTRIBUTION NO. 分发号", "FORM 表单", "REV 版次",
                   "ISSUED 发放", "RETURN 回收"], rows)
 

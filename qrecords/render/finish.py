@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import io
 
-STAMP_SIZE = (520, 110)  # points: the stamp page, just large enough for the text
+STAMP_SIZE = (700, 110)  # points: the stamp page, wide enough for 受控 CONTROLLED at 64 pt
+# (its corners stay on an A4 page when turned 45°: (700 + 110) / √2 < 595)
 STAMP_GREY = (0xC0, 0xC0, 0xC0)
 STAMP_POINTS = 64
 STAMP_FONT = "SimHei"

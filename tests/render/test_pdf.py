@@ -242,6 +242,17 @@ def test_watermark_stamp_is_rendered_once_then_cached(tmp_path, monkeypatch):
     assert len(list((tmp_path / "qrecords").glob("stamp-*.pdf"))) == 1
 
 
+@pytest.mark.parametrize("mark", ["草稿 DRAFT", "作废 VOID", "受控 CONTROLLED"])
+def test_every_watermark_is_whole_on_one_stamp_page(tmp_path, monkeypatch, mark):
+    """Review 18b: 受控 CONTROLLED was too wide for the stamp page, so LibreOffice wrapped it
+    onto a second page and the controlled copy's diagonal stamp read 受控 alone."""
+    from qrecords.render.pdf import shared_converter, stamp_pdf
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # rendered now, not from a cache
+    stamp = PdfReader(__import__("io").BytesIO(stamp_pdf(mark, shared_converter())))
+    assert [page.extract_text() for page in stamp.pages] == [mark]
+
+
 # -- characters and fonts: nothing printed as an empty box without a word -------------------
 
 EMOJI = "✅ ❌ 👍"

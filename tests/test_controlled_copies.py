@@ -1,0 +1,49 @@
+"""Controlled blank copies at the command line (review 18b of issue 18): the return note kept
+and listed, a distribution number typed in lower case, refusals in one bilingual line. The
+real `qrec` in a subprocess on a real demonstration workspace."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from qrecords.workspace import create_workspace
+from tests.conftest import TODAY, snapshot
+
+QREC = str(Path(sys.executable).with_name("qrec"))
+
+
+def qrec(root: Path, *args, user: str = "wangwen") -> subprocess.CompletedProcess:
+    return subprocess.run([QREC, "-w", str(root), "--as", user, *map(str, args)],
+                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+                          env={**os.environ, "QREC_TODAY": TODAY,
+                               "QREC_SOFFICE": "/nonexistent/soffice"})
+
+
+def ok(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.fixture
+def root(tmp_path) -> Path:
+    made = create_workspace(tmp_path / "ws", demo=True)
+    ok(qrec(made, "forms", "issue", "complaint", "--to", "质量部", "--copies", "2"))
+    return made
+
+
+def test_a_return_keeps_its_note_and_takes_a_lower_case_number(root):
+    back = json.loads(ok(qrec(root, "forms", "return", "qr-9.1.2-01-a0-001", "--note",
+                              "已回收销毁 shredded", "--json")))
+    assert [(c["distribution_number"], c["returned_on"], c["return_note"]) for c in back] == \
+        [("QR-9.1.2-01-A0-001", TODAY, "已回收销毁 shredded")]
+    listed = json.loads(ok(qrec(root, "forms", "issued", "--returned", "--json")))
+    assert [(c["distribution_number"], c["return_note"]) for c in listed] == [
+        ("QR-9.1.2-01-A0-001", "已回收销毁 shredded"), ("QR-9.1.2-01-A0-002", None)]
+    printed = ok(qrec(root, "forms", "issued", "--returned"))
+    assert f"{TODAY} 已回收销毁 shredded" in printed
