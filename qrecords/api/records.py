@@ -135,6 +135,16 @@ def preview_record(ws: Workspace, form_id: str, data: dict,
             "data": clean, "due_date": due.isoformat() if due else None}
 
 
+def closed_not_amended(form: Form, number: str, status: str) -> str:
+    """The one line refusing to amend record `number`, closed (in `status`) with `form`:
+    what to do instead, as this form's workflow has it (a follow-up record, or a new one)."""
+    instead = (f"what happens next is a new record that follows it: qrec new {form.id} "
+               f"--follows {number}" if form.workflow.follow_up is not None else
+               "what happens next is a new record")
+    return (f"已结案记录不可修改 {number} is {form.workflow.label(status)}: a closed record is "
+            f"not amended ({instead})")
+
+
 def _checked(ws: Workspace, form: Form, data: dict, follows: str | None,
              today: str) -> dict:
     """The clean data of a new record: owned fields refused, a follow-up's copied values
@@ -187,13 +197,11 @@ def amend(ws: Workspace, number: str, changes_: dict, reason: str,
         record = ws.record_row(number)
         form, template = ws.forms.frozen(record["form_revision_id"])
         if form.workflow.state(record["status"]).void:
-            raise WorkflowError(f"{number} is {form.workflow.label(record['status'])}: a void "
-                                "record is not amended (make a new record)")
+            raise WorkflowError(f"作废记录不可修改 {number} is "
+                                f"{form.workflow.label(record['status'])}: a void record is "
+                                "not amended (make a new record)")
         if not form.workflow.is_open(record["status"]):
-            raise WorkflowError(
-                f"{number} is {form.workflow.label(record['status'])}: a closed record is "
-                "not amended (a complaint whose outcome was rejected is followed up by a new "
-                "record that follows it)")
+            raise WorkflowError(closed_not_amended(form, number, record["status"]))
         workflow_rules.refuse_owned(form.workflow, changes_, number)
         workflow_rules.check_amender(form.workflow, ws.actor, number)
         current = tx.version(record["id"], record["current_version"])

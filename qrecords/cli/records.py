@@ -162,8 +162,9 @@ def print_record(ws, record: dict, as_json: bool) -> None:
 @cli.command()
 @click.argument("form_id", metavar="FORM")
 @data_options
-@click.option("--follows", metavar="NUMBER", help="Open a follow-up of a closed record whose "
-              "outcome was rejected (copies its customer and product).")
+@click.option("--follows", metavar="NUMBER", help="Open a follow-up of a closed record, when "
+              "the form's workflow has one (a complaint whose outcome was rejected: copies "
+              "its customer and product).")
 @click.option("--dry-run", is_flag=True, help="Check and show what would be stored; store "
               "nothing and use no number. 试填，不保存。")
 @json_option
