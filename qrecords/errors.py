@@ -96,9 +96,14 @@ class ValidationError(QrecError):
 
     http_status = 422
 
-    def __init__(self, problems: list[str], subject: str = "record data"):
+    def __init__(self, problems: list[str], subject: str = "record data",
+                 zh: str | None = None):
+        """`zh`: what the refusal means in Chinese (未作废), put first in its heading."""
         self.problems = problems
-        lines = [f"{len(problems)} problem(s) in {subject}:"] + [f"  - {p}" for p in problems]
+        heading = f"{len(problems)} problem(s) in {subject}:"
+        if zh:
+            heading = f"{zh}（{len(problems)} 个问题）{heading}"
+        lines = [heading] + [f"  - {p}" for p in problems]
         super().__init__("\n".join(lines))
 
 

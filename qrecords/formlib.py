@@ -50,7 +50,7 @@ class FormLibrary:
             return self._current[form_id]
         path = self.root / "schemas" / f"{form_id}.yaml"
         if "/" in form_id or "\\" in form_id or form_id.startswith(".") or not path.is_file():
-            raise NotFound(f"no form '{form_id}'{suggest(form_id, self.ids())}; forms: "
+            raise NotFound(f"无此表单 no form '{form_id}'{suggest(form_id, self.ids())}; forms: "
                            f"{', '.join(self.ids())}", param="form")
         form = load_form(path, yaml_cache(self.root))
         if form.id != form_id:

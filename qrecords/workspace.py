@@ -209,7 +209,7 @@ class Workspace:
     def require_role(self, role: str, what: str) -> User:
         """The actor, if they hold `role`; Forbidden naming `what` needs it otherwise."""
         if role not in self.actor.roles:
-            raise Forbidden(f"{what} needs the role {role}; {self.actor.id} has "
+            raise Forbidden(f"权限不足 {what} needs the role {role}; {self.actor.id} has "
                             f"{', '.join(self.actor.roles) or 'no role'}")
         return self.actor
 

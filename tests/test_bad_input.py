@@ -437,7 +437,7 @@ CASES = [
     Case("search-unknown-form", ("search", "华东", "--form", "complain"),
          ("no form 'complain'", "did you mean 'complaint'"), seed=True),
     Case("search-unknown-status", ("search", "华东", "--status", "open"),
-         ("--status: no status 'open'; one of: registered (已登记)", "closed (已结案)"),
+         ("--status: 无此状态 no status 'open'; one of: registered (已登记)", "closed (已结案)"),
          seed=True),
     Case("search-customer-punctuation", ("search", "*", "--customer", "、"),
          ("--customer: '、' has no letters, digits or Chinese characters",), seed=True),

@@ -42,14 +42,19 @@ def ok(result: subprocess.CompletedProcess) -> str:
     return result.stdout
 
 
+def stored(root: Path) -> dict[str, str]:
+    """The workspace's files but the search index (derived: a command may catch it up)."""
+    return {k: v for k, v in snapshot(root).items() if not k.startswith("index/")}
+
+
 def refusal(root: Path, *args, user: str = "wangwen") -> str:
     """The one line a refused command prints (after `Error: `), with nothing changed."""
-    before = snapshot(root)
+    before = stored(root)
     result = qrec(root, *args, user=user)
     assert result.returncode == 1, result.stdout
     assert result.stdout == "" and result.stderr.startswith("Error: "), result.stderr
     assert result.stderr.count("\n") == 1, result.stderr
-    assert snapshot(root) == before
+    assert stored(root) == before
     return result.stderr.removeprefix("Error: ").rstrip("\n")
 
 
@@ -81,3 +86,79 @@ def test_the_amend_refusal_of_a_closed_record_fits_its_form(root):
     assert complaint == ("已结案记录不可修改 CC-2611-01 is 已结案 Closed: a closed record is not "
                          "amended (what happens next is a new record that follows it: qrec new "
                          "complaint --follows CC-2611-01)")
+
+
+def listed_refusal(root: Path, *args) -> list[str]:
+    """A refusal naming every record at fault: its heading and one line per record, with
+    nothing changed."""
+    before = stored(root)
+    result = qrec(root, *args)
+    assert result.returncode == 1 and result.stdout == "", result.stdout
+    assert result.stderr.startswith("Error: "), result.stderr
+    assert stored(root) == before
+    return result.stderr.removeprefix("Error: ").splitlines()
+
+
+DEPARTMENTS = ("sales (业务部), technical (技术部), production (生产部), quality (质量部), "
+               "purchasing (采购部), warehouse (仓库), logistics (物流), supplier (供应商管理), "
+               "management (总经理室)")
+
+
+@pytest.mark.parametrize("args, user, line", [
+    (("forms", "issue", "complaint", "--to", "marketing"), "wangwen",
+     f"--to: 无此部门 no department 'marketing'; one of: {DEPARTMENTS}"),
+    (("forms", "issue", "complaint", "--to", "quality", "--copies", "0"), "wangwen",
+     "--copies: 份数须为 1 至 200 must be 1 to 200, not 0"),
+    (("forms", "issue", "complaint", "--to", "quality"), "lina",
+     "权限不足 issuing controlled forms needs the role document_controller; lina has sales, "
+     "privacy"),
+    (("forms", "return", "QR-9.1.2-01-A0-009"), "wangwen",
+     "无此分发号 no controlled copy with distribution number QR-9.1.2-01-A0-009"),
+    (("void", "CC-2611-02", "--reason", " "), "wangwen",
+     "--reason: 须填写作废原因 give the reason the record is void: it is kept in its history"),
+    (("void", "CC-2611-02", "--reason", "误建"), "lina",
+     "权限不足 voiding a record needs the role document_controller; lina has sales, privacy"),
+    (("transfer", "CC-2611-01", "--to", " ", "--reason", "移交"), "wangwen",
+     "--to: 须写明移交至何处 name the archive the records go to"),
+    (("transfer", "CC-2611-01", "--to", "档案室", "--reason", " "), "wangwen",
+     "--reason: 须填写原因 give the reason: it is kept with the record's history"),
+    (("transfer", "CC-2611-01", "--to", "档案室", "--reason", "移交"), "lina",
+     "权限不足 a transfer needs the role document_controller; lina has sales, privacy"),
+    (("search", "包装", "--status", "已关"), "lina",
+     "--status: 无此状态 no status '已关'; one of: registered (已登记), investigating (调查中), "),
+    (("new", "complaint", "--data", EXAMPLES / "complaint.yaml", "--set", "decided_by=张三"),
+     "lina", "由流程填写，不可手填 new complaint: decided_by cannot be given: the step decide "
+             "fills decided_by"),
+    (("amend", "CC-2611-02", "--set", "decided_by=张三", "--reason", "改"), "lina",
+     "由流程填写，不可手填 CC-2611-02: decided_by cannot be given: the step decide fills "
+     "decided_by"),
+], ids=["issue-to", "issue-copies", "issue-role", "return-unknown", "void-reason", "void-role",
+        "transfer-to", "transfer-reason", "transfer-role", "status", "new-owned",
+        "amend-owned"])
+def test_a_refusal_is_one_line_chinese_first(root, args, user, line):
+    """Review 18b: these refusals were English only."""
+    said = refusal(root, *args, user=user)
+    assert said.startswith(line), said
+
+
+def test_a_copy_returned_twice_is_refused_in_both_languages(root):
+    ok(qrec(root, "forms", "issue", "complaint", "--to", "quality"))
+    ok(qrec(root, "forms", "return", "QR-9.1.2-01-A0-001"))
+    assert refusal(root, "forms", "return", "qr-9.1.2-01-a0-001") == \
+        f"已回收 QR-9.1.2-01-A0-001 was returned on {TODAY}"
+
+
+def test_void_and_transfer_refusals_name_every_record_chinese_first(root):
+    assert listed_refusal(root, "void", "CC-2611-01", "--reason", "误建") == [
+        "未作废（1 个问题）1 problem(s) in the void (nothing was voided):",
+        "  - 已结案记录不可作废 CC-2611-01 is 已结案 Closed: only an open record is voided (a "
+        "closed one stays as it was closed)"]
+    assert listed_refusal(root, "transfer", "CC-2611-02", "--to", "档案室", "--reason",
+                          "移交") == [
+        "未移交（1 个问题）1 problem(s) in the transfer (nothing was transferred):",
+        "  - 未结案 CC-2611-02 is open (已登记 Registered): an open record is never "
+        "transferred"]
+    assert listed_refusal(root, "dispose", "CC-2611-01", "--reason", "期满") == [
+        "未销毁（1 个问题）1 problem(s) in the disposal (nothing was destroyed):",
+        "  - 保存期未满 CC-2611-01 is retained until 2029-11-23 (3 years after closure on "
+        "2026-11-23)"]

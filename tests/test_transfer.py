@@ -97,7 +97,7 @@ def test_open_held_and_transfer_policy_records_are_refused_whole(run, ws, monkey
     before = snapshot(ws.root)
     message = refused_listing(run("transfer", held, free, still_open, "--to", ARCHIVE,
                                   "--reason", "移交", user="wangwen"),
-                              "2 problem(s) in the transfer (nothing was transferred)",
+                              "未移交（2 个问题）2 problem(s) in the transfer (nothing was transferred)",
                               f"{held} is on hold (release the hold first)",
                               f"{still_open} is open (已登记 Registered): an open record is "
                               "never transferred")
@@ -127,10 +127,10 @@ def test_open_held_and_transfer_policy_records_are_refused_whole(run, ws, monkey
 
 
 @pytest.mark.parametrize("to, expected", [
-    ("  ", "--to: name the archive the records go to (移交至)"),
-    ("档案室\u202e", "--to: contains the control character U+202E"),
-    ("档案室\n二楼", "--to: contains the control character U+000A"),
-    ("档" * 201, "--to: is 201 characters long"),
+    ("  ", "--to: 须写明移交至何处 name the archive the records go to"),
+    ("档案室\u202e", "--to: 含控制字符 contains the control character U+202E"),
+    ("档案室\n二楼", "--to: 含控制字符 contains the control character U+000A"),
+    ("档" * 201, "--to: 名称过长 is 201 characters long"),
 ])
 def test_a_bad_archive_name_is_one_line_and_changes_nothing(run, ws, monkeypatch, to,
                                                               expected):

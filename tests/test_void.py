@@ -82,7 +82,7 @@ def test_several_records_are_voided_all_or_none(run, ws):
         user="zhaomin")
     before = snapshot(ws.root)
     message = refused_listing(run("void", first, second, "--reason", "误建", user="wangwen"),
-                              "1 problem(s) in the void (nothing was voided)", second)
+                              "未作废（1 个问题）1 problem(s) in the void (nothing was voided)", second)
     assert first not in message
     assert snapshot(ws.root) == before
     done = as_json(run("void", first, "--reason", "误建", "--json", user="wangwen"))

@@ -63,7 +63,8 @@ def issue(ws: Workspace, form_id: str, department: str, copies: int = 1) -> Issu
     "copies"), FormError."""
     ws.require_role("document_controller", "issuing controlled forms")
     if not 1 <= copies <= MAX_COPIES:
-        raise QrecError(f"must be 1 to {MAX_COPIES}, not {copies}", param="copies")
+        raise QrecError(f"份数须为 1 至 {MAX_COPIES} must be 1 to {MAX_COPIES}, not {copies}",
+                        param="copies")
     form = ws.forms.current(names.form_id(ws.forms.all_current(), form_id))
     refuse_retired(ws, form, "controlled issue")
     template = ws.forms.template(form)
@@ -181,7 +182,7 @@ def return_copies(ws: Workspace, numbers: list[str], note: str | None = None
     never issued, Conflict for one returned already."""
     ws.require_role("document_controller", "recording returned controlled forms")
     if not numbers:
-        raise QrecError("name the distribution numbers returned")
+        raise QrecError("须写明分发号 name the distribution numbers returned")
     note = free_text(note, "note")
     with ws.catalog.write():
         every = {c["distribution_number"]: c for c in issued(ws, include_returned=True)}
@@ -190,10 +191,11 @@ def return_copies(ws: Workspace, numbers: list[str], note: str | None = None
         for given in numbers:
             number = by_case.get(" ".join(given.split()).upper())
             if number is None:
-                raise NotFound(f"no controlled copy with distribution number {given}"
-                               f"{suggest(given, every)}")
+                raise NotFound(f"无此分发号 no controlled copy with distribution number "
+                               f"{given}{suggest(given, every)}")
             if every[number]["returned_on"]:
-                raise Conflict(f"{number} was returned on {every[number]['returned_on']}")
+                raise Conflict(f"已回收 {number} was returned on "
+                               f"{every[number]['returned_on']}")
             named.append(number)
         numbers = list(dict.fromkeys(named))
         for number in numbers:

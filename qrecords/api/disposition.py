@@ -190,7 +190,7 @@ def reason_given(reason: str | None) -> str:
     """The reason of a disposition or hold, stripped. Raises QrecError (param "reason")."""
     reason = free_text(reason, "reason")
     if reason is None:
-        raise QrecError("give the reason: it is kept with the record's history",
+        raise QrecError("须填写原因 give the reason: it is kept with the record's history",
                         param="reason")
     return reason
 
@@ -212,7 +212,8 @@ def _plan(ws: Workspace, kind: Kind, numbers: list[str], all_due: bool,
     problems = [item.pop("problem") for item in plan if "problem" in item]
     if problems:
         raise ValidationError(problems, f"the {kind.noun.removeprefix('a ')} (nothing was "
-                                        f"{kind.done.split()[0]})")
+                                        f"{kind.done.split()[0]})",
+                              zh="未移交" if kind is TRANSFER else "未销毁")
     return plan, skipped
 
 
@@ -244,24 +245,24 @@ def _planned(ws: Workspace, kind: Kind, number: str, today: str) -> dict:
             "versions": record["current_version"], "id": record["id"],
             "files": _files_of(ws, record["id"], events)}
     if tampered:
-        item["problem"] = (f"{number} does not match its history, so it is not "
-                           f"{kind.done.split()[0]}: {tampered[0]}"
+        item["problem"] = (f"记录与其历史不符 {number} does not match its history, so it is "
+                           f"not {kind.done.split()[0]}: {tampered[0]}"
                            + (f"; and {len(tampered) - 1} more" if len(tampered) > 1 else "")
-                           + " (`qrec verify` names them) 记录与其历史不符")
+                           + " (`qrec verify` names them)")
     elif record["closed_on"] is None:
-        item["problem"] = (f"{number} is open ({form.workflow.label(record['status'])}): an "
-                           f"open record is never {kind.done.split()[0]}")
+        item["problem"] = (f"未结案 {number} is open ({form.workflow.label(record['status'])}): "
+                           f"an open record is never {kind.done.split()[0]}")
     elif record["on_hold"]:
-        item["problem"] = f"{number} is on hold (release the hold first)"
+        item["problem"] = f"保全中 {number} is on hold (release the hold first)"
     elif until is None:
-        item["problem"] = (f"{number} has no retention date yet: its retention runs from "
-                           f"{policy.runs_from}, which is empty")
+        item["problem"] = (f"尚无保存期限 {number} has no retention date yet: its retention runs "
+                           f"from {policy.runs_from}, which is empty")
     elif kind is DESTROY and policy.action == "transfer":
-        item["problem"] = (f"{number} is to be transferred, not destroyed (its policy: "
-                           f"{policy.text} from {policy.runs_from}, then transfer): qrec "
+        item["problem"] = (f"期满应移交，不销毁 {number} is to be transferred, not destroyed (its "
+                           f"policy: {policy.text} from {policy.runs_from}, then transfer): qrec "
                            "transfer")
     elif until > today and (kind is DESTROY or policy.action == "transfer"):
-        item["problem"] = (f"{number} is retained until {until} ({item['why']})"
+        item["problem"] = (f"保存期未满 {number} is retained until {until} ({item['why']})"
                            + (", then transferred" if kind is TRANSFER else ""))
     return item
 

@@ -1,11 +1,12 @@
 """Form verbs: the workspace's forms, and `forms check`, which lints a form before it is used.
 
-A form is data (a YAML schema and a DOCX template) that a document controller writes; a check
-finds what would otherwise fail or misprint in use. Errors: a broken schema, a template with
-tracked changes or comments, placeholders that are no field, required fields the template
-leaves out, a template that fails when filled in with sample data of every field type, a
-number pattern another form has, roles, limits and departments the settings do not define,
-fields a report relies on, and a frozen revision changed without a new revision label. Warnings: optional fields the template leaves out.
+A form is data (a YAML schema and a DOCX template) that a document controller writes; a
+check finds what would otherwise fail or misprint in use. Errors: a broken schema, a
+template with tracked changes or comments, placeholders that are no field, required fields
+the template leaves out, a template that fails when filled in with sample data of every
+field type, a number pattern another form has, roles, limits and departments the settings do
+not define, fields a report relies on, and a frozen revision changed without a new revision
+label. Warnings: optional fields the template leaves out.
 """
 
 from __future__ import annotations

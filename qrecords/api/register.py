@@ -3,10 +3,11 @@
 Columns, headed in both languages: record number, the day it was made, the form's date field
 (what --from/--to filter on; without one, the day it was made), customer, product (when the
 form has a `product` field), status, due date (when the workflow has a deadline), closed on
-(a void record's only when it closed before it was voided), voided on, retained until, hold; then the form's other one-line fields, its title fields first and the
-rest in schema order. Long text and tables stay on the form unless asked for (`long_text`,
-or named among the chosen columns). A View chooses the columns (by id, field label or
-heading, in the order given; the record number always first) and the order of the rows.
+(a void record's only when it closed before it was voided), voided on, retained until, hold;
+then the form's other one-line fields, its title fields first and the rest in schema order.
+Long text and tables stay on the form unless asked for (`long_text`, or named among the
+chosen columns). A View chooses the columns (by id, field label or heading, in the order
+given; the record number always first), the records (by status) and the order of the rows.
 
 Sensitive fields are `***` for users without the privacy role. A privacy user's export that
 contains sensitive values is logged as one `register.sensitive_read` event.

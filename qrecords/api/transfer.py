@@ -42,11 +42,11 @@ def archive_name(to: str | None) -> str:
     """The archive's name as given, stripped. Raises QrecError (param "to")."""
     name = (to or "").strip()
     if not name:
-        raise QrecError("name the archive the records go to (移交至)", param="to")
+        raise QrecError("须写明移交至何处 name the archive the records go to", param="to")
     if control_character(name) or "\n" in name:
-        raise QrecError(f"contains the control character "
+        raise QrecError(f"含控制字符 contains the control character "
                         f"{control_character(name) or 'U+000A'}: one line", param="to")
     if len(name) > MAX_ARCHIVE:
-        raise QrecError(f"is {len(name)} characters long; an archive's name has at most "
-                        f"{MAX_ARCHIVE}", param="to")
+        raise QrecError(f"名称过长 is {len(name)} characters long; an archive's name has at "
+                        f"most {MAX_ARCHIVE}", param="to")
     return name

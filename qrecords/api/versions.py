@@ -71,7 +71,7 @@ def free_text(text: str | None, param: str) -> str | None:
     refused: it is kept in the history and printed at terminals."""
     text = (text or "").strip() or None
     if text and control_character(text):
-        raise QrecError(f"contains the control character {control_character(text)}",
+        raise QrecError(f"含控制字符 contains the control character {control_character(text)}",
                         param=param)
     return text
 

@@ -34,7 +34,7 @@ def _planned(ws: Workspace, numbers: list[str]) -> list[tuple]:
             problems.append(problem)
         planned.append((record, form, template))
     if problems:
-        raise ValidationError(problems, "the void (nothing was voided)")
+        raise ValidationError(problems, "the void (nothing was voided)", zh="未作废")
     return planned
 
 
@@ -51,7 +51,7 @@ def void(ws: Workspace, numbers: list[str], reason: str, password: str | None = 
     ws.require_role(CONTROLLER, "voiding a record")
     reason = free_text(reason, "reason")
     if reason is None:
-        raise QrecError("give the reason the record is void (作废原因): it is kept in its "
+        raise QrecError("须填写作废原因 give the reason the record is void: it is kept in its "
                         "history", param="reason")
     meaning = meaning_of("void")
     _planned(ws, numbers)  # what cannot be voided costs no password attempt
@@ -79,8 +79,8 @@ def _why_not(flow, status: str, number: str) -> str | None:
     """Why a record in `status` cannot be voided, or None when it can."""
     state = flow.state(status)
     if state.void:
-        return f"{number} is already void ({state.label})"
+        return f"已作废 {number} is already void ({state.label})"
     if flow.is_open(status) or (flow.final_when_made and status == flow.initial):
         return None
-    return (f"{number} is {state.label}: only an open record is voided (a closed one stays "
-            "as it was closed)")
+    return (f"已结案记录不可作废 {number} is {state.label}: only an open record is voided (a "
+            "closed one stays as it was closed)")

@@ -285,8 +285,8 @@ class Catalog(IdentityStore, ABC):
     @abstractmethod
     def form_records(self, form_id: str) -> list[dict]:
         """Every record of a form, oldest first: number, form_revision_id, status, closed_on,
-        retention_from, retention_until, on_hold (bool), created_on (version 1's effective date) and the data
-        of its current version."""
+        retention_from, retention_until, on_hold (bool), created_on (version 1's
+        effective date) and the data of its current version."""
 
     @abstractmethod
     def closings(self, form_id: str) -> dict[str, dict]:

@@ -397,8 +397,8 @@ class SqliteCatalog(SqliteIdentity, Catalog):
 
     def form_records(self, form_id: str) -> list[dict]:
         """Every record of a form, oldest first: number, form_revision_id, status, closed_on,
-        retention_from, retention_until, on_hold, created_on (the effective date of version 1) and the data
-        of its current version."""
+        retention_from, retention_until, on_hold, created_on (the effective date of
+        version 1) and the data of its current version."""
         rows = self._db.execute(
             "SELECT r.number, r.form_revision_id, r.status, r.closed_on, r.retention_from, "
             "r.retention_until, r.on_hold, first.effective_date AS created_on, v.data "

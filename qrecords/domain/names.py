@@ -16,8 +16,8 @@ from .forms import Form
 def resolve(given: str, known: dict[str, Label], what: str, param: str) -> str:
     """The id in `known` (id -> Label, in the order to list them) that `given` names: the id,
     its Chinese label, its English label or both (English in any case, spaces around
-    ignored). Raises NotFound (param `param`) in one line listing the allowed ones as
-    `id (中文)`."""
+    ignored). Raises NotFound (param `param`) in one line, Chinese first, listing the
+    allowed ones as `id (中文)`."""
     text = " ".join(str(given).split())
     lowered = text.lower()
     for key, label in known.items():
@@ -26,8 +26,12 @@ def resolve(given: str, known: dict[str, Label], what: str, param: str) -> str:
             return key
     names = list(known) + [label.zh for label in known.values()]
     allowed = ", ".join(f"{key} ({label.zh})" for key, label in known.items())
-    raise NotFound(f"no {what} '{text}'{suggest(text, names)}; one of: {allowed}",
-                   param=param)
+    raise NotFound(f"无此{WHAT_ZH.get(what, what)} no {what} '{text}'{suggest(text, names)}; "
+                   f"one of: {allowed}", param=param)
+
+
+# What `resolve` looks up, in Chinese, for its refusal: 无此状态 no status '已关'; one of: ...
+WHAT_ZH = {"form": "表单", "status": "状态", "department": "部门", "column": "列"}
 
 
 def form_id(forms: dict[str, Form], given: str, param: str = "form") -> str:

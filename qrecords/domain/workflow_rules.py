@@ -46,8 +46,8 @@ def refuse_owned(workflow: Workflow, given: dict, number: str) -> None:
     owned = sorted(k for k, v in given.items() if k in workflow.owned_fields()
                    and v not in (None, "", []))
     if owned:
-        raise WorkflowError(f"{number}: {', '.join(owned)} cannot be given: "
-                            f"{_writer(workflow, owned[0])}")
+        raise WorkflowError(f"由流程填写，不可手填 {number}: {', '.join(owned)} cannot be "
+                            f"given: {_writer(workflow, owned[0])}")
 
 
 def _writer(workflow: Workflow, fid: str) -> str:

@@ -92,7 +92,7 @@ def test_at_the_command_line(ws):
     recall = runner.invoke(cli, base + ["forms", "recall"])
     assert recall.exit_code == 0 and "Nothing to recall" in recall.output
     bad = runner.invoke(cli, base + ["forms", "issue", "complaint", "--to", "nowhere"])
-    assert bad.exit_code != 0 and bad.output.startswith("Error: --to: no department")
+    assert bad.exit_code != 0 and bad.output.startswith("Error: --to: 无此部门 no department")
     back = runner.invoke(cli, base + ["forms", "return", "QR-9.1.2-01-A0-001"])
     assert back.exit_code == 0 and "2026-11-23" in back.output
 

@@ -86,14 +86,14 @@ def test_filters_take_the_chinese_labels_and_names(root):
 
 
 @pytest.mark.parametrize("args, names", [
-    (("search", "破损", "--status", "已关"), ("--status: no status '已关'", "closed (已结案)")),
-    (("search", "破损", "--form", "投诉单"), ("--form: no form '投诉单'",
+    (("search", "破损", "--status", "已关"), ("--status: 无此状态 no status '已关'", "closed (已结案)")),
+    (("search", "破损", "--form", "投诉单"), ("--form: 无此表单 no form '投诉单'",
                                            "complaint (客户投诉处理单)")),
-    (("overdue", "--department", "质检部"), ("--department: no department '质检部'",
+    (("overdue", "--department", "质检部"), ("--department: 无此部门 no department '质检部'",
                                           "quality (质量部)")),
-    (("register", "complaint", "--status", "已关"), ("--status: no status '已关'",
+    (("register", "complaint", "--status", "已关"), ("--status: 无此状态 no status '已关'",
                                                    "closed (已结案)")),
-    (("register", "complaint", "--columns", "客户,数量"), ("--columns: no column '客户'",
+    (("register", "complaint", "--columns", "客户,数量"), ("--columns: 无此列 no column '客户'",
                                                        "customer (客户名称)")),
     (("register", "complaint", "--sort", "数量:up"), ("--sort: '数量:up'", "asc or desc")),
 ])
