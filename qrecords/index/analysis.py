@@ -40,6 +40,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from . import whoosh_first  # noqa: F401  (before any Whoosh import)
+from .packing import FIELD_GAP, FIELD_SEP, VALUE_SEP
 from whoosh.analysis import Token, Tokenizer
 from whoosh.lang.porter import stem
 
@@ -315,22 +317,6 @@ def analyzer(compound: bool = True) -> QrecTokenizer:
     """The analyzer of `content`, or without compound terms (`customer`, the form fields:
     their queries stay phrases, which costs less than the terms would cost every build)."""
     return QrecTokenizer(compound)
-
-
-FIELD_SEP, VALUE_SEP = "\x1e", "\x1f"
-FIELD_GAP = 100  # positions between fields, so no phrase spans two of them
-
-
-def pack_content(texts) -> str:
-    """Several fields' text as one value of a free-text field: terms() puts FIELD_GAP
-    positions between them, so that no phrase matches the end of one and the start of the
-    next."""
-    return FIELD_SEP.join(texts)
-
-
-def pack_fields(texts: dict[str, str]) -> str:
-    """Every field's text in one value for the `fields` index field (see FieldsTokenizer)."""
-    return FIELD_SEP.join(f"{fid}{VALUE_SEP}{text}" for fid, text in texts.items())
 
 
 class FieldsTokenizer(Tokenizer):

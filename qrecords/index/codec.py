@@ -33,6 +33,7 @@ from collections import defaultdict
 
 from pickle import HIGHEST_PROTOCOL, dumps
 
+from . import whoosh_first  # noqa: F401  (before any Whoosh import)
 from whoosh.codec.whoosh3 import (LENGTHS_COLUMN, W3Codec, W3FieldCursor, W3FieldWriter,
                                   W3PostingsWriter, W3TermInfo, W3TermsReader, _lenfield)
 from whoosh.filedb.filetables import OrderedHashWriter, _pointer as _POINTER

@@ -12,7 +12,7 @@ import hashlib
 import json
 
 from ..domain.forms import Form
-from .analysis import pack_content, pack_fields
+from .packing import pack_content, pack_fields
 
 CONTENT_TYPES = {"text", "longtext", "choice", "table"}
 # Long text and tables are only in `content` (a query naming one searches the content): a
@@ -39,7 +39,7 @@ def field_texts(form: Form, data: dict) -> dict[str, str]:
 
 def content_text(form: Form, number: str, texts: dict[str, str]) -> str:
     """The free text of a version: its number and the values people search for, each a field
-    of its own (analysis.pack_content)."""
+    of its own (packing.pack_content)."""
     return pack_content([number, *(text for fid, text in texts.items()
                                    if form.field(fid).type in CONTENT_TYPES)])
 

@@ -39,6 +39,7 @@ class IndexBroken(QrecError):
 
 def text_field(analyzer, **options):
     """A free-text field of `analyzer`, its positions packed (codec.CompactPositions)."""
+    from . import whoosh_first  # noqa: F401  (before any Whoosh import)
     from whoosh.fields import TEXT
 
     from .codec import CompactPositions
@@ -54,6 +55,7 @@ def whoosh_schema():
     `data_sha256` are only stored: no query names them, and indexing them cost every build
     nine terms a document (a NUMERIC field writes one per 4 bits of the value). `order` is a
     column only: how hits with equal scores are ordered (documents.order_key)."""
+    from . import whoosh_first  # noqa: F401  (before any Whoosh import)
     from whoosh.columns import FixedBytesColumn
     from whoosh.fields import BOOLEAN, COLUMN, ID, STORED, Schema
 
@@ -173,6 +175,7 @@ class SearchIndex:
         return self._build(source, progress, locked=False)
 
     def _build(self, source, progress, locked: bool) -> int:
+        from . import whoosh_first  # noqa: F401  (before any Whoosh import)
         from whoosh import index
 
         from . import bulk
