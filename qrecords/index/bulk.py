@@ -155,9 +155,9 @@ def build(ix, options: dict, source, numbers: list[str], progress=None) -> None:
     """Index every record of `numbers` into `ix`, a new and empty Whoosh index in a private
     folder, and commit it: one table of contents naming every segment written. A rebuild of
     PARALLEL_FROM records or more runs in a process per CPU (up to MAX_PROCS) when the
-    source can be reopened and this is the only thread of its process (forking a process with other threads running could copy
-    a lock another thread holds). `progress(done, total)` as records are indexed. Raises
-    QrecError when a worker fails (naming its error) and what the source raises."""
+    source can be reopened and this is the only thread of its process (a fork copies the
+    locks other threads hold). `progress(done, total)` as records are indexed. Raises
+    QrecError when a worker fails (naming its error), and what the source raises."""
     from whoosh.index import TOC, clean_files
 
     procs = min(os.cpu_count() or 1, MAX_PROCS)
@@ -220,9 +220,9 @@ def _in_processes(ix, options, source, numbers, procs, progress) -> list:
                 continue
             waiting -= 1
             segments.extend(found) if kind == "ok" else failures.append(found)
-    finally:
+    finally:  # a failure, or the parent interrupted (Ctrl-C): the others stop too
         for worker in workers:
-            if failures:
+            if failures or waiting:
                 worker.terminate()
             worker.join()
     if failures:
