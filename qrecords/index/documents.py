@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 from ..domain.forms import Form
 from .packing import pack_content, pack_fields
@@ -54,10 +55,15 @@ ORDER_WIDTH = 48  # bytes of order_key(): a fixed width is read without an index
 
 def order_key(date: str, number: str, version: int) -> bytes:
     """How hits with equal scores are ordered (ranking.py): ORDER_WIDTH bytes, the larger key
-    first, that is the newer date, then the later number (its first 32 bytes), then the later
-    version."""
+    first, that is the newer date, then the later number (its first 32 bytes, each run of
+    digits as a number: CC-2603-105 after CC-2603-99), then the later version."""
+    number = _DIGITS.sub(lambda run: run.group().rjust(NUMBER_DIGITS, "0"), number)
     return date.encode()[:10].ljust(10, b"\0") + number.encode()[:32].ljust(32, b"\0") + \
         version.to_bytes(6, "big")
+
+
+_DIGITS = re.compile(r"\d+")
+NUMBER_DIGITS = 8  # a run of digits in a record number is ordered as this many
 
 
 def public_sha256(sensitive: frozenset[str], row: dict) -> str:

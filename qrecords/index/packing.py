@@ -4,7 +4,8 @@ documents.py packs, analysis.py reads the separators back (terms(), FieldsTokeni
 from __future__ import annotations
 
 FIELD_SEP, VALUE_SEP = "\x1e", "\x1f"
-FIELD_GAP = 100  # positions between fields, so no phrase spans two of them
+FIELD_GAP = 1000  # positions between fields: no phrase, nor one with the largest proximity
+# a query may give (query.MAX_SLOP), spans two of them
 
 
 def pack_content(texts) -> str:
