@@ -38,11 +38,11 @@ def field_texts(form: Form, data: dict) -> dict[str, str]:
     return texts
 
 
-def content_text(form: Form, number: str, texts: dict[str, str]) -> str:
+def content_text(types: dict[str, str], number: str, texts: dict[str, str]) -> str:
     """The free text of a version: its number and the values people search for, each a field
-    of its own (packing.pack_content)."""
+    of its own (packing.pack_content); `types` maps the form's field ids to their types."""
     return pack_content([number, *(text for fid, text in texts.items()
-                                   if form.field(fid).type in CONTENT_TYPES)])
+                                   if types[fid] in CONTENT_TYPES)])
 
 
 def record_date(form: Form, data: dict, registered: str) -> str:
@@ -82,6 +82,7 @@ def documents(form: Form, number: str, versions: list[dict], current_version: in
     """The index documents of one record; `versions` are store rows, oldest first."""
     registered = versions[0]["effective_date"] if versions else ""
     sensitive = frozenset(f.id for f in form.fields if f.sensitive)
+    types = {f.id: f.type for f in form.fields}
     docs = []
     for row in versions:
         data = row["data"]
@@ -95,13 +96,13 @@ def documents(form: Form, number: str, versions: list[dict], current_version: in
             "date": record_date(form, data, registered),
             "title": form.title_of(data),
             "data_sha256": public_sha256(sensitive, row),
-            "content": content_text(form, number, texts),
+            "content": content_text(types, number, texts),
         }
         doc["order"] = order_key(doc["date"], number, row["version"])
         if form.customer_field and form.customer_field in texts:
             doc["customer"] = texts[form.customer_field]
         short = {fid: text for fid, text in texts.items()
-                 if form.field(fid).type not in LONG_TYPES}
+                 if types[fid] not in LONG_TYPES}
         if short:
             doc["fields"] = pack_fields(short)
         docs.append(doc)
