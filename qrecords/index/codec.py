@@ -51,7 +51,7 @@ ONE_VALUE, ONE_NO_VALUE = 3, 4  # flags of a term in one document (W3 writes 0 o
 _ONE_POSTING = struct.Struct("<BBBIB")  # flag, min and max length bytes, docnum, weight
 _ONE_WEIGHTS = frozenset(float(n) for n in range(1, 256))  # what _ONE_POSTING holds
 _WEIGHTS = tuple(float(n) for n in range(64))
-_ONE = tuple(b"H" + n.to_bytes(2, "little") for n in range(4096))  # a posting of one position
+_ONE: dict[int, bytes] = {}  # the value of a posting of one position (below 65536), made once
 
 
 class QrecCodec(W3Codec):
@@ -339,8 +339,13 @@ class CompactPositions(Positions):
                 encode(found)
 
     def encode(self, poslist) -> bytes:
-        if len(poslist) == 1 and poslist[0] < len(_ONE):  # most postings: one small position
-            return _ONE[poslist[0]]
+        if len(poslist) == 1:  # most postings: one position, one bytes object each
+            one = _ONE.get(poslist[0])
+            if one is not None:
+                return one
+            if poslist[0] < 65536:
+                one = _ONE[poslist[0]] = b"H" + poslist[0].to_bytes(2, "little")
+                return one
         deltas = [b - a for a, b in zip([0, *poslist], poslist)]
         kind = "H" if max(deltas) < 65536 else "I"
         packed = array(kind, deltas)
