@@ -151,6 +151,7 @@ def _plan(ws: Workspace, form: Form, source: Ledger, header_row: int, columns: d
     where_of = {target: f"column {column_letter(i)} ({header})"
                 for i, (header, target) in columns.items()}
     problems, plans, numbers = [], [], {}
+    known = _known_originals(ws, form)
     for number, cells in source["rows"]:
         if number <= header_row or all(c is None or str(c).strip() == "" for c in cells):
             continue
@@ -190,7 +191,8 @@ def _plan(ws: Workspace, form: Form, source: Ledger, header_row: int, columns: d
         original = _text(pseudo.get(ledger.NUMBER))
         kept = False
         if original:
-            kept = _number_plan(ws, form, original, number, numbers, legacy, data, problem)
+            kept = _number_plan(ws, form, original, number, numbers, known, legacy, data,
+                                problem)
         try:
             clean = validate_data(form, data, today.isoformat())
         except ValidationError as exc:
@@ -248,23 +250,49 @@ def _closing_date(form: Form, data: dict, pseudo: dict, closing_field, problem) 
     return closed_on
 
 
-def _number_plan(ws: Workspace, form: Form, original: str, row: int, numbers: dict, legacy,
-                 data: dict, problem) -> bool:
+def _known_originals(ws: Workspace, form: Form) -> dict[str, tuple[str, str]]:
+    """{original number as compared (ledger.number_key): (Chinese, English) of why it cannot
+    be imported again, to put around the number}
+    for the records of `form`: each imported one's original number (its record number or
+    its legacy number; disposed records too: their events stay), and the legacy number any
+    record carries now (typed in by hand)."""
+    known, forms = {}, {}
+    for record in ws.catalog.form_records(form.id):
+        legacy = record["data"].get(ledger.LEGACY_FIELD)
+        if legacy:
+            known[ledger.number_key(legacy)] = (
+                "原编号已存在", f"is already the original number ({ledger.LEGACY_FIELD}) of "
+                f"{record['number']}")
+    for event in ws.catalog.events_by_action(["record.imported"]):
+        detail = event["detail"]
+        revision = (detail.get("form_revision") or {}).get("id")
+        if revision not in forms:
+            forms[revision] = revision is not None and \
+                ws.catalog.form_revision_by_id(revision)["form_id"]
+        if forms[revision] == form.id and detail.get("original_number"):
+            known[ledger.number_key(detail["original_number"])] = (
+                "原编号已导入", f"was imported already (from {detail.get('source')} row "
+                f"{detail.get('row')}, as {event['record_number']})")
+    return known
+
+
+def _number_plan(ws: Workspace, form: Form, original: str, row: int, numbers: dict,
+                 known: dict, legacy, data: dict, problem) -> bool:
     """Whether the original number becomes the record's number (it fits the form's pattern
-    and is free); if not, it goes into the legacy-number field."""
-    if original in numbers:
-        problem(ledger.NUMBER, f"number {original} appears again (first in row "
-                f"{numbers[original]})")
+    and is free); if not, it goes into the legacy-number field. An original number given
+    twice in the file, or one the form's records have already (`known`), is a problem;
+    numbers compare trimmed and without case (`ks-2025-007 ` is KS-2025-007)."""
+    key = ledger.number_key(original)
+    if key in numbers:
+        problem(ledger.NUMBER, f"原编号重复 number {original} appears again (first in row "
+                f"{numbers[key]})")
         return False
-    numbers[original] = row
+    numbers[key] = row
+    if key in known:
+        chinese, english = known[key]
+        problem(ledger.NUMBER, f"{chinese} {original} {english}")
+        return False
     taken = ws.catalog.record(original)
-    if taken is not None:
-        first = next((e for e in ws.catalog.events(original)
-                      if e["action"] == "record.imported"), None)
-        if first is not None and first["detail"].get("original_number") == original:
-            problem(ledger.NUMBER, f"{original} was imported already (from "
-                    f"{first['detail'].get('source')} row {first['detail'].get('row')})")
-            return False
     free = taken is None and ws.catalog.tombstone(original) is None
     if free and ledger.fitting_number(form.number_pattern, original):
         return True

@@ -40,6 +40,11 @@ def normalise(header) -> str:
     return re.sub(r"[\s*:：]+", "", text)
 
 
+def number_key(number: str) -> str:
+    """An original number as compared with others: trimmed, without case."""
+    return str(number).strip().casefold()
+
+
 def header_names(form: Form) -> dict[str, str]:
     """{normalised header: field id or pseudo-column} a ledger's header row is matched by:
     each field's id, Chinese and English label and both together; the pseudo-columns'
