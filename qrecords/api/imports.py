@@ -165,6 +165,11 @@ def _plan(ws: Workspace, form: Form, source: Ledger, header_row: int, columns: d
         pseudo = {}
         for index, (_, target) in columns.items():
             value = cells[index] if index < len(cells) else None
+            if (number, index) in source["unsaved"]:
+                problem(target, f"公式无计算结果 a formula without a saved result "
+                        f"({source['unsaved'][(number, index)]}); open and save the file "
+                        "in Excel/WPS first (先用 Excel/WPS 打开并保存)")
+                continue
             if target in ledger.PSEUDO:
                 pseudo[target] = value
             else:

@@ -21,6 +21,9 @@ class Ledger(TypedDict):
     sha256: str  # of the file's bytes
     sheet: str | None  # the worksheet read (None for CSV)
     rows: list[tuple[int, list]]  # (row number as the spreadsheet shows it, cell values)
+    # {(row number, column index): formula} of the formula cells the file holds no result
+    # of (openpyxl cannot compute one): their value in `rows` is None
+    unsaved: dict[tuple[int, int], str]
 
 
 def column_letter(index: int) -> str:
@@ -42,14 +45,15 @@ def read_ledger(path: str, sheet: str | None = None) -> Ledger:
     except OSError as exc:
         raise QrecError(f"{path}: cannot read: {exc.strerror or exc}", param="file") from None
     suffix = file.suffix.lower()
+    unsaved: dict = {}
     if suffix == ".xlsx":
-        name, rows = _xlsx_rows(content, path, sheet)
+        name, rows, unsaved = _xlsx_rows(content, path, sheet)
     elif suffix == ".csv":
         name, rows = None, _csv_rows(content, path)
     else:
         raise QrecError(f"{path}: a ledger is an .xlsx or .csv file", param="file")
     return {"name": file.name, "sha256": hashlib.sha256(content).hexdigest(), "sheet": name,
-            "rows": rows}
+            "rows": rows, "unsaved": unsaved}
 
 
 def _xlsx_rows(content: bytes, path: str, sheet: str | None):
@@ -68,7 +72,35 @@ def _xlsx_rows(content: bytes, path: str, sheet: str | None):
         found = book[sheet] if sheet is not None else book.worksheets[0]
         rows = [(number, list(values)) for number, values in
                 enumerate(found.iter_rows(values_only=True), start=1)]
-        return found.title, rows
+        title = found.title
+    finally:
+        book.close()
+    return title, rows, _unsaved_formulas(content, title, rows)
+
+
+def _unsaved_formulas(content: bytes, title: str, rows: list) -> dict[tuple[int, int], str]:
+    """{(row, column index): formula} of the sheet's formula cells without a saved result
+    (a file written by a program, never opened in Excel or WPS): read with data_only they
+    are None. The formulas are read (a second pass) only when the file has any."""
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        if not any(b"<f" in archive.read(n) for n in archive.namelist()
+                   if n.startswith("xl/worksheets/") and n.endswith(".xml")):
+            return {}
+    book = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
+    try:
+        found = {}
+        for (number, values), formulas in zip(rows, book[title].iter_rows(values_only=True)):
+            for index, formula in enumerate(formulas):
+                if formula is None or (index < len(values) and values[index] is not None):
+                    continue
+                text = formula if isinstance(formula, str) else getattr(formula, "text", None)
+                if text is not None and str(text).startswith("="):
+                    found[(number, index)] = str(text)
+        return found
     finally:
         book.close()
 

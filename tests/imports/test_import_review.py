@@ -48,3 +48,18 @@ def test_an_original_number_kept_as_legacy_number_is_imported_once(ws, tmp_path)
     assert "row 3, column A (投诉单号): 原编号重复 number xx-1 appears again (first in row 2)" \
         in refused.stderr
     assert ws.catalog.record_numbers() == ["CC-2503-01"]
+
+
+def test_a_formula_without_a_saved_result_is_refused(ws, tmp_path):
+    from tests.imports.ledgers import complaint_rows, write_xlsx
+
+    rows = complaint_rows()
+    rows[0][8] = "=400*2"  # openpyxl saves the formula and no result: Excel never opened it
+    rows[1][8] = "=SUM(1,2)"
+    path = write_xlsx(tmp_path / "公式.xlsx", rows)
+    done = qrec(ws.root, "import", "complaint", str(path))
+    assert done.returncode == 1, done.stdout
+    assert "row 4, column I (金额): 公式无计算结果 a formula without a saved result (=400*2); " \
+        "open and save the file in Excel/WPS first (先用 Excel/WPS 打开并保存)" in done.stderr
+    assert "row 5, column I (金额): 公式无计算结果" in done.stderr
+    assert ws.catalog.record_numbers() == []
