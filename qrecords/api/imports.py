@@ -9,12 +9,14 @@ checked before anything is stored, and every bad row is listed with its row and 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Callable, TypedDict
 
 from .. import clock
 from ..domain import ledger, workflow_rules
 from ..domain.fields import Field, Invalid, Label
 from ..domain.forms import Form, validate_data
+from ..domain.ledger_records import group_rows
 from ..domain.numbering import format_number, period_of
 from ..errors import Conflict, IntegrityError, QrecError, ValidationError
 from ..workspace import Workspace
@@ -29,7 +31,8 @@ _RECORD_DATE = Field("date", "date", Label("记录日期", "Record date"))
 
 
 class ImportedRow(TypedDict):
-    row: int  # the ledger's row number
+    row: int  # the ledger's row number (the first, when the record's tables filled several)
+    rows: list[int]  # every ledger row the record was made from
     number: str | None  # the record's number (None in a dry run: a new one will be given)
     original_number: str | None  # as the ledger wrote it
     kept_number: bool  # whether the original number is the record's number
@@ -70,9 +73,13 @@ def import_ledger(ws: Workspace, form_id: str, path: str, map_path: str | None =
     mapping = read_map(map_path) if map_path else None
     source = read_ledger(path, mapping["sheet"] if mapping else None)
     header_row, columns, skipped = _columns(form, source, mapping, path)
-    undated = ledger.undated_problem(form, {target for _, target in columns.values()})
+    targets = {target for _, target in columns.values()}
+    undated = ledger.undated_problem(form, targets)
     if undated:
         raise QrecError(undated, param="map")
+    tables = ledger.table_problem(form, targets)
+    if tables:
+        raise QrecError(tables, param="map" if map_path else None)
     plans = _plan(ws, form, source, header_row, columns)
     result: ImportResult = {
         "form": form.id, "source": source["name"], "sha256": source["sha256"],
@@ -143,8 +150,9 @@ def _columns(form: Form, source: Ledger, mapping, path: str):
 
 
 def _plan(ws: Workspace, form: Form, source: Ledger, header_row: int, columns: dict) -> list:
-    """One plan per data row: {row, data, state, closed_on, created_on, original, kept}.
-    Raises ValidationError with every problem of every row."""
+    """One plan per record (ledger_records.group_rows: a row, or the rows filling its
+    tables): {row, rows, data, state, closed_on, created_on, original, number}. Raises
+    ValidationError with every problem of every row, in row order."""
     today = clock.today()
     closing_field = ledger.closing_date_field(form)
     legacy = form.field(ledger.LEGACY_FIELD)
@@ -152,28 +160,27 @@ def _plan(ws: Workspace, form: Form, source: Ledger, header_row: int, columns: d
                 for i, (header, target) in columns.items()}
     problems, plans, numbers = [], [], {}
     known = _known_originals(ws, form)
-    for number, cells in source["rows"]:
-        if number <= header_row or all(c is None or str(c).strip() == "" for c in cells):
-            continue
-        found: list[str] = []
+    for group in group_rows(source["rows"], header_row, columns, source["unsaved"]):
+        number = group["rows"][0]
+        found: list[tuple[int, str]] = []
 
-        def problem(target: str | None, text: str) -> None:
+        def problem(target: str | None, text: str, row: int = number) -> None:
             place = f", {where_of[target]}" if target in where_of else ""
-            found.append(f"row {number}{place}: {text}")
+            found.append((row, f"row {row}{place}: {text}"))
 
+        for row, target, text in group["notes"]:
+            problem(target, text, row)
         data = {f.id: None for f in form.fields if f.type != "table"}
         pseudo = {}
-        for index, (_, target) in columns.items():
-            value = cells[index] if index < len(cells) else None
-            if (number, index) in source["unsaved"]:
-                problem(target, f"公式无计算结果 a formula without a saved result "
-                        f"({source['unsaved'][(number, index)]}); open and save the file "
-                        "in Excel/WPS first (先用 Excel/WPS 打开并保存)")
-                continue
+        for target, value in group["cells"].items():
             if target in ledger.PSEUDO:
                 pseudo[target] = value
             else:
                 data[target] = ledger.cell_value(form.field(target), value)
+        for table, rows in group["tables"].items():
+            field = form.field(table)
+            data[table] = [{c: ledger.cell_value(field.column(c), v) for c, v in r.items()}
+                           for r in rows]
         closed_on = _closing_date(form, data, pseudo, closing_field, problem)
         dated = None
         if not form.date_field:
@@ -202,7 +209,7 @@ def _plan(ws: Workspace, form: Form, source: Ledger, header_row: int, columns: d
             clean = validate_data(form, data, today.isoformat())
         except ValidationError as exc:
             for text in exc.problems:
-                problem(text.split(" ", 1)[0].split("[", 1)[0], text)
+                problem(*_place(text, group))
             clean = None
         early = clean is not None and closed_on and \
             workflow_rules.closed_too_early(form, clean, closed_on)
@@ -216,15 +223,31 @@ def _plan(ws: Workspace, form: Form, source: Ledger, header_row: int, columns: d
             or today.isoformat()
         if not form.date_field:  # its own date column (ledger.undated_problem)
             created = dated
-        plans.append({"row": number, "data": clean, "state": state, "closed_on": closed_on,
-                      "created_on": created, "original": original,
+        plans.append({"row": number, "rows": group["rows"], "data": clean, "state": state,
+                      "closed_on": closed_on, "created_on": created, "original": original,
                       "number": original if kept else None})
     if problems:
-        raise ValidationError(problems, subject=source["name"])
+        raise ValidationError([text for _, text in sorted(problems, key=lambda p: p[0])],
+                              subject=source["name"])
     if not plans:
         raise QrecError(f"{source['name']}: no data rows below the header row {header_row}",
                         param="file")
     return plans
+
+
+_TABLE_PLACE = re.compile(r"(\w+)\[(\d+)\]\.(\w+)")
+
+
+def _place(text: str, group) -> tuple:
+    """(target, text, ledger row) of a validate_data problem: a table cell's problem
+    (`items[2].quantity ...`) is in the ledger row that made that table row."""
+    head = text.split(" ", 1)[0]
+    cell = _TABLE_PLACE.match(head)
+    if cell:
+        rows = group["table_rows"].get(cell.group(1), [])
+        if int(cell.group(2)) <= len(rows):
+            return f"{cell.group(1)}.{cell.group(3)}", text, rows[int(cell.group(2)) - 1]
+    return head.split("[", 1)[0], text, group["rows"][0]
 
 
 def _text(value) -> str | None:
@@ -345,13 +368,15 @@ def _store(ws: Workspace, form: Form, template: bytes, source: Ledger, plans: li
                 detail = {"source": source["name"], "source_sha256": source["sha256"],
                           "sheet": source["sheet"], "row": plan["row"],
                           "original_number": plan["original"]}
+                if len(plan["rows"]) > 1:  # a record whose tables filled several rows
+                    detail["rows"] = plan["rows"]
                 if plan["closed_on"]:
                     detail.update(workflow_rules.closing(
                         form.workflow, plan["data"], dt.date.fromisoformat(plan["closed_on"])))
                 written.append(version_key(form.id, number, 1))
                 stored = store_version(
                     ws, form, template, record, 1, plan["state"], plan["data"],
-                    f"导入 imported from {source['name']} row {plan['row']}", created,
+                    f"导入 imported from {source['name']} {_rows(plan['rows'])}", created,
                     "record.imported", detail, logged_on=today)
                 results.append(_row_result(form, plan, number,
                                            stored["record"]["retention_until"]))
@@ -368,9 +393,13 @@ def _store(ws: Workspace, form: Form, template: bytes, source: Ledger, plans: li
     return results
 
 
+def _rows(rows: list[int]) -> str:
+    return f"row {rows[0]}" if len(rows) == 1 else f"rows {rows[0]}–{rows[-1]}"
+
+
 def _row_result(form: Form, plan: dict, number: str | None,
                 retention_until: str | None) -> ImportedRow:
-    return {"row": plan["row"], "number": number, "original_number": plan["original"],
+    return {"row": plan["row"], "rows": plan["rows"], "number": number, "original_number": plan["original"],
             "kept_number": plan["number"] is not None and number == plan["original"],
             "status": plan["state"], "status_label": form.workflow.label(plan["state"]),
             "created_on": plan["created_on"], "closed_on": plan["closed_on"],

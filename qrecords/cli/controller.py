@@ -30,7 +30,8 @@ def import_(ctx, form_id, file, map_file, dry_run, as_json):
 
 
 def import_text(result: dict) -> str:
-    rows = [[str(r["row"]), r["number"] or "(new 新编号)", r["original_number"] or "",
+    rows = [["–".join(str(n) for n in dict.fromkeys((r["rows"][0], r["rows"][-1]))),
+             r["number"] or "(new 新编号)", r["original_number"] or "",
              r["status_label"], r["created_on"], r["closed_on"] or "",
              r["retention_until"] or ""] for r in result["records"]]
     out = table(["ROW 行", "NUMBER 编号", "ORIGINAL 原编号", "STATUS 状态", "DATE 日期",

@@ -46,21 +46,45 @@ def number_key(number: str) -> str:
 
 
 def header_names(form: Form) -> dict[str, str]:
-    """{normalised header: field id or pseudo-column} a ledger's header row is matched by:
-    each field's id, Chinese and English label and both together; the pseudo-columns'
-    usual names. A field's own label wins over a pseudo-column's name (结案日期 of the
-    complaint is its `closed_date` field)."""
+    """{normalised header: field id, pseudo-column or table column} a ledger's header row is
+    matched by: each field's id, Chinese and English label and both together; the
+    pseudo-columns' usual names; a table column's `table.column` id and labels, when no
+    field or pseudo-column has that name and no other table column has it too. A field's
+    own label wins over a pseudo-column's name (结案日期 of the complaint is its
+    `closed_date` field), except the legacy-number field's: 原编号 is the original number
+    (kept as the record's number when it can be, checked against those imported before)."""
     names = {}
     for pseudo, spellings in PSEUDO.items():
         names.update({normalise(s): pseudo for s in spellings})
     for field in form.fields:
-        if field.type == "table":
-            continue
-        zh, en = field.label.zh, field.label.en
-        spellings = (en, f"{zh} {en}", f"{zh}({en})", f"{zh}/{en}") if en else ()
-        for spelling in (field.id, zh, *spellings):
-            names[normalise(spelling)] = field.id
+        if field.id == LEGACY_FIELD:
+            names.update({s: NUMBER for s in _spellings(field.id, field)})
+        elif field.type != "table":
+            names.update({s: field.id for s in _spellings(field.id, field)})
+    in_tables: dict[str, set] = {}
+    for table in form.fields:
+        for column in table.columns if table.type == "table" else ():
+            target = f"{table.id}.{column.id}"
+            for spelling in _spellings(target, column):
+                in_tables.setdefault(spelling, set()).add(target)
+    names.update({s: next(iter(t)) for s, t in in_tables.items()
+                  if len(t) == 1 and s not in names})
     return names
+
+
+def _spellings(target: str, field) -> set[str]:
+    zh, en = field.label.zh, field.label.en
+    both = (en, f"{zh} {en}", f"{zh}({en})", f"{zh}/{en}") if en else ()
+    return {normalise(s) for s in (target, zh, *both)}
+
+
+def table_target(form: Form, target: str):
+    """(table field, column field) a `table.column` target names, or None."""
+    table_id, _, column_id = target.partition(".")
+    table = form.field(table_id) if column_id else None
+    if table is None or table.type != "table" or table.column(column_id) is None:
+        return None
+    return table, table.column(column_id)
 
 
 def target_of(names: dict[str, str], header) -> str | None:
@@ -82,11 +106,20 @@ def target_problem(form: Form, target: str) -> str | None:
                 f"column to {form.date_field}")
     if target in PSEUDO:
         return None
+    if "." in target:
+        if table_target(form, target) is None:
+            return (f"表格列不存在 '{target}' is no column of a table of {form.id} "
+                    "(table.column, e.g. " + ", ".join(
+                        f"{t.id}.{t.columns[0].id}" for t in form.fields
+                        if t.type == "table") + ")")
+        return None
     field = form.field(target)
     if field is None:
-        return f"'{target}' is no field of {form.id} (nor number, status, closed_on, date)"
+        return (f"字段不存在 '{target}' is no field of {form.id} (nor number, status, "
+                "closed_on, date)")
     if field.type == "table":
-        return f"'{target}' is a table; a ledger column cannot fill one"
+        return (f"表格按列映射 '{target}' is a table: map a ledger column to each of its "
+                f"columns ({', '.join(f'{target}.{c.id}' for c in field.columns)})")
     return None
 
 
@@ -188,6 +221,31 @@ def state_of(form: Form, status, closed_on: str | None) -> tuple[str, str | None
         raise Invalid(f"is {state.label} (open) but has the closing date "
                       f"{closed_on}")
     return state.id, closed_on if state.closes or state.void else None
+
+
+def table_problem(form: Form, targets) -> str | None:
+    """Why a ledger whose columns fill `targets` (field ids, pseudo-columns, `table.column`)
+    cannot make the tables of `form`: a required table no column fills, or a table filled
+    without one of its required columns (every row would lack it). None when they can."""
+    for table in form.fields:
+        if table.type != "table" or table.computed is not None:
+            continue
+        filled = sorted(t for t in targets if t.startswith(f"{table.id}."))
+        needed = [c for c in table.columns if c.required and c.computed is None]
+        missing = [c for c in needed if f"{table.id}.{c.id}" not in filled]
+        example = f"{table.id}.{(missing or needed or table.columns)[0].id}"
+        if filled and missing:
+            return (f"表格缺必填列 {table.id} ({table.label.zh}): the ledger fills "
+                    f"{', '.join(filled)} but not its required column(s) "
+                    f"{', '.join(f'{table.id}.{c.id} ({c.label.zh})' for c in missing)}: "
+                    "name the ledger's columns for them in a map file (columns: {HEADER: "
+                    f"{example}}}, --map), or skip its columns there (HEADER: null)")
+        if not filled and table.required:
+            return (f"表格必填 {table.id} ({table.label.zh}) is required and no ledger column "
+                    "fills it: name the ledger's columns for its columns in a map file "
+                    f"(columns: {{HEADER: {example}}}, --map); the rows of one record fill "
+                    "one table row each")
+    return None
 
 
 def undated_problem(form: Form, targets) -> str | None:

@@ -63,3 +63,64 @@ def test_a_formula_without_a_saved_result_is_refused(ws, tmp_path):
         "open and save the file in Excel/WPS first (先用 Excel/WPS 打开并保存)" in done.stderr
     assert "row 5, column I (金额): 公式无计算结果" in done.stderr
     assert ws.catalog.record_numbers() == []
+
+
+def test_a_form_with_a_required_table_is_imported_row_by_row(ws, tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["顾客财产台账"])
+    sheet.append(["原编号", "客户名称", "接收日期", "序号", "财产名称", "类别", "数量"])
+    sheet.append(["GP-7", "甲公司", "2025-01-02", 1, "模具", "设备", 1])
+    sheet.append(["gp-7", "甲公司", None, 2, "检具", "量具", 2])  # the same number: its 2nd item
+    sheet.append([None, None, None, 3, "图纸", "图纸/规范", 5])  # under a merged cell: 3rd item
+    sheet.append(["GP-8", "乙公司", "2025-02-03", 1, "样品", "样品", 10])
+    path = tmp_path / "财产.xlsx"
+    book.save(path)
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text("columns: {财产名称: items.name, 数量: items.quantity, 序号: items.item_no,"
+                       " 类别: items.category}\n", encoding="utf-8")
+    dry = qrec(ws.root, "import", "customer_property", str(path), "--map", str(mapping),
+               "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "3–5 " in dry.stdout
+    done = qrec(ws.root, "import", "customer_property", str(path), "--map", str(mapping),
+                "--json")
+    assert done.returncode == 0, done.stderr
+    made = json.loads(done.stdout)["records"]
+    assert [(r["rows"], r["number"]) for r in made] == \
+        [([3, 4, 5], "CP-2025-0001"), ([6], "CP-2025-0002")]
+    first = json.loads(qrec(ws.root, "show", "CP-2025-0001", "--json").stdout)
+    assert [(i["item_no"], i["name"], i["category"], i["quantity"])
+            for i in first["data"]["items"]] == \
+        [(1, "模具", "equipment", "1"), (2, "检具", "gauge", "2"), (3, "图纸", "drawing", "5")]
+    assert first["data"]["legacy_number"] == "GP-7"
+    assert ws.catalog.events("CP-2025-0001")[0]["detail"]["rows"] == [3, 4, 5]
+
+    # headers that are the table's labels fill it without a map; a bad cell is named in
+    # its own row, and a row that differs from its record's first row is refused
+    plain = tmp_path / "cp.csv"
+    plain.write_text("原编号,客户名称,接收日期,items.item_no,名称,类别,数量\n"
+                     "GP-9,丙,2025-03-01,1,模具,设备,x\nGP-9,丁,,2,检具,量具,1\n",
+                     encoding="utf-8")
+    bad = qrec(ws.root, "import", "customer_property", str(plain))
+    assert bad.returncode == 1, bad.stdout
+    assert "row 2, column G (数量): items[1].quantity (数量): 'x' must be a number" in bad.stderr
+    assert "row 3, column B (客户名称): 与本记录首行（第 2 行）不同 differs from row 2, where the " \
+        "record begins ('丙' there)" in bad.stderr
+
+    # a table no column fills, or filled without its required columns: one line
+    cp = tmp_path / "cp2.csv"
+    cp.write_text("客户名称,接收日期\n甲,2025-01-02\n", encoding="utf-8")
+    none = qrec(ws.root, "import", "customer_property", str(cp))
+    assert none.returncode == 1
+    assert none.stderr == (
+        "Error: 表格必填 items (财产明细) is required and no ledger column fills it: name the "
+        "ledger's columns for its columns in a map file (columns: {HEADER: items.item_no}, "
+        "--map); the rows of one record fill one table row each\n")
+    cp.write_text("客户名称,接收日期,名称,数量\n甲,2025-01-02,模具,1\n", encoding="utf-8")
+    part = qrec(ws.root, "import", "customer_property", str(cp))
+    assert "表格缺必填列 items (财产明细): the ledger fills items.name, items.quantity but not its " \
+        "required column(s) items.item_no (序号), items.category (类别)" in part.stderr
+    assert len(ws.catalog.record_numbers()) == 2
