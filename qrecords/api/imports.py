@@ -13,7 +13,7 @@ import re
 from typing import Callable, TypedDict
 
 from .. import clock
-from ..domain import ledger, workflow_rules
+from ..domain import ledger, retention, workflow_rules
 from ..domain.fields import Field, Invalid, Label
 from ..domain.forms import Form, validate_data
 from ..domain.ledger_records import group_rows
@@ -40,7 +40,7 @@ class ImportedRow(TypedDict):
     status_label: str
     created_on: str  # the record's original date: its version 1 is dated so
     closed_on: str | None
-    retention_until: str | None  # None in a dry run and while open
+    retention_until: str | None  # None while open
 
 
 class ImportResult(TypedDict):
@@ -87,7 +87,8 @@ def import_ledger(ws: Workspace, form_id: str, path: str, map_path: str | None =
         "columns": {f"{column_letter(i)} {h}": t for i, (h, t) in sorted(columns.items())},
         "skipped_columns": skipped, "dry_run": dry_run, "records": []}
     if dry_run:
-        result["records"] = [_row_result(form, p, p["number"], None) for p in plans]
+        result["records"] = [_row_result(form, p, p["number"], _retention_until(form, p))
+                             for p in plans]
         return result
     result["records"] = _store(ws, form, template, source, plans, progress)
     return result
@@ -391,6 +392,18 @@ def _store(ws: Workspace, form: Form, template: bytes, source: Ledger, plans: li
         raise
     ws.mark_index_behind()
     return results
+
+
+def _retention_until(form: Form, plan: dict) -> str | None:
+    """The day (ISO) the planned record's retention ends, as storing it gives (versions.
+    store_version: a record not open closes on its closing date, else on its first day;
+    a void one runs from its first version), or None while it is open."""
+    created, state = plan["created_on"], form.workflow.state(plan["state"])
+    closed = plan["closed_on"]
+    if closed is None and not form.workflow.is_open(plan["state"]):
+        closed = created
+    return retention.until(form.retention, created if state.void else closed, created,
+                           plan["data"], void=state.void)[1]
 
 
 def _rows(rows: list[int]) -> str:

@@ -124,3 +124,17 @@ def test_a_form_with_a_required_table_is_imported_row_by_row(ws, tmp_path):
     assert "表格缺必填列 items (财产明细): the ledger fills items.name, items.quantity but not its " \
         "required column(s) items.item_no (序号), items.category (类别)" in part.stderr
     assert len(ws.catalog.record_numbers()) == 2
+
+
+def test_a_dry_run_shows_the_retention_the_import_gives(ws, tmp_path):
+    from tests.imports.ledgers import complaint_rows, write_xlsx
+
+    path = str(write_xlsx(tmp_path / "台账.xlsx", complaint_rows()))
+    dry = qrec(ws.root, "import", "complaint", path, "--dry-run", "--json")
+    text = qrec(ws.root, "import", "complaint", path, "--dry-run")
+    assert "2023-11-15   2026-11-15" in text.stdout  # CLOSED 结案, KEPT UNTIL 保存至
+    done = qrec(ws.root, "import", "complaint", path, "--json")
+    assert dry.returncode == 0 and done.returncode == 0, dry.stderr + done.stderr
+    kept = [r["retention_until"] for r in json.loads(done.stdout)["records"]]
+    assert kept == ["2026-11-15", "2026-12-20", None]
+    assert [r["retention_until"] for r in json.loads(dry.stdout)["records"]] == kept
