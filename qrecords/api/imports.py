@@ -192,14 +192,19 @@ def _plan(ws: Workspace, form: Form, source: Ledger, header_row: int, columns: d
                     problem(ledger.DATE, "the record's date is empty (记录日期必填 required)")
             except Invalid as exc:
                 problem(ledger.DATE, f"'{raw}' {exc}")
+        voided_on = _date_cell(pseudo, ledger.VOIDED_ON, problem)
         try:
-            state, closed_on = ledger.state_of(form, pseudo.get(ledger.STATUS), closed_on)
+            state, closed_on = ledger.state_of(form, pseudo.get(ledger.STATUS), closed_on,
+                                               voided_on)
         except Invalid as exc:
             shown = pseudo.get(ledger.STATUS) or closed_on or "the record"
-            problem(ledger.STATUS if ledger.STATUS in where_of else ledger.CLOSED_ON,
-                    f"'{shown}' {exc}")
+            about_void = isinstance(exc, ledger.VoidDateProblem)
+            place = next((t for t in (ledger.VOIDED_ON, ledger.STATUS) if t in where_of
+                          and (about_void or t != ledger.VOIDED_ON)), ledger.CLOSED_ON)
+            problem(place, f"'{shown}' {exc}")
             state = None
-        if closing_field and closed_on and data.get(closing_field) is None:
+        void = state is not None and form.workflow.state(state).void
+        if closing_field and closed_on and data.get(closing_field) is None and not void:
             data[closing_field] = closed_on
         original = _text(pseudo.get(ledger.NUMBER))
         kept = False
@@ -257,6 +262,16 @@ def _text(value) -> str | None:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value).strip() or None
+
+
+def _date_cell(pseudo: dict, target: str, problem) -> str | None:
+    """The date a pseudo-column's cell gives (YYYY-MM-DD), or None (empty or refused)."""
+    raw = pseudo.get(target)
+    try:
+        return _DATE.parse(ledger.cell_value(_DATE, raw)) if raw is not None else None
+    except Invalid as exc:
+        problem(target, f"'{raw}' {exc}")
+        return None
 
 
 def _closing_date(form: Form, data: dict, pseudo: dict, closing_field, problem) -> str | None:

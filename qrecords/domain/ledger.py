@@ -17,11 +17,13 @@ from .forms import Form
 # Columns that are no field of the form: the record's original number, its state, the day it
 # closed. Named so in a map file; recognised by these headers (normalised) in a ledger.
 NUMBER, STATUS, CLOSED_ON, DATE = "number", "status", "closed_on", "date"
+VOIDED_ON = "voided_on"
 PSEUDO = {
     NUMBER: {"number", "no", "no.", "编号", "记录编号", "单号", "表单编号记录编号", "原编号",
              "recordnumber", "recordno", "recordno.", "originalnumber"},
     STATUS: {"status", "state", "状态", "记录状态", "处理状态"},
     CLOSED_ON: {"closedon", "dateclosed", "closingdate", "结案日期", "关闭日期", "结案时间"},
+    VOIDED_ON: {"voidedon", "datevoided", "voiddate", "作废日期", "作废时间"},
     # The record's own date, for a form without `date_field:`: named in a map file only.
     DATE: set(),
 }
@@ -193,11 +195,18 @@ def closing_date_field(form: Form) -> str | None:
     return dates[0] if dates else None
 
 
-def state_of(form: Form, status, closed_on: str | None) -> tuple[str, str | None]:
+class VoidDateProblem(Invalid):
+    """A void record without its void date, or a void date on a record not void."""
+
+
+def state_of(form: Form, status, closed_on: str | None,
+             voided_on: str | None = None) -> tuple[str, str | None]:
     """(state id, closed on) of an old record: the state its status names (id or label), else
-    the closing state when it has a closing date, else the form's first state. Raises
-    Invalid when the status is no state, a closed record lacks its closing date, or an open
-    one has one."""
+    the closing state when it has a closing date, else the form's first state. A void
+    record's day is its void date (`voided_on`, else the closing date the ledger gives).
+    Raises Invalid when the status is no state, a closed record lacks its closing date, a
+    void one its void date (never invented), or an open one has one; VoidDateProblem (an
+    Invalid) when a void record lacks its void date or one not void has one."""
     flow = form.workflow
     if status is not None and str(status).strip():
         wanted = normalise(status)
@@ -205,22 +214,30 @@ def state_of(form: Form, status, closed_on: str | None) -> tuple[str, str | None
             normalise(s.id), normalise(s.label.zh), normalise(s.label.en),
             normalise(str(s.label)))), None)
         if state is None:
-            raise Invalid("is no state of the form; states: " + ", ".join(
+            raise Invalid("状态不存在 is no state of the form; states: " + ", ".join(
                 f"{s.id} ({s.label.zh})" for s in flow.states))
     elif closed_on:
         state = next((s for s in flow.states if s.closes), None)
         if state is None:
-            raise Invalid("is a closing date, but the form has no closing state")
+            raise Invalid("表单无结案状态 is a closing date, but the form has no closing state")
     else:
         state = flow.states[0]
+    if state.void:
+        if not (voided_on or closed_on):
+            raise VoidDateProblem(f"作废记录缺作废日期 is {state.label} but has no void date: give "
+                          "it in a column 作废日期 (voided_on); a date is never invented")
+        return state.id, voided_on or closed_on
+    if voided_on:
+        raise VoidDateProblem(f"非作废记录 is {state.label}, not void, but has the void date "
+                      f"{voided_on}")
     if state.closes and not closed_on and state.id != flow.initial:
         # (a form whose records are final when made closes them on the day they were made)
-        raise Invalid(f"is {state.label}: a closed record needs its "
+        raise Invalid(f"已结案缺结案日期 is {state.label}: a closed record needs its "
                       "closing date")
-    if not state.closes and not state.void and closed_on:
-        raise Invalid(f"is {state.label} (open) but has the closing date "
+    if not state.closes and closed_on:
+        raise Invalid(f"未结案却有结案日期 is {state.label} (open) but has the closing date "
                       f"{closed_on}")
-    return state.id, closed_on if state.closes or state.void else None
+    return state.id, closed_on if state.closes else None
 
 
 def table_problem(form: Form, targets) -> str | None:

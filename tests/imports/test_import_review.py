@@ -138,3 +138,25 @@ def test_a_dry_run_shows_the_retention_the_import_gives(ws, tmp_path):
     kept = [r["retention_until"] for r in json.loads(done.stdout)["records"]]
     assert kept == ["2026-11-15", "2026-12-20", None]
     assert [r["retention_until"] for r in json.loads(dry.stdout)["records"]] == kept
+
+
+def test_a_void_row_without_its_void_date_is_refused(ws, tmp_path):
+    path = csv_file(tmp_path / "st.csv", "投诉单号,受理日期,市场,客户名称,异常描述,状态,结案日期\n"
+                    "A2,2025-01-05,国内,乙,描述,已登记,\nA3,2025-01-05,国内,丙,描述,作废,\n")
+    done = qrec(ws.root, "import", "complaint", path, "--dry-run")
+    assert done.returncode == 1, done.stdout
+    assert "row 3, column F (状态): '作废' 作废记录缺作废日期 is 作废 Void but has no void date: " \
+        "give it in a column 作废日期 (voided_on); a date is never invented" in done.stderr
+    assert "row 2" not in done.stderr
+    path = csv_file(tmp_path / "st2.csv", "投诉单号,受理日期,市场,客户名称,异常描述,状态,作废日期\n"
+                    "A3,2025-01-05,国内,丙,描述,作废,\nA4,2025-01-05,国内,丁,描述,作废,2025-02-01\n")
+    done = qrec(ws.root, "import", "complaint", path)
+    assert "row 2, column G (作废日期): '作废' 作废记录缺作废日期" in done.stderr
+    only = csv_file(tmp_path / "st3.csv", "投诉单号,受理日期,市场,客户名称,异常描述,状态,作废日期\n"
+                    "A4,2025-01-05,国内,丁,描述,作废,2025-02-01\n")
+    done = qrec(ws.root, "import", "complaint", only, "--json")
+    assert done.returncode == 0, done.stderr
+    [row] = json.loads(done.stdout)["records"]
+    assert (row["status"], row["closed_on"]) == ("void", "2025-02-01")
+    shown = json.loads(qrec(ws.root, "show", row["number"], "--json").stdout)
+    assert shown["data"]["closed_date"] is None  # a void date is no closing date
