@@ -51,6 +51,7 @@ class ImportResult(TypedDict):
     header_row: int
     columns: dict  # "C 受理日期" -> field id (or number, status, closed_on)
     skipped_columns: list[str]  # "A 序号": columns that fill nothing
+    skipped_rows: list[dict]  # [{row, text}]: totals rows (合计, 总计, 小计), no record
     dry_run: bool
     records: list[ImportedRow]
 
@@ -80,12 +81,13 @@ def import_ledger(ws: Workspace, form_id: str, path: str, map_path: str | None =
     tables = ledger.table_problem(form, targets)
     if tables:
         raise QrecError(tables, param="map" if map_path else None)
-    plans = _plan(ws, form, source, header_row, columns)
+    plans, footers = _plan(ws, form, source, header_row, columns)
     result: ImportResult = {
         "form": form.id, "source": source["name"], "sha256": source["sha256"],
         "sheet": source["sheet"], "header_row": header_row,
         "columns": {f"{column_letter(i)} {h}": t for i, (h, t) in sorted(columns.items())},
-        "skipped_columns": skipped, "dry_run": dry_run, "records": []}
+        "skipped_columns": skipped, "skipped_rows": footers, "dry_run": dry_run,
+        "records": []}
     if dry_run:
         result["records"] = [_row_result(form, p, p["number"], _retention_until(form, p))
                              for p in plans]
@@ -150,10 +152,12 @@ def _columns(form: Form, source: Ledger, mapping, path: str):
 # -- checking every row ----------------------------------------------------------------------
 
 
-def _plan(ws: Workspace, form: Form, source: Ledger, header_row: int, columns: dict) -> list:
-    """One plan per record (ledger_records.group_rows: a row, or the rows filling its
-    tables): {row, rows, data, state, closed_on, created_on, original, number}. Raises
-    ValidationError with every problem of every row, in row order."""
+def _plan(ws: Workspace, form: Form, source: Ledger, header_row: int,
+          columns: dict) -> tuple[list, list]:
+    """(plans, footer rows): one plan per record (ledger_records.group_rows: a row, or the
+    rows filling its tables): {row, rows, data, state, closed_on, created_on, original,
+    number}; the totals rows skipped [{row, text}]. Raises ValidationError with every
+    problem of every row, in row order."""
     today = clock.today()
     closing_field = ledger.closing_date_field(form)
     legacy = form.field(ledger.LEGACY_FIELD)
@@ -161,7 +165,8 @@ def _plan(ws: Workspace, form: Form, source: Ledger, header_row: int, columns: d
                 for i, (header, target) in columns.items()}
     problems, plans, numbers = [], [], {}
     known = _known_originals(ws, form)
-    for group in group_rows(source["rows"], header_row, columns, source["unsaved"]):
+    groups, footers = group_rows(source["rows"], header_row, columns, source["unsaved"])
+    for group in groups:
         number = group["rows"][0]
         found: list[tuple[int, str]] = []
 
@@ -238,7 +243,7 @@ def _plan(ws: Workspace, form: Form, source: Ledger, header_row: int, columns: d
     if not plans:
         raise QrecError(f"{source['name']}: no data rows below the header row {header_row}",
                         param="file")
-    return plans
+    return plans, [{"row": row, "text": text} for row, text in footers]
 
 
 _TABLE_PLACE = re.compile(r"(\w+)\[(\d+)\]\.(\w+)")

@@ -43,6 +43,9 @@ def import_text(result: dict) -> str:
              f"{result['sha256'][:16]}…)", f"列 Columns: {columns}"]
     if result["skipped_columns"]:
         lines.append(f"未导入的列 Columns not imported: {', '.join(result['skipped_columns'])}")
+    if result["skipped_rows"]:
+        lines.append("跳过合计行 Totals rows skipped: " + ", ".join(
+            f"row {r['row']} ({r['text']})" for r in result["skipped_rows"]))
     lines += ["", out, ""]
     n = len(result["records"])
     if result["dry_run"]:

@@ -15,6 +15,9 @@ from typing import TypedDict
 
 from . import ledger
 
+# A footer row's first filled cell (normalised): a ledger's totals are no record.
+_FOOTERS = ("合计", "总计", "小计", "共计", "total", "subtotal", "grandtotal")
+
 
 class LedgerRecord(TypedDict):
     rows: list[int]  # the ledger rows it was made from, first row first
@@ -25,15 +28,21 @@ class LedgerRecord(TypedDict):
 
 
 def group_rows(rows: list[tuple[int, list]], header_row: int, columns: dict,
-               unsaved: dict) -> list[LedgerRecord]:
-    """The records of a ledger whose data rows are `rows` [(row number, cells)] below
-    `header_row`, its `columns` {column index: (header, target)} and its formula cells
-    without a saved result `unsaved` {(row, column index): formula} (each a note; its cell
-    is left out). Empty rows are left out."""
+               unsaved: dict) -> tuple[list[LedgerRecord], list[tuple[int, str]]]:
+    """(records, footers) of a ledger whose data rows are `rows` [(row number, cells)]
+    below `header_row`, its `columns` {column index: (header, target)} and its formula
+    cells without a saved result `unsaved` {(row, column index): formula} (each a note;
+    its cell is left out). Empty rows are left out, and so are footer rows, listed as
+    [(row, first cell)]: those whose first filled cell says 合计, 总计, 小计 or total."""
     tables = sorted({t.split(".", 1)[0] for _, t in columns.values() if "." in t})
     found: list[LedgerRecord] = []
+    footers: list[tuple[int, str]] = []
     for number, cells in rows:
         if number <= header_row or all(_empty(c) for c in cells):
+            continue
+        first_cell = next(str(c).strip() for c in cells if not _empty(c))
+        if is_footer(first_cell):
+            footers.append((number, first_cell))
             continue
         own, table_cells, notes = {}, {}, []
         for index, (_, target) in columns.items():
@@ -72,7 +81,13 @@ def group_rows(rows: list[tuple[int, list]], header_row: int, columns: dict,
                                  for t in tables},
                       "table_rows": {t: [number] if t in table_cells else [] for t in tables},
                       "notes": notes})
-    return found
+    return found, footers
+
+
+def is_footer(text: str) -> bool:
+    """Whether a row's first filled cell marks it as a totals row (合计, 总计：, Total)."""
+    key = ledger.normalise(text)
+    return key in _FOOTERS or (key.startswith(_FOOTERS[:4]) and len(key) <= 8)
 
 
 def _empty(value) -> bool:

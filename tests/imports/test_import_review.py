@@ -160,3 +160,15 @@ def test_a_void_row_without_its_void_date_is_refused(ws, tmp_path):
     assert (row["status"], row["closed_on"]) == ("void", "2025-02-01")
     shown = json.loads(qrec(ws.root, "show", row["number"], "--json").stdout)
     assert shown["data"]["closed_date"] is None  # a void date is no closing date
+
+
+def test_a_totals_row_is_skipped_and_said_so(ws, tmp_path):
+    from tests.imports.ledgers import complaint_rows, write_xlsx
+
+    rows = complaint_rows() + [[None, "合 计", None, None, None, None, None, None, 1200.5]]
+    path = str(write_xlsx(tmp_path / "台账.xlsx", rows))
+    done = qrec(ws.root, "import", "complaint", path)
+    assert done.returncode == 0, done.stderr
+    assert "跳过合计行 Totals rows skipped: row 7 (合 计)" in done.stdout
+    assert "required" not in done.stdout + done.stderr
+    assert len(ws.catalog.record_numbers()) == 3
