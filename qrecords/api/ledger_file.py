@@ -128,31 +128,41 @@ class LedgerMap(TypedDict):
 
 
 def read_map(path: str) -> LedgerMap:
-    """A map file: YAML `{sheet, header_row, columns: {header: field id | null}}`. Raises
-    QrecError (param "map") when it is not that shape."""
+    """A map file: YAML `{sheet, header_row, columns: {header: field id | null}}`, its
+    scalars read as text (a header `2024` stays "2024"). Raises QrecError (param "map")
+    when it is not that shape, or gives a key twice (YAML would keep the last)."""
     import yaml
 
+    from ..inputs import DataShapeError, load_yaml_text
+
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8-sig"))
+        data = load_yaml_text(Path(path).read_text(encoding="utf-8-sig"))
     except OSError as exc:
-        raise QrecError(f"{path}: cannot read: {exc.strerror or exc}", param="map") from None
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise QrecError(f"{path}: not a YAML map file ({str(exc).splitlines()[0]})",
+        raise QrecError(f"{path}: 无法读取 cannot read: {exc.strerror or exc}",
                         param="map") from None
+    except DataShapeError as exc:
+        raise QrecError(f"{path}: 映射文件键重复 {exc}", param="map") from None
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise QrecError(f"{path}: 不是 YAML 映射文件 not a YAML map file "
+                        f"({str(exc).splitlines()[0]})", param="map") from None
     if not isinstance(data, dict):
-        raise QrecError(f"{path}: a map file is a mapping with columns:", param="map")
+        raise QrecError(f"{path}: 映射文件格式 a map file is a mapping with columns:",
+                        param="map")
     unknown = sorted(set(data) - {"sheet", "header_row", "columns"})
     if unknown:
-        raise QrecError(f"{path}: unknown key(s) {', '.join(unknown)}; a map has sheet, "
-                        "header_row and columns", param="map")
+        raise QrecError(f"{path}: 未知的键 unknown key(s) {', '.join(unknown)}; a map has "
+                        "sheet, header_row and columns", param="map")
     columns = data.get("columns") or {}
     header_row = data.get("header_row")
     if not isinstance(columns, dict) or any(v is not None and not isinstance(v, str)
                                             for v in columns.values()):
-        raise QrecError(f"{path}: columns must map each header to a field id (or null to "
-                        "skip it)", param="map")
-    if header_row is not None and (not isinstance(header_row, int) or header_row < 1):
-        raise QrecError(f"{path}: header_row must be a row number (1, 2, ...)", param="map")
+        raise QrecError(f"{path}: 列映射格式 columns must map each header to a field id (or "
+                        "null to skip it)", param="map")
+    if header_row is not None and not (str(header_row).isdigit() and int(header_row) >= 1):
+        raise QrecError(f"{path}: 表头行号 header_row must be a row number (1, 2, ...)",
+                        param="map")
     sheet = data.get("sheet")
-    return {"sheet": None if sheet is None else str(sheet), "header_row": header_row,
+    return {"sheet": None if sheet is None else str(sheet),
+            "header_row": None if header_row is None else int(header_row),
             "columns": {str(k): v for k, v in columns.items()}}
+

@@ -172,3 +172,19 @@ def test_a_totals_row_is_skipped_and_said_so(ws, tmp_path):
     assert "跳过合计行 Totals rows skipped: row 7 (合 计)" in done.stdout
     assert "required" not in done.stdout + done.stderr
     assert len(ws.catalog.record_numbers()) == 3
+
+
+def test_a_key_given_twice_in_a_map_file_is_refused(ws, tmp_path):
+    path = csv_file(tmp_path / "en.csv", "Ref,Date in,Mkt,Client,Problem\n"
+                    "OLD-1,2025-06-01,domestic,丙公司,问题A\n")
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text("header_row: 1\ncolumns:\n  Ref: number\n  Date in: received_date\n"
+                       "  Mkt: market\n  Client: customer\n  Problem: description\n"
+                       "  Problem: product\n", encoding="utf-8")
+    done = qrec(ws.root, "import", "complaint", path, "--map", str(mapping))
+    assert done.returncode == 1, done.stdout
+    assert done.stderr == (f"Error: --map: {mapping}: 映射文件键重复 the key 'Problem' is given "
+                           "twice (line 7 and line 8); give each key once\n")
+    mapping.write_text(mapping.read_text(encoding="utf-8").replace("  Problem: product\n", ""),
+                       encoding="utf-8")
+    assert qrec(ws.root, "import", "complaint", path, "--map", str(mapping)).returncode == 0
