@@ -19,7 +19,7 @@ from ..domain.forms import Form, validate_data
 from ..domain.ledger_records import group_rows
 from ..domain.numbering import format_number, period_of
 from ..errors import Conflict, IntegrityError, QrecError, ValidationError
-from ..workspace import Workspace
+from ..workspace import BUILTIN, Workspace
 from .form_revisions import refuse_retired
 from .keys import version_key
 from .ledger_file import Ledger, column_letter, read_ledger, read_map
@@ -75,9 +75,13 @@ def import_ledger(ws: Workspace, form_id: str, path: str, map_path: str | None =
     source = read_ledger(path, mapping["sheet"] if mapping else None)
     header_row, columns, skipped = _columns(form, source, mapping, path)
     targets = {target for _, target in columns.values()}
-    undated = ledger.undated_problem(form, targets)
-    if undated:
-        raise QrecError(undated, param="map")
+    dated = next((c.split(" ", 1)[1] for c in skipped
+                  if "日期" in c or "date" in c.lower()), None)
+    undated = ledger.undated_problem(form, targets, dated,
+                                     (BUILTIN / "schemas" / f"{form.id}.yaml").is_file())
+    if undated:  # the map file's fault when one was given, else the form's and the file's
+        raise QrecError(undated if map_path else f"{source['name']}: {undated}",
+                        param="map" if map_path else None)
     tables = ledger.table_problem(form, targets)
     if tables:
         raise QrecError(tables, param="map" if map_path else None)

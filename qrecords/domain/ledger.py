@@ -265,13 +265,17 @@ def table_problem(form: Form, targets) -> str | None:
     return None
 
 
-def undated_problem(form: Form, targets) -> str | None:
+def undated_problem(form: Form, targets, date_header: str | None = None,
+                    built_in: bool = False) -> str | None:
     """Why a ledger whose columns fill `targets` (field ids and pseudo-columns) cannot be
     imported into `form`: the form has no date_field and no column is mapped to `date`, so
-    its records would be dated (numbered, retained) from today. None when dated."""
+    its records would be dated (numbered, retained) from today. `date_header`: the ledger's
+    column that looks like the date, shown in the example; `built_in`: the form is one of
+    qrecords' own, whose schema the user does not revise. None when dated."""
     if form.date_field or DATE in targets:
         return None
-    return (f"表单无记录日期 {form.id} has no date_field, so its old records would be dated "
-            f"today: add `date_field: FIELD` (a date field) to schemas/{form.id}.yaml in a "
-            "new revision, or name the ledger's date column in a map file "
-            "(columns: {HEADER: date}, --map)")
+    own = "" if built_in else (", or give the form `date_field: FIELD` (a date field) in "
+                               f"a new revision of schemas/{form.id}.yaml")
+    return (f"表单无记录日期 {form.id} has no date_field, so the ledger's date column must be "
+            f"named, else its old records would be dated today: name it in a map file "
+            f"(columns: {{{date_header or 'HEADER'}: date}}, --map MAP.yaml){own}")

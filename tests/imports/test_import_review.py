@@ -188,3 +188,14 @@ def test_a_key_given_twice_in_a_map_file_is_refused(ws, tmp_path):
     mapping.write_text(mapping.read_text(encoding="utf-8").replace("  Problem: product\n", ""),
                        encoding="utf-8")
     assert qrec(ws.root, "import", "complaint", path, "--map", str(mapping)).returncode == 0
+
+
+def test_a_built_in_form_without_date_field_asks_for_a_map_file(ws, tmp_path):
+    path = csv_file(tmp_path / "cr.csv", "评审编号,客户名称,评审日期,状态\n"
+                    "CR-2024-0007,甲公司,2024-03-01,已关闭\n")
+    done = qrec(ws.root, "import", "contract_review", path)
+    assert done.returncode == 1, done.stdout
+    assert done.stderr == (
+        "Error: cr.csv: 表单无记录日期 contract_review has no date_field, so the ledger's date "
+        "column must be named, else its old records would be dated today: name it in a map "
+        "file (columns: {评审日期: date}, --map MAP.yaml)\n")
