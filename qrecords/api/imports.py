@@ -58,21 +58,28 @@ class ImportResult(TypedDict):
 
 def import_ledger(ws: Workspace, form_id: str, path: str, map_path: str | None = None,
                   dry_run: bool = False,
-                  progress: Callable[[int, int], None] | None = None) -> ImportResult:
+                  progress: Callable[[int, int], None] | None = None,
+                  sheet: str | None = None) -> ImportResult:
     """Import every data row of the ledger at `path` (.xlsx or .csv) as a record of
     `form_id`, by the document controller. Columns are matched to fields by header (field
     id, Chinese or English label) or by the map file at `map_path`. Every row is validated
     first: ValidationError lists every problem as "row R, column C (header): ...", and
     nothing is stored. Then, in one transaction, each record is made in the state its data
     gives with version 1 dated on its original date; DOCX only (PDFs: `render --all`).
-    `progress(done, total)` is called per stored row. Raises Forbidden, NotFound (form),
-    QrecError (file, map), ValidationError, FormError, Conflict (a retired form)."""
+    `progress(done, total)` is called per stored row. `sheet`: the worksheet of an .xlsx
+    to read (else the map file's `sheet:`, else the first). Raises Forbidden, NotFound
+    (form), QrecError (file, map, sheet), ValidationError, FormError, Conflict (a retired
+    form)."""
     ws.require_role("document_controller", "importing old records")
     form = ws.forms.current(form_id)
     refuse_retired(ws, form, "import")
     template = ws.forms.template(form)
     mapping = read_map(map_path) if map_path else None
-    source = read_ledger(path, mapping["sheet"] if mapping else None)
+    if sheet is not None and mapping and mapping["sheet"] not in (None, sheet):
+        raise QrecError(f"工作表不一致 --sheet {sheet} but the map file names the sheet "
+                        f"{mapping['sheet']}: give one", param="sheet")
+    source = read_ledger(path, sheet if sheet is not None else
+                         mapping["sheet"] if mapping else None)
     header_row, columns, skipped = _columns(form, source, mapping, path)
     targets = {target for _, target in columns.values()}
     dated = next((c.split(" ", 1)[1] for c in skipped
@@ -125,9 +132,14 @@ def _columns(form: Form, source: Ledger, mapping, path: str):
         first = source["rows"][:HEADER_SEARCH_ROWS]
         best = max(first, key=lambda r: matches(r[1]), default=None)
         if best is None or matches(best[1]) == 0:
-            raise QrecError(f"{path}: no header row: none of the first {HEADER_SEARCH_ROWS} "
-                            f"rows names a field of {form.id} (by id, Chinese or English "
-                            "label); give a map file (--map)", param="file")
+            others = [n for n in source["sheets"] if n != source["sheet"]]
+            where = f" of the sheet '{source['sheet']}'" if source["sheet"] else ""
+            choose = (f" (the workbook's other sheets: {', '.join(others)}): choose the "
+                      "ledger's sheet with --sheet NAME, or") if others else ";"
+            raise QrecError(f"{path}: 找不到表头行 no header row: none of the first "
+                            f"{HEADER_SEARCH_ROWS} rows{where} names a field of {form.id} "
+                            f"(by id, Chinese or English label){choose} give a map file "
+                            "(--map)", param="file")
         header_row = best[0]
     columns, skipped, seen = {}, [], {}
     for index, header in enumerate(rows[header_row]):

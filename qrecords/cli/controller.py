@@ -14,18 +14,20 @@ from .app import cli, json_option, open_workspace, output, progress_bar
 @click.argument("file", metavar="FILE.xlsx|FILE.csv")
 @click.option("--map", "map_file", metavar="MAP.yaml", help="Which column is which field "
               "(`columns: {header: field}`; also `sheet:` and `header_row:`).")
+@click.option("--sheet", metavar="NAME", help="The worksheet of an .xlsx to read (else the "
+              "map file's `sheet:`, else the first).")
 @click.option("--dry-run", is_flag=True, help="Check every row and show what would be made; "
               "store nothing.")
 @json_option
 @click.pass_context
-def import_(ctx, form_id, file, map_file, dry_run, as_json):
+def import_(ctx, form_id, file, map_file, sheet, dry_run, as_json):
     """Import old records from a ledger 台账 (document controller): all rows or none."""
     from ..api.imports import import_ledger
 
     ws = open_workspace(ctx)
     with progress_bar("导入 Importing") as progress:
         result = import_ledger(ws, form_id, file, map_file, dry_run=dry_run,
-                               progress=None if as_json else progress)
+                               progress=None if as_json else progress, sheet=sheet)
     output(result, as_json, import_text)
 
 

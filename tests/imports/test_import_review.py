@@ -199,3 +199,45 @@ def test_a_built_in_form_without_date_field_asks_for_a_map_file(ws, tmp_path):
         "Error: cr.csv: 表单无记录日期 contract_review has no date_field, so the ledger's date "
         "column must be named, else its old records would be dated today: name it in a map "
         "file (columns: {评审日期: date}, --map MAP.yaml)\n")
+
+
+def test_files_excel_saves_otherwise_are_named_with_their_fix(ws, tmp_path):
+    from openpyxl import Workbook
+
+    old = tmp_path / "台账.xls"
+    old.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))
+    done = qrec(ws.root, "import", "complaint", str(old))
+    assert done.returncode == 1 and "另存为 .xlsx" in done.stderr
+    assert "save it as .xlsx" in done.stderr
+
+    text = HEAD.replace(",", "\t") + "U-1\t2025-01-02\t国内\t甲\t描述\n"
+    wide = tmp_path / "u16.csv"
+    wide.write_bytes(text.encode("utf-16"))
+    done = qrec(ws.root, "import", "complaint", str(wide))
+    assert done.returncode == 1
+    assert f"Error: {wide}: 文件为 UTF-16 编码 UTF-16 text" in done.stderr
+    assert "另存为 CSV UTF-8" in done.stderr
+
+    tabs = csv_file(tmp_path / "tab.csv", text)  # Excel's "Text (Tab delimited)" as .csv
+    done = qrec(ws.root, "import", "complaint", tabs, "--dry-run", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["columns"]["D 客户名称"] == "customer"
+
+    book = Workbook()
+    book.active.title = "封面"
+    book.active.append(["客户投诉台账（封面）"])
+    ledger = book.create_sheet("2025台账")
+    ledger.append(HEAD.strip().split(","))
+    ledger.append(["U-1", "2025-01-02", "国内", "甲", "描述"])
+    covered = tmp_path / "cover.xlsx"
+    book.save(covered)
+    done = qrec(ws.root, "import", "complaint", str(covered))
+    assert done.returncode == 1
+    assert done.stderr == (
+        f"Error: {covered}: 找不到表头行 no header row: none of the first 20 rows of the sheet "
+        "'封面' names a field of complaint (by id, Chinese or English label) (the workbook's "
+        "other sheets: 2025台账): choose the ledger's sheet with --sheet NAME, or give a map "
+        "file (--map)\n")
+    done = qrec(ws.root, "import", "complaint", str(covered), "--sheet", "2025台账", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["sheet"] == "2025台账"
