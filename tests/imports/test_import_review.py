@@ -241,3 +241,33 @@ def test_files_excel_saves_otherwise_are_named_with_their_fix(ws, tmp_path):
     done = qrec(ws.root, "import", "complaint", str(covered), "--sheet", "2025台账", "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["sheet"] == "2025台账"
+
+
+def test_the_built_in_forms_print_the_original_number_when_there_is_one(ws, tmp_path):
+    from docx import Document
+    from pypdf import PdfReader
+
+    checked = qrec(ws.root, "forms", "check")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "legacy_number" not in checked.stdout + checked.stderr
+    path = csv_file(tmp_path / "a.csv", HEAD + "KS-9,2025-03-18,国外,N,d\n"
+                    "CC-2503-07,2025-03-19,国内,M,d\n")
+    done = qrec(ws.root, "import", "complaint", path, "--json")
+    assert done.returncode == 0, done.stderr
+    env = {k: v for k, v in os.environ.items() if k != "QREC_SOFFICE"}
+    rendered = subprocess.run([QREC, "-w", str(ws.root), "--as", "wangwen", "render", "--all"],
+                              capture_output=True, text=True, timeout=600,
+                              env=dict(env, QREC_TODAY=TODAY))
+    assert rendered.returncode == 0, rendered.stderr
+
+    def printed(number: str) -> tuple[list[str], str]:
+        folder = ws.root / "records" / "complaint" / number
+        header = Document(folder / f"{number}_v1.docx").sections[0].header
+        pdf = PdfReader(folder / f"{number}_v1.pdf").pages[0].extract_text()
+        return [p.text for p in header.paragraphs], pdf
+
+    header, pdf = printed("CC-2503-08")  # KS-9 does not fit CC-{yy}{mm}-{seq:02}
+    assert "原编号 Original No. KS-9" in header and "KS-9" in pdf and "原编号" in pdf
+    header, pdf = printed("CC-2503-07")  # kept as its number: no line for it
+    assert not any("原编号" in line or "{%" in line for line in header)
+    assert "原编号" not in pdf
