@@ -117,7 +117,7 @@ def _columns(form: Form, source: Ledger, mapping, path: str):
     for header, target in (mapping or {}).get("columns", {}).items():
         problem = target is not None and ledger.target_problem(form, target)
         if problem:
-            raise QrecError(f"map: {header}: {problem}", param="map")
+            raise QrecError(f"{header}: {problem}", param="map")
 
     def matches(cells) -> int:
         return sum(1 for c in cells if ledger.normalise(c) in mapped
@@ -127,7 +127,8 @@ def _columns(form: Form, source: Ledger, mapping, path: str):
     if mapping and mapping["header_row"]:
         header_row = mapping["header_row"]
         if header_row not in rows:
-            raise QrecError(f"{path}: has no row {header_row}", param="map")
+            raise QrecError(f"{path}: 表头行不存在 has no row {header_row} (the map's "
+                            "header_row)", param="map")
     else:
         first = source["rows"][:HEADER_SEARCH_ROWS]
         best = max(first, key=lambda r: matches(r[1]), default=None)
@@ -152,7 +153,8 @@ def _columns(form: Form, source: Ledger, mapping, path: str):
             skipped.append(where)
             continue
         if target in seen:
-            raise QrecError(f"{path}: columns {seen[target]} and {where} both fill {target}",
+            raise QrecError(f"{path}: 两列对应同一字段 columns {seen[target]} and {where} "
+                            f"both fill {target}",
                             param="map" if mapping else "file")
         seen[target] = where
         columns[index] = (str(header).strip(), target)
@@ -160,7 +162,8 @@ def _columns(form: Form, source: Ledger, mapping, path: str):
         {ledger.normalise(s.split(" ", 1)[1]) for s in skipped}
     absent = [h for h in (mapping or {}).get("columns", {}) if ledger.normalise(h) not in headers]
     if absent:
-        raise QrecError(f"map: no column {', '.join(absent)} in row {header_row} of {path}",
+        raise QrecError(f"映射的列不存在 no column {', '.join(absent)} in row "
+                        f"{header_row} of {path}",
                         param="map")
     return header_row, columns, skipped
 
@@ -210,9 +213,9 @@ def _plan(ws: Workspace, form: Form, source: Ledger, header_row: int,
             try:
                 dated = _RECORD_DATE.parse(ledger.cell_value(_RECORD_DATE, raw))
                 if dated is None:
-                    problem(ledger.DATE, "the record's date is empty (记录日期必填 required)")
+                    problem(ledger.DATE, "记录日期必填 the record's date is empty (required)")
             except Invalid as exc:
-                problem(ledger.DATE, f"'{raw}' {exc}")
+                problem(ledger.DATE, f"'{raw}' 日期无效 {exc}")
         voided_on = _date_cell(pseudo, ledger.VOIDED_ON, problem)
         try:
             state, closed_on = ledger.state_of(form, pseudo.get(ledger.STATUS), closed_on,
@@ -236,7 +239,7 @@ def _plan(ws: Workspace, form: Form, source: Ledger, header_row: int,
             clean = validate_data(form, data, today.isoformat())
         except ValidationError as exc:
             for text in exc.problems:
-                problem(*_place(text, group))
+                problem(*_place(_with_chinese(text), group))
             clean = None
         early = clean is not None and closed_on and \
             workflow_rules.closed_too_early(form, clean, closed_on)
@@ -257,9 +260,26 @@ def _plan(ws: Workspace, form: Form, source: Ledger, header_row: int,
         raise ValidationError([text for _, text in sorted(problems, key=lambda p: p[0])],
                               subject=source["name"])
     if not plans:
-        raise QrecError(f"{source['name']}: no data rows below the header row {header_row}",
+        raise QrecError(f"{source['name']}: 无数据行 no data rows below the header row "
+                        f"{header_row}",
                         param="file")
     return plans, [{"row": row, "text": text} for row, text in footers]
+
+
+# The Chinese lead of a field rule's problem (the rules of domain/fields.py and forms.py say
+# them in English: `customer (客户名称): is required`), by how the rule begins.
+_RULE_LEADS = (("is required", "必填"), ("needs at least", "行数不足"), ("has ", "行数过多"),
+               ("is computed", "计算字段"), ("cannot be computed", "计算字段"))
+
+
+def _with_chinese(text: str) -> str:
+    """A validate_data problem `place (标签): rule` as `place (标签): 中文 rule`."""
+    head, sep, rule = text.partition("): ")
+    if not sep:
+        return text
+    lead = next((zh for start, zh in _RULE_LEADS if rule.startswith(start)),
+                "重复" if "appears more than once" in rule else "值无效")
+    return f"{head}): {lead} {rule}"
 
 
 _TABLE_PLACE = re.compile(r"(\w+)\[(\d+)\]\.(\w+)")
@@ -291,7 +311,7 @@ def _date_cell(pseudo: dict, target: str, problem) -> str | None:
     try:
         return _DATE.parse(ledger.cell_value(_DATE, raw)) if raw is not None else None
     except Invalid as exc:
-        problem(target, f"'{raw}' {exc}")
+        problem(target, f"'{raw}' 日期无效 {exc}")
         return None
 
 
@@ -303,14 +323,15 @@ def _closing_date(form: Form, data: dict, pseudo: dict, closing_field, problem) 
         try:
             closed_on = _DATE.parse(ledger.cell_value(_DATE, raw))
         except Invalid as exc:
-            problem(ledger.CLOSED_ON, f"'{raw}' {exc}")
+            problem(ledger.CLOSED_ON, f"'{raw}' 日期无效 {exc}")
     if closing_field and data.get(closing_field) is not None:
         try:
             own = form.field(closing_field).parse(data[closing_field])
         except Invalid:
             return closed_on  # validate_data reports it
         if closed_on and own != closed_on:
-            problem(ledger.CLOSED_ON, f"closed on {closed_on}, but {closing_field} says {own}")
+            problem(ledger.CLOSED_ON, f"结案日期不一致 closed on {closed_on}, but "
+                    f"{closing_field} says {own}")
         return own
     return closed_on
 
@@ -364,8 +385,8 @@ def _number_plan(ws: Workspace, form: Form, original: str, row: int, numbers: di
     if legacy is None:
         why = "is used already" if not free else \
             f"does not fit the form's pattern {form.number_pattern}"
-        problem(ledger.NUMBER, f"number {original} {why}, and {form.id} has no "
-                f"{ledger.LEGACY_FIELD} field to keep it in")
+        problem(ledger.NUMBER, f"原编号无处保存 number {original} {why}, and {form.id} has "
+                f"no {ledger.LEGACY_FIELD} field to keep it in")
         return False
     data[ledger.LEGACY_FIELD] = original
     return False
@@ -396,7 +417,8 @@ def _store(ws: Workspace, form: Form, template: bytes, source: Ledger, plans: li
                     record_id = tx.add_record(number, form.id, revision_id, clock.utc_now(),
                                               ws.actor.id, plan["state"])
                 except IntegrityError:
-                    raise Conflict(f"row {plan['row']}: number {number} is already used by "
+                    raise Conflict(f"row {plan['row']}: 编号已被占用 number {number} is already "
+                                   "used by "
                                    "another record") from None
                 record = {"id": record_id, "number": number, "form_id": form.id,
                           "form_revision_id": revision_id, "created_at": clock.utc_now(),
@@ -448,7 +470,8 @@ def _rows(rows: list[int]) -> str:
 
 def _row_result(form: Form, plan: dict, number: str | None,
                 retention_until: str | None) -> ImportedRow:
-    return {"row": plan["row"], "rows": plan["rows"], "number": number, "original_number": plan["original"],
+    return {"row": plan["row"], "rows": plan["rows"], "number": number,
+            "original_number": plan["original"],
             "kept_number": plan["number"] is not None and number == plan["original"],
             "status": plan["state"], "status_label": form.workflow.label(plan["state"]),
             "created_on": plan["created_on"], "closed_on": plan["closed_on"],

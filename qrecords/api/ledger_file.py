@@ -138,7 +138,7 @@ def _csv_rows(content: bytes, path: str) -> list[tuple[int, list]]:
     try:
         return [(reader.line_num, row) for row in reader]
     except csv.Error as exc:
-        raise QrecError(f"{path}: line {reader.line_num}: CSV 格式错误 {exc}",
+        raise QrecError(f"{path}: CSV 格式错误 line {reader.line_num}: {exc}",
                         param="file") from None
 
 

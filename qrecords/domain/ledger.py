@@ -104,8 +104,8 @@ def target_of(names: dict[str, str], header) -> str | None:
 def target_problem(form: Form, target: str) -> str | None:
     """Why a map file's target is no column an import can fill, or None."""
     if target == DATE and form.date_field:
-        return (f"{form.id} dates its records by its field {form.date_field}: map the "
-                f"column to {form.date_field}")
+        return (f"记录日期为字段 {form.date_field} {form.id} dates its records by its field "
+                f"{form.date_field}: map the column to {form.date_field}")
     if target in PSEUDO:
         return None
     if "." in target:

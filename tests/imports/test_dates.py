@@ -98,7 +98,7 @@ def test_a_form_without_date_field_needs_the_ledgers_date_column(ws, tmp_path):
                       encoding="utf-8")
     empty = qrec(ws.root, "import", "visit", str(path), "--map", str(mapped))
     assert empty.returncode == 1
-    assert "row 3, column B (来访日期): the record's date is empty" in empty.stderr
+    assert "row 3, column B (来访日期): 记录日期必填 the record's date is empty" in empty.stderr
     path.write_text("来访日期,来访单位\n2024-01-02,宁波\n", encoding="utf-8")
     mapped.write_text("columns: {来访日期: date, 来访单位: visitor}\n", encoding="utf-8")
     done = qrec(ws.root, "import", "visit", str(path), "--map", str(mapped), "--json")

@@ -106,7 +106,8 @@ def test_a_form_with_a_required_table_is_imported_row_by_row(ws, tmp_path):
                      encoding="utf-8")
     bad = qrec(ws.root, "import", "customer_property", str(plain))
     assert bad.returncode == 1, bad.stdout
-    assert "row 2, column G (数量): items[1].quantity (数量): 'x' must be a number" in bad.stderr
+    assert "row 2, column G (数量): items[1].quantity (数量): 值无效 'x' must be a " \
+        "number" in bad.stderr
     assert "row 3, column B (客户名称): 与本记录首行（第 2 行）不同 differs from row 2, where the " \
         "record begins ('丙' there)" in bad.stderr
 
@@ -271,3 +272,42 @@ def test_the_built_in_forms_print_the_original_number_when_there_is_one(ws, tmp_
     header, pdf = printed("CC-2503-07")  # kept as its number: no line for it
     assert not any("原编号" in line or "{%" in line for line in header)
     assert "原编号" not in pdf
+
+
+def test_every_error_line_of_an_import_says_it_in_chinese_first(ws, tmp_path):
+    """Headers, file names and values in ASCII, so any Chinese comes from the message."""
+    import re
+
+    head = "Ref,Date in,Mkt,Client,Problem,Status,Closed\n"
+    rows = ("OLD-1,2025-13-01,domestic,,p,,\nOLD-1,2025-06-02,domestic,c,p,void,\n"
+            "OLD-2,2025-06-03,mars,c,p,closed,\nOLD-3,2025-06-04,domestic,c,p,gone,\n")
+    ledger = csv_file(tmp_path / "en.csv", head + rows)
+    good = ("columns: {Ref: number, Date in: received_date, Mkt: market, Client: customer, "
+            "Problem: description, Status: status, Closed: closed_on}\n")
+    maps = {
+        "target.yaml": good.replace("Client: customer", "Client: client"),
+        "absent.yaml": good.replace("Problem:", "Nope: product, Problem:"),
+        "twice.yaml": "columns:\n  Ref: number\n  Ref: description\n",
+        "unknown.yaml": "colums: {}\n",
+        "row.yaml": "header_row: 40\n" + good,
+        "both.yaml": good.replace("Problem: description", "Problem: customer"),
+        "rows.yaml": good,
+    }
+    outputs = []
+    for name, text in maps.items():
+        mapping = tmp_path / name
+        mapping.write_text(text, encoding="utf-8")
+        outputs.append(qrec(ws.root, "import", "complaint", ledger, "--map", str(mapping)))
+    other = tmp_path / "ledger.txt"
+    other.write_text(head, encoding="utf-8")
+    outputs.append(qrec(ws.root, "import", "complaint", str(other)))
+    outputs.append(qrec(ws.root, "import", "complaint", ledger))  # no header it knows
+    empty = csv_file(tmp_path / "empty.csv", "customer,description\n")
+    outputs.append(qrec(ws.root, "import", "complaint", empty))
+    lines = [line for done in outputs for line in done.stderr.splitlines()
+             if line.startswith(("Error:", "  - "))]
+    assert all(done.returncode == 1 for done in outputs)
+    assert len(lines) >= 30, lines  # 10 refusals; the rows' problems under two of them
+    english_only = [line for line in lines if not re.search(r"[\u4e00-\u9fff]", line)]
+    # (the count above the list is every command's: errors.ValidationError)
+    assert english_only == ["Error: 7 problem(s) in en.csv:", "Error: 19 problem(s) in en.csv:"]
