@@ -88,7 +88,9 @@ def plan_rows(ws: Workspace, form: Form, source: Ledger, header_row: int,
             clean = validate_data(form, data, today.isoformat())
         except ValidationError as exc:
             for text in exc.problems:
-                problem(*_place(_with_chinese(text), group))
+                target, text, row = _place(_with_chinese(text), group)
+                if (row, target) not in group["unsaved"]:  # said already: its formula
+                    problem(target, text, row)
             clean = None
         early = clean is not None and closed_on and \
             workflow_rules.closed_too_early(form, clean, closed_on)

@@ -25,6 +25,7 @@ class LedgerRecord(TypedDict):
     tables: dict  # {table id: [{column id: cell value}]}, only the tables mapped
     table_rows: dict  # {table id: [ledger row of each table row]}
     notes: list  # [(ledger row, target, problem)] found while grouping
+    unsaved: set  # {(ledger row, target)} of its formula cells without a saved result
 
 
 def group_rows(rows: list[tuple[int, list]], header_row: int, columns: dict,
@@ -44,13 +45,14 @@ def group_rows(rows: list[tuple[int, list]], header_row: int, columns: dict,
         if is_footer(first_cell):
             footers.append((number, first_cell))
             continue
-        own, table_cells, notes = {}, {}, []
+        own, table_cells, notes, unsaved_here = {}, {}, [], set()
         for index, (_, target) in columns.items():
             value = cells[index] if index < len(cells) else None
             if (number, index) in unsaved:
                 notes.append((number, target, "公式无计算结果 a formula without a saved result "
                               f"({unsaved[(number, index)]}); open and save the file in "
                               "Excel/WPS first (先用 Excel/WPS 打开并保存)"))
+                unsaved_here.add((number, target))
             elif _empty(value):
                 continue
             elif "." in target:
@@ -72,6 +74,7 @@ def group_rows(rows: list[tuple[int, list]], header_row: int, columns: dict,
                                   f"begins ({there})"))
             last["rows"].append(number)
             last["notes"] += notes
+            last["unsaved"] |= unsaved_here
             for table, row in table_cells.items():
                 last["tables"][table].append(row)
                 last["table_rows"][table].append(number)
@@ -80,7 +83,7 @@ def group_rows(rows: list[tuple[int, list]], header_row: int, columns: dict,
                       "tables": {t: [table_cells[t]] if t in table_cells else []
                                  for t in tables},
                       "table_rows": {t: [number] if t in table_cells else [] for t in tables},
-                      "notes": notes})
+                      "notes": notes, "unsaved": unsaved_here})
     return found, footers
 
 

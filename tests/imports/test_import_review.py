@@ -56,12 +56,15 @@ def test_a_formula_without_a_saved_result_is_refused(ws, tmp_path):
     rows = complaint_rows()
     rows[0][8] = "=400*2"  # openpyxl saves the formula and no result: Excel never opened it
     rows[1][8] = "=SUM(1,2)"
+    rows[2][4] = '=CONCAT("苏州","恒通")'  # a required field: the formula is the one problem
     path = write_xlsx(tmp_path / "公式.xlsx", rows)
     done = qrec(ws.root, "import", "complaint", str(path))
     assert done.returncode == 1, done.stdout
     assert "row 4, column I (金额): 公式无计算结果 a formula without a saved result (=400*2); " \
         "open and save the file in Excel/WPS first (先用 Excel/WPS 打开并保存)" in done.stderr
     assert "row 5, column I (金额): 公式无计算结果" in done.stderr
+    assert "row 6, column E (客户名称): 公式无计算结果" in done.stderr
+    assert "3 problem(s)" in done.stderr  # not also "customer is required"
     assert ws.catalog.record_numbers() == []
 
 
