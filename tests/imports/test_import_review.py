@@ -242,6 +242,12 @@ def test_files_excel_saves_otherwise_are_named_with_their_fix(ws, tmp_path):
         "'封面' names a field of complaint (by id, Chinese or English label) (the workbook's "
         "other sheets: 2025台账): choose the ledger's sheet with --sheet NAME, or give a map "
         "file (--map)\n")
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text("sheet: 封面\n", encoding="utf-8")
+    done = qrec(ws.root, "import", "complaint", str(covered), "--sheet", "2025台账", "--map",
+                str(mapping))
+    assert done.stderr == "Error: --sheet: 工作表不一致 --sheet 2025台账 but the map file names " \
+        "the sheet 封面: give one\n"
     done = qrec(ws.root, "import", "complaint", str(covered), "--sheet", "2025台账", "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["sheet"] == "2025台账"
