@@ -57,8 +57,10 @@ def import_ledger(ws: Workspace, form_id: str, path: str, map_path: str | None =
                   progress: Callable[[int, int], None] | None = None,
                   sheet: str | None = None) -> ImportResult:
     """Import every data row of the ledger at `path` (.xlsx or .csv) as a record of
-    `form_id`, by the document controller. Columns are matched to fields by header (field
-    id, Chinese or English label) or by the map file at `map_path`. Every row is validated
+    `form_id`, by the document controller (the rows of a record whose tables they fill
+    make one record: domain/ledger_records.py; totals rows are skipped and listed). Columns
+    are matched to fields by header (field id, Chinese or English label; a table column's
+    label) or by the map file at `map_path` (`table.column` for a table). Every row is validated
     first: ValidationError lists every problem as "row R, column C (header): ...", and
     nothing is stored. Then, in one transaction, each record is made in the state its data
     gives with version 1 dated on its original date; DOCX only (PDFs: `render --all`).
