@@ -55,7 +55,7 @@ class ImportResult(TypedDict):
 def import_ledger(ws: Workspace, form_id: str, path: str, map_path: str | None = None,
                   dry_run: bool = False,
                   progress: Callable[[int, int], None] | None = None,
-                  sheet: str | None = None) -> ImportResult:
+                  sheet: str | None = None, again: bool = False) -> ImportResult:
     """Import every data row of the ledger at `path` (.xlsx or .csv) as a record of
     `form_id`, by the document controller (the rows of a record whose tables they fill
     make one record: domain/ledger_records.py; totals rows are skipped and listed). Columns
@@ -65,9 +65,11 @@ def import_ledger(ws: Workspace, form_id: str, path: str, map_path: str | None =
     nothing is stored. Then, in one transaction, each record is made in the state its data
     gives with version 1 dated on its original date; DOCX only (PDFs: `render --all`).
     `progress(done, total)` is called per stored row. `sheet`: the worksheet of an .xlsx
-    to read (else the map file's `sheet:`, else the first). Raises Forbidden, NotFound
-    (form), QrecError (file, map, sheet), ValidationError, FormError, Conflict (a retired
-    form)."""
+    to read (else the map file's `sheet:`, else the first). A file (by its SHA-256) whose
+    rows were imported into the form before is refused unless `again`: a ledger without
+    numbers would make its records twice. Raises Forbidden, NotFound (form), QrecError
+    (file, map, sheet), ValidationError, FormError, Conflict (a retired form, a file
+    imported before)."""
     ws.require_role("document_controller", "importing old records")
     form = ws.forms.current(form_id)
     refuse_retired(ws, form, "import")
@@ -78,6 +80,8 @@ def import_ledger(ws: Workspace, form_id: str, path: str, map_path: str | None =
                         f"{mapping['sheet']}: give one", param="sheet")
     source = read_ledger(path, sheet if sheet is not None else
                          mapping["sheet"] if mapping else None)
+    if not again:
+        _refuse_imported_before(ws, form, source)
     header_row, columns, skipped = _columns(form, source, mapping, path)
     targets = {target for _, target in columns.values()}
     dated = next((c.split(" ", 1)[1] for c in skipped
@@ -103,6 +107,21 @@ def import_ledger(ws: Workspace, form_id: str, path: str, map_path: str | None =
         return result
     result["records"] = _store(ws, form, template, source, plans, progress)
     return result
+
+
+def _refuse_imported_before(ws: Workspace, form: Form, source: Ledger) -> None:
+    """Conflict when records of `form` were imported from a file with the same SHA-256 (the
+    same sheet of it): their `record.imported` events name it."""
+    same = [e for e in ws.catalog.events_by_action(["record.imported"])
+            if e["detail"].get("source_sha256") == source["sha256"]
+            and e["detail"].get("sheet") == source["sheet"]]
+    before = [e for e in same if (record := ws.catalog.record(e["record_number"]))
+              and record["form_id"] == form.id]
+    if before:
+        raise Conflict(f"文件已导入 {source['name']} was imported already on "
+                       f"{before[0]['effective_date']} ({len(before)} record(s), from "
+                       f"{before[0]['record_number']}): give --again to import it once more",
+                       param="file")
 
 
 # -- columns ---------------------------------------------------------------------------------

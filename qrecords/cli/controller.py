@@ -18,16 +18,19 @@ from .app import cli, json_option, open_workspace, output, progress_bar
               "map file's `sheet:`, else the first).")
 @click.option("--dry-run", is_flag=True, help="Check every row and show what would be made; "
               "store nothing.")
+@click.option("--again", is_flag=True, help="Import a file whose rows were imported into the "
+              "form before (refused without it).")
 @json_option
 @click.pass_context
-def import_(ctx, form_id, file, map_file, sheet, dry_run, as_json):
+def import_(ctx, form_id, file, map_file, sheet, dry_run, again, as_json):
     """Import old records from a ledger 台账 (document controller): all rows or none."""
     from ..api.imports import import_ledger
 
     ws = open_workspace(ctx)
     with progress_bar("导入 Importing") as progress:
         result = import_ledger(ws, form_id, file, map_file, dry_run=dry_run,
-                               progress=None if as_json else progress, sheet=sheet)
+                               progress=None if as_json else progress, sheet=sheet,
+                               again=again)
     output(result, as_json, import_text)
 
 

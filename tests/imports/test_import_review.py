@@ -33,7 +33,7 @@ def test_an_original_number_kept_as_legacy_number_is_imported_once(ws, tmp_path)
     assert done.returncode == 0, done.stderr
     [row] = json.loads(done.stdout)["records"]
     assert (row["number"], row["kept_number"]) == ("CC-2503-01", False)
-    again = qrec(ws.root, "import", "complaint", first)
+    again = qrec(ws.root, "import", "complaint", first, "--again")  # the same file: below
     assert again.returncode == 1, again.stdout
     assert "row 2, column A (投诉单号): 原编号已导入 KS-2025-007 was imported already (from " \
         "a.csv row 2, as CC-2503-01)" in again.stderr
@@ -320,3 +320,19 @@ def test_every_error_line_of_an_import_says_it_in_chinese_first(ws, tmp_path):
     english_only = [line for line in lines if not re.search(r"[\u4e00-\u9fff]", line)]
     # (the count above the list is every command's: errors.ValidationError)
     assert english_only == ["Error: 7 problem(s) in en.csv:", "Error: 19 problem(s) in en.csv:"]
+
+
+def test_a_file_imported_before_is_refused_unless_again(ws, tmp_path):
+    """A ledger without numbers would make its records twice (found by the issue 19 review)."""
+    ledger = csv_file(tmp_path / "n.csv", "受理日期,市场,客户名称,异常描述\n"
+                                          "2025-03-18,国外,Nordic,镀层起泡\n"
+                                          "2025-03-19,国内,华东,外箱破损\n")
+    assert qrec(ws.root, "import", "complaint", ledger).returncode == 0
+    twice = qrec(ws.root, "import", "complaint", ledger)
+    assert twice.returncode == 1 and twice.stderr.strip() == (
+        f"Error: 文件已导入 n.csv was imported already on {TODAY} (2 record(s), from "
+        "CC-2503-01): give --again to import it once more")
+    assert len(ws.catalog.record_numbers()) == 2
+    assert qrec(ws.root, "import", "complaint", ledger, "--dry-run").returncode == 1
+    assert qrec(ws.root, "import", "complaint", ledger, "--again").returncode == 0
+    assert len(ws.catalog.record_numbers()) == 4
