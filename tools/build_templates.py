@@ -116,8 +116,8 @@ LAYOUTS = {
     ],
 }
 
-# Fields the built-in templates do not print: an imported record's old number (qrec import)
-# is kept in its data and found by search, not printed on the form.
+# Fields the layouts do not place: an imported record's old number (qrec import) is printed
+# under the header's control block, and only when the record has one (build_header).
 UNPRINTED = {"legacy_number"}
 
 # Relative column weights of table-field columns by type; scaled to page width.
@@ -357,7 +357,7 @@ def set_core_properties(doc, schema) -> None:
 
 
 # --- header and footer --------------------------------------------------------
-def build_header(section) -> None:
+def build_header(section, schema) -> None:
     header = section.header
     p = _para(header, WD_ALIGN_PARAGRAPH.CENTER)
     add_run(p, "{{ org.name }}", 12, bold=True)
@@ -381,6 +381,19 @@ def build_header(section) -> None:
     for i, (zh, en, expr) in enumerate(meta):
         write_label(table.rows[0].cells[i], zh, en, size=8, align=WD_ALIGN_PARAGRAPH.CENTER)
         write_tag(table.rows[1].cells[i], expr, size=9, align=WD_ALIGN_PARAGRAPH.CENTER)
+    if any(f["id"] == "legacy_number" for f in schema["fields"]):
+        # The number an imported record had in its old ledger; the paragraphs of the
+        # {%p %} tags go when rendered, and the line itself when the record has none.
+        lines = [header.add_paragraph() for _ in range(3)]
+        for line in lines:
+            line.paragraph_format.space_before = line.paragraph_format.space_after = Pt(0)
+        lines[0].add_run("{%p if legacy_number %}")
+        lines[1].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        lines[1].paragraph_format.space_before = Pt(2)
+        add_run(lines[1], "原编号 ", 8, lang="zh")
+        add_run(lines[1], "Original No. ", 8, lang="en")
+        add_run(lines[1], "{{ legacy_number }}", 9)
+        lines[2].add_run("{%p endif %}")
     spacer(header, 6)
 
 
@@ -545,7 +558,7 @@ def build(form_id: str) -> bytes:
     add_language_styles(doc)
     set_core_properties(doc, schema)
     section = setup_page(doc)
-    build_header(section)
+    build_header(section, schema)
     build_footer(section)
 
     for index, (zh, en, items) in enumerate(LAYOUTS[form_id]):

@@ -12,24 +12,23 @@ import datetime as dt
 from typing import Callable, TypedDict
 
 from .. import clock
-from ..domain import ledger, workflow_rules
-from ..domain.fields import Field, Invalid, Label
-from ..domain.forms import Form, validate_data
+from ..domain import ledger, retention, workflow_rules
+from ..domain.forms import Form
 from ..domain.numbering import format_number, period_of
-from ..errors import Conflict, IntegrityError, QrecError, ValidationError
-from ..workspace import Workspace
+from ..errors import Conflict, IntegrityError, QrecError
+from ..workspace import BUILTIN, Workspace
 from .form_revisions import refuse_retired
+from .import_rows import plan_rows
 from .keys import version_key
 from .ledger_file import Ledger, column_letter, read_ledger, read_map
 from .versions import freeze_revision, store_version
 
 HEADER_SEARCH_ROWS = 20  # a ledger's header row is among its first rows (titles above it)
-_DATE = Field("closed_on", "date", Label("结案日期", "Closed on"))
-_RECORD_DATE = Field("date", "date", Label("记录日期", "Record date"))
 
 
 class ImportedRow(TypedDict):
-    row: int  # the ledger's row number
+    row: int  # the ledger's row number (the first, when the record's tables filled several)
+    rows: list[int]  # every ledger row the record was made from
     number: str | None  # the record's number (None in a dry run: a new one will be given)
     original_number: str | None  # as the ledger wrote it
     kept_number: bool  # whether the original number is the record's number
@@ -37,7 +36,7 @@ class ImportedRow(TypedDict):
     status_label: str
     created_on: str  # the record's original date: its version 1 is dated so
     closed_on: str | None
-    retention_until: str | None  # None in a dry run and while open
+    retention_until: str | None  # None while open
 
 
 class ImportResult(TypedDict):
@@ -48,42 +47,81 @@ class ImportResult(TypedDict):
     header_row: int
     columns: dict  # "C 受理日期" -> field id (or number, status, closed_on)
     skipped_columns: list[str]  # "A 序号": columns that fill nothing
+    skipped_rows: list[dict]  # [{row, text}]: totals rows (合计, 总计, 小计), no record
     dry_run: bool
     records: list[ImportedRow]
 
 
 def import_ledger(ws: Workspace, form_id: str, path: str, map_path: str | None = None,
                   dry_run: bool = False,
-                  progress: Callable[[int, int], None] | None = None) -> ImportResult:
+                  progress: Callable[[int, int], None] | None = None,
+                  sheet: str | None = None, again: bool = False) -> ImportResult:
     """Import every data row of the ledger at `path` (.xlsx or .csv) as a record of
-    `form_id`, by the document controller. Columns are matched to fields by header (field
-    id, Chinese or English label) or by the map file at `map_path`. Every row is validated
+    `form_id`, by the document controller (the rows of a record whose tables they fill
+    make one record: domain/ledger_records.py; totals rows are skipped and listed). Columns
+    are matched to fields by header (field id, Chinese or English label; a table column's
+    label) or by the map file at `map_path` (`table.column` for a table). Every row is validated
     first: ValidationError lists every problem as "row R, column C (header): ...", and
     nothing is stored. Then, in one transaction, each record is made in the state its data
     gives with version 1 dated on its original date; DOCX only (PDFs: `render --all`).
-    `progress(done, total)` is called per stored row. Raises Forbidden, NotFound (form),
-    QrecError (file, map), ValidationError, FormError, Conflict (a retired form)."""
+    `progress(done, total)` is called per stored row. `sheet`: the worksheet of an .xlsx
+    to read (else the map file's `sheet:`, else the first). A file (by its SHA-256) whose
+    rows were imported into the form before is refused unless `again`: a ledger without
+    numbers would make its records twice. Raises Forbidden, NotFound (form), QrecError
+    (file, map, sheet), ValidationError, FormError, Conflict (a retired form, a file
+    imported before)."""
     ws.require_role("document_controller", "importing old records")
     form = ws.forms.current(form_id)
     refuse_retired(ws, form, "import")
     template = ws.forms.template(form)
     mapping = read_map(map_path) if map_path else None
-    source = read_ledger(path, mapping["sheet"] if mapping else None)
+    if sheet is not None and mapping and mapping["sheet"] not in (None, sheet):
+        raise QrecError(f"工作表不一致 --sheet {sheet} but the map file names the sheet "
+                        f"{mapping['sheet']}: give one", param="sheet")
+    source = read_ledger(path, sheet if sheet is not None else
+                         mapping["sheet"] if mapping else None)
+    if not again:
+        _refuse_imported_before(ws, form, source)
     header_row, columns, skipped = _columns(form, source, mapping, path)
-    undated = ledger.undated_problem(form, {target for _, target in columns.values()})
-    if undated:
-        raise QrecError(undated, param="map")
-    plans = _plan(ws, form, source, header_row, columns)
+    targets = {target for _, target in columns.values()}
+    dated = next((c.split(" ", 1)[1] for c in skipped
+                  if "日期" in c or "date" in c.lower()), None)
+    undated = ledger.undated_problem(form, targets, dated,
+                                     (BUILTIN / "schemas" / f"{form.id}.yaml").is_file())
+    if undated:  # the map file's fault when one was given, else the form's and the file's
+        raise QrecError(undated if map_path else f"{source['name']}: {undated}",
+                        param="map" if map_path else None)
+    tables = ledger.table_problem(form, targets)
+    if tables:
+        raise QrecError(tables, param="map" if map_path else None)
+    plans, footers = plan_rows(ws, form, source, header_row, columns)
     result: ImportResult = {
         "form": form.id, "source": source["name"], "sha256": source["sha256"],
         "sheet": source["sheet"], "header_row": header_row,
         "columns": {f"{column_letter(i)} {h}": t for i, (h, t) in sorted(columns.items())},
-        "skipped_columns": skipped, "dry_run": dry_run, "records": []}
+        "skipped_columns": skipped, "skipped_rows": footers, "dry_run": dry_run,
+        "records": []}
     if dry_run:
-        result["records"] = [_row_result(form, p, p["number"], None) for p in plans]
+        result["records"] = [_row_result(form, p, p["number"], _retention_until(form, p))
+                             for p in plans]
         return result
     result["records"] = _store(ws, form, template, source, plans, progress)
     return result
+
+
+def _refuse_imported_before(ws: Workspace, form: Form, source: Ledger) -> None:
+    """Conflict when records of `form` were imported from a file with the same SHA-256 (the
+    same sheet of it): their `record.imported` events name it."""
+    same = [e for e in ws.catalog.events_by_action(["record.imported"])
+            if e["detail"].get("source_sha256") == source["sha256"]
+            and e["detail"].get("sheet") == source["sheet"]]
+    before = [e for e in same if (record := ws.catalog.record(e["record_number"]))
+              and record["form_id"] == form.id]
+    if before:
+        raise Conflict(f"文件已导入 {source['name']} was imported already on "
+                       f"{before[0]['effective_date']} ({len(before)} record(s), from "
+                       f"{before[0]['record_number']}): give --again to import it once more",
+                       param="file")
 
 
 # -- columns ---------------------------------------------------------------------------------
@@ -96,7 +134,7 @@ def _columns(form: Form, source: Ledger, mapping, path: str):
     for header, target in (mapping or {}).get("columns", {}).items():
         problem = target is not None and ledger.target_problem(form, target)
         if problem:
-            raise QrecError(f"map: {header}: {problem}", param="map")
+            raise QrecError(f"{header}: {problem}", param="map")
 
     def matches(cells) -> int:
         return sum(1 for c in cells if ledger.normalise(c) in mapped
@@ -106,14 +144,20 @@ def _columns(form: Form, source: Ledger, mapping, path: str):
     if mapping and mapping["header_row"]:
         header_row = mapping["header_row"]
         if header_row not in rows:
-            raise QrecError(f"{path}: has no row {header_row}", param="map")
+            raise QrecError(f"{path}: 表头行不存在 has no row {header_row} (the map's "
+                            "header_row)", param="map")
     else:
         first = source["rows"][:HEADER_SEARCH_ROWS]
         best = max(first, key=lambda r: matches(r[1]), default=None)
         if best is None or matches(best[1]) == 0:
-            raise QrecError(f"{path}: no header row: none of the first {HEADER_SEARCH_ROWS} "
-                            f"rows names a field of {form.id} (by id, Chinese or English "
-                            "label); give a map file (--map)", param="file")
+            others = [n for n in source["sheets"] if n != source["sheet"]]
+            where = f" of the sheet '{source['sheet']}'" if source["sheet"] else ""
+            choose = (f" (the workbook's other sheets: {', '.join(others)}): choose the "
+                      "ledger's sheet with --sheet NAME, or") if others else ";"
+            raise QrecError(f"{path}: 找不到表头行 no header row: none of the first "
+                            f"{HEADER_SEARCH_ROWS} rows{where} names a field of {form.id} "
+                            f"(by id, Chinese or English label){choose} give a map file "
+                            "(--map)", param="file")
         header_row = best[0]
     columns, skipped, seen = {}, [], {}
     for index, header in enumerate(rows[header_row]):
@@ -126,7 +170,8 @@ def _columns(form: Form, source: Ledger, mapping, path: str):
             skipped.append(where)
             continue
         if target in seen:
-            raise QrecError(f"{path}: columns {seen[target]} and {where} both fill {target}",
+            raise QrecError(f"{path}: 两列对应同一字段 columns {seen[target]} and {where} "
+                            f"both fill {target}",
                             param="map" if mapping else "file")
         seen[target] = where
         columns[index] = (str(header).strip(), target)
@@ -134,148 +179,10 @@ def _columns(form: Form, source: Ledger, mapping, path: str):
         {ledger.normalise(s.split(" ", 1)[1]) for s in skipped}
     absent = [h for h in (mapping or {}).get("columns", {}) if ledger.normalise(h) not in headers]
     if absent:
-        raise QrecError(f"map: no column {', '.join(absent)} in row {header_row} of {path}",
+        raise QrecError(f"映射的列不存在 no column {', '.join(absent)} in row "
+                        f"{header_row} of {path}",
                         param="map")
     return header_row, columns, skipped
-
-
-# -- checking every row ----------------------------------------------------------------------
-
-
-def _plan(ws: Workspace, form: Form, source: Ledger, header_row: int, columns: dict) -> list:
-    """One plan per data row: {row, data, state, closed_on, created_on, original, kept}.
-    Raises ValidationError with every problem of every row."""
-    today = clock.today()
-    closing_field = ledger.closing_date_field(form)
-    legacy = form.field(ledger.LEGACY_FIELD)
-    where_of = {target: f"column {column_letter(i)} ({header})"
-                for i, (header, target) in columns.items()}
-    problems, plans, numbers = [], [], {}
-    for number, cells in source["rows"]:
-        if number <= header_row or all(c is None or str(c).strip() == "" for c in cells):
-            continue
-        found: list[str] = []
-
-        def problem(target: str | None, text: str) -> None:
-            place = f", {where_of[target]}" if target in where_of else ""
-            found.append(f"row {number}{place}: {text}")
-
-        data = {f.id: None for f in form.fields if f.type != "table"}
-        pseudo = {}
-        for index, (_, target) in columns.items():
-            value = cells[index] if index < len(cells) else None
-            if target in ledger.PSEUDO:
-                pseudo[target] = value
-            else:
-                data[target] = ledger.cell_value(form.field(target), value)
-        closed_on = _closing_date(form, data, pseudo, closing_field, problem)
-        dated = None
-        if not form.date_field:
-            raw = pseudo.get(ledger.DATE)
-            try:
-                dated = _RECORD_DATE.parse(ledger.cell_value(_RECORD_DATE, raw))
-                if dated is None:
-                    problem(ledger.DATE, "the record's date is empty (记录日期必填 required)")
-            except Invalid as exc:
-                problem(ledger.DATE, f"'{raw}' {exc}")
-        try:
-            state, closed_on = ledger.state_of(form, pseudo.get(ledger.STATUS), closed_on)
-        except Invalid as exc:
-            shown = pseudo.get(ledger.STATUS) or closed_on or "the record"
-            problem(ledger.STATUS if ledger.STATUS in where_of else ledger.CLOSED_ON,
-                    f"'{shown}' {exc}")
-            state = None
-        if closing_field and closed_on and data.get(closing_field) is None:
-            data[closing_field] = closed_on
-        original = _text(pseudo.get(ledger.NUMBER))
-        kept = False
-        if original:
-            kept = _number_plan(ws, form, original, number, numbers, legacy, data, problem)
-        try:
-            clean = validate_data(form, data, today.isoformat())
-        except ValidationError as exc:
-            for text in exc.problems:
-                problem(text.split(" ", 1)[0].split("[", 1)[0], text)
-            clean = None
-        early = clean is not None and closed_on and \
-            workflow_rules.closed_too_early(form, clean, closed_on)
-        if early:
-            problem(ledger.CLOSED_ON if ledger.CLOSED_ON in where_of else closing_field,
-                    early)
-        if found:
-            problems += found
-            continue
-        created = (clean.get(form.date_field) if form.date_field else None) or closed_on \
-            or today.isoformat()
-        if not form.date_field:  # its own date column (ledger.undated_problem)
-            created = dated
-        plans.append({"row": number, "data": clean, "state": state, "closed_on": closed_on,
-                      "created_on": created, "original": original,
-                      "number": original if kept else None})
-    if problems:
-        raise ValidationError(problems, subject=source["name"])
-    if not plans:
-        raise QrecError(f"{source['name']}: no data rows below the header row {header_row}",
-                        param="file")
-    return plans
-
-
-def _text(value) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip() or None
-
-
-def _closing_date(form: Form, data: dict, pseudo: dict, closing_field, problem) -> str | None:
-    """The closing date the row gives (its closing-date field or a closed_on column)."""
-    raw = pseudo.get(ledger.CLOSED_ON)
-    closed_on = None
-    if raw is not None:
-        try:
-            closed_on = _DATE.parse(ledger.cell_value(_DATE, raw))
-        except Invalid as exc:
-            problem(ledger.CLOSED_ON, f"'{raw}' {exc}")
-    if closing_field and data.get(closing_field) is not None:
-        try:
-            own = form.field(closing_field).parse(data[closing_field])
-        except Invalid:
-            return closed_on  # validate_data reports it
-        if closed_on and own != closed_on:
-            problem(ledger.CLOSED_ON, f"closed on {closed_on}, but {closing_field} says {own}")
-        return own
-    return closed_on
-
-
-def _number_plan(ws: Workspace, form: Form, original: str, row: int, numbers: dict, legacy,
-                 data: dict, problem) -> bool:
-    """Whether the original number becomes the record's number (it fits the form's pattern
-    and is free); if not, it goes into the legacy-number field."""
-    if original in numbers:
-        problem(ledger.NUMBER, f"number {original} appears again (first in row "
-                f"{numbers[original]})")
-        return False
-    numbers[original] = row
-    taken = ws.catalog.record(original)
-    if taken is not None:
-        first = next((e for e in ws.catalog.events(original)
-                      if e["action"] == "record.imported"), None)
-        if first is not None and first["detail"].get("original_number") == original:
-            problem(ledger.NUMBER, f"{original} was imported already (from "
-                    f"{first['detail'].get('source')} row {first['detail'].get('row')})")
-            return False
-    free = taken is None and ws.catalog.tombstone(original) is None
-    if free and ledger.fitting_number(form.number_pattern, original):
-        return True
-    if legacy is None:
-        why = "is used already" if not free else \
-            f"does not fit the form's pattern {form.number_pattern}"
-        problem(ledger.NUMBER, f"number {original} {why}, and {form.id} has no "
-                f"{ledger.LEGACY_FIELD} field to keep it in")
-        return False
-    data[ledger.LEGACY_FIELD] = original
-    return False
 
 
 # -- storing ---------------------------------------------------------------------------------
@@ -303,7 +210,8 @@ def _store(ws: Workspace, form: Form, template: bytes, source: Ledger, plans: li
                     record_id = tx.add_record(number, form.id, revision_id, clock.utc_now(),
                                               ws.actor.id, plan["state"])
                 except IntegrityError:
-                    raise Conflict(f"row {plan['row']}: number {number} is already used by "
+                    raise Conflict(f"row {plan['row']}: 编号已被占用 number {number} is already "
+                                   "used by "
                                    "another record") from None
                 record = {"id": record_id, "number": number, "form_id": form.id,
                           "form_revision_id": revision_id, "created_at": clock.utc_now(),
@@ -312,13 +220,15 @@ def _store(ws: Workspace, form: Form, template: bytes, source: Ledger, plans: li
                 detail = {"source": source["name"], "source_sha256": source["sha256"],
                           "sheet": source["sheet"], "row": plan["row"],
                           "original_number": plan["original"]}
+                if len(plan["rows"]) > 1:  # a record whose tables filled several rows
+                    detail["rows"] = plan["rows"]
                 if plan["closed_on"]:
                     detail.update(workflow_rules.closing(
                         form.workflow, plan["data"], dt.date.fromisoformat(plan["closed_on"])))
                 written.append(version_key(form.id, number, 1))
                 stored = store_version(
                     ws, form, template, record, 1, plan["state"], plan["data"],
-                    f"导入 imported from {source['name']} row {plan['row']}", created,
+                    f"导入 imported from {source['name']} {_rows(plan['rows'])}", created,
                     "record.imported", detail, logged_on=today)
                 results.append(_row_result(form, plan, number,
                                            stored["record"]["retention_until"]))
@@ -335,9 +245,26 @@ def _store(ws: Workspace, form: Form, template: bytes, source: Ledger, plans: li
     return results
 
 
+def _retention_until(form: Form, plan: dict) -> str | None:
+    """The day (ISO) the planned record's retention ends, as storing it gives (versions.
+    store_version: a record not open closes on its closing date, else on its first day;
+    a void one runs from its first version), or None while it is open."""
+    created, state = plan["created_on"], form.workflow.state(plan["state"])
+    closed = plan["closed_on"]
+    if closed is None and not form.workflow.is_open(plan["state"]):
+        closed = created
+    return retention.until(form.retention, created if state.void else closed, created,
+                           plan["data"], void=state.void)[1]
+
+
+def _rows(rows: list[int]) -> str:
+    return f"row {rows[0]}" if len(rows) == 1 else f"rows {rows[0]}–{rows[-1]}"
+
+
 def _row_result(form: Form, plan: dict, number: str | None,
                 retention_until: str | None) -> ImportedRow:
-    return {"row": plan["row"], "number": number, "original_number": plan["original"],
+    return {"row": plan["row"], "rows": plan["rows"], "number": number,
+            "original_number": plan["original"],
             "kept_number": plan["number"] is not None and number == plan["original"],
             "status": plan["state"], "status_label": form.workflow.label(plan["state"]),
             "created_on": plan["created_on"], "closed_on": plan["closed_on"],

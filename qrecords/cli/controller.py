@@ -14,23 +14,29 @@ from .app import cli, json_option, open_workspace, output, progress_bar
 @click.argument("file", metavar="FILE.xlsx|FILE.csv")
 @click.option("--map", "map_file", metavar="MAP.yaml", help="Which column is which field "
               "(`columns: {header: field}`; also `sheet:` and `header_row:`).")
+@click.option("--sheet", metavar="NAME", help="The worksheet of an .xlsx to read (else the "
+              "map file's `sheet:`, else the first).")
 @click.option("--dry-run", is_flag=True, help="Check every row and show what would be made; "
               "store nothing.")
+@click.option("--again", is_flag=True, help="Import a file whose rows were imported into the "
+              "form before (refused without it).")
 @json_option
 @click.pass_context
-def import_(ctx, form_id, file, map_file, dry_run, as_json):
+def import_(ctx, form_id, file, map_file, sheet, dry_run, again, as_json):
     """Import old records from a ledger 台账 (document controller): all rows or none."""
     from ..api.imports import import_ledger
 
     ws = open_workspace(ctx)
     with progress_bar("导入 Importing") as progress:
         result = import_ledger(ws, form_id, file, map_file, dry_run=dry_run,
-                               progress=None if as_json else progress)
+                               progress=None if as_json else progress, sheet=sheet,
+                               again=again)
     output(result, as_json, import_text)
 
 
 def import_text(result: dict) -> str:
-    rows = [[str(r["row"]), r["number"] or "(new 新编号)", r["original_number"] or "",
+    rows = [["–".join(str(n) for n in dict.fromkeys((r["rows"][0], r["rows"][-1]))),
+             r["number"] or "(new 新编号)", r["original_number"] or "",
              r["status_label"], r["created_on"], r["closed_on"] or "",
              r["retention_until"] or ""] for r in result["records"]]
     out = table(["ROW 行", "NUMBER 编号", "ORIGINAL 原编号", "STATUS 状态", "DATE 日期",
@@ -42,6 +48,9 @@ def import_text(result: dict) -> str:
              f"{result['sha256'][:16]}…)", f"列 Columns: {columns}"]
     if result["skipped_columns"]:
         lines.append(f"未导入的列 Columns not imported: {', '.join(result['skipped_columns'])}")
+    if result["skipped_rows"]:
+        lines.append("跳过合计行 Totals rows skipped: " + ", ".join(
+            f"row {r['row']} ({r['text']})" for r in result["skipped_rows"]))
     lines += ["", out, ""]
     n = len(result["records"])
     if result["dry_run"]:

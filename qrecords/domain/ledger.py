@@ -17,11 +17,13 @@ from .forms import Form
 # Columns that are no field of the form: the record's original number, its state, the day it
 # closed. Named so in a map file; recognised by these headers (normalised) in a ledger.
 NUMBER, STATUS, CLOSED_ON, DATE = "number", "status", "closed_on", "date"
+VOIDED_ON = "voided_on"
 PSEUDO = {
     NUMBER: {"number", "no", "no.", "编号", "记录编号", "单号", "表单编号记录编号", "原编号",
              "recordnumber", "recordno", "recordno.", "originalnumber"},
     STATUS: {"status", "state", "状态", "记录状态", "处理状态"},
     CLOSED_ON: {"closedon", "dateclosed", "closingdate", "结案日期", "关闭日期", "结案时间"},
+    VOIDED_ON: {"voidedon", "datevoided", "voiddate", "作废日期", "作废时间"},
     # The record's own date, for a form without `date_field:`: named in a map file only.
     DATE: set(),
 }
@@ -40,22 +42,51 @@ def normalise(header) -> str:
     return re.sub(r"[\s*:：]+", "", text)
 
 
+def number_key(number: str) -> str:
+    """An original number as compared with others: trimmed, without case."""
+    return str(number).strip().casefold()
+
+
 def header_names(form: Form) -> dict[str, str]:
-    """{normalised header: field id or pseudo-column} a ledger's header row is matched by:
-    each field's id, Chinese and English label and both together; the pseudo-columns'
-    usual names. A field's own label wins over a pseudo-column's name (结案日期 of the
-    complaint is its `closed_date` field)."""
+    """{normalised header: field id, pseudo-column or table column} a ledger's header row is
+    matched by: each field's id, Chinese and English label and both together; the
+    pseudo-columns' usual names; a table column's `table.column` id and labels, when no
+    field or pseudo-column has that name and no other table column has it too. A field's
+    own label wins over a pseudo-column's name (结案日期 of the complaint is its
+    `closed_date` field), except the legacy-number field's: 原编号 is the original number
+    (kept as the record's number when it can be, checked against those imported before)."""
     names = {}
     for pseudo, spellings in PSEUDO.items():
         names.update({normalise(s): pseudo for s in spellings})
     for field in form.fields:
-        if field.type == "table":
-            continue
-        zh, en = field.label.zh, field.label.en
-        spellings = (en, f"{zh} {en}", f"{zh}({en})", f"{zh}/{en}") if en else ()
-        for spelling in (field.id, zh, *spellings):
-            names[normalise(spelling)] = field.id
+        if field.id == LEGACY_FIELD:
+            names.update({s: NUMBER for s in _spellings(field.id, field)})
+        elif field.type != "table":
+            names.update({s: field.id for s in _spellings(field.id, field)})
+    in_tables: dict[str, set] = {}
+    for table in form.fields:
+        for column in table.columns if table.type == "table" else ():
+            target = f"{table.id}.{column.id}"
+            for spelling in _spellings(target, column):
+                in_tables.setdefault(spelling, set()).add(target)
+    names.update({s: next(iter(t)) for s, t in in_tables.items()
+                  if len(t) == 1 and s not in names})
     return names
+
+
+def _spellings(target: str, field) -> set[str]:
+    zh, en = field.label.zh, field.label.en
+    both = (en, f"{zh} {en}", f"{zh}({en})", f"{zh}/{en}") if en else ()
+    return {normalise(s) for s in (target, zh, *both)}
+
+
+def table_target(form: Form, target: str):
+    """(table field, column field) a `table.column` target names, or None."""
+    table_id, _, column_id = target.partition(".")
+    table = form.field(table_id) if column_id else None
+    if table is None or table.type != "table" or table.column(column_id) is None:
+        return None
+    return table, table.column(column_id)
 
 
 def target_of(names: dict[str, str], header) -> str | None:
@@ -73,15 +104,24 @@ def target_of(names: dict[str, str], header) -> str | None:
 def target_problem(form: Form, target: str) -> str | None:
     """Why a map file's target is no column an import can fill, or None."""
     if target == DATE and form.date_field:
-        return (f"{form.id} dates its records by its field {form.date_field}: map the "
-                f"column to {form.date_field}")
+        return (f"记录日期为字段 {form.date_field} {form.id} dates its records by its field "
+                f"{form.date_field}: map the column to {form.date_field}")
     if target in PSEUDO:
+        return None
+    if "." in target:
+        if table_target(form, target) is None:
+            return (f"表格列不存在 '{target}' is no column of a table of {form.id} "
+                    "(table.column, e.g. " + ", ".join(
+                        f"{t.id}.{t.columns[0].id}" for t in form.fields
+                        if t.type == "table") + ")")
         return None
     field = form.field(target)
     if field is None:
-        return f"'{target}' is no field of {form.id} (nor number, status, closed_on, date)"
+        return (f"字段不存在 '{target}' is no field of {form.id} (nor number, status, "
+                "closed_on, date)")
     if field.type == "table":
-        return f"'{target}' is a table; a ledger column cannot fill one"
+        return (f"表格按列映射 '{target}' is a table: map a ledger column to each of its "
+                f"columns ({', '.join(f'{target}.{c.id}' for c in field.columns)})")
     return None
 
 
@@ -155,11 +195,18 @@ def closing_date_field(form: Form) -> str | None:
     return dates[0] if dates else None
 
 
-def state_of(form: Form, status, closed_on: str | None) -> tuple[str, str | None]:
+class VoidDateProblem(Invalid):
+    """A void record without its void date, or a void date on a record not void."""
+
+
+def state_of(form: Form, status, closed_on: str | None,
+             voided_on: str | None = None) -> tuple[str, str | None]:
     """(state id, closed on) of an old record: the state its status names (id or label), else
-    the closing state when it has a closing date, else the form's first state. Raises
-    Invalid when the status is no state, a closed record lacks its closing date, or an open
-    one has one."""
+    the closing state when it has a closing date, else the form's first state. A void
+    record's day is its void date (`voided_on`, else the closing date the ledger gives).
+    Raises Invalid when the status is no state, a closed record lacks its closing date, a
+    void one its void date (never invented), or an open one has one; VoidDateProblem (an
+    Invalid) when a void record lacks its void date or one not void has one."""
     flow = form.workflow
     if status is not None and str(status).strip():
         wanted = normalise(status)
@@ -167,31 +214,68 @@ def state_of(form: Form, status, closed_on: str | None) -> tuple[str, str | None
             normalise(s.id), normalise(s.label.zh), normalise(s.label.en),
             normalise(str(s.label)))), None)
         if state is None:
-            raise Invalid("is no state of the form; states: " + ", ".join(
+            raise Invalid("状态不存在 is no state of the form; states: " + ", ".join(
                 f"{s.id} ({s.label.zh})" for s in flow.states))
     elif closed_on:
         state = next((s for s in flow.states if s.closes), None)
         if state is None:
-            raise Invalid("is a closing date, but the form has no closing state")
+            raise Invalid("表单无结案状态 is a closing date, but the form has no closing state")
     else:
         state = flow.states[0]
+    if state.void:
+        if not (voided_on or closed_on):
+            raise VoidDateProblem(f"作废记录缺作废日期 is {state.label} but has no void date: give "
+                          "it in a column 作废日期 (voided_on); a date is never invented")
+        return state.id, voided_on or closed_on
+    if voided_on:
+        raise VoidDateProblem(f"非作废记录 is {state.label}, not void, but has the void date "
+                      f"{voided_on}")
     if state.closes and not closed_on and state.id != flow.initial:
         # (a form whose records are final when made closes them on the day they were made)
-        raise Invalid(f"is {state.label}: a closed record needs its "
+        raise Invalid(f"已结案缺结案日期 is {state.label}: a closed record needs its "
                       "closing date")
-    if not state.closes and not state.void and closed_on:
-        raise Invalid(f"is {state.label} (open) but has the closing date "
+    if not state.closes and closed_on:
+        raise Invalid(f"未结案却有结案日期 is {state.label} (open) but has the closing date "
                       f"{closed_on}")
-    return state.id, closed_on if state.closes or state.void else None
+    return state.id, closed_on if state.closes else None
 
 
-def undated_problem(form: Form, targets) -> str | None:
+def table_problem(form: Form, targets) -> str | None:
+    """Why a ledger whose columns fill `targets` (field ids, pseudo-columns, `table.column`)
+    cannot make the tables of `form`: a required table no column fills, or a table filled
+    without one of its required columns (every row would lack it). None when they can."""
+    for table in form.fields:
+        if table.type != "table" or table.computed is not None:
+            continue
+        filled = sorted(t for t in targets if t.startswith(f"{table.id}."))
+        needed = [c for c in table.columns if c.required and c.computed is None]
+        missing = [c for c in needed if f"{table.id}.{c.id}" not in filled]
+        example = f"{table.id}.{(missing or needed or table.columns)[0].id}"
+        if filled and missing:
+            return (f"表格缺必填列 {table.id} ({table.label.zh}): the ledger fills "
+                    f"{', '.join(filled)} but not its required column(s) "
+                    f"{', '.join(f'{table.id}.{c.id} ({c.label.zh})' for c in missing)}: "
+                    "name the ledger's columns for them in a map file (columns: {HEADER: "
+                    f"{example}}}, --map), or skip its columns there (HEADER: null)")
+        if not filled and table.required:
+            return (f"表格必填 {table.id} ({table.label.zh}) is required and no ledger column "
+                    "fills it: name the ledger's columns for its columns in a map file "
+                    f"(columns: {{HEADER: {example}}}, --map); the rows of one record fill "
+                    "one table row each")
+    return None
+
+
+def undated_problem(form: Form, targets, date_header: str | None = None,
+                    built_in: bool = False) -> str | None:
     """Why a ledger whose columns fill `targets` (field ids and pseudo-columns) cannot be
     imported into `form`: the form has no date_field and no column is mapped to `date`, so
-    its records would be dated (numbered, retained) from today. None when dated."""
+    its records would be dated (numbered, retained) from today. `date_header`: the ledger's
+    column that looks like the date, shown in the example; `built_in`: the form is one of
+    qrecords' own, whose schema the user does not revise. None when dated."""
     if form.date_field or DATE in targets:
         return None
-    return (f"表单无记录日期 {form.id} has no date_field, so its old records would be dated "
-            f"today: add `date_field: FIELD` (a date field) to schemas/{form.id}.yaml in a "
-            "new revision, or name the ledger's date column in a map file "
-            "(columns: {HEADER: date}, --map)")
+    own = "" if built_in else (", or give the form `date_field: FIELD` (a date field) in "
+                               f"a new revision of schemas/{form.id}.yaml")
+    return (f"表单无记录日期 {form.id} has no date_field, so the ledger's date column must be "
+            f"named, else its old records would be dated today: name it in a map file "
+            f"(columns: {{{date_header or 'HEADER'}: date}}, --map MAP.yaml){own}")

@@ -1,50 +1,6 @@
 """The Whoosh search index: analysis, documents, the index itself, queries and snippets.
 
-Whoosh is first imported here (every module of this package imports it after this file ran),
-without two imports that a search never uses and a cold `qrec search` paid for (issue 20):
-
-- whoosh.compat imports `urlretrieve` from urllib.request, which brings http.client, email,
-  ssl and tempfile (about 120 M instructions); nothing in Whoosh calls it. It gets a function
-  that imports urllib.request when called.
-- whoosh.reading takes `cached_property` from the package of that name, whose module imports
-  asyncio for its async variants (about 190 M instructions). It gets functools' own
-  cached_property, which does the same for the one property Whoosh decorates.
-
-The stand-ins are in sys.modules only while these two Whoosh modules load: anyone importing
-urllib.request or cached_property afterwards gets the real ones.
+Whoosh is imported through whoosh_first.py (every module here that imports Whoosh imports
+it first), and only by the modules that search or write the index: a command that does
+neither (`qrec show`) loads no Whoosh at all.
 """
-
-from __future__ import annotations
-
-import functools
-import sys
-import types
-
-
-def _urlretrieve(*args, **kwargs):
-    from importlib import import_module
-
-    return import_module("urllib.request").urlretrieve(*args, **kwargs)
-
-
-def _import_whoosh() -> None:
-    if "whoosh.reading" in sys.modules:
-        return
-    stand_ins = {}
-    if "urllib.request" not in sys.modules:
-        stand_ins["urllib.request"] = types.ModuleType("urllib.request")
-        stand_ins["urllib.request"].urlretrieve = _urlretrieve
-    if "cached_property" not in sys.modules:
-        stand_ins["cached_property"] = types.ModuleType("cached_property")
-        stand_ins["cached_property"].cached_property = functools.cached_property
-    sys.modules.update(stand_ins)
-    try:
-        import whoosh.compat  # noqa: F401
-        import whoosh.reading  # noqa: F401
-    finally:
-        for name, module in stand_ins.items():
-            if sys.modules.get(name) is module:
-                del sys.modules[name]
-
-
-_import_whoosh()

@@ -40,6 +40,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from . import whoosh_first  # noqa: F401  (before any Whoosh import)
+from .packing import FIELD_GAP, FIELD_SEP, VALUE_SEP
 from whoosh.analysis import Token, Tokenizer
 from whoosh.lang.porter import stem
 
@@ -60,6 +62,7 @@ _TOKEN = re.compile(rf"(?P<cjk>[{_CJK}]+)|(?P<code>{_ALNUM}+"
 _PART = re.compile(r"[^\W\d_]+|\d+")  # letters and digits are separate parts (of a code)
 _ALPHA = re.compile(r"[a-z]+")
 _SPACES = re.compile(r"[ \t\u3000]*")
+_BLANK, _NOT_BLANK = re.compile(r"[ \t]"), re.compile(r"[^ \t]+")
 _ALNUM_RUN = re.compile(r"[^\W_]+")  # a code typed without separators
 _FIELD_BREAK = re.compile("\x1e")  # FIELD_SEP
 
@@ -205,6 +208,9 @@ def terms(text: str, mode: str = "index", compound: bool = True):
         else:
             found = list(_code_terms(parts, position, start, match.end(), mode,
                                      after is not None, compound))
+            if mode == "index" and _BLANK.search(code):
+                found = sorted(found + _pieces_joined(code, parts, position, start),
+                               key=lambda term: term[1])
         held = compound and after is not None and after.group("cjk") is not None and \
             _SPACES.match(text, match.end()).end() == after.start()
         if held:
@@ -217,6 +223,20 @@ def terms(text: str, mode: str = "index", compound: bool = True):
                 found[-1] = joined
         yield from found
         position += len(parts)
+
+
+def _pieces_joined(code: str, parts, position: int, start: int) -> list[tuple]:
+    """The joined form of each piece of a code joined across spaces ("provide 8D" as one code,
+    as "ISO 9001" is) that has parts of its own: "8d" at its first part's position, as "8D"
+    written alone is indexed, so that typing 8D finds "please provide 8D report"."""
+    found = []
+    for piece in _NOT_BLANK.finditer(code):
+        inside = [n for n, part in enumerate(parts)
+                  if piece.start() <= part.start() < piece.end()]
+        if len(inside) > 1:
+            found.append(("".join(parts[n].group() for n in inside), position + inside[0],
+                          start + piece.start(), start + piece.end()))
+    return found
 
 
 def _run_terms(run: str, position: int, start: int, mode: str, more: bool, compound: bool):
@@ -315,22 +335,6 @@ def analyzer(compound: bool = True) -> QrecTokenizer:
     """The analyzer of `content`, or without compound terms (`customer`, the form fields:
     their queries stay phrases, which costs less than the terms would cost every build)."""
     return QrecTokenizer(compound)
-
-
-FIELD_SEP, VALUE_SEP = "\x1e", "\x1f"
-FIELD_GAP = 100  # positions between fields, so no phrase spans two of them
-
-
-def pack_content(texts) -> str:
-    """Several fields' text as one value of a free-text field: terms() puts FIELD_GAP
-    positions between them, so that no phrase matches the end of one and the start of the
-    next."""
-    return FIELD_SEP.join(texts)
-
-
-def pack_fields(texts: dict[str, str]) -> str:
-    """Every field's text in one value for the `fields` index field (see FieldsTokenizer)."""
-    return FIELD_SEP.join(f"{fid}{VALUE_SEP}{text}" for fid, text in texts.items())
 
 
 class FieldsTokenizer(Tokenizer):

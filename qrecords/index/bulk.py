@@ -20,6 +20,8 @@ import os
 import threading
 
 from ..errors import QrecError
+from . import whoosh_first  # noqa: F401  (before any Whoosh import)
+from whoosh.writing import SegmentWriter
 
 PARALLEL_FROM = 5000  # records: a smaller rebuild is not worth a process
 MAX_PROCS = 4
@@ -63,68 +65,62 @@ class TermPool:
         """Whoosh's writer calls this when it closes the segment: nothing is on disk."""
 
 
-def segment_writer(ix, **options):
+class BulkSegmentWriter(SegmentWriter):
     """A Whoosh SegmentWriter of `ix` (not locking it: the build folder is private) whose
     postings go to a TermPool and are written by the codec from it. Raises QrecError for a
     schema with term vectors or spelling fields (the pool does not write them)."""
-    from whoosh.writing import SegmentWriter
 
-    class BulkSegmentWriter(SegmentWriter):
-        def __init__(self):
-            super().__init__(ix, _lk=False, **options)
-            for name, field in self.schema.items():
-                if field.vector or field.separate_spelling():
-                    raise QrecError(f"index field {name!r}: term vectors and spelling fields "
-                                    "are not written by a rebuild")
-            self.pool = TermPool()
+    def __init__(self, ix, **options):
+        super().__init__(ix, _lk=False, **options)
+        for name, field in self.schema.items():
+            if field.vector or field.separate_spelling():
+                raise QrecError(f"index field {name!r}: term vectors and spelling fields are "
+                                "not written by a rebuild")
+        self.pool = TermPool()
 
-        def add_document(self, **fields):
-            """SegmentWriter.add_document for the index's own documents: no boosts, no
-            vectors, no spelling; each field's postings go to the pool."""
-            perdoc, schema, docnum, pool = self.perdocwriter, self.schema, self.docnum, self.pool
-            names = sorted(fields)
-            self._check_fields(schema, names)
-            perdoc.start_doc(docnum)
-            for name in names:
-                value = fields[name]
-                if value is None:
-                    continue
-                field = schema[name]
-                length = pool.add_field(name, docnum, field.index(value)) \
-                    if field.indexed else 0
-                perdoc.add_field(name, field, value if field.stored else None,
-                                 length if field.scorable else 0)
-                if field.column_type:
-                    perdoc.add_column_value(name, field.column_type,
-                                            field.to_column_value(value))
-            perdoc.finish_doc()
-            self._added = True
-            self.docnum += 1
+    def add_document(self, **fields):
+        """SegmentWriter.add_document for the index's own documents: no boosts, no vectors,
+        no spelling; each field's postings go to the pool."""
+        perdoc, schema, docnum, pool = self.perdocwriter, self.schema, self.docnum, self.pool
+        names = sorted(fields)
+        self._check_fields(schema, names)
+        perdoc.start_doc(docnum)
+        for name in names:
+            value = fields[name]
+            if value is None:
+                continue
+            field = schema[name]
+            length = pool.add_field(name, docnum, field.index(value)) if field.indexed else 0
+            perdoc.add_field(name, field, value if field.stored else None,
+                             length if field.scorable else 0)
+            if field.column_type:
+                perdoc.add_column_value(name, field.column_type, field.to_column_value(value))
+        perdoc.finish_doc()
+        self._added = True
+        self.docnum += 1
 
-        def _flush_segment(self):
-            self.perdocwriter.close()
-            lengths = self.per_document_reader() if self.codec.length_stats else None
-            self.fieldwriter.add_pooled(self.schema, lengths, self.pool.fields)
-            self.fieldwriter.close()
-            if lengths:
-                lengths.close()
+    def _flush_segment(self):
+        self.perdocwriter.close()
+        lengths = self.per_document_reader() if self.codec.length_stats else None
+        self.fieldwriter.add_pooled(self.schema, lengths, self.pool.fields)
+        self.fieldwriter.close()
+        if lengths:
+            lengths.close()
 
-        def finish(self):
-            """Write the segment's files; returns its Whoosh Segment (not yet in any table
-            of contents). The temporary folder is shared by every writer of the index
-            (Whoosh names it after the index): build() removes it when all are done."""
-            segment = self._finalize_segment()
-            self.is_closed = True
-            return segment
+    def finish(self):
+        """Write the segment's files; returns its Whoosh Segment (not yet in any table of
+        contents). The temporary folder is shared by every writer of the index (Whoosh names
+        it after the index): build() removes it when all are done."""
+        segment = self._finalize_segment()
+        self.is_closed = True
+        return segment
 
-        def discard(self):
-            """Close a writer that was given no document, leaving the shared temporary
-            folder (SegmentWriter.cancel would remove it under the other writers); its
-            empty files are removed with the table of contents naming the segments."""
-            self._close_segment()
-            self.is_closed = True
-
-    return BulkSegmentWriter()
+    def discard(self):
+        """Close a writer that was given no document, leaving the shared temporary folder
+        (SegmentWriter.cancel would remove it under the other writers); its empty files are
+        removed with the table of contents naming the segments."""
+        self._close_segment()
+        self.is_closed = True
 
 
 def write_segments(ix, options: dict, source, numbers: list[str], added=None) -> list:
@@ -133,13 +129,13 @@ def write_segments(ix, options: dict, source, numbers: list[str], added=None) ->
     segments (Whoosh Segment objects) for a table of contents."""
     from .source import BATCH
 
-    segments, writer = [], segment_writer(ix, **options)
+    segments, writer = [], BulkSegmentWriter(ix, **options)
     for start in range(0, len(numbers), BATCH):
         chunk = numbers[start:start + BATCH]
         for docs in source.documents_of(chunk).values():
             if writer.pool.postings >= SEGMENT_POSTINGS:  # a record's documents stay together
                 segments.append(writer.finish())
-                writer = segment_writer(ix, **options)
+                writer = BulkSegmentWriter(ix, **options)
             for doc in docs:
                 writer.add_document(**doc)
         if added:
@@ -155,9 +151,9 @@ def build(ix, options: dict, source, numbers: list[str], progress=None) -> None:
     """Index every record of `numbers` into `ix`, a new and empty Whoosh index in a private
     folder, and commit it: one table of contents naming every segment written. A rebuild of
     PARALLEL_FROM records or more runs in a process per CPU (up to MAX_PROCS) when the
-    source can be reopened and this is the only thread of its process (forking a process with other threads running could copy
-    a lock another thread holds). `progress(done, total)` as records are indexed. Raises
-    QrecError when a worker fails (naming its error) and what the source raises."""
+    source can be reopened and this is the only thread of its process (a fork copies the
+    locks other threads hold). `progress(done, total)` as records are indexed. Raises
+    QrecError when a worker fails (naming its error), and what the source raises."""
     from whoosh.index import TOC, clean_files
 
     procs = min(os.cpu_count() or 1, MAX_PROCS)
@@ -220,9 +216,9 @@ def _in_processes(ix, options, source, numbers, procs, progress) -> list:
                 continue
             waiting -= 1
             segments.extend(found) if kind == "ok" else failures.append(found)
-    finally:
+    finally:  # a failure, or the parent interrupted (Ctrl-C): the others stop too
         for worker in workers:
-            if failures:
+            if failures or waiting:
                 worker.terminate()
             worker.join()
     if failures:

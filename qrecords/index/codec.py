@@ -33,12 +33,14 @@ from collections import defaultdict
 
 from pickle import HIGHEST_PROTOCOL, dumps
 
+from . import whoosh_first  # noqa: F401  (before any Whoosh import)
 from whoosh.codec.whoosh3 import (LENGTHS_COLUMN, W3Codec, W3FieldCursor, W3FieldWriter,
                                   W3PostingsWriter, W3TermInfo, W3TermsReader, _lenfield)
 from whoosh.filedb.filetables import OrderedHashWriter, _pointer as _POINTER
 from whoosh.formats import Positions, tokens
 from whoosh.matching import ListMatcher
 from whoosh.reading import TermNotFound
+from whoosh.system import pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 INLINE_BELOW = 8  # a term in fewer documents than this has its postings in its term entry
@@ -47,8 +49,9 @@ _SWAP = sys.byteorder != "little"  # positions are written little-endian
 _EMPTY_SLOT = _POINTER.pack(0, 0)
 ONE_VALUE, ONE_NO_VALUE = 3, 4  # flags of a term in one document (W3 writes 0 or 1)
 _ONE_POSTING = struct.Struct("<BBBIB")  # flag, min and max length bytes, docnum, weight
+_ONE_WEIGHTS = frozenset(float(n) for n in range(1, 256))  # what _ONE_POSTING holds
 _WEIGHTS = tuple(float(n) for n in range(64))
-_ONE = tuple(b"H" + n.to_bytes(2, "little") for n in range(4096))  # a posting of one position
+_ONE: dict[int, bytes] = {}  # the value of a posting of one position (below 65536), made once
 
 
 class QrecCodec(W3Codec):
@@ -112,10 +115,10 @@ class _TermInfo(W3TermInfo):
         if not self.is_inlined():
             return super().to_bytes()
         ids, weights, values = self._inlined
-        if len(ids) == 1 and type(weights[0]) is int and 0 < weights[0] < 256:
+        if len(ids) == 1 and weights[0] in _ONE_WEIGHTS:
             head = _ONE_POSTING.pack(ONE_VALUE if values else ONE_NO_VALUE,
                                      length_to_byte(self._minlength or 0),
-                                     length_to_byte(self._maxlength), ids[0], weights[0])
+                                     length_to_byte(self._maxlength), ids[0], int(weights[0]))
             return head + (values[0] if values else b"")
         inlined, self._inlined = self._inlined, ()
         try:  # the struct part, then the postings (W3 tells them apart by the flag)
@@ -262,16 +265,27 @@ class _FieldWriter(W3FieldWriter):
         weight, value, ...]}}), fields and terms in byte order as Whoosh reads them;
         `lengths` is the segment's per-document reader (None when the codec keeps none)."""
         in_memory = _LengthsInMemory(lengths) if lengths else None
+        add_entry = self._tindex.add
         for fieldname in sorted(fields):
             terms = fields[fieldname]
             self.start_field(fieldname, schema[fieldname])
+            field_key = pack_ushort(self._fieldid)
             column = in_memory.column(fieldname) if in_memory else b""
             lengths_of = (lambda ids: [_LENGTHS[column[d]] if d < len(column) else 0
                                        for d in ids]) if column else \
                 (lambda ids: [0] * len(ids))
             for btext in sorted(terms):
+                postings = terms[btext]
+                if len(postings) == 3 and postings[1] in _ONE_WEIGHTS:
+                    # most terms: one document, its entry written as _TermInfo would write it
+                    docnum, weight, value = postings
+                    length = column[docnum] if docnum < len(column) else 0  # a length byte
+                    add_entry(field_key + btext, _ONE_POSTING.pack(
+                        ONE_VALUE if value else ONE_NO_VALUE, length, length, docnum,
+                        int(weight)) + (value or b""))
+                    continue
                 self.start_term(btext)
-                self._postwriter.add_postings(terms[btext], lengths_of)
+                self._postwriter.add_postings(postings, lengths_of)
                 self.finish_term()
             self.finish_field()
 
@@ -325,8 +339,13 @@ class CompactPositions(Positions):
                 encode(found)
 
     def encode(self, poslist) -> bytes:
-        if len(poslist) == 1 and poslist[0] < len(_ONE):  # most postings: one small position
-            return _ONE[poslist[0]]
+        if len(poslist) == 1:  # most postings: one position, one bytes object each
+            one = _ONE.get(poslist[0])
+            if one is not None:
+                return one
+            if poslist[0] < 65536:
+                one = _ONE[poslist[0]] = b"H" + poslist[0].to_bytes(2, "little")
+                return one
         deltas = [b - a for a, b in zip([0, *poslist], poslist)]
         kind = "H" if max(deltas) < 65536 else "I"
         packed = array(kind, deltas)

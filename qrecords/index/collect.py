@@ -19,6 +19,7 @@ What Whoosh's own search() costs at 100,000 records, and what is done here inste
 
 from __future__ import annotations
 
+from . import whoosh_first  # noqa: F401  (before any Whoosh import)
 from whoosh import query
 from whoosh.reading import TermNotFound
 

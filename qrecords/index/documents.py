@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 from ..domain.forms import Form
-from .analysis import pack_content, pack_fields
+from .packing import pack_content, pack_fields
 
 CONTENT_TYPES = {"text", "longtext", "choice", "table"}
 # Long text and tables are only in `content` (a query naming one searches the content): a
@@ -37,11 +38,11 @@ def field_texts(form: Form, data: dict) -> dict[str, str]:
     return texts
 
 
-def content_text(form: Form, number: str, texts: dict[str, str]) -> str:
+def content_text(types: dict[str, str], number: str, texts: dict[str, str]) -> str:
     """The free text of a version: its number and the values people search for, each a field
-    of its own (analysis.pack_content)."""
+    of its own (packing.pack_content); `types` maps the form's field ids to their types."""
     return pack_content([number, *(text for fid, text in texts.items()
-                                   if form.field(fid).type in CONTENT_TYPES)])
+                                   if types[fid] in CONTENT_TYPES)])
 
 
 def record_date(form: Form, data: dict, registered: str) -> str:
@@ -54,10 +55,15 @@ ORDER_WIDTH = 48  # bytes of order_key(): a fixed width is read without an index
 
 def order_key(date: str, number: str, version: int) -> bytes:
     """How hits with equal scores are ordered (ranking.py): ORDER_WIDTH bytes, the larger key
-    first, that is the newer date, then the later number (its first 32 bytes), then the later
-    version."""
+    first, that is the newer date, then the later number (its first 32 bytes, each run of
+    digits as a number: CC-2603-105 after CC-2603-99), then the later version."""
+    number = _DIGITS.sub(lambda run: run.group().rjust(NUMBER_DIGITS, "0"), number)
     return date.encode()[:10].ljust(10, b"\0") + number.encode()[:32].ljust(32, b"\0") + \
         version.to_bytes(6, "big")
+
+
+_DIGITS = re.compile(r"\d+")
+NUMBER_DIGITS = 8  # a run of digits in a record number is ordered as this many
 
 
 def public_sha256(sensitive: frozenset[str], row: dict) -> str:
@@ -76,6 +82,7 @@ def documents(form: Form, number: str, versions: list[dict], current_version: in
     """The index documents of one record; `versions` are store rows, oldest first."""
     registered = versions[0]["effective_date"] if versions else ""
     sensitive = frozenset(f.id for f in form.fields if f.sensitive)
+    types = {f.id: f.type for f in form.fields}
     docs = []
     for row in versions:
         data = row["data"]
@@ -89,13 +96,13 @@ def documents(form: Form, number: str, versions: list[dict], current_version: in
             "date": record_date(form, data, registered),
             "title": form.title_of(data),
             "data_sha256": public_sha256(sensitive, row),
-            "content": content_text(form, number, texts),
+            "content": content_text(types, number, texts),
         }
         doc["order"] = order_key(doc["date"], number, row["version"])
         if form.customer_field and form.customer_field in texts:
             doc["customer"] = texts[form.customer_field]
         short = {fid: text for fid, text in texts.items()
-                 if form.field(fid).type not in LONG_TYPES}
+                 if types[fid] not in LONG_TYPES}
         if short:
             doc["fields"] = pack_fields(short)
         docs.append(doc)

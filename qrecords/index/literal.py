@@ -11,7 +11,10 @@ text it is (query.py) when literal_reason() names a reason:
 - a round bracket inside a word (`第(三)条`: a group starts after a space, a colon or another
   bracket, and ends before one);
 - a square or curly bracket not right after a field name (`date:[… TO …]` is a range);
-- a field name that is not a field (`ISO9001:2015`, `时间:13:58`, `http://…`).
+- a field name that is not a field (`ISO9001:2015`, `时间:13:58`, `http://…`);
+- an AND or OR at the start, or an AND, OR or NOT at the end (`华东 AND`): it joins nothing.
+
+A question mark ending a word is punctuation, not a wildcard (question_marks()).
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ import re
 from ..errors import QrecError, suggest
 
 _QUOTED = re.compile(r'"[^"]*"')
+OPERATORS = {"AND", "OR", "NOT", "TO"}
+_SPACED = re.compile(r"(\s+)")
 _FIELD = re.compile(r"(?<![\w.-])(\w+):")
 _PAIRS = {"(": ")", "[": "]", "{": "}"}
 
@@ -41,7 +46,32 @@ def literal_reason(text: str, known, sensitive_ids=()) -> tuple[str, str] | None
         if name not in known:
             return f"未知字段 '{name}'", f"unknown field '{name}'" \
                 f"{suggest(name, [k for k in known if not k.startswith('f_')])}"
-    return _bracket_reason(outside)
+    return _bracket_reason(outside) or _operator_reason(outside)
+
+
+def _operator_reason(text: str) -> tuple[str, str] | None:
+    """An AND or OR at the start, or an AND, OR or NOT at the end, joins nothing."""
+    words = text.split()
+    if words and words[0] in {"AND", "OR"}:
+        return "多余的运算符", f"'{words[0]}' at the start joins nothing"
+    if words and words[-1] in {"AND", "OR", "NOT"}:
+        return "多余的运算符", f"'{words[-1]}' at the end joins nothing"
+    return None
+
+
+_QUESTION = re.compile(r"\?(?=\s|$)")
+
+
+def question_marks(text: str) -> str:
+    """`text` with each half-width question mark that ends a word, outside quotes, read as the
+    punctuation it is (`顾客满意?`, `是否合格?`, as the full-width `？` is): only a `?` inside
+    a word is Whoosh's one-character wildcard (`colo?r`)."""
+    out, at = [], 0
+    for quoted in _QUOTED.finditer(text):
+        out += [_QUESTION.sub(" ", text[at:quoted.start()]), quoted.group()]
+        at = quoted.end()
+    out.append(_QUESTION.sub(" ", text[at:]))
+    return "".join(out).strip()
 
 
 def _bracket_reason(text: str) -> tuple[str, str] | None:
@@ -70,24 +100,27 @@ def _bracket_reason(text: str) -> tuple[str, str] | None:
 
 def with_field_names(text: str, names: dict[str, str], known) -> str:
     """`text` with each field named by a label in `names` (label -> field name) named by its
-    field name instead, and a full-width colon after a field name made ASCII (`客户：华东` ->
-    `customer:华东`); quoted text is left as it is."""
+    field name instead, in either script (`客戶名稱:` as `客户名称:`), and a full-width colon
+    after a field name made ASCII (`客户：华东` -> `customer:华东`); quoted text is left as it
+    is."""
+    from .analysis import to_simplified
+
     every = {**{name: name for name in known}, **names}
     if not every:
         return text
+    every = {to_simplified(label): name for label, name in every.items()}
     pattern = re.compile(r"(?<![\w/.-])(" + "|".join(
         re.escape(name) for name in sorted(every, key=len, reverse=True)) + r")[:：]")
+    folded = to_simplified(text)  # the same length: its offsets are the text's
+    quoted = [match.span() for match in _QUOTED.finditer(folded)]
     out, at = [], 0
-    for quoted in _QUOTED.finditer(text):
-        out += [pattern.sub(lambda m: every[m.group(1)] + ":", text[at:quoted.start()]),
-                quoted.group()]
-        at = quoted.end()
-    out.append(pattern.sub(lambda m: every[m.group(1)] + ":", text[at:]))
+    for match in pattern.finditer(folded):
+        if any(start <= match.start() < end for start, end in quoted):
+            continue
+        out += [text[at:match.start()], every[match.group(1)] + ":"]
+        at = match.end()
+    out.append(text[at:])
     return "".join(out)
-
-
-_OPERATORS = {"AND", "OR", "NOT", "TO"}
-_SPACED = re.compile(r"(\s+)")
 
 
 def code_chinese_apart(text: str) -> str:
@@ -130,7 +163,7 @@ def typographic_spaces(text: str) -> str:
         ranged += before.count("[") + before.count("{") - before.count("]") - before.count("}")
         pair = (kind(before[-1:]), kind(after[:1])) if before and after else ("", "")
         join = not quoted and not ranged and ":" not in before and ":" not in after and \
-            before not in _OPERATORS and after not in _OPERATORS and \
+            before not in OPERATORS and after not in OPERATORS and \
             pair in {("letter", "cjk"), ("digit", "cjk"), ("letter", "digit")}
         out += ["" if join else pieces[n], after]
     return "".join(out)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import mmap
 
+from . import whoosh_first  # noqa: F401  (before any Whoosh import)
 from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.structfile import StructFile
 

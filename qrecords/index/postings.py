@@ -22,6 +22,7 @@ from __future__ import annotations
 from array import array
 from itertools import accumulate, filterfalse, repeat
 
+from . import whoosh_first  # noqa: F401  (before any Whoosh import)
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching import FilterMatcher, IntersectionMatcher, UnionMatcher
 

@@ -17,7 +17,8 @@ import threading
 
 from ..errors import QrecError
 from .analysis import is_cjk, normalise, terms, unpunctuated
-from .literal import literal_reason, typographic_spaces, with_field_names
+from .literal import (OPERATORS, literal_reason, question_marks, typographic_spaces,
+                      with_field_names)
 
 # Fields a query may name besides the forms' own field ids, and their Chinese names.
 CORE_FIELDS = ("number", "form", "status", "date", "customer", "content")
@@ -26,6 +27,7 @@ _DATE_RANGE = re.compile(r"(?<!\w)date:\s*([\[{])([^\]}]*)([\]}])")
 _DATE_VALUE = re.compile(r"(?<!\w)date:\s*([^\s\[{()]+)")
 _TEXT_FIELDS = ("content", "customer")
 MAX_VARIANTS = 8  # of one word: as typed, without punctuation, with synonyms
+MAX_SLOP = 100  # words of a proximity phrase (`"a b"~N`): far less than packing.FIELD_GAP
 
 
 class QueryError(QrecError):
@@ -98,7 +100,7 @@ def parse(text: str, field_ids, sensitive_ids=(), labels=None, synonyms=(),
     field."""
     from whoosh import qparser, query
 
-    text = (text or "").strip()
+    text = question_marks((text or "").strip())
     if not text:
         raise QueryError("the query is empty: give words to search for, or * for every record")
     names, groups = dict(CORE_LABELS), {}
@@ -122,13 +124,31 @@ def parse(text: str, field_ids, sensitive_ids=(), labels=None, synonyms=(),
             {f"f_{fid}": [fid] for fid in field_ids if fid not in CORE_FIELDS}))
         parsed, notes = parser.parse(text), []
     else:
-        found = [q for piece in text.split()
+        pieces = text.split()
+        words_only = [piece for piece in pieces if piece not in OPERATORS] or pieces
+        found = [q for piece in words_only
                  if (q := words.query("content", piece, query.Term)) is not None]
         parsed = None if not found else found[0] if len(found) == 1 else query.And(found)
         notes = [f"{reason[0]}，按原文检索 — {reason[1]}: searched as the text it is"]
     if parsed is None or parsed is query.NullQuery:
         raise QueryError(f"query '{text}' has nothing to search for")
-    return _fix_terms(_in_groups(parsed, groups)), notes
+    return _limit_slop(_fix_terms(_in_groups(parsed, groups)), notes), notes
+
+
+def _limit_slop(parsed, notes: list[str]):
+    """Phrases with a proximity (`"华东 控制板"~150`) of at most MAX_SLOP words: a larger one
+    would reach into the next field (packing.FIELD_GAP positions away); a note says so."""
+    from whoosh import query
+
+    def limit(node):
+        if isinstance(node, query.Phrase) and node.slop > MAX_SLOP:
+            if not any(note.startswith("近邻距离最多") for note in notes):
+                notes.append(f"近邻距离最多 {MAX_SLOP} 个词 — a proximity of {node.slop} words "
+                             f"searched as {MAX_SLOP} (words of one field)")
+            return query.Phrase(node.fieldname, node.words, slop=MAX_SLOP, boost=node.boost)
+        return node.apply(limit)
+
+    return limit(parsed)
 
 
 def _parser(schema, text: str, words):

@@ -23,6 +23,7 @@ from functools import lru_cache
 from heapq import heappush, heapreplace
 from math import log
 
+from . import whoosh_first  # noqa: F401  (before any Whoosh import)
 from whoosh.collectors import TopCollector
 from whoosh.matching import FilterMatcher, WrappingMatcher
 from whoosh.query import Prefix, TermRange, Wildcard

@@ -29,8 +29,9 @@ from ..faults import fault_point
 STATE = "STATE.json"
 LOCK = ".lock"
 # What the documents and their analysis look like: an index of another format is rebuilt.
-FORMAT = 8  # 6: data_sha256 of a version with sensitive values leaves them out; 7: codec.py;
-# 8: no `key` field (a document is its number and version), term tables 4/5 full
+FORMAT = 9  # 6: data_sha256 of a version with sensitive values leaves them out; 7: codec.py;
+# 8: no `key` field (a document is its number and version), term tables 4/5 full; 9: fields
+# 1000 positions apart, the pieces of a code joined across spaces indexed alone
 
 
 class IndexBroken(QrecError):
@@ -39,6 +40,7 @@ class IndexBroken(QrecError):
 
 def text_field(analyzer, **options):
     """A free-text field of `analyzer`, its positions packed (codec.CompactPositions)."""
+    from . import whoosh_first  # noqa: F401  (before any Whoosh import)
     from whoosh.fields import TEXT
 
     from .codec import CompactPositions
@@ -54,6 +56,7 @@ def whoosh_schema():
     `data_sha256` are only stored: no query names them, and indexing them cost every build
     nine terms a document (a NUMERIC field writes one per 4 bits of the value). `order` is a
     column only: how hits with equal scores are ordered (documents.order_key)."""
+    from . import whoosh_first  # noqa: F401  (before any Whoosh import)
     from whoosh.columns import FixedBytesColumn
     from whoosh.fields import BOOLEAN, COLUMN, ID, STORED, Schema
 
@@ -173,6 +176,7 @@ class SearchIndex:
         return self._build(source, progress, locked=False)
 
     def _build(self, source, progress, locked: bool) -> int:
+        from . import whoosh_first  # noqa: F401  (before any Whoosh import)
         from whoosh import index
 
         from . import bulk

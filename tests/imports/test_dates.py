@@ -88,17 +88,17 @@ def test_a_form_without_date_field_needs_the_ledgers_date_column(ws, tmp_path):
     undated = qrec(ws.root, "import", "visit", str(path))
     assert undated.returncode == 1, undated.stdout
     assert undated.stderr == (
-        "Error: --map: 表单无记录日期 visit has no date_field, so its old records would be "
-        "dated today: add `date_field: FIELD` (a date field) to schemas/visit.yaml in a new "
-        "revision, or name the ledger's date column in a map file (columns: {HEADER: date}, "
-        "--map)\n")
+        "Error: 来访.csv: 表单无记录日期 visit has no date_field, so the ledger's date column "
+        "must be named, else its old records would be dated today: name it in a map file "
+        "(columns: {来访日期: date}, --map MAP.yaml), or give the form `date_field: FIELD` (a "
+        "date field) in a new revision of schemas/visit.yaml\n")
     assert ws.catalog.record_numbers() == []
     mapped = tmp_path / "map.yaml"
     mapped.write_text("columns: {编号: null, 来访日期: date, 来访单位: visitor}\n",
                       encoding="utf-8")
     empty = qrec(ws.root, "import", "visit", str(path), "--map", str(mapped))
     assert empty.returncode == 1
-    assert "row 3, column B (来访日期): the record's date is empty" in empty.stderr
+    assert "row 3, column B (来访日期): 记录日期必填 the record's date is empty" in empty.stderr
     path.write_text("来访日期,来访单位\n2024-01-02,宁波\n", encoding="utf-8")
     mapped.write_text("columns: {来访日期: date, 来访单位: visitor}\n", encoding="utf-8")
     done = qrec(ws.root, "import", "visit", str(path), "--map", str(mapped), "--json")

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from qrecords.api import imports, records, reports, search
 from qrecords.cli import cli
-from qrecords.errors import Forbidden, QrecError, ValidationError
+from qrecords.errors import Conflict, Forbidden, QrecError, ValidationError
 from tests.conftest import as_user, load_example, snapshot
 from tests.imports.ledgers import HEADERS, complaint_rows, write_csv, write_xlsx
 
@@ -109,8 +109,11 @@ def test_a_dry_run_stores_nothing(ws, ledger):
 
 def test_a_ledger_is_imported_once(ws, ledger):
     imports.import_ledger(ws, "complaint", str(ledger))
-    with pytest.raises(ValidationError, match="CC-2311-05 was imported already"):
+    with pytest.raises(Conflict, match="文件已导入 投诉台账.xlsx was imported already"):
         imports.import_ledger(ws, "complaint", str(ledger))
+    # the same rows again, deliberately: each number is refused by its row
+    with pytest.raises(ValidationError, match="CC-2311-05 was imported already"):
+        imports.import_ledger(ws, "complaint", str(ledger), again=True)
 
 
 def test_only_the_document_controller_imports(ws, ledger):
@@ -155,5 +158,5 @@ def test_qrec_import_at_the_command_line(ws, ledger):
     assert done.exit_code == 0, done.output
     assert [r["number"] for r in json.loads(done.stdout)["records"]] == \
         ["CC-2311-05", "CC-2312-03", "CC-2312-02"]
-    again = runner.invoke(cli, base + ["import", "complaint", str(ledger)])
+    again = runner.invoke(cli, base + ["import", "complaint", str(ledger), "--again"])
     assert again.exit_code != 0 and "row 4, column B (投诉单号)" in again.output

@@ -118,7 +118,8 @@ def test_positions_past_65535_are_kept_for_phrases(tmp_path):
 
 
 def test_term_positions_are_what_the_tokenizers_yield_when_indexing(ws):
-    from qrecords.index.analysis import FieldsTokenizer, analyzer, pack_content, pack_fields
+    from qrecords.index.analysis import FieldsTokenizer, analyzer
+    from qrecords.index.packing import pack_content, pack_fields
     from qrecords.index.documents import field_texts
 
     checked = 0

@@ -84,6 +84,7 @@ def test_fields_by_their_chinese_label(ws, filed):
     mainland = everyone - {filed["plain"]}
     assert numbers(ws, "客户:华东") == numbers(ws, "customer:华东") == mainland
     assert numbers(ws, "客户名称：華東") == mainland  # full-width colon, Traditional
+    assert numbers(ws, "客戶:华东") == numbers(ws, "客戶名稱:華東") == mainland  # labels too
     assert numbers(ws, '产品名称:"センサー部品"') == {filed["codes"]}
     assert numbers(ws, "异常描述:第三条") == {filed["plain"]}  # long text: the content
     assert numbers(ws, "数量:500") == everyone
@@ -177,3 +178,52 @@ def test_a_new_workspace_is_searched_before_its_first_record(ws, run):
     shown = run("search", "华东", "--json", user="zhangwei")
     assert shown.exit_code == 0, shown.output
     assert as_json(shown)["total"] == 0 and as_json(shown)["hits"] == []
+
+
+def test_a_code_after_an_english_word_is_found_by_itself(ws):
+    """"provide 8D" is one code (letters, a space, a number, as "ISO 9001"); its own piece
+    "8D" is indexed as if written alone."""
+    english = complaint(ws, description="Please provide 8D report within 5 days. Lot 2016 "
+                                        "affected, model 3M tape peeled; pack 10pcs.")
+    for typed in ("8D", "8d", "8D report", '"8D report"', "3M", "3M tape", "10pcs",
+                  "provide 8D", "Lot 2016", "2016"):
+        assert english in numbers(ws, typed), typed
+
+
+def test_a_question_mark_ending_a_word_is_punctuation(ws, filed):
+    assert numbers(ws, "生技部?") == numbers(ws, "生技部？") == {filed["pasted"]}
+    assert numbers(ws, "预览 生技部?") == numbers(ws, "预览 生技部") == {filed["pasted"]}
+    assert numbers(ws, '"仅部分预览?"') == {filed["pasted"]}  # a phrase: punctuation aside
+    # inside a word: a wildcard
+    assert numbers(ws, "ISO9?01") == numbers(ws, "ISO9001") == {filed["codes"], filed["plain"]}
+    with pytest.raises(QrecError, match="the query is empty"):
+        api_search.search(as_user(ws, "zhangwei"), "?")
+
+
+@pytest.mark.parametrize("typed, word", [("华东 AND", "AND"), ("华东 OR", "OR"),
+                                         ("华东 NOT", "NOT"), ("OR 华东", "OR"),
+                                         ("AND 华东", "AND")])
+def test_an_operator_joining_nothing_is_left_out_with_a_note(ws, filed, typed, word):
+    result = api_search.search(as_user(ws, "zhangwei"), typed, limit=100)
+    assert {h["number"] for h in result["hits"]} == numbers(ws, "华东") != set()
+    assert result["notes"] == [f"多余的运算符，按原文检索 — '{word}' at the "
+                               f"{'start' if typed.startswith(word) else 'end'} joins "
+                               "nothing: searched as the text it is"]
+
+
+def test_a_proximity_phrase_never_reaches_into_another_field(ws):
+    apart = complaint(ws, product="阀门B", description="O型圈漏油")
+    together = complaint(ws, description="阀门B 先后 O型圈")
+    result = api_search.search(as_user(ws, "zhangwei"), '"阀门B O型圈"~200', limit=100)
+    assert {h["number"] for h in result["hits"]} == {together} and apart
+    assert result["notes"] == ["近邻距离最多 100 个词 — a proximity of 200 words searched "
+                               "as 100 (words of one field)"]
+
+
+def test_ties_order_numbers_past_99_as_numbers():
+    from qrecords.index.documents import order_key
+
+    keys = [order_key("2026-03-01", f"CC-2603-{n:02d}", 1) for n in (9, 10, 99, 100, 105)]
+    assert keys == sorted(keys)
+    assert order_key("2026-03-02", "CC-2603-01", 1) > order_key("2026-03-01", "CC-2603-999", 1)
+    assert order_key("2026-03-01", "CC-2603-99", 2) > order_key("2026-03-01", "CC-2603-99", 1)
