@@ -248,13 +248,13 @@ def _store(ws: Workspace, form: Form, template: bytes, source: Ledger, plans: li
 def _retention_until(form: Form, plan: dict) -> str | None:
     """The day (ISO) the planned record's retention ends, as storing it gives (versions.
     store_version: a record not open closes on its closing date, else on its first day;
-    a void one runs from its first version), or None while it is open."""
+    a void one runs from its void date, its closing date here), or None while it is open."""
     created, state = plan["created_on"], form.workflow.state(plan["state"])
     closed = plan["closed_on"]
     if closed is None and not form.workflow.is_open(plan["state"]):
         closed = created
-    return retention.until(form.retention, created if state.void else closed, created,
-                           plan["data"], void=state.void)[1]
+    return retention.until(form.retention, closed, created, plan["data"],
+                           void=state.void)[1]
 
 
 def _rows(rows: list[int]) -> str:

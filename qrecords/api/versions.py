@@ -198,11 +198,14 @@ def store_version(ws: Workspace, form: Form, template: bytes, record: dict, vers
     data_sha = sha256_bytes(canonical_json(data).encode())
     void = form.workflow.state(state).void
     # A void record's period runs from the void date, not from an earlier closure (a record
-    # final when made, or imported closed): the first void version's date.
+    # final when made, or imported closed): the first void version's date, or for a record
+    # imported void the void date its ledger gives (its closing date here, as derive() reads
+    # it from the record.imported event).
     voided_on = None
     if void:
         was_void = record.get("status") and form.workflow.state(record["status"]).void
-        voided_on = record["retention_from"] if was_void else today
+        voided_on = record["retention_from"] if was_void else \
+            record["closed_on"] if version == 1 and record["closed_on"] else today
     start, until = retention.until(form.retention, voided_on or closed_on, created_on, data,
                                    void=void)
     derived = {"title": form.title_of(data), "closed_on": closed_on, "retention_from": start,

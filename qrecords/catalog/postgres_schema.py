@@ -184,6 +184,8 @@ DECLARE
     policy jsonb;
     first_day date;
     closed date;
+    imported_closed date;
+    void_version int;
     current_status text;
     current_data jsonb;
     start_day date;
@@ -216,6 +218,7 @@ BEGIN
     SELECT (detail::jsonb ->> 'closed')::date INTO closed FROM events
         WHERE record_number = r.number AND action = 'record.imported'
           AND detail::jsonb ? 'closed' ORDER BY id LIMIT 1;
+    imported_closed := closed;
     IF closed IS NULL THEN
         SELECT effective_date::date INTO closed FROM versions WHERE record_id = r.id
             AND status IN (SELECT jsonb_array_elements_text(policy->'closing'))
@@ -225,11 +228,16 @@ BEGIN
         RAISE EXCEPTION 'record % is not closed; it cannot be disposed of', r.number;
     END IF;
     IF current_status IN (SELECT jsonb_array_elements_text(policy->'void')) THEN
-        -- a void record's period runs from the day it was voided (its first void version),
+        -- a void record's period runs from the day it was voided (its first void version,
+        -- or the void date its record.imported event names when it was imported void),
         -- even when it was final (closed) before
-        SELECT effective_date::date INTO start_day FROM versions WHERE record_id = r.id
+        SELECT version, effective_date::date INTO void_version, start_day FROM versions
+            WHERE record_id = r.id
             AND status IN (SELECT jsonb_array_elements_text(policy->'void'))
             ORDER BY version LIMIT 1;
+        IF void_version = 1 AND imported_closed IS NOT NULL THEN
+            start_day := imported_closed;
+        END IF;
     ELSIF policy->>'from' = 'closure' THEN
         start_day := closed;
     ELSIF policy->>'from' = 'creation' THEN

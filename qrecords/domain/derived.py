@@ -52,9 +52,12 @@ def derive(form, versions: list[dict], events: Iterable[dict]) -> DerivedRow:
     current = ordered[-1]
     void = form.workflow.state(current["status"]).void
     # A void record's period runs from the day it was voided, even when it was final (or
-    # closed, imported so) before: its first void version.
-    voided_on = next((v["effective_date"] for v in ordered
-                      if form.workflow.state(v["status"]).void), None) if void else None
+    # closed, imported so) before: its first void version, or the void date its
+    # record.imported event names when it was imported void.
+    first_void = next((v for v in ordered if form.workflow.state(v["status"]).void),
+                      None) if void else None
+    voided_on = None if first_void is None else imported \
+        if imported and first_void["version"] == 1 else first_void["effective_date"]
     start, until = retention.until(form.retention, voided_on or closed_on,
                                    ordered[0]["effective_date"], current["data"], void=void)
     return {"status": current["status"], "current_version": current["version"],

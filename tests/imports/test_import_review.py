@@ -164,6 +164,11 @@ def test_a_void_row_without_its_void_date_is_refused(ws, tmp_path):
     assert (row["status"], row["closed_on"]) == ("void", "2025-02-01")
     shown = json.loads(qrec(ws.root, "show", row["number"], "--json").stdout)
     assert shown["data"]["closed_date"] is None  # a void date is no closing date
+    # its retention runs from the void date, not from the day it was received
+    assert row["retention_until"] == shown["retention_until"] == "2028-02-01"
+    assert "3 years after voiding on 2025-02-01" in qrec(ws.root, "show", row["number"]).stdout
+    checked = qrec(ws.root, "verify")  # the row's retention is what its history derives
+    assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
 def test_a_totals_row_is_skipped_and_said_so(ws, tmp_path):

@@ -15,7 +15,7 @@ import pytest
 from qrecords.catalog import open_catalog
 from qrecords.catalog.postgres import connect
 from qrecords.errors import IntegrityError, WorkspaceError
-from tests.catalog.test_contract import NOW, TODAY, a_complaint, a_record
+from tests.catalog.test_contract import NOW, SCHEMA, TODAY, a_complaint, a_record
 from tests.shared.pg import OWNER, new_database
 
 _NAMES = itertools.count(1)
@@ -291,4 +291,30 @@ def test_a_record_closed_then_voided_is_kept_from_the_void_date_in_sql(url):
         tx.dispose(record_id, {**_tombstone(until="2030-01-10", on="2030-01-10"),
                                "retention_from": "2027-01-10"})
     assert [t["number"] for t in catalog.tombstones()] == ["CC-2611-01"]
+    catalog.close()
+
+
+def test_the_disposal_function_runs_an_imported_void_record_from_its_void_date(url):
+    """A record imported void (version 1 void, dated the day it was received) keeps its
+    void date in its record.imported event: its period runs from there, as the domain's."""
+    catalog = open_catalog(url)
+    with catalog.write() as tx:
+        revision = tx.form_revision("complaint", "A/0")
+        revision_id = revision["id"] if revision else tx.add_form_revision(
+            "complaint", "A/0", SCHEMA, b"docx", "f" * 64, NOW)
+        tx.set_meta("demo", "1")
+        record_id = tx.add_record("CC-2501-01", "complaint", revision_id, NOW, "wangwen", "void")
+        tx.add_version(record_id, 1, "void", {"customer": "华东"}, "d" * 64, NOW, "2025-01-05",
+                       "wangwen", None, sensitive={})
+        tx.add_event(NOW, TODAY, "wangwen", "record.imported", "CC-2501-01", 1,
+                     {"closed": "2025-02-01", "source": "a.csv", "row": 2})
+        tx.set_retention(record_id, "华东", "2025-02-01", "2025-02-01", "2028-02-01")
+    stone = {**_tombstone("CC-2501-01", until="2028-02-01", on="2028-01-31",
+                          closed="2025-02-01")}
+    with pytest.raises(IntegrityError, match="retained until 2028-02-01"):
+        with catalog.write() as tx:
+            tx.dispose(record_id, stone)
+    with catalog.write() as tx:
+        tx.dispose(record_id, {**stone, "effective_date": "2028-02-01"})
+    assert [t["retention_until"] for t in catalog.tombstones()] == ["2028-02-01"]
     catalog.close()
