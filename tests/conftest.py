@@ -152,6 +152,17 @@ def copy(template, tmp_path) -> Path:
 # stopped at the end. A server that cannot start fails the tests that need it (never a skip).
 
 
+def pytest_configure(config) -> None:
+    """A run started in the background by a shell without job control (`make test &`,
+    nohup) ignores SIGINT, and every process it starts inherits that: a `qrec` under pexpect
+    would ignore the Ctrl-C a test sends it. The run takes SIGINT as Python does by default,
+    so the processes it starts begin with the default action."""
+    import signal
+
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def _stop_on_sigterm() -> None:
     """A terminated test run (SIGTERM, as a timeout sends) still stops its servers: the
     signal becomes KeyboardInterrupt, after which pytest runs the session's teardown."""
