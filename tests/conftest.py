@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -28,6 +31,25 @@ def _clean_env(monkeypatch, tmp_path_factory):
 
 
 DEFAULT_USER = "wangwen"  # the default user of a new workspace (document controller)
+QREC = str(Path(sys.executable).with_name("qrec"))
+
+
+def run_qrec(root: Path, *args, user: str = DEFAULT_USER,
+             today: str = TODAY) -> subprocess.CompletedProcess:
+    """The real `qrec -w ROOT --as USER ARGS` in a subprocess, on the day `today`
+    (QREC_TODAY), without LibreOffice (QREC_SOFFICE points nowhere: DOCX only), without
+    standard input and without the environment's other QREC_ variables."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QREC_")}
+    env.update(QREC_TODAY=today, QREC_SOFFICE="/nonexistent/soffice")
+    return subprocess.run([QREC, "-w", str(root), "--as", user, *map(str, args)],
+                          capture_output=True, text=True, timeout=300, env=env,
+                          stdin=subprocess.DEVNULL)
+
+
+def succeeded(result: subprocess.CompletedProcess) -> str:
+    """The stdout of a command that must have exited 0 (else its stderr is the failure)."""
+    assert result.returncode == 0, result.stderr
+    return result.stdout
 
 
 def init_workspace(path: Path, user: str = DEFAULT_USER, demo: bool = True) -> Workspace:

@@ -5,29 +5,13 @@ real `qrec` in a subprocess on a real demonstration workspace."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from qrecords.workspace import create_workspace
-from tests.conftest import TODAY, snapshot
+from tests.conftest import TODAY, run_qrec as qrec, succeeded as ok
 
-QREC = str(Path(sys.executable).with_name("qrec"))
-
-
-def qrec(root: Path, *args, user: str = "wangwen") -> subprocess.CompletedProcess:
-    return subprocess.run([QREC, "-w", str(root), "--as", user, *map(str, args)],
-                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
-                          env={**os.environ, "QREC_TODAY": TODAY,
-                               "QREC_SOFFICE": "/nonexistent/soffice"})
-
-
-def ok(result: subprocess.CompletedProcess) -> str:
-    assert result.returncode == 0, result.stderr
-    return result.stdout
 
 
 @pytest.fixture

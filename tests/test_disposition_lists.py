@@ -7,30 +7,21 @@ demonstration workspace; the lists' DOCX read back with python-docx."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
 from qrecords.workspace import create_workspace
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, run_qrec, succeeded
 from tests.render.docx_text import docx_rows
 
-QREC = str(Path(sys.executable).with_name("qrec"))
 ARCHIVE = "集团档案室 Group archive"
 
 
 def qrec(root: Path, today: str, *args, user: str = "wangwen") -> str:
     """stdout of a `qrec` that must succeed, run on the day `today`."""
-    done = subprocess.run([QREC, "-w", str(root), "--as", user, *map(str, args)],
-                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
-                          env={**os.environ, "QREC_TODAY": today,
-                               "QREC_SOFFICE": "/nonexistent/soffice"})
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+    return succeeded(run_qrec(root, *args, user=user, today=today))
 
 
 def complaint(root: Path, today: str) -> str:

@@ -4,42 +4,16 @@ a subprocess on a real demonstration workspace; nothing changes on a refusal."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from docx import Document
 
 from qrecords.workspace import create_workspace
-from tests.conftest import EXAMPLES, TODAY, snapshot
-
-QREC = str(Path(sys.executable).with_name("qrec"))
-
-MEMO = """\
-id: memo
-title: {zh: 备忘录, en: Memo}
-form_number: QR-7.5-09
-revision: A/0
-number_pattern: "M-{yyyy}-{seq:03}"
-retention: {period: 1y, from: closure, action: destroy}
-template: memo.docx
-fields:
-  - {id: subject, type: text, required: true, label: {zh: 主题, en: Subject}}
-"""
+from tests.conftest import EXAMPLES, TODAY, run_qrec as qrec, snapshot, succeeded as ok
+from tests.test_no_workflow import MEMO
 
 
-def qrec(root: Path, *args, user: str = "wangwen") -> subprocess.CompletedProcess:
-    return subprocess.run([QREC, "-w", str(root), "--as", user, *map(str, args)],
-                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
-                          env={**os.environ, "QREC_TODAY": TODAY,
-                               "QREC_SOFFICE": "/nonexistent/soffice"})
-
-
-def ok(result: subprocess.CompletedProcess) -> str:
-    assert result.returncode == 0, result.stderr
-    return result.stdout
 
 
 def stored(root: Path) -> dict[str, str]:

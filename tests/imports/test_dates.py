@@ -5,16 +5,12 @@ when made refuses a date after the day made; through the real `qrec`."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from docx import Document
 
-from tests.conftest import TODAY
+from tests.conftest import TODAY, run_qrec as qrec
 
-QREC = str(Path(sys.executable).parent / "qrec")
 
 VISIT = """\
 id: visit
@@ -29,13 +25,6 @@ fields:
   - {id: visited_on, type: date, required: true, label: {zh: 来访日期, en: Visit date}}
   - {id: visitor, type: text, required: true, label: {zh: 来访单位, en: Visitor}}
 """
-
-
-def qrec(root: Path, *args: str, today: str = TODAY) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QREC_")}
-    env.update(QREC_WORKSPACE=str(root), QREC_TODAY=today, QREC_SOFFICE="/nonexistent/soffice")
-    return subprocess.run([QREC, "--as", "wangwen", *args], capture_output=True, text=True,
-                          env=env, timeout=300, stdin=subprocess.DEVNULL)
 
 
 def add_visit(root: Path) -> None:

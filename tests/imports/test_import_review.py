@@ -6,20 +6,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
-from tests.conftest import TODAY
+from tests.conftest import QREC, TODAY, run_qrec as qrec
 
-QREC = str(Path(sys.executable).parent / "qrec")
 HEAD = "投诉单号,受理日期,市场,客户名称,异常描述\n"
-
-
-def qrec(root: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QREC_")}
-    env.update(QREC_WORKSPACE=str(root), QREC_TODAY=TODAY, QREC_SOFFICE="/nonexistent/soffice")
-    return subprocess.run([QREC, "--as", "wangwen", *args], capture_output=True, text=True,
-                          env=env, timeout=300, stdin=subprocess.DEVNULL)
 
 
 def csv_file(path: Path, text: str) -> str:
