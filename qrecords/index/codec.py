@@ -116,10 +116,9 @@ class _TermInfo(W3TermInfo):
             return super().to_bytes()
         ids, weights, values = self._inlined
         if len(ids) == 1 and weights[0] in _ONE_WEIGHTS:
-            head = _ONE_POSTING.pack(ONE_VALUE if values else ONE_NO_VALUE,
-                                     length_to_byte(self._minlength or 0),
-                                     length_to_byte(self._maxlength), ids[0], int(weights[0]))
-            return head + (values[0] if values else b"")
+            return _one_posting(ids[0], weights[0], values[0] if values else b"",
+                                length_to_byte(self._minlength or 0),
+                                length_to_byte(self._maxlength))
         inlined, self._inlined = self._inlined, ()
         try:  # the struct part, then the postings (W3 tells them apart by the flag)
             head = super().to_bytes()
@@ -140,6 +139,14 @@ class _TermInfo(W3TermInfo):
         info._inlined = ((docnum,), (weight,),
                          (bytes(s[_ONE_POSTING.size:]),) if flag == ONE_VALUE else ())
         return info
+
+
+def _one_posting(docnum: int, weight: float, value: bytes, shortest: int, longest: int) -> bytes:
+    """The term entry of a term in one document: `weight` one of _ONE_WEIGHTS, `value` the
+    posting's (b"" for a format without), `shortest` and `longest` its field length bytes
+    (Whoosh's length_to_byte)."""
+    return _ONE_POSTING.pack(ONE_VALUE if value else ONE_NO_VALUE, shortest, longest, docnum,
+                             int(weight)) + value
 
 
 class _FieldCursor(W3FieldCursor):
@@ -280,9 +287,8 @@ class _FieldWriter(W3FieldWriter):
                     # most terms: one document, its entry written as _TermInfo would write it
                     docnum, weight, value = postings
                     length = column[docnum] if docnum < len(column) else 0  # a length byte
-                    add_entry(field_key + btext, _ONE_POSTING.pack(
-                        ONE_VALUE if value else ONE_NO_VALUE, length, length, docnum,
-                        int(weight)) + (value or b""))
+                    add_entry(field_key + btext,
+                              _one_posting(docnum, weight, value or b"", length, length))
                     continue
                 self.start_term(btext)
                 self._postwriter.add_postings(postings, lengths_of)
