@@ -5,7 +5,7 @@ sensitive value can never show up in a snippet."""
 
 from __future__ import annotations
 
-from .analysis import COMPOUND, GRAM, cjk_only, normalise, terms
+from .analysis import COMPOUND, GRAM, cjk_only, is_cjk, normalise, terms
 from .documents import CONTENT_TYPES
 
 OPEN, CLOSE = "【", "】"
@@ -56,16 +56,20 @@ def snippet(form, texts: dict[str, str], wanted, limit: int = 2) -> str:
 
 def _may_hold(text: str, looked_for) -> bool:
     """False when no term looked for can be among the text's terms, told without analysing
-    it: a Chinese term (or a prefix of one) that is no piece of the normalised text. Any
-    other term (a code, a word, which analysis joins or stems) may be there."""
+    it: a term with a Chinese character that is not in the normalised text (terms() takes
+    every Chinese character of a term from the text), or a Chinese term (or a prefix of one)
+    that is no piece of it. A term without Chinese characters (a code, a word, which analysis
+    joins or stems) may be there."""
     folded = None
     for term, _ in looked_for:
         bare = term.lstrip(COMPOUND)
-        if not cjk_only(bare):
+        chinese = [char for char in bare if is_cjk(char)]
+        if not chinese:
             return True
         if folded is None:
             folded = normalise(text)
-        if bare in folded:
+        if bare in folded if len(chinese) == len(bare) else \
+                all(char in folded for char in chinese):
             return True
     return False
 

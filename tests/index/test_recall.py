@@ -101,13 +101,15 @@ def test_snippets_mark_the_match_and_results_are_best_first(indexed):
 def test_snippets_are_the_same_when_chinese_words_are_found_without_analysis(indexed,
                                                                              monkeypatch):
     """snippets.py skips analysing a field whose normalised text holds none of the Chinese
-    terms looked for, and finds Chinese terms with str.find; every corpus query gets the
-    same snippets as with every field analysed, and both shortcuts are taken."""
+    terms looked for (nor every Chinese character of a term that mixes them with a code:
+    "6型"), and finds Chinese terms with str.find; every corpus query gets the same snippets
+    as with every field analysed, and both shortcuts are taken."""
     from qrecords.index import snippets
 
     ws, records = indexed
     texts = [text for text, _ in corpus.queries(sorted(records))]
-    texts += ["華東", "包装", "包装破损 OR 锈", "运输*", "PCB-4451-A 包装破损"]
+    texts += ["華東", "包装", "包装破损 OR 锈", "运输*", "PCB-4451-A 包装破损", "6型", "2型 OR 3件",
+              "齿轮 1型"]
     checked = snippets._may_hold
     passed = []
 
