@@ -2,13 +2,13 @@
 loopback, against the workspace of bench_search (N_INDEX records), beside a cold `qrec search`
 in the same run (issue 17: p95 under 300 ms).
 
-The server is `qrec serve` as a site would run it (gunicorn: a worker process per CPU, THREADS
-threads each), started and stopped here. Each simulated user is a browser tab: it logs in
-(a demonstration workspace: no password), reads the search page's CSRF token, and then posts
-searches as htmx does: the results partial, with the session cookie the server last sent,
-over a connection kept alive as a browser keeps it (the server closes it after each answer,
-web/server.py says why, and the tab opens another). No user waits between searches (no think
-time): 20 requests are always under way, far more than 20 people typing.
+The server is `qrec serve` as a site would run it (gunicorn: a worker process per CPU, its
+default THREADS threads each), started and stopped here. Each simulated user is a browser
+tab: it logs in (a demonstration workspace: no password), reads the search page's CSRF token,
+and then posts searches as htmx does: the results partial, with the session cookie the server
+last sent, over a connection kept alive as a browser keeps it (the server closes it after
+each answer, web/server.py says why, and the tab opens another). No user waits between
+searches (no think time): 20 requests are always under way, far more than 20 people typing.
 
 - The queries are bench_search's (place names, customers, products with their model,
   defects, English words, part codes with and without dashes, record numbers, a number
@@ -41,12 +41,12 @@ from common import QREC, WORK, Row, median_wall, open_workspace, step
 from search import N_INDEX, SEED, bulk_catalog
 
 from qrecords.api.search import rebuild_index
+from qrecords.cli.serve import THREADS  # qrec serve's default
 from tests import corpus
 from tests.servers import child_pids, free_port
 
 USERS = 20
 ROUNDS = 15  # counted searches per simulated user, after one warm-up search each
-THREADS = 8  # threads of each gunicorn worker (qrec serve --threads)
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -62,9 +62,8 @@ def bench_portal() -> list[Row]:
     env = {**os.environ, "QREC_WORKSPACE": str(root)}
     log = WORK / "portal-serve.log"  # a file, not a pipe: a full pipe would stall the server
     with open(log, "wb") as out:
-        server = subprocess.Popen([str(QREC), "serve", "--port", str(port), "--threads",
-                                   str(THREADS)], env=env, stdout=out, stderr=out,
-                                  start_new_session=True)
+        server = subprocess.Popen([str(QREC), "serve", "--port", str(port)], env=env,
+                                  stdout=out, stderr=out, start_new_session=True)
     try:
         _wait(port, server, log)
         workers = child_pids(server.pid)  # none: one process serves (waitress, before)
