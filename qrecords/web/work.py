@@ -12,7 +12,7 @@ from flask import redirect, render_template, request, url_for
 from .. import clock
 from ..api import deadlines, records, signatures, steps, tasks
 from ..api.form_revisions import forms_in_use
-from ..domain.entry import typed_fields
+from ..domain.entry import entry_fields, typed_fields
 from ..errors import (Conflict, Disposed, Forbidden, NotAuthenticated, NotFound, QrecError,
                       ValidationError, WorkflowError)
 from .auth import current_ws
@@ -47,7 +47,8 @@ def new(form_id: str):
             return redirect(url_for("record", number=made["number"], made=1))
         except ValidationError as exc:
             problems = problems_by_field(exc.problems)
-    return render_template("fill.html", ws=ws, form=form, fields=typed_fields(form),
+    # The fields `qrec new` asks: those a later step takes are filled in at that step.
+    return render_template("fill.html", ws=ws, form=form, fields=entry_fields(form),
                            values=values, problems=problems, raw=_text, amending=None,
                            masked=set()), 422 if problems else 200
 

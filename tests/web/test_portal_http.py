@@ -411,6 +411,25 @@ def test_a_new_form_starts_with_the_schemas_defaults(demo):
     assert '<option value="no" selected>否 No</option>' in page  # sample_attached: no
 
 
+def test_a_new_form_asks_what_qrec_new_asks_and_leaves_later_steps_to_them(demo):
+    """The fields of `qrec new` (domain/entry.py): the cause analysis and the disposition are
+    filled in at their steps, on the record's page, not when the complaint is made."""
+    from qrecords.domain.entry import entry_fields, typed_fields
+
+    root, _ = demo
+    page = log_in(client(root), "lina").get("/new/complaint").text
+    ws = Workspace.open(root, "lina")
+    form = ws.forms.current("complaint")
+    ws.close()
+    asked = {f.id for f in entry_fields(form)}
+    later = {f.id for f in typed_fields(form)} - asked
+    assert {"cause_analysis", "disposition"} <= later and "customer" in asked
+    for fid in asked:
+        assert f'name="{fid}"' in page or f'name="{fid}-present"' in page, fid
+    for fid in later:
+        assert f'name="{fid}"' not in page and f'name="{fid}-' not in page, fid
+
+
 def test_a_step_is_given_its_fields_and_a_refusal_keeps_what_was_typed(demo):
     root, _ = demo
     number = submitted_contract(root)
