@@ -20,9 +20,11 @@ QREC = Path(sys.executable).with_name("qrec")
 
 # Modules a search never uses, and what pulled each in before: whoosh.compat's urlretrieve
 # (urllib.request: http.client, email, ssl), the cached_property package whoosh.reading
-# takes its decorator from (asyncio), the other commands' modules, the portal, the renderers.
+# takes its decorator from (asyncio), whoosh.query.terms's morph_en (the Variations query's
+# word endings), the other commands' modules, the portal, the renderers.
 # PyYAML: qrecords.yaml and the form schemas come from the workspace's cache of parsed texts.
 HEAVY = ("urllib.request", "http.client", "email.parser", "ssl", "asyncio", "cached_property",
+         "whoosh.lang.morph_en",
          "qrecords.cli.users", "qrecords.cli.controller", "qrecords.cli.shared",
          "qrecords.cli.serve", "flask", "docx", "docxtpl", "psycopg", "boto3", "yaml")
 
