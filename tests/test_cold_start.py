@@ -59,8 +59,10 @@ def test_a_cold_command_imports_none_of_the_heavy_modules(workspace, args):
     assert sorted(first & set(HEAVY) - {"yaml"}) == []
     names = imported(workspace, *args)  # a new process, as every later command is
     assert sorted(names & set(HEAVY)) == []
-    if args[0] == "show":  # nothing to search: no Whoosh, no analysis
+    if args[0] == "show":  # nothing to search: no Whoosh, no analysis; nothing to render
         assert sorted(name for name in names if name.startswith("whoosh")) == []
+        assert sorted(names & {"qrecords.render.docx", "qrecords.render.context",
+                               "qrecords.api.pdfs", "qrecords.api.form_check"}) == []
 
 
 def test_the_lazy_command_table_names_every_command_and_its_modules():

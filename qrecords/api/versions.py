@@ -18,17 +18,15 @@ from ..domain.forms import Form
 from ..errors import FormError, QrecError, ValidationError
 from ..faults import fault_point
 from ..files.base import sha256_bytes
-from ..render.context import build_context
-from ..render.docx import (number_mark, render_docx, stamp_number, version_properties,
-                           with_banner)
-from ..render.finish import VOID_MARK
-from ..render.glyphs import glyph_notices
 from ..workspace import Workspace
 from .anchors import version_anchor
-from .form_check import frozen_problem, template_problems, trial_problems
 from .keys import version_key
-from .pdfs import try_pdf
 from .verify_forms import FROZEN, revision_sha256
+
+# The renderers (docx, zipfile, subprocess, LibreOffice's finder) and the form checks are
+# imported by the functions that write a version: `qrec show` and the other reads, which
+# import this module for record_view, never load them (issue 20: a cold command costs its
+# work, not its imports; tests/test_cold_start.py).
 
 
 class RecordFiles(TypedDict):
@@ -80,6 +78,8 @@ def freeze_revision(ws: Workspace, form: Form, template: bytes) -> int:
     """The catalog's copy of this form revision (inside catalog.write()); made by its first
     record. A revision that changed after records were made with it is refused: it needs a
     new revision label (ISO 9001 7.5.3: changes to controlled documents are controlled)."""
+    from .form_check import frozen_problem, template_problems, trial_problems
+
     digest = revision_sha256(form.source, template)
     frozen = ws.catalog.form_revision(form.id, form.revision)
     if frozen is None:
@@ -128,6 +128,10 @@ def render_version(ws: Workspace, form: Form, template: bytes, number: str, vers
     ISO 8601) on the effective date `day`: the record's form revision's template filled
     in, its document properties set, 作废 VOID and 演示 DEMO marks added where they belong.
     Raises FormError for a template that does not render."""
+    from ..render.context import build_context
+    from ..render.docx import render_docx, version_properties, with_banner
+    from ..render.finish import VOID_MARK
+
     context = build_context(form, data, org=ws.settings.organisation,
                             org_en=ws.settings.organisation_en, number=number,
                             version=version, status=state, date=day.isoformat(),
@@ -147,6 +151,8 @@ def render_draft(ws: Workspace, form: Form, template: bytes, version: int, state
     is reserved under the catalog's write lock, which is not held while this renders), made
     now. None when the template does not render: store_version then renders it under the
     lock, after freeze_revision has said what is wrong with the template."""
+    from ..render.docx import number_mark
+
     at, mark = clock.utc_now(), number_mark()
     try:
         content = render_version(ws, form, template, mark, version, state, data, day, at)
@@ -175,6 +181,9 @@ def store_version(ws: Workspace, form: Form, template: bytes, record: dict, vers
     `draft` (render_draft, made before the write began with these same arguments) is the
     DOCX with the number still to stamp in, and the version's time: nothing is rendered
     under the lock. Returns what it stored."""
+    from ..render.docx import stamp_number
+    from ..render.glyphs import glyph_notices
+
     today, number = day.isoformat(), record["number"]
     closed_on = record["closed_on"]
     if closed_on is None and not form.workflow.is_open(state):
@@ -239,6 +248,8 @@ def store_version(ws: Workspace, form: Form, template: bytes, record: dict, vers
 def after_change(ws: Workspace, stored: Stored, pdf: bool, point: str) -> None:
     """What follows every committed version: its PDF now (its file row added to `stored`);
     the index when the work ends."""
+    from .pdfs import try_pdf
+
     fault_point(point)
     ws.mark_index_behind()
     if pdf:
