@@ -3,6 +3,10 @@
 - records per second with 8 concurrent writers (8 streams of `qrec new complaint`, each its
   own process per record, PDFs left to `qrec render`, as on a machine without LibreOffice):
   PostgreSQL + SeaweedFS against SQLite + folder. Target: PostgreSQL at least 1.5× SQLite.
+  What limits it is said beside it: the CPU per record of the writers' processes and of the
+  two servers, and the share of the machine's cores they used together (near 1: the cores,
+  not a lock, set the pace); and the same 8 writers as resident processes (a portal's
+  workers: each opens its workspace once and makes its records in-process).
 - `qrec new` on each backend, one at a time: its wall time (median of LATENCY runs), the
   CPU time of its process, and the catalog statements it sends (each a round trip on a
   networked catalog), counted in-process from opening the workspace to closing it.
@@ -22,10 +26,12 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from common import QREC, REPO, TODAY, WORK, Row, step
 
 WRITERS, PER_WRITER = 8, 4
+RESIDENT_PER_WRITER = 10  # records each resident writer makes
 CATCH_UP = 1000
 LATENCY = 5  # `qrec new` runs, one at a time, per backend
 
@@ -36,9 +42,10 @@ def _env(extra: dict) -> dict:
     return env
 
 
-def _writers(root, env) -> tuple[float, float]:
-    """(records per second, CPU s per record of the `qrec` processes) of WRITERS streams of
-    PER_WRITER `qrec new` each (the servers' CPU is not counted)."""
+def _writers(root, env, servers=None) -> tuple[float, float, float, float]:
+    """(records per second, CPU s per record of the `qrec` processes, CPU s per record of
+    the `servers` (_server_cpu; 0 without), the share of the machine's cores all of them
+    used) of WRITERS streams of PER_WRITER `qrec new` each."""
     example = str(REPO / "examples" / "complaint.yaml")
 
     def stream(_):
@@ -47,13 +54,87 @@ def _writers(root, env) -> tuple[float, float]:
                             "--data", example], env=env, check=True, capture_output=True)
 
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    served = _server_cpu(servers)
     start = time.perf_counter()
     with ThreadPoolExecutor(WRITERS) as pool:
         list(pool.map(stream, range(WRITERS)))
     took = time.perf_counter() - start
+    served = _server_cpu(servers) - served
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return WRITERS * PER_WRITER / took, cpu / (WRITERS * PER_WRITER)
+    made = WRITERS * PER_WRITER
+    return made / took, cpu / made, served / made, (cpu + served) / (took * _cores())
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0))
+
+
+def _server_cpu(servers) -> float:
+    """CPU seconds the PostgreSQL cluster and SeaweedFS have used so far (0 for None): each
+    process's own and that of its children it has reaped (a PostgreSQL backend ends with its
+    connection, and the postmaster reaps it)."""
+    if servers is None:
+        return 0.0
+    from tests.servers import child_pids
+
+    pg, s3 = servers
+    postmaster = int((pg.folder / "data" / "postmaster.pid").read_text().split()[0])
+    pids = {postmaster, s3.process.pid} | child_pids(postmaster) | child_pids(s3.process.pid)
+    tick, total = os.sysconf("SC_CLK_TCK"), 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone: its parent has reaped it, and counts it
+        total += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    return total / tick
+
+
+def _resident_writer(root, start, done) -> None:
+    """One resident writer: opens the workspace, waits for the start, makes its records, and
+    puts the CPU seconds they took in `done` (None if it failed)."""
+    from qrecords.api import records
+    from qrecords.workspace import Workspace
+    from tests.conftest import load_example
+
+    ws = Workspace.open(root, "lina")
+    data = load_example("complaint")
+    start.wait()
+    began, cpu = time.process_time(), None
+    try:
+        for _ in range(RESIDENT_PER_WRITER):
+            records.new_record(ws, "complaint", data, pdf=False)
+        cpu = time.process_time() - began
+    finally:
+        ws.close()
+        done.put(cpu)
+
+
+def _resident_writers(root, servers=None) -> tuple[float, float]:
+    """(records per second, share of the machine's cores used by the writers and the
+    `servers`) of WRITERS resident processes (forked from this one, each its own workspace
+    and catalog connection), RESIDENT_PER_WRITER records each, started together."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    start, done = context.Event(), context.Queue()
+    writers = [context.Process(target=_resident_writer, args=(root, start, done))
+               for _ in range(WRITERS)]
+    for writer in writers:
+        writer.start()
+    time.sleep(2)  # every writer has opened its workspace
+    served = _server_cpu(servers)
+    began = time.perf_counter()
+    start.set()
+    spent = [done.get(timeout=600) for _ in writers]
+    took = time.perf_counter() - began
+    served = _server_cpu(servers) - served
+    for writer in writers:
+        writer.join(60)
+    if None in spent:
+        raise RuntimeError("a resident writer failed (its traceback is above)")
+    return WRITERS * RESIDENT_PER_WRITER / took, (sum(spent) + served) / (took * _cores())
 
 
 def _run(argv: list[str], env: dict) -> tuple[float, float]:
@@ -123,18 +204,32 @@ def bench_shared() -> list[Row]:
     try:
         step(f"{WRITERS} writers × {PER_WRITER} `qrec new` on SQLite + folder")
         embedded = create_workspace(WORK / "shared-sqlite", demo=True)
-        sqlite_rate, sqlite_cpu = _writers(embedded, _env({}))
+        sqlite_rate, sqlite_cpu, _, sqlite_busy = _writers(embedded, _env({}))
         step(f"{WRITERS} writers × {PER_WRITER} `qrec new` on PostgreSQL + S3")
         backends = {"catalog": new_database(pg, "bench_writers"), "files":
                     f"s3://{s3.make_bucket('qrec-bench-writers')}/acme",
                     "s3_endpoint": s3.endpoint, "machines": "several"}
         shared = create_workspace(WORK / "shared-pg", backends, demo=True)
-        pg_rate, pg_cpu = _writers(shared, env)
-        rows = [Row(f"records/s, {WRITERS} concurrent writers: PostgreSQL + S3 (vs SQLite + "
-                    "folder)", pg_rate, sqlite_rate, "rec/s", sqlite_rate / pg_rate,
-                    "≥ 1.5× SQLite", pg_rate >= 1.5 * sqlite_rate),
-                Row(f"CPU time per record of the {WRITERS} writers' `qrec` processes: PostgreSQL "
-                    "+ S3 (vs SQLite + folder)", pg_cpu, sqlite_cpu, "s", pg_cpu / sqlite_cpu)]
+        pg_rate, pg_cpu, served, pg_busy = _writers(shared, env, (pg, s3))
+        step(f"{WRITERS} resident writers × {RESIDENT_PER_WRITER} records on each backend")
+        (sqlite_resident, sqlite_resident_busy), (pg_resident, pg_resident_busy) = \
+            _resident_writers(embedded), _resident_writers(shared, (pg, s3))
+        what = "PostgreSQL + S3 (vs SQLite + folder)"
+        rows = [Row(f"records/s, {WRITERS} concurrent writers: {what}", pg_rate, sqlite_rate,
+                    "rec/s", sqlite_rate / pg_rate, "≥ 1.5× SQLite",
+                    pg_rate >= 1.5 * sqlite_rate),
+                Row(f"CPU time per record of the {WRITERS} writers' `qrec` processes: {what}",
+                    pg_cpu, sqlite_cpu, "s", pg_cpu / sqlite_cpu),
+                Row(f"CPU time per record of the PostgreSQL and SeaweedFS servers, {WRITERS} "
+                    "writers (vs the writers' own)", served, pg_cpu, "s", served / pg_cpu),
+                Row(f"share of the {_cores()} cores used by the {WRITERS} writers and the "
+                    f"servers: {what}", pg_busy, sqlite_busy, "", pg_busy / sqlite_busy),
+                Row(f"records/s, {WRITERS} resident writers (a process each, open throughout, "
+                    f"{RESIDENT_PER_WRITER} records each): {what}", pg_resident,
+                    sqlite_resident, "rec/s", sqlite_resident / pg_resident),
+                Row(f"share of the {_cores()} cores used by the {WRITERS} resident writers and "
+                    f"the servers: {what}", pg_resident_busy, sqlite_resident_busy, "",
+                    pg_resident_busy / sqlite_resident_busy)]
         step("`qrec new` one at a time on each backend")
         rows += _latency_rows(embedded, shared, env)
         rows += _catch_up(pg, s3, env, new_database)
