@@ -106,7 +106,7 @@ def test_amend_computes_again_and_a_typed_value_that_differs_is_refused(ws):
     wrong = qrec(ws.root, "new", "purchase", "--set", "supplier=甲", "--set",
                  "lines=[{item: 铜板, qty: 1, price: 2}]", "--set", "total=5")
     assert wrong.returncode == 1
-    assert "total (合计): 5.00 is not sum(lines.amount) = 2.00" in wrong.stderr
+    assert "total (合计): 计算字段 5.00 is not sum(lines.amount) = 2.00" in wrong.stderr
     amended = qrec(ws.root, "amend", number, "--set", "freight=0", "--reason", "免运费",
                    "--json")
     assert amended.returncode == 0, amended.stderr
@@ -199,5 +199,5 @@ def test_a_sum_or_an_average_of_no_values_is_empty_and_a_count_is_zero(ws):
         (2, None, None)
     given = qrec(ws.root, "new", "purchase", "--set", "supplier=甲", "--set", "total=0")
     assert given.returncode == 1
-    assert "total (合计): is computed (sum(lines.amount)) and cannot be given while lines is " \
+    assert "total (合计): 计算字段 is computed (sum(lines.amount)) and cannot be given while lines is " \
         "empty" in given.stderr

@@ -59,11 +59,12 @@ def test_invalid_new_lists_every_problem_and_changes_nothing(ws, run):
     assert result.exit_code == 1
     out = result.output
     assert "unknown field 'custmer' (did you mean 'customer'?)" in out
-    assert "market (市场): 'mars' must be one of domestic (国内), foreign (国外)" in out
-    assert "quantity (数量): '-1' below the minimum 0" in out
-    assert "ship_date (交运日期): '2026-02-30' is not a real calendar date" in out
-    assert "customer (客户名称): is required" in out
-    assert "description (异常描述): is required" in out
+    assert "market (市场): 'mars' 须为其中之一 must be one of domestic (国内), foreign (国外)" \
+        in out
+    assert "quantity (数量): '-1' 低于下限 below the minimum 0" in out
+    assert "ship_date (交运日期): '2026-02-30' 不是真实的日期 is not a real calendar date" in out
+    assert "customer (客户名称): 必填 is required" in out
+    assert "description (异常描述): 必填 is required" in out
     assert "Traceback" not in out
     assert snapshot(ws.root) == before
     # and no number was used: the next good record takes 02

@@ -88,7 +88,7 @@ def plan_rows(ws: Workspace, form: Form, source: Ledger, header_row: int,
             clean = validate_data(form, data, today.isoformat())
         except ValidationError as exc:
             for text in exc.problems:
-                target, text, row = _place(_with_chinese(text), group)
+                target, text, row = _place(text, group)
                 if (row, target) not in group["unsaved"]:  # said already: its formula
                     problem(target, text, row)
             clean = None
@@ -115,22 +115,6 @@ def plan_rows(ws: Workspace, form: Form, source: Ledger, header_row: int,
                         f"{header_row}",
                         param="file")
     return plans, [{"row": row, "text": text} for row, text in footers]
-
-
-# The Chinese lead of a field rule's problem (the rules of domain/fields.py and forms.py say
-# them in English: `customer (客户名称): is required`), by how the rule begins.
-_RULE_LEADS = (("is required", "必填"), ("needs at least", "行数不足"), ("has ", "行数过多"),
-               ("is computed", "计算字段"), ("cannot be computed", "计算字段"))
-
-
-def _with_chinese(text: str) -> str:
-    """A validate_data problem `place (标签): rule` as `place (标签): 中文 rule`."""
-    head, sep, rule = text.partition("): ")
-    if not sep:
-        return text
-    lead = next((zh for start, zh in _RULE_LEADS if rule.startswith(start)),
-                "重复" if "appears more than once" in rule else "值无效")
-    return f"{head}): {lead} {rule}"
 
 
 _TABLE_PLACE = re.compile(r"(\w+)\[(\d+)\]\.(\w+)")

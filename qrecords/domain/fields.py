@@ -83,20 +83,23 @@ class Field:
         """Raises Invalid when a parsed value breaks a length, pattern or min/max rule."""
         if self.type in ("text", "longtext"):
             if self.min_length is not None and len(value) < self.min_length:
-                raise Invalid(f"shorter than {self.min_length} characters")
+                raise Invalid(f"少于 {self.min_length} 个字符 shorter than {self.min_length} "
+                              "characters")
             if self.max_length is not None and len(value) > self.max_length:
-                raise Invalid(f"longer than {self.max_length} characters ({len(value)})")
+                raise Invalid(f"超过 {self.max_length} 个字符 longer than {self.max_length} "
+                              f"characters ({len(value)})")
             if self.pattern and not re.fullmatch(self.pattern, value):
-                raise Invalid(f"does not match the pattern {self.pattern}")
+                raise Invalid(f"格式不符 does not match the pattern {self.pattern}")
         elif self.type in ("integer", "decimal", "date"):
             comparable = _comparable(self.type, value, today)
             low, high = (None if b is None else _comparable(self.type, b, today)
                          for b in (self.min, self.max))
             if low is not None and comparable < low:
-                raise Invalid(f"below the minimum {self.min}")
+                raise Invalid(f"低于下限 below the minimum {self.min}")
             if high is not None and comparable > high:
-                raise Invalid(f"above the maximum {self.max}" + (
-                    " (a date in the future)" if self.max == "today" else ""))
+                raise Invalid(f"晚于今天 above the maximum {self.max} (a date in the future)"
+                              if self.max == "today" else
+                              f"高于上限 above the maximum {self.max}")
 
     # -- display -----------------------------------------------------------------------------
 
@@ -132,17 +135,19 @@ def _comparable(type_: str, value: object, today: dt.date | None):
 
 def _parse_text(f: Field, raw: object) -> str:
     if isinstance(raw, (dict, list)):
-        raise Invalid("must be text, not a list or mapping")
+        raise Invalid("须为文本 must be text, not a list or mapping")
     text = str(raw) if not isinstance(raw, bool) else ("yes" if raw else "no")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if f.type == "longtext":
         text = text.rstrip()
     else:
         if "\n" in text.strip():
-            raise Invalid("must be a single line (use a long-text field for several lines)")
+            raise Invalid("须为一行 must be a single line (use a long-text field for several "
+                          "lines)")
         text = text.strip()
     if control_character(text):
-        raise Invalid(f"contains the control character {control_character(text)}")
+        raise Invalid(f"含控制字符 contains the control character "
+                      f"{control_character(text)}")
     return text
 
 
@@ -151,7 +156,7 @@ _INTEGER_DIGITS = 18  # what SQLite's 64-bit integers hold, typed or read from a
 
 def _parse_integer(f: Field, raw: object) -> int:
     if isinstance(raw, bool):
-        raise Invalid("must be a whole number")
+        raise Invalid("须为整数 must be a whole number")
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
     if isinstance(raw, int):
@@ -159,11 +164,12 @@ def _parse_integer(f: Field, raw: object) -> int:
     else:
         match = re.fullmatch(r"[+-]?(\d+)", _drop_thousands(str(raw).strip()))
         if not match:
-            raise Invalid("must be a whole number")
+            raise Invalid("须为整数 must be a whole number")
         too_long = len(match.group(1)) > _INTEGER_DIGITS
         value = None if too_long else int(match.group(0))
     if too_long:
-        raise Invalid(f"must be a whole number of at most {_INTEGER_DIGITS} digits")
+        raise Invalid(f"须为不超过 {_INTEGER_DIGITS} 位的整数 must be a whole number of at "
+                      f"most {_INTEGER_DIGITS} digits")
     return value
 
 
@@ -174,15 +180,16 @@ def _drop_thousands(text: str) -> str:
 
 def _parse_decimal(f: Field, raw: object) -> str:
     if isinstance(raw, bool) or isinstance(raw, (dict, list)):
-        raise Invalid("must be a number")
+        raise Invalid("须为数字 must be a number")
     text = _drop_thousands(str(raw).strip())
     if not re.fullmatch(r"[+-]?(\d{1,15}(\.\d*)?|\.\d+)", text):
-        raise Invalid("must be a number")
+        raise Invalid("须为数字 must be a number")
     number = decimal.Decimal(text)
     if f.places is not None:
         quantum = decimal.Decimal(1).scaleb(-f.places)
         if number != number.quantize(quantum, rounding=decimal.ROUND_HALF_UP):
-            raise Invalid(f"has more than {f.places} decimal places")
+            raise Invalid(f"小数超过 {f.places} 位 has more than {f.places} decimal "
+                          "places")
         number = number.quantize(quantum)
     return str(number)
 
@@ -195,11 +202,11 @@ def _parse_date(f: Field, raw: object) -> str:
     text = str(raw).strip().replace("/", "-").replace(".", "-")
     match = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text)
     if not match:
-        raise Invalid("must be a date YYYY-MM-DD")
+        raise Invalid("须为日期 must be a date YYYY-MM-DD")
     try:
         day = dt.date(*map(int, match.groups()))
     except ValueError:
-        raise Invalid("is not a real calendar date") from None
+        raise Invalid("不是真实的日期 is not a real calendar date") from None
     return check_date_range(day).isoformat()
 
 
@@ -208,7 +215,8 @@ def _parse_date(f: Field, raw: object) -> str:
 def check_date_range(day: dt.date) -> dt.date:
     """day itself if FIRST_DATE <= day <= LAST_DATE, else raises Invalid saying the range."""
     if not FIRST_DATE <= day <= LAST_DATE:
-        raise Invalid(f"is outside the dates a record may hold ({FIRST_DATE.isoformat()} to "
+        raise Invalid(f"超出记录可用的日期范围 is outside the dates a record may hold "
+                      f"({FIRST_DATE.isoformat()} to "
                       f"{LAST_DATE.isoformat()})")
     return day
 
@@ -219,7 +227,8 @@ def _parse_choice(f: Field, raw: object) -> str:
         if text.lower() in (choice.id.lower(), choice.label.zh, str(choice.label).lower()) \
                 or (choice.label.en and text.lower() == choice.label.en.lower()):
             return choice.id
-    raise Invalid("must be one of " + ", ".join(f"{c.id} ({c.label.zh})" for c in f.choices))
+    raise Invalid("须为其中之一 must be one of " + ", ".join(f"{c.id} ({c.label.zh})"
+                                                    for c in f.choices))
 
 
 def _parse_yesno(f: Field, raw: object) -> bool:
@@ -230,7 +239,7 @@ def _parse_yesno(f: Field, raw: object) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise Invalid("must be yes or no (是/否)")
+    raise Invalid("须为是或否 must be yes or no (是/否)")
 
 
 def _parse_table(f: Field, raw: object) -> list:
@@ -247,12 +256,15 @@ def _parse_table(f: Field, raw: object) -> list:
         except DataShapeError as exc:  # a key twice in a row, too many rows to be a table
             raise Invalid(str(exc)) from None
         except (yaml.YAMLError, RecursionError):
-            raise Invalid("must be a YAML list of rows, e.g. [{name: X, quantity: 1}]") from None
+            raise Invalid("须为 YAML 行列表 must be a YAML list of rows, e.g. [{name: X, "
+                          "quantity: 1}]") from None
     if not isinstance(raw, list):
-        raise Invalid("must be a list of rows (each a mapping of column to value)")
+        raise Invalid("须为行的列表 must be a list of rows (each a mapping of column to "
+                      "value)")
     for number, row in enumerate(raw, start=1):
         if not isinstance(row, dict):
-            raise Invalid(f"row {number} is not a mapping of column to value")
+            raise Invalid(f"第 {number} 行不是列与值的映射 row {number} is not a mapping of "
+                          "column to value")
     return raw
 
 

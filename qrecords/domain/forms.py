@@ -71,7 +71,7 @@ def validate_data(form: Form, data: dict, today: str) -> dict:
     if not isinstance(data, dict):
         raise ValidationError(["record data must be a mapping of field id to value"])
     problems: list[str] = []
-    _unknown([str(n) for n in data if form.field(str(n)) is None], "unknown field",
+    _unknown([str(n) for n in data if form.field(str(n)) is None], "未知字段 unknown field",
              form.field_ids, problems)
     clean: dict = {}
     day = dt.date.fromisoformat(today)
@@ -110,7 +110,7 @@ def _check_value(f: Field, raw, place: str, problems: list[str], today: dt.date)
         return None
     if value is None:
         if f.required and f.computed is None:
-            problems.append(f"{place} ({f.label.zh}): is required")
+            problems.append(f"{place} ({f.label.zh}): 必填 is required")
         return [] if f.type == "table" else None
     if f.type == "table":
         return _check_table(f, value, place, problems, today)
@@ -121,26 +121,27 @@ def _check_table(f: Field, rows: list, place: str, problems: list[str],
                  today: dt.date) -> list:
     if f.max_rows is not None and len(rows) > f.max_rows:
         # the rows are not checked one by one: the table has to be cut down first anyway
-        problems.append(f"{place} ({f.label.zh}): has {len(rows)} rows, at most "
+        problems.append(f"{place} ({f.label.zh}): 行数过多 has {len(rows)} rows, at most "
                         f"{f.max_rows} allowed")
         return []
     clean_rows = []
     known = [c.id for c in f.columns]
     for number, row in enumerate(rows, start=1):
         where = f"{place}[{number}]"
-        _unknown([str(n) for n in row if f.column(str(n)) is None], f"{where}: unknown column",
-                 known, problems)
+        _unknown([str(n) for n in row if f.column(str(n)) is None],
+                 f"{where}: 未知列 unknown column", known, problems)
         clean_row = {c.id: _check_value(c, row.get(c.id), f"{where}.{c.id}", problems, today)
                      for c in f.columns}
         for column in dependency_order(f.columns):
             _check_computed(column, clean_row, f"{where}.{column.id}", problems, today)
         clean_rows.append(clean_row)
     if len(clean_rows) < f.min_rows:
-        problems.append(f"{place} ({f.label.zh}): needs at least {f.min_rows} row(s)")
+        problems.append(f"{place} ({f.label.zh}): 行数不足 needs at least {f.min_rows} row(s)")
     if f.key:
         counts = collections.Counter(r[f.key] for r in clean_rows if r[f.key] is not None)
         for key in sorted(k for k, n in counts.items() if n > 1):
-            problems.append(f"{place} ({f.label.zh}): {f.key} '{key}' appears more than once")
+            problems.append(f"{place} ({f.label.zh}): 重复 {f.key} '{key}' appears more than "
+                            "once")
     return clean_rows
 
 
@@ -162,26 +163,27 @@ def _check_computed(f: Field, clean: dict, place: str, problems: list[str],
     try:
         exact = evaluate(f.computed, clean)
     except ExpressionError as exc:
-        problems.append(f"{place} ({f.label.zh}): cannot be computed: {exc}")
+        problems.append(f"{place} ({f.label.zh}): 无法计算 cannot be computed: {exc}")
         return
     given = clean.get(f.id)
     if exact is None:
         if given is not None and not f.computed.typed_when_empty:
-            problems.append(f"{place} ({f.label.zh}): is computed ({_formula(f)}) and cannot "
-                            f"be given while {' or '.join(f.computed.inputs())} is empty")
+            problems.append(f"{place} ({f.label.zh}): 计算字段 is computed ({_formula(f)}) and "
+                            f"cannot be given while {' or '.join(f.computed.inputs())} is "
+                            "empty")
         elif f.required:
-            problems.append(f"{place} ({f.label.zh}): is required (it is computed: give "
+            problems.append(f"{place} ({f.label.zh}): 必填 is required (it is computed: give "
                             f"{' and '.join(f.computed.inputs())})")
         return
     value = rounded(exact, f.type, f.places)
     try:
         f.check_limits(value, today)  # min, max (a computed value may have any length)
     except Invalid as exc:
-        problems.append(f"{place} ({f.label.zh}): the computed value {value} {exc}")
+        problems.append(f"{place} ({f.label.zh}): 计算值 the computed value {value} {exc}")
         return
     if given is not None and decimal.Decimal(str(given)) != decimal.Decimal(str(value)):
-        problems.append(f"{place} ({f.label.zh}): {given} is not {_formula(f)} = {value} "
-                        "(a computed field: leave it out)")
+        problems.append(f"{place} ({f.label.zh}): 计算字段 {given} is not {_formula(f)} = "
+                        f"{value} (a computed field: leave it out)")
         return
     clean[f.id] = value
 

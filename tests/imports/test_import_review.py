@@ -100,7 +100,7 @@ def test_a_form_with_a_required_table_is_imported_row_by_row(ws, tmp_path):
                      encoding="utf-8")
     bad = qrec(ws.root, "import", "customer_property", str(plain))
     assert bad.returncode == 1, bad.stdout
-    assert "row 2, column G (数量): items[1].quantity (数量): 值无效 'x' must be a " \
+    assert "row 2, column G (数量): items[1].quantity (数量): 'x' 须为数字 must be a " \
         "number" in bad.stderr
     assert "row 3, column B (客户名称): 与本记录首行（第 2 行）不同 differs from row 2, where the " \
         "record begins ('丙' there)" in bad.stderr

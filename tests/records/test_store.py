@@ -39,7 +39,7 @@ def test_failed_render_leaves_no_gap_and_no_trace(ws, monkeypatch):
     def broken(*args, **kwargs):
         raise FormError("templates/complaint.docx: simulated render failure")
 
-    monkeypatch.setattr("qrecords.api.versions.render_docx", broken)
+    monkeypatch.setattr("qrecords.render.docx.render_docx", broken)
     with pytest.raises(FormError):
         records.new_record(as_user(ws, "lina"), "complaint", data)
     assert snapshot(ws.root) == before
