@@ -43,7 +43,7 @@ def download(ws: Workspace, number: str, version: int | None, kind: str) -> Down
     if kind not in KINDS:
         raise NotFound(f"no document kind '{kind}' (pdf or docx)", param="kind")
     record = ws.record_row(number)
-    row = ws.version_row(record, version or record["current_version"])
+    row = ws.version_row(record, record["current_version"] if version is None else version)
     version = row["version"]
     form, template = ws.forms.frozen(record["form_revision_id"])
     masked = bool(access.sensitive_present(form, row["data"])) and not ws.sees_personal_data()

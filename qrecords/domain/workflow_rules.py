@@ -84,7 +84,7 @@ def may_sign(form, workflow: Workflow, signoff: Signoff, user, data: dict) -> bo
 
 def check_amender(workflow: Workflow, user, number: str) -> None:
     if not may_amend(workflow, user):
-        raise Forbidden(f"{number}: amending needs the role "
+        raise Forbidden(f"{number}: 无权修改 amending needs the role "
                         f"{' or '.join(workflow.amend_roles)}; {user.id} has "
                         f"{', '.join(user.roles) or 'no role'}")
 

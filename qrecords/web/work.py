@@ -13,6 +13,7 @@ from .. import clock
 from ..api import deadlines, records, signatures, steps, tasks
 from ..api.form_revisions import forms_in_use
 from ..domain.entry import entry_fields, typed_fields
+from ..domain.workflow_rules import check_amender
 from ..errors import (Conflict, Disposed, Forbidden, NotAuthenticated, NotFound, QrecError,
                       ValidationError, WorkflowError)
 from .auth import current_ws
@@ -57,6 +58,7 @@ def amend(number: str):
     ws = current_ws()
     shown = records.show(ws, number)
     form = ws.form_of(number)
+    check_amender(form.workflow, ws.actor, number)  # the form too is refused (403, logged)
     masked = {f.id for f in form.fields if f.sensitive} if not ws.sees_personal_data() \
         else set()
     current = {f.id: _as_text(f, shown["data"].get(f.id)) for f in typed_fields(form)

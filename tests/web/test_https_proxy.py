@@ -43,7 +43,7 @@ def test_behind_the_proxy_the_session_cookie_is_secure_and_hsts_is_sent(tmp_path
     response = _log_in(app, PROXIED)
     cookie = next(h for h in response.headers.getlist("Set-Cookie")
                   if h.startswith("qrec_session="))
-    assert "; Secure" in cookie and "HttpOnly" in cookie
+    assert "; Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
     page = app.test_client().get("/login", headers=PROXIED)
     assert page.headers["Strict-Transport-Security"] == "max-age=31536000"

@@ -141,6 +141,7 @@ def test_an_unknown_record_or_document_is_404_and_reveals_nothing(demo):
     c = log_in(client(root), "zhangwei")
     assert c.get("/records/CC-2611-99").status_code == 404
     assert c.get(f"/records/{number}/v9.pdf").status_code == 404
+    assert c.get(f"/records/{number}/v0.pdf").status_code == 404  # not the current version
     assert c.get(f"/records/{number}/v1.exe").status_code == 404
     assert c.get(f"/records/{number}/letters/..%2F..%2Fqrecords.yaml").status_code == 404
     assert c.get("/no/such/page").status_code == 404
@@ -154,6 +155,20 @@ def test_a_step_the_roles_do_not_allow_is_403_and_logged(demo):
     refused = events(root, "access.refused")
     assert refused and refused[0]["actor"] == "zhangwei"
     assert refused[0]["detail"]["path"] == f"/records/{number}/step"
+
+
+def test_the_amend_form_is_refused_to_whom_amending_is_not_allowed(demo):
+    """zhangwei (service) may not amend a contract review: the form itself is 403, logged,
+    and shows none of the record's values."""
+    root, _ = demo
+    number = submitted_contract(root)
+    response = log_in(client(root), "zhangwei").get(f"/records/{number}/amend")
+    assert response.status_code == 403 and "amending needs the role" in response.text
+    assert 'name="customer"' not in response.text
+    refused = events(root, "access.refused")
+    assert refused[-1]["actor"] == "zhangwei"
+    assert refused[-1]["detail"]["path"] == f"/records/{number}/amend"
+    assert log_in(client(root), "lina").get(f"/records/{number}/amend").status_code == 200
 
 
 def test_a_value_holding_markup_or_a_template_is_shown_as_text(demo):
