@@ -10,6 +10,7 @@ from pathlib import Path
 
 from flask import Flask, current_app, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
 
 from ..errors import Disposed, Forbidden, NotAuthenticated, NotFound, QrecError
 from ..index.pool import IndexPool
@@ -56,6 +57,7 @@ def create_app(root: Path, secret_key: str | None = None, https_proxy: bool = Fa
     app.register_error_handler(QrecError, _error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(404, _not_found)
+    app.register_error_handler(HTTPException, _http_error)  # 405, 413, 414 ...: the same page
     from . import auth, controller, records, work
 
     for module in (auth, records, work, controller):
@@ -143,3 +145,23 @@ def _csrf_error(exc: CSRFError):
 def _not_found(_exc):
     return render_template("error.html", status=404, problems=None,
                            message="没有此页面 No such page"), 404
+
+
+# What the web server refuses before any page runs, said as the portal says everything.
+_HTTP_MESSAGES = {
+    400: "请求无效 The request is not valid",
+    405: "此页面不接受这种请求 This page does not take this kind of request",
+    413: "提交的内容太大 What was sent is too large",
+    414: "地址太长 The address is too long",
+    431: "请求头太大 The request's headers are too large",
+}
+
+
+def _http_error(exc: HTTPException):
+    status = exc.code or 500
+    message = _HTTP_MESSAGES.get(status, f"无法完成 Not done ({exc.name})")
+    response = exc.get_response()  # keeps what the status needs (Allow for a 405)
+    response.set_data(render_template("error.html", status=status, problems=None,
+                                      message=message))
+    response.content_type = "text/html; charset=utf-8"
+    return response

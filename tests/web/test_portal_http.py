@@ -157,6 +157,21 @@ def test_a_step_the_roles_do_not_allow_is_403_and_logged(demo):
     assert refused[0]["detail"]["path"] == f"/records/{number}/step"
 
 
+def test_what_the_web_server_refuses_is_said_in_both_languages(demo):
+    root, number = demo
+    c = log_in(client(root), "zhangwei")
+    wrong_method = c.put("/search")
+    assert wrong_method.status_code == 405 and "POST" in wrong_method.headers["Allow"]
+    assert "此页面不接受这种请求 This page does not take this kind of request" in \
+        wrong_method.text
+    too_big = c.post("/search", data={"q": "x" * (4 << 20)})
+    assert too_big.status_code == 413 and "提交的内容太大 What was sent is too large" in \
+        too_big.text
+    for page in (wrong_method, too_big):
+        assert "Method Not Allowed" not in page.text and "Request Entity" not in page.text
+        assert page.headers["Content-Security-Policy"]  # the portal's own page and headers
+
+
 def test_the_amend_form_is_refused_to_whom_amending_is_not_allowed(demo):
     """zhangwei (service) may not amend a contract review: the form itself is 403, logged,
     and shows none of the record's values."""
