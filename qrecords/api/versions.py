@@ -56,7 +56,8 @@ class RecordView(TypedDict):
     data_sha256: str | None  # None for a user who may not see every value it covers
     files: RecordFiles
     due_date: str | None
-    holder: str | None
+    holder: str | None        # the department holding an open case: its id
+    holder_label: str | None  # ... and its name (qrecords.yaml departments)
     closed_on: str | None
     retention_from: str | None
     retention_until: str | None
@@ -294,6 +295,8 @@ def record_view(ws: Workspace, number: str, version: int | None = None,
         ws.sees_personal_data()
     flow = form.workflow
     due = workflow_rules.due_date(flow, row["data"])
+    holder = workflow_rules.holder(flow, row["status"], row["data"]) \
+        if flow.is_open(row["status"]) else None
     return {
         "number": number,
         "form": form.id,
@@ -315,8 +318,8 @@ def record_view(ws: Workspace, number: str, version: int | None = None,
         "files": {kind: ws.files.location(files[kind]["path"]) if kind in files else None
                   for kind in ("docx", "pdf")},
         "due_date": due.isoformat() if due else None,
-        "holder": workflow_rules.holder(flow, row["status"], row["data"])
-        if flow.is_open(row["status"]) else None,
+        "holder": holder,
+        "holder_label": ws.settings.department(holder) if holder else None,
         "closed_on": record["closed_on"],
         "retention_from": record["retention_from"],
         "retention_until": record["retention_until"],

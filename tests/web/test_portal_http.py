@@ -100,6 +100,7 @@ def test_a_record_is_masked_without_the_privacy_role_and_a_privacy_read_is_logge
     seen = log_in(client(root), "lina").get(f"/records/{number}")
     assert PHONE in seen.text
     assert [e["actor"] for e in events(root, "record.sensitive_read")] == ["lina"]
+    assert "· 质量部" in seen.text and "· quality<" not in seen.text  # who holds it, by name
 
 
 def test_the_documents_as_issued_byte_for_byte_for_a_privacy_user(demo):
