@@ -291,14 +291,14 @@ class Workspace:
                 raise Disposed(tombstone)
             hint = f" (did you mean '{number.upper()}'?)" if number != number.upper() and \
                 self.catalog.record(number.upper()) else ""
-            raise NotFound(f"no record '{number}'{hint}", param="number")
+            raise NotFound(f"无此记录 no record '{number}'{hint}", param="number")
         return record
 
     def version_row(self, record: RecordRow, version: int) -> VersionRow:
         """One version of a record. Raises NotFound (param "version")."""
         row = self.catalog.version(record["id"], version)
         if row is None:
-            raise NotFound(f"{record['number']} has no version {version} (versions 1 to "
+            raise NotFound(f"无此版本 {record['number']} has no version {version} (versions 1 to "
                            f"{record['current_version']})", param="version")
         return row
 

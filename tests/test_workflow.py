@@ -195,7 +195,7 @@ def test_a_rejecting_conclusion_declines_the_order_instead_of_approving_it(run, 
     review_all(run, number)
     ok(step(run, "lina", number, "complete"))
     refused(step(run, "huangjun", number, "approve", "--set", "conclusion=reject"),
-            "approve is only for records whose conclusion is 接受 Accept or 有条件接受")
+            "approve 条件不符 is only for records whose conclusion is 接受 Accept or 有条件接受")
     refused(step(run, "huangjun", number, "decline", "--set", "conclusion=reject"),
             "decline needs a comment")
     declined = ok(step(run, "huangjun", number, "decline", "--set", "conclusion=reject",

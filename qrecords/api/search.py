@@ -47,8 +47,8 @@ def search(ws: Workspace, text: str, form: str | None = None, status: str | None
     inclusive). Raises QrecError naming the
     parameter at fault (param "text", "form", "status", "date_from" ...)."""
     if len(text) > MAX_QUERY:
-        raise QrecError(f"the query is longer than {MAX_QUERY} characters ({len(text)})",
-                        param="text")
+        raise QrecError(f"检索词过长 the query is longer than {MAX_QUERY} characters "
+                        f"({len(text)})", param="text")
     forms = ws.forms.all_current()
     if form is not None:
         form = names.form_id(forms, form)

@@ -178,5 +178,5 @@ def require_admin(ws: Workspace, what: str) -> None:
     """The actor administers users: the document controller or an `admin` role. Forbidden
     otherwise."""
     if not {"document_controller", "admin"} & set(ws.actor.roles):
-        raise Forbidden(f"{what} needs the role document_controller or admin; {ws.actor.id} "
-                        f"has {', '.join(ws.actor.roles) or 'no role'} (需要文控或管理员权限)")
+        raise Forbidden(f"需要文控或管理员权限 {what} needs the role document_controller or "
+                        f"admin; {ws.actor.id} has {', '.join(ws.actor.roles) or 'no role'}")

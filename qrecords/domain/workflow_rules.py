@@ -18,24 +18,26 @@ def check_transition(form, workflow: Workflow, t: Transition, state: str, data: 
     """Raise WorkflowError naming what the step needs, if anything is missing."""
     where = f"{number}: {t.id}"
     if state not in t.sources:
-        raise WorkflowError(f"{where} is not allowed in state {workflow.label(state)}; "
+        raise WorkflowError(f"{where} 当前状态不可执行 is not allowed in state "
+                            f"{workflow.label(state)}; "
                             f"allowed now: {workflow.allowed_text(state)}")
     if t.roles and not set(t.roles) & set(user.roles):
-        raise Forbidden(f"{where} needs the role {' or '.join(t.roles)}; {user.id} has "
+        raise Forbidden(f"{where} 权限不足 needs the role {' or '.join(t.roles)}; {user.id} has "
                         f"{', '.join(user.roles) or 'no role'}")
     missing = [fid for fid in t.requires if not _filled(data, fid)]
     if missing:
-        raise WorkflowError(f"{where} needs {', '.join(missing)} filled first (give them "
+        raise WorkflowError(f"{where} 缺少字段 needs {', '.join(missing)} filled first (give them "
                             "with the step)")
     for fid, value in t.when.items():
         allowed = value if isinstance(value, list) else [value]
         if data.get(fid) not in allowed:
             shown = " or ".join(form.field(fid).display(v) for v in allowed)
-            raise WorkflowError(f"{where} is only for records whose {fid} is {shown}")
+            raise WorkflowError(f"{where} 条件不符 is only for records whose {fid} is {shown}")
     if t.signoffs_complete:
         pending = unsigned(form, workflow, t.signoffs_complete, data)
         if pending:
-            raise WorkflowError(f"{where} waits for the sign-off of {', '.join(pending)}")
+            raise WorkflowError(f"{where} 会签未完成 waits for the sign-off of "
+                                f"{', '.join(pending)}")
     if t.levels:
         check_authority(t, data, user, limits, where)
 
@@ -111,7 +113,8 @@ def check_authority(t: Transition, data: dict, user, limits: dict, where: str) -
     if set(allowed) & set(user.roles):
         return
     above = f" is above {_limit(t.levels[first - 1].up_to, limits):,}" if first else ""
-    raise Forbidden(f"{where}: {t.authority_field} {amount:,}{above}, so it needs the role "
+    raise Forbidden(f"{where}: 超出审批权限 {t.authority_field} {amount:,}{above}, so it needs "
+                    "the role "
                     f"{' or '.join(allowed)}; {user.id} has "
                     f"{', '.join(user.roles) or 'no role'}")
 
@@ -164,7 +167,7 @@ def sign(form, signoff: Signoff, data: dict, user, department: str, decision: st
                             f"{signoff.table}; departments: "
                             f"{', '.join(departments(form, signoff))}")
     if signoff.roles and not set(signoff.roles) & set(user.roles):
-        raise Forbidden(f"signing {signoff.table} needs the role "
+        raise Forbidden(f"权限不足 signing {signoff.table} needs the role "
                         f"{' or '.join(signoff.roles)}; {user.id} has "
                         f"{', '.join(user.roles) or 'no role'}")
     if decision in signoff.comment_for and not comment:
