@@ -33,6 +33,16 @@ def test_show_withholds_the_data_hash_from_a_user_without_the_privacy_role(ws, c
     assert full["data_sha256"] == hashlib.sha256(canonical_json(data).encode()).hexdigest()
 
 
+def test_a_diff_names_a_masked_value_that_changed_without_showing_it(ws, complaint):
+    records.amend(as_user(ws, "lina"), complaint, {"customer_phone": "021-5555 0101"},
+                  "new number")
+    seen = records.diff(as_user(ws, "zhangwei"), complaint)["changes"]
+    assert [(c["field"], c["from"], c["to"]) for c in seen] == \
+        [("customer_phone", MASK, MASK)]
+    full = records.diff(as_user(ws, "lina"), complaint)["changes"]
+    assert [(c["field"], c["to"]) for c in full] == [("customer_phone", "021-5555 0101")]
+
+
 def test_a_dictionary_cannot_recover_a_masked_contact_from_the_index(ws, complaint):
     ws.sync_index()
     stored = [hit for hit in ws.index.documents() if hit["number"] == complaint] \

@@ -313,4 +313,13 @@ def diff(ws: Workspace, number: str, a: int | None = None, b: int | None = None)
     rows = {side: ws.version_row(record, side) for side in (a, b)}
     data = {side: visible_data(ws, form, row["data"], number, side)
             for side, row in rows.items()}
-    return {"number": number, "from": a, "to": b, "changes": changes(form, data[a], data[b])}
+    found = changes(form, data[a], data[b])
+    # A value masked on both sides still changed: named, its values hidden (history names it
+    # too), never "no changes".
+    hidden = [{"field": f.id, "label": str(f.label), "from": MASK, "to": MASK}
+              for f in form.fields if data[a].get(f.id) == MASK == data[b].get(f.id)
+              and rows[a]["data"].get(f.id) != rows[b]["data"].get(f.id)]
+    if hidden:
+        order = {f.id: n for n, f in enumerate(form.fields)}
+        found = sorted(found + hidden, key=lambda change: order[change["field"]])
+    return {"number": number, "from": a, "to": b, "changes": found}
