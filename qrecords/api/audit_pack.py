@@ -9,9 +9,10 @@ Inside the zip:
     records/...             the PDF and DOCX of each selected record (the current version, or
                             every version with --all-versions) and the letters made for it,
                             under the same paths as in the workspace
-    audit/events.csv        the audit trail of those records, of the period's disposals and of
-    audit/events.jsonl      every change of users and roles, with each event's hash and the
-                            hash before it
+    audit/events.csv        the audit trail of those records, of the period's disposals, of
+    audit/events.jsonl      every change of users and roles, of refused attempts and of
+                            searches by personal data, with each event's hash and the hash
+                            before it
     audit/signatures.csv    the electronic signatures in that trail: who, meaning, when, and
                             the SHA-256 of the version signed
     disposals/tombstones.*  the tombstones of records destroyed or transferred in the period,
@@ -143,10 +144,12 @@ def _in_period(day: str, date_from: str | None, date_to: str | None) -> bool:
 
 def _access_event(action: str) -> bool:
     """Events of who may do what (the workspace's making, users, roles, bindings, passwords,
-    approval limits) and of attempts that failed (wrong passwords, lockouts, failed
-    signatures): in every pack, whatever its period (21 CFR 11.10(d); 11.300(d))."""
+    approval limits), of attempts that failed (wrong passwords, lockouts, failed signatures,
+    pages and steps refused) and of searches by personal data: in every pack, whatever its
+    period (21 CFR 11.10(d); 11.300(d))."""
     return action.startswith("user.") or action in (
-        "workspace.created", "limits.set", "login.failed", "login.locked", "signature.failed")
+        "workspace.created", "limits.set", "login.failed", "login.locked", "signature.failed",
+        "access.refused", "search.sensitive")
 
 
 def _trail(ws, numbers: set[str], tombstones: list[dict]) -> list[dict]:

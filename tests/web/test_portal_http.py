@@ -148,7 +148,7 @@ def test_an_unknown_record_or_document_is_404_and_reveals_nothing(demo):
     assert c.get("/no/such/page").status_code == 404
 
 
-def test_a_step_the_roles_do_not_allow_is_403_and_logged(demo):
+def test_a_step_the_roles_do_not_allow_is_403_and_logged(demo, tmp_path):
     root, number = demo
     c = log_in(client(root), "zhangwei")
     response = post(c, f"/records/{number}/step", {"action": "investigate"})
@@ -156,6 +156,20 @@ def test_a_step_the_roles_do_not_allow_is_403_and_logged(demo):
     refused = events(root, "access.refused")
     assert refused and refused[0]["actor"] == "zhangwei"
     assert refused[0]["detail"]["path"] == f"/records/{number}/step"
+    # an auditor reads the refusal in the audit pack, whatever its period
+    import zipfile
+
+    from qrecords.api import audit_pack
+
+    controller = Workspace.open(root, "wangwen")
+    try:
+        audit_pack.build(controller, str(tmp_path / "pack.zip"), date_from="2020-01-01",
+                             date_to="2020-12-31")
+    finally:
+        controller.close()
+    with zipfile.ZipFile(tmp_path / "pack.zip") as pack:
+        trail = pack.read("audit/events.csv").decode("utf-8-sig")
+    assert "access.refused" in trail and f"/records/{number}/step" in trail
 
 
 def test_what_the_web_server_refuses_is_said_in_both_languages(demo):
