@@ -315,6 +315,9 @@ def test_signing_a_row_asks_the_password_and_shows_the_meaning(normal):
     signed = events(normal, "record.signed")[0]["detail"]["signature"]
     assert signed["signer"] == "chengang" and signed["meaning"] == "审核 reviewed"
     assert events(normal, "signature.failed")[0]["actor"] == "chengang"
+    local = signed["at_local"]  # shown with its offset: the versions' column is UTC
+    shown = f"陈刚 审核 reviewed {local[:10]} {local[11:16]} {local[-6:]}"
+    assert local[-6:] == "+08:00" and shown in c.get(f"/records/{number}").text
 
 
 def test_the_controller_pages_are_the_document_controllers_only(demo):
