@@ -14,6 +14,7 @@ from flask import Response, render_template, request
 
 from ..api import audit_pack, disposal, register as registers
 from ..domain.access import CONTROLLER
+from ..errors import Forbidden, NotAuthenticated, QrecError
 from .auth import current_ws
 
 
@@ -25,31 +26,46 @@ def register(app) -> None:
     app.add_url_rule("/audit-pack", "audit_pack", pack, methods=["POST"])
 
 
-def retention(done=None, plan=None):
+def retention(done=None, plan=None, refused=None, status=200):
+    """The retention page; `refused` {form: "hold" or "dispose", error, typed values} puts a
+    refused hold or disposal back in its form with the problem above it."""
     ws = current_ws()
     ws.require_role(CONTROLLER, "the retention pages")
     return render_template("retention.html", ws=ws, status=disposal.status(ws),
                            due=disposal.due(ws), forms=ws.forms.all_current().values(),
-                           done=done, plan=plan)
+                           done=done, plan=plan, refused=refused or {}), status
 
 
 def hold():
     ws = current_ws()
     numbers = request.form.get("numbers", "").split()
-    changed = disposal.hold(ws, numbers, request.form.get("reason", ""),
-                            place=request.form.get("place") == "1",
-                            password=request.form.get("password") or None)
-    return retention(done=changed)
+    return _done_or_refused("hold", lambda: retention(done=disposal.hold(
+        ws, numbers, request.form.get("reason", ""), place=request.form.get("place") == "1",
+        password=request.form.get("password") or None)))
 
 
 def dispose():
     ws = current_ws()
     dry_run = request.form.get("dry_run") == "1"
-    result = disposal.dispose(ws, request.form.get("numbers", "").split(),
-                              all_due=request.form.get("all_due") == "1",
-                              reason=request.form.get("reason", ""), dry_run=dry_run,
-                              password=request.form.get("password") or None)
-    return retention(plan=result)
+    return _done_or_refused("dispose", lambda: retention(plan=disposal.dispose(
+        ws, request.form.get("numbers", "").split(), all_due=request.form.get("all_due") == "1",
+        reason=request.form.get("reason", ""), dry_run=dry_run,
+        password=request.form.get("password") or None)))
+
+
+def _done_or_refused(form: str, act):
+    """act(), or the retention page again with the problem above `form` and what was typed
+    kept (never the password): a wrong password, a missing reason, a record on hold. A
+    refusal by role stays a 403, an ended session goes to the login."""
+    try:
+        return act()
+    except QrecError as exc:
+        if isinstance(exc, Forbidden) or (isinstance(exc, NotAuthenticated) and
+                                          exc.param != "password"):
+            raise
+        typed = {k: v for k, v in request.form.items() if k not in ("password", "csrf_token")}
+        return retention(refused={"form": form, "error": " ".join(str(exc).split()), **typed},
+                         status=exc.http_status)
 
 
 def register_file(form_id: str, kind: str):

@@ -345,6 +345,20 @@ def test_the_controller_pages_are_the_document_controllers_only(demo):
     assert events(root, "audit_pack.made")
 
 
+def test_a_refused_hold_keeps_what_the_controller_typed(demo):
+    root, number = demo
+    controller = log_in(client(root), "wangwen")
+    typed = {"numbers": f"CC-2699-99 {number}", "reason": "诉讼 litigation", "place": "1"}
+    refused = post(controller, "/retention/hold", typed)
+    assert refused.status_code == 404 and "无此记录 no record &#39;CC-2699-99&#39;" in refused.text
+    assert f'value="CC-2699-99 {number}"' in refused.text
+    assert 'value="诉讼 litigation"' in refused.text
+    assert events(root, "hold.placed") == []  # nothing held: the list is refused whole
+    no_reason = post(controller, "/retention/dispose", {"all_due": "1", "reason": " ",
+                                                       "dry_run": "0"})
+    assert no_reason.status_code == 400 and 'value="0" selected' in no_reason.text
+
+
 def test_after_the_login_the_page_asked_for_opens(demo):
     root, number = demo
     c = client(root)
