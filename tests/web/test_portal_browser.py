@@ -292,6 +292,8 @@ def test_without_the_privacy_role_the_page_and_the_pdf_are_masked(tabs, demo_por
 
 
 def test_filling_in_a_table_with_a_mistake_keeps_what_was_typed(tabs, demo_portal):
+    """A customer property list (the complaint has no table): a row added and filled, one
+    added and removed again, a mistake shown beside its cell and corrected."""
     page = log_in(tabs, demo_portal, "zhouqiang")
     page.get_by_role("link", name="新建 New").click()
     tabs.shot(page, "forms")
@@ -311,6 +313,11 @@ def test_filling_in_a_table_with_a_mistake_keeps_what_was_typed(tabs, demo_porta
     page.locator("[name=items-0-category]").select_option("material")
     page.locator("[name=items-0-quantity]").fill("四十")  # the mistake
     page.locator("[name=items-0-unit]").fill("张")
+    items.get_by_role("button", name="＋ 添加行 Add a row").click()  # a row too many ...
+    extra = items.locator("tbody tr").nth(1)
+    extra.locator("input[name$='-name']").fill("多余的行")
+    extra.locator(".remove-row").click()  # ... removed again
+    expect(items.locator("tbody tr")).to_have_count(1)
     tabs.shot(page, "filled-in")
     page.get_by_role("button", name="建立记录 Make the record").click()
 
@@ -328,6 +335,7 @@ def test_filling_in_a_table_with_a_mistake_keeps_what_was_typed(tabs, demo_porta
     expect(page).to_have_url(re.compile(r"/records/CP-2026-\d{4}\?made=1$"))
     expect(page.get_by_text("已建立 Made: version 1")).to_be_visible()
     expect(page.locator(".sheet table")).to_contain_text("铜板 C1100")
+    expect(page.locator(".sheet table")).not_to_contain_text("多余的行")
     tabs.shot(page, "made")
 
 
