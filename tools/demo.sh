@@ -146,7 +146,8 @@ qrec render --all --dry-run
 step "Files: every version as DOCX and PDF"
 find demo/records -name '*_v*' | sort
 
-step "The web portal on this demo workspace"
-echo "  QREC_TODAY=2026-11-23 .venv/bin/qrec -w demo serve     then open http://localhost:8080/"
-echo "  登录 Log in as lina (privacy role), zhangwei (no privacy role: *** and masked PDFs)"
-echo "  or wangwen (document controller): a demonstration workspace asks no password."
+step "The web portal on this demo workspace 演示工作区的门户"
+echo "  QREC_TODAY=2026-11-23 .venv/bin/qrec -w demo serve     然后打开 then open http://localhost:8080/"
+echo "  登录 Log in as lina（有隐私权限 privacy role）, zhangwei（无隐私权限：*** 与遮蔽的 PDF"
+echo "  no privacy role: *** and masked PDFs）或 or wangwen（文控 document controller）:"
+echo "  演示工作区无需密码 a demonstration workspace asks no password."

@@ -77,7 +77,7 @@ def status(ws: Workspace, form: str | None = None) -> list[RetentionStatus]:
         form = forms.get(form_id)
         found = counts.get(form_id, {})
         rows.append({"form": form_id, "form_title": str(form.title) if form else form_id,
-                     "policy": _policy_text(form.retention) if form else "",
+                     "policy": retention.policy_text(form.retention) if form else "",
                      **{k: found.get(k, 0) for k in
                         ("open", "retained", "due", "on_hold", "disposed")},
                      "destroyed": gone.get(form_id, {}).get("destroy", 0),
@@ -153,5 +153,3 @@ def dispose(ws: Workspace, numbers: list[str], all_due: bool, reason: str,
                            progress, password)
 
 
-def _policy_text(policy) -> str:
-    return f"{policy.text} from {policy.runs_from}, then {policy.action}"

@@ -9,6 +9,7 @@ import sys
 from .. import textfmt
 from ..domain.fields import MASK
 from ..domain.forms import Form
+from ..domain.retention import policy_text
 from ..textfmt import clip, pairs
 
 
@@ -68,8 +69,7 @@ def form_as_dict(form: Form) -> dict:
 
 def form_text(form: Form) -> str:
     head = (f"{form.id}  {form.title}  {form.form_number} rev {form.revision}\n"
-            f"numbers {form.number_pattern} · retention {form.retention.text} from "
-            f"{form.retention.runs_from}, then {form.retention.action} · "
+            f"numbers {form.number_pattern} · retention {policy_text(form.retention)} · "
             f"template {form.template}\n")
     rows = []
     for field in form.fields:

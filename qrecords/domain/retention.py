@@ -62,14 +62,37 @@ def earliest_end(policy, created_on: str, data: dict) -> str:
     return period_end(dt.date.fromisoformat(start), policy).isoformat()
 
 
+_UNITS_ZH = {"years": "年", "months": "个月", "days": "天"}
+_EVENTS_ZH = {"closure": "结案", "creation": "建立", "voiding": "作废"}
+_ACTIONS_ZH = {"destroy": "销毁", "transfer": "移交"}
+
+
+def _amount(policy) -> tuple[int, str]:
+    """(amount, unit attribute) of a policy's period: (3, "years")."""
+    return next((getattr(policy, attr), attr) for attr in _UNITS if getattr(policy, attr))
+
+
+def _event_zh(event: str) -> str:
+    return _EVENTS_ZH.get(event) or f"{event.removeprefix('field:')} 日期"
+
+
 def explain(policy, start: str, void: bool = False) -> str:
-    """'3 years after closure on 2026-01-15' ('3 years after voiding on …' for a void
-    record), as a refusal says why a record is kept."""
-    amount, unit = next((getattr(policy, attr), names) for attr, names in _UNITS.items()
-                        if getattr(policy, attr))
+    """'结案（2026-01-15）后 3 年 3 years after closure on 2026-01-15' ('… after voiding on …'
+    for a void record), as a refusal says why a record is kept."""
+    amount, attr = _amount(policy)
     event = "voiding" if void else {"closure": "closure", "creation": "creation"}.get(
         policy.runs_from, policy.runs_from[len("field:"):])
-    return f"{amount} {unit[amount != 1]} after {event} on {start}"
+    return (f"{_event_zh(event)}（{start}）后 {amount} {_UNITS_ZH[attr]} "
+            f"{amount} {_UNITS[attr][amount != 1]} after {event} on {start}")
+
+
+def policy_text(policy) -> str:
+    """'结案后保存 3 年，期满销毁 3y from closure, then destroy': a form's retention period as
+    written in its schema (DOMAIN.md, retention)."""
+    amount, attr = _amount(policy)
+    return (f"{_event_zh(policy.runs_from)}后保存 {amount} {_UNITS_ZH[attr]}，期满"
+            f"{_ACTIONS_ZH.get(policy.action, policy.action)} {policy.text} from "
+            f"{policy.runs_from}, then {policy.action}")
 
 
 def closed_and_voided(closed_on: str | None, retention_from: str | None,
