@@ -63,7 +63,7 @@ def earliest_end(policy, created_on: str, data: dict) -> str:
 
 
 _UNITS_ZH = {"years": "年", "months": "个月", "days": "天"}
-_EVENTS_ZH = {"closure": "结案", "creation": "建立", "voiding": "作废"}
+_EVENTS_ZH = {"closure": "结案", "creation": "建立"}
 _ACTIONS_ZH = {"destroy": "销毁", "transfer": "移交"}
 
 
@@ -77,13 +77,12 @@ def _event_zh(event: str) -> str:
 
 
 def explain(policy, start: str, void: bool = False) -> str:
-    """'结案（2026-01-15）后 3 年 3 years after closure on 2026-01-15' ('… after voiding on …'
-    for a void record), as a refusal says why a record is kept."""
+    """'3 years after closure on 2026-01-15' ('3 years after voiding on …' for a void
+    record), as a refusal says why a record is kept."""
     amount, attr = _amount(policy)
     event = "voiding" if void else {"closure": "closure", "creation": "creation"}.get(
         policy.runs_from, policy.runs_from[len("field:"):])
-    return (f"{_event_zh(event)}（{start}）后 {amount} {_UNITS_ZH[attr]} "
-            f"{amount} {_UNITS[attr][amount != 1]} after {event} on {start}")
+    return f"{amount} {_UNITS[attr][amount != 1]} after {event} on {start}"
 
 
 def policy_text(policy) -> str:

@@ -331,6 +331,7 @@ def test_the_controller_pages_are_the_document_controllers_only(demo):
     controller = log_in(client(root), "wangwen")
     page = controller.get("/retention")
     assert page.status_code == 200 and "客户投诉处理单" in page.text
+    assert "结案后保存 3 年，期满销毁 3y from closure, then destroy" in page.text
     held = post(controller, "/retention/hold", {"numbers": number, "reason": "诉讼 litigation",
                                                 "place": "1"})
     assert held.status_code == 200 and "已冻结 on hold" in held.text
