@@ -106,7 +106,7 @@ def test_a_draft_left_by_the_old_rule_is_finalised_by_the_controller(run, ws, tm
     assert (shown["status"], shown["closed_on"], shown["retention_until"]) == \
         ("draft", None, None)
     refused(run("do", old["number"], "finalise", user="lina"),
-            "finalise needs the role document_controller")
+            "finalise 权限不足 needs the role document_controller")
     done = as_json(run("do", old["number"], "finalise", "--json", user="wangwen"))
     assert (done["status"], done["closed_on"], done["retention_until"]) == \
         ("final", "2026-11-23", "2027-11-23")

@@ -210,7 +210,7 @@ def test_approval_needs_an_amount(run):
     review_all(run, number)
     ok(step(run, "lina", number, "complete"))
     refused(step(run, "huangjun", number, "approve", "--set", "conclusion=accept"),
-            "approve needs amount filled first")
+            "approve 缺少字段 needs amount filled first")
 
 
 def test_a_change_during_the_review_asks_the_signed_departments_again(run):

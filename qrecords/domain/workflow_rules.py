@@ -103,8 +103,8 @@ def _filled(data: dict, name: str) -> bool:
 def check_authority(t: Transition, data: dict, user, limits: dict, where: str) -> None:
     """The first level whose limit covers the amount decides; any level above it may too."""
     if data.get(t.authority_field) in (None, ""):
-        raise WorkflowError(f"{where} needs {t.authority_field} filled first (who may decide "
-                            "depends on it; give 0 when no money is involved)")
+        raise WorkflowError(f"{where} 缺少字段 needs {t.authority_field} filled first (who may "
+                            "decide depends on it; give 0 when no money is involved)")
     amount = decimal.Decimal(str(data[t.authority_field]))
     first = next((i for i, level in enumerate(t.levels)
                   if level.up_to is None or amount <= _limit(level.up_to, limits)),

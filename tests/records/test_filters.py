@@ -207,7 +207,8 @@ def test_a_pipe_or_a_file_keeps_every_cell_whole(investigated, tmp_path):
     assert LONG_COMMENT in out.read_text(encoding="utf-8")
     steps = ok(qrec(investigated, "do", "CC-2611-01", user="wangwen"))
     assert "…" not in steps
-    assert "assign needs the role quality; wangwen has document_controller, privacy" in steps
+    assert "assign 权限不足 needs the role quality; wangwen has document_controller, privacy" \
+        in steps
     found = ok(qrec(investigated, "search", "包装", "--status", "调查中"))
     assert "苏州恒通机电有限公司华东区域销售服务中心" in found and "…" not in found
 
