@@ -79,14 +79,32 @@ def to_index(parsed, long_ids=frozenset()):
             return query.Phrase("fields", [f"{fid}:{w}" for w in node.words], slop=node.slop,
                                 boost=node.boost)
         if isinstance(node, query.TermRange):
-            return type(node)("fields", f"{fid}:{node.start or ''}",
-                              f"{fid}:{node.end}" if node.end else f"{fid}:\uffff",
-                              boost=node.boost)
+            start, end = (_range_end(fid, value) for value in (node.start, node.end))
+            return type(node)("fields", f"{fid}:{start}", f"{fid}:{end}" if end else
+                              f"{fid}:\uffff", boost=node.boost)
         if isinstance(node, (query.Term, query.Prefix, query.Wildcard)):
             return type(node)("fields", f"{fid}:{node.text}", boost=node.boost)
         raise QueryError(f"query: this kind of query cannot be used on field '{fid}'")
 
     return onto(parsed)
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _range_end(fid: str, value: str | None) -> str:
+    """One end of a range on a record field, as the field's terms are written: a date
+    YYYY-MM-DD as its digits (analysis joins a code's parts: 2026-11-18 is 20261118). Terms
+    compare as text, so a range of numbers would find 500 outside [100 TO 1000]: refused
+    (QueryError)."""
+    if not value:
+        return ""
+    if _ISO_DATE.fullmatch(value):
+        return value.replace("-", "")
+    if value.isdigit() and len(value) != 8:
+        raise QueryError(f"{fid}:[… TO …]: 范围检索只用于日期 a range works on dates "
+                         f"(YYYY-MM-DD), not on numbers such as '{value}'")
+    return value.lower()
 
 
 def parse(text: str, field_ids, sensitive_ids=(), labels=None, synonyms=(),

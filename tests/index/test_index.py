@@ -239,6 +239,24 @@ def test_search_prints_an_aligned_table_with_snippets(ws, run):
     assert empty.exit_code == 0 and empty.output.strip() == "No records found. 未找到记录。"
 
 
+def test_a_date_range_on_a_field_finds_its_records_and_a_range_of_numbers_is_refused(ws):
+    """field:[a TO b] on a date field, typed as dates are written: the field's terms hold a
+    date's digits (2026-11-18 is 20261118). Terms compare as text, so a range of numbers
+    would miss 500 in [100 TO 1000]: it is refused in one line instead of finding nothing."""
+    from qrecords.errors import QrecError
+
+    made = api_records.new_record(as_user(ws, "lina"), "complaint", load_example("complaint"),
+                                  pdf=False)["number"]
+    day = ws.catalog.version(ws.catalog.record(made)["id"], 1)["data"]["received_date"]
+    clerk = as_user(ws, "zhangwei")
+    inside = f"received_date:[{day[:8]}01 TO {day[:8]}28]"
+    assert numbers(api_search.search(clerk, inside)) == [made]
+    assert numbers(api_search.search(clerk, f"received_date:[{day} TO]")) == [made]
+    assert numbers(api_search.search(clerk, "received_date:[2000-01-01 TO 2000-12-31]")) == []
+    with pytest.raises(QrecError, match="范围检索只用于日期 a range works on dates"):
+        api_search.search(clerk, "quantity:[100 TO 1000]")
+
+
 def test_chinese_next_to_letters_and_digits_is_still_found(ws):
     data = {**load_example("complaint"),
             "description": "PCB板开裂，共100件破损；A级品混入2026年3月批次"}
