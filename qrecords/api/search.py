@@ -60,13 +60,19 @@ def search(ws: Workspace, text: str, form: str | None = None, status: str | None
     for f in fields:  # an id that is long text in any form is searched in the content
         if not f.sensitive and types.get(f.id) not in ("longtext", "table"):
             types[f.id] = f.type
+    def named(field: str, given: str) -> str:  # status:调查中, form:客户投诉处理单
+        if field == "form":
+            return names.form_id(forms, given, "text")
+        return names.status_id([forms[form]] if form else forms.values(), given, "text")
+
     def run():
         return searching.run(ws.index, text, types, {f.id for f in fields if f.sensitive},
                              form=form, status=status, customer=customer,
                              date_from=date_from, date_to=date_to, limit=limit,
                              all_versions=all_versions,
                              sources_of=lambda keys: _snippet_sources(ws, keys),
-                             forms=forms.values(), synonyms=ws.settings.synonyms)
+                             forms=forms.values(), synonyms=ws.settings.synonyms,
+                             named=named)
     try:
         found = run()
     except Exception as exc:  # a damaged segment (truncated postings ...): rebuilt, once

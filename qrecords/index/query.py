@@ -108,14 +108,15 @@ def _range_end(fid: str, value: str | None) -> str:
 
 
 def parse(text: str, field_ids, sensitive_ids=(), labels=None, synonyms=(),
-          together=True) -> tuple:
+          together=True, named=None) -> tuple:
     """(Whoosh query, notes) for `text`, against query_schema(field_ids); notes are one-line
     sentences for the user (why the text was searched as the text it is). `labels` maps
     Chinese labels to field ids (searching.field_labels()); `synonyms` are groups of
     interchangeable words; `together`: Chinese and a code with a space between them are
-    searched as written together (literal.typographic_spaces). Raises QueryError for an empty
-    query, a malformed date or nothing to look for, and QrecError for the name of a sensitive
-    field."""
+    searched as written together (literal.typographic_spaces); `named(field, value)` gives
+    the id a `status:` or `form:` value names (its label, in either language), or raises.
+    Raises QueryError for an empty query, a malformed date or nothing to look for, and
+    QrecError for the name of a sensitive field or what `named` refuses."""
     from whoosh import qparser, query
 
     text = question_marks((text or "").strip())
@@ -150,7 +151,24 @@ def parse(text: str, field_ids, sensitive_ids=(), labels=None, synonyms=(),
         notes = [f"{reason[0]}，按原文检索 — {reason[1]}: searched as the text it is"]
     if parsed is None or parsed is query.NullQuery:
         raise QueryError(f"query '{text}' has nothing to search for")
+    if named is not None:
+        parsed = _named_values(parsed, named)
     return _limit_slop(_fix_terms(_in_groups(parsed, groups)), notes), notes
+
+
+def _named_values(parsed, named):
+    """status:调查中 and form:客户投诉处理单 as the ids the index holds (status:investigating),
+    as --status and --form take them; a value naming nothing is refused by `named`."""
+    from whoosh import query
+
+    def fix(node):
+        if isinstance(node, query.Term) and node.fieldname in ("status", "form") and \
+                isinstance(node.text, str):
+            return query.Term(node.fieldname, named(node.fieldname, node.text),
+                              boost=node.boost)
+        return node.apply(fix)
+
+    return fix(parsed)
 
 
 def _limit_slop(parsed, notes: list[str]):

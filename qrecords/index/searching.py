@@ -37,13 +37,14 @@ def field_labels(forms) -> dict[str, list[str]]:
 
 
 def run(index, text: str, field_types: dict, sensitive_ids, *, form, status, customer,
-        date_from, date_to, limit, all_versions, sources_of, forms=(), synonyms=()) -> dict:
+        date_from, date_to, limit, all_versions, sources_of, forms=(), synonyms=(),
+        named=None) -> dict:
     """Search the live index: {"total", "hits", "notes"}, notes being one-line sentences for
     the user (the query was searched as the text it is, and why). `field_types` maps the
     forms' (non-sensitive) field ids to their type; `sources_of([(number, version)])` gives
     {(number, version): (form, data)} of the hits, for their snippets; the fields of `forms`
     may be named by their Chinese labels; `synonyms` are groups of words searched as one
-    (config search.synonyms)."""
+    (config search.synonyms); `named` resolves status: and form: values (queries.parse)."""
     from .collect import top_and_total
     from .snippets import needles, snippet
 
@@ -63,7 +64,7 @@ def run(index, text: str, field_types: dict, sensitive_ids, *, form, status, cus
     apart = text if typographic_spaces(text) != text else code_chinese_apart(text)
     for together, asked in ((True, text), (False, apart)):
         parsed, notes = queries.parse(asked, field_types, sensitive_ids, labels, synonyms,
-                                      together)
+                                      together, named)
         top, total = top_and_total(searcher, queries.to_index(parsed, long_ids), limit,
                                    **chosen)
         if total or apart == text and typographic_spaces(text) == text:

@@ -257,6 +257,26 @@ def test_a_date_range_on_a_field_finds_its_records_and_a_range_of_numbers_is_ref
         api_search.search(clerk, "quantity:[100 TO 1000]")
 
 
+def test_status_and_form_in_a_query_take_their_labels_and_refuse_what_names_nothing(ws):
+    """status:调查中 and form:客户投诉处理单 find what status:investigating and form:complaint
+    find, as --status and --form take labels; a value that names nothing is refused in one
+    line listing the allowed ones, instead of finding nothing."""
+    from qrecords.errors import QrecError
+
+    lina = as_user(ws, "lina")
+    made = api_records.new_record(lina, "complaint", load_example("complaint"),
+                                  pdf=False)["number"]
+    steps.transition(as_user(ws, "zhaomin"), made, "investigate", pdf=False)
+    clerk = as_user(ws, "zhangwei")
+    for text in ("status:investigating", "status:调查中", "status:Investigating",
+                 "form:complaint status:调查中", "form:客户投诉处理单 AND status:调查中"):
+        assert numbers(api_search.search(clerk, text)) == [made], text
+    with pytest.raises(QrecError, match="无此状态 no status 'closedd'.*investigating \\(调查中\\)"):
+        api_search.search(clerk, "status:closedd")
+    with pytest.raises(QrecError, match="无此表单 no form '投诉单'"):
+        api_search.search(clerk, "form:投诉单")
+
+
 def test_chinese_next_to_letters_and_digits_is_still_found(ws):
     data = {**load_example("complaint"),
             "description": "PCB板开裂，共100件破损；A级品混入2026年3月批次"}
