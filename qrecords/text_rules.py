@@ -1,5 +1,6 @@
 """What text a user gives may hold: the control characters refused in values, reasons,
-comments and the names of files written with --out."""
+comments and the names of files written with --out, and shown escaped where a message
+quotes what a user typed."""
 
 from __future__ import annotations
 
@@ -28,3 +29,15 @@ def control_character(text: str) -> str | None:
         return None
     name = unicodedata.name(found.group(), "")
     return f"U+{ord(found.group()):04X}" + (f" ({name})" if name else "")
+
+
+# Control characters a message may quote from the user (a number, a user name): shown escaped
+# by both faces, so a hostile argument can drive neither a terminal nor a page. Newline and
+# tab are a message's own.
+_QUOTED = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def escaped_controls(message: str) -> str:
+    """`message` with each control character it quotes written as Python writes it in a
+    string (\\x1b, \\u202e): what a face prints or shows of an error."""
+    return _QUOTED.sub(lambda m: repr(m.group())[1:-1], message)

@@ -8,17 +8,14 @@ qrecords.api and prints the result (`--json` prints it as JSON).
 from __future__ import annotations
 
 import json
-import re
 import sys
 from contextlib import contextmanager
 
 import click
 
 from ..errors import QrecError
+from ..text_rules import escaped_controls
 
-# Control characters a message may quote from the user (a number, a user name): shown escaped,
-# so a hostile argument cannot drive the terminal. Newline and tab are the message's own.
-_RAW = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 # Verb parameters whose option has another name in this face (the rest are spelled alike:
 # `reason` is --reason). Global options: the acting user and the workspace.
 RENAMED = {"status": "status_", "form": "form_id"}
@@ -56,7 +53,7 @@ def error_text(exc: BaseException, command: click.Command | None = None) -> str:
     else:
         message = (f"internal error ({type(exc).__name__}: {exc}); run with --debug for the "
                    "traceback")
-    return _RAW.sub(lambda m: repr(m.group())[1:-1], message)
+    return escaped_controls(message)
 
 
 class _Command(click.Command):

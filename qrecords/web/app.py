@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 from ..errors import Disposed, Forbidden, NotAuthenticated, NotFound, QrecError
 from ..index.pool import IndexPool
 from ..labels import Label
+from ..text_rules import escaped_controls
 
 SESSION_HOURS = 8  # as api/sessions.py: the cookie never outlives the catalog's session
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -118,7 +119,7 @@ def _error(exc: QrecError):
     if isinstance(exc, Forbidden):
         _log_refusal(str(exc))
     problems = getattr(exc, "problems", None)
-    return render_template("error.html", message=str(exc).splitlines()[0],
+    return render_template("error.html", message=escaped_controls(str(exc).splitlines()[0]),
                            problems=problems, status=status), status
 
 

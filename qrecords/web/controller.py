@@ -15,6 +15,7 @@ from flask import Response, render_template, request
 from ..api import audit_pack, disposal, register as registers
 from ..domain.access import CONTROLLER
 from ..errors import Forbidden, NotAuthenticated, QrecError
+from ..text_rules import escaped_controls
 from .auth import current_ws
 
 
@@ -64,7 +65,8 @@ def _done_or_refused(form: str, act):
                                           exc.param != "password"):
             raise
         typed = {k: v for k, v in request.form.items() if k not in ("password", "csrf_token")}
-        return retention(refused={"form": form, "error": " ".join(str(exc).split()), **typed},
+        error = escaped_controls(" ".join(str(exc).split()))
+        return retention(refused={"form": form, "error": error, **typed},
                          status=exc.http_status)
 
 

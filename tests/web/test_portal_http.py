@@ -143,6 +143,10 @@ def test_an_unknown_record_or_document_is_404_and_reveals_nothing(demo):
     assert c.get("/records/CC-2611-99").status_code == 404
     assert c.get(f"/records/{number}/v9.pdf").status_code == 404
     assert c.get(f"/records/{number}/v0.pdf").status_code == 404  # not the current version
+    for typed, shown in (("%00", "\\x00"), ("CC%1B[2J", "CC\\x1b[2J"), ("%E2%80%AE", "\\u202e")):
+        page = c.get(f"/records/{typed}")  # quoted escaped, as the CLI prints it
+        assert page.status_code == 404 and shown in page.text, typed
+        assert "\x00" not in page.text and "\x1b" not in page.text and "\u202e" not in page.text
     assert c.get(f"/records/{number}/v1.exe").status_code == 404
     assert c.get(f"/records/{number}/letters/..%2F..%2Fqrecords.yaml").status_code == 404
     assert c.get("/no/such/page").status_code == 404
