@@ -93,6 +93,20 @@ def median_wall(argv: list[str], runs: int, warmups: int = 0, env: dict | None =
     return statistics.median(wall(argv, env, ok) for _ in range(runs))
 
 
+def cpu_seconds(pids, reaped: bool = False) -> float:
+    """User and system CPU seconds of these processes so far, from /proc (those gone count
+    0); with `reaped`, also that of the children each has waited for (a PostgreSQL backend
+    ends with its connection, and the postmaster reaps it)."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(value) for value in fields[11:15 if reaped else 13])
+    return total / tick
+
+
 def init_workspace(path: Path, user: str = "wangwen"):
     """A new workspace at `path`, opened as `user` (the default user: a document controller
     with the privacy role)."""

@@ -37,7 +37,7 @@ import urllib.parse
 from pathlib import Path
 
 import peers
-from common import QREC, WORK, Row, median_wall, open_workspace, step
+from common import QREC, WORK, Row, cpu_seconds, median_wall, open_workspace, step
 from search import N_INDEX, SEED, bulk_catalog
 
 from qrecords.api.search import rebuild_index
@@ -159,12 +159,12 @@ def _load(port: int, queries: list[str], server_pids: set[int]) -> _Load:
     for thread in threads:
         thread.start()
     ready.wait()
-    cpu, server, start = time.process_time(), _cpu_seconds(server_pids), time.perf_counter()
+    cpu, server, start = time.process_time(), cpu_seconds(server_pids), time.perf_counter()
     done.wait()
     load.took = time.perf_counter() - start
     counted = max(1, len(load.latencies))
     load.client_cpu = (time.process_time() - cpu) / counted
-    load.server_cpu = (_cpu_seconds(server_pids) - server) / counted
+    load.server_cpu = (cpu_seconds(server_pids) - server) / counted
     for thread in threads:
         thread.join()
     if failures:
@@ -228,18 +228,6 @@ class _Tab:
             if "qrec_session" in jar:
                 self.cookie = f"qrec_session={jar['qrec_session'].value}"
         return response.status, page
-
-
-def _cpu_seconds(pids: set[int]) -> float:
-    """User and system CPU seconds of these processes so far (those gone count 0)."""
-    tick, total = os.sysconf("SC_CLK_TCK"), 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / tick
 
 
 def _wait(port: int, server: subprocess.Popen, log: Path) -> None:

@@ -26,9 +26,8 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
-from common import QREC, REPO, TODAY, WORK, Row, step
+from common import QREC, REPO, TODAY, WORK, Row, cpu_seconds, step
 
 WRITERS, PER_WRITER = 8, 4
 RESIDENT_PER_WRITER = 10  # records each resident writer makes
@@ -81,14 +80,7 @@ def _server_cpu(servers) -> float:
     pg, s3 = servers
     postmaster = int((pg.folder / "data" / "postmaster.pid").read_text().split()[0])
     pids = {postmaster, s3.process.pid} | child_pids(postmaster) | child_pids(s3.process.pid)
-    tick, total = os.sysconf("SC_CLK_TCK"), 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # gone: its parent has reaped it, and counts it
-        total += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
-    return total / tick
+    return cpu_seconds(pids, reaped=True)
 
 
 def _resident_writer(root, start, done) -> None:
