@@ -60,7 +60,7 @@ def login():
         ws = Workspace.open(current_app.config["QREC_ROOT"], user or "-")
         g.ws = ws
         made = sessions.login(ws, password)
-    except QrecError as exc:
+    except QrecError:
         # One message for an unknown user, a wrong password, a disabled or locked one: the
         # page does not tell which user ids exist. The catalog logs what it was.
         return render_template("login.html", error=LOGIN_REFUSED, user=user, demo=demo), 401

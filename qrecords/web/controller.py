@@ -15,8 +15,8 @@ from flask import Response, render_template, request
 from ..api import audit_pack, disposal, register as registers
 from ..domain.access import CONTROLLER
 from ..errors import Forbidden, NotAuthenticated, QrecError
-from ..text_rules import escaped_controls
 from .auth import current_ws
+from .fields import refusal_text, typed_values
 
 
 def register(app) -> None:
@@ -64,10 +64,8 @@ def _done_or_refused(form: str, act):
         if isinstance(exc, Forbidden) or (isinstance(exc, NotAuthenticated) and
                                           exc.param != "password"):
             raise
-        typed = {k: v for k, v in request.form.items() if k not in ("password", "csrf_token")}
-        error = escaped_controls(" ".join(str(exc).split()))
-        return retention(refused={"form": form, "error": error, **typed},
-                         status=exc.http_status)
+        return retention(refused={"form": form, "error": refusal_text(exc),
+                                  **typed_values(request.form)}, status=exc.http_status)
 
 
 def register_file(form_id: str, kind: str):

@@ -13,6 +13,7 @@ import re
 from ..domain.fields import Field
 from ..domain.forms import Form
 from ..domain.entry import typed_fields
+from ..text_rules import escaped_controls
 
 _CELL = re.compile(r"(?P<table>[a-z_][a-z0-9_]*)-(?P<row>\d{1,4})-(?P<column>[a-z_][a-z0-9_]*)")
 
@@ -63,3 +64,15 @@ def problems_by_field(problems: list[str]) -> dict[str, list[str]]:
         match = re.match(r"([a-z_][a-z0-9_]*)", problem)
         found.setdefault(match.group(1) if match else "", []).append(problem)
     return found
+
+
+def refusal_text(exc: Exception) -> str:
+    """A refusal as one line for a page: its lines joined, control characters it quotes
+    escaped (text_rules.escaped_controls)."""
+    return escaped_controls(" ".join(str(exc).split()))
+
+
+def typed_values(posted) -> dict:
+    """What a refused form sends back into its inputs: every posted value but the password
+    and the CSRF token."""
+    return {k: v for k, v in posted.items() if k not in ("password", "csrf_token")}

@@ -16,9 +16,9 @@ from ..domain.entry import entry_fields, typed_fields
 from ..domain.workflow_rules import check_amender
 from ..errors import (Conflict, Disposed, Forbidden, NotAuthenticated, NotFound, QrecError,
                       ValidationError, WorkflowError)
-from ..text_rules import escaped_controls
 from .auth import current_ws
-from .fields import defaults, posted_data, problems_by_field, raw_text
+from .fields import (defaults, posted_data, problems_by_field, raw_text, refusal_text,
+                     typed_values)
 from .records import record_page
 
 
@@ -81,8 +81,7 @@ def amend(number: str):
         except QrecError as exc:  # a reason, a change the workflow refuses, no change
             if isinstance(exc, (Forbidden, NotFound, Disposed)):
                 raise
-            said = escaped_controls(" ".join(str(exc).split()))
-            problems, status = {exc.param or "": [said]}, exc.http_status
+            problems, status = {exc.param or "": [refusal_text(exc)]}, exc.http_status
     return render_template("fill.html", ws=ws, form=form, fields=typed_fields(form),
                            values=values, problems=problems, raw=_text, amending=shown,
                            reason=reason, masked=masked), status
@@ -117,9 +116,9 @@ def _done_or_refused(number: str, act, form: str = "step"):
     except (WorkflowError, ValidationError, Conflict, NotAuthenticated) as exc:
         if isinstance(exc, NotAuthenticated) and exc.param != "password":
             raise  # the session ended: to the login
-        typed = {k: v for k, v in request.form.items() if k not in ("password", "csrf_token")}
-        return record_page(number, error=escaped_controls(" ".join(str(exc).split())),
-                           typed={**typed, "form": form}, status=exc.http_status)
+        return record_page(number, error=refusal_text(exc),
+                           typed={**typed_values(request.form), "form": form},
+                           status=exc.http_status)
     return redirect(url_for("record", number=number))
 
 
