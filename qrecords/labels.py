@@ -3,11 +3,10 @@ English is optional (a Chinese-only form): whatever prints a label falls back to
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Label:
+class Label(NamedTuple):
     zh: str
     en: str = ""  # "" when the schema gives only the Chinese
 

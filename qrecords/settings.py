@@ -13,9 +13,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 from .errors import NotFound, WorkspaceError, suggest
 from .labels import Label
@@ -26,16 +26,14 @@ DOCUMENT_LANGUAGES = ("zh", "en", "both")
 DEFAULT_CONFIG = Path(__file__).with_name("default_workspace.yaml")
 
 
-@dataclass(frozen=True)
-class User:
+class User(NamedTuple):
     id: str
     name: str
     department: str
     roles: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     """A workspace's settings. `root` is the workspace folder; `catalog`, `files` and `index`
     locate its backends (the embedded default: records/catalog.sqlite, records/, index/)."""
 

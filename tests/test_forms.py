@@ -1,6 +1,8 @@
 """Form schemas: the built-in forms, schema mistakes reported precisely, `forms check`."""
 
 
+import json
+
 import pytest
 
 from qrecords.errors import FormError, ValidationError
@@ -174,3 +176,18 @@ def test_forms_listing_and_show(run):
     assert "disposition" in shown.output and "credit / compensation" in shown.output
     as_json = run("forms", "show", "complaint", "--json")
     assert '"form_number": "QR-9.1.2-01"' in as_json.output
+
+
+def test_forms_show_json_gives_every_built_in_form_with_its_computed_expressions(run):
+    """A computed field's parsed expression once made `forms show contract_review --json` an
+    internal error; it is given as the schema writes it."""
+    for form_id in ("contract_review", "customer_property", "complaint"):
+        result = run("forms", "show", form_id, "--json")
+        assert result.exit_code == 0, result.output
+        shown = json.loads(result.output)
+        assert shown["id"] == form_id and "source" not in shown
+        assert shown["title"] == {"zh": shown["title"]["zh"], "en": shown["title"]["en"]}
+        assert "void" in [state["id"] for state in shown["workflow"]["states"]]
+        if form_id == "contract_review":
+            amount = next(f for f in shown["fields"] if f["id"] == "amount")
+            assert amount["computed"] == "quantity * unit_price"

@@ -29,9 +29,8 @@ files are removed after it commits. What a crash left is finished by the next di
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Callable, TypedDict
+from typing import Callable, NamedTuple, TypedDict
 
 from .. import clock
 from ..domain import derived, retention
@@ -47,8 +46,7 @@ from .signatures import check_signer, current_version, meaning_of, signature
 from .versions import free_text
 
 
-@dataclass(frozen=True)
-class Kind:
+class Kind(NamedTuple):
     action: str        # destroy | transfer: the tombstone's action
     verb: str          # the signing verb (signatures.meaning_of) and the refusals' noun
     noun: str

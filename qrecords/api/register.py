@@ -19,8 +19,7 @@ import csv
 import datetime as dt
 import decimal
 import io
-from dataclasses import dataclass
-from typing import Callable, TypedDict
+from typing import Callable, NamedTuple, TypedDict
 
 from .. import clock
 from ..domain import names, retention, workflow_rules
@@ -39,16 +38,14 @@ LONG_TYPES = ("longtext", "table")
 YES, NO = "是 Yes", "否 No"
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(NamedTuple):
     id: str                  # the key of the column in a row
     heading: str             # 中文 English
     kind: str = "text"       # text, date, integer or decimal: how a spreadsheet stores it
     field: str | None = None  # the form field it shows, if any
 
 
-@dataclass(frozen=True)
-class View:
+class View(NamedTuple):
     """Which columns a register shows, which records and how its rows are ordered (the
     default: every one-line column, every record, in the order of the catalog)."""
     columns: tuple[str, ...] = ()  # ids, field labels or headings (zh, en or both); () = all

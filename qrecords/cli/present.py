@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
 import sys
+from collections.abc import Mapping
 
 from .. import textfmt
+from ..domain.computed import Computed
 from ..domain.fields import MASK
 from ..domain.forms import Form
 from ..domain.retention import policy_text
@@ -62,9 +63,23 @@ def form_history_text(history: dict) -> str:
 
 
 def form_as_dict(form: Form) -> dict:
-    as_dict = dataclasses.asdict(form)
+    """The form as `forms show --json` gives it: every attribute but its YAML text, nested
+    values as dicts and lists."""
+    as_dict = _plain(form)
     as_dict.pop("source")
     return as_dict
+
+
+def _plain(value):
+    if isinstance(value, Computed):  # as the schema writes it: "quantity * unit_price"
+        return value.text
+    if hasattr(value, "_asdict"):  # a NamedTuple: Field, Label, Workflow ...
+        return {name: _plain(item) for name, item in value._asdict().items()}
+    if isinstance(value, (tuple, list)):
+        return [_plain(item) for item in value]
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
 
 
 def form_text(form: Form) -> str:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import ast
 import decimal
-from dataclasses import dataclass
+from typing import NamedTuple
 
 FUNCTIONS = ("sum", "average", "count")
 NUMERIC = ("integer", "decimal")
@@ -32,8 +32,7 @@ class ExpressionError(ValueError):
     says what, in a few words."""
 
 
-@dataclass(frozen=True, eq=False)
-class Computed:
+class Computed(NamedTuple):
     """A parsed expression. `names`: the field (or, in a table, column) ids it reads;
     `aggregates`: (function, table id, column id or None) it reads. `typed_when_empty`: the
     older `product_of` rule, kept for the revisions frozen with it: a value typed while an

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..clock import FIRST_DATE, LAST_DATE
 from ..labels import Label
@@ -33,14 +33,12 @@ class Invalid(ValueError):
     """A value that breaks a field's rule; the message is the rule, in a few words."""
 
 
-@dataclass(frozen=True)
-class Choice:
+class Choice(NamedTuple):
     id: str
     label: Label
 
 
-@dataclass(frozen=True)
-class Field:
+class Field(NamedTuple):
     id: str
     type: str
     label: Label

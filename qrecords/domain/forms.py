@@ -11,7 +11,7 @@ import collections
 import datetime as dt
 import decimal
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..errors import ValidationError, suggest
 from ..text_rules import CONTROL_CHARACTERS
@@ -23,8 +23,7 @@ from .workflow import Workflow
 RESERVED = {"org", "form", "record"}
 
 
-@dataclass(frozen=True)
-class Retention:
+class Retention(NamedTuple):
     years: int
     months: int
     days: int
@@ -33,8 +32,7 @@ class Retention:
     text: str       # as written, e.g. "3y"
 
 
-@dataclass(frozen=True)
-class Form:
+class Form(NamedTuple):
     id: str
     title: Label
     form_number: str

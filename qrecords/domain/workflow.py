@@ -14,13 +14,15 @@ Two states need no schema (DOMAIN.md, Rules for every record):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping, NamedTuple
 
 from .fields import Label
 
+NOTHING: Mapping = MappingProxyType({})  # an empty default no one can fill in
 
-@dataclass(frozen=True)
-class State:
+
+class State(NamedTuple):
     id: str
     label: Label
     holder: str | None = None  # department holding the case: an id, or "field:<field id>"
@@ -29,14 +31,12 @@ class State:
     closes: bool = False       # reaching it closes the record (retention runs from then)
 
 
-@dataclass(frozen=True)
-class Level:
+class Level(NamedTuple):
     up_to: object | None  # a number, "limits.<name>" of qrecords.yaml, or None: no limit
     roles: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Document:
+class Document(NamedTuple):
     """A document a step produces (a nonconformity notice to the customer): the listed
     fields of the record, as the step left them."""
     id: str
@@ -45,8 +45,7 @@ class Document:
     fields: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Transition:
+class Transition(NamedTuple):
     id: str
     label: Label
     sources: tuple[str, ...]
@@ -54,17 +53,16 @@ class Transition:
     roles: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()      # fields that must have a value first
     inputs: tuple[str, ...] = ()        # other fields the step may be given (--set)
-    when: dict = field(default_factory=dict)    # field -> value the record must have
+    when: Mapping = NOTHING     # field -> value the record must have
     signoffs_complete: str | None = None
     authority_field: str | None = None  # with levels: who may decide depends on this amount
     levels: tuple[Level, ...] = ()
-    sets: dict = field(default_factory=dict)    # field -> "today" | "user" | a value
+    sets: Mapping = NOTHING     # field -> "today" | "user" | a value
     comment_required: bool = False
     produce: Document | None = None
 
 
-@dataclass(frozen=True)
-class Signoff:
+class Signoff(NamedTuple):
     id: str
     state: str
     table: str       # rows keyed by department, one per department that signs
@@ -79,8 +77,7 @@ class Signoff:
     comment_for: tuple[str, ...] = ()    # decisions that need a comment
 
 
-@dataclass(frozen=True)
-class AmendRule:
+class AmendRule(NamedTuple):
     states: tuple[str, ...]
     target: str
     reset: str | None = None            # a sign-off whose rows are cleared
@@ -92,34 +89,26 @@ class AmendRule:
     clear: tuple[str, ...] = ()         # fields emptied (the outcome of a step taken again)
 
 
-@dataclass(frozen=True)
-class Deadline:
+class Deadline(NamedTuple):
     start: str                  # a date field
     by_field: str | None        # days depend on this field's value ...
     days: dict                  # ... value -> days (or {"*": days})
 
 
-@dataclass(frozen=True)
-class FollowUp:
+class FollowUp(NamedTuple):
     field: str                  # the new record's field naming the record it follows
     copy: tuple[str, ...]       # fields taken over from the followed record
     when: dict                  # field values the followed record must have
 
 
-@dataclass(frozen=True)
-class Workflow:
-    states: tuple[State, ...]
+class Workflow(NamedTuple):
+    states: tuple[State, ...]  # with the built-in void state (with_void)
     transitions: tuple[Transition, ...] = ()
     signoffs: tuple[Signoff, ...] = ()
     amendments: tuple[AmendRule, ...] = ()
     deadline: Deadline | None = None
     follow_up: FollowUp | None = None
     amend_roles: tuple[str, ...] = ()   # who may amend (anyone, when empty)
-
-    def __post_init__(self):
-        # The built-in void state, unless the schema has its own (or uses the id).
-        if not any(s.void or s.id == VOID.id for s in self.states):
-            object.__setattr__(self, "states", (*self.states, VOID))
 
     @property
     def initial(self) -> str:
@@ -206,6 +195,14 @@ VOID = State("void", Label("作废", "Void"), void=True)
 FINAL = State("final", Label("已定稿", "Final"), released=True, closes=True)
 
 
+def with_void(states: tuple[State, ...]) -> tuple[State, ...]:
+    """`states` and the built-in void state, unless the schema has its own (or uses its id):
+    what every Workflow is made with."""
+    if any(s.void or s.id == VOID.id for s in states):
+        return states
+    return (*states, VOID)
+
+
 def final_when_made(states: tuple[State, ...]) -> tuple[State, ...]:
     """The states of a workflow without transitions: its first state, where every record
     stays, is final (closed and released) — a record that nothing can move is not a draft."""
@@ -217,6 +214,6 @@ def final_when_made(states: tuple[State, ...]) -> tuple[State, ...]:
 # A form without a workflow: records are final when made. Records made before this rule
 # were left in "draft"; the document controller finalises them (a chained step, like any).
 DEFAULT = Workflow(
-    states=(FINAL, State("draft", Label("草稿", "Draft"))),
+    states=with_void((FINAL, State("draft", Label("草稿", "Draft")))),
     transitions=(Transition("finalise", Label("定稿", "Finalise"), ("draft",), FINAL.id,
                             roles=("document_controller",)),))

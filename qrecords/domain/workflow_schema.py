@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..errors import suggest
 from .fields import Label
 from .workflow import (DEFAULT, VOID, AmendRule, Deadline, Document, FollowUp, Level, Signoff,
-                       State, Transition, Workflow, final_when_made)
+                       State, Transition, Workflow, final_when_made, with_void)
 
 
 _KEYS = {
@@ -67,7 +67,7 @@ def parse_workflow(value, fields: dict, bad) -> Workflow:
                 "every workflow: give it `void: true` or another id")
     if not transitions:  # nothing can move a record: it is final when made
         states = final_when_made(states)
-    flow = Workflow(states, transitions, signoffs, amendments,
+    flow = Workflow(with_void(states), transitions, signoffs, amendments,
                     _deadline(value.get("deadline"), fields, bad),
                     _follow_up(value.get("follow_up"), fields, bad),
                     tuple(map(str, _list(value.get("amend_roles") or [],
