@@ -21,10 +21,11 @@ QREC = Path(sys.executable).with_name("qrec")
 # Modules a search never uses, and what pulled each in before: whoosh.compat's urlretrieve
 # (urllib.request: http.client, email, ssl), the cached_property package whoosh.reading
 # takes its decorator from (asyncio), whoosh.query.terms's morph_en (the Variations query's
-# word endings), the other commands' modules, the portal, the renderers.
+# word endings), whoosh.analysis.morph's double metaphone (sound-alike), the other commands'
+# modules, the portal, the renderers.
 # PyYAML: qrecords.yaml and the form schemas come from the workspace's cache of parsed texts.
 HEAVY = ("urllib.request", "http.client", "email.parser", "ssl", "asyncio", "cached_property",
-         "whoosh.lang.morph_en",
+         "whoosh.lang.morph_en", "whoosh.lang.dmetaphone",
          "qrecords.cli.users", "qrecords.cli.controller", "qrecords.cli.shared",
          "qrecords.cli.serve", "flask", "docx", "docxtpl", "psycopg", "boto3", "yaml")
 
@@ -74,3 +75,24 @@ def test_the_lazy_command_table_names_every_command_and_its_modules():
             defined |= {sub.callback.__module__.rsplit(".", 1)[1]
                         for sub in command.commands.values()}
         assert defined == set(app.COMMAND_MODULES[name]), name
+
+
+def test_what_whoosh_imports_later_does_what_the_real_functions_do():
+    """The stand-ins whoosh_first gives Whoosh while it loads call the real functions."""
+    script = """
+import sys
+import qrecords.index.whoosh_first
+import whoosh.analysis.morph as morph, whoosh.compat as compat, whoosh.query.terms as terms
+assert "whoosh.lang.dmetaphone" not in sys.modules and "urllib.request" not in sys.modules
+from whoosh.lang.dmetaphone import double_metaphone
+from whoosh.lang.morph_en import variations
+assert morph.double_metaphone("Smith") == double_metaphone("Smith") == ("SM0", "XMT")
+assert terms.variations("rendered") == variations("rendered") and "rendering" in variations("rendered")
+import pathlib, tempfile
+kept = pathlib.Path(tempfile.mkdtemp()) / "kept.txt"
+kept.write_text("kept")
+assert pathlib.Path(compat.urlretrieve(kept.as_uri())[0]).read_text() == "kept"
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.stdout.strip() == "ok", done.stderr[-2000:]
