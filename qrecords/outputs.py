@@ -4,8 +4,6 @@ and the content lands in one rename, so a failure never leaves a partial file be
 from __future__ import annotations
 
 import os
-import secrets
-import socket
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
@@ -42,8 +40,8 @@ def out_path(value: str, suffixes: tuple[str, ...],
 def temp_name(path: Path) -> Path:
     """A temporary name beside `path`, unique across machines sharing the folder: host,
     process and a random part."""
-    host = socket.gethostname().replace("/", "_")[:32]
-    return path.with_name(f".{path.name}.{host}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    host = os.uname().nodename.replace("/", "_")[:32]  # as socket.gethostname()
+    return path.with_name(f".{path.name}.{host}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
 
 
 @contextmanager

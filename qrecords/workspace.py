@@ -15,8 +15,6 @@ import hashlib
 from contextlib import contextmanager
 import json
 import os
-import shutil
-import tempfile
 import uuid
 from pathlib import Path
 from typing import Callable
@@ -397,6 +395,8 @@ def _search_index(settings: Settings, catalog: Catalog,
     if not os.access(writable, os.W_OK) and \
             not SearchIndex(folder).is_current(catalog.latest_change_id()):
         digest = hashlib.sha256(str(settings.root).encode()).hexdigest()[:16]
+        import tempfile
+
         folder = Path(tempfile.gettempdir()) / f"qrecords-index-{digest}"
     return indexes.lend(folder) if indexes is not None else SearchIndex(folder)
 
@@ -428,6 +428,8 @@ def create_workspace(path: Path, backends: dict | None = None, demo: bool = Fals
         raise WorkspaceError(f"{path}: already a workspace ({CONFIG_NAME} exists)")
     if path.exists() and not path.is_dir():
         raise WorkspaceError(f"{path}: exists and is not a folder")
+    import shutil  # here, as in _unmake: the commands that open a workspace never need it
+
     extra = "".join(f"{key}: {value}\n" for key, value in (backends or {}).items() if value)
     chosen = check_backends(extra, path)  # refused before any file is made
     before = set(os.listdir(path)) if path.is_dir() else None
@@ -475,6 +477,8 @@ def create_workspace(path: Path, backends: dict | None = None, demo: bool = Fals
 def _unmake(path: Path, before: set[str] | None) -> None:
     """Remove what a failed init made at `path`: the folder itself when it was not there
     (`before` None), else the entries that were not in `before`."""
+    import shutil
+
     if before is None:
         shutil.rmtree(path, ignore_errors=True)
         return

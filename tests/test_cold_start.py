@@ -64,6 +64,8 @@ def test_a_cold_command_imports_none_of_the_heavy_modules(workspace, args):
         assert sorted(name for name in names if name.startswith("whoosh")) == []
         assert sorted(names & {"qrecords.render.docx", "qrecords.render.context",
                                "qrecords.api.pdfs", "qrecords.api.form_check"}) == []
+        # what only writing, making a workspace or logging in needs
+        assert sorted(names & {"shutil", "tempfile", "secrets", "socket"}) == []
 
 
 def test_the_lazy_command_table_names_every_command_and_its_modules():

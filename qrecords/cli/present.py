@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
 from collections.abc import Mapping
 
@@ -18,6 +17,8 @@ def terminal_width() -> int | None:
     """The cells of a line of the terminal stdout goes to (shutil.get_terminal_size: COLUMNS,
     else the terminal's own); None when stdout is a file or a pipe (whole cells, for the
     program that reads them)."""
+    import shutil  # here: a cold read into a pipe never needs it
+
     return shutil.get_terminal_size().columns if sys.stdout.isatty() else None
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import errno
 import os
-import shutil
 import stat
 from contextlib import contextmanager
 from pathlib import Path
@@ -113,6 +112,8 @@ class LocalFileStore(FileStore):
 
     def quarantine(self, key: str, stamp: str) -> str:
         target = self.debris / stamp / check_key(key)
+        import shutil  # here: a cold read never needs it
+
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(self.path(key), target)
         return str(target)

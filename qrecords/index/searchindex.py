@@ -17,8 +17,6 @@ import fcntl
 import hashlib
 import json
 import os
-import secrets
-import shutil
 import stat
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -182,7 +180,7 @@ class SearchIndex:
         from . import bulk
 
         self.folder.mkdir(parents=True, exist_ok=True)
-        building = self.folder / f".build-{os.getpid()}-{secrets.token_hex(4)}"
+        building = self.folder / f".build-{os.getpid()}-{os.urandom(4).hex()}"
         building.mkdir()
         try:
             snapshot = source.latest_change()
@@ -200,6 +198,8 @@ class SearchIndex:
                 self._write_state(generation, latest)
                 self._remove_old(generation)
         except BaseException:
+            import shutil
+
             shutil.rmtree(building, ignore_errors=True)
             raise
         return len(numbers)
@@ -207,6 +207,8 @@ class SearchIndex:
     def _remove_old(self, live: int) -> None:
         """Earlier generations (a search still reading one keeps its open files) and the
         folders of builds whose process is gone."""
+        import shutil  # here: a search that builds nothing never needs it
+
         for path in self.folder.iterdir():
             if path.name.startswith("g") and path.name[1:].isdigit() and \
                     int(path.name[1:]) != live:
