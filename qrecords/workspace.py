@@ -21,7 +21,7 @@ from typing import Callable
 
 from . import clock
 from .catalog import create_catalog, open_catalog
-from .catalog.base import Catalog, RecordRow, VersionRow
+from .catalog.base import READS, Catalog, RecordRow, VersionRow
 from .domain import access, retention
 from .domain.forms import Form
 from .errors import Disposed, Forbidden, NotFound, WorkspaceError, suggest
@@ -228,8 +228,9 @@ class Workspace:
     def log(self, action: str, number: str | None = None, version: int | None = None,
             detail: dict | None = None, actor: User | None = None) -> int:
         """Append an event by the actor, now, on the effective date; inside catalog.write().
-        Returns the event id."""
-        if number:
+        An event about a record that is not a read (catalog.base.READS) touches it. Returns
+        the event id."""
+        if number and action not in READS:
             self.touch(number)
         return self.catalog.add_event(clock.utc_now(), clock.today().isoformat(),
                                       (actor or self.actor).id, action, number, version,
@@ -242,9 +243,10 @@ class Workspace:
 
     @contextmanager
     def write(self):
-        """catalog.write(), and the files put in the file store meanwhile removed again if it
-        fails, its commit included (a full disk): a failed command leaves no file the
-        catalog does not know (issue 14, line 9)."""
+        """catalog.write(), the file store made ready first (files.ready), and the files put
+        in it meanwhile removed again if it fails, its commit included (a full disk): a
+        failed command leaves no file the catalog does not know (issue 14, line 9)."""
+        self.files.ready()
         put: list[str] = []
         self._putting.append(put)
         try:
@@ -447,6 +449,7 @@ def create_workspace(path: Path, backends: dict | None = None, demo: bool = Fals
         try:
             files = open_file_store(chosen["files"], path / "debris", CATALOG_FILES,
                                     chosen["s3_endpoint"], chosen["temp"])
+            files.ready()
             # qrecords.yaml last: its presence is what makes the folder a workspace.
             config = DEFAULT_CONFIG.read_text(encoding="utf-8")
             if time_zone:  # checked by load_settings below, like any edit of the file

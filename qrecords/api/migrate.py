@@ -61,6 +61,7 @@ def migrate(ws: Workspace, catalog_url: str, files_url: str, endpoint: str | Non
     target = open_catalog(catalog_url)
     try:
         store = open_file_store(files_url, ws.root / "debris", (), endpoint, ws.settings.temp)
+        store.ready()  # reachable, before the target catalog is looked at
         _refuse_non_empty_catalog(target, catalog_url)
         with source.read():
             rows = {table: source.rows(table) for table in ("records", "versions", "files")}

@@ -53,6 +53,9 @@ INDEX_NEUTRAL = ("record.sensitive_read", "search.sensitive", "file.pdf_made", "
                  "user.password_set", "user.bound", "login.succeeded", "login.failed",
                  "login.locked", "logout", "signature.failed", "limits.set")
 
+# Events that say a record was read: its objects' locks stay as they are (Workspace.log).
+READS = ("record.sensitive_read", "record.downloaded")
+
 
 class FormRevisionRow(TypedDict):
     id: int

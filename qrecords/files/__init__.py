@@ -16,7 +16,8 @@ def open_file_store(url: str, debris: Path, reserved: tuple[str, ...] = (),
     """The file store at `url` ("file:<folder>" or "s3://bucket/prefix" at the S3 `endpoint`,
     None for AWS); `debris` is where `verify --repair` moves what the catalog does not know;
     `reserved` names at a folder's top belong to others; `temp` holds local copies of
-    objects. Raises WorkspaceError for an unknown scheme or an unreachable bucket."""
+    objects. Raises WorkspaceError for an unknown scheme (an unreachable bucket: when first
+    used, FileStore.ready)."""
     if url.startswith("s3://"):
         from .s3 import S3FileStore
 

@@ -49,6 +49,12 @@ class FileStore(ABC):
 
     locked: bool = False
 
+    def ready(self) -> None:
+        """Make the store ready to take files (S3: its client, and whether its bucket has
+        Object Lock: about 300 ms of CPU in a fresh process), before the catalog's write lock
+        is taken, so that no other writer waits for it. A folder is always ready. Raises
+        WorkspaceError for an unreachable store."""
+
     @abstractmethod
     def put(self, key: str, content: bytes, keep_until: str | None = None) -> str:
         """Store `content` under `key`, atomically and read-only; returns its SHA-256 (hex).

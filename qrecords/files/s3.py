@@ -27,11 +27,10 @@ import hashlib
 import shutil
 import tempfile
 from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
 from typing import Iterator
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..errors import IntegrityError, WorkspaceError
@@ -72,12 +71,29 @@ class S3FileStore(FileStore):
                 from None
         self.url, self.endpoint = url, endpoint
         self.debris, self.temp = Path(debris), temp
-        self.s3 = boto3.client("s3", endpoint_url=endpoint, config=Config(
+
+    # The client and the bucket's lock setting are made on first use: a command that reads
+    # only the catalog and the index (`qrec search`, `qrec show`) never pays for them.
+
+    @cached_property
+    def s3(self):
+        """The boto3 S3 client (importing boto3 and making it: about 250 ms of CPU)."""
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client("s3", endpoint_url=self.endpoint, config=Config(
             s3={"addressing_style": "path"}, retries={"max_attempts": 3},
             connect_timeout=10, read_timeout=60,
             request_checksum_calculation="when_required",
             response_checksum_validation="when_required"))
-        self.locked = self._call(self._lock_enabled)
+
+    @cached_property
+    def locked(self) -> bool:
+        """Whether the bucket has Object Lock (asked once)."""
+        return self._call(self._lock_enabled)
+
+    def ready(self) -> None:
+        _ = self.locked  # the client made, the bucket asked
 
     # -- helpers -----------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 
 import pytest
 from click.testing import CliRunner
@@ -325,5 +326,53 @@ def test_a_rebuild_in_worker_processes_reads_postgresql_on_connections_of_its_ow
         records.amend(ws, made[0]["number"], {"description": "外箱受潮"}, "补充描述")
         ws.sync_index()  # the parent's own connection still works after the fork
         assert [h["number"] for h in search.search(ws, "受潮")["hits"]] == [made[0]["number"]]
+    finally:
+        ws.close()
+
+
+def test_reading_needs_no_object_store_and_a_write_is_refused_whole_without_one(
+        shared, tmp_path, monkeypatch):
+    """`qrec search` and `qrec show` read the catalog and the index only: they neither import
+    boto3 nor ask the object store, and work while it is down. A write asks it before the
+    catalog's write lock (files.ready): one line, and no number taken."""
+    import subprocess
+
+    from tests.conftest import QREC, TODAY, example
+
+    catalog, files, endpoint = shared
+    root = tmp_path / "ws"
+    create_workspace(root, {"catalog": catalog, "files": files, "s3_endpoint": endpoint},
+                     demo=True)
+    ws = Workspace.open(root, "lina")
+    try:
+        number = records.new_record(ws, "complaint", load_example("complaint"),
+                                    pdf=False)["number"]
+    finally:
+        ws.close()
+    config = root / "qrecords.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        endpoint, "http://127.0.0.1:1"), encoding="utf-8")  # the object store is down
+    env = {**os.environ, "QREC_TODAY": TODAY, "PYTHONPROFILEIMPORTTIME": "1"}
+
+    def qrec(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([QREC, "-w", str(root), "--as", "lina", *args],
+                              capture_output=True, text=True, env=env)
+
+    for args in (("search", "包装"), ("show", number)):
+        done = qrec(*args)
+        assert done.returncode == 0 and number in done.stdout, done.stderr[-2000:]
+        assert " boto3" not in done.stderr and " botocore.client" not in done.stderr
+        assert "qrecords.api" in done.stderr  # the import log is there
+    done = qrec("new", "complaint", "--data", str(example("complaint")))
+    refusal = [line for line in done.stderr.splitlines() if not line.startswith("import time")]
+    assert done.returncode != 0 and len(refusal) == 1 and "cannot be reached" in refusal[0], \
+        refusal
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "http://127.0.0.1:1", endpoint), encoding="utf-8")  # back up
+    ws = Workspace.open(root, "lina")
+    try:
+        assert ws.catalog.record_numbers() == [number]  # nothing written ...
+        after = records.new_record(ws, "complaint", load_example("complaint"), pdf=False)
+        assert after["number"] == number[:-2] + "02"  # ... and no number taken
     finally:
         ws.close()
