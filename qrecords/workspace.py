@@ -108,18 +108,18 @@ class Workspace:
         after init (they live in the catalog: `qrec users`), and QREC_TODAY outside a demo."""
         if users_digest(self.settings.users) != self.catalog.meta_value("users_seed_sha256"):
             raise WorkspaceError(
-                f"{self.root / CONFIG_NAME}: its users were edited after the workspace was "
-                "made; users and roles live in the catalog — undo the edit and use `qrec users "
-                "add|grant|revoke|disable` (qrecords.yaml 的用户在初始化后不得修改)")
+                f"{self.root / CONFIG_NAME}: 用户在初始化后不得修改 its users were edited after "
+                "the workspace was made; users and roles live in the catalog — undo the edit "
+                "and use `qrec users add|grant|revoke|disable`")
         if today_override() and not self.demo:
-            raise WorkspaceError("QREC_TODAY is honoured only in a demonstration workspace "
-                                 "(qrec init --demo); unset it (仅演示工作区可设定日期)")
+            raise WorkspaceError("仅演示工作区可设定日期 QREC_TODAY is honoured only in a "
+                                 "demonstration workspace (qrec init --demo); unset it")
         zone = self.catalog.meta_value("time_zone")
         if zone is not None and zone != self.settings.time_zone:
             raise WorkspaceError(
-                f"{self.root / CONFIG_NAME}: options.time_zone was {zone} when the workspace "
-                f"was made and is {self.settings.time_zone} now; every date depends on it — "
-                "undo the edit (时区在初始化后不得修改)")
+                f"{self.root / CONFIG_NAME}: 时区在初始化后不得修改 options.time_zone was "
+                f"{zone} when the workspace was made and is {self.settings.time_zone} now; "
+                "every date depends on it — undo the edit")
 
     def _take_in_limits(self) -> None:
         """The approval limits of qrecords.yaml (limits:) decide who may approve what, so a
@@ -133,15 +133,15 @@ class Workspace:
             return  # made before limits were recorded, or unchanged
         if not {"document_controller", "admin"} & set(self.actor.roles):
             raise WorkspaceError(
-                f"{self.root / CONFIG_NAME}: its approval limits were changed; the document "
-                "controller's next qrec command records the change, then work goes on "
-                "(审批限额已修改，须文控确认)")
+                f"{self.root / CONFIG_NAME}: 审批限额已修改，须文控确认 its approval limits were "
+                "changed; the document controller's next qrec command records the change, "
+                "then work goes on")
         with self.catalog.write():
             self.log(LIMITS_SET, detail={"limits": self.settings.limits,
                                          "before": recorded[-1]["detail"]["limits"],
                                          "reason": f"{CONFIG_NAME} edited"})
-        self.notices.append(f"the approval limits of {CONFIG_NAME} changed: recorded as "
-                            "yours (审批限额变更已记录)")
+        self.notices.append(f"审批限额变更已记录 the approval limits of {CONFIG_NAME} changed: "
+                            "recorded as yours")
 
     @property
     def root(self) -> Path:
@@ -181,8 +181,8 @@ class Workspace:
         """A user who may act: NotFound for an unknown one, Forbidden for a disabled one."""
         user, row = self._user(user_id)
         if row["disabled"]:
-            raise Forbidden(f"user '{user_id}' is disabled; ask the document controller "
-                            "(用户已停用)")
+            raise Forbidden(f"用户已停用 user '{user_id}' is disabled; ask the document "
+                            "controller")
         return user
 
     def _user(self, user_id: str) -> tuple[User, dict]:
@@ -496,8 +496,9 @@ def _unmake(path: Path, before: set[str] | None) -> None:
 def _refuse_back_dating(demo: bool) -> None:
     """A normal workspace is made on the clock's date: QREC_TODAY is for demonstrations."""
     if today_override() and not demo:
-        raise WorkspaceError("QREC_TODAY is honoured only in a demonstration workspace: unset "
-                             "it, or make one with qrec init --demo (仅演示工作区可设定日期)")
+        raise WorkspaceError("仅演示工作区可设定日期 QREC_TODAY is honoured only in a "
+                             "demonstration workspace: unset it, or make one with qrec init "
+                             "--demo")
 
 
 def _seed(settings: Settings, catalog: Catalog, demo: bool, os_account: str | None) -> None:

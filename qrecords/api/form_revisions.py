@@ -110,7 +110,7 @@ def retire(ws: Workspace, form_id: str, reason: str) -> Retired:
     ws.require_role("document_controller", "retiring a form")
     reason = free_text(reason, "reason")
     if not reason:
-        raise QrecError("retiring a form needs a reason (停用须填写原因)", param="reason")
+        raise QrecError("停用须填写原因 retiring a form needs a reason", param="reason")
     form = ws.forms.current(form_id)
     with ws.write():
         already = retirement(ws, form.id, form.revision)

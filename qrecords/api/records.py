@@ -191,7 +191,7 @@ def amend(ws: Workspace, number: str, changes_: dict, reason: str,
     decide the new state (DOMAIN.md change rules). Raises QrecError (param "reason") without
     a reason, Conflict when nothing changes, WorkflowError, Forbidden, ValidationError."""
     if not reason or not reason.strip():
-        raise QrecError("an amendment needs a reason (修改须填写原因)", param="reason")
+        raise QrecError("修改须填写原因 an amendment needs a reason", param="reason")
     reason = free_text(reason, "reason")
     with ws.write() as tx:  # files put in it go if it fails
         record = ws.record_row(number)

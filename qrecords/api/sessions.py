@@ -60,12 +60,12 @@ def check_password_of(ws: Workspace, password: str, purpose: str, detail: dict |
     if row["locked_until"] and _parse(row["locked_until"]) > now:
         with ws.catalog.write():  # an attempt while locked is an attempt too (11.300(d))
             ws.log(f"{purpose}.failed", detail={**(detail or {}), "locked": True})
-        raise NotAuthenticated(f"{user_id} is locked until {row['locked_until']} after "
-                               f"{MAX_FAILURES} wrong passwords; wait, or ask the document "
-                               "controller (账户已锁定)", param="password")
+        raise NotAuthenticated(f"账户已锁定 {user_id} is locked until {row['locked_until']} "
+                               f"after {MAX_FAILURES} wrong passwords; wait, or ask the "
+                               "document controller", param="password")
     if row["password_hash"] is None:
-        raise NotAuthenticated(f"{user_id} has no password yet: the document controller sets "
-                               f"one with `qrec users passwd {user_id}` (尚未设置密码)",
+        raise NotAuthenticated(f"尚未设置密码 {user_id} has no password yet: the document "
+                               f"controller sets one with `qrec users passwd {user_id}`",
                                param="password")
     good = check_password(row["password_hash"], password)  # slow: outside the write lock
     with ws.catalog.write():
@@ -90,10 +90,11 @@ def check_password_of(ws: Workspace, password: str, purpose: str, detail: dict |
         if locked:
             ws.log("login.locked", detail={"until": locked, "failures": failures})
     if locked:
-        raise NotAuthenticated(f"wrong password for {user_id}; {MAX_FAILURES} in a row: "
-                               f"locked until {locked} (密码错误，账户已锁定)", param="password")
-    raise NotAuthenticated(f"wrong password for {user_id} ({failures} of {MAX_FAILURES} before "
-                           "the lockout) (密码错误)", param="password")
+        raise NotAuthenticated(f"密码错误，账户已锁定 wrong password for {user_id}; "
+                               f"{MAX_FAILURES} in a row: locked until {locked}",
+                               param="password")
+    raise NotAuthenticated(f"密码错误 wrong password for {user_id} ({failures} of "
+                           f"{MAX_FAILURES} before the lockout)", param="password")
 
 
 def login(ws: Workspace, password: str) -> Session:
@@ -128,13 +129,13 @@ def logout(ws: Workspace, token: str | None) -> int:
 def session_problem(ws: Workspace, user_id: str, token: str | None) -> str | None:
     """Why `token` does not prove `user_id` now (None when it does)."""
     if not token:
-        return f"{user_id} is not logged in: run `qrec login {user_id}` (未登录)"
+        return f"未登录 {user_id} is not logged in: run `qrec login {user_id}`"
     row = ws.catalog.session(token_hash(token))
     if row is None or row["user_id"] != user_id:
-        return f"the session of {user_id} is unknown here: run `qrec login {user_id}` (会话无效)"
+        return f"会话无效 the session of {user_id} is unknown here: run `qrec login {user_id}`"
     if _parse(row["expires_at"]) <= _now():
-        return (f"the session of {user_id} expired at {row['expires_at']}: run `qrec login "
-                f"{user_id}` (会话已过期)")
+        return (f"会话已过期 the session of {user_id} expired at {row['expires_at']}: run "
+                f"`qrec login {user_id}`")
     return None
 
 
@@ -142,9 +143,10 @@ def proven_actor(claimed: str | None, tokens_of: Callable[[str], dict[str, str]]
                  os_account: str | None) -> Callable[[Workspace], str]:
     """What a face passes to Workspace.open as the actor: a function choosing the acting user
     among those the person has proved. `claimed` is the user asked for (--as, QREC_USER),
-    `tokens_of(workspace id)` the session tokens the person holds there ({user id: token}), `os_account` the
-    operating-system account running the face. In a demonstration workspace nothing is
-    proved: the claimed user, else the workspace's default user. Raises NotAuthenticated naming what to do."""
+    `tokens_of(workspace id)` the session tokens the person holds there ({user id: token}),
+    `os_account` the operating-system account running the face. In a demonstration
+    workspace nothing is proved: the claimed user, else the workspace's default user. Raises
+    NotAuthenticated naming what to do."""
 
     def choose(ws: Workspace) -> str:
         if ws.demo:
@@ -170,7 +172,7 @@ def proven_actor(claimed: str | None, tokens_of: Callable[[str], dict[str, str]]
             return valid[0]
         if bound is not None:
             return bound["id"]
-        raise NotAuthenticated("who is acting? log in with `qrec login USER` (请先登录)")
+        raise NotAuthenticated("请先登录 who is acting? log in with `qrec login USER`")
 
     return choose
 

@@ -83,7 +83,7 @@ def current_version(ws: Workspace, number: str, expected_sha256: str | None) -> 
              "docx_sha256": docx["sha256"] if docx else None}
     if expected_sha256 and expected_sha256 not in (found["docx_sha256"],
                                                   found["data_sha256"]):
-        raise Conflict(f"{number} changed while you signed (now version {row['version']}); "
-                       "look at it again and sign again (记录已被修改，请重新审阅后签名)",
+        raise Conflict(f"记录已被修改，请重新审阅后签名 {number} changed while you signed (now "
+                       f"version {row['version']}); look at it again and sign again",
                        param="number")
     return found

@@ -46,7 +46,7 @@ def _view(row: dict) -> UserView:
 def _reason(reason: str | None) -> str:
     reason = free_text(reason, "reason")
     if not reason:
-        raise QrecError("a change of users needs a reason (须填写原因)", param="reason")
+        raise QrecError("须填写原因 a change of users needs a reason", param="reason")
     return reason
 
 
@@ -62,15 +62,15 @@ def known_roles(ws: Workspace) -> set[str]:
 def _check_role(ws: Workspace, role: str) -> None:
     known = known_roles(ws)
     if role not in known:
-        raise QrecError(f"no role '{role}'{suggest(role, known)}; roles: "
-                        f"{', '.join(sorted(known))} (无此角色)", param="role")
+        raise QrecError(f"无此角色 no role '{role}'{suggest(role, known)}; roles: "
+                        f"{', '.join(sorted(known))}", param="role")
 
 
 def _check_department(ws: Workspace, department: str) -> None:
     if department and department not in ws.settings.departments:
-        raise QrecError(f"no department '{department}'"
+        raise QrecError(f"无此部门 no department '{department}'"
                         f"{suggest(department, ws.settings.departments)}; qrecords.yaml "
-                        f"defines {', '.join(ws.settings.departments)} (无此部门)",
+                        f"defines {', '.join(ws.settings.departments)}",
                         param="department")
 
 
@@ -82,9 +82,9 @@ def _keep_an_administrator(ws: Workspace, user_id: str, roles: list[str],
             row = {**row, "roles": roles, "disabled": disabled}
         if not row["disabled"] and ADMINISTERING & set(row["roles"]):
             return
-    raise Conflict("no enabled user could administer users after this change; give "
-                   "another user the role document_controller or admin first "
-                   "(须保留至少一名可管理用户的人员)", param="user")
+    raise Conflict("须保留至少一名可管理用户的人员 no enabled user could administer users "
+                   "after this change; give another user the role document_controller or "
+                   "admin first", param="user")
 
 
 def list_users(ws: Workspace) -> list[UserView]:
@@ -118,8 +118,8 @@ def add_user(ws: Workspace, user_id: str, name: str, department: str, roles: lis
     require_admin(ws, "adding a user")
     reason = _reason(reason)
     if not _ID.fullmatch(user_id):
-        raise QrecError(f"user id {user_id!r}: 2-32 lower-case letters, digits, _ . - "
-                        "(用户名格式)", param="user")
+        raise QrecError(f"user id {user_id!r}: 用户名格式 2-32 lower-case letters, digits, "
+                        "_ . -", param="user")
     name = free_text(name, "name") or ""
     if not name:
         raise QrecError("a user needs a printed name (--name)", param="name")
@@ -167,7 +167,7 @@ def disable(ws: Workspace, user_id: str, reason: str, enabled: bool = False) -> 
     `enabled` enable them again; logged. A user cannot disable themselves."""
     require_admin(ws, "disabling a user")
     if user_id == ws.actor.id and not enabled:
-        raise Conflict("you cannot disable yourself (不能停用自己)", param="user")
+        raise Conflict("不能停用自己 you cannot disable yourself", param="user")
     return _change(ws, user_id, "user.enabled" if enabled else "user.disabled",
                    _reason(reason), "disabling a user", disabled=not enabled,
                    failed_logins=0, locked_until=None)

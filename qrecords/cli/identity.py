@@ -60,9 +60,9 @@ def prepare_session_file(workspace_id: str) -> Path:
         probe.write_text("", encoding="utf-8")
         probe.unlink()
     except OSError as exc:
-        raise QrecError(f"cannot keep a session in {path.parent}: {exc.strerror or exc}; "
-                        "fix the folder or set XDG_CONFIG_HOME to a folder of yours "
-                        "(无法保存会话)") from None
+        raise QrecError(f"无法保存会话 cannot keep a session in {path.parent}: "
+                        f"{exc.strerror or exc}; fix the folder or set XDG_CONFIG_HOME to a "
+                        "folder of yours") from None
     return path
 
 
@@ -93,16 +93,16 @@ def read_password(prompt: str, confirm: bool = False) -> str:
     else:
         password = sys.stdin.readline().rstrip("\r\n")
     if not password:
-        raise QrecError("no password given: type it at the prompt or pipe it on standard "
-                        "input (never as an argument) (未输入密码)", param="password")
+        raise QrecError("未输入密码 no password given: type it at the prompt or pipe it on "
+                        "standard input (never as an argument)", param="password")
     return password
 
 
 def refuse_password_arguments(extra: tuple) -> None:
     """A password is never an argument (it would be in the shell's history and `ps`)."""
     if extra:
-        raise QrecError("a password is never given on the command line: it is asked for, or "
-                        "read from standard input (密码不得作为参数)", param="password")
+        raise QrecError("密码不得作为参数 a password is never given on the command line: it "
+                        "is asked for, or read from standard input", param="password")
 
 
 def signing(ws, number: str, meaning: str | None) -> dict:

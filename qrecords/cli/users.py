@@ -35,8 +35,8 @@ def login(ctx, user, extra, as_json):
     refuse_password_arguments(extra)
     ws = _open_unproven(ctx, user)
     if ws.demo:
-        raise QrecError("a demonstration workspace needs no login: act with --as USER "
-                        "(演示工作区无需登录)")
+        raise QrecError("演示工作区无需登录 a demonstration workspace needs no login: act "
+                        "with --as USER")
     prepare_session_file(ws.workspace_id)  # before the catalog keeps a session we'd lose
     session = log_in(ws, read_password(f"{user} 密码 password"))
     keep_session(ws.workspace_id, user, session["token"], session["expires_at"])
