@@ -24,8 +24,10 @@ from __future__ import annotations
 import base64
 import datetime
 import hashlib
+import os
 import shutil
 import tempfile
+import threading
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
@@ -59,6 +61,35 @@ def parse_url(url: str) -> tuple[str, str]:
     return bucket, prefix.strip("/")
 
 
+# Making a boto3 client costs about 130 ms of CPU (importing boto3 as much again, once). Its
+# low-level clients are thread-safe (boto3's guide, "Multithreading or multiprocessing with
+# clients"), so a process keeps one per endpoint and credentials: the portal opens a unit of
+# work per request, and its writes do not each make a client.
+_CLIENTS: dict[tuple, object] = {}
+_LOCKED: set[tuple[str | None, str]] = set()  # (endpoint, bucket) with Object Lock on
+_MAKING = threading.Lock()
+_CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+                "AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE",
+                "AWS_DEFAULT_REGION", "AWS_REGION")
+
+
+def _client(endpoint: str | None):
+    """The boto3 S3 client of this process for `endpoint` (None: AWS) and the credentials the
+    environment names now."""
+    key = (endpoint, *(os.environ.get(name) for name in _CREDENTIALS))
+    with _MAKING:
+        if key not in _CLIENTS:
+            import boto3
+            from botocore.config import Config
+
+            _CLIENTS[key] = boto3.client("s3", endpoint_url=endpoint, config=Config(
+                s3={"addressing_style": "path"}, retries={"max_attempts": 3},
+                connect_timeout=10, read_timeout=60,
+                request_checksum_calculation="when_required",
+                response_checksum_validation="when_required"))
+        return _CLIENTS[key]
+
+
 class S3FileStore(FileStore):
     """Objects under `prefix/` in `bucket` at `endpoint` (None: AWS). `debris` is the local
     folder quarantined objects are copied to; `temp` the folder for local copies."""
@@ -77,20 +108,19 @@ class S3FileStore(FileStore):
 
     @cached_property
     def s3(self):
-        """The boto3 S3 client (importing boto3 and making it: about 250 ms of CPU)."""
-        import boto3
-        from botocore.config import Config
-
-        return boto3.client("s3", endpoint_url=self.endpoint, config=Config(
-            s3={"addressing_style": "path"}, retries={"max_attempts": 3},
-            connect_timeout=10, read_timeout=60,
-            request_checksum_calculation="when_required",
-            response_checksum_validation="when_required"))
+        """The process's boto3 S3 client for this endpoint and these credentials (_client)."""
+        return _client(self.endpoint)
 
     @cached_property
     def locked(self) -> bool:
-        """Whether the bucket has Object Lock (asked once)."""
-        return self._call(self._lock_enabled)
+        """Whether the bucket has Object Lock: asked once per store, and not again in this
+        process once it said yes (S3 cannot turn a bucket's Object Lock off)."""
+        if (self.endpoint, self.bucket) in _LOCKED:
+            return True
+        locked = self._call(self._lock_enabled)
+        if locked:
+            _LOCKED.add((self.endpoint, self.bucket))
+        return locked
 
     def ready(self) -> None:
         _ = self.locked  # the client made, the bucket asked

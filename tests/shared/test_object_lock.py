@@ -126,3 +126,25 @@ def test_closing_a_record_extends_its_objects_lock_to_the_retention_date(made, m
     until = ws.catalog.record(number)["retention_until"]
     assert until == "2030-03-01" > earliest
     assert ws.files.lock_of(key) == {"mode": "COMPLIANCE", "until": until, "legal_hold": False}
+
+
+def test_units_of_work_in_one_process_share_a_client_and_ask_for_the_lock_once(made,
+                                                                              tmp_path):
+    """The portal opens a unit of work per request: the second and later ones neither make a
+    boto3 client (about 130 ms of CPU) nor ask the bucket for its Object Lock setting, which
+    S3 cannot turn off; each write is still locked."""
+    ws, _, _, _, _ = made
+    asked = []
+    ws.files.s3.meta.events.register("before-call.s3.GetObjectLockConfiguration",
+                                     lambda **kwargs: asked.append(1))
+    for _ in range(2):
+        again = Workspace.open(tmp_path / "ws", "wangwen")
+        try:
+            number = records.new_record(again, "complaint", load_example("complaint"),
+                                        pdf=False)["number"]
+            assert again.files.s3 is ws.files.s3 and again.files.locked is True
+            key = again.catalog.record_files(again.catalog.record(number)["id"])[0]["path"]
+            assert again.files.lock_of(key)["mode"] == "COMPLIANCE"
+        finally:
+            again.close()
+    assert asked == []
