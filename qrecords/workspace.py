@@ -149,18 +149,21 @@ class Workspace:
 
     def close(self) -> None:
         """Bring the index up to date with what this work changed, lock the objects of the
-        records it changed as they now stand (a store with Object Lock), and close."""
-        if self._index_behind:
-            self.try_sync_index()
-        if self._touched and self.files.locked:
-            self.try_protect(sorted(self._touched))
-        if not self._index_released:  # once: a pool may have lent it to another since
-            self._index_released = True
-            if self._lent_by is not None:
-                self._lent_by.give_back(self.index)
-            else:
-                self.index.close()
-        self.catalog.close()
+        records it changed as they now stand (a store with Object Lock), and close: the
+        index and the catalog connection are given back whatever happened before."""
+        try:
+            if self._index_behind:
+                self.try_sync_index()
+            if self._touched:
+                self.try_protect(sorted(self._touched))
+        finally:
+            if not self._index_released:  # once: a pool may have lent it to another since
+                self._index_released = True
+                if self._lent_by is not None:
+                    self._lent_by.give_back(self.index)
+                else:
+                    self.index.close()
+            self.catalog.close()
 
     def document(self, content: bytes) -> bytes:
         """A DOCX this workspace is about to store: in a demonstration workspace, with the
@@ -328,17 +331,20 @@ class Workspace:
 
     def protect(self, numbers: list[str]) -> None:
         """Lock every object of these records as the catalog has them: held while open or on
-        hold, retained until the retention date once closed (files/base.py: protect)."""
-        protect_records(self.catalog, self.files, numbers, self.forms)
+        hold, retained until the retention date once closed (files/base.py: protect). Nothing
+        to do in a store without Object Lock."""
+        if self.files.locked:
+            protect_records(self.catalog, self.files, numbers, self.forms)
 
     def try_protect(self, numbers: list[str]) -> None:
-        """The locking that ends the work: a failure leaves the objects under their legal
-        hold (nothing can delete them) and says so; `verify --repair` locks them again."""
+        """The locking that ends the work: a failure (the store unreachable) leaves the
+        objects with the locks they had and says so; `verify --repair` locks them again."""
         try:
             self.protect(numbers)
         except Exception as exc:  # noqa: BLE001 - the records are stored whatever happens
-            self.notices.append(f"the objects of {', '.join(numbers)} were not locked to "
-                                f"their retention dates ({exc}); they stay under a legal hold")
+            self.notices.append(f"对象锁未更新 the objects of {', '.join(numbers)} were not "
+                                f"locked as their records stand ({exc}): they keep the locks "
+                                "they had; run `qrec verify --repair` when the store is back")
 
     def try_sync_index(self) -> None:
         """The index update that ends the work: the records are stored whatever happens

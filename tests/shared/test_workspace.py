@@ -334,7 +334,7 @@ def test_reading_needs_no_object_store_and_a_write_is_refused_whole_without_one(
         shared, tmp_path, monkeypatch):
     """`qrec search` and `qrec show` read the catalog and the index only: they neither import
     boto3 nor ask the object store, and work while it is down. A write asks it before the
-    catalog's write lock (files.ready): one line, and no number taken."""
+    catalog's write lock (files.ready): one line, and no number taken. A hold is placed."""
     import subprocess
 
     from tests.conftest import QREC, TODAY, example
@@ -354,8 +354,8 @@ def test_reading_needs_no_object_store_and_a_write_is_refused_whole_without_one(
         endpoint, "http://127.0.0.1:1"), encoding="utf-8")  # the object store is down
     env = {**os.environ, "QREC_TODAY": TODAY, "PYTHONPROFILEIMPORTTIME": "1"}
 
-    def qrec(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([QREC, "-w", str(root), "--as", "lina", *args],
+    def qrec(*args: str, user: str = "lina") -> subprocess.CompletedProcess:
+        return subprocess.run([QREC, "-w", str(root), "--as", user, *args],
                               capture_output=True, text=True, env=env)
 
     for args in (("search", "包装"), ("show", number)):
@@ -367,10 +367,18 @@ def test_reading_needs_no_object_store_and_a_write_is_refused_whole_without_one(
     refusal = [line for line in done.stderr.splitlines() if not line.startswith("import time")]
     assert done.returncode != 0 and len(refusal) == 1 and "cannot be reached" in refusal[0], \
         refusal
+    # A legal hold is the catalog's: placed while the store is down, with a notice that the
+    # objects keep the locks they had (before, close() raised after the hold was committed,
+    # and in the portal left the index and the connection unreturned).
+    done = qrec("hold", "add", number, "--reason", "诉讼保全 litigation", user="wangwen")
+    said = [line for line in done.stderr.splitlines() if not line.startswith("import time")]
+    assert done.returncode == 0 and number in done.stdout, said
+    assert len(said) == 1 and "对象锁未更新" in said[0] and "verify --repair" in said[0], said
     config.write_text(config.read_text(encoding="utf-8").replace(
         "http://127.0.0.1:1", endpoint), encoding="utf-8")  # back up
     ws = Workspace.open(root, "lina")
     try:
+        assert ws.catalog.record(number)["on_hold"]
         assert ws.catalog.record_numbers() == [number]  # nothing written ...
         after = records.new_record(ws, "complaint", load_example("complaint"), pdf=False)
         assert after["number"] == number[:-2] + "02"  # ... and no number taken
