@@ -191,3 +191,13 @@ def test_forms_show_json_gives_every_built_in_form_with_its_computed_expressions
         if form_id == "contract_review":
             amount = next(f for f in shown["fields"] if f["id"] == "amount")
             assert amount["computed"] == "quantity * unit_price"
+
+
+def test_a_parsed_form_pickles_and_copies_as_it_is(ws):
+    """Forms are plain immutable values: a worker process or a copy gets the same form."""
+    import copy
+    import pickle
+
+    for form_id in ws.forms.ids():
+        form = ws.forms.current(form_id)
+        assert pickle.loads(pickle.dumps(form)) == form == copy.deepcopy(form)

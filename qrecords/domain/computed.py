@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import decimal
+from functools import lru_cache
 from typing import NamedTuple
 
 FUNCTIONS = ("sum", "average", "count")
@@ -33,14 +34,14 @@ class ExpressionError(ValueError):
 
 
 class Computed(NamedTuple):
-    """A parsed expression. `names`: the field (or, in a table, column) ids it reads;
+    """A checked expression. `names`: the field (or, in a table, column) ids it reads;
     `aggregates`: (function, table id, column id or None) it reads. `typed_when_empty`: the
     older `product_of` rule, kept for the revisions frozen with it: a value typed while an
     operand is empty is kept, and an amendment computes it again only when an operand
-    changes."""
+    changes. Its syntax tree is made from `text` when it is first evaluated in a process
+    (_tree), so that a form is a plain value: equal to its copy, picklable."""
 
     text: str
-    tree: ast.expr
     names: tuple[str, ...]
     aggregates: tuple[tuple[str, str, str | None], ...]
     typed_when_empty: bool = False
@@ -68,7 +69,7 @@ def parse_expression(text: object, in_table: bool = False,
     names: list[str] = []
     aggregates: list[tuple[str, str, str | None]] = []
     _check(tree, text, in_table, names, aggregates)
-    return Computed(text, tree, tuple(dict.fromkeys(names)), tuple(dict.fromkeys(aggregates)),
+    return Computed(text, tuple(dict.fromkeys(names)), tuple(dict.fromkeys(aggregates)),
                     typed_when_empty)
 
 
@@ -122,7 +123,13 @@ def evaluate(computed: Computed, values: dict) -> decimal.Decimal | None:
     row: {field id: stored value}; decimals as str, integers as int, tables as lists of row
     dicts), or None when an operand is empty. Raises ExpressionError for division by zero."""
     with decimal.localcontext(_PRECISION):
-        return _value(computed.tree, computed.text, values)
+        return _value(_tree(computed.text), computed.text, values)
+
+
+@lru_cache(maxsize=256)
+def _tree(text: str) -> ast.expr:
+    """The syntax tree of an expression parse_expression accepted."""
+    return ast.parse(text, mode="eval").body
 
 
 class _Empty(Exception):

@@ -14,12 +14,9 @@ Two states need no schema (DOMAIN.md, Rules for every record):
 
 from __future__ import annotations
 
-from types import MappingProxyType
-from typing import Mapping, NamedTuple
+from typing import NamedTuple
 
 from .fields import Label
-
-NOTHING: Mapping = MappingProxyType({})  # an empty default no one can fill in
 
 
 class State(NamedTuple):
@@ -53,13 +50,15 @@ class Transition(NamedTuple):
     roles: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()      # fields that must have a value first
     inputs: tuple[str, ...] = ()        # other fields the step may be given (--set)
-    when: Mapping = NOTHING     # field -> value the record must have
+    when: dict = {}                     # field -> value the record must have (*)
     signoffs_complete: str | None = None
     authority_field: str | None = None  # with levels: who may decide depends on this amount
     levels: tuple[Level, ...] = ()
-    sets: Mapping = NOTHING     # field -> "today" | "user" | a value
+    sets: dict = {}                     # field -> "today" | "user" | a value (*)
     comment_required: bool = False
     produce: Document | None = None
+    # (*) A NamedTuple's default is one object shared by every instance: nothing writes into
+    # `when` or `sets` (the schema parser gives each step its own).
 
 
 class Signoff(NamedTuple):
