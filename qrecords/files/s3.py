@@ -82,7 +82,9 @@ def _client(endpoint: str | None):
             import boto3
             from botocore.config import Config
 
-            _CLIENTS[key] = boto3.client("s3", endpoint_url=endpoint, config=Config(
+            # A session of its own: boto3's default one keeps the first credentials it found.
+            session = boto3.session.Session()
+            _CLIENTS[key] = session.client("s3", endpoint_url=endpoint, config=Config(
                 s3={"addressing_style": "path"}, retries={"max_attempts": 3},
                 connect_timeout=10, read_timeout=60,
                 request_checksum_calculation="when_required",

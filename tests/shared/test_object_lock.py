@@ -148,3 +148,20 @@ def test_units_of_work_in_one_process_share_a_client_and_ask_for_the_lock_once(m
         finally:
             again.close()
     assert asked == []
+
+
+def test_credentials_changed_in_the_environment_are_the_ones_used(made, tmp_path,
+                                                                   monkeypatch):
+    """A shared client follows the credentials the environment names now: a key taken away
+    is refused at once, in one line, with nothing written (boto3's default session would have
+    gone on signing with the first key it found)."""
+    ws, _, number, _, _ = made
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret")
+    again = Workspace.open(tmp_path / "ws", "wangwen")
+    try:
+        with pytest.raises(OSError, match=r"^s3://qrec-lock-\d+/acme/complaint/.*: the "
+                                          r"object store refused it \(SignatureDoesNotMatch\)"):
+            records.new_record(again, "complaint", load_example("complaint"), pdf=False)
+        assert again.catalog.record_numbers() == [number]
+    finally:
+        again.close()
