@@ -72,8 +72,8 @@ class Settings(NamedTuple):
             return self.users[user_id]
         except KeyError:
             raise NotFound(
-                f"unknown user '{user_id}'{suggest(user_id, self.users)}: users are listed in "
-                "qrecords.yaml", param="user") from None
+                f"无此用户 unknown user '{user_id}'{suggest(user_id, self.users)}: users are "
+                "listed in qrecords.yaml", param="user") from None
 
 
 def safe_yaml(text: str):
@@ -155,57 +155,62 @@ def load_settings(root: Path) -> Settings:
     try:
         doc = _config_document(path.read_text(encoding="utf-8"), yaml_cache(root), where)
     except (OSError, UnicodeDecodeError) as exc:
-        raise WorkspaceError(f"{where}: cannot read: {exc}") from None
+        raise WorkspaceError(f"{where}: 无法读取 cannot read: {exc}") from None
     except yaml_error() as exc:
-        raise WorkspaceError(f"{where}: invalid YAML: {exc}") from None
+        raise WorkspaceError(f"{where}: YAML 格式错误 invalid YAML: {exc}") from None
     if not isinstance(doc, dict):
-        raise WorkspaceError(f"{where}: must be a mapping with organisation, users, options")
+        raise WorkspaceError(f"{where}: 格式错误 must be a mapping with organisation, users, "
+                             "options")
     org = doc.get("organisation")
     if not isinstance(org, dict) or not str(org.get("name", "")).strip():
-        raise WorkspaceError(f"{where}: organisation.name is required")
+        raise WorkspaceError(f"{where}: 缺少单位名称 organisation.name is required")
     users = {}
     for index, spec in enumerate(doc.get("users") or [], start=1):
         if not isinstance(spec, dict) or not spec.get("id") or not spec.get("name"):
-            raise WorkspaceError(f"{where}: users #{index}: needs at least id and name")
+            raise WorkspaceError(f"{where}: users #{index}: 须有 id 和姓名 needs at least id "
+                                 "and name")
         roles = spec.get("roles") or []
         if not isinstance(roles, list):
-            raise WorkspaceError(f"{where}: user '{spec['id']}': roles must be a list")
+            raise WorkspaceError(f"{where}: user '{spec['id']}': 角色须为列表 roles must be a list")
         user = User(str(spec["id"]), str(spec["name"]), str(spec.get("department", "")),
                     tuple(map(str, roles)))
         if user.id in users:
-            raise WorkspaceError(f"{where}: user '{user.id}' is listed twice")
+            raise WorkspaceError(f"{where}: 用户重复 user '{user.id}' is listed twice")
         users[user.id] = user
     options = doc.get("options") or {}
     if not isinstance(options, dict):
-        raise WorkspaceError(f"{where}: options must be a mapping")
+        raise WorkspaceError(f"{where}: 格式错误 options must be a mapping")
     default_user = options.get("default_user")
     if default_user is not None and str(default_user) not in users:
-        raise WorkspaceError(f"{where}: options.default_user '{default_user}' is not a user")
+        raise WorkspaceError(f"{where}: 默认用户不存在 options.default_user '{default_user}' is "
+                             "not a user")
     limits = doc.get("limits") or {}
     if not isinstance(limits, dict) or not all(
             isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0
             for v in limits.values()):
-        raise WorkspaceError(f"{where}: limits must map names to amounts (numbers ≥ 0)")
+        raise WorkspaceError(f"{where}: 审批限额须为非负数 limits must map names to amounts "
+                             "(numbers ≥ 0)")
     departments = {}
     for dept_id, label in (doc.get("departments") or {}).items():
         if not (isinstance(label, dict) and label.get("zh")):
-            raise WorkspaceError(f"{where}: departments.{dept_id} needs zh (and optionally en)")
+            raise WorkspaceError(f"{where}: 部门须有中文名称 departments.{dept_id} needs zh (and "
+                                 "optionally en)")
         departments[str(dept_id)] = Label(str(label["zh"]), str(label.get("en") or ""))
     witness = options.get("witness_log", "witness.log")
     if not isinstance(witness, str) or not witness.strip():
-        raise WorkspaceError(f"{where}: options.witness_log must be a file name")
+        raise WorkspaceError(f"{where}: 须为文件名 options.witness_log must be a file name")
     zone = options.get("time_zone", "Asia/Shanghai")
     try:
         from zoneinfo import ZoneInfo
 
         ZoneInfo(str(zone))
     except (ValueError, KeyError, OSError):
-        raise WorkspaceError(f"{where}: options.time_zone '{zone}' is not a time zone (an "
-                             "IANA name such as Asia/Shanghai)") from None
+        raise WorkspaceError(f"{where}: 时区无效 options.time_zone '{zone}' is not a time zone "
+                             "(an IANA name such as Asia/Shanghai)") from None
     language = options.get("document_language", "both")
     if language not in DOCUMENT_LANGUAGES:
-        raise WorkspaceError(f"{where}: options.document_language '{language}' must be one "
-                             f"of {', '.join(DOCUMENT_LANGUAGES)} (文件语言：中文、英文或中英文)")
+        raise WorkspaceError(f"{where}: 文件语言须为中文、英文或中英文 options.document_language "
+                             f"'{language}' must be one of {', '.join(DOCUMENT_LANGUAGES)}")
     return Settings(root, str(org["name"]).strip(), str(org.get("name_en", "")).strip(), users,
                     str(default_user) if default_user is not None else None, dict(limits),
                     departments, synonyms=_synonyms(doc, where),
@@ -218,19 +223,20 @@ def _synonyms(doc: dict, where: str) -> tuple[tuple[str, ...], ...]:
     """search.synonyms: a list of groups, each a list of two or more words."""
     search = doc.get("search") or {}
     if not isinstance(search, dict):
-        raise WorkspaceError(f"{where}: search must be a mapping (synonyms: ...)")
+        raise WorkspaceError(f"{where}: 格式错误 search must be a mapping (synonyms: ...)")
     if "synonyms" not in search:
         if doc is _default_doc():
             return ()
         return _synonyms(_default_doc(), str(DEFAULT_CONFIG))
     groups = search["synonyms"] or []
     if not isinstance(groups, list):
-        raise WorkspaceError(f"{where}: search.synonyms must be a list of groups of words")
+        raise WorkspaceError(f"{where}: 同义词须为词组列表 search.synonyms must be a list of groups "
+                             "of words")
     for n, group in enumerate(groups, start=1):
         if not (isinstance(group, list) and len(group) >= 2 and
                 all(isinstance(w, str) and w.strip() for w in group)):
-            raise WorkspaceError(f"{where}: search.synonyms #{n}: must be a list of two or "
-                                 f"more words, e.g. [品质, 质量]; got {group!r}")
+            raise WorkspaceError(f"{where}: search.synonyms #{n}: 同义词组至少两个词 must be a "
+                                 f"list of two or more words, e.g. [品质, 质量]; got {group!r}")
     return tuple(tuple(w.strip() for w in group) for group in groups)
 
 
@@ -260,12 +266,12 @@ def find_root(explicit: str | None) -> Path:
     folder or its nearest parent holding qrecords.yaml. Raises WorkspaceError (param
     "workspace") when there is none."""
     if explicit is not None and not explicit.strip():
-        raise WorkspaceError("was given an empty folder name", param="workspace")
+        raise WorkspaceError("文件夹名为空 was given an empty folder name", param="workspace")
     given = explicit or os.environ.get("QREC_WORKSPACE")
     if given:
         if not (Path(given) / CONFIG_NAME).is_file():
             source = "" if explicit else " (QREC_WORKSPACE)"
-            raise WorkspaceError(f"{given}{source} is not a qrecords workspace: no "
+            raise WorkspaceError(f"{given}{source}: 不是工作区 not a qrecords workspace: no "
                                  f"{CONFIG_NAME} there (make one with `qrec init {given}`)",
                                  param="workspace" if explicit else None)
         return Path(given)
@@ -273,8 +279,8 @@ def find_root(explicit: str | None) -> Path:
     for folder in (here, *here.parents):
         if (folder / CONFIG_NAME).is_file():
             return folder
-    raise WorkspaceError(f"no qrecords workspace in {here} or its parents: make one with "
-                         "`qrec init PATH`, or name one with -w PATH or QREC_WORKSPACE")
+    raise WorkspaceError(f"未找到工作区 no qrecords workspace in {here} or its parents: make "
+                         "one with `qrec init PATH`, or name one with -w PATH or QREC_WORKSPACE")
 
 
 # -- the QREC_* environment ----------------------------------------------------------------

@@ -193,8 +193,8 @@ class Workspace:
         row = self.catalog.user(user_id)
         if row is None:
             known = [u["id"] for u in self.catalog.users()]
-            raise NotFound(f"unknown user '{user_id}'{suggest(user_id, known)}: `qrec users` "
-                           "lists them", param="user")
+            raise NotFound(f"无此用户 unknown user '{user_id}'{suggest(user_id, known)}: `qrec "
+                           "users` lists them", param="user")
         return User(row["id"], row["name"], row["department"], tuple(row["roles"])), row
 
     def authority(self, detail: dict | None = None, actor: User | None = None) -> dict:

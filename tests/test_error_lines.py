@@ -106,11 +106,25 @@ DEPARTMENTS = ("sales (业务部), technical (技术部), production (生产部)
     (("amend", "CC-2611-02", "--set", "decided_by=张三", "--reason", "改"), "lina",
      "由流程填写，不可手填 CC-2611-02: decided_by cannot be given: the step decide fills "
      "decided_by"),
+    (("search", "**"), "lina",
+     "'**': 通配符不能在词首 a word may not begin with * or ?"),
+    (("search", "  "), "lina", "检索词为空 the query is empty"),
+    (("users", "add", "lina", "--name", "李娜", "--department", "sales", "--reason", "入职"),
+     "wangwen", "用户已存在 user 'lina' exists already"),
+    (("users", "disable", "wangwen", "--reason", "离职"), "wangwen",
+     "不能停用自己 you cannot disable yourself"),
+    (("users", "grant", "lina", "sales", "--reason", "调岗"), "wangwen",
+     "已有此角色 lina holds the role sales already"),
+    (("amend", "CC-2611-02", "--set", "description=x", "--reason", " "), "lina",
+     "--reason: 修改须填写原因 an amendment needs a reason"),
+    (("show", "CC-2611-02"), "nobody", "--as: 无此用户 unknown user 'nobody'"),
 ], ids=["issue-to", "issue-copies", "issue-role", "return-unknown", "void-reason", "void-role",
         "transfer-to", "transfer-reason", "transfer-role", "status", "new-owned",
-        "amend-owned"])
+        "amend-owned", "search-leading-wildcard", "search-empty", "user-exists",
+        "disable-self", "role-held", "amend-reason", "unknown-user"])
 def test_a_refusal_is_one_line_chinese_first(root, args, user, line):
-    """Review 18b: these refusals were English only."""
+    """Review 18b and the review of session 9: these refusals were English only, or English
+    first."""
     said = refusal(root, *args, user=user)
     assert said.startswith(line), said
 

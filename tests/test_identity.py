@@ -394,9 +394,9 @@ def test_a_demonstration_record_carries_the_demo_stamp_on_every_page(tmp_path, n
 def test_an_error_about_the_user_argument_names_no_other_option(normal):
     message = one_error(qrec("-w", normal, "users", "grant", "ghost", "quality", "--reason",
                              "x"))
-    assert message.startswith("Error: unknown user 'ghost'")
+    assert message.startswith("Error: 无此用户 unknown user 'ghost'")
     assert one_error(qrec("-w", normal, "--as", "ghost", "forms")).startswith(
-        "Error: --as: unknown user 'ghost'")  # the global option, where it is meant
+        "Error: --as: 无此用户 unknown user 'ghost'")  # the global option, where it is meant
 
 
 def test_a_login_that_cannot_keep_its_session_leaves_none_behind(normal, tmp_path):

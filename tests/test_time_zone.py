@@ -63,5 +63,5 @@ def test_an_unknown_zone_is_one_line_naming_the_setting(tmp_path):
         "time_zone: Asia/Shanghai", "time_zone: Mars/Base"), encoding="utf-8")
     result = qrec(root, "UTC", "forms")
     assert result.returncode != 0
-    assert result.stderr.strip() == (f"Error: {config}: options.time_zone 'Mars/Base' is not "
-                                     "a time zone (an IANA name such as Asia/Shanghai)")
+    assert result.stderr.strip() == (f"Error: {config}: 时区无效 options.time_zone 'Mars/Base' "
+                                     "is not a time zone (an IANA name such as Asia/Shanghai)")

@@ -29,8 +29,8 @@ def hash_password(password: str) -> str:
     """The Argon2id PHC string of `password`. Raises QrecError (param "password") for one
     shorter than MIN_LENGTH characters or made only of spaces."""
     if len(password) < MIN_LENGTH or not password.strip():
-        raise QrecError(f"a password needs at least {MIN_LENGTH} characters; "
-                        f"密码至少 {MIN_LENGTH} 个字符", param="password")
+        raise QrecError(f"密码至少 {MIN_LENGTH} 个字符 a password needs at least {MIN_LENGTH} "
+                        "characters", param="password")
     return _hasher().hash(password)
 
 

@@ -151,7 +151,7 @@ def proven_actor(claimed: str | None, tokens_of: Callable[[str], dict[str, str]]
     def choose(ws: Workspace) -> str:
         if ws.demo:
             if not (claimed or ws.settings.default_user):
-                raise QrecError("who is acting? give --as USER or set QREC_USER")
+                raise QrecError("请指定用户 who is acting? give --as USER or set QREC_USER")
             return claimed or ws.settings.default_user
         bound = ws.catalog.user_by_os_account(os_account) if os_account else None
         tokens = tokens_of(ws.workspace_id)
@@ -166,8 +166,8 @@ def proven_actor(claimed: str | None, tokens_of: Callable[[str], dict[str, str]]
         valid = [user for user, token in sorted(tokens.items())
                  if session_problem(ws, user, token) is None]
         if len(valid) > 1:
-            raise NotAuthenticated(f"you are logged in as {', '.join(valid)}: choose one with "
-                                   "--as USER (请用 --as 选择用户)")
+            raise NotAuthenticated(f"请用 --as 选择用户 you are logged in as {', '.join(valid)}: "
+                                   "choose one with --as USER")
         if valid:
             return valid[0]
         if bound is not None:

@@ -122,7 +122,7 @@ def add_user(ws: Workspace, user_id: str, name: str, department: str, roles: lis
                         "_ . -", param="user")
     name = free_text(name, "name") or ""
     if not name:
-        raise QrecError("a user needs a printed name (--name)", param="name")
+        raise QrecError("须填写姓名 a user needs a printed name (--name)", param="name")
     _check_department(ws, department)
     for role in roles:
         _check_role(ws, role)
@@ -131,7 +131,7 @@ def add_user(ws: Workspace, user_id: str, name: str, department: str, roles: lis
            "failed_logins": 0, "locked_until": None}
     with ws.catalog.write():
         if ws.catalog.user(user_id) is not None:
-            raise Conflict(f"user '{user_id}' exists already", param="user")
+            raise Conflict(f"用户已存在 user '{user_id}' exists already", param="user")
         ws.catalog.save_user(row)
         ws.log("user.added", detail={"user": user_id, "name": row["name"],
                                      "department": department, "roles": row["roles"],
@@ -145,7 +145,7 @@ def grant(ws: Workspace, user_id: str, role: str, reason: str) -> UserView:
     _check_role(ws, role)
     held = ws.user(user_id).roles
     if role in held:
-        raise Conflict(f"{user_id} holds the role {role} already", param="role")
+        raise Conflict(f"已有此角色 {user_id} holds the role {role} already", param="role")
     roles = sorted(set(held) | {role})
     return _change(ws, user_id, "user.granted", _reason(reason), "granting a role",
                    roles=roles)
@@ -156,7 +156,7 @@ def revoke(ws: Workspace, user_id: str, role: str, reason: str) -> UserView:
     require_admin(ws, "revoking a role")
     held = ws.user(user_id).roles
     if role not in held:
-        raise Conflict(f"{user_id} does not hold the role {role} (holds "
+        raise Conflict(f"没有此角色 {user_id} does not hold the role {role} (holds "
                        f"{', '.join(held) or 'none'})", param="role")
     return _change(ws, user_id, "user.revoked", _reason(reason), "revoking a role",
                    roles=[r for r in held if r != role])

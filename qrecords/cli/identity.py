@@ -29,7 +29,8 @@ def os_account() -> str:
 
 def _session_file(workspace_id: str) -> Path:
     if not workspace_id or "/" in workspace_id or workspace_id.startswith("."):
-        raise QrecError(f"workspace id {workspace_id!r} is not usable for a session file")
+        raise QrecError(f"工作区标识无效 workspace id {workspace_id!r} is not usable for a "
+                        "session file")
     return config_folder() / "sessions" / f"{workspace_id}.json"
 
 

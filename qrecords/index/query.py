@@ -121,7 +121,8 @@ def parse(text: str, field_ids, sensitive_ids=(), labels=None, synonyms=(),
 
     text = question_marks((text or "").strip())
     if not text:
-        raise QueryError("the query is empty: give words to search for, or * for every record")
+        raise QueryError("检索词为空 the query is empty: give words to search for, or * for "
+                         "every record")
     names, groups = dict(CORE_LABELS), {}
     for label, ids in (labels or {}).items():
         if len(ids) == 1:
@@ -150,7 +151,7 @@ def parse(text: str, field_ids, sensitive_ids=(), labels=None, synonyms=(),
         parsed = None if not found else found[0] if len(found) == 1 else query.And(found)
         notes = [f"{reason[0]}，按原文检索 — {reason[1]}: searched as the text it is"]
     if parsed is None or parsed is query.NullQuery:
-        raise QueryError(f"query '{text}' has nothing to search for")
+        raise QueryError(f"无可检索内容 query '{text}' has nothing to search for")
     if named is not None:
         parsed = _named_values(parsed, named)
     return _limit_slop(_fix_terms(_in_groups(parsed, groups)), notes), notes

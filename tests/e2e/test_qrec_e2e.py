@@ -46,7 +46,7 @@ def test_init_new_amend_show(tmp_path):
 def test_no_workspace_is_said_clearly(tmp_path):
     result = qrec("show", "CC-2611-01", cwd=tmp_path, check=False)
     assert result.returncode == 1
-    assert result.stderr.startswith("Error: no qrecords workspace in ")
+    assert result.stderr.startswith("Error: 未找到工作区 no qrecords workspace in ")
     assert "Traceback" not in result.stderr
 
 

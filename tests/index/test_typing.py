@@ -179,7 +179,7 @@ def test_synonyms_from_the_workspace_configuration(ws, tmp_path):
     assert numbers(again, "丢失") == {data} and numbers(again, "数据") == set()
     doc["search"] = {"synonyms": [["孤单"]]}
     config.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
-    with pytest.raises(QrecError, match=r"search.synonyms #1: must be a list of two or more"):
+    with pytest.raises(QrecError, match=r"search.synonyms #1: 同义词组至少两个词 must be a list of two or more"):
         open_workspace(ws.root)
     again.close()
 
