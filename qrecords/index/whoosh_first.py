@@ -13,9 +13,9 @@ first; `qrec show` and the other commands that never search import neither.
 - whoosh.analysis.morph imports the double metaphone (about 2 ms) for its sound-alike filter,
   which qrecords' analysis (analysis.py) does not use.
 
-Each of these names gets a function that imports the real module when it is called. The
-stand-ins are in sys.modules only while these Whoosh modules load: anyone importing those
-modules afterwards gets the real ones.
+Except cached_property, each of these names gets a function that imports the real module
+when it is called (_LATER). The stand-ins are in sys.modules only while these Whoosh modules
+load: anyone importing those modules afterwards gets the real ones.
 """
 
 
