@@ -64,10 +64,21 @@ def parse_url(url: str) -> tuple[str, str]:
 # Making a boto3 client costs about 130 ms of CPU (importing boto3 as much again, once). Its
 # low-level clients are thread-safe (boto3's guide, "Multithreading or multiprocessing with
 # clients"), so a process keeps one per endpoint and credentials: the portal opens a unit of
-# work per request, and its writes do not each make a client.
+# work per request, and its writes do not each make a client. They are not fork-safe (the
+# same guide): a forked child would share the parent's pooled sockets, and read answers
+# meant for another process. A child forgets them (_forget) and makes its own.
 _CLIENTS: dict[tuple, object] = {}
 _LOCKED: set[tuple[str | None, str]] = set()  # (endpoint, bucket) with Object Lock on
 _MAKING = threading.Lock()
+
+
+def _forget() -> None:
+    global _MAKING
+    _CLIENTS.clear()
+    _MAKING = threading.Lock()  # one another thread held at the fork would never be let go
+
+
+os.register_at_fork(after_in_child=_forget)
 _CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
                 "AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE",
                 "AWS_DEFAULT_REGION", "AWS_REGION")

@@ -165,3 +165,39 @@ def test_credentials_changed_in_the_environment_are_the_ones_used(made, tmp_path
         assert again.catalog.record_numbers() == [number]
     finally:
         again.close()
+
+
+def _write_in_child(root, count, done) -> None:
+    try:
+        ws = Workspace.open(root, "wangwen")
+        try:
+            for _ in range(count):
+                records.new_record(ws, "complaint", load_example("complaint"), pdf=False)
+        finally:
+            ws.close()
+        done.put("ok")
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent
+        done.put(f"{type(exc).__name__}: {exc}")
+
+
+def test_processes_forked_after_a_write_make_clients_of_their_own(made, tmp_path):
+    """A boto3 client is not fork-safe: its connection pool's sockets would be shared with
+    the parent and the other children (a bench of forked writers crawled at 1.3 records/s,
+    waiting on answers read by another process). A forked process makes its own."""
+    import multiprocessing
+
+    ws, _, _, key, _ = made
+    assert ws.files.lock_of(key)  # the client's pool now holds a connection kept alive
+    context = multiprocessing.get_context("fork")
+    done = context.Queue()
+    children = [context.Process(target=_write_in_child, args=(tmp_path / "ws", 3, done))
+                for _ in range(8)]
+    for child in children:
+        child.start()
+    said = [done.get(timeout=300) for _ in children]
+    for child in children:
+        child.join(60)
+    assert said == ["ok"] * 8
+    assert len(ws.catalog.record_numbers()) == 1 + 8 * 3
+    report = verify.verify(ws)
+    assert [f for f in report["faults"] if f["kind"] == "file"] == []
