@@ -331,10 +331,8 @@ class Workspace:
 
     def protect(self, numbers: list[str]) -> None:
         """Lock every object of these records as the catalog has them: held while open or on
-        hold, retained until the retention date once closed (files/base.py: protect). Nothing
-        to do in a store without Object Lock."""
-        if self.files.locked:
-            protect_records(self.catalog, self.files, numbers, self.forms)
+        hold, retained until the retention date once closed (files/base.py: protect)."""
+        protect_records(self.catalog, self.files, numbers, self.forms)
 
     def try_protect(self, numbers: list[str]) -> None:
         """The locking that ends the work: a failure (the store unreachable) leaves the
@@ -361,7 +359,10 @@ def protect_records(catalog: Catalog, files: FileStore, numbers: list[str],
     """Lock every object of the records `numbers` in `files` as `catalog` has them: retained
     until the retention date once closed; until the earliest disposal and held while open;
     held while on hold (records disposed of meanwhile are passed over). `forms`: a library
-    caching the catalog's form revisions (one is made if None)."""
+    caching the catalog's form revisions (one is made if None). A store without Object Lock
+    has nothing to lock: the catalog is not read."""
+    if not files.locked:
+        return
     forms = forms or FormLibrary(Path(), catalog)  # frozen revisions come from the catalog
     for number in numbers:
         record = catalog.record(number)
