@@ -67,7 +67,10 @@ def parse_url(url: str) -> tuple[str, str]:
 # work per request, and its writes do not each make a client. They are not fork-safe (the
 # same guide): a forked child would share the parent's pooled sockets, and read answers
 # meant for another process. A child forgets them (_forget) and makes its own.
-_CLIENTS: dict[tuple, object] = {}
+_CLIENTS: dict[tuple, object] = {}  # (endpoint, *_CREDENTIALS values) -> client
+_CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+                "AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE",
+                "AWS_DEFAULT_REGION", "AWS_REGION")
 _LOCKED: set[tuple[str | None, str]] = set()  # (endpoint, bucket) with Object Lock on
 _MAKING = threading.Lock()
 
@@ -79,9 +82,6 @@ def _forget() -> None:
 
 
 os.register_at_fork(after_in_child=_forget)
-_CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-                "AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE",
-                "AWS_DEFAULT_REGION", "AWS_REGION")
 
 
 def _client(endpoint: str | None):
