@@ -152,24 +152,7 @@ def parse(text: str, field_ids, sensitive_ids=(), labels=None, synonyms=(),
         notes = [f"{reason[0]}，按原文检索 — {reason[1]}: searched as the text it is"]
     if parsed is None or parsed is query.NullQuery:
         raise QueryError(f"无可检索内容 query '{text}' has nothing to search for")
-    if named is not None:
-        parsed = _named_values(parsed, named)
-    return _limit_slop(_fix_terms(_in_groups(parsed, groups)), notes), notes
-
-
-def _named_values(parsed, named):
-    """status:调查中 and form:客户投诉处理单 as the ids the index holds (status:investigating),
-    as --status and --form take them; a value naming nothing is refused by `named`."""
-    from whoosh import query
-
-    def fix(node):
-        if isinstance(node, query.Term) and node.fieldname in ("status", "form") and \
-                isinstance(node.text, str):
-            return query.Term(node.fieldname, named(node.fieldname, node.text),
-                              boost=node.boost)
-        return node.apply(fix)
-
-    return fix(parsed)
+    return _limit_slop(_fix_terms(_in_groups(parsed, groups), named), notes), notes
 
 
 def _limit_slop(parsed, notes: list[str]):
@@ -292,9 +275,11 @@ def _check_dates(text: str) -> None:
         check_date(match.group(1).strip('"'), where="query date")
 
 
-def _fix_terms(parsed):
-    """One Chinese character matches the bigrams it starts and a run's last character (see
-    analysis.py); record numbers are upper case however they were typed; `*` is every
+def _fix_terms(parsed, named=None):
+    """`status:调查中` and `form:客户投诉处理单` as the ids the index holds
+    (status:investigating), as `named` (parse's) gives them; one Chinese character matches the
+    bigrams it starts and a run's last character (see analysis.py); record numbers are upper
+    case however they were typed; `*` is every
     document; prefix, wildcard and range queries score the same on any index
     (ranking.stable). A word that begins with * or ? is refused (QueryError): Whoosh would
     match it against every term of the field, 2 to 40 s at 100,000 records (`**`, `*损*`),
@@ -304,6 +289,10 @@ def _fix_terms(parsed):
     from .ranking import stable
 
     def fix(node):
+        if named is not None and isinstance(node, query.Term) and isinstance(node.text, str) \
+                and node.fieldname in ("status", "form"):
+            return query.Term(node.fieldname, named(node.fieldname, node.text),
+                              boost=node.boost)
         if isinstance(node, (query.Prefix, query.Wildcard)) and str(node.text)[:1] in "*?":
             raise QueryError(f"'{node.text}': 通配符不能在词首 a word may not begin with * or ? "
                              "(it would read every word indexed; Chinese is found inside a "
