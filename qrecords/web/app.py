@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 from ..errors import Disposed, Forbidden, NotAuthenticated, NotFound, QrecError
 from ..index.pool import IndexPool
 from ..labels import Label
-from ..text_rules import escaped_controls
+from .fields import raw_text, refusal_heading
 
 SESSION_HOURS = 8  # as api/sessions.py: the cookie never outlives the catalog's session
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -50,8 +50,6 @@ def create_app(root: Path, secret_key: str | None = None, https_proxy: bool = Fa
     # Search indexes with their searchers kept open between requests, one pool per process
     # (made empty here, before any server forks its workers): index/pool.py.
     app.extensions["qrec_indexes"] = IndexPool()
-    from .fields import raw_text
-
     app.jinja_env.globals.update(label=_label, raw_text=raw_text)
     app.after_request(_headers)
     app.teardown_request(_close)
@@ -119,7 +117,7 @@ def _error(exc: QrecError):
     if isinstance(exc, Forbidden):
         _log_refusal(str(exc))
     problems = getattr(exc, "problems", None)
-    return render_template("error.html", message=escaped_controls(str(exc).splitlines()[0]),
+    return render_template("error.html", message=refusal_heading(exc),
                            problems=problems, status=status), status
 
 

@@ -72,6 +72,12 @@ def refusal_text(exc: Exception) -> str:
     return escaped_controls(" ".join(str(exc).split()))
 
 
+def refusal_heading(exc: Exception) -> str:
+    """A refusal's first line, control characters escaped: for the error page (which lists a
+    ValidationError's problems below it) and the search results."""
+    return escaped_controls(str(exc).splitlines()[0])
+
+
 def typed_values(posted) -> dict:
     """What a refused form sends back into its inputs: every posted value but the password
     and the CSRF token."""

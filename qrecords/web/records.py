@@ -8,8 +8,8 @@ from flask import Response, render_template, request
 from ..api import downloads, records, search, signatures, steps
 from ..domain.workflow_rules import may_amend
 from ..errors import QrecError
-from ..text_rules import escaped_controls
 from .auth import current_ws
+from .fields import refusal_heading
 
 PAGE = 20  # hits per page
 MAX_PAGES = 50  # the first 1,000 hits: a narrower query beats paging further
@@ -51,7 +51,7 @@ def find():
                                   date_from=form.get("date_from") or None,
                                   date_to=form.get("date_to") or None, limit=limit)
         except QrecError as exc:
-            error = escaped_controls(str(exc).splitlines()[0])
+            error = refusal_heading(exc)
     hits = []
     if found:
         hits = found["hits"]
