@@ -62,7 +62,7 @@ def parse_expression(text: object, in_table: bool = False,
     if len(text) > _MAX_TEXT:
         raise ExpressionError(f"is longer than {_MAX_TEXT} characters")
     try:
-        tree = ast.parse(text, mode="eval").body
+        tree = _tree(text)  # kept for evaluate()
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         raise ExpressionError(f"'{text}' is not an expression of numbers, field ids, "
                               "+ - * / ( ) and sum/average/count(table.column)") from None
@@ -128,7 +128,8 @@ def evaluate(computed: Computed, values: dict) -> decimal.Decimal | None:
 
 @lru_cache(maxsize=256)
 def _tree(text: str) -> ast.expr:
-    """The syntax tree of an expression parse_expression accepted."""
+    """The syntax tree of an expression (parse_expression checks it, evaluate reads it; no
+    one changes it). Raises SyntaxError, ValueError."""
     return ast.parse(text, mode="eval").body
 
 
