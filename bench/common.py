@@ -88,9 +88,22 @@ def wall(argv: list[str], env: dict | None = None, ok=(0,), timeout: float = TIM
 
 def median_wall(argv: list[str], runs: int, warmups: int = 0, env: dict | None = None,
                 ok=(0,)) -> float:
+    return median_walls([(argv, env)], runs, warmups, ok)[0]
+
+
+def median_walls(commands: list[tuple[list[str], dict | None]], runs: int, warmups: int = 0,
+                 ok=(0,)) -> list[float]:
+    """The median wall seconds of each (argv, env) in `commands`, run in turn `runs` times
+    after `warmups` rounds: interleaved, so that a load that comes and goes weighs on the
+    measures compared alike."""
     for _ in range(warmups):
-        wall(argv, env, ok)
-    return statistics.median(wall(argv, env, ok) for _ in range(runs))
+        for argv, env in commands:
+            wall(argv, env, ok)
+    times = [[] for _ in commands]
+    for _ in range(runs):
+        for taken, (argv, env) in zip(times, commands):
+            taken.append(wall(argv, env, ok))
+    return [statistics.median(taken) for taken in times]
 
 
 def cpu_seconds(pids, reaped: bool = False) -> float:

@@ -11,7 +11,7 @@ import random
 import time
 
 import peers
-from common import QREC, TODAY, USER, WORK, Row, median_wall, step, wall
+from common import QREC, TODAY, USER, WORK, Row, median_wall, median_walls, step, wall
 
 from qrecords.domain import access
 from qrecords.domain.forms import validate_data
@@ -233,9 +233,14 @@ def bulk_catalog(root, count: int) -> list[str]:
 # -- cold commands at 100,000 records, and the privacy user's cost (issue 20) ---------------
 
 
+# The Whoosh modules a search imports: opening the index, parsing the query, searching.
+WHOOSH_SEARCH = "whoosh.index, whoosh.qparser, whoosh.searching"
+
+
 def bench_cold() -> list[Row]:
     """Cold `qrec show` and `qrec search` (a fresh process each, as a person runs them) beside
-    `python -c pass`, on bench_search's workspace (made here when run alone); and the same
+    `python -c pass`, on bench_search's workspace (made here when run alone); what importing
+    the Whoosh modules a search needs costs a fresh process, before any work; and the same
     `qrec search` as a privacy user (who also looks sensitive values up in the catalog) beside
     a user without that role."""
     root = WORK / "search"
@@ -248,22 +253,28 @@ def bench_cold() -> list[Row]:
     ws = open_workspace(root, "zhangwei")
     number = ws.catalog.record_numbers()[-1]
     ws.close()
-    step("cold: `qrec show`, `qrec search` and `python -c pass`, fresh processes")
+    step("cold: `qrec show`, `qrec search` (as two users), `python -c pass` and Whoosh's "
+         "imports, fresh processes in turn")
     python = str(QREC.parent / "python")
-    bare = median_wall([python, "-c", "pass"], runs=7, warmups=1)
     clerk = {**os.environ, "QREC_WORKSPACE": str(root), "QREC_USER": "zhangwei"}
     privacy = {**clerk, "QREC_USER": USER}  # lina: the privacy role
-    show = median_wall([str(QREC), "show", number], runs=7, warmups=1, env=clerk)
-    find = median_wall([str(QREC), "search", peers.COLD_QUERY], runs=7, warmups=1, env=clerk)
-    step("cold: `qrec search` as a privacy user and as another user")
-    private = median_wall([str(QREC), "search", peers.COLD_QUERY], runs=7, warmups=1,
-                          env=privacy)
+    search = [str(QREC), "search", peers.COLD_QUERY]
+    bare, show, find, private, stock, ours = median_walls(
+        [([python, "-c", "pass"], None), ([str(QREC), "show", number], clerk),
+         (search, clerk), (search, privacy),
+         ([python, "-c", f"import {WHOOSH_SEARCH}"], None),
+         ([python, "-c", f"import qrecords.index.analysis, {WHOOSH_SEARCH}, opencc; "
+           "opencc.OpenCC('t2s')"], None)], runs=9, warmups=1)
     n = f"{N_INDEX // 1000}k"
     return [
         Row(f"cold `qrec show` wall, {n} (`python -c pass` base)", show, bare, "s",
             show / bare, "≤ 100 ms", show <= 0.1),
         Row(f"cold `qrec search` wall, {n} (`python -c pass` base)", find, bare, "s",
             find / bare, "≤ 100 ms", find <= 0.1),
+        Row("the least a search with Whoosh pays in a fresh process: importing its modules, "
+            "as Whoosh ships them (`python -c pass` base)", stock, bare, "s", stock / bare),
+        Row("the same as qrecords imports them (index/whoosh_first.py), with its analysis and "
+            "OpenCC's t2s table (`python -c pass` base)", ours, bare, "s", ours / bare),
         Row(f"`qrec search` as a privacy user, {n} (another user base)", private, find, "s",
             private / find, "≤ 1.2×", private <= 1.2 * find),
     ]
