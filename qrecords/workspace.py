@@ -424,9 +424,10 @@ def create_workspace(path: Path, backends: dict | None = None, demo: bool = Fals
     resolved path. `backends` are qrecords.yaml's backend keys (catalog, files, s3_endpoint,
     machines), the embedded SQLite and folder when None; a shared catalog must have been set
     up by its owner (`qrec db setup`). Raises WorkspaceError when the folder is a workspace
-    already or a file, or a backend cannot be reached. The users of qrecords.yaml are seeded
-    into a new catalog (each a logged `user.added`); `demo` makes a demonstration workspace
-    (recorded in the catalog); `os_account`, if given, is bound to the default user (the
+    already or a file, a backend cannot be reached, or a new catalog would share a file store
+    that holds files already (another archive's: each would take the other's objects for
+    debris). The users of qrecords.yaml are seeded into a new catalog (each a logged
+    `user.added`); `demo` makes a demonstration workspace (recorded in the catalog); `os_account`, if given, is bound to the default user (the
     document controller who made it). A machine joining a shared catalog seeds nothing.
     `time_zone` (an IANA name; Asia/Shanghai when None) is the zone of every date, fixed at
     init."""
@@ -457,6 +458,12 @@ def create_workspace(path: Path, backends: dict | None = None, demo: bool = Fals
             files = open_file_store(chosen["files"], path / "debris", CATALOG_FILES,
                                     chosen["s3_endpoint"], chosen["temp"])
             files.ready()
+            new_catalog = catalog.meta_value("workspace_id") is None  # not one joined
+            if new_catalog and next(iter(files.keys()), None) is not None:
+                raise WorkspaceError(
+                    f"files {chosen['files']}: 已有文件，可能属于另一个档案 holds files "
+                    "already, perhaps another archive's: a new catalog starts on an empty "
+                    "location (a machine joining an archive names that archive's catalog)")
             # qrecords.yaml last: its presence is what makes the folder a workspace.
             config = DEFAULT_CONFIG.read_text(encoding="utf-8")
             if time_zone:  # checked by load_settings below, like any edit of the file
@@ -466,7 +473,7 @@ def create_workspace(path: Path, backends: dict | None = None, demo: bool = Fals
                 "# Where the records are kept (README: deployment)\n" + extra if extra else ""),
                 encoding="utf-8")
             settings = load_settings(path)
-            if catalog.meta_value("workspace_id") is None:  # a new catalog, not one joined
+            if new_catalog:
                 _seed(settings, catalog, demo, os_account)
             index = SearchIndex(settings.index)
             if catalog.record_numbers():  # joining a shared archive in use: this machine's

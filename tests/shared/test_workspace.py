@@ -105,6 +105,35 @@ def test_init_on_postgres_and_s3_then_records_verify(shared, tmp_path, monkeypat
         ws.close()
 
 
+def test_a_new_catalog_is_refused_a_file_store_that_holds_another_archives_files(
+        shared, pg_server, tmp_path):
+    catalog, files, endpoint = shared
+    create_workspace(tmp_path / "a", {"catalog": catalog, "files": files,
+                                      "s3_endpoint": endpoint}, demo=True)
+    ws = Workspace.open(tmp_path / "a", "lina")
+    try:
+        records.new_record(ws, "complaint", load_example("complaint"), pdf=False)
+        held = sorted(ws.files.keys())
+    finally:
+        ws.close()
+    other = new_database(pg_server, f"ws_{next(_NAMES)}")
+    for name, chosen in (("k", ["--files", files]), ("p", ["--catalog", other, "--files", files])):
+        result = CliRunner().invoke(cli, ["init", "--demo", str(tmp_path / name), *chosen,
+                                          "--s3-endpoint", endpoint])
+        assert result.exit_code != 0
+        assert "holds files already" in result.output and "已有文件" in result.output
+        assert not (tmp_path / name).exists()  # nothing half-made
+    joined = CliRunner().invoke(cli, ["init", str(tmp_path / "b"), "--catalog", catalog,
+                                      "--files", files, "--s3-endpoint", endpoint])
+    assert joined.exit_code == 0, joined.output  # a machine joining the archive
+    ws = Workspace.open(tmp_path / "a", "lina")
+    try:
+        assert sorted(ws.files.keys()) == held
+        assert verify.verify(ws)["ok"]
+    finally:
+        ws.close()
+
+
 def test_objects_follow_their_records_lock(shared, tmp_path):
     catalog, files, endpoint = shared
     create_workspace(tmp_path / "ws", {"catalog": catalog, "files": files,
