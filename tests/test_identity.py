@@ -70,6 +70,20 @@ def one_error(result) -> str:
     return result.stderr
 
 
+@pytest.mark.parametrize("stop", ["ctrl-c", "eof"])
+def test_a_command_stopped_at_a_prompt_says_so_in_chinese_and_english(normal, stop):
+    child = spawn("-w", normal, "login", "lina")
+    child.expect("password")
+    child.sendintr() if stop == "ctrl-c" else child.sendeof()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 1
+    errors = [line for line in child.before.splitlines() if line.strip()][1:]
+    assert errors == ["Error: 已中断 interrupted: what was stored before stays; `qrec verify` "
+                      "checks the workspace"], child.before
+    assert "Aborted" not in child.before
+
+
 def test_acting_as_another_user_without_their_password_is_refused(normal):
     message = one_error(qrec("-w", normal, "--as", "lina", "show", "CC-2611-01"))
     assert "lina is not logged in: run `qrec login lina`" in message

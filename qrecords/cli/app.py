@@ -98,6 +98,12 @@ def load_commands(names=None) -> None:
             import_module(f"{__package__}.{module}")
 
 
+# Said when a command is stopped: what it stored before stays whole (each record is one
+# transaction), and a record stored without its PDF gets it from `qrec render --all`.
+INTERRUPTED = ("已中断 interrupted: what was stored before stays; `qrec verify` checks the "
+               "workspace")
+
+
 class _Cli(_Group):
     """Maps errors to `Error: ...` on stderr and the error's exit code (a traceback only
     with --debug); click's own usage errors keep exit 2. Commands are loaded when asked for
@@ -116,8 +122,11 @@ class _Cli(_Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
+        except (click.exceptions.Exit, click.ClickException):
             raise
+        except (click.Abort, KeyboardInterrupt) as stop:  # Ctrl-C, or end of input at a prompt
+            click.echo(f"\nError: {INTERRUPTED}", err=True)
+            ctx.exit(130 if isinstance(stop, KeyboardInterrupt) else 1)
         except Exception as exc:
             if ctx.meta.get("qrec.debug"):
                 raise
