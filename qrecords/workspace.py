@@ -418,6 +418,20 @@ def users_digest(users: dict[str, User]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def check_workspace(root: Path) -> None:
+    """Refuse now what every unit of work on the workspace at `root` would be refused for
+    (Workspace._check_settings: users edited in qrecords.yaml after init, QREC_TODAY outside
+    a demonstration, the time zone changed), so that a long-lived face (`qrec serve`) says it
+    once when it starts instead of failing each request. Raises WorkspaceError (also for a
+    broken qrecords.yaml or an unreachable catalog)."""
+    settings = load_settings(root)
+    catalog = open_catalog(settings.catalog)
+    try:
+        Workspace(settings, catalog, None, None, None)._check_settings()  # reads these two
+    finally:
+        catalog.close()
+
+
 def create_workspace(path: Path, backends: dict | None = None, demo: bool = False,
                      os_account: str | None = None, time_zone: str | None = None) -> Path:
     """Make a workspace with the built-in forms at `path` (a new or empty folder); returns its

@@ -78,10 +78,10 @@ def make_server(root: Path, host: str, port: int, threads: int,
     for a broken workspace (before listening), QrecError (param "port") when the address
     cannot be listened on."""
     from ..errors import QrecError
-    from ..settings import load_settings
+    from ..workspace import check_workspace
     from .app import create_app
 
-    load_settings(root)  # a broken qrecords.yaml is said now, not at the first login
+    check_workspace(root)  # a broken qrecords.yaml or QREC_TODAY is said now, not at a login
     app = create_app(root, https_proxy=https_proxy)
     app.extensions["qrec_indexes"].keep = threads
     try:

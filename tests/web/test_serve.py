@@ -73,3 +73,20 @@ def test_an_address_in_use_is_said_before_serving(root):
         output = server.communicate(timeout=60)[0].decode()
     assert server.returncode != 0
     assert "cannot listen on 127.0.0.1" in output and "in use" in output, output
+
+
+def test_qrec_today_on_a_normal_workspace_is_refused_before_serving(tmp_path, monkeypatch):
+    """Every login would fail on it (Workspace.open refuses QREC_TODAY outside a demo), with
+    the login page's one message for every refusal: so `qrec serve` says it and stops."""
+    monkeypatch.delenv("QREC_TODAY")
+    init_workspace(tmp_path / "ws", demo=False).close()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("QREC_TODAY", "2030-01-01")
+    server = _serve(tmp_path / "ws", port)
+    output = server.communicate(timeout=60)[0].decode()
+    assert server.returncode != 0
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert lines == ["Error: 仅演示工作区可设定日期 QREC_TODAY is honoured only in a demonstration "
+                     "workspace (qrec init --demo); unset it"], output
