@@ -72,6 +72,10 @@ _CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN
                 "AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE",
                 "AWS_DEFAULT_REGION", "AWS_REGION")
 _LOCKED: set[tuple[str | None, str]] = set()  # (endpoint, bucket) with Object Lock on
+# Seconds to wait for a connection, and for the next bytes of an answer: a store that took a
+# connection and then says nothing (hung, or paused) is given up after READ_TIMEOUT_S for
+# each of the 3 attempts, so a command says so in under a minute instead of three.
+CONNECT_TIMEOUT_S, READ_TIMEOUT_S = 10, 15
 _MAKING = threading.Lock()
 
 
@@ -97,7 +101,7 @@ def _client(endpoint: str | None):
             session = boto3.session.Session()
             _CLIENTS[key] = session.client("s3", endpoint_url=endpoint, config=Config(
                 s3={"addressing_style": "path"}, retries={"max_attempts": 3},
-                connect_timeout=10, read_timeout=60,
+                connect_timeout=CONNECT_TIMEOUT_S, read_timeout=READ_TIMEOUT_S,
                 request_checksum_calculation="when_required",
                 response_checksum_validation="when_required"))
         return _CLIENTS[key]
@@ -150,8 +154,8 @@ class S3FileStore(FileStore):
         except ClientError:
             raise
         except BotoCoreError as exc:
-            raise WorkspaceError(f"files {self.url}: the object store cannot be reached "
-                                 f"({exc})") from None
+            raise WorkspaceError(f"files {self.url}: 无法连接对象存储 the object store cannot "
+                                 f"be reached ({exc})") from None
 
     def _lock_enabled(self) -> bool:
         try:

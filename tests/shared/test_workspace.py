@@ -413,3 +413,39 @@ def test_reading_needs_no_object_store_and_a_write_is_refused_whole_without_one(
         assert after["number"] == number[:-2] + "02"  # ... and no number taken
     finally:
         ws.close()
+
+
+def test_an_object_store_that_hangs_is_given_up_in_one_line_and_nothing_is_written(
+        shared, s3_server, tmp_path, monkeypatch):
+    """A store that takes the connection and then answers nothing (paused here with SIGSTOP;
+    hung in life) is given up after READ_TIMEOUT_S for each attempt: before, 60 s each, and
+    a `qrec new` sat silent for three minutes. Shortened here so that the test is quick."""
+    import signal
+
+    from qrecords.files import s3
+
+    catalog, files, endpoint = shared
+    root = tmp_path / "ws"
+    create_workspace(root, {"catalog": catalog, "files": files, "s3_endpoint": endpoint},
+                     demo=True)
+    monkeypatch.setattr(s3, "READ_TIMEOUT_S", 1)
+    monkeypatch.setattr(s3, "_CLIENTS", {})  # clients made with the shorter timeout
+    monkeypatch.setattr(s3, "_LOCKED", set())  # the store is asked, as in a fresh process
+    ws = Workspace.open(root, "lina")
+    before = ws.catalog.record_numbers()
+    os.kill(s3_server.process.pid, signal.SIGSTOP)
+    try:
+        with pytest.raises(WorkspaceError) as refused:
+            records.new_record(ws, "complaint", load_example("complaint"), pdf=False)
+    finally:
+        os.kill(s3_server.process.pid, signal.SIGCONT)
+        ws.close()
+    message = str(refused.value)
+    assert "无法连接对象存储 the object store cannot be reached" in message
+    assert "\n" not in message, message
+    ws = Workspace.open(root, "lina")
+    try:
+        assert ws.catalog.record_numbers() == before  # nothing half-written
+        assert verify.verify(ws)["ok"]
+    finally:
+        ws.close()
