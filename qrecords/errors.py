@@ -97,12 +97,10 @@ class ValidationError(QrecError):
     http_status = 422
 
     def __init__(self, problems: list[str], subject: str = "record data",
-                 zh: str | None = None):
+                 zh: str = "数据有误"):
         """`zh`: what the refusal means in Chinese (未作废), put first in its heading."""
         self.problems = problems
-        heading = f"{len(problems)} problem(s) in {subject}:"
-        if zh:
-            heading = f"{zh}（{len(problems)} 个问题）{heading}"
+        heading = f"{zh}（{len(problems)} 个问题）{len(problems)} problem(s) in {subject}:"
         lines = [heading] + [f"  - {p}" for p in problems]
         super().__init__("\n".join(lines))
 

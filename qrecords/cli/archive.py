@@ -69,7 +69,7 @@ def index_rebuild(ctx, as_json):
     with progress_bar("索引 index") as progress:
         count = rebuild_index(ws, progress)
     output({"records": count}, as_json,
-           lambda done: f"Index rebuilt: {done['records']} records 已重建索引")
+           lambda done: f"已重建索引 Index rebuilt: {done['records']} records")
 
 
 # -- retention -------------------------------------------------------------------------------

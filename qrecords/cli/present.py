@@ -197,7 +197,7 @@ def render_rows(versions: list[dict], what: str) -> str:
 def search_text(found: dict, all_versions: bool) -> str:
     hits = found["hits"]
     if not hits:
-        return "No records found. 未找到记录。"
+        return "未找到记录 No records found."
     rows = [[h["number"] + (f" v{h['version']}" if all_versions else ""), h["form"],
              cell(h["title"], 34), h["status_label"], h["date"], h["retention_until"] or ""]
             for h in hits]

@@ -33,7 +33,7 @@ def init(path, catalog, files, s3_endpoint, machines, demo, time_zone):
     root = create_workspace(path, {"catalog": catalog, "files": files,
                                    "s3_endpoint": s3_endpoint, "machines": machines},
                             demo=demo, os_account=account, time_zone=time_zone)
-    click.echo(f"Workspace ready: {root}" + ("  (演示 DEMO)" if demo else ""))
+    click.echo(f"工作区已就绪 Workspace ready: {root}" + ("  (演示 DEMO)" if demo else ""))
     if account:
         click.echo(f"操作系统账户 OS account {account} is bound to the document controller; "
                    "set passwords with `qrec users passwd USER`")

@@ -171,15 +171,15 @@ def sign(form, signoff: Signoff, data: dict, user, department: str, decision: st
                         f"{' or '.join(signoff.roles)}; {user.id} has "
                         f"{', '.join(user.roles) or 'no role'}")
     if decision in signoff.comment_for and not comment:
-        raise WorkflowError(f"the decision {decision} needs a comment saying why (the "
-                            "conditions, or what cannot be done)", param="comment")
+        raise WorkflowError(f"须说明理由 the decision {decision} needs a comment saying why "
+                            "(the conditions, or what cannot be done)", param="comment")
     rows = [dict(r) for r in data.get(signoff.table) or []]
     row = next((r for r in rows if r.get(signoff.key) == department), None)
     if row is None:
         row = {signoff.key: department}
         rows.append(row)
     elif row.get(signoff.decision) not in (None, ""):
-        raise WorkflowError(f"{department} has already signed ({row[signoff.decision]}, "
+        raise WorkflowError(f"已签署 {department} has already signed ({row[signoff.decision]}, "
                             f"{row.get(signoff.signer)}, {row.get(signoff.date)}); an "
                             "amendment re-opens the review")
     row.update({signoff.decision: decision, signoff.signer: signed_as or user.name,

@@ -96,7 +96,7 @@ def test_every_bad_row_is_listed_with_row_and_column_and_nothing_is_stored(ws, t
                for p in problems)
     assert any(p.startswith("row 6, column J (状态): '已结案'") and "closing date" in p
                for p in problems)
-    assert str(caught.value).startswith("4 problem(s) in bad.xlsx")
+    assert str(caught.value).startswith("数据有误（4 个问题）4 problem(s) in bad.xlsx")
     assert snapshot(ws.root) == before and ws.catalog.record_numbers() == []
 
 

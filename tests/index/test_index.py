@@ -236,7 +236,7 @@ def test_search_prints_an_aligned_table_with_snippets(ws, run):
     assert all(line.startswith("    客户名称: 【华东】") for line in lines[3:-1:2])
     assert lines[-1] == "2 records 条记录"
     empty = run("search", "不存在的词", user="zhangwei")
-    assert empty.exit_code == 0 and empty.output.strip() == "No records found. 未找到记录。"
+    assert empty.exit_code == 0 and empty.output.strip() == "未找到记录 No records found."
 
 
 def test_a_date_range_on_a_field_finds_its_records_and_a_range_of_numbers_is_refused(ws):
