@@ -171,6 +171,20 @@ def _closing_date(form: Form, data: dict, pseudo: dict, closing_field, problem) 
     return closed_on
 
 
+def recheck_originals(ws: Workspace, form: Form, plans: list) -> None:
+    """Under the catalog's write lock, before the planned records are stored: the original
+    numbers that records of `form` were given since plan_rows read them (an import of the
+    same ledger in another process) are refused as plan_rows refuses them. Raises
+    ValidationError naming each row."""
+    known, problems = _known_originals(ws, form), []
+    for plan in plans:
+        if plan["original"] and ledger.number_key(plan["original"]) in known:
+            chinese, english = known[ledger.number_key(plan["original"])]
+            problems.append(f"row {plan['row']}: {chinese} {plan['original']} {english}")
+    if problems:
+        raise ValidationError(problems, "the ledger (nothing was imported)", zh="未导入")
+
+
 def _known_originals(ws: Workspace, form: Form) -> dict[str, tuple[str, str]]:
     """{original number as compared (ledger.number_key): (Chinese, English) of why it cannot
     be imported again, to put around the number}

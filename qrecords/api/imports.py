@@ -18,7 +18,7 @@ from ..domain.numbering import format_number, period_of
 from ..errors import Conflict, IntegrityError, QrecError
 from ..workspace import BUILTIN, Workspace
 from .form_revisions import refuse_retired
-from .import_rows import plan_rows
+from .import_rows import plan_rows, recheck_originals
 from .keys import version_key
 from .ledger_file import Ledger, column_letter, read_ledger, read_map
 from .versions import freeze_revision, store_version
@@ -105,7 +105,7 @@ def import_ledger(ws: Workspace, form_id: str, path: str, map_path: str | None =
         result["records"] = [_row_result(form, p, p["number"], _retention_until(form, p))
                              for p in plans]
         return result
-    result["records"] = _store(ws, form, template, source, plans, progress)
+    result["records"] = _store(ws, form, template, source, plans, progress, again)
     return result
 
 
@@ -189,11 +189,16 @@ def _columns(form: Form, source: Ledger, mapping, path: str):
 
 
 def _store(ws: Workspace, form: Form, template: bytes, source: Ledger, plans: list,
-           progress) -> list[ImportedRow]:
+           progress, again: bool) -> list[ImportedRow]:
     """Every planned record in one transaction; files of a failed attempt are removed."""
     today, written, results = clock.today(), [], []
     try:
         with ws.catalog.write() as tx:
+            # What planning read, read again under the lock: another import may have
+            # committed since (the same ledger, run twice at once, was imported twice).
+            if not again:
+                _refuse_imported_before(ws, form, source)
+            recheck_originals(ws, form, plans)
             revision_id = freeze_revision(ws, form, template)
             for plan in plans:  # the kept numbers first: new ones come after them
                 fits = plan["number"] and ledger.fitting_number(form.number_pattern,

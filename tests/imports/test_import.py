@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from qrecords.api import imports, records, reports, search
 from qrecords.cli import cli
 from qrecords.errors import Conflict, Forbidden, QrecError, ValidationError
+from qrecords.workspace import Workspace
 from tests.conftest import as_user, load_example, snapshot
 from tests.imports.ledgers import HEADERS, complaint_rows, write_csv, write_xlsx
 
@@ -114,6 +115,29 @@ def test_a_ledger_is_imported_once(ws, ledger):
     # the same rows again, deliberately: each number is refused by its row
     with pytest.raises(ValidationError, match="CC-2311-05 was imported already"):
         imports.import_ledger(ws, "complaint", str(ledger), again=True)
+
+
+def test_the_same_ledger_imported_at_once_in_two_processes_is_imported_once(ws, ledger,
+                                                                           monkeypatch):
+    """Another process's import of the same file commits while this one plans its rows:
+    right after it read which original numbers were imported already, before it asks whether
+    the first number is taken. Planning then saw the number taken and gave the row a new
+    one, so the ledger was imported twice; the checks are made again under the write lock."""
+    other = Workspace.open(ws.root, "wangwen")  # a connection of its own, as another process
+    asked = ws.catalog.record
+
+    def record_after_the_other_import(number):
+        monkeypatch.setattr(ws.catalog, "record", asked)  # once
+        imports.import_ledger(other, "complaint", str(ledger))
+        return asked(number)
+
+    monkeypatch.setattr(ws.catalog, "record", record_after_the_other_import)
+    try:
+        with pytest.raises(Conflict, match="文件已导入 投诉台账.xlsx was imported already"):
+            imports.import_ledger(ws, "complaint", str(ledger))
+    finally:
+        other.close()
+    assert sorted(ws.catalog.record_numbers()) == ["CC-2311-05", "CC-2312-02", "CC-2312-03"]
 
 
 def test_only_the_document_controller_imports(ws, ledger):
