@@ -205,22 +205,20 @@ def load_data_file(name: str) -> dict:
     try:
         if name == "-":
             raw = sys.stdin.buffer.read(MAX_DATA_BYTES + 1)
-            if len(raw) > MAX_DATA_BYTES:
-                raise QrecError(f"--data -: larger than {MAX_DATA_BYTES // 2**20} MiB")
-            text = raw.decode("utf-8-sig")
-        else:
-            path = Path(name)
-            if path.is_dir():
-                raise QrecError(f"--data {name}: is a folder, not a file")
-            if path.stat().st_size > MAX_DATA_BYTES:
-                raise QrecError(f"--data {name}: larger than {MAX_DATA_BYTES // 2**20} MiB")
-            text = path.read_text(encoding="utf-8-sig")
+        elif Path(name).is_dir():
+            raise QrecError(f"--data {name}: 是文件夹 is a folder, not a file")
+        else:  # read as far as the limit, whatever the file is (/dev/zero has no size)
+            with open(name, "rb") as data:
+                raw = data.read(MAX_DATA_BYTES + 1)
+        if len(raw) > MAX_DATA_BYTES:
+            raise QrecError(f"--data {name}: 文件过大 larger than {MAX_DATA_BYTES // 2**20} MiB")
+        text = raw.decode("utf-8-sig")
     except FileNotFoundError:
-        raise QrecError(f"--data {name}: no such file") from None
+        raise QrecError(f"--data {name}: 文件不存在 no such file") from None
     except UnicodeDecodeError:
-        raise QrecError(f"--data {name}: not UTF-8 text") from None
+        raise QrecError(f"--data {name}: 不是 UTF-8 文本 not UTF-8 text") from None
     except OSError as exc:
-        raise QrecError(f"--data {name}: cannot read: {exc.strerror}") from None
+        raise QrecError(f"--data {name}: 无法读取 cannot read: {exc.strerror}") from None
     try:
         doc = _parse(name, text)
     except RecursionError:

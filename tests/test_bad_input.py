@@ -155,6 +155,8 @@ CASES = [
          ("nope.yaml", "no such file")),
     Case("data-too-large", ("new", "complaint", "--data", "{file}"),
          ("data.yaml", "larger than 10 MiB"), file=b"# " + b"x" * (10 * 2**20)),
+    Case("data-endless-device", ("new", "complaint", "--data", "/dev/zero"),
+         ("/dev/zero", "文件过大 larger than 10 MiB")),  # read whole before: gigabytes
     Case("stdin-invalid-yaml", ("new", "complaint", "--data", "-"),
          ("--data -", "invalid YAML"), stdin="customer: [ACME\n"),
     Case("stdin-too-large", ("new", "complaint", "--data", "-"),
