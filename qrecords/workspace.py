@@ -441,10 +441,10 @@ def create_workspace(path: Path, backends: dict | None = None, demo: bool = Fals
     already or a file, a backend cannot be reached, or a new catalog would share a file store
     that holds files already (another archive's: each would take the other's objects for
     debris). The users of qrecords.yaml are seeded into a new catalog (each a logged
-    `user.added`); `demo` makes a demonstration workspace (recorded in the catalog); `os_account`, if given, is bound to the default user (the
-    document controller who made it). A machine joining a shared catalog seeds nothing.
-    `time_zone` (an IANA name; Asia/Shanghai when None) is the zone of every date, fixed at
-    init."""
+    `user.added`); `demo` makes a demonstration workspace (recorded in the catalog);
+    `os_account`, if given, is bound to the default user (the document controller who made
+    it). A machine joining a shared catalog seeds nothing. `time_zone` (an IANA name;
+    Asia/Shanghai when None) is the zone of every date, fixed at init."""
     path = Path(path)
     if not (backends or {}).get("catalog"):  # a new embedded catalog: refused before any file
         _refuse_back_dating(demo)

@@ -80,7 +80,8 @@ def _checked_step(ws: Workspace, catalog, number: str, action: str, changes: dic
             f"{suggest(action, [x.id for x in flow.transitions])}; allowed now: "
             f"{allowed}", param="action")
     if t.comment_required and not comment:
-        raise WorkflowError(f"{number}: 须填写理由 {t.id} needs a comment (the reason)", param="comment")
+        raise WorkflowError(f"{number}: 须填写理由 {t.id} needs a comment (the reason)",
+                            param="comment")
     workflow_rules.refuse_owned(flow, changes, number)
     workflow_rules.check_inputs(flow, t, changes, number, form.field_ids)
     current = catalog.version(record["id"], record["current_version"])

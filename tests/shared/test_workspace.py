@@ -117,7 +117,8 @@ def test_a_new_catalog_is_refused_a_file_store_that_holds_another_archives_files
     finally:
         ws.close()
     other = new_database(pg_server, f"ws_{next(_NAMES)}")
-    for name, chosen in (("k", ["--files", files]), ("p", ["--catalog", other, "--files", files])):
+    for name, chosen in (("k", ["--files", files]),
+                         ("p", ["--catalog", other, "--files", files])):
         result = CliRunner().invoke(cli, ["init", "--demo", str(tmp_path / name), *chosen,
                                           "--s3-endpoint", endpoint])
         assert result.exit_code != 0
