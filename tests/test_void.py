@@ -182,3 +182,33 @@ def test_voiding_asks_the_controllers_password_in_a_normal_workspace(tmp_path, m
         assert story[-1]["signature"]["meaning"] == "作废 voided"
     finally:
         ws.close()
+
+
+def test_a_hold_or_disposal_that_cannot_be_done_costs_no_password_attempt(tmp_path,
+                                                                          monkeypatch):
+    """README: a signing step is checked before the password is, so a step that cannot be
+    taken costs no attempt (void did so already; hold, release and dispose counted one)."""
+    from qrecords.api import disposal
+    from qrecords.errors import NotFound
+
+    monkeypatch.delenv("QREC_TODAY", raising=False)
+    root = tmp_path / "normal"
+    assert qrec("init", root).returncode == 0
+    set_password(root, "wangwen", PASSWORD)
+    ws = open_workspace(root, "wangwen")
+    try:
+        number = records.new_record(ws, "complaint", load_example("complaint"),
+                                    pdf=False)["number"]
+        failed = ws.catalog.user("wangwen")["failed_logins"]
+        with pytest.raises(ValidationError, match=f"{number} is not on hold"):
+            disposal.hold(ws, [number], "解除", False, password="not it")
+        with pytest.raises(NotFound):
+            disposal.hold(ws, ["CC-2099-99"], "保全", True, password="not it")
+        with pytest.raises(ValidationError, match=number):  # open: it may not go
+            disposal.dispose(ws, [number], False, "到期", password="not it")
+        assert ws.catalog.user("wangwen")["failed_logins"] == failed
+        with pytest.raises(NotAuthenticated):  # a step that can be taken checks it
+            disposal.hold(ws, [number], "保全", True, password="not it")
+        assert ws.catalog.user("wangwen")["failed_logins"] == failed + 1
+    finally:
+        ws.close()

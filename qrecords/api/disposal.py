@@ -116,19 +116,11 @@ def hold(ws: Workspace, numbers: list[str], reason: str, place: bool,
     ws.require_role(CONTROLLER, "placing a hold" if place else "releasing a hold")
     reason = disposition.reason_given(reason)
     meaning = meaning_of("hold" if place else "release")
+    _hold_targets(ws, numbers, place)  # before the password: a refusal costs no attempt
     check_signer(ws, password, meaning, f"{'hold' if place else 'release'} {' '.join(numbers)}")
     done = []
     with ws.catalog.write():
-        problems = []
-        records = []
-        for number in dict.fromkeys(numbers):
-            record = ws.record_row(number)
-            if bool(record["on_hold"]) == place:
-                problems.append(f"{number} is {'already' if place else 'not'} on hold")
-            records.append(record)
-        if problems:
-            raise ValidationError(problems, "the hold")
-        for record in records:
+        for record in _hold_targets(ws, numbers, place):  # again, under the write lock
             ws.catalog.set_hold(record["id"], place)
             signed = signature(ws, meaning, {record["number"]: current_version(
                 ws, record["number"], None)})
@@ -136,6 +128,20 @@ def hold(ws: Workspace, numbers: list[str], reason: str, place: bool,
                    {"reason": reason, "signature": signed})
             done.append({"number": record["number"], "hold": place, "reason": reason})
     return done
+
+
+def _hold_targets(ws: Workspace, numbers: list[str], place: bool) -> list[dict]:
+    """The record rows of `numbers` (each once) whose hold can be placed (`place`) or
+    released. Raises NotFound, ValidationError (already held, or not held)."""
+    problems, records = [], []
+    for number in dict.fromkeys(numbers):
+        record = ws.record_row(number)
+        if bool(record["on_hold"]) == place:
+            problems.append(f"{number} is {'already' if place else 'not'} on hold")
+        records.append(record)
+    if problems:
+        raise ValidationError(problems, "the hold")
+    return records
 
 
 def dispose(ws: Workspace, numbers: list[str], all_due: bool, reason: str,

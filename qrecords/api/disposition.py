@@ -92,17 +92,17 @@ def run(ws: Workspace, kind: Kind, numbers: list[str], all_due: bool, reason: st
     actor = ws.require_role(CONTROLLER, kind.noun)
     reason = reason_given(reason)
     meaning = meaning_of(kind.verb)
-    if not dry_run:
-        check_signer(ws, password, meaning, kind.verb)
     finish_pending(ws)
     today = clock.today()
     result: Disposition = {"action": kind.action, "list_number": None, "dry_run": dry_run,
                            "to": to, "records": [], "skipped": [], "docx": None, "pdf": None,
                            "package": None}
+    # Planned before the password is checked: a record that may not go costs no attempt.
+    plan, result["skipped"] = _plan(ws, kind, numbers, all_due, today.isoformat())
     if dry_run:
-        plan, result["skipped"] = _plan(ws, kind, numbers, all_due, today.isoformat())
         result["records"] = [_public(item) for item in plan]
         return result
+    check_signer(ws, password, meaning, kind.verb)
     written: list[str | Path] = []  # store keys, and the package's files and folder
     try:
         with ws.catalog.write() as tx:  # checked again under the write lock
