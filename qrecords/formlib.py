@@ -59,8 +59,22 @@ class FormLibrary:
         return form
 
     def all_current(self) -> dict[str, Form]:
-        """Every form of the workspace by id."""
+        """Every form of the workspace by id. Raises FormError for a broken schema."""
         return {form_id: self.current(form_id) for form_id in self.ids()}
+
+    def all_usable(self, notices: list[str]) -> dict[str, Form]:
+        """Every form of the workspace whose schema loads, by id; each that does not is left
+        out with a notice appended to `notices`, so that a schema being drafted in schemas/
+        does not stop searching the others. What decides on records (deadlines, registers,
+        new records) uses all_current or current, which refuse."""
+        forms = {}
+        for form_id in self.ids():
+            try:
+                forms[form_id] = self.current(form_id)
+            except FormError as exc:
+                notices.append(f"表单有误，未用于检索 left out of the search, its schema is "
+                               f"broken: {str(exc).splitlines()[0]}")
+        return forms
 
     def template(self, form: Form) -> bytes:
         """The DOCX template the workspace has now for `form`. Raises FormError."""

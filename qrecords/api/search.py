@@ -49,7 +49,7 @@ def search(ws: Workspace, text: str, form: str | None = None, status: str | None
     if len(text) > MAX_QUERY:
         raise QrecError(f"检索词过长 the query is longer than {MAX_QUERY} characters "
                         f"({len(text)})", param="text")
-    forms = ws.forms.all_current()
+    forms = ws.forms.all_usable(ws.notices)
     if form is not None:
         form = names.form_id(forms, form)
     if status is not None:

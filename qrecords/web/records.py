@@ -28,7 +28,7 @@ def register(app) -> None:
 
 def home():
     ws = current_ws()
-    forms = ws.forms.all_current()
+    forms = ws.forms.all_usable(ws.notices)
     return render_template("search.html", ws=ws, forms=forms.values(),
                            statuses=_statuses(forms))
 
@@ -64,7 +64,7 @@ def find():
                "pages": -(-shown // PAGE), "error": error, "notices": list(ws.notices)}
     if request.headers.get("HX-Request"):
         return render_template("_results.html", **context)
-    forms = ws.forms.all_current()
+    forms = ws.forms.all_usable([])  # a broken schema's notice is in context already
     return render_template("search.html", ws=ws, forms=forms.values(),
                            statuses=_statuses(forms), **context)
 
