@@ -44,6 +44,19 @@ def test_new_from_set_only_with_labels_accepted_for_choices(run):
     assert record["data"]["received_date"] == "2026-11-23"  # default: effective today
 
 
+def test_numbers_and_dates_typed_in_full_width_are_taken(run):
+    """A Chinese input method types digits and signs full-width: they were refused."""
+    record = as_json(run("new", "complaint", "--set", "customer=宁波海天塑机", "--set",
+                         "market=国外", "--set", "description=外观划伤", "--set",
+                         "quantity=１，２００", "--set", "received_date=２０２６－１１－２０",
+                         "--json"))
+    assert record["data"]["quantity"] == 1200
+    assert record["data"]["received_date"] == "2026-11-20"
+    unit_price = as_json(run("new", "contract_review", "--data", example("contract_review"),
+                             "--set", "unit_price=８６．５", "--json"))
+    assert unit_price["data"]["unit_price"] == "86.5000"
+
+
 def test_table_from_set_as_yaml(run):
     record = as_json(run("new", "customer_property", "--set", "customer=苏州明辉", "--set",
                          "items=[{item_no: 1, name: 铜板, category: 材料, quantity: 5}]",

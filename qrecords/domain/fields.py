@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import re
+import unicodedata
 from typing import NamedTuple
 
 from ..clock import FIRST_DATE, LAST_DATE
@@ -160,7 +161,7 @@ def _parse_integer(f: Field, raw: object) -> int:
     if isinstance(raw, int):
         value, too_long = raw, abs(raw) >= 10 ** _INTEGER_DIGITS
     else:
-        match = re.fullmatch(r"[+-]?(\d+)", _drop_thousands(str(raw).strip()))
+        match = re.fullmatch(r"[+-]?(\d+)", _drop_thousands(_typed(raw)))
         if not match:
             raise Invalid("须为整数 must be a whole number")
         too_long = len(match.group(1)) > _INTEGER_DIGITS
@@ -171,6 +172,12 @@ def _parse_integer(f: Field, raw: object) -> int:
     return value
 
 
+def _typed(raw: object) -> str:
+    """A number or date as typed, with full-width digits and signs (１，０００, ２０２６－１２－０１,
+    what a Chinese input method types) as their ASCII forms (Unicode NFKC), stripped."""
+    return unicodedata.normalize("NFKC", str(raw)).strip()
+
+
 def _drop_thousands(text: str) -> str:
     """1,200 and 1,234,567.5 lose their separators; any other comma stays (and fails)."""
     return text.replace(",", "") if _THOUSANDS.fullmatch(text) else text
@@ -179,7 +186,7 @@ def _drop_thousands(text: str) -> str:
 def _parse_decimal(f: Field, raw: object) -> str:
     if isinstance(raw, bool) or isinstance(raw, (dict, list)):
         raise Invalid("须为数字 must be a number")
-    text = _drop_thousands(str(raw).strip())
+    text = _drop_thousands(_typed(raw))
     if not re.fullmatch(r"[+-]?(\d{1,15}(\.\d*)?|\.\d+)", text):
         raise Invalid("须为数字 must be a number")
     number = decimal.Decimal(text)
@@ -197,7 +204,7 @@ def _parse_date(f: Field, raw: object) -> str:
         return check_date_range(raw.date()).isoformat()
     if isinstance(raw, dt.date):
         return check_date_range(raw).isoformat()
-    text = str(raw).strip().replace("/", "-").replace(".", "-")
+    text = _typed(raw).replace("/", "-").replace(".", "-")
     match = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text)
     if not match:
         raise Invalid("须为日期 must be a date YYYY-MM-DD")
