@@ -80,7 +80,7 @@ def plan_rows(ws: Workspace, form: Form, source: Ledger, header_row: int,
         if closing_field and closed_on and data.get(closing_field) is None and not void:
             data[closing_field] = closed_on
         original = _text(pseudo.get(ledger.NUMBER))
-        kept = False
+        kept = None
         if original:
             kept = _number_plan(ws, form, original, number, numbers, known, legacy, data,
                                 problem)
@@ -106,7 +106,7 @@ def plan_rows(ws: Workspace, form: Form, source: Ledger, header_row: int,
             created = dated
         plans.append({"row": number, "rows": group["rows"], "data": clean, "state": state,
                       "closed_on": closed_on, "created_on": created, "original": original,
-                      "number": original if kept else None})
+                      "number": kept})
     if problems:
         raise ValidationError([text for _, text in sorted(problems, key=lambda p: p[0])],
                               subject=source["name"])
@@ -212,30 +212,32 @@ def _known_originals(ws: Workspace, form: Form) -> dict[str, tuple[str, str]]:
 
 
 def _number_plan(ws: Workspace, form: Form, original: str, row: int, numbers: dict,
-                 known: dict, legacy, data: dict, problem) -> bool:
-    """Whether the original number becomes the record's number (it fits the form's pattern
-    and is free); if not, it goes into the legacy-number field. An original number given
-    twice in the file, or one the form's records have already (`known`), is a problem;
-    numbers compare trimmed and without case (`ks-2025-007 ` is KS-2025-007)."""
+                 known: dict, legacy, data: dict, problem) -> str | None:
+    """The record's number when the original number becomes it (it fits the form's pattern,
+    as written or in capitals, and is free); else None, and it goes into the legacy-number
+    field. An original number given twice in the file, or one the form's records have
+    already (`known`), is a problem; numbers compare trimmed and without case (`ks-2025-007 `
+    is KS-2025-007)."""
     key = ledger.number_key(original)
     if key in numbers:
         problem(ledger.NUMBER, f"原编号重复 number {original} appears again (first in row "
                 f"{numbers[key]})")
-        return False
+        return None
     numbers[key] = row
     if key in known:
         chinese, english = known[key]
         problem(ledger.NUMBER, f"{chinese} {original} {english}")
-        return False
-    taken = ws.catalog.record(original)
-    free = taken is None and ws.catalog.tombstone(original) is None
-    if free and ledger.fitting_number(form.number_pattern, original):
-        return True
+        return None
+    fitting = next((number for number in (original, original.upper())
+                    if ledger.fitting_number(form.number_pattern, number)), None)
+    if fitting is not None and ws.catalog.record(fitting) is None \
+            and ws.catalog.tombstone(fitting) is None:
+        return fitting
     if legacy is None:
-        why = "is used already" if not free else \
+        why = "is used already" if fitting is not None else \
             f"does not fit the form's pattern {form.number_pattern}"
         problem(ledger.NUMBER, f"原编号无处保存 number {original} {why}, and {form.id} has "
                 f"no {ledger.LEGACY_FIELD} field to keep it in")
-        return False
+        return None
     data[ledger.LEGACY_FIELD] = original
-    return False
+    return None

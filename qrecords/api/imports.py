@@ -270,7 +270,7 @@ def _row_result(form: Form, plan: dict, number: str | None,
                 retention_until: str | None) -> ImportedRow:
     return {"row": plan["row"], "rows": plan["rows"], "number": number,
             "original_number": plan["original"],
-            "kept_number": plan["number"] is not None and number == plan["original"],
+            "kept_number": plan["number"] is not None and number == plan["number"],
             "status": plan["state"], "status_label": form.workflow.label(plan["state"]),
             "created_on": plan["created_on"], "closed_on": plan["closed_on"],
             "retention_until": retention_until}

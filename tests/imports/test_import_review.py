@@ -18,6 +18,17 @@ def csv_file(path: Path, text: str) -> str:
     return str(path)
 
 
+def test_an_original_number_in_lower_case_is_kept_as_the_records_number(ws, tmp_path):
+    """`cc-2401-03 ` fits the pattern once trimmed and in capitals: it was given a new
+    number (CC-2401-10) with the typed one as its legacy number."""
+    ledger = csv_file(tmp_path / "a.csv", HEAD + "cc-2401-03 ,2024-01-08,国内,甲,破损\n")
+    done = qrec(ws.root, "import", "complaint", ledger, "--json")
+    assert done.returncode == 0, done.stderr
+    [row] = json.loads(done.stdout)["records"]
+    assert (row["number"], row["kept_number"], row["original_number"]) == \
+        ("CC-2401-03", True, "cc-2401-03")
+
+
 def test_an_original_number_kept_as_legacy_number_is_imported_once(ws, tmp_path):
     first = csv_file(tmp_path / "a.csv", HEAD + "KS-2025-007,2025-03-18,国外,Nordic,镀层起泡\n")
     done = qrec(ws.root, "import", "complaint", first, "--json")
