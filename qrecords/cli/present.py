@@ -189,9 +189,8 @@ def diff_text(result: dict) -> str:
 def render_rows(versions: list[dict], what: str) -> str:
     if not versions:
         return "(none 无)"
-    return table(["NUMBER", "VER", "STATUS", ""], [[v["number"], str(v["version"]),
-                                                     v["status_label"], what]
-                                                    for v in versions])
+    return table(["NUMBER", "VER", "STATUS", "缺 MISSING"],
+                 [[v["number"], str(v["version"]), v["status_label"], what] for v in versions])
 
 
 def search_text(found: dict, all_versions: bool) -> str:

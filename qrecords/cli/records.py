@@ -295,7 +295,7 @@ def render(ctx, number, version, all_missing, dry_run, as_json):
 
         missing = pdfs.missing_pdfs(ws)
         if dry_run:
-            output(missing, as_json, lambda rows: render_rows(rows, "lacks a PDF"))
+            output(missing, as_json, lambda rows: render_rows(rows, "PDF"))
             return
         with click.progressbar(length=len(missing), label="PDF", file=sys.stderr) as bar:
             done = pdfs.render_all(ws, progress=lambda item: bar.update(1))

@@ -104,8 +104,12 @@ def test_render_makes_a_missing_pdf_and_never_replaces_one(ws, run, no_libreoffi
     records.new_record(as_user(ws, "lina"), "complaint", load_example("complaint"))
     assert first["files"]["pdf"] is None and Path(first["files"]["docx"]).is_file()
     assert len(ws.notices) == 1 and "apt-get install libreoffice-writer-nogui" in ws.notices[0]
-    listed = run("render", "--all", "--dry-run")
-    assert "CC-2611-01" in listed.output and "CC-2611-02" in listed.output
+    listed = run("render", "--all", "--dry-run").output.splitlines()
+    assert listed[0].split() == ["NUMBER", "VER", "STATUS", "缺", "MISSING"]  # every column
+    assert [line.split()[0] for line in listed[2:]] == ["CC-2611-01", "CC-2611-02"]
+    from qrecords.textfmt import width  # aligned: the column starts at the same cell
+    assert {width(line[:line.index("PDF")]) for line in listed[2:]} == \
+        {width(listed[0][:listed[0].index("缺")])}
     monkeypatch.delenv("QREC_SOFFICE")
     made = as_json(run("render", "CC-2611-01", "--json"))
     assert made[0]["made"] is True
