@@ -158,3 +158,6 @@ def test_an_index_difference_is_named(copy):
     assert {f["kind"] for f in found} == {"index"}
     assert [f["record"] for f in found if f["record"]] == ["CC-2601-02"]
     assert any("_MAIN_" in f["problem"] and f["record"] is None for f in found)
+    # its line in the text output names the record (it did not: only the JSON did)
+    assert [f["problem"] for f in found if f["record"]] == [
+        "CC-2601-02 v1: 索引有误 missing from the index"]

@@ -140,7 +140,8 @@ def verify(ws: Workspace, progress: Callable[[int, int], None] | None = None,
         for problem in report["damaged"]:
             fault("index", problem)
         for item in report["differences"]:
-            fault("index", item["problem"], record=item["number"], version=item["version"])
+            fault("index", f"{item['number']} v{item['version']}: 索引有误 {item['problem']}",
+                  record=item["number"], version=item["version"])
     counts = {"records": sum(1 for _ in ws.catalog.rows("records")), "files": len(expected),
               "events": len(events), "tombstones": len(tombstones), "witnesses": witnessed}
     head = f"{events[-1]['id']}:{events[-1]['hash']}" if events else None
