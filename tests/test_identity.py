@@ -32,6 +32,7 @@ def normal(tmp_path, monkeypatch):
     root = tmp_path / "ws"
     made = qrec("init", root)
     assert made.returncode == 0, made.stderr
+    assert "is bound to wangwen (王文, document_controller" in made.stdout, made.stdout
     set_password(root, "lina", PASSWORD)
     return root
 

@@ -34,10 +34,32 @@ def init(path, catalog, files, s3_endpoint, machines, demo, time_zone):
                                    "s3_endpoint": s3_endpoint, "machines": machines},
                             demo=demo, os_account=account, time_zone=time_zone)
     click.echo(f"工作区已就绪 Workspace ready: {root}" + ("  (演示 DEMO)" if demo else ""))
-    if account:
-        click.echo(f"操作系统账户 OS account {account} is bound to the document controller; "
-                   "set passwords with `qrec users passwd USER`")
+    binding = _binding(root, account) if account else ""
+    if binding:
+        click.echo(binding)
     click.echo(f"Forms: {', '.join(sorted(p.stem for p in (root / 'schemas').glob('*.yaml')))}")
+
+
+def _binding(root, account: str) -> str:
+    """What this OS account acts as in the workspace just made ("" in a demonstration, where
+    anyone acts as anyone): bound to the document controller when init made the catalog;
+    when it joined one, whatever that catalog says (a machine joining binds nothing)."""
+    from ..api.sessions import proven_actor
+    from ..errors import NotAuthenticated
+    from ..workspace import Workspace
+
+    try:
+        ws = Workspace.open(root, proven_actor(None, lambda workspace_id: {}, account))
+    except NotAuthenticated:
+        return (f"操作系统账户 {account} 未绑定用户 OS account {account} is bound to no user of "
+                "this archive: log in with `qrec login USER`")
+    try:
+        if ws.demo:  # anyone acts as anyone: no account is bound
+            return ""
+        return (f"操作系统账户 OS account {account} is bound to {ws.actor.id} ({ws.actor.name}, "
+                f"{', '.join(ws.actor.roles)}); set passwords with `qrec users passwd USER`")
+    finally:
+        ws.close()
 
 
 # -- forms -----------------------------------------------------------------------------------

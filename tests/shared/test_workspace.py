@@ -135,6 +135,22 @@ def test_a_new_catalog_is_refused_a_file_store_that_holds_another_archives_files
         ws.close()
 
 
+def test_a_machine_joining_an_archive_says_what_its_os_account_acts_as(shared, tmp_path,
+                                                                        monkeypatch):
+    """A joining machine binds nothing; its init said this OS account was bound to the
+    document controller all the same."""
+    catalog, files, endpoint = shared
+    monkeypatch.delenv("QREC_TODAY")
+    create_workspace(tmp_path / "a", {"catalog": catalog, "files": files,
+                                      "s3_endpoint": endpoint})  # no OS account bound
+    joined = CliRunner().invoke(cli, ["init", str(tmp_path / "b"), "--catalog", catalog,
+                                      "--files", files, "--s3-endpoint", endpoint])
+    assert joined.exit_code == 0, joined.output
+    assert "is bound to no user of this archive: log in with `qrec login USER`" in \
+        joined.output
+    assert "is bound to wangwen" not in joined.output
+
+
 def test_objects_follow_their_records_lock(shared, tmp_path):
     catalog, files, endpoint = shared
     create_workspace(tmp_path / "ws", {"catalog": catalog, "files": files,
