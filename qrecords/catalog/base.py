@@ -126,6 +126,21 @@ class EventRow(TypedDict):
     hash: str
 
 
+def tombstone_files(text: str) -> dict[str, str]:
+    """A tombstone's `files` column decoded: {store key: SHA-256}. A value that is no such
+    mapping (written outside qrecords: the application role may INSERT tombstones) comes
+    back as {"(unreadable)": text}, so that `qrec show`, audit packs and letters still work
+    and `qrec verify` names it against the disposal's event."""
+    try:
+        files = json.loads(text)
+    except (TypeError, ValueError):
+        files = None
+    if isinstance(files, dict) and all(isinstance(key, str) and isinstance(value, str)
+                                       for key, value in files.items()):
+        return files
+    return {"(unreadable)": str(text)}
+
+
 def canonical_json(value) -> str:
     """The one serialisation of record data and event details: sorted keys, no whitespace,
     UTF-8 kept. Its SHA-256 is what versions and events are hashed by."""

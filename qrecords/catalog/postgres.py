@@ -34,7 +34,7 @@ from psycopg.rows import dict_row
 
 from ..errors import Busy, IntegrityError, WorkspaceError
 from ..domain.access import fold
-from .base import SCHEMA_VERSION, Catalog, canonical_json
+from .base import SCHEMA_VERSION, Catalog, canonical_json, tombstone_files
 from .postgres_policy import sql_policy
 from .postgres_identity import PostgresIdentity
 from .postgres_schema import INDEXED, setup_statements
@@ -522,4 +522,4 @@ def _decoded(row: dict) -> dict:
 
 def _tombstone(row: dict) -> dict:
     row.pop("ord", None)
-    return dict(row, files=json.loads(row["files"]))
+    return dict(row, files=tombstone_files(row["files"]))

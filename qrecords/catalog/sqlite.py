@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..errors import Busy, IntegrityError, WorkspaceError
 from ..domain.access import fold
-from .base import SCHEMA_VERSION, Catalog, canonical_json
+from .base import SCHEMA_VERSION, Catalog, canonical_json, tombstone_files
 from .sqlite_identity import SqliteIdentity
 from .sqlite_schema import DDL, INDEXED, triggers
 from .upgrade import UPGRADABLE_FROM, sensitive_rows
@@ -516,11 +516,11 @@ class SqliteCatalog(SqliteIdentity, Catalog):
 
     def tombstone(self, number: str) -> dict | None:
         row = self._db.execute("SELECT * FROM tombstones WHERE number = ?", (number,)).fetchone()
-        return dict(row, files=json.loads(row["files"])) if row else None
+        return dict(row, files=tombstone_files(row["files"])) if row else None
 
     def tombstones(self) -> list[dict]:
         rows = self._db.execute("SELECT * FROM tombstones ORDER BY at, number").fetchall()
-        return [dict(row, files=json.loads(row["files"])) for row in rows]
+        return [dict(row, files=tombstone_files(row["files"])) for row in rows]
 
     # -- events ------------------------------------------------------------------------------
 

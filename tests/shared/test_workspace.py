@@ -312,6 +312,31 @@ def test_verify_names_an_event_time_that_is_none(raw_sql, tmp_path, monkeypatch)
         ws.close()
 
 
+def test_a_tombstone_written_outside_qrecords_is_shown_and_named_not_a_crash(
+        raw_sql, tmp_path, monkeypatch):
+    """The application role may INSERT tombstones: one whose files are not a mapping made
+    `qrec show` and the audit pack end in an internal error (AttributeError)."""
+    settings, run = raw_sql
+    monkeypatch.delenv("QREC_TODAY", raising=False)  # a normal workspace
+    _a_normal_workspace_with_a_record(settings, tmp_path)
+    run("INSERT INTO tombstones (number, form_id, form_revision, title, created_at, closed_on, "
+        "retention_from, retention_until, retention, action, versions, files, list_number, "
+        "authorised_by, reason, at, effective_date) VALUES ('CC-2001-01', 'complaint', 'A/0', "
+        "'t', '2020-01-01T00:00:00Z', '2020-01-01', '2020-01-01', '2023-01-01', '3y', "
+        "'destroy', 1, '[1, 2]', 'DL-2026-001', 'wangwen', 'x', '2026-12-07T00:00:00Z', "
+        "'2026-12-07')")
+    from qrecords.cli.present import tombstone_text
+
+    ws = Workspace.open(tmp_path / "ws", "lina")
+    try:
+        shown = tombstone_text(records.show(ws, "CC-2001-01")["disposed"])  # as `qrec show`
+        assert shown.startswith("CC-2001-01") and "[1, 2]  (unreadable)" in shown, shown
+        named = [f for f in verify.verify(ws)["faults"] if f["record"] == "CC-2001-01"]
+        assert named, verify.verify(ws)["faults"]
+    finally:
+        ws.close()
+
+
 def test_a_counter_set_back_is_named_by_verify_and_by_new(raw_sql, tmp_path, monkeypatch):
     settings, run = raw_sql
     monkeypatch.delenv("QREC_TODAY", raising=False)  # a normal workspace
