@@ -37,6 +37,13 @@ class WorkspaceError(QrecError):
     http_status = 500
 
 
+class Unavailable(WorkspaceError):
+    """A server the workspace uses (its catalog's, its object store) cannot be reached now:
+    the same command, or page, may work later."""
+
+    http_status = 503
+
+
 class FormError(QrecError):
     """A form schema or template is malformed."""
 

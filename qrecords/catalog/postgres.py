@@ -32,7 +32,7 @@ from psycopg import errors as pgerrors
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
-from ..errors import Busy, IntegrityError, WorkspaceError
+from ..errors import Busy, IntegrityError, Unavailable, WorkspaceError
 from ..domain.access import fold
 from .base import SCHEMA_VERSION, Catalog, canonical_json, tombstone_files
 from .postgres_policy import sql_policy
@@ -61,8 +61,10 @@ def connect(url: str, autocommit: bool = True) -> psycopg.Connection:
         return psycopg.connect(url, autocommit=autocommit, connect_timeout=10,
                                row_factory=dict_row, application_name="qrec")
     except psycopg.Error as exc:
-        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        raise WorkspaceError(f"catalog {safe_url(url)}: cannot connect ({reason})") from None
+        reason = str(exc).strip().splitlines()[-1].strip() if str(exc).strip() else \
+            type(exc).__name__
+        raise Unavailable(f"catalog {safe_url(url)}: 无法连接目录库 cannot connect ({reason})") \
+            from None
 
 
 def setup_database(owner_url: str, app_role: str = "qrec_app") -> None:
@@ -124,8 +126,8 @@ class PostgresCatalog(PostgresIdentity, Catalog):
             raise IntegrityError(f"catalog {safe_url(self.url)}: "
                                  f"{str(exc).strip().splitlines()[0]}") from None
         except psycopg.OperationalError as exc:
-            raise WorkspaceError(f"catalog {safe_url(self.url)}: lost the connection "
-                                 f"({str(exc).strip().splitlines()[0]})") from None
+            raise Unavailable(f"catalog {safe_url(self.url)}: 与目录库的连接中断 lost the "
+                              f"connection ({str(exc).strip().splitlines()[0]})") from None
 
     @classmethod
     def open(cls, url: str) -> "PostgresCatalog":

@@ -35,7 +35,7 @@ from typing import Iterator
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ..errors import IntegrityError, WorkspaceError
+from ..errors import IntegrityError, Unavailable, WorkspaceError
 from .base import FileMissing, FileStore, check_key, sha256_bytes
 
 LOCK_MODE = "COMPLIANCE"
@@ -154,8 +154,8 @@ class S3FileStore(FileStore):
         except ClientError:
             raise
         except BotoCoreError as exc:
-            raise WorkspaceError(f"files {self.url}: 无法连接对象存储 the object store cannot "
-                                 f"be reached ({exc})") from None
+            raise Unavailable(f"files {self.url}: 无法连接对象存储 the object store cannot be "
+                              f"reached ({exc})") from None
 
     def _lock_enabled(self) -> bool:
         try:

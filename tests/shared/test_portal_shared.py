@@ -48,3 +48,20 @@ def test_the_portal_serves_a_shared_archive(shared_root):
         got = c.get(f"/records/{number}/v1.{kind}")
         assert got.status_code == 200
         assert hashlib.sha256(got.data).hexdigest() == stored[kind]["sha256"]
+
+
+def test_a_catalog_server_that_is_down_is_503_in_both_languages(shared_root):
+    """The portal answered 500 with psycopg's fragment, a stray tab in it: the server being
+    down is no fault of the portal's, and the same page works once it is back."""
+    c = log_in(client(shared_root), "lina")
+    config = shared_root / "qrecords.yaml"
+    text = config.read_text(encoding="utf-8")
+    catalog = next(line.split(": ", 1)[1] for line in text.splitlines()
+                   if line.startswith("catalog: "))
+    down = catalog.replace(catalog.split("@", 1)[1].split("/", 1)[0], "127.0.0.1:1")
+    config.write_text(text.replace(catalog, down), encoding="utf-8")
+    page = c.get("/")
+    assert page.status_code == 503, page.text
+    assert "无法连接目录库 cannot connect" in page.text and "\t" not in page.text
+    config.write_text(text, encoding="utf-8")  # back up
+    assert c.get("/").status_code == 200

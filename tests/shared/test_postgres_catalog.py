@@ -198,7 +198,7 @@ def test_even_the_owner_cannot_rewrite_history(pg_server, url):
 
 def test_a_server_that_is_down_is_one_line(pg_server):
     with pytest.raises(WorkspaceError, match=r"^catalog postgresql://qrec_app@127\.0\.0\.1:1/x:"
-                                             r" cannot connect \(.*\)$"):
+                                             r" 无法连接目录库 cannot connect \(\S.*\)$"):
         open_catalog("postgresql://qrec_app:secret@127.0.0.1:1/x")
 
 
