@@ -108,11 +108,12 @@ def _close(_exc) -> None:
 def _error(exc: QrecError):
     if isinstance(exc, NotAuthenticated) and exc.param != "password":
         # the session is gone (expired, logged out elsewhere, the user disabled): log in
+        note = "ended" if session.get("user") else "login"  # auth.NOTES
         session.clear()
         if request.headers.get("HX-Request"):  # a partial update: send the page away
             return "", 401, {"HX-Redirect": url_for("login")}
         wanted = request.full_path.rstrip("?") if request.method == "GET" else None
-        return redirect(url_for("login", note=str(exc)[:200], next=wanted))
+        return redirect(url_for("login", note=note, next=wanted))
     status = 404 if isinstance(exc, (NotFound, Disposed)) else exc.http_status
     if isinstance(exc, Forbidden):
         _log_refusal(str(exc))

@@ -23,6 +23,13 @@ LOGIN_REFUSED = ("用户名或密码错误，或账户已停用、已锁定（�
 _LOCAL_PATH = re.compile(r"/[A-Za-z0-9/_.~%?=&+-]*")  # no scheme, host, space or control
 
 
+# What the login page says when a page sent the person there, by the key in its link
+# (/login?note=ended): never text from the link itself, which anyone could write to put their
+# words on the portal's own page ("系统升级，请致电 …").
+NOTES = {"login": "请先登录 Log in first",
+         "ended": "会话已失效，请重新登录 Your session has ended: log in again"}
+
+
 def current_ws() -> Workspace:
     """The request's unit of work, acting as the logged-in user once their session is
     checked against the catalog, its search index lent by the application's pool (given back
@@ -30,13 +37,12 @@ def current_ws() -> Workspace:
     if "ws" not in g:
         user, token = session.get("user"), session.get("token")
         if not user:
-            raise NotAuthenticated("请先登录 Log in first")
+            raise NotAuthenticated(NOTES["login"])
 
         def proved(ws: Workspace) -> str:
             problem = None if ws.demo else sessions.session_problem(ws, user, token)
             if problem:
-                raise NotAuthenticated("会话已失效，请重新登录 Your session has ended: log in "
-                                       "again")
+                raise NotAuthenticated(NOTES["ended"])
             return user
 
         g.ws = Workspace.open(current_app.config["QREC_ROOT"], proved,
@@ -50,7 +56,7 @@ def register(app) -> None:
 
 
 def login():
-    note = request.args.get("note")
+    note = NOTES.get(request.args.get("note", ""))
     demo = _is_demo()
     if request.method != "POST":  # GET, and HEAD: never a login
         return render_template("login.html", note=note, demo=demo)

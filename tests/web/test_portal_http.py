@@ -44,6 +44,26 @@ def test_every_page_sends_a_stranger_to_the_login(demo, path):
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
 
 
+def test_the_login_page_shows_only_its_own_notes(normal):
+    """/login?note= put any text a link carried on the portal's own page (escaped, but a
+    fake notice all the same); a redirect now names one of the page's notes by its key."""
+    spoofed = client(normal).get("/login?note=系统升级，请致电 400-000-0000")
+    assert spoofed.status_code == 200 and "400-000-0000" not in spoofed.text
+    stranger = client(normal)
+    sent = stranger.get("/tasks")
+    assert sent.status_code == 302 and "note=login" in sent.headers["Location"]
+    assert "请先登录 Log in first" in stranger.get(sent.headers["Location"]).text
+    c = log_in(client(normal), "lina")
+    cookie = c.get_cookie("qrec_session").value
+    assert post(c, "/logout", {}).status_code == 302
+    replayed = client(normal)
+    replayed.set_cookie("qrec_session", cookie)  # a session that has ended
+    sent = replayed.get("/tasks")
+    assert sent.status_code == 302 and "note=ended" in sent.headers["Location"]
+    assert "会话已失效，请重新登录 Your session has ended" in \
+        replayed.get(sent.headers["Location"]).text
+
+
 def test_a_partial_update_without_a_session_is_told_to_log_in(demo):
     response = client(demo[0]).post("/search", data={"q": "x"},
                                     headers={"HX-Request": "true"})
