@@ -79,9 +79,6 @@ def _checked_step(ws: Workspace, catalog, number: str, action: str, changes: dic
             f"{number}: no step '{action}' in the {form.id} workflow"
             f"{suggest(action, [x.id for x in flow.transitions])}; allowed now: "
             f"{allowed}", param="action")
-    if t.comment_required and not comment:
-        raise WorkflowError(f"{number}: 须填写理由 {t.id} needs a comment (the reason)",
-                            param="comment")
     workflow_rules.refuse_owned(flow, changes, number)
     workflow_rules.check_inputs(flow, t, changes, number, form.field_ids)
     current = catalog.version(record["id"], record["current_version"])
@@ -89,6 +86,9 @@ def _checked_step(ws: Workspace, catalog, number: str, action: str, changes: dic
     data = validate_data(form, {**current["data"], **changes}, today)
     workflow_rules.check_transition(form, flow, t, record["status"], data, ws.actor,
                                     ws.settings.limits, number)
+    if t.comment_required and not comment:  # after who may take it: asked of them only
+        raise WorkflowError(f"{number}: 须填写理由 {t.id} needs a comment (the reason)",
+                            param="comment")
     return record, form, template, t, data
 
 
