@@ -56,6 +56,30 @@ def office_paths() -> tuple[str, str]:
     return soffice, SYSTEM_PYTHON
 
 
+# A converter's LibreOffice profile folder, in the temporary folder: qrec-lo-<pid>-<random>.
+PROFILE_PREFIX = "qrec-lo-"
+
+
+def _sweep_profiles() -> None:
+    """Remove the profile folders (about 570 KB each) of qrec processes that are gone: one
+    killed (kill -9, a power cut) could not remove its own, and they piled up."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{PROFILE_PREFIX}*-*"):
+        pid = folder.name[len(PROFILE_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
 class Converter:
     def __init__(self, timeout: float = 120.0):
         self.timeout = timeout
@@ -104,7 +128,8 @@ class Converter:
             return
         self.close()  # a worker that died between conversions: clean up after it
         soffice, python = office_paths()
-        self._profile = tempfile.mkdtemp(prefix="qrec-lo-")
+        _sweep_profiles()
+        self._profile = tempfile.mkdtemp(prefix=f"{PROFILE_PREFIX}{os.getpid()}-")
         self._pipe = pipe = f"qrec_{os.getpid()}_{secrets.token_hex(6)}"
         self._process = subprocess.Popen(
             [python, str(WORKER), soffice, self._profile, pipe],
