@@ -16,6 +16,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "qrecords"
 # may import lower ones (and their own layer), never higher.
 LAYERS = {
     "qrecords.errors": 0, "qrecords.labels": 0, "qrecords.textfmt": 0, "qrecords.text_rules": 0,
+    "qrecords.processes": 0,
     "qrecords.settings": 1, "qrecords.settings_backends": 0, "qrecords.clock": 1,
     "qrecords.faults": 1,
     "qrecords.outputs": 1, "qrecords.inputs": 1,

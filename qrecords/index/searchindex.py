@@ -23,6 +23,7 @@ from pathlib import Path
 
 from ..errors import QrecError
 from ..faults import fault_point
+from ..processes import alive
 
 STATE = "STATE.json"
 LOCK = ".lock"
@@ -213,7 +214,7 @@ class SearchIndex:
             if path.name.startswith("g") and path.name[1:].isdigit() and \
                     int(path.name[1:]) != live:
                 shutil.rmtree(path, ignore_errors=True)
-            elif path.name.startswith(".build-") and not _alive(path.name.split("-")[1]):
+            elif path.name.startswith(".build-") and not alive(path.name.split("-")[1]):
                 shutil.rmtree(path, ignore_errors=True)
 
     @staticmethod
@@ -263,16 +264,6 @@ class SearchIndex:
         with open(self.folder / LOCK, "a") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             yield
-
-
-def _alive(pid: str) -> bool:
-    try:
-        os.kill(int(pid), 0)
-    except (ValueError, ProcessLookupError):
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 MERGE_AT = 16  # segments

@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 from ..errors import QrecError
+from ..processes import alive
 from ..settings import soffice_override
 
 WORKER = Path(__file__).with_name("uno_worker.py")
@@ -65,19 +66,8 @@ def _sweep_profiles() -> None:
     killed (kill -9, a power cut) could not remove its own, and they piled up."""
     for folder in Path(tempfile.gettempdir()).glob(f"{PROFILE_PREFIX}*-*"):
         pid = folder.name[len(PROFILE_PREFIX):].split("-", 1)[0]
-        if not pid.isdigit() or _alive(int(pid)):
-            continue
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True
+        if pid.isdigit() and not alive(pid):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 class Converter:
