@@ -82,7 +82,7 @@ class Workspace:
             index = _search_index(settings, catalog, indexes)
             ws = cls(settings, catalog, files, index, None)
             ws._lent_by = indexes
-            ws._check_settings()
+            _check_settings(settings, catalog, lambda: ws.demo)
             ws.actor = ws.acting_user(actor(ws) if callable(actor) else actor)
             ws._take_in_limits()
         except BaseException:
@@ -102,24 +102,6 @@ class Workspace:
     def workspace_id(self) -> str:
         """The workspace's id, made at init (sessions are filed under it)."""
         return self.catalog.meta_value("workspace_id") or ""
-
-    def _check_settings(self) -> None:
-        """Refuse what would silently change identity or time: users edited in qrecords.yaml
-        after init (they live in the catalog: `qrec users`), and QREC_TODAY outside a demo."""
-        if users_digest(self.settings.users) != self.catalog.meta_value("users_seed_sha256"):
-            raise WorkspaceError(
-                f"{self.root / CONFIG_NAME}: 用户在初始化后不得修改 its users were edited after "
-                "the workspace was made; users and roles live in the catalog — undo the edit "
-                "and use `qrec users add|grant|revoke|disable`")
-        if today_override() and not self.demo:
-            raise WorkspaceError("仅演示工作区可设定日期 QREC_TODAY is honoured only in a "
-                                 "demonstration workspace (qrec init --demo); unset it")
-        zone = self.catalog.meta_value("time_zone")
-        if zone is not None and zone != self.settings.time_zone:
-            raise WorkspaceError(
-                f"{self.root / CONFIG_NAME}: 时区在初始化后不得修改 options.time_zone was "
-                f"{zone} when the workspace was made and is {self.settings.time_zone} now; "
-                "every date depends on it — undo the edit")
 
     def _take_in_limits(self) -> None:
         """The approval limits of qrecords.yaml (limits:) decide who may approve what, so a
@@ -420,16 +402,36 @@ def users_digest(users: dict[str, User]) -> str:
 
 def check_workspace(root: Path) -> None:
     """Refuse now what every unit of work on the workspace at `root` would be refused for
-    (Workspace._check_settings: users edited in qrecords.yaml after init, QREC_TODAY outside
-    a demonstration, the time zone changed), so that a long-lived face (`qrec serve`) says it
+    (_check_settings, as Workspace.open: users edited in qrecords.yaml after init, QREC_TODAY
+    outside a demonstration, the time zone changed), so that a long-lived face (`qrec serve`) says it
     once when it starts instead of failing each request. Raises WorkspaceError (also for a
     broken qrecords.yaml or an unreachable catalog)."""
     settings = load_settings(root)
     catalog = open_catalog(settings.catalog)
     try:
-        Workspace(settings, catalog, None, None, None)._check_settings()  # reads these two
+        _check_settings(settings, catalog, lambda: catalog.meta_value("demo") == "1")
     finally:
         catalog.close()
+
+
+def _check_settings(settings: Settings, catalog: Catalog, demo: Callable[[], bool]) -> None:
+    """Refuse what would silently change identity or time: users edited in qrecords.yaml
+    after init (they live in the catalog: `qrec users`), QREC_TODAY outside a demonstration
+    (`demo()` is asked only when QREC_TODAY is set) and the time zone changed."""
+    if users_digest(settings.users) != catalog.meta_value("users_seed_sha256"):
+        raise WorkspaceError(
+            f"{settings.root / CONFIG_NAME}: 用户在初始化后不得修改 its users were edited after "
+            "the workspace was made; users and roles live in the catalog — undo the edit "
+            "and use `qrec users add|grant|revoke|disable`")
+    if today_override() and not demo():
+        raise WorkspaceError("仅演示工作区可设定日期 QREC_TODAY is honoured only in a "
+                             "demonstration workspace (qrec init --demo); unset it")
+    zone = catalog.meta_value("time_zone")
+    if zone is not None and zone != settings.time_zone:
+        raise WorkspaceError(
+            f"{settings.root / CONFIG_NAME}: 时区在初始化后不得修改 options.time_zone was "
+            f"{zone} when the workspace was made and is {settings.time_zone} now; "
+            "every date depends on it — undo the edit")
 
 
 def create_workspace(path: Path, backends: dict | None = None, demo: bool = False,
